@@ -1,0 +1,24 @@
+import type { Command } from 'commander';
+import { CONFIG_VARIABLES, loadConfig } from '../config/config';
+import type { CliCommand } from './command';
+
+const redact = (k: string, v: unknown) => (/token|secret|password|accessKey/i.test(k) && typeof v === 'string' ? '<redacted>' : v);
+
+export const configCommand: CliCommand = {
+  register(program: Command) {
+    program
+      .command('config')
+      .description('validate the environment and print the resolved configuration (secrets redacted)')
+      .option('--variables', 'list the environment variables that are read')
+      .action((opts: { variables?: boolean }) => {
+        if (opts.variables) {
+          for (const v of CONFIG_VARIABLES) process.stdout.write(`${v.name}\t${v.default}\t${v.meaning}\n`);
+          return;
+        }
+        const cfg = loadConfig();
+        const redisUrl = cfg.redis ? { ...cfg.redis, url: cfg.redis.url.replace(/\/\/:[^@]*@/, '//:<redacted>@') } : undefined;
+        const dbUrl = cfg.databaseUrl?.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:<redacted>@');
+        process.stdout.write(JSON.stringify({ ...cfg, redis: redisUrl, databaseUrl: dbUrl }, redact, 2) + '\n');
+      });
+  },
+};
