@@ -69,3 +69,6 @@ export function hasPeer(name: string): boolean {
 
 export const POSTGRES_URL = process.env.BANDIT_TEST_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
 export const REDIS_URL = process.env.BANDIT_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** The built CLI the e2e tests drive (a helper building elsewhere sets BANDIT_BIN). */
+export const BANDIT_BIN = process.env.BANDIT_BIN ?? path.join(REPO_ROOT, 'dist', 'main.js');
