@@ -1,0 +1,104 @@
+/*
+ * What both dashboard pages share: arm colours, reading the API, the live-connection badge,
+ * and one normalised view of an experiment as GET /experiments/:id returns it.
+ */
+(function (root) {
+  'use strict';
+
+  // Okabe–Ito–based palette: distinguishable with the common colour-vision deficiencies.
+  var PALETTE = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#7A5195', '#6B8E23', '#B8860B', '#4D4D4D'];
+
+  function armColor(i) {
+    return PALETTE[i % PALETTE.length];
+  }
+
+  function getJson(url) {
+    return fetch(url, { headers: { accept: 'application/json' }, cache: 'no-store' }).then(function (res) {
+      return res.text().then(function (text) {
+        var body = null;
+        try {
+          body = text ? JSON.parse(text) : null;
+        } catch (_) {
+          body = null;
+        }
+        if (!res.ok) {
+          // error bodies are {"error": {"code", "message"}}
+          var msg = body && body.error && body.error.message ? body.error.message : res.status + ' ' + res.statusText;
+          var err = new Error(String(msg));
+          err.status = res.status;
+          throw err;
+        }
+        return body;
+      });
+    });
+  }
+
+  function num(v) {
+    return typeof v === 'number' && isFinite(v) ? v : null;
+  }
+
+  /**
+   * The experiment view the pages draw, from GET /experiments/:id. Numbers are the API's
+   * own values, passed through unchanged.
+   */
+  function normalize(view) {
+    var def = view.definition || {};
+    var stop = def.stopping || {};
+    var arms = (view.arms || []).map(function (a, i) {
+      var ci = Array.isArray(a.ci95) ? a.ci95 : [];
+      return {
+        index: typeof a.index === 'number' ? a.index : i,
+        name: String(a.name),
+        alpha: num(a.alpha),
+        beta: num(a.beta),
+        pulls: num(a.pulls),
+        rewards: num(a.rewards),
+        mean: num(a.mean),
+        ciLow: num(ci[0]),
+        ciHigh: num(ci[1]),
+        probBest: num(a.probBest),
+        expectedLoss: num(a.expectedLoss),
+        allocation: num(a.allocation),
+      };
+    });
+    var leader = null;
+    arms.forEach(function (a) {
+      if (a.probBest !== null && (leader === null || a.probBest > leader.probBest)) leader = a;
+    });
+    var maxHours = num(stop.maxDurationHours);
+    return {
+      id: String(view.id),
+      status: String(view.status || 'running'),
+      createdAt: view.createdAt || null,
+      updatedAt: view.updatedAt || null,
+      algorithm: def.algorithm || null,
+      arms: arms,
+      leader: leader,
+      winnerIndex: view.winner && typeof view.winner.index === 'number' ? view.winner.index : null,
+      decision: (view.winner && view.winner.decision) || view.lastDecision || null,
+      stopping: {
+        probBestThreshold: num(stop.probBest),
+        expectedLossThreshold: num(stop.expectedLoss),
+        minSamplesPerArm: num(stop.minSamplesPerArm),
+        maxDurationSeconds: maxHours === null ? null : maxHours * 3600,
+      },
+    };
+  }
+
+  /** The live badge: 'live', 'polling', 'reconnecting', 'offline'. */
+  function setLive(state, text) {
+    var el = document.getElementById('live');
+    if (!el) return;
+    el.setAttribute('data-state', state);
+    document.getElementById('live-text').textContent = text;
+  }
+
+  function showError(message) {
+    var el = document.getElementById('error');
+    if (!el) return;
+    el.hidden = !message;
+    el.textContent = message || '';
+  }
+
+  root.BanditCommon = { armColor: armColor, getJson: getJson, normalize: normalize, setLive: setLive, showError: showError };
+})(typeof self !== 'undefined' ? self : this);

@@ -1,0 +1,545 @@
+/*
+ * The live page of one experiment: posterior densities, the arms' numbers, the stopping
+ * rule against its thresholds, and the history charts. Numbers come from GET
+ * /experiments/:id (pushed again by GET /experiments/:id/stream as traffic arrives) and
+ * from GET /experiments/:id/history; only the density curves are computed here.
+ */
+(function () {
+  'use strict';
+  var F = window.BanditFormat;
+  var B = window.BetaDensity;
+  var C = window.BanditCharts;
+  var K = window.BanditCommon;
+
+  var parts = location.pathname.split('/');
+  var id = decodeURIComponent(parts[parts.indexOf('experiments') + 1] || '');
+  var base = '/experiments/' + encodeURIComponent(id);
+
+  var state = { view: null, history: null, historyAt: 0, historyPending: false, updates: 0 };
+
+  document.getElementById('exp-id').textContent = id;
+  document.getElementById('api-link').setAttribute('href', base);
+  document.getElementById('history-link').setAttribute('href', base + '/history');
+
+  function byId(x) {
+    return document.getElementById(x);
+  }
+
+  function setNumber(el, value, text) {
+    el.textContent = text;
+    if (value === null || value === undefined) el.removeAttribute('data-value');
+    else el.setAttribute('data-value', String(value));
+  }
+
+  function armName(v, index) {
+    for (var i = 0; i < v.arms.length; i++) if (v.arms[i].index === index) return v.arms[i].name;
+    return 'arm ' + index;
+  }
+
+  // ---------- header, banner, KPIs ----------
+
+  function renderHeader(v) {
+    document.title = v.id + ' · Bayesian Bandit';
+    byId('exp-name').textContent = v.id;
+    var bits = [v.arms.length + ' arms'];
+    if (v.algorithm) bits.push(v.algorithm === 'top_two' ? 'top-two Thompson sampling' : 'Thompson sampling');
+    if (v.createdAt) bits.push('created ' + F.dateTime(v.createdAt));
+    byId('exp-description').textContent = bits.join(' · ');
+    var pill = byId('exp-status');
+    pill.textContent = v.status;
+    pill.setAttribute('data-status', v.status);
+    byId('updated').textContent = 'updated ' + F.dateTime(new Date());
+  }
+
+  /** The numbers of a decision record for the arm it is about: [label, text, exact value]. */
+  function decisionNumbers(d, arm) {
+    if (!d) return [];
+    var out = [];
+    var pb = Array.isArray(d.probBest) && typeof d.probBest[arm] === 'number' ? d.probBest[arm] : null;
+    var el = Array.isArray(d.expectedLoss) && typeof d.expectedLoss[arm] === 'number' ? d.expectedLoss[arm] : null;
+    if (pb !== null) out.push(['P(best)', F.prob(pb), pb]);
+    if (el !== null) out.push(['expected loss', F.rate(el), el]);
+    if (typeof d.totalSamples === 'number') out.push(['pulls', F.count(d.totalSamples), d.totalSamples]);
+    if (d.createdAt) out.push(['decided', F.dateTime(d.createdAt), null]);
+    return out;
+  }
+
+  var TRIGGERS = { manual: 'concluded by hand', auto: 'stopping rule met', max_duration: 'maximum duration reached' };
+
+  function renderBanner(v) {
+    var el = byId('banner');
+    el.textContent = '';
+    if (v.status === 'running') {
+      el.hidden = true;
+      return;
+    }
+    el.hidden = false;
+    var title = C.htmlEl('div', 'banner-title', el);
+    var d = v.decision;
+    var about = v.winnerIndex !== null ? v.winnerIndex : d ? d.leaderIndex : v.leader ? v.leader.index : null;
+    if (v.status === 'concluded' && v.winnerIndex !== null) {
+      el.setAttribute('data-kind', 'winner');
+      C.htmlEl('span', 'banner-label', title, 'Winner');
+      C.htmlEl('span', 'banner-name', title, armName(v, v.winnerIndex)).setAttribute('id', 'winner-name');
+    } else {
+      el.setAttribute('data-kind', v.status === 'concluded' ? 'nowinner' : 'stopped');
+      C.htmlEl('span', 'banner-label', title, v.status === 'concluded' ? 'Concluded without a winner' : 'Stopped');
+      if (about !== null) C.htmlEl('span', 'banner-name', title, 'leader: ' + armName(v, about));
+    }
+    var facts = C.htmlEl('div', 'banner-facts', el);
+    decisionNumbers(d, about).forEach(function (f) {
+      var item = C.htmlEl('span', 'fact', facts);
+      C.htmlEl('span', 'fact-label', item, f[0] + ' ');
+      setNumber(C.htmlEl('strong', 'fact-value', item), f[2], f[1]);
+    });
+    if (d) {
+      var why = [TRIGGERS[d.trigger] || d.trigger].concat(Array.isArray(d.reasons) ? d.reasons : []);
+      C.htmlEl('div', 'banner-reason', el, why.filter(Boolean).join(' · '));
+    }
+  }
+
+  function renderKpis(v) {
+    var pulls = 0;
+    var rewards = 0;
+    v.arms.forEach(function (a) {
+      pulls += a.pulls || 0;
+      rewards += a.rewards || 0;
+    });
+    setNumber(byId('kpi-pulls'), pulls, F.count(pulls));
+    setNumber(byId('kpi-rewards'), rewards, F.num(rewards, 4));
+    byId('kpi-leader').textContent = v.leader ? v.leader.name : '—';
+    setNumber(byId('kpi-pbest'), v.leader ? v.leader.probBest : null, v.leader ? F.prob(v.leader.probBest) : '—');
+    var created = v.createdAt ? new Date(v.createdAt).getTime() : NaN;
+    byId('kpi-age').textContent = isNaN(created) ? '—' : F.duration((Date.now() - created) / 1000);
+  }
+
+  // ---------- posterior densities ----------
+
+  function densityDomain(arms) {
+    var ranges = arms.map(function (a) {
+      return B.massRange(a.alpha, a.beta, 7, a.ciLow, a.ciHigh);
+    });
+    var widths = ranges.map(function (r) {
+      return r[1] - r[0];
+    });
+    var minW = Math.min.apply(null, widths);
+    var lo = Infinity;
+    var hi = -Infinity;
+    ranges.forEach(function (r, i) {
+      // a posterior far wider than the sharpest one (an arm with little data) is drawn
+      // clipped instead of stretching the axis until the informative curves are spikes
+      if (widths[i] > 25 * minW) return;
+      lo = Math.min(lo, r[0]);
+      hi = Math.max(hi, r[1]);
+    });
+    return { domain: [lo, hi], ranges: ranges };
+  }
+
+  function renderDensity(v) {
+    var box = byId('density-chart');
+    var arms = v.arms.filter(function (a) {
+      return a.alpha > 0 && a.beta > 0;
+    });
+    if (!arms.length) {
+      box.textContent = 'No arms.';
+      return;
+    }
+    var d = densityDomain(arms);
+    var curves = arms.map(function (a, i) {
+      var r = d.ranges[i];
+      var from = Math.max(r[0], d.domain[0]);
+      var to = Math.min(r[1], d.domain[1]);
+      var pts = to > from ? B.densityGrid(a.alpha, a.beta, from, to, 320) : [];
+      return { name: a.name, color: K.armColor(a.index), alpha: a.alpha, beta: a.beta, points: pts, ci: a.ciLow !== null && a.ciHigh !== null ? [a.ciLow, a.ciHigh] : null, mean: a.mean };
+    });
+    C.density(box, curves, { height: window.innerWidth < 640 ? 230 : 300, domain: d.domain, normalize: byId('normalize').checked });
+    var legend = byId('legend');
+    legend.textContent = '';
+    arms.forEach(function (a, i) {
+      var item = C.htmlEl('span', 'legend-item', legend);
+      C.htmlEl('span', 'swatch', item).style.background = K.armColor(a.index);
+      C.htmlEl('span', 'legend-name', item, a.name);
+      var r = d.ranges[i];
+      if (r[0] < d.domain[0] || r[1] > d.domain[1]) C.htmlEl('span', 'legend-note', item, 'wider than the view');
+      C.htmlEl('span', 'legend-params', item, 'Beta(' + F.num(a.alpha, 6) + ', ' + F.num(a.beta, 6) + ')');
+    });
+  }
+
+  // ---------- arms table ----------
+
+  function cell(tr, field, armIndex, value, text, cls) {
+    var td = C.htmlEl('td', cls || 'num', tr);
+    td.setAttribute('data-field', field);
+    td.setAttribute('data-arm', String(armIndex));
+    setNumber(td, value, text);
+    return td;
+  }
+
+  function renderArms(v) {
+    var body = byId('arms-body');
+    body.textContent = '';
+    var total = 0;
+    v.arms.forEach(function (a) {
+      total += a.pulls || 0;
+    });
+    v.arms.forEach(function (a) {
+      var tr = C.htmlEl('tr', null, body);
+      tr.setAttribute('data-arm', String(a.index));
+      var th = C.htmlEl('th', 'arm-name', tr);
+      th.setAttribute('scope', 'row');
+      C.htmlEl('span', 'swatch', th).style.background = K.armColor(a.index);
+      C.htmlEl('span', null, th, a.name);
+      if (v.winnerIndex === a.index) C.htmlEl('span', 'tag tag-winner', th, 'winner');
+      else if (v.leader && v.leader.index === a.index && v.status === 'running') C.htmlEl('span', 'tag', th, 'leader');
+      cell(tr, 'pulls', a.index, a.pulls, F.count(a.pulls));
+      cell(tr, 'rewards', a.index, a.rewards, F.num(a.rewards, 6));
+      cell(tr, 'mean', a.index, a.mean, F.rate(a.mean));
+      var ci = cell(tr, 'ci95', a.index, null, F.interval(a.ciLow, a.ciHigh));
+      ci.setAttribute('data-low', String(a.ciLow));
+      ci.setAttribute('data-high', String(a.ciHigh));
+      var pb = cell(tr, 'probBest', a.index, a.probBest, '', 'num bar-cell');
+      var bar = C.htmlEl('span', 'bar', pb);
+      bar.style.width = Math.max(0, Math.min(100, (a.probBest || 0) * 100)) + '%';
+      bar.style.background = K.armColor(a.index);
+      C.htmlEl('span', 'bar-text', pb, F.prob(a.probBest));
+      cell(tr, 'expectedLoss', a.index, a.expectedLoss, F.rate(a.expectedLoss));
+      var share = total > 0 ? (a.pulls || 0) / total : null;
+      cell(tr, 'share', a.index, share, share === null ? '—' : F.prob(share));
+      cell(tr, 'allocation', a.index, a.allocation, F.prob(a.allocation));
+    });
+  }
+
+  // ---------- stopping rule ----------
+
+  function criterion(list, o) {
+    var row = C.htmlEl('div', 'criterion', list);
+    row.setAttribute('data-criterion', o.key);
+    row.setAttribute('data-met', o.met === null ? 'unknown' : String(o.met));
+    var head = C.htmlEl('div', 'criterion-head', row);
+    C.htmlEl('span', 'criterion-label', head, o.label);
+    C.htmlEl('span', 'criterion-state', head, o.met === null ? 'not set' : o.met ? 'met' : 'not yet');
+    var nums = C.htmlEl('div', 'criterion-numbers', row);
+    var cur = C.htmlEl('span', 'criterion-value', nums);
+    setNumber(cur, o.value, o.valueText);
+    C.htmlEl('span', 'criterion-op', nums, ' ' + o.op + ' ');
+    var th = C.htmlEl('span', 'criterion-threshold', nums);
+    setNumber(th, o.threshold, o.thresholdText);
+    var track = C.htmlEl('div', 'meter', row);
+    var fill = C.htmlEl('span', 'meter-fill', track);
+    fill.style.width = Math.max(0, Math.min(100, o.progress * 100)) + '%';
+  }
+
+  function renderStopping(v) {
+    var list = byId('stopping');
+    list.textContent = '';
+    var s = v.stopping;
+    var lead = v.leader;
+    var minPulls = v.arms.length
+      ? Math.min.apply(
+          null,
+          v.arms.map(function (a) {
+            return a.pulls || 0;
+          }),
+        )
+      : 0;
+    criterion(list, {
+      key: 'minSamples',
+      label: 'Fewest pulls of any arm',
+      value: minPulls,
+      valueText: F.count(minPulls),
+      op: '≥',
+      threshold: s.minSamplesPerArm,
+      thresholdText: s.minSamplesPerArm === null ? '—' : F.count(s.minSamplesPerArm),
+      met: s.minSamplesPerArm === null ? null : minPulls >= s.minSamplesPerArm,
+      progress: s.minSamplesPerArm ? minPulls / s.minSamplesPerArm : 1,
+    });
+    var pb = lead ? lead.probBest : null;
+    criterion(list, {
+      key: 'probBest',
+      label: 'Leader P(best)' + (lead ? ' · ' + lead.name : ''),
+      value: pb,
+      valueText: F.prob(pb),
+      op: '≥',
+      threshold: s.probBestThreshold,
+      thresholdText: F.prob(s.probBestThreshold),
+      met: s.probBestThreshold === null || pb === null ? null : pb >= s.probBestThreshold,
+      progress: s.probBestThreshold && pb !== null ? pb / s.probBestThreshold : 0,
+    });
+    var el = lead ? lead.expectedLoss : null;
+    criterion(list, {
+      key: 'expectedLoss',
+      label: 'Leader expected loss',
+      value: el,
+      valueText: F.rate(el),
+      op: '≤',
+      threshold: s.expectedLossThreshold,
+      thresholdText: F.rate(s.expectedLossThreshold),
+      met: s.expectedLossThreshold === null || el === null ? null : el <= s.expectedLossThreshold,
+      progress: el === null || s.expectedLossThreshold === null ? 0 : el <= s.expectedLossThreshold ? 1 : s.expectedLossThreshold / el,
+    });
+    if (s.maxDurationSeconds !== null) {
+      var created = v.createdAt ? new Date(v.createdAt).getTime() : NaN;
+      var age = isNaN(created) ? null : (Date.now() - created) / 1000;
+      criterion(list, {
+        key: 'maxDuration',
+        label: 'Time (no winner after the limit)',
+        value: age === null ? null : Math.round(age),
+        valueText: F.duration(age),
+        op: 'of',
+        threshold: s.maxDurationSeconds,
+        thresholdText: F.duration(s.maxDurationSeconds),
+        met: age === null ? null : age >= s.maxDurationSeconds,
+        progress: age === null ? 0 : age / s.maxDurationSeconds,
+      });
+    }
+    byId('stopping-note').textContent =
+      v.status === 'running'
+        ? 'A winner is declared when the first three hold together' + (s.maxDurationSeconds !== null ? '; when time runs out the experiment ends without one.' : '.')
+        : 'The experiment is ' + v.status + '.';
+  }
+
+  // ---------- history charts ----------
+
+  function seriesByArm(v, rows, field, withBand) {
+    return v.arms.map(function (a) {
+      var s = {
+        name: a.name,
+        color: K.armColor(a.index),
+        values: rows.map(function (r) {
+          var x = r[field] ? r[field][a.index] : null;
+          return typeof x === 'number' ? x : null;
+        }),
+      };
+      if (withBand) {
+        s.low = rows.map(function (r) {
+          return r.ciLow && typeof r.ciLow[a.index] === 'number' ? r.ciLow[a.index] : null;
+        });
+        s.high = rows.map(function (r) {
+          return r.ciHigh && typeof r.ciHigh[a.index] === 'number' ? r.ciHigh[a.index] : null;
+        });
+      }
+      return s;
+    });
+  }
+
+  /** Snapshot rows from the history, followed by the live numbers of the current view. */
+  function snapshotRows(v, h) {
+    var rows = (h && h.snapshots ? h.snapshots : []).map(function (s) {
+      return { t: new Date(s.t).getTime(), probBest: s.probBest, mean: s.mean, ciLow: s.ciLow, ciHigh: s.ciHigh };
+    });
+    var now = { t: Date.now(), probBest: [], mean: [], ciLow: [], ciHigh: [] };
+    v.arms.forEach(function (a) {
+      now.probBest[a.index] = a.probBest;
+      now.mean[a.index] = a.mean;
+      now.ciLow[a.index] = a.ciLow;
+      now.ciHigh[a.index] = a.ciHigh;
+    });
+    if (v.status === 'running' || !rows.length) rows.push(now);
+    return rows;
+  }
+
+  function renderHistory(v) {
+    var h = state.history;
+    var small = window.innerWidth < 640;
+    var height = small ? 190 : 220;
+    var rows = snapshotRows(v, h);
+    var t = rows.map(function (r) {
+      return r.t;
+    });
+    C.timeSeries(
+      byId('pbest-chart'),
+      { t: t, series: seriesByArm(v, rows, 'probBest', false) },
+      {
+        height: height,
+        yMin: 0,
+        yMax: 1,
+        yFormat: 'pct',
+        thresholds: v.stopping.probBestThreshold !== null ? [{ y: v.stopping.probBestThreshold, label: 'threshold ' + F.prob(v.stopping.probBestThreshold) }] : [],
+      },
+    );
+    C.timeSeries(byId('mean-chart'), { t: t, series: seriesByArm(v, rows, 'mean', true) }, { height: height, yFormat: 'pct', valueFormat: F.rate });
+
+    var buckets = h && h.buckets ? h.buckets : [];
+    var shareRows = [];
+    buckets.forEach(function (b) {
+      var total = 0;
+      (b.selects || []).forEach(function (n) {
+        total += n || 0;
+      });
+      if (total > 0)
+        shareRows.push({
+          t: new Date(b.t).getTime(),
+          share: (b.selects || []).map(function (n) {
+            return (n || 0) / total;
+          }),
+        });
+    });
+    C.timeSeries(
+      byId('traffic-chart'),
+      {
+        t: shareRows.map(function (r) {
+          return r.t;
+        }),
+        series: seriesByArm(v, shareRows, 'share', false),
+      },
+      { height: height, stacked: true, yMin: 0, yMax: 1, yFormat: 'pct', emptyText: 'No traffic yet.' },
+    );
+
+    var cum = h && h.cumulative ? h.cumulative : [];
+    var series = [
+      {
+        name: 'cumulative reward',
+        color: '#0072B2',
+        values: cum.map(function (c) {
+          return c.reward;
+        }),
+      },
+    ];
+    if (
+      cum.some(function (c) {
+        return typeof c.regret === 'number';
+      })
+    ) {
+      series.push({
+        name: h.regretBasis === 'true-rates' ? 'regret' : 'estimated regret',
+        color: '#D55E00',
+        values: cum.map(function (c) {
+          return typeof c.regret === 'number' ? c.regret : null;
+        }),
+      });
+    }
+    C.timeSeries(
+      byId('reward-chart'),
+      {
+        t: cum.map(function (c) {
+          return new Date(c.t).getTime();
+        }),
+        series: series,
+      },
+      { height: height, yMin: 0, emptyText: 'No rewards yet.' },
+    );
+    byId('regret-note').textContent =
+      h && h.regretBasis === 'true-rates'
+        ? 'Regret against the known true reward rates of the arms.'
+        : 'Estimated regret: each pull costs the gap between the best and the pulled arm’s current posterior mean.';
+  }
+
+  // ---------- updates ----------
+
+  function render() {
+    var v = state.view;
+    if (!v) return;
+    renderHeader(v);
+    renderBanner(v);
+    renderKpis(v);
+    renderDensity(v);
+    renderArms(v);
+    renderStopping(v);
+    renderHistory(v);
+    document.body.setAttribute('data-updates', String(state.updates));
+  }
+
+  function loadHistory(force) {
+    var now = Date.now();
+    if (state.historyPending || (!force && now - state.historyAt < 3000)) return;
+    state.historyPending = true;
+    K.getJson(base + '/history')
+      .then(function (h) {
+        state.history = h;
+        state.historyAt = Date.now();
+        render();
+      })
+      .catch(function () {
+        /* the history is secondary; the next update retries */
+      })
+      .then(function () {
+        state.historyPending = false;
+      });
+  }
+
+  function accept(json) {
+    state.view = K.normalize(json);
+    state.updates += 1;
+    K.showError(null);
+    render();
+    loadHistory(false);
+  }
+
+  var pollTimer = null;
+  function poll() {
+    K.setLive('polling', 'Live (polling)');
+    var tick = function () {
+      K.getJson(base)
+        .then(accept)
+        .catch(function (err) {
+          K.setLive('offline', 'Offline');
+          K.showError('Cannot reach the service: ' + err.message);
+        })
+        .then(function () {
+          pollTimer = setTimeout(tick, 3000);
+        });
+    };
+    tick();
+  }
+
+  function stream() {
+    if (!window.EventSource) return poll();
+    var opened = false;
+    var failures = 0;
+    var es = new EventSource(base + '/stream');
+    es.addEventListener('open', function () {
+      opened = true;
+      failures = 0;
+      K.setLive('live', 'Live');
+    });
+    es.addEventListener('experiment', function (ev) {
+      try {
+        accept(JSON.parse(ev.data));
+      } catch (e) {
+        K.showError('Unreadable update: ' + e.message);
+      }
+    });
+    es.addEventListener('gone', function (ev) {
+      es.close();
+      K.setLive('offline', 'Ended');
+      K.showError(ev.data ? JSON.parse(ev.data).message : 'The experiment is gone.');
+    });
+    es.addEventListener('error', function () {
+      failures += 1;
+      if (!opened && failures >= 3) {
+        es.close();
+        poll();
+        return;
+      }
+      K.setLive('reconnecting', 'Reconnecting…');
+    });
+  }
+
+  byId('normalize').addEventListener('change', render);
+  var lastWidth = window.innerWidth;
+  window.addEventListener('resize', function () {
+    if (window.innerWidth === lastWidth) return;
+    lastWidth = window.innerWidth;
+    render();
+  });
+  // the history of a quiet experiment still moves forward (snapshots are periodic)
+  setInterval(function () {
+    loadHistory(true);
+  }, 30000);
+
+  K.getJson(base)
+    .then(function (json) {
+      accept(json);
+      loadHistory(true);
+      stream();
+    })
+    .catch(function (err) {
+      byId('exp-name').textContent = err.status === 404 ? 'Experiment not found' : 'Cannot load the experiment';
+      K.showError(err.message);
+      K.setLive('offline', 'Offline');
+      if (err.status !== 404) setTimeout(function () {
+        location.reload();
+      }, 10000);
+    });
+  void pollTimer;
+})();
