@@ -1,0 +1,203 @@
+"""Golden fixtures for the Dagster code location.
+
+Defines, in Python, the same four assets as src/pipeline/asset-graph.ts (keys, deps, group,
+descriptions, metadata), serves them with Dagster's own gRPC code server and records what
+that server answers to the calls the Dagster host makes (ListRepositories,
+ExternalRepository with and without deferred snapshots, ExternalJob,
+ExternalPipelineSubsetSnapshot, ExecutionPlanSnapshot), plus serdes edge cases of
+Python's JSON writer. Output: test/fixtures/dagster/*.json (committed).
+
+Run in the dagster peer venv:
+    $(bash test/peers/venv.sh dagster)/bin/python scripts/reference/dagster_golden.py
+The asset definitions are read from a JSON dump of ASSET_GRAPH (argv[1], default
+test/fixtures/dagster/asset-graph.json) so the Python side cannot drift from the TS one
+(a small test checks the dump equals ASSET_GRAPH). Refresh it from a build with
+    node -e 'console.log(JSON.stringify(require("./dist/pipeline/asset-graph").ASSET_GRAPH, null, 2))' \
+        > test/fixtures/dagster/asset-graph.json
+"""
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import textwrap
+import time
+
+import dagster
+from dagster._core.remote_origin import (
+    GrpcServerCodeLocationOrigin,
+    RemoteJobOrigin,
+    RemoteRepositoryOrigin,
+)
+from dagster._core.definitions.events import AssetKey
+from dagster._grpc.client import DagsterGrpcClient
+from dagster._grpc.types import ExecutionPlanSnapshotArgs, JobSubsetSnapshotArgs
+from dagster._serdes import deserialize_value, serialize_value
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+OUT = os.path.join(ROOT, "test", "fixtures", "dagster")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def defs_source(graph) -> str:
+    lines = ["from dagster import asset, AssetKey", ""]
+    for a in graph:
+        lines.append(
+            "@asset(name=%r, group_name=%r, description=%r, metadata=%r, deps=%r)"
+            % (a["key"], a["group"], a["description"], a["metadata"], [AssetKey(d) for d in a["deps"]])
+        )
+        lines.append("def _%s():\n    return None\n" % a["key"])
+    return "\n".join(lines).replace("AssetKey(path=", "AssetKey(")
+
+
+def pretty(serialized: str):
+    return json.loads(serialized)
+
+
+def record_events(graph) -> None:
+    """Event log entries Python Dagster writes for a successful and a failing run (shape only)."""
+    import sqlite3
+
+    from dagster import AssetExecutionContext, DagsterInstance, Failure, MetadataValue, asset, materialize
+
+    def make(a, fail):
+        @asset(name=a["key"], group_name=a["group"], deps=[dagster.AssetKey(d) for d in a["deps"]])
+        def _fn(context: AssetExecutionContext):
+            context.log.info("working on " + a["key"])
+            if fail and a["key"] == "replay":
+                try:
+                    raise FileNotFoundError("no such file: /missing/obd")
+                except FileNotFoundError as e:
+                    raise RuntimeError("replay failed: OBD sample not found") from e
+            context.add_output_metadata({
+                "rows": MetadataValue.int(10000),
+                "estimate": MetadataValue.float(0.0123),
+                "winner": MetadataValue.text("arm-3"),
+                "table": MetadataValue.md("| a | b |\n|---|---|\n| 1 | 2 |"),
+                "detail": MetadataValue.json({"p_best": [0.1, 0.9]}),
+                "path": MetadataValue.path("/tmp/x"),
+                "url": MetadataValue.url("http://example.com"),
+            })
+            return None
+        return _fn
+
+    for name, fail in (("success", False), ("failure", True)):
+        home = tempfile.mkdtemp()
+        with DagsterInstance.local_temp(home) as instance:
+            result = materialize([make(a, fail) for a in graph], instance=instance, raise_on_error=False)
+            run_id = result.run_id
+        db = sqlite3.connect(os.path.join(home, "history", "runs", run_id + ".db"))
+        rows = db.execute("select event, dagster_event_type, step_key, asset_key from event_logs order by id").fetchall()
+        idx = sqlite3.connect(os.path.join(home, "history", "runs.db"))
+        run_row = idx.execute("select run_body, status from runs where run_id = ?", (run_id,)).fetchone()
+        with open(os.path.join(OUT, "events-" + name + ".json"), "w") as f:
+            json.dump({"run_id": run_id, "run_body": run_row[0], "status": run_row[1],
+                       "events": [{"event": r[0], "type": r[1], "step_key": r[2], "asset_key": r[3]} for r in rows]},
+                      f, indent=1)
+
+
+def main() -> None:
+    graph_path = sys.argv[1] if len(sys.argv) > 1 else os.path.join(OUT, "asset-graph.json")
+    with open(graph_path) as f:
+        graph = json.load(f)
+    tmp = tempfile.mkdtemp()
+    defs = os.path.join(tmp, "bandit_defs.py")
+    with open(defs, "w") as f:
+        f.write(defs_source(graph))
+    port = free_port()
+    env = dict(os.environ, DAGSTER_HOME=tmp)
+    proc = subprocess.Popen(
+        [
+            sys.executable, "-m", "dagster", "api", "grpc", "--python-file", defs,
+            "--host", "127.0.0.1", "--port", str(port), "--container-image", "example/image:tag",
+        ],
+        env=env,
+    )
+    try:
+        client = DagsterGrpcClient(host="127.0.0.1", port=port)
+        for _ in range(200):
+            try:
+                client.ping("x")
+                break
+            except Exception:
+                time.sleep(0.1)
+        origin = RemoteRepositoryOrigin(
+            GrpcServerCodeLocationOrigin(host="localhost", port=4000, location_name="bandit-pipeline"),
+            "__repository__",
+        )
+        out = {"dagster_version": dagster.__version__}
+        out["list_repositories"] = client.list_repositories()
+        out["repository_deferred"] = client.external_repository(origin, defer_snapshots=True)
+        out["repository_full"] = client.external_repository(origin, defer_snapshots=False)
+        job_reply = client.external_job(origin, "__ASSET_JOB")
+        out["external_job"] = job_reply.serialized_job_data
+        job_origin = RemoteJobOrigin(origin, "__ASSET_JOB")
+        job_data = deserialize_value(out["external_job"])
+        out["job_snapshot_id"] = job_data.job.snapshot_id
+        subsets = {}
+        for name, sel in (("full", None), ("ope_conclude", ["ope", "conclude"])):
+            asset_selection = {AssetKey(k) for k in sel} if sel else None
+            snap_id = job_data.job.snapshot_id
+            if sel:
+                subset = client.external_pipeline_subset(
+                    JobSubsetSnapshotArgs(
+                        job_origin=job_origin,
+                        op_selection=None,
+                        asset_selection=asset_selection,
+                        asset_check_selection=None,
+                        include_parent_snapshot=True,
+                    )
+                )
+                subsets[name + "_subset"] = subset
+                snap_id = deserialize_value(subset).job_data_snap.job.snapshot_id
+            args = ExecutionPlanSnapshotArgs(
+                job_origin=job_origin,
+                op_selection=[],
+                run_config={},
+                step_keys_to_execute=None,
+                job_snapshot_id=snap_id,
+                asset_selection=asset_selection,
+                asset_check_selection=None,
+                mode="default",
+            )
+            subsets[name + "_execution_plan_args"] = serialize_value(args)
+            subsets[name + "_execution_plan"] = client.execution_plan_snapshot(args)
+        out.update(subsets)
+        for k, v in out.items():
+            if isinstance(v, str) and v.startswith("{"):
+                with open(os.path.join(OUT, k + ".serdes.txt"), "w") as f:
+                    f.write(v)
+        with open(os.path.join(OUT, "golden.json"), "w") as f:
+            json.dump(
+                {"dagster_version": dagster.__version__, "job_snapshot_id": out["job_snapshot_id"]},
+                f, indent=2, sort_keys=True,
+            )
+    finally:
+        proc.terminate()
+        proc.wait()
+
+    record_events(graph)
+
+    # serdes writer edge cases: Python's json.dumps(sort_keys=True) as Dagster uses it
+    cases = [
+        1.0, 0.1, 1e-05, 1e-7, 123456789.0, 1e16, 1.5e300, -0.0, 2.5e-320, 1 / 3, 100.0, 1e15, 123456789012345680000.0,
+        2**53 + 1, -(2**63), 10**30, "plain", "quote\" back\\ slash/", "tab\tnl\ncr\r\x00\x1f\x7f",
+        "é ü ß — 日本", "emoji 😀 𝄞", {"b": 1, "a": [1, 2.0, None, True, False], "A": {}},
+        [], {}, [[]], {"z": {"y": {"x": "w"}}},
+    ]
+    serdes_cases = [{"value_json": json.dumps(c, sort_keys=False, ensure_ascii=False, allow_nan=False)
+                      if not isinstance(c, float) else repr(c),
+                     "python": json.dumps(c, sort_keys=True)} for c in cases]
+    with open(os.path.join(OUT, "serdes-cases.json"), "w") as f:
+        json.dump(serdes_cases, f, indent=2, ensure_ascii=True)
+
+
+if __name__ == "__main__":
+    main()

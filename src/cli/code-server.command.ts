@@ -1,0 +1,48 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../config/config';
+import { DAGSTER_PROTOCOL_VERSION, startCodeServer } from '../dagster/code-server';
+import { pipelineFactory } from '../dagster/pipeline-loader';
+import { RunManager } from '../dagster/run-launcher';
+import { CliError, type CliCommand } from './command';
+
+/** Entry point the host appends `api execute_run <args>` to (K8sRunLauncher pods). */
+export const DAGSTER_ENTRY_POINT = ['bandit', 'dagster'];
+
+const stamp = () => new Date().toISOString();
+
+export const codeServerCommand: CliCommand = {
+  register(program: Command) {
+    program
+      .command('code-server')
+      .description('serve the pipeline as a Dagster code location (gRPC api.DagsterApi + grpc.health.v1.Health), no Python needed')
+      .option('--port <port>', 'port to listen on (default BANDIT_CODE_SERVER_PORT or 4000; 0 picks a free one)')
+      .option('--host <host>', 'address to bind', '0.0.0.0')
+      .action(async (opts: { port?: string; host: string }) => {
+        const config = loadConfig();
+        const port = opts.port === undefined ? config.codeServerPort : Number(opts.port);
+        if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`--port must be 0..65535, got ${opts.port}`);
+        const log = {
+          info: (m: string) => process.stderr.write(`${stamp()} code-server ${m}\n`),
+          error: (m: string) => process.stderr.write(`${stamp()} code-server ERROR ${m}\n`),
+        };
+        // The InstanceRef may name credentials as {env: NAME}; they resolve in this process's environment.
+        const runs = new RunManager({ pipeline: pipelineFactory(config), env: (n) => process.env[n], log });
+        let stop: () => void = () => undefined;
+        const stopped = new Promise<void>((r) => (stop = r));
+        const handle = await startCodeServer({
+          host: opts.host,
+          port,
+          runs,
+          info: { entryPoint: DAGSTER_ENTRY_POINT, containerImage: config.pipelineImage, dagsterVersion: DAGSTER_PROTOCOL_VERSION },
+          onShutdownRequested: () => stop(),
+        }).catch((err: Error) => {
+          throw new CliError(`cannot listen on ${opts.host}:${port}: ${err.message}`, 1);
+        });
+        log.info(`serving location bandit-pipeline on ${opts.host}:${handle.port} (Dagster ${DAGSTER_PROTOCOL_VERSION} protocol, image ${config.pipelineImage})`);
+        for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => stop());
+        await stopped;
+        log.info('shutting down: waiting for running runs');
+        await handle.close();
+      });
+  },
+};

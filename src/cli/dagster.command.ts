@@ -1,0 +1,47 @@
+import type { Command } from 'commander';
+import { loadConfig } from '../config/config';
+import { pipelineFactory } from '../dagster/pipeline-loader';
+import { RunManager } from '../dagster/run-launcher';
+import { expectClass, readObject, str } from '../dagster/serdes';
+import { openInstanceStorage, storageTargetFromInstanceRef } from '../dagster/storage/instance-storage';
+import { CliError, type CliCommand } from './command';
+
+/**
+ * `bandit dagster api execute_run <serialized ExecuteRunArgs>`: what a run pod started by
+ * Dagster's K8sRunLauncher executes (`entry_point + ["api", "execute_run", args]`). Runs the
+ * run to the end in this process and writes its events to the instance's storage.
+ */
+export const dagsterCommand: CliCommand = {
+  register(program: Command) {
+    const dagster = program.command('dagster').description('Dagster run-worker commands (invoked by Dagster run launchers)');
+    const api = dagster.command('api').description("Dagster's user-code API commands");
+    api
+      .command('execute_run')
+      .description('execute a Dagster run of the pipeline from serialized ExecuteRunArgs')
+      .argument('<args>', 'serialized ExecuteRunArgs (Dagster serdes JSON)')
+      .action(async (input: string) => {
+        let args;
+        try {
+          args = readObject(input, ['ExecuteRunArgs'], 'ExecuteRunArgs');
+          expectClass(args.pipeline_origin, ['PipelinePythonOrigin'], 'ExecuteRunArgs.pipeline_origin');
+        } catch (err) {
+          throw new CliError((err as Error).message);
+        }
+        const runId = str(args, 'pipeline_run_id', 'ExecuteRunArgs');
+        if (!args.instance_ref) throw new CliError('ExecuteRunArgs.instance_ref is required');
+        const config = loadConfig();
+        const target = storageTargetFromInstanceRef(expectClass(args.instance_ref, ['InstanceRef'], 'instance_ref'), (n) => process.env[n]);
+        const log = { info: (m: string) => process.stderr.write(`${m}\n`), error: (m: string) => process.stderr.write(`ERROR ${m}\n`) };
+        const runs = new RunManager({ pipeline: pipelineFactory(config), env: (n) => process.env[n], log });
+        const abort = new AbortController();
+        for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => abort.abort(new Error(`received ${sig}`)));
+        await runs.execute(runId, target, abort.signal);
+        if (args.set_exit_code_on_failure === true) {
+          const storage = await openInstanceStorage(target);
+          const run = await storage.getRun(runId);
+          await storage.close();
+          if (run?.status !== 'SUCCESS') process.exitCode = 1;
+        }
+      });
+  },
+};

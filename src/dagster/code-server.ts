@@ -1,0 +1,73 @@
+/**
+ * Assembles the code server: the `api.DagsterApi` service and `grpc.health.v1.Health` on one
+ * grpc-js server (gzip accepted; replies uncompressed unless the client asks), bound to
+ * host:port. The caller owns the returned handle's lifetime.
+ */
+import * as grpc from '@grpc/grpc-js';
+import { DagsterApiService } from './dagster-api.service';
+import { HealthService } from './health.service';
+import type { RunLauncher } from './run-launcher';
+import type { CodeLocationInfo } from './snapshots';
+
+/** The Dagster version whose protocol this server speaks (reported to the host). */
+export const DAGSTER_PROTOCOL_VERSION = '1.13.27';
+
+export interface CodeServerOptions {
+  host: string;
+  port: number;
+  info: CodeLocationInfo;
+  runs: RunLauncher;
+  /** Called when the host sent ShutdownServer and every run has finished. */
+  onShutdownRequested?: () => void;
+}
+
+export interface CodeServerHandle {
+  port: number;
+  api: DagsterApiService;
+  health: HealthService;
+  /** Stops accepting calls; waits for running runs, then for calls in flight (forces after `graceMs`). */
+  close(graceMs?: number): Promise<void>;
+}
+
+export const MAX_MESSAGE_BYTES = 50 * 1024 * 1024;
+
+export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServerHandle> {
+  const server = new grpc.Server({
+    'grpc.max_receive_message_length': MAX_MESSAGE_BYTES,
+    'grpc.max_send_message_length': MAX_MESSAGE_BYTES,
+  });
+  const health = new HealthService();
+  const api = new DagsterApiService({
+    info: opts.info,
+    runs: opts.runs,
+    onShutdown: () => {
+      health.setServing(false);
+      opts.onShutdownRequested?.();
+    },
+  });
+  api.addToServer(server);
+  health.addToServer(server);
+  const port = await new Promise<number>((resolve, reject) =>
+    server.bindAsync(`${opts.host.includes(':') ? `[${opts.host}]` : opts.host}:${opts.port}`, grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+  );
+  return {
+    port,
+    api,
+    health,
+    async close(graceMs = 30_000) {
+      health.setServing(false);
+      await Promise.race([opts.runs.drain(), new Promise((r) => setTimeout(r, graceMs).unref())]);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          server.forceShutdown();
+          resolve();
+        }, 5000);
+        timer.unref();
+        server.tryShutdown(() => {
+          clearTimeout(timer);
+          resolve();
+        });
+      });
+    },
+  };
+}

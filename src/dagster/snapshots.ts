@@ -1,0 +1,367 @@
+/**
+ * Dagster snapshots of the pipeline, generated from the one asset definition
+ * (src/pipeline/asset-graph.ts): the repository (`ExternalRepositoryData`), the asset job
+ * (`ExternalPipelineData` / `PipelineSnapshot`), subsets of it and execution plans — in the
+ * serdes shapes of the pinned Dagster version (1.13). Storage names are Dagster's
+ * (RepositorySnap → ExternalRepositoryData, JobSnap → PipelineSnapshot, AssetNodeSnap →
+ * ExternalAssetNode, op definitions → SolidDefSnap…).
+ *
+ * Deliberate differences from what Python Dagster serializes for the same assets (golden
+ * tests normalize exactly these): the job's config schema and mode carry no executor,
+ * logger or IO-manager choices (runs execute in this server's worker, which has none), so
+ * the config types are only `Any` and the shapes accepting `{}` per op; the type namespace
+ * holds only the types the ops use (`Any`, `Nothing`), without config loaders.
+ */
+import { ASSET_GRAPH, type AssetDefinition, type AssetKey } from '../pipeline/asset-graph';
+import { codePointCompare, enumValue, klass, pyJson, pySet, snapshotId, type SerdesObject, type SerdesValue } from './serdes';
+
+export const REPOSITORY_NAME = '__repository__';
+export const ASSET_JOB_NAME = '__ASSET_JOB';
+export const OUTPUT_NAME = 'result';
+export const MODE_NAME = 'default';
+
+const sortedKeys = (keys: readonly AssetKey[]) => [...keys].sort(codePointCompare);
+
+export const assetKeyObject = (key: string): SerdesObject => klass('AssetKey', { path: [key] });
+/** `AssetKey.to_string()`: the JSON list of the path. */
+export const assetKeyString = (key: string): string => pyJson([key]);
+const solidHandle = (name: string): SerdesObject => klass('SolidHandle', { name, parent: null });
+const stepOutputHandle = (stepKey: string): SerdesObject => klass('StepOutputHandle', { mapping_key: null, output_name: OUTPUT_NAME, step_key: stepKey });
+
+/** Python sorts sets of AssetKey by `str(key)`, i.e. `AssetKey(['name'])`. */
+export const assetKeySet = (keys: readonly string[], frozen = false): SerdesObject =>
+  pySet(keys, (k) => `AssetKey(['${k}'])`, assetKeyObject, frozen);
+
+function textEntry(label: string, text: string): SerdesObject {
+  return klass('EventMetadataEntry', { description: null, label, entry_data: klass('TextMetadataEntryData', { text }) });
+}
+
+function assetNode(def: AssetDefinition): SerdesObject {
+  return klass('ExternalAssetNode', {
+    asset_key: assetKeyObject(def.key),
+    atomic_execution_unit_id: null,
+    auto_materialize_policy: null,
+    auto_observe_interval_minutes: null,
+    automation_condition_snapshot: null,
+    backfill_policy: null,
+    code_version: null,
+    compute_kind: null,
+    depended_by: [],
+    dependencies: sortedKeys(def.deps).map((d) =>
+      klass('ExternalAssetDependency', { input_name: null, output_name: null, partition_mapping: null, upstream_asset_key: assetKeyObject(d) }),
+    ),
+    execution_type: enumValue('AssetExecutionType.MATERIALIZATION'),
+    freshness_policy: null,
+    graph_name: null,
+    group_name: def.group,
+    is_observable: false,
+    is_source: false,
+    is_virtual: false,
+    job_names: [ASSET_JOB_NAME],
+    metadata_entries: Object.entries(def.metadata).map(([k, v]) => textEntry(k, v)),
+    new_freshness_policy: null,
+    node_definition_name: def.key,
+    op_description: def.description,
+    op_name: def.key,
+    op_names: [def.key],
+    output_name: OUTPUT_NAME,
+    owners: [],
+    partitions_def_data: null,
+    pools: { __set__: [] },
+    required_top_level_resources: [],
+    tags: {},
+  });
+}
+
+// ---- config schema ------------------------------------------------------------------------
+
+function configField(name: string, typeKey: string, defaultJson: string | null, description: string | null = null): SerdesObject {
+  return klass('ConfigFieldSnap', {
+    default_provided: defaultJson !== null,
+    default_value_as_json_str: defaultJson,
+    description,
+    is_required: false,
+    name,
+    type_key: typeKey,
+  });
+}
+
+function configType(kind: string, fields: SerdesObject[] | null, key?: string): SerdesObject {
+  const prefix = kind === 'PERMISSIVE_SHAPE' ? 'Permissive' : 'Shape';
+  return klass('ConfigTypeSnap', {
+    description: null,
+    enum_values: null,
+    fields,
+    given_name: null,
+    key: key ?? `${prefix}.${snapshotId(fields)}`,
+    kind: enumValue(`ConfigTypeKind.${kind}`),
+    scalar_kind: null,
+    type_param_keys: null,
+  });
+}
+
+/** Config types of a job over `ops`: every op takes an optional `config: Any`; `{}` is valid. */
+function configSchema(ops: readonly AssetKey[]): { snapshot: SerdesObject; rootKey: string } {
+  const any = klass('ConfigTypeSnap', {
+    description: null,
+    enum_values: null,
+    fields: null,
+    given_name: 'Any',
+    key: 'Any',
+    kind: enumValue('ConfigTypeKind.ANY'),
+    scalar_kind: null,
+    type_param_keys: null,
+  });
+  const opShape = configType('STRICT_SHAPE', [configField('config', 'Any', null)]);
+  const opKey = opShape.key as string;
+  const opsDefault = pyJson(Object.fromEntries(ops.map((o) => [o, {}])));
+  const opsType = configType(
+    'PERMISSIVE_SHAPE',
+    sortedKeys(ops).map((o) => configField(o, opKey, '{}')),
+  );
+  const root = configType('STRICT_SHAPE', [configField('ops', opsType.key as string, opsDefault, 'Configure runtime parameters for ops or assets.')]);
+  const all = [any, opShape, opsType, root];
+  return {
+    snapshot: klass('ConfigSchemaSnapshot', { all_config_snaps_by_key: Object.fromEntries(all.map((t) => [t.key as string, t])) }),
+    rootKey: root.key as string,
+  };
+}
+
+function dagsterType(key: 'Any' | 'Nothing'): SerdesObject {
+  return klass('DagsterTypeSnap', {
+    description: null,
+    display_name: key,
+    is_builtin: true,
+    key,
+    kind: enumValue(`DagsterTypeKind.${key === 'Any' ? 'ANY' : 'NOTHING'}`),
+    loader_schema_key: null,
+    materializer_schema_key: null,
+    name: key,
+    type_param_keys: [],
+  });
+}
+
+// ---- job ------------------------------------------------------------------------------------
+
+function opDefinition(def: AssetDefinition): SerdesObject {
+  return klass('SolidDefSnap', {
+    config_field_snap: configField('config', 'Any', null),
+    description: def.description,
+    input_def_snaps: sortedKeys(def.deps).map((d) => klass('InputDefSnap', { dagster_type_key: 'Nothing', description: null, name: d })),
+    name: def.key,
+    output_def_snaps: [klass('OutputDefSnap', { dagster_type_key: 'Any', description: null, is_dynamic: false, is_required: true, name: OUTPUT_NAME })],
+    required_resource_keys: [],
+    tags: {},
+  });
+}
+
+function opInvocation(def: AssetDefinition, included: ReadonlySet<AssetKey>): SerdesObject {
+  return klass('SolidInvocationSnap', {
+    input_dep_snaps: sortedKeys(def.deps).map((d) =>
+      klass('InputDependencySnap', {
+        input_name: d,
+        is_dynamic_collect: false,
+        upstream_output_snaps: included.has(d) ? [klass('OutputHandleSnap', { output_name: OUTPUT_NAME, solid_name: d })] : [],
+      }),
+    ),
+    is_dynamic_mapped: false,
+    solid_def_name: def.key,
+    solid_name: def.key,
+    tags: {},
+  });
+}
+
+/** The selected assets (all when `selection` is null), in definition order. */
+export function selectedAssets(selection: readonly string[] | null): AssetDefinition[] {
+  if (selection === null) return [...ASSET_GRAPH];
+  return ASSET_GRAPH.filter((a) => selection.includes(a.key));
+}
+
+/** `PipelineSnapshot` of the asset job, or of the subset `selection` (with its lineage). */
+export function jobSnapshot(selection: readonly AssetKey[] | null = null): SerdesObject {
+  const defs = selectedAssets(selection);
+  const included = new Set(defs.map((d) => d.key));
+  const byName = [...defs].sort((a, b) => codePointCompare(a.key, b.key));
+  const { snapshot, rootKey } = configSchema(defs.map((d) => d.key));
+  return klass('PipelineSnapshot', {
+    config_schema_snapshot: snapshot,
+    dagster_type_namespace_snapshot: klass('DagsterTypeNamespaceSnapshot', {
+      all_dagster_type_snaps_by_key: { Any: dagsterType('Any'), Nothing: dagsterType('Nothing') },
+    }),
+    dep_structure_snapshot: klass('DependencyStructureSnapshot', { solid_invocation_snaps: byName.map((d) => opInvocation(d, included)) }),
+    description: null,
+    graph_def_name: ASSET_JOB_NAME,
+    lineage_snapshot:
+      selection === null
+        ? null
+        : klass('PipelineSnapshotLineage', {
+            asset_check_selection: null,
+            asset_selection: assetKeySet(defs.map((d) => d.key)),
+            parent_snapshot_id: snapshotId(jobSnapshot(null)),
+            solid_selection: null,
+            solids_to_execute: null,
+          }),
+    mode_def_snaps: [klass('ModeDefSnap', { description: null, logger_def_snaps: [], name: MODE_NAME, resource_def_snaps: [], root_config_key: rootKey })],
+    name: ASSET_JOB_NAME,
+    solid_definitions_snapshot: klass('SolidDefinitionsSnapshot', { composite_solid_def_snaps: [], solid_def_snaps: byName.map(opDefinition) }),
+    tags: {},
+  });
+}
+
+/** `ExternalPipelineData` (JobDataSnap): the job snapshot, plus the full job as parent for a subset. */
+export function jobData(selection: readonly AssetKey[] | null = null): SerdesObject {
+  return klass('ExternalPipelineData', {
+    active_presets: [],
+    is_job: true,
+    name: ASSET_JOB_NAME,
+    parent_pipeline_snapshot: selection === null ? null : jobSnapshot(null),
+    pipeline_snapshot: jobSnapshot(selection),
+  });
+}
+
+/** `ExternalRepositoryData`: with `deferSnapshots` the job is a reference the host fetches with ExternalJob. */
+export function repositorySnapshot(deferSnapshots: boolean): SerdesObject {
+  return klass('ExternalRepositoryData', {
+    external_asset_checks: [],
+    external_asset_graph_data: [...ASSET_GRAPH].sort((a, b) => codePointCompare(a.key, b.key)).map(assetNode),
+    external_job_refs: deferSnapshots
+      ? [
+          klass('ExternalJobRef', {
+            active_presets: [],
+            is_legacy_pipeline: false,
+            name: ASSET_JOB_NAME,
+            owners: null,
+            parent_snapshot_id: null,
+            preview_tags: {},
+            snapshot_id: snapshotId(jobSnapshot(null)),
+          }),
+        ]
+      : null,
+    external_partition_set_datas: [],
+    external_pipeline_datas: deferSnapshots ? null : [jobData(null)],
+    external_resource_data: [],
+    external_schedule_datas: [],
+    external_sensor_datas: [],
+    metadata: {},
+    name: REPOSITORY_NAME,
+    utilized_env_vars: {},
+  });
+}
+
+// ---- execution plan ---------------------------------------------------------------------------
+
+function stepInput(dep: AssetKey, inPlan: ReadonlySet<AssetKey>): SerdesObject {
+  const source = inPlan.has(dep)
+    ? klass('FromStepOutput', { fan_in: false, input_name: '', solid_handle: solidHandle(''), step_output_handle: stepOutputHandle(dep) })
+    : klass('FromSourceAsset', { input_name: '', ordering_step_keys: { __frozenset__: [] }, solid_handle: solidHandle('') });
+  return klass('ExecutionStepInputSnap', {
+    dagster_type_key: 'Nothing',
+    name: dep,
+    source,
+    upstream_output_handles: inPlan.has(dep) ? [stepOutputHandle(dep)] : [],
+  });
+}
+
+function executionStep(def: AssetDefinition, inPlan: ReadonlySet<AssetKey>): SerdesObject {
+  return klass('ExecutionStepSnap', {
+    inputs: sortedKeys(def.deps).map((d) => stepInput(d, inPlan)),
+    key: def.key,
+    kind: enumValue('StepKind.COMPUTE'),
+    metadata_items: [],
+    outputs: [
+      klass('ExecutionStepOutputSnap', {
+        dagster_type_key: 'Any',
+        name: OUTPUT_NAME,
+        properties: klass('StepOutputProperties', {
+          asset_check_key: null,
+          asset_execution_type: enumValue('AssetExecutionType.MATERIALIZATION'),
+          asset_key: assetKeyObject(def.key),
+          is_asset: true,
+          is_asset_partitioned: false,
+          is_dynamic: false,
+          is_required: true,
+          should_materialize: false,
+        }),
+        solid_handle: solidHandle(def.key),
+      }),
+    ],
+    solid_handle_id: def.key,
+    step_handle: klass('StepHandle', { key: def.key, solid_handle: solidHandle(def.key) }),
+    tags: {},
+  });
+}
+
+/**
+ * `ExecutionPlanSnapshot` for the steps of `selection` (null: the whole job), restricted to
+ * `stepKeys` when given. `jobSnapshotId` is echoed back: the host checks it equals the id it sent.
+ */
+export function executionPlanSnapshot(selection: readonly AssetKey[] | null, jobSnapshotId: string, stepKeys: readonly string[] | null = null): SerdesObject {
+  const defs = selectedAssets(selection);
+  const inPlan = new Set(defs.map((d) => d.key));
+  const byName = [...defs].sort((a, b) => codePointCompare(a.key, b.key));
+  const toExecute = defs.map((d) => d.key).filter((k) => stepKeys === null || stepKeys.includes(k));
+  return klass('ExecutionPlanSnapshot', {
+    artifacts_persisted: true,
+    executor_name: 'in_process',
+    initial_known_state: klass('KnownExecutionState', {
+      dynamic_mappings: {},
+      parent_state: null,
+      previous_retry_attempts: {},
+      ready_outputs: { __frozenset__: [] },
+      step_output_versions: [],
+    }),
+    pipeline_snapshot_id: jobSnapshotId,
+    snapshot_version: 1,
+    step_keys_to_execute: toExecute,
+    steps: byName.map((d) => executionStep(d, inPlan)),
+  });
+}
+
+// ---- code location --------------------------------------------------------------------------
+
+export interface CodeLocationInfo {
+  /** What the K8sRunLauncher runs in the image: `entryPoint + ["api", "execute_run", <args>]`. */
+  entryPoint: string[];
+  containerImage: string;
+  /** Dagster library versions the protocol was written from (reported to the host). */
+  dagsterVersion: string;
+}
+
+/** The code pointer the host copies into run origins (no Python file exists; it names the entry). */
+export function codePointer(): SerdesObject {
+  return klass('ModuleCodePointer', { fn_name: REPOSITORY_NAME, module: 'bandit_pipeline', working_directory: null });
+}
+
+export function listRepositoriesResponse(info: CodeLocationInfo): SerdesObject {
+  return klass('ListRepositoriesResponse', {
+    container_context: {},
+    container_image: info.containerImage,
+    dagster_library_versions: { dagster: info.dagsterVersion },
+    defs_state_info: null,
+    entry_point: info.entryPoint,
+    executable_path: null,
+    repository_code_pointer_dict: { [REPOSITORY_NAME]: codePointer() },
+    repository_symbols: [klass('LoadableRepositorySymbol', { attribute: REPOSITORY_NAME, repository_name: REPOSITORY_NAME })],
+  });
+}
+
+export function repositoryPythonOrigin(info: CodeLocationInfo): SerdesObject {
+  return klass('RepositoryPythonOrigin', {
+    code_pointer: codePointer(),
+    container_context: {},
+    container_image: info.containerImage,
+    entry_point: info.entryPoint,
+    executable_path: '',
+  });
+}
+
+export function subsetResult(selection: readonly AssetKey[], info: CodeLocationInfo): SerdesObject {
+  return klass('ExternalPipelineSubsetResult', {
+    error: null,
+    external_pipeline_data: jobData(selection),
+    repository_python_origin: repositoryPythonOrigin(info),
+    success: true,
+  });
+}
+
+export type { SerdesValue };

@@ -1,0 +1,82 @@
+/**
+ * Dagster storage in Postgres (dagster-postgres 0.29): the tables the Dagster instance created
+ * (`event_logs`, `runs`, `run_tags`, `asset_keys`), written the way `PostgresEventLogStorage.store_event`
+ * and `SqlRunStorage.handle_run_event` write them, including `NOTIFY run_events, '<run_id>_<id>'`.
+ */
+import { Pool } from 'pg';
+import { BanditError, ErrorCode } from '../../common/errors';
+import type { RunEvent } from '../events';
+import { pyJson } from '../serdes';
+import type { DagsterInstanceStorage, StoredRun } from './instance-storage';
+import { FAILURE_REASON_TAG, isAssetEvent, lastMaterialization, readRunBody, runStatusChange } from './run-body';
+
+const CHANNEL = 'run_events';
+const utc = (param: string) => `(to_timestamp(${param}) AT TIME ZONE 'UTC')`;
+
+export class PostgresInstanceStorage implements DagsterInstanceStorage {
+  private constructor(
+    private readonly pool: Pool,
+    readonly description: string,
+  ) {}
+
+  static async open(connectionString: string): Promise<PostgresInstanceStorage> {
+    const pool = new Pool({ connectionString, max: 2 });
+    try {
+      await pool.query('SELECT 1 FROM event_logs LIMIT 0');
+    } catch (err) {
+      await pool.end();
+      throw new BanditError(ErrorCode.Unavailable, `cannot use the Dagster Postgres storage: ${(err as Error).message}`, undefined, { cause: err });
+    }
+    const u = new URL(connectionString);
+    return new PostgresInstanceStorage(pool, `postgres ${u.hostname}:${u.port || 5432}${u.pathname}`);
+  }
+
+  async getRun(runId: string): Promise<StoredRun | null> {
+    const r = await this.pool.query<{ run_body: string; status: string }>('SELECT run_body, status FROM runs WHERE run_id = $1', [runId]);
+    if (r.rowCount === 0) return null;
+    return { body: readRunBody(r.rows[0].run_body), status: r.rows[0].status };
+  }
+
+  async storeEvent(event: RunEvent): Promise<void> {
+    const json = pyJson(event.entry);
+    const inserted = await this.pool.query<{ run_id: string; id: string }>(
+      `INSERT INTO event_logs (run_id, event, dagster_event_type, timestamp, step_key, asset_key, partition)
+       VALUES ($1, $2, $3, ${utc('$4')}, $5, $6, NULL) RETURNING run_id, id`,
+      [event.runId, json, event.type, event.timestamp, event.stepKey, event.assetKey],
+    );
+    const id = Number(inserted.rows[0].id);
+    await this.pool.query('SELECT pg_notify($1, $2)', [CHANNEL, `${event.runId}_${id}`]);
+    if (isAssetEvent(event)) {
+      await this.pool.query(
+        `INSERT INTO asset_keys (asset_key, last_materialization, last_run_id, last_materialization_timestamp)
+         VALUES ($1, $2, $3, ${utc('$4')})
+         ON CONFLICT (asset_key) DO UPDATE SET last_materialization = EXCLUDED.last_materialization,
+           last_run_id = EXCLUDED.last_run_id, last_materialization_timestamp = EXCLUDED.last_materialization_timestamp`,
+        [event.assetKey, lastMaterialization(event, id), event.runId, event.timestamp],
+      );
+    }
+    await this.applyRunStatus(event);
+  }
+
+  private async applyRunStatus(event: RunEvent): Promise<void> {
+    const row = await this.pool.query<{ run_body: string }>('SELECT run_body FROM runs WHERE run_id = $1', [event.runId]);
+    if (row.rowCount === 0) return;
+    const change = runStatusChange(event, row.rows[0].run_body);
+    if (!change) return;
+    if (change.failureReason !== null) {
+      const updated = await this.pool.query('UPDATE run_tags SET value = $3 WHERE run_id = $1 AND key = $2', [event.runId, FAILURE_REASON_TAG, change.failureReason]);
+      if (updated.rowCount === 0) {
+        await this.pool.query('INSERT INTO run_tags (run_id, key, value) VALUES ($1, $2, $3)', [event.runId, FAILURE_REASON_TAG, change.failureReason]);
+      }
+    }
+    await this.pool.query(
+      `UPDATE runs SET run_body = $2, status = $3, update_timestamp = ${utc('$4')},
+         start_time = COALESCE($5, start_time), end_time = COALESCE($6, end_time) WHERE run_id = $1`,
+      [event.runId, change.runBody, change.status, event.timestamp, change.startTime, change.endTime],
+    );
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

@@ -1,0 +1,57 @@
+import { klass, parsePyJson, PyFloat, pyJson, expectClass, isObject, type SerdesObject } from '../serdes';
+import { RUN_STATUS_BY_EVENT, type RunEvent } from '../events';
+
+export const FAILURE_REASON_TAG = 'dagster/failure_reason';
+
+export function readRunBody(text: string): SerdesObject {
+  return expectClass(parsePyJson(text), ['PipelineRun'], 'runs.run_body');
+}
+
+/** The run-row change a status event causes (`SqlRunStorage.handle_run_event`), or null. */
+export interface RunStatusChange {
+  status: string;
+  runBody: string;
+  failureReason: string | null;
+  startTime: number | null;
+  endTime: number | null;
+}
+
+export function runStatusChange(event: RunEvent, currentBody: string): RunStatusChange | null {
+  if (event.type === null) return null;
+  const status = RUN_STATUS_BY_EVENT[event.type];
+  if (!status) return null;
+  const body = readRunBody(currentBody);
+  body.status = { __enum__: `PipelineRunStatus.${status}` };
+  let failureReason: string | null = null;
+  const specific = (event.entry.dagster_event as SerdesObject).event_specific_data;
+  if (event.type === 'PIPELINE_FAILURE' && isObject(specific) && isObject(specific.failure_reason)) {
+    const reason = String(specific.failure_reason.__enum__).split('.')[1];
+    if (reason && reason !== 'UNKNOWN') {
+      failureReason = reason;
+      body.tags = { ...(isObject(body.tags) ? body.tags : {}), [FAILURE_REASON_TAG]: reason };
+    }
+  }
+  return {
+    status,
+    runBody: pyJson(body),
+    failureReason,
+    startTime: event.type === 'PIPELINE_START' ? event.timestamp : null,
+    endTime: ['PIPELINE_SUCCESS', 'PIPELINE_FAILURE', 'PIPELINE_CANCELED'].includes(event.type) ? event.timestamp : null,
+  };
+}
+
+/** `asset_keys.last_materialization`: the serialized `EventLogRecord` of the event. */
+export function lastMaterialization(event: RunEvent, storageId: number): string {
+  return pyJson(klass('EventLogRecord', { event_log_entry: event.entry, storage_id: storageId }));
+}
+
+/** Naive UTC datetime text as SQLAlchemy stores it in SQLite (`YYYY-MM-DD HH:MM:SS.ffffff`). */
+export function sqliteDateTime(seconds: number): string {
+  const d = new Date(Math.floor(seconds) * 1000);
+  const micros = Math.round((seconds - Math.floor(seconds)) * 1e6) % 1e6;
+  const p = (n: number, w = 2) => String(n).padStart(w, '0');
+  return `${d.getUTCFullYear()}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}.${p(micros, 6)}`;
+}
+
+export const isAssetEvent = (e: RunEvent) => e.type === 'ASSET_MATERIALIZATION' && e.assetKey !== null;
+export { PyFloat };
