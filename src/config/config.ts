@@ -62,6 +62,12 @@ export interface Config {
   rateLimitPerMinute: number;
   /** Maximum request body in bytes. */
   bodyLimitBytes: number;
+  /** Seconds between periodic posterior snapshots written to the event store (0: only at decisions). */
+  snapshotIntervalSeconds: number;
+  /** Milliseconds between moves of queued events (Redis stream / in-process queue) into the event store. */
+  eventFlushIntervalMs: number;
+  /** Minimum milliseconds between automatic stopping-rule evaluations of one experiment in one process. */
+  autoConcludeIntervalMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   codeServerPort: number;
   pipelineImage: string;
@@ -183,6 +189,9 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     decisionTtlSeconds: parse(env, 'BANDIT_DECISION_TTL_SECONDS', positiveInt, String(7 * 24 * 3600)),
     rateLimitPerMinute: parse(env, 'BANDIT_RATE_LIMIT_PER_MINUTE', nonNegativeInt, '0'),
     bodyLimitBytes: parse(env, 'BANDIT_BODY_LIMIT_BYTES', positiveInt, String(64 * 1024)),
+    snapshotIntervalSeconds: parse(env, 'BANDIT_SNAPSHOT_INTERVAL_SECONDS', nonNegativeInt, '60'),
+    eventFlushIntervalMs: parse(env, 'BANDIT_EVENT_FLUSH_MS', positiveInt, '200'),
+    autoConcludeIntervalMs: parse(env, 'BANDIT_AUTO_CONCLUDE_INTERVAL_MS', nonNegativeInt, '1000'),
     logLevel: parse(env, 'BANDIT_LOG_LEVEL', z.enum(['debug', 'info', 'warn', 'error', 'silent']), 'info'),
     codeServerPort: parse(env, 'BANDIT_CODE_SERVER_PORT', port, '4000'),
     pipelineImage: parse(env, 'BANDIT_PIPELINE_IMAGE', z.string().min(1), 'ghcr.io/ekenheim/bandit-pipeline:latest'),
@@ -210,6 +219,9 @@ export const CONFIG_VARIABLES: ReadonlyArray<{ name: string; default: string; me
   { name: 'BANDIT_DECISION_TTL_SECONDS', default: '604800', meaning: 'how long a decision can be rewarded' },
   { name: 'BANDIT_RATE_LIMIT_PER_MINUTE', default: '0 (off)', meaning: 'requests per minute per client' },
   { name: 'BANDIT_BODY_LIMIT_BYTES', default: '65536', meaning: 'largest accepted request body' },
+  { name: 'BANDIT_SNAPSHOT_INTERVAL_SECONDS', default: '60', meaning: 'period of posterior snapshots in the event store (0: only at decisions)' },
+  { name: 'BANDIT_EVENT_FLUSH_MS', default: '200', meaning: 'period of moving queued events into the event store (the embedded store loses at most this much on a crash)' },
+  { name: 'BANDIT_AUTO_CONCLUDE_INTERVAL_MS', default: '1000', meaning: 'minimum time between automatic stopping-rule evaluations per experiment' },
   { name: 'BANDIT_LOG_LEVEL', default: 'info', meaning: 'debug, info, warn, error, silent' },
   { name: 'BANDIT_CODE_SERVER_PORT', default: '4000', meaning: 'gRPC port of the Dagster code server' },
 ];

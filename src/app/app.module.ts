@@ -1,0 +1,82 @@
+/**
+ * The service's module. Global, so feature modules imported through `extra.imports`
+ * (the Seldon router, the dashboard, …) can inject ServingService, ExperimentsService,
+ * MetricsService and the stores without further wiring.
+ */
+import { Logger, Module, type DynamicModule, type Provider, type Type } from '@nestjs/common';
+import type { DataSource } from 'typeorm';
+import { CLOCK, type ClockRepository } from '../clock/clock.repository';
+import type { Config } from '../config/config';
+import { EventConsumer } from '../events/event-consumer';
+import { EventRepository } from '../events/event.repository';
+import { ExperimentsController } from '../experiments/experiment.controller';
+import { ExperimentRepository } from '../experiments/experiment.repository';
+import { ExperimentsService } from '../experiments/experiment.service';
+import { AdminGuard } from '../http/admin.guard';
+import { MetricsController } from '../metrics/metrics.controller';
+import { MetricsService } from '../metrics/metrics.service';
+import { ServingController } from '../serving/serving.controller';
+import { ServingService } from '../serving/serving.service';
+import { POSTERIOR_STORE, type PosteriorStore } from '../state/posterior-store';
+import { HealthController } from './health.controller';
+import { ServiceLifecycle } from './lifecycle';
+import { CONFIG, DATA_SOURCE, OWNS_RESOURCES } from './tokens';
+
+export interface AppResources {
+  config: Config;
+  store: PosteriorStore;
+  dataSource: DataSource;
+  clock: ClockRepository;
+  /** Close the store and data source when the application shuts down. */
+  ownsResources: boolean;
+}
+
+export interface AppExtensions {
+  imports?: Array<Type | DynamicModule>;
+  controllers?: Type[];
+  providers?: Provider[];
+}
+
+/** How long the consumer reuses the list of experiment ids before asking the database again. */
+const IDS_TTL_MS = 2000;
+
+@Module({})
+export class AppModule {
+  static forRoot(res: AppResources, extra: AppExtensions = {}): DynamicModule {
+    const exported = [CONFIG, POSTERIOR_STORE, DATA_SOURCE, CLOCK, EventRepository, ExperimentRepository, EventConsumer, ExperimentsService, ServingService, MetricsService, AdminGuard];
+    return {
+      module: AppModule,
+      global: true,
+      imports: extra.imports ?? [],
+      controllers: [ExperimentsController, ServingController, HealthController, MetricsController, ...(extra.controllers ?? [])],
+      providers: [
+        { provide: CONFIG, useValue: res.config },
+        { provide: POSTERIOR_STORE, useValue: res.store },
+        { provide: DATA_SOURCE, useValue: res.dataSource },
+        { provide: CLOCK, useValue: res.clock },
+        { provide: OWNS_RESOURCES, useValue: res.ownsResources },
+        { provide: EventRepository, useFactory: (ds: DataSource) => new EventRepository(ds), inject: [DATA_SOURCE] },
+        { provide: ExperimentRepository, useFactory: (ds: DataSource) => new ExperimentRepository(ds), inject: [DATA_SOURCE] },
+        {
+          provide: EventConsumer,
+          useFactory: (store: PosteriorStore, events: EventRepository, repo: ExperimentRepository, config: Config) => {
+            let cached: { at: number; ids: string[] } | undefined;
+            const ids = async () => {
+              if (!cached || Date.now() - cached.at > IDS_TTL_MS) cached = { at: Date.now(), ids: await repo.ids() };
+              return cached.ids;
+            };
+            return new EventConsumer(store, events, ids, config.eventFlushIntervalMs, new Logger('Events'));
+          },
+          inject: [POSTERIOR_STORE, EventRepository, ExperimentRepository, CONFIG],
+        },
+        ExperimentsService,
+        ServingService,
+        MetricsService,
+        AdminGuard,
+        ServiceLifecycle,
+        ...(extra.providers ?? []),
+      ],
+      exports: exported,
+    };
+  }
+}

@@ -1,0 +1,107 @@
+/**
+ * Builds the service: opens the posterior store and the event store chosen by config
+ * (unless given), creates the Nest application on Fastify with the error shape, body
+ * limit, rate limit, request metrics and the OpenAPI document, and initializes it
+ * (startup rebuild, event consumer). `listen` is left to the caller.
+ */
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
+import type { LogLevel } from '@nestjs/common';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { DataSource } from 'typeorm';
+import { SystemClock, type ClockRepository } from '../clock/clock.repository';
+import { BanditError, ErrorCode } from '../common/errors';
+import type { Config } from '../config/config';
+import { openDataSource } from '../events/data-source';
+import { HttpExceptionFilter, toHttpError } from '../http/exception.filter';
+import { MetricsService } from '../metrics/metrics.service';
+import { openPosteriorStore } from '../state/open-store';
+import type { PosteriorStore } from '../state/posterior-store';
+import { AppModule, type AppExtensions } from './app.module';
+
+export interface CreateAppOptions extends AppExtensions {
+  store?: PosteriorStore;
+  dataSource?: DataSource;
+  clock?: ClockRepository;
+}
+
+const LOG_LEVELS: Record<Config['logLevel'], LogLevel[] | false> = {
+  debug: ['error', 'warn', 'log', 'debug'],
+  info: ['error', 'warn', 'log'],
+  warn: ['error', 'warn'],
+  error: ['error'],
+  silent: false,
+};
+
+/** Routes outside the rate limit and the latency histogram's per-route label set. */
+const UNMETERED = new Set(['/healthz', '/readyz', '/metrics']);
+
+export async function createApp(config: Config, opts: CreateAppOptions = {}): Promise<NestFastifyApplication> {
+  const ownsResources = opts.store === undefined && opts.dataSource === undefined;
+  const store = opts.store ?? openPosteriorStore(config);
+  let dataSource: DataSource;
+  try {
+    dataSource = opts.dataSource ?? (await openDataSource(config));
+  } catch (err) {
+    if (opts.store === undefined) await store.close().catch(() => undefined);
+    throw new BanditError(ErrorCode.Unavailable, `cannot open the event store (${config.databaseUrl ? 'postgres' : config.sqlitePath}): ${err instanceof Error ? err.message : String(err)}`);
+  }
+  const adapter = new FastifyAdapter({ bodyLimit: config.bodyLimitBytes, logger: false });
+  const fastify = adapter.getInstance() as unknown as FastifyInstance;
+  const module = AppModule.forRoot({ config, store, dataSource, clock: opts.clock ?? new SystemClock(), ownsResources }, opts);
+  const app = await NestFactory.create<NestFastifyApplication>(module, adapter, { logger: LOG_LEVELS[config.logLevel], abortOnError: false });
+  app.useGlobalFilters(new HttpExceptionFilter());
+  installRequestHooks(fastify, app.get(MetricsService), config.rateLimitPerMinute);
+  SwaggerModule.setup('docs', app, buildOpenApi(app), { jsonDocumentUrl: 'openapi.json', yamlDocumentUrl: 'openapi.yaml', ui: true });
+  await app.init();
+  return app;
+}
+
+export function buildOpenApi(app: NestFastifyApplication): OpenAPIObject {
+  const doc = new DocumentBuilder()
+    .setTitle('Bayesian Bandit service')
+    .setDescription(
+      'Thompson sampling over Beta posteriors: create experiments, serve arms with /select, count rewards with /reward, ' +
+        'read posteriors and winners. Every error is JSON {"error": {"code", "message"}}.',
+    )
+    .setVersion('0.1.0')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'BANDIT_ADMIN_TOKEN (creating, concluding, stopping experiments)' })
+    .build();
+  return SwaggerModule.createDocument(app, doc, { operationIdFactory: (_c, method) => method });
+}
+
+function installRequestHooks(fastify: FastifyInstance, metrics: MetricsService, perMinute: number): void {
+  const started = new WeakMap<FastifyRequest, bigint>();
+  let window = 0;
+  let counts = new Map<string, number>();
+  fastify.addHook('onRequest', (req, reply, done) => {
+    started.set(req, process.hrtime.bigint());
+    if (perMinute > 0 && !UNMETERED.has(req.url)) {
+      const w = Math.floor(Date.now() / 60_000);
+      if (w !== window) {
+        window = w;
+        counts = new Map();
+      }
+      const n = (counts.get(req.ip) ?? 0) + 1;
+      counts.set(req.ip, n);
+      if (n > perMinute) {
+        const { status, body } = toHttpError(new BanditError(ErrorCode.RateLimited, `more than ${perMinute} requests per minute from this client; retry later`));
+        void reply
+          .status(status)
+          .header('retry-after', String(60 - (Math.floor(Date.now() / 1000) % 60)))
+          .send(body);
+        return;
+      }
+    }
+    done();
+  });
+  fastify.addHook('onResponse', (req, reply, done) => {
+    const t0 = started.get(req);
+    if (t0 !== undefined) {
+      const route = req.routeOptions?.url ?? 'unmatched';
+      metrics.observeRequest(req.method, route, reply.statusCode, Number(process.hrtime.bigint() - t0) / 1e9);
+    }
+    done();
+  });
+}

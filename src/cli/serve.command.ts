@@ -1,0 +1,38 @@
+import type { Command } from 'commander';
+import { createApp } from '../app/create-app';
+import { loadConfig, type Config } from '../config/config';
+import { CliError, type CliCommand } from './command';
+
+/** Refuses configurations that must not serve: production without an admin token. */
+export function assertServable(config: Config): void {
+  if (config.nodeEnv === 'production' && config.adminToken === undefined) {
+    throw new CliError(
+      'refusing to start: NODE_ENV=production requires BANDIT_ADMIN_TOKEN (at least 16 characters) so that creating, concluding and stopping experiments is not open to anyone',
+    );
+  }
+}
+
+export const serveCommand: CliCommand = {
+  register(program: Command) {
+    program
+      .command('serve')
+      .description('run bandit-service: experiments, /select, /reward, metrics, OpenAPI at /openapi.json (PORT, default 8000)')
+      .option('--port <port>', 'port to listen on (overrides PORT; 0 picks a free one)')
+      .option('--host <host>', 'address to bind (overrides BANDIT_HOST)')
+      .action(async (opts: { port?: string; host?: string }) => {
+        const base = loadConfig();
+        const port = opts.port === undefined ? base.port : Number(opts.port);
+        if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`--port must be an integer 0..65535, got ${JSON.stringify(opts.port)}`);
+        const config: Config = { ...base, port, host: opts.host ?? base.host };
+        assertServable(config);
+        const app = await createApp(config);
+        app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+        await app.listen({ port: config.port, host: config.host });
+        const addr = app.getHttpServer().address();
+        const bound = typeof addr === 'object' && addr ? addr.port : config.port;
+        const store = config.redis ? `dragonfly ${config.redis.host}:${config.redis.port}/${config.redis.db}` : 'in-process';
+        const events = config.databaseUrl ? 'postgres' : `sqlite ${config.sqlitePath}`;
+        process.stderr.write(`bandit-service listening on http://${config.host}:${bound} (posterior store: ${store}; events: ${events})\n`);
+      });
+  },
+};

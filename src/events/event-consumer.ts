@@ -1,0 +1,95 @@
+/**
+ * Moves queued events (the Redis streams, or the in-process queue) into the event store
+ * in batches. A batch is acknowledged only after its transaction committed; inserting
+ * is idempotent, so a batch re-delivered after a crash between commit and acknowledge is
+ * stored once. While the event store is down the events stay queued and the consumer
+ * retries every interval.
+ */
+import type { PosteriorStore } from '../state/posterior-store';
+import type { EventRepository } from './event.repository';
+
+export interface ConsumerLog {
+  warn(message: string): void;
+}
+
+const BATCH = 1000;
+const WARN_EVERY_MS = 10_000;
+/** Bounds one pass under sustained load; the next tick continues. */
+const MAX_ROUNDS = 50;
+
+export class EventConsumer {
+  private timer: NodeJS.Timeout | undefined;
+  private running: Promise<number> | undefined;
+  private lastWarn = 0;
+  /** Events moved since start (metrics). */
+  moved = 0;
+  /** The last failure to store a batch, cleared by the next success. */
+  lastError: string | undefined;
+
+  constructor(
+    private readonly store: PosteriorStore,
+    private readonly events: EventRepository,
+    private readonly experimentIds: () => Promise<readonly string[]>,
+    private readonly intervalMs: number,
+    private readonly log: ConsumerLog,
+  ) {}
+
+  start(): void {
+    if (this.timer) return;
+    const tick = () => {
+      this.timer = setTimeout(() => {
+        this.flush()
+          .catch(() => undefined)
+          .finally(() => {
+            if (this.timer) tick();
+          });
+      }, this.intervalMs);
+      this.timer.unref?.();
+    };
+    tick();
+  }
+
+  async stop(): Promise<void> {
+    const t = this.timer;
+    this.timer = undefined;
+    if (t) clearTimeout(t);
+    await this.running?.catch(() => undefined);
+  }
+
+  /**
+   * Moves everything queued right now (of `only` these experiments, or all); one pass at a
+   * time. Returns how many events were stored; rejects when the event store failed.
+   */
+  flush(only?: readonly string[]): Promise<number> {
+    if (this.running) return this.running.catch(() => 0).then(() => this.flush(only));
+    this.running = this.drain(only).finally(() => {
+      this.running = undefined;
+    });
+    return this.running;
+  }
+
+  private async drain(only?: readonly string[]): Promise<number> {
+    let total = 0;
+    try {
+      const ids = only ?? (await this.experimentIds());
+      if (ids.length === 0) return 0;
+      for (let round = 0; round < MAX_ROUNDS; round++) {
+        const batch = await this.store.pendingEvents(ids, BATCH);
+        if (batch.length === 0) break;
+        await this.events.insertEvents(batch);
+        await this.store.ack(batch);
+        total += batch.length;
+        this.moved += batch.length;
+      }
+      this.lastError = undefined;
+      return total;
+    } catch (err) {
+      this.lastError = err instanceof Error ? err.message : String(err);
+      if (Date.now() - this.lastWarn > WARN_EVERY_MS) {
+        this.lastWarn = Date.now();
+        this.log.warn(`events wait in the queue: cannot store them yet (${this.lastError})`);
+      }
+      throw err;
+    }
+  }
+}

@@ -1,0 +1,105 @@
+/**
+ * Reads and writes of the event log, posterior snapshots and stopping decisions.
+ * Inserting events is idempotent: (decision_id, event_type) is unique and a conflicting
+ * row is skipped, so a batch delivered twice is stored once.
+ */
+import type { DataSource, Repository } from 'typeorm';
+import type { BanditEventRow, DecisionRow, PosteriorSnapshotRow } from './entities';
+import type { QueuedEvent } from '../state/posterior-store';
+
+export interface ArmEventTotals {
+  armIndex: number;
+  selects: number;
+  rewardEvents: number;
+  rewardSum: number;
+}
+
+const CHUNK = 500;
+
+export class EventRepository {
+  private readonly events: Repository<BanditEventRow>;
+  private readonly snapshots: Repository<PosteriorSnapshotRow>;
+  private readonly decisions: Repository<DecisionRow>;
+
+  /** 'postgres' | 'sqlite' */
+  readonly driver: 'postgres' | 'sqlite';
+
+  constructor(private readonly ds: DataSource) {
+    this.driver = ds.options.type === 'postgres' ? 'postgres' : 'sqlite';
+    this.events = ds.getRepository<BanditEventRow>('BanditEvent');
+    this.snapshots = ds.getRepository<PosteriorSnapshotRow>('PosteriorSnapshot');
+    this.decisions = ds.getRepository<DecisionRow>('Decision');
+  }
+
+  /** Stores the events (one transaction); events already stored are skipped. */
+  async insertEvents(batch: readonly QueuedEvent[]): Promise<void> {
+    if (batch.length === 0) return;
+    const rows: BanditEventRow[] = batch.map((e) => ({
+      experimentId: e.experimentId,
+      decisionId: e.decisionId,
+      eventType: e.type,
+      armIndex: e.arm,
+      propensity: e.propensity,
+      reward: e.reward,
+      unitId: e.unitId,
+      createdAt: new Date(e.at),
+    }));
+    await this.ds.transaction(async (m) => {
+      for (let i = 0; i < rows.length; i += CHUNK) {
+        await m.createQueryBuilder().insert().into('BanditEvent').values(rows.slice(i, i + CHUNK)).orIgnore().execute();
+      }
+    });
+  }
+
+  /** Per arm: select events, reward events and the sum of rewards — what a rebuild needs. */
+  async totals(experimentId: string): Promise<ArmEventTotals[]> {
+    const raw = await this.events
+      .createQueryBuilder('e')
+      .select('e.armIndex', 'arm')
+      .addSelect("SUM(CASE WHEN e.eventType = 'select' THEN 1 ELSE 0 END)", 'selects')
+      .addSelect("SUM(CASE WHEN e.eventType = 'reward' THEN 1 ELSE 0 END)", 'rewardEvents')
+      .addSelect("SUM(CASE WHEN e.eventType = 'reward' THEN e.reward ELSE 0 END)", 'rewardSum')
+      .where('e.experimentId = :experimentId', { experimentId })
+      .groupBy('e.armIndex')
+      .getRawMany<{ arm: number | string; selects: number | string; rewardEvents: number | string; rewardSum: number | string | null }>();
+    return raw.map((r) => ({ armIndex: Number(r.arm), selects: Number(r.selects), rewardEvents: Number(r.rewardEvents), rewardSum: Number(r.rewardSum ?? 0) }));
+  }
+
+  async countEvents(experimentId: string, type?: 'select' | 'reward'): Promise<number> {
+    return this.events.count({ where: type ? { experimentId, eventType: type } : { experimentId } });
+  }
+
+  async eventsOf(experimentId: string, limit = 10_000): Promise<BanditEventRow[]> {
+    return this.events.find({ where: { experimentId }, order: { id: 'ASC' }, take: limit });
+  }
+
+  async insertSnapshots(rows: readonly PosteriorSnapshotRow[]): Promise<void> {
+    if (rows.length > 0) await this.snapshots.insert(rows as PosteriorSnapshotRow[]);
+  }
+
+  /** Stores a stopping decision with the snapshot of every arm it was made on; returns its id. */
+  async insertDecision(decision: DecisionRow, snapshots: readonly PosteriorSnapshotRow[]): Promise<number> {
+    return this.ds.transaction(async (m) => {
+      const saved = await m.getRepository<DecisionRow>('Decision').save({ ...decision });
+      const id = Number(saved.id);
+      if (snapshots.length > 0) await m.getRepository<PosteriorSnapshotRow>('PosteriorSnapshot').insert(snapshots.map((s) => ({ ...s, decisionRecordId: id })));
+      return id;
+    });
+  }
+
+  async decision(id: number): Promise<DecisionRow | null> {
+    return this.decisions.findOne({ where: { id } });
+  }
+
+  async latestDecisions(experimentId: string, limit = 20): Promise<DecisionRow[]> {
+    return this.decisions.find({ where: { experimentId }, order: { id: 'DESC' }, take: limit });
+  }
+
+  async latestSnapshots(experimentId: string, limit = 100): Promise<PosteriorSnapshotRow[]> {
+    return this.snapshots.find({ where: { experimentId }, order: { id: 'DESC' }, take: limit });
+  }
+
+  async ping(): Promise<void> {
+    await this.ds.query('SELECT 1');
+  }
+}

@@ -1,0 +1,74 @@
+/**
+ * Schema of the event store, as migrations (run at startup; `synchronize` is never used).
+ * One class per step; each writes the SQL of the driver it runs on.
+ */
+import type { MigrationInterface, QueryRunner } from 'typeorm';
+
+export class InitialSchema1764300000000 implements MigrationInterface {
+  name = 'InitialSchema1764300000000';
+
+  async up(q: QueryRunner): Promise<void> {
+    const pg = q.connection.options.type === 'postgres';
+    const id = pg ? 'bigserial PRIMARY KEY' : 'integer PRIMARY KEY AUTOINCREMENT';
+    const smallId = pg ? 'serial PRIMARY KEY' : 'integer PRIMARY KEY AUTOINCREMENT';
+    const ts = pg ? 'timestamptz' : 'datetime';
+    const float = pg ? 'double precision' : 'real';
+    await q.query(`CREATE TABLE experiments (
+      id varchar(64) PRIMARY KEY,
+      definition text NOT NULL,
+      status varchar(16) NOT NULL,
+      winner_index integer NULL,
+      created_at ${ts} NOT NULL,
+      updated_at ${ts} NOT NULL)`);
+    await q.query(`CREATE TABLE bandit_events (
+      id ${id},
+      experiment_id varchar(64) NOT NULL,
+      decision_id varchar(100) NOT NULL,
+      event_type varchar(8) NOT NULL CHECK (event_type IN ('select', 'reward')),
+      arm_index integer NOT NULL,
+      propensity ${float} NOT NULL,
+      reward ${float} NULL,
+      unit_id varchar(256) NULL,
+      created_at ${ts} NOT NULL)`);
+    await q.query('CREATE UNIQUE INDEX bandit_events_decision_type ON bandit_events (decision_id, event_type)');
+    await q.query('CREATE INDEX bandit_events_experiment ON bandit_events (experiment_id, event_type, arm_index)');
+    await q.query(`CREATE TABLE decisions (
+      id ${smallId},
+      experiment_id varchar(64) NOT NULL,
+      status varchar(16) NOT NULL,
+      trigger varchar(16) NOT NULL,
+      winner_index integer NULL,
+      leader_index integer NOT NULL,
+      prob_best text NOT NULL,
+      expected_loss text NOT NULL,
+      reasons text NOT NULL,
+      thresholds text NOT NULL,
+      total_samples ${float} NOT NULL,
+      created_at ${ts} NOT NULL)`);
+    await q.query('CREATE INDEX decisions_experiment ON decisions (experiment_id, id)');
+    await q.query(`CREATE TABLE posterior_snapshots (
+      id ${id},
+      experiment_id varchar(64) NOT NULL,
+      arm_index integer NOT NULL,
+      arm_name varchar(128) NOT NULL,
+      alpha ${float} NOT NULL,
+      beta ${float} NOT NULL,
+      pulls ${float} NOT NULL,
+      rewards ${float} NOT NULL,
+      mean ${float} NOT NULL,
+      ci_low ${float} NOT NULL,
+      ci_high ${float} NOT NULL,
+      prob_best ${float} NOT NULL,
+      expected_loss ${float} NOT NULL,
+      reason varchar(16) NOT NULL,
+      decision_record_id integer NULL,
+      created_at ${ts} NOT NULL)`);
+    await q.query('CREATE INDEX posterior_snapshots_experiment ON posterior_snapshots (experiment_id, created_at)');
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    for (const t of ['posterior_snapshots', 'decisions', 'bandit_events', 'experiments']) await q.query(`DROP TABLE IF EXISTS ${t}`);
+  }
+}
+
+export const MIGRATIONS = [InitialSchema1764300000000];

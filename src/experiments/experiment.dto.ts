@@ -1,0 +1,181 @@
+/**
+ * Request and response shapes of the experiments API, as zod schemas: the same schema
+ * validates a request at the edge and describes it in the OpenAPI document.
+ */
+import { z } from 'zod';
+import { EXPERIMENT_ID_PATTERN } from '../state/keys';
+
+export const MAX_ARMS = 100;
+
+const positive = z.number().finite().positive().max(1e9);
+const share = z.number().min(0).max(1);
+export const betaPriorSchema = z.object({ alpha: positive, beta: positive }).strict().meta({ description: 'Beta(alpha, beta) prior' });
+const perArmShares = z.union([z.array(share).min(2).max(MAX_ARMS), z.record(z.string(), share)]);
+
+export const createExperimentSchema = z
+  .object({
+    id: z.string().regex(EXPERIMENT_ID_PATTERN, 'must match ^[a-z0-9][a-z0-9_-]{0,63}$').meta({ example: 'homepage-cta' }),
+    arms: z
+      .array(z.string().min(1).max(128))
+      .min(2, 'needs at least 2 arms')
+      .max(MAX_ARMS, `at most ${MAX_ARMS} arms`)
+      .refine((a) => new Set(a).size === a.length, 'arm names must be unique')
+      .meta({ example: ['control', 'treatment_a'] }),
+    prior: z.union([betaPriorSchema, z.array(betaPriorSchema)]).optional().meta({ description: 'one prior for every arm, or one per arm; default Beta(1, 1)' }),
+    algorithm: z.enum(['thompson', 'top_two']).optional().meta({ description: 'default thompson' }),
+    topTwoBeta: z.number().gt(0).lt(1).optional().meta({ description: 'top-two Thompson: probability of serving the leader candidate (default 0.5)' }),
+    stopping: z
+      .object({
+        probBest: z.number().gt(0.5).lt(1).optional(),
+        expectedLoss: z.number().positive().max(1).optional(),
+        minSamplesPerArm: z.number().int().min(0).max(1e9).optional(),
+        maxDurationHours: z.number().positive().max(1e6).optional(),
+      })
+      .strict()
+      .optional(),
+    floors: perArmShares.optional().meta({ description: 'minimum share of traffic per arm: an array in arm order or an object by arm name' }),
+    caps: perArmShares.optional().meta({ description: 'maximum share of traffic per arm: an array in arm order or an object by arm name' }),
+    sticky: z.boolean().optional().meta({ description: 'a unit keeps the first arm it was given' }),
+    exploration: z.number().min(0).lt(1).optional().meta({ description: 'after a winner is declared, the share of traffic still allocated by the policy (default 0)' }),
+  })
+  .strict();
+export type CreateExperimentRequest = z.infer<typeof createExperimentSchema>;
+
+export const experimentIdParamSchema = z.string().regex(EXPERIMENT_ID_PATTERN, 'experiment id must match ^[a-z0-9][a-z0-9_-]{0,63}$');
+
+/** What is stored: the request with every default filled in, arrays per arm. */
+export interface ExperimentDefinition {
+  arms: string[];
+  prior: Array<{ alpha: number; beta: number }>;
+  algorithm: 'thompson' | 'top_two';
+  topTwoBeta: number;
+  stopping: { probBest: number; expectedLoss: number; minSamplesPerArm: number; maxDurationHours: number | null };
+  floors: number[] | null;
+  caps: number[] | null;
+  sticky: boolean;
+  exploration: number;
+}
+
+const stoppingOut = z.object({ probBest: z.number(), expectedLoss: z.number(), minSamplesPerArm: z.number().int(), maxDurationHours: z.number().nullable() });
+
+export const definitionSchema = z.object({
+  arms: z.array(z.string()),
+  prior: z.array(z.object({ alpha: z.number(), beta: z.number() })),
+  algorithm: z.enum(['thompson', 'top_two']),
+  topTwoBeta: z.number(),
+  stopping: stoppingOut,
+  floors: z.array(z.number()).nullable(),
+  caps: z.array(z.number()).nullable(),
+  sticky: z.boolean(),
+  exploration: z.number(),
+});
+
+export const decisionRecordSchema = z
+  .object({
+    id: z.number().int(),
+    status: z.enum(['winner', 'continue', 'no_winner']),
+    trigger: z.enum(['manual', 'auto', 'max_duration']),
+    winnerIndex: z.number().int().nullable(),
+    winnerName: z.string().nullable(),
+    leaderIndex: z.number().int(),
+    leaderName: z.string(),
+    probBest: z.array(z.number()),
+    expectedLoss: z.array(z.number()),
+    reasons: z.array(z.string()),
+    thresholds: z.record(z.string(), z.unknown()),
+    totalSamples: z.number(),
+    createdAt: z.string().meta({ format: 'date-time' }),
+  })
+  .meta({ description: 'an evaluation of the stopping rule with the numbers that justified it' });
+export type DecisionRecord = z.infer<typeof decisionRecordSchema>;
+
+export const armViewSchema = z.object({
+  index: z.number().int(),
+  name: z.string(),
+  alpha: z.number(),
+  beta: z.number(),
+  pulls: z.number().meta({ description: 'times this arm was served' }),
+  rewards: z.number().meta({ description: 'sum of the rewards counted for this arm' }),
+  mean: z.number(),
+  ci95: z.array(z.number()).min(2).max(2).meta({ description: '95% equal-tailed credible interval of the click rate' }),
+  probBest: z.number(),
+  expectedLoss: z.number(),
+  allocation: z.number().meta({ description: 'probability that the next select serves this arm' }),
+});
+
+export const experimentViewSchema = z.object({
+  id: z.string(),
+  status: z.enum(['running', 'concluded', 'stopped']),
+  createdAt: z.string().meta({ format: 'date-time' }),
+  updatedAt: z.string().meta({ format: 'date-time' }),
+  definition: definitionSchema,
+  arms: z.array(armViewSchema),
+  winner: z
+    .object({ index: z.number().int(), name: z.string(), decision: decisionRecordSchema.nullable() })
+    .nullable()
+    .meta({ description: 'the declared winner and the decision that declared it' }),
+  lastDecision: decisionRecordSchema.nullable(),
+});
+export type ExperimentView = z.infer<typeof experimentViewSchema>;
+export type ArmView = z.infer<typeof armViewSchema>;
+
+export const experimentListSchema = z.object({ experiments: z.array(experimentViewSchema) });
+
+export const concludeResponseSchema = z.object({ decision: decisionRecordSchema, experiment: experimentViewSchema });
+
+/** Fills in defaults and resolves per-arm objects; throws a message for the client on inconsistent input. */
+export function normalizeDefinition(
+  req: CreateExperimentRequest,
+  defaults: { probBest: number; expectedLoss: number; minSamplesPerArm: number },
+): ExperimentDefinition | string {
+  const k = req.arms.length;
+  let prior: Array<{ alpha: number; beta: number }>;
+  if (req.prior === undefined) prior = req.arms.map(() => ({ alpha: 1, beta: 1 }));
+  else if (Array.isArray(req.prior)) {
+    if (req.prior.length !== k) return `prior: expected ${k} priors (one per arm), got ${req.prior.length}`;
+    prior = req.prior.map((p) => ({ ...p }));
+  } else {
+    const p = req.prior;
+    prior = req.arms.map(() => ({ ...p }));
+  }
+  const perArm = (name: 'floors' | 'caps'): number[] | null | string => {
+    const v = req[name];
+    if (v === undefined) return null;
+    if (Array.isArray(v)) return v.length === k ? [...v] : `${name}: expected ${k} values (one per arm), got ${v.length}`;
+    const unknown = Object.keys(v).filter((n) => !req.arms.includes(n));
+    if (unknown.length > 0) return `${name}: unknown arm ${JSON.stringify(unknown[0])}`;
+    return req.arms.map((n) => v[n] ?? (name === 'floors' ? 0 : 1));
+  };
+  const floors = perArm('floors');
+  if (typeof floors === 'string') return floors;
+  const caps = perArm('caps');
+  if (typeof caps === 'string') return caps;
+  if (floors && floors.reduce((a, b) => a + b, 0) > 1 + 1e-12) return 'floors: the floors add up to more than 1';
+  if (caps && caps.reduce((a, b) => a + b, 0) < 1 - 1e-12) return 'caps: the caps add up to less than 1, no allocation can satisfy them';
+  if (floors && caps && floors.some((f, i) => f > caps[i])) return 'floors / caps: a floor is above its cap';
+  if (req.algorithm !== 'top_two' && req.topTwoBeta !== undefined) return 'topTwoBeta: only meaningful with algorithm "top_two"';
+  return {
+    arms: [...req.arms],
+    prior,
+    algorithm: req.algorithm ?? 'thompson',
+    topTwoBeta: req.topTwoBeta ?? 0.5,
+    stopping: {
+      probBest: req.stopping?.probBest ?? defaults.probBest,
+      expectedLoss: req.stopping?.expectedLoss ?? defaults.expectedLoss,
+      minSamplesPerArm: req.stopping?.minSamplesPerArm ?? defaults.minSamplesPerArm,
+      maxDurationHours: req.stopping?.maxDurationHours ?? null,
+    },
+    floors,
+    caps,
+    sticky: req.sticky ?? false,
+    exploration: req.exploration ?? 0,
+  };
+}
+
+/** One line naming the first problems of a failed validation (path: message; …). */
+export function formatZodError(error: { issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }> }): string {
+  return error.issues
+    .slice(0, 5)
+    .map((i) => (i.path.length > 0 ? `${i.path.map(String).join('.')}: ${i.message}` : i.message))
+    .join('; ');
+}

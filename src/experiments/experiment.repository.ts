@@ -1,0 +1,69 @@
+/**
+ * Experiment definitions and their status in the event store (the source of truth for
+ * definitions; the posterior store holds the live status marker used by the hot path).
+ */
+import type { DataSource, Repository } from 'typeorm';
+import type { ExperimentRow } from '../events/entities';
+import type { ExperimentDefinition } from './experiment.dto';
+
+export interface StoredExperiment {
+  id: string;
+  definition: ExperimentDefinition;
+  status: ExperimentRow['status'];
+  winnerIndex: number | null;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export class ExperimentRepository {
+  private readonly rows: Repository<ExperimentRow>;
+
+  constructor(ds: DataSource) {
+    this.rows = ds.getRepository<ExperimentRow>('Experiment');
+  }
+
+  /** false when an experiment with this id exists already. */
+  async insert(e: StoredExperiment): Promise<boolean> {
+    try {
+      await this.rows.insert({ id: e.id, definition: JSON.stringify(e.definition), status: e.status, winnerIndex: e.winnerIndex, createdAt: e.createdAt, updatedAt: e.updatedAt });
+      return true;
+    } catch (err) {
+      if (isUniqueViolation(err)) return false;
+      throw err;
+    }
+  }
+
+  async find(id: string): Promise<StoredExperiment | null> {
+    const row = await this.rows.findOne({ where: { id } });
+    return row ? toStored(row) : null;
+  }
+
+  async list(): Promise<StoredExperiment[]> {
+    return (await this.rows.find({ order: { createdAt: 'ASC', id: 'ASC' } })).map(toStored);
+  }
+
+  async ids(): Promise<string[]> {
+    return (await this.rows.find({ select: { id: true }, order: { id: 'ASC' } })).map((r) => r.id);
+  }
+
+  async setStatus(id: string, status: ExperimentRow['status'], winnerIndex: number | null, at: Date): Promise<void> {
+    await this.rows.update({ id }, { status, winnerIndex, updatedAt: at });
+  }
+}
+
+function toStored(row: ExperimentRow): StoredExperiment {
+  return {
+    id: row.id,
+    definition: JSON.parse(row.definition) as ExperimentDefinition,
+    status: row.status,
+    winnerIndex: row.winnerIndex,
+    createdAt: new Date(row.createdAt),
+    updatedAt: new Date(row.updatedAt),
+  };
+}
+
+function isUniqueViolation(err: unknown): boolean {
+  const e = err as { code?: string; driverError?: { code?: string } };
+  const code = e.driverError?.code ?? e.code ?? '';
+  return code === '23505' || code.startsWith('SQLITE_CONSTRAINT');
+}

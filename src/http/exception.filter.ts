@@ -1,0 +1,46 @@
+/**
+ * Turns every error leaving a route into `{error: {code, message}}` with the status of its
+ * code: domain errors through HTTP_STATUS, framework errors (unknown route, bad JSON, body
+ * too large) by their status; anything else is a 500 whose details go to the log only.
+ */
+import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
+import { BanditError, ErrorCode } from '../common/errors';
+import { codeForStatus, errorBody, HTTP_STATUS, type ErrorBody } from './error-mapping';
+
+const log = new Logger('HTTP');
+
+export function toHttpError(err: unknown): { status: number; body: ErrorBody } {
+  if (err instanceof BanditError) return { status: HTTP_STATUS[err.code], body: errorBody(err.code, err.message) };
+  if (err instanceof HttpException) {
+    const status = err.getStatus();
+    const code = codeForStatus(status);
+    return { status: HTTP_STATUS[code] === status ? status : HTTP_STATUS[code], body: errorBody(code, frameworkMessage(status, err.message)) };
+  }
+  const e = err as { statusCode?: number; message?: string; code?: string };
+  if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
+    const code = codeForStatus(e.statusCode);
+    return { status: HTTP_STATUS[code], body: errorBody(code, frameworkMessage(e.statusCode, e.message ?? '', e.code)) };
+  }
+  log.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
+  return { status: 500, body: errorBody(ErrorCode.Internal, 'internal error') };
+}
+
+function frameworkMessage(status: number, message: string, fastifyCode?: string): string {
+  if (fastifyCode === 'FST_ERR_CTP_BODY_TOO_LARGE' || status === 413) return 'request body is larger than the limit';
+  if (fastifyCode === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || status === 415) return 'request body must be JSON (Content-Type: application/json)';
+  if (fastifyCode === 'FST_ERR_CTP_EMPTY_JSON_BODY') return 'request body is empty; expected a JSON object';
+  if (status === 400 && /JSON/i.test(message)) return `request body is not valid JSON: ${message}`;
+  if (status === 404 || status === 405) return message.startsWith('Cannot ') ? `no such route: ${message.slice('Cannot '.length)}` : message;
+  return message;
+}
+
+@Catch()
+export class HttpExceptionFilter implements ExceptionFilter {
+  catch(err: unknown, host: ArgumentsHost): void {
+    const reply = host.switchToHttp().getResponse<FastifyReply>();
+    const { status, body } = toHttpError(err);
+    if (status === 401) void reply.header('WWW-Authenticate', 'Bearer');
+    void reply.status(status).header('content-type', 'application/json; charset=utf-8').send(body);
+  }
+}

@@ -1,0 +1,163 @@
+/**
+ * The hot path: serve one arm of an experiment (select) and count one reward for a
+ * served decision (reward). Reusable by every transport (HTTP, Seldon's router protocol).
+ *
+ * select: one round trip reads α, β and the status; the arm is drawn from the exact
+ * allocation probabilities of that posterior state (Thompson: P(arm is best); top-two;
+ * after floors and caps; after a winner, the serve-winner / exploration mix), so the
+ * logged propensity is the probability with which this arm was actually chosen. A second
+ * round trip (one script) records the decision and its select event atomically.
+ *
+ * reward: one script checks and marks the decision and updates α, β and the event queue
+ * atomically; a retry returns the first result with `duplicate: true`.
+ */
+import { Inject, Injectable } from '@nestjs/common';
+import { createRng, sampleCategorical, type Rng } from '../core';
+import { BanditError, ErrorCode, notFound } from '../common/errors';
+import { CLOCK, type ClockRepository } from '../clock/clock.repository';
+import { CONFIG } from '../app/tokens';
+import type { Config } from '../config/config';
+import { ExperimentsService, liveAllocation, type ServedExperiment } from '../experiments/experiment.service';
+import { MetricsService } from '../metrics/metrics.service';
+import { newDecisionId, parseDecisionId } from '../state/decision-id';
+import { encodeStatus, POSTERIOR_STORE, type PosteriorRead, type PosteriorStore } from '../state/posterior-store';
+import { AllocationCache } from './allocation-cache';
+import type { RewardResponse, SelectResponse } from './serving.dto';
+
+export interface SelectOptions {
+  /** Transport label for metrics (default "http"). */
+  source?: string;
+}
+
+export interface RewardOptions {
+  source?: string;
+}
+
+@Injectable()
+export class ServingService {
+  private readonly rng: Rng;
+  private readonly cache = new AllocationCache();
+
+  constructor(
+    @Inject(CONFIG) private readonly config: Config,
+    @Inject(POSTERIOR_STORE) private readonly store: PosteriorStore,
+    @Inject(CLOCK) private readonly clock: ClockRepository,
+    private readonly experiments: ExperimentsService,
+    private readonly metrics: MetricsService,
+  ) {
+    this.rng = createRng(clock.seed());
+  }
+
+  async select(experimentId: string, unitId?: string, opts: SelectOptions = {}): Promise<SelectResponse> {
+    const exp = await this.experiments.served(experimentId);
+    const k = exp.definition.arms.length;
+    const sticky = exp.definition.sticky && unitId !== undefined;
+    let read = await this.readState(exp, sticky ? unitId : undefined);
+    for (let attempt = 0; attempt < 3; attempt++) {
+      if (read.status.status === 'stopped') throw stopped(experimentId);
+      let arm: number;
+      let propensity: number;
+      if (read.sticky) {
+        ({ arm, propensity } = read.sticky);
+      } else {
+        const probs = this.allocation(exp, read);
+        arm = sampleCategorical(probs, this.rng);
+        propensity = probs[arm];
+      }
+      const { decisionId, token } = newDecisionId(experimentId, arm);
+      const outcome = await this.store.recordSelection({
+        experimentId,
+        decisionId,
+        token,
+        arm,
+        propensity,
+        unitId,
+        sticky,
+        ttlSeconds: this.config.decisionTtlSeconds,
+        at: this.clock.now(),
+      });
+      switch (outcome.kind) {
+        case 'recorded':
+          this.metrics.selected(experimentId, exp.definition.arms[arm], opts.source ?? 'http');
+          return { decision_id: decisionId, experiment_id: experimentId, arm: exp.definition.arms[outcome.arm], arm_index: outcome.arm, propensity: outcome.propensity };
+        case 'sticky':
+          read = { ...read, sticky: { arm: outcome.arm, propensity: outcome.propensity } };
+          break;
+        case 'stopped':
+          throw stopped(experimentId);
+        case 'missing':
+          read = await this.readState(exp, sticky ? unitId : undefined);
+          break;
+      }
+      if (read.sticky && read.sticky.arm >= k) throw new BanditError(ErrorCode.Internal, `unit ${JSON.stringify(unitId)} is assigned to an arm this experiment does not have`);
+    }
+    throw new BanditError(ErrorCode.Unavailable, `could not record a decision for experiment ${JSON.stringify(experimentId)}; retry`);
+  }
+
+  async reward(decisionId: string, reward: number, opts: RewardOptions = {}): Promise<RewardResponse> {
+    if (!(reward >= 0 && reward <= 1)) throw new BanditError(ErrorCode.InvalidInput, `reward must be a number in [0, 1], got ${String(reward)}`);
+    const parsed = parseDecisionId(decisionId);
+    if (!parsed) throw unknownDecision(decisionId);
+    let exp: ServedExperiment;
+    try {
+      exp = await this.experiments.served(parsed.experimentId);
+    } catch (err) {
+      if (err instanceof BanditError && err.code === ErrorCode.NotFound) throw unknownDecision(decisionId);
+      throw err;
+    }
+    if (parsed.arm >= exp.definition.arms.length) throw unknownDecision(decisionId);
+    const at = this.clock.now();
+    const record = { experimentId: parsed.experimentId, decisionId, token: parsed.token, arm: parsed.arm, reward, at };
+    let outcome = await this.store.recordReward(record);
+    if (outcome.kind === 'missing') {
+      await this.experiments.ensureState(parsed.experimentId);
+      outcome = await this.store.recordReward(record);
+    }
+    const base = { decision_id: decisionId, experiment_id: parsed.experimentId, arm: exp.definition.arms[parsed.arm], arm_index: parsed.arm };
+    const source = opts.source ?? 'http';
+    switch (outcome.kind) {
+      case 'counted':
+        this.metrics.rewarded(parsed.experimentId, base.arm, reward, source);
+        this.experiments.noteReward(parsed.experimentId);
+        return { ...base, reward, rewarded_at: new Date(at).toISOString(), duplicate: false };
+      case 'duplicate':
+        this.metrics.duplicateReward(parsed.experimentId, source);
+        return { ...base, reward: outcome.reward, rewarded_at: new Date(outcome.at).toISOString(), duplicate: true };
+      case 'unknown':
+        throw unknownDecision(decisionId);
+      case 'stopped':
+        throw new BanditError(ErrorCode.Conflict, `experiment ${JSON.stringify(parsed.experimentId)} is stopped; rewards are no longer counted`);
+      case 'missing':
+        throw new BanditError(ErrorCode.Unavailable, `the live state of experiment ${JSON.stringify(parsed.experimentId)} is missing; retry`);
+    }
+  }
+
+  /** Cache statistics of the allocation probabilities (metrics, benchmarks). */
+  cacheStats(): { hits: number; misses: number } {
+    return { hits: this.cache.hits, misses: this.cache.misses };
+  }
+
+  private async readState(exp: ServedExperiment, unitId: string | undefined): Promise<PosteriorRead> {
+    const k = exp.definition.arms.length;
+    let read = await this.store.readPosteriors(exp.id, k, unitId);
+    if (!read) {
+      await this.experiments.ensureState(exp.id);
+      read = await this.store.readPosteriors(exp.id, k, unitId);
+    }
+    if (!read) throw new BanditError(ErrorCode.Unavailable, `the live state of experiment ${JSON.stringify(exp.id)} is missing and could not be rebuilt`);
+    return read;
+  }
+
+  private allocation(exp: ServedExperiment, read: PosteriorRead): number[] {
+    const key = AllocationCache.key(exp.id, encodeStatus(read.status), read.alpha, read.beta);
+    return this.cache.get(key, () => liveAllocation(exp.definition, read, read.status));
+  }
+}
+
+function stopped(id: string): BanditError {
+  return new BanditError(ErrorCode.Conflict, `experiment ${JSON.stringify(id)} is stopped; it serves no more decisions`);
+}
+
+function unknownDecision(id: string): BanditError {
+  return notFound(`decision ${JSON.stringify(id.length > 140 ? `${id.slice(0, 140)}…` : id)} is unknown or expired`);
+}

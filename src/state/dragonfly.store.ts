@@ -1,0 +1,273 @@
+/**
+ * Posterior store on Dragonfly / Redis (any server speaking the Redis protocol with Lua
+ * and streams). All keys of an experiment share the hash tag `{<exp_id>}` (see keys.ts),
+ * so each script touches one slot and works unchanged on a cluster.
+ *
+ * - readPosteriors: one MGET (plus an HGET for sticky units, pipelined) — one round trip.
+ * - recordSelection / recordReward: one Lua script each; the event is appended to the
+ *   experiment's stream inside the same script, so state and event never diverge.
+ * - pendingEvents / ack: a consumer group on each experiment's stream; entries are
+ *   acknowledged and deleted only after the event store committed them.
+ */
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
+import Redis, { type Cluster, type RedisOptions } from 'ioredis';
+import type { RedisConfig } from '../config/config';
+import { keys, posteriorKeys } from './keys';
+import { luaScript } from './lua-scripts';
+import {
+  decodeStatus,
+  encodeStatus,
+  type ArmCounters,
+  type PosteriorRead,
+  type PosteriorStore,
+  type QueuedEvent,
+  type RewardOutcome,
+  type RewardRecord,
+  type SelectionOutcome,
+  type SelectionRecord,
+  type StoredStatus,
+  type WriteMode,
+} from './posterior-store';
+
+export const CONSUMER_GROUP = 'bandit-events';
+/** Entries another consumer read but did not acknowledge for this long are taken over. */
+const CLAIM_IDLE_MS = 30_000;
+
+type ScriptReply = Array<string | null>;
+
+interface BanditCommands {
+  banditSelect(...args: Array<string | number>): Promise<ScriptReply>;
+  banditReward(...args: Array<string | number>): Promise<ScriptReply>;
+  banditWriteState(...args: Array<string | number>): Promise<number>;
+  banditSetStatus(...args: Array<string | number>): Promise<number>;
+}
+
+type Client = (Redis | Cluster) & BanditCommands;
+
+export function connectRedis(config: RedisConfig, extra: RedisOptions = {}): Redis {
+  return new Redis(config.url, { enableAutoPipelining: true, maxRetriesPerRequest: 2, connectTimeout: 5000, ...extra });
+}
+
+export class DragonflyPosteriorStore implements PosteriorStore {
+  readonly kind = 'dragonfly' as const;
+  private readonly client: Client;
+  private readonly consumer = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
+  private lastClaim = 0;
+
+  constructor(client: Redis | Cluster) {
+    this.client = client as Client;
+    const define = (name: keyof BanditCommands, script: Parameters<typeof luaScript>[0]) => {
+      if (typeof (this.client as unknown as Record<string, unknown>)[name] !== 'function') this.client.defineCommand(name, { lua: luaScript(script) });
+    };
+    define('banditSelect', 'select');
+    define('banditReward', 'reward');
+    define('banditWriteState', 'write-state');
+    define('banditSetStatus', 'set-status');
+  }
+
+  async writeState(experimentId: string, counters: ArmCounters, status: StoredStatus, mode: WriteMode): Promise<boolean> {
+    const id = experimentId;
+    const ks: string[] = [keys.state(id), keys.events(id)];
+    const args: Array<string | number> = [mode, encodeStatus(status), CONSUMER_GROUP];
+    for (let k = 0; k < counters.alpha.length; k++) {
+      ks.push(keys.alpha(id, k), keys.beta(id, k), keys.pulls(id, k), keys.rewards(id, k));
+      args.push(String(counters.alpha[k]), String(counters.beta[k]), String(counters.pulls[k]), String(counters.rewards[k]));
+    }
+    return (await this.client.banditWriteState(ks.length, ...ks, ...args)) === 1;
+  }
+
+  async readPosteriors(experimentId: string, armCount: number, unitId?: string): Promise<PosteriorRead | null> {
+    const mget = this.client.mget(posteriorKeys(experimentId, armCount));
+    const stickyP = unitId !== undefined ? this.client.hget(keys.units(experimentId), unitId) : undefined;
+    const [values, sticky] = await Promise.all([mget, stickyP]);
+    if (values[0] === null) return null;
+    const alpha = new Array<number>(armCount);
+    const beta = new Array<number>(armCount);
+    for (let k = 0; k < armCount; k++) {
+      const a = values[1 + 2 * k];
+      const b = values[2 + 2 * k];
+      if (a === null || b === null) return null;
+      alpha[k] = Number(a);
+      beta[k] = Number(b);
+    }
+    const out: PosteriorRead = { status: decodeStatus(values[0]), alpha, beta };
+    if (sticky) out.sticky = parseAssignment(sticky);
+    return out;
+  }
+
+  async readCounters(experimentId: string, armCount: number): Promise<(ArmCounters & { status: StoredStatus }) | null> {
+    const ks = [keys.state(experimentId)];
+    for (let k = 0; k < armCount; k++) ks.push(keys.alpha(experimentId, k), keys.beta(experimentId, k), keys.pulls(experimentId, k), keys.rewards(experimentId, k));
+    const v = await this.client.mget(ks);
+    if (v[0] === null || v.some((x) => x === null)) return null;
+    const pick = (j: number) => Array.from({ length: armCount }, (_, k) => Number(v[1 + 4 * k + j]));
+    return { status: decodeStatus(v[0]), alpha: pick(0), beta: pick(1), pulls: pick(2), rewards: pick(3) };
+  }
+
+  async recordSelection(r: SelectionRecord): Promise<SelectionOutcome> {
+    const id = r.experimentId;
+    const reply = await this.client.banditSelect(
+      5,
+      keys.state(id),
+      keys.decision(id, r.token),
+      keys.pulls(id, r.arm),
+      keys.events(id),
+      keys.units(id),
+      r.arm,
+      String(r.propensity),
+      r.ttlSeconds,
+      r.decisionId,
+      r.unitId ?? '',
+      r.at,
+      r.sticky && r.unitId !== undefined ? '1' : '0',
+    );
+    switch (reply[0]) {
+      case 'recorded':
+        return { kind: 'recorded', arm: Number(reply[1]), propensity: Number(reply[2]) };
+      case 'sticky':
+        return { kind: 'sticky', arm: Number(reply[1]), propensity: Number(reply[2]) };
+      case 'missing':
+        return { kind: 'missing' };
+      case 'stopped':
+        return { kind: 'stopped' };
+      default:
+        throw new Error(`unexpected reply of the select script: ${JSON.stringify(reply)}`);
+    }
+  }
+
+  async recordReward(r: RewardRecord): Promise<RewardOutcome> {
+    const id = r.experimentId;
+    const reply = await this.client.banditReward(
+      6,
+      keys.state(id),
+      keys.decision(id, r.token),
+      keys.alpha(id, r.arm),
+      keys.beta(id, r.arm),
+      keys.rewards(id, r.arm),
+      keys.events(id),
+      String(r.reward),
+      String(1 - r.reward),
+      r.decisionId,
+      r.arm,
+      r.at,
+    );
+    switch (reply[0]) {
+      case 'counted':
+        return { kind: 'counted', alpha: Number(reply[1]), beta: Number(reply[2]) };
+      case 'duplicate': {
+        const [, reward, at] = String(reply[1]).split('|');
+        return { kind: 'duplicate', reward: Number(reward), at: Number(at) };
+      }
+      case 'unknown':
+      case 'missing':
+      case 'stopped':
+        return { kind: reply[0] };
+      default:
+        throw new Error(`unexpected reply of the reward script: ${JSON.stringify(reply)}`);
+    }
+  }
+
+  async setStatus(experimentId: string, status: StoredStatus): Promise<boolean> {
+    return (await this.client.banditSetStatus(1, keys.state(experimentId), encodeStatus(status))) === 1;
+  }
+
+  async pendingEvents(experimentIds: readonly string[], max: number): Promise<QueuedEvent[]> {
+    const out: QueuedEvent[] = [];
+    const claim = Date.now() - this.lastClaim > CLAIM_IDLE_MS;
+    if (claim) this.lastClaim = Date.now();
+    const perStream = Math.max(1, Math.ceil(max / Math.max(1, experimentIds.length)));
+    await Promise.all(
+      experimentIds.map(async (id) => {
+        const stream = keys.events(id);
+        try {
+          // own entries read earlier but not acknowledged (a failed write) come first
+          let entries = await this.readGroup(stream, perStream, '0');
+          if (entries.length === 0 && claim) entries = await this.claimIdle(stream, perStream);
+          if (entries.length === 0) entries = await this.readGroup(stream, perStream, '>');
+          const unreadable: string[] = [];
+          for (const [entryId, fields] of entries) {
+            const ev = toEvent(id, entryId, fields);
+            if (ev) out.push(ev);
+            else unreadable.push(entryId);
+          }
+          if (unreadable.length > 0) await this.client.xack(stream, CONSUMER_GROUP, ...unreadable);
+        } catch (err) {
+          if (err instanceof Error && /NOGROUP/.test(err.message)) {
+            await this.client.xgroup('CREATE', stream, CONSUMER_GROUP, '0', 'MKSTREAM').catch(() => undefined);
+            return;
+          }
+          throw err;
+        }
+      }),
+    );
+    return out;
+  }
+
+  private async readGroup(stream: string, count: number, from: '0' | '>'): Promise<Array<[string, string[]]>> {
+    const reply = (await this.client.xreadgroup('GROUP', CONSUMER_GROUP, this.consumer, 'COUNT', count, 'STREAMS', stream, from)) as Array<[string, Array<[string, string[] | null]>]> | null;
+    if (!reply || reply.length === 0) return [];
+    // entries deleted while pending come back with null fields: acknowledge them away
+    const entries = reply[0][1];
+    const gone = entries.filter((e) => e[1] === null).map((e) => e[0]);
+    if (gone.length > 0) await this.client.xack(stream, CONSUMER_GROUP, ...gone);
+    return entries.filter((e): e is [string, string[]] => e[1] !== null);
+  }
+
+  private async claimIdle(stream: string, count: number): Promise<Array<[string, string[]]>> {
+    const reply = (await this.client.xautoclaim(stream, CONSUMER_GROUP, this.consumer, CLAIM_IDLE_MS, '0', 'COUNT', count)) as [string, Array<[string, string[] | null]>];
+    return (reply?.[1] ?? []).filter((e): e is [string, string[]] => e[1] !== null);
+  }
+
+  async ack(events: readonly QueuedEvent[]): Promise<void> {
+    const byStream = new Map<string, string[]>();
+    for (const e of events) {
+      const s = keys.events(e.experimentId);
+      const list = byStream.get(s) ?? [];
+      list.push(e.queueId);
+      byStream.set(s, list);
+    }
+    await Promise.all(
+      [...byStream].map(async ([stream, ids]) => {
+        await this.client.xack(stream, CONSUMER_GROUP, ...ids);
+        await this.client.xdel(stream, ...ids);
+      }),
+    );
+  }
+
+  async drop(experimentId: string, armCount: number): Promise<void> {
+    const ks = [keys.state(experimentId), keys.units(experimentId), keys.events(experimentId)];
+    for (let k = 0; k < armCount; k++) ks.push(keys.alpha(experimentId, k), keys.beta(experimentId, k), keys.pulls(experimentId, k), keys.rewards(experimentId, k));
+    await this.client.del(...ks);
+  }
+
+  async ping(): Promise<void> {
+    await this.client.ping();
+  }
+
+  async close(): Promise<void> {
+    await this.client.quit().catch(() => this.client.disconnect());
+  }
+}
+
+function parseAssignment(v: string): { arm: number; propensity: number } {
+  const sep = v.indexOf('|');
+  return { arm: Number(v.slice(0, sep)), propensity: Number(v.slice(sep + 1)) };
+}
+
+function toEvent(experimentId: string, queueId: string, fields: string[]): QueuedEvent | null {
+  const f: Record<string, string> = {};
+  for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]] = fields[i + 1];
+  if (f.t !== 's' && f.t !== 'r') return null;
+  return {
+    queueId,
+    experimentId,
+    type: f.t === 's' ? 'select' : 'reward',
+    decisionId: f.d,
+    arm: Number(f.a),
+    propensity: Number(f.p),
+    reward: f.t === 'r' ? Number(f.r) : null,
+    unitId: f.u ? f.u : null,
+    at: Number(f.ts),
+  };
+}

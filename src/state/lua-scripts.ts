@@ -1,0 +1,17 @@
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { projectRoot } from '../common/paths';
+
+const cache = new Map<string, string>();
+
+/** Source of one Lua script of src/state/lua (beside the compiled file, else in the project's src/). */
+export function luaScript(name: 'select' | 'reward' | 'write-state' | 'set-status'): string {
+  const hit = cache.get(name);
+  if (hit !== undefined) return hit;
+  const candidates = [path.join(__dirname, 'lua', `${name}.lua`), path.join(projectRoot(), 'src', 'state', 'lua', `${name}.lua`)];
+  const file = candidates.find((p) => fs.existsSync(p));
+  if (!file) throw new Error(`Lua script ${name}.lua not found (looked in ${candidates.join(', ')})`);
+  const src = fs.readFileSync(file, 'utf8');
+  cache.set(name, src);
+  return src;
+}

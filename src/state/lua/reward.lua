@@ -1,0 +1,20 @@
+-- Counts one reward: checks the decision exists and was not rewarded yet, adds the reward
+-- to α and 1 - reward to β of its arm, marks the decision rewarded (keeping its expiry)
+-- and appends the reward event to the experiment's stream, atomically.
+-- KEYS: 1 state marker, 2 decision, 3 alpha, 4 beta, 5 reward sum, 6 event stream
+-- ARGV: 1 reward, 2 1 - reward, 3 decision id, 4 arm, 5 time (ms)
+local st = redis.call('GET', KEYS[1])
+if not st then return {'missing'} end
+local d = redis.call('GET', KEYS[2])
+if not d then return {'unknown'} end
+if string.sub(d, 1, 2) == 'r|' then return {'duplicate', d} end
+if st == 'stopped' then return {'stopped'} end
+local sep = string.find(d, '|', 3, true)
+local prop = string.sub(d, 3, sep - 1)
+local unit = string.sub(d, sep + 1)
+local a = redis.call('INCRBYFLOAT', KEYS[3], ARGV[1])
+local b = redis.call('INCRBYFLOAT', KEYS[4], ARGV[2])
+redis.call('INCRBYFLOAT', KEYS[5], ARGV[1])
+redis.call('SET', KEYS[2], 'r|' .. ARGV[1] .. '|' .. ARGV[5], 'KEEPTTL')
+redis.call('XADD', KEYS[6], '*', 't', 'r', 'd', ARGV[3], 'a', ARGV[4], 'p', prop, 'r', ARGV[1], 'u', unit, 'ts', ARGV[5])
+return {'counted', a, b}

@@ -1,0 +1,26 @@
+-- Records one served decision: the decision key (expires), the arm's pull count and the
+-- select event on the experiment's stream, atomically.
+-- KEYS: 1 state marker, 2 decision, 3 pulls of the arm, 4 event stream, 5 sticky units hash
+-- ARGV: 1 arm, 2 propensity, 3 ttl seconds, 4 decision id, 5 unit id ('' = none),
+--       6 time (ms), 7 sticky ('1' | '0')
+local st = redis.call('GET', KEYS[1])
+if not st then return {'missing'} end
+if st == 'stopped' then return {'stopped'} end
+local arm = ARGV[1]
+local prop = ARGV[2]
+if ARGV[7] == '1' then
+  local prev = redis.call('HGET', KEYS[5], ARGV[5])
+  if prev then
+    local sep = string.find(prev, '|', 1, true)
+    local parm = string.sub(prev, 1, sep - 1)
+    local pprop = string.sub(prev, sep + 1)
+    if parm ~= arm then return {'sticky', parm, pprop} end
+    prop = pprop
+  else
+    redis.call('HSET', KEYS[5], ARGV[5], arm .. '|' .. prop)
+  end
+end
+redis.call('SET', KEYS[2], 's|' .. prop .. '|' .. ARGV[5], 'EX', ARGV[3])
+redis.call('INCR', KEYS[3])
+redis.call('XADD', KEYS[4], '*', 't', 's', 'd', ARGV[4], 'a', arm, 'p', prop, 'u', ARGV[5], 'ts', ARGV[6])
+return {'recorded', arm, prop}

@@ -1,0 +1,153 @@
+/**
+ * The embedded default posterior store: the same state as the Dragonfly store, kept in
+ * this process. Its "stream" is an in-memory queue that the event consumer moves into
+ * the event store (SQLite by default) every `eventFlushIntervalMs`: an acknowledged
+ * event lives only in process memory until that flush, so a crash loses at most one
+ * flush interval of events. The posteriors themselves are rebuilt from the event store
+ * at startup (the store starts empty, every experiment is "missing").
+ */
+import type {
+  ArmCounters,
+  PosteriorRead,
+  PosteriorStore,
+  QueuedEvent,
+  RewardOutcome,
+  RewardRecord,
+  SelectionOutcome,
+  SelectionRecord,
+  StoredStatus,
+  WriteMode,
+} from './posterior-store';
+
+interface Decision {
+  arm: number;
+  propensity: number;
+  unitId: string;
+  expiresAt: number;
+  reward?: { value: number; at: number };
+}
+
+interface ExperimentState extends ArmCounters {
+  status: StoredStatus;
+  decisions: Map<string, Decision>;
+  units: Map<string, { arm: number; propensity: number }>;
+}
+
+const SWEEP_EVERY = 10_000;
+
+export class MemoryPosteriorStore implements PosteriorStore {
+  readonly kind = 'memory' as const;
+  private readonly experiments = new Map<string, ExperimentState>();
+  private readonly queue: QueuedEvent[] = [];
+  private seq = 0;
+  private writes = 0;
+
+  constructor(private readonly now: () => number = Date.now) {}
+
+  async writeState(experimentId: string, c: ArmCounters, status: StoredStatus, mode: WriteMode): Promise<boolean> {
+    const prev = this.experiments.get(experimentId);
+    if (prev && mode === 'if-missing') return false;
+    this.experiments.set(experimentId, {
+      status: { ...status },
+      alpha: [...c.alpha],
+      beta: [...c.beta],
+      pulls: [...c.pulls],
+      rewards: [...c.rewards],
+      decisions: prev?.decisions ?? new Map(),
+      units: prev?.units ?? new Map(),
+    });
+    return true;
+  }
+
+  async readPosteriors(experimentId: string, armCount: number, unitId?: string): Promise<PosteriorRead | null> {
+    const e = this.experiments.get(experimentId);
+    if (!e || e.alpha.length < armCount) return null;
+    const out: PosteriorRead = { status: { ...e.status }, alpha: e.alpha.slice(0, armCount), beta: e.beta.slice(0, armCount) };
+    const sticky = unitId !== undefined ? e.units.get(unitId) : undefined;
+    if (sticky) out.sticky = { ...sticky };
+    return out;
+  }
+
+  async readCounters(experimentId: string, armCount: number): Promise<(ArmCounters & { status: StoredStatus }) | null> {
+    const e = this.experiments.get(experimentId);
+    if (!e || e.alpha.length < armCount) return null;
+    return { status: { ...e.status }, alpha: [...e.alpha], beta: [...e.beta], pulls: [...e.pulls], rewards: [...e.rewards] };
+  }
+
+  async recordSelection(r: SelectionRecord): Promise<SelectionOutcome> {
+    const e = this.experiments.get(r.experimentId);
+    if (!e) return { kind: 'missing' };
+    if (e.status.status === 'stopped') return { kind: 'stopped' };
+    let propensity = r.propensity;
+    if (r.sticky && r.unitId !== undefined) {
+      const prev = e.units.get(r.unitId);
+      if (prev && prev.arm !== r.arm) return { kind: 'sticky', arm: prev.arm, propensity: prev.propensity };
+      if (prev) propensity = prev.propensity;
+      else e.units.set(r.unitId, { arm: r.arm, propensity });
+    }
+    const at = this.now();
+    e.decisions.set(r.token, { arm: r.arm, propensity, unitId: r.unitId ?? '', expiresAt: at + r.ttlSeconds * 1000 });
+    e.pulls[r.arm] += 1;
+    this.enqueue({ experimentId: r.experimentId, type: 'select', decisionId: r.decisionId, arm: r.arm, propensity, reward: null, unitId: r.unitId ?? null, at: r.at });
+    if (++this.writes % SWEEP_EVERY === 0) this.sweep(at);
+    return { kind: 'recorded', arm: r.arm, propensity };
+  }
+
+  async recordReward(r: RewardRecord): Promise<RewardOutcome> {
+    const e = this.experiments.get(r.experimentId);
+    if (!e) return { kind: 'missing' };
+    const d = e.decisions.get(r.token);
+    if (!d || d.expiresAt <= this.now() || d.arm !== r.arm) return { kind: 'unknown' };
+    if (d.reward) return { kind: 'duplicate', reward: d.reward.value, at: d.reward.at };
+    if (e.status.status === 'stopped') return { kind: 'stopped' };
+    e.alpha[r.arm] += r.reward;
+    e.beta[r.arm] += 1 - r.reward;
+    e.rewards[r.arm] += r.reward;
+    d.reward = { value: r.reward, at: r.at };
+    this.enqueue({ experimentId: r.experimentId, type: 'reward', decisionId: r.decisionId, arm: r.arm, propensity: d.propensity, reward: r.reward, unitId: d.unitId || null, at: r.at });
+    return { kind: 'counted', alpha: e.alpha[r.arm], beta: e.beta[r.arm] };
+  }
+
+  async setStatus(experimentId: string, status: StoredStatus): Promise<boolean> {
+    const e = this.experiments.get(experimentId);
+    if (!e) return false;
+    e.status = { ...status };
+    return true;
+  }
+
+  async pendingEvents(experimentIds: readonly string[], max: number): Promise<QueuedEvent[]> {
+    const wanted = new Set(experimentIds);
+    const out: QueuedEvent[] = [];
+    for (const ev of this.queue) {
+      if (out.length >= max) break;
+      if (wanted.has(ev.experimentId)) out.push(ev);
+    }
+    return out;
+  }
+
+  async ack(events: readonly QueuedEvent[]): Promise<void> {
+    const done = new Set(events.map((e) => e.queueId));
+    let w = 0;
+    for (const ev of this.queue) if (!done.has(ev.queueId)) this.queue[w++] = ev;
+    this.queue.length = w;
+  }
+
+  async drop(experimentId: string): Promise<void> {
+    this.experiments.delete(experimentId);
+    let w = 0;
+    for (const ev of this.queue) if (ev.experimentId !== experimentId) this.queue[w++] = ev;
+    this.queue.length = w;
+  }
+
+  async ping(): Promise<void> {}
+
+  async close(): Promise<void> {}
+
+  private enqueue(ev: Omit<QueuedEvent, 'queueId'>): void {
+    this.queue.push({ queueId: String(++this.seq), ...ev });
+  }
+
+  private sweep(now: number): void {
+    for (const e of this.experiments.values()) for (const [k, d] of e.decisions) if (d.expiresAt <= now) e.decisions.delete(k);
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * The posterior store: where the live state of every experiment lives (α, β, pulls and
+ * reward sums per arm, status, outstanding decisions, sticky units) together with the
+ * queue of events not yet moved into the event store.
+ *
+ * Two implementations behind this one interface, chosen once from config:
+ * `DragonflyPosteriorStore` (Dragonfly / Redis, shared by every replica) and
+ * `MemoryPosteriorStore` (in-process, the embedded default).
+ *
+ * Every state change and the event describing it are recorded in one atomic step, so
+ * an acknowledged select or reward is never only in process memory of a Redis-backed
+ * service (see docs/service.md, "Durability").
+ */
+export type ExperimentStatus = 'running' | 'concluded' | 'stopped';
+
+export interface StoredStatus {
+  status: ExperimentStatus;
+  /** Index of the declared winner while concluded (null: concluded without a winner, or not concluded). */
+  winner: number | null;
+}
+
+export interface PosteriorRead {
+  status: StoredStatus;
+  alpha: number[];
+  beta: number[];
+  /** The unit's earlier assignment, when a unit id was asked for and it has one. */
+  sticky?: { arm: number; propensity: number };
+}
+
+export interface ArmCounters {
+  alpha: number[];
+  beta: number[];
+  pulls: number[];
+  rewards: number[];
+}
+
+export interface SelectionRecord {
+  experimentId: string;
+  decisionId: string;
+  /** The decision's key suffix (`<arm>.<random>`), see decision-id.ts. */
+  token: string;
+  arm: number;
+  propensity: number;
+  unitId?: string;
+  /** Keep the unit on its first arm. */
+  sticky: boolean;
+  ttlSeconds: number;
+  at: number;
+}
+
+export type SelectionOutcome =
+  | { kind: 'recorded'; arm: number; propensity: number }
+  /** sticky unit already assigned to another arm (a concurrent first select): select again with it */
+  | { kind: 'sticky'; arm: number; propensity: number }
+  | { kind: 'missing' }
+  | { kind: 'stopped' };
+
+export interface RewardRecord {
+  experimentId: string;
+  decisionId: string;
+  token: string;
+  arm: number;
+  reward: number;
+  at: number;
+}
+
+export type RewardOutcome =
+  | { kind: 'counted'; alpha: number; beta: number }
+  | { kind: 'duplicate'; reward: number; at: number }
+  | { kind: 'unknown' }
+  | { kind: 'missing' }
+  | { kind: 'stopped' };
+
+export type WriteMode = 'if-missing' | 'overwrite';
+
+/** Counters of a fresh experiment: the priors, nothing served. */
+export function priorCounters(priors: ReadonlyArray<{ alpha: number; beta: number }>): ArmCounters {
+  return { alpha: priors.map((p) => p.alpha), beta: priors.map((p) => p.beta), pulls: priors.map(() => 0), rewards: priors.map(() => 0) };
+}
+
+export type EventType = 'select' | 'reward';
+
+/** One event waiting in the store's queue (a Redis stream entry, or the in-process queue). */
+export interface QueuedEvent {
+  /** Queue position, opaque to callers; used to acknowledge. */
+  queueId: string;
+  experimentId: string;
+  type: EventType;
+  decisionId: string;
+  arm: number;
+  propensity: number;
+  reward: number | null;
+  unitId: string | null;
+  at: number;
+}
+
+export interface PosteriorStore {
+  readonly kind: 'dragonfly' | 'memory';
+  /**
+   * Writes the experiment's counters and status. `if-missing` writes nothing when the
+   * status marker exists (creation, automatic rebuild: a replica that rebuilt first wins);
+   * `overwrite` replaces them (manual rebuild). Outstanding decisions are kept. Returns
+   * whether it wrote.
+   */
+  writeState(experimentId: string, counters: ArmCounters, status: StoredStatus, mode: WriteMode): Promise<boolean>;
+  /** α, β and status in one round trip; null when the experiment's state is missing. */
+  readPosteriors(experimentId: string, armCount: number, unitId?: string): Promise<PosteriorRead | null>;
+  /** Every counter of every arm; null when missing. */
+  readCounters(experimentId: string, armCount: number): Promise<(ArmCounters & { status: StoredStatus }) | null>;
+  recordSelection(record: SelectionRecord): Promise<SelectionOutcome>;
+  /** Checks and marks the decision, updates α, β and queues the event — atomically. */
+  recordReward(record: RewardRecord): Promise<RewardOutcome>;
+  /** Sets the status; false when the experiment's state is missing. */
+  setStatus(experimentId: string, status: StoredStatus): Promise<boolean>;
+  /** Up to `max` queued events of these experiments, oldest first; they stay queued until `ack`. */
+  pendingEvents(experimentIds: readonly string[], max: number): Promise<QueuedEvent[]>;
+  ack(events: readonly QueuedEvent[]): Promise<void>;
+  /** Removes every key of the experiment (tests, and `restore` after a loss). */
+  drop(experimentId: string, armCount: number): Promise<void>;
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}
+
+export const POSTERIOR_STORE = Symbol('PosteriorStore');
+
+export function encodeStatus(s: StoredStatus): string {
+  if (s.status === 'concluded') return `concluded:${s.winner ?? -1}`;
+  return s.status;
+}
+
+export function decodeStatus(raw: string): StoredStatus {
+  if (raw === 'running' || raw === 'stopped') return { status: raw, winner: null };
+  if (raw.startsWith('concluded:')) {
+    const w = Number(raw.slice('concluded:'.length));
+    return { status: 'concluded', winner: Number.isInteger(w) && w >= 0 ? w : null };
+  }
+  throw new Error(`unreadable experiment status ${JSON.stringify(raw)}`);
+}
