@@ -2,8 +2,9 @@ import type { CliCommand } from './command';
 import { armCommand } from './arm.command';
 import { codeServerCommand } from './code-server.command';
 import { configCommand } from './config.command';
-import { serveCommand } from './serve.command';
 import { dagsterCommand } from './dagster.command';
+import { materializeCommand } from './materialize.command';
+import { serveCommand } from './serve.command';
 
 /** Every command of the `bandit` executable, in the order `--help` lists them. */
-export const COMMANDS: CliCommand[] = [configCommand, armCommand, codeServerCommand, dagsterCommand, serveCommand];
+export const COMMANDS: CliCommand[] = [configCommand, armCommand, serveCommand, codeServerCommand, dagsterCommand, materializeCommand];

@@ -1,0 +1,55 @@
+/**
+ * The pipeline's entry point: one function per asset of the asset graph, over the object
+ * store (silver layer), the tracker (MLflow or the local run folder) and the event store.
+ * `bandit materialize` and the Dagster code location both call `Pipeline.run`.
+ *
+ * Every asset reads its upstream results from the object store, so assets can run in
+ * separate processes; an asset whose upstream was never materialized fails with an error
+ * naming it.
+ */
+import { invalidInput } from '../common/errors';
+import type { Config } from '../config/config';
+import { createObjectStore } from '../storage';
+import { createTracker, EXPERIMENT_NAME } from '../tracking';
+import type { AssetContext, AssetKey, AssetOutcome } from './asset-graph';
+import { concludeAsset, ingestAsset, opeAsset, replayAsset } from './assets';
+import type { AssetFunction, PipelineDeps, PipelineOptions } from './pipeline.types';
+
+export type { PipelineOptions, PipelineDeps } from './pipeline.types';
+
+export interface Pipeline {
+  run(key: AssetKey, ctx: AssetContext, options: PipelineOptions): Promise<AssetOutcome>;
+  close(): Promise<void>;
+}
+
+export async function createPipeline(config: Config, overrides: Partial<Omit<PipelineDeps, 'config'>> = {}): Promise<Pipeline> {
+  const deps: PipelineDeps = { config, store: overrides.store ?? createObjectStore(config), tracker: overrides.tracker ?? createTracker(config) };
+  const assets: Record<AssetKey, AssetFunction> = {
+    ingest_obp: ingestAsset,
+    replay: replayAsset,
+    ope: opeAsset,
+    conclude: concludeAsset,
+  };
+  return {
+    async run(key, ctx, options) {
+      const fn = assets[key];
+      if (!fn) throw invalidInput(`unknown asset ${String(key)}`);
+      const run = await deps.tracker.startRun(EXPERIMENT_NAME, key, { 'bandit.asset': key, 'bandit.store': deps.store.location });
+      try {
+        const outcome = await fn(deps, ctx, options, run);
+        await run.end('FINISHED');
+        outcome.metadata.tracking_run = { type: 'text', value: run.location };
+        return outcome;
+      } catch (err) {
+        await run.setTags({ 'bandit.error': (err as Error).message.slice(0, 5000) }).catch(() => undefined);
+        await run.end('FAILED').catch(() => undefined);
+        throw err;
+      }
+    },
+    async close() {
+      await deps.store.close();
+    },
+  };
+}
+
+export { ASSET_GRAPH, ASSET_KEYS, withUpstream, type AssetContext, type AssetKey, type AssetOutcome } from './asset-graph';

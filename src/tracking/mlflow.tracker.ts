@@ -1,0 +1,63 @@
+import { MlflowClient } from './mlflow.client';
+import type { Metric, RunStatus, Tracker, TrackingRun } from './tracker';
+
+const str = (v: string | number | boolean) => (typeof v === 'string' ? v : String(v));
+
+/** Runs in an MLflow tracking server. */
+export class MlflowTracker implements Tracker {
+  readonly location: string;
+  private readonly experiments = new Map<string, Promise<string>>();
+
+  constructor(readonly client: MlflowClient) {
+    this.location = client.trackingUri;
+  }
+
+  async startRun(experimentName: string, runName: string, tags: Record<string, string> = {}): Promise<TrackingRun> {
+    let exp = this.experiments.get(experimentName);
+    if (!exp) {
+      exp = this.client.ensureExperiment(experimentName);
+      this.experiments.set(experimentName, exp);
+      exp.catch(() => this.experiments.delete(experimentName));
+    }
+    const experimentId = await exp;
+    const info = await this.client.createRun(
+      experimentId,
+      runName,
+      Object.entries({ 'mlflow.runName': runName, ...tags }).map(([key, value]) => ({ key, value })),
+    );
+    return new MlflowRun(this.client, info.run_id, experimentId, info.artifact_uri, `${this.location}/#/experiments/${experimentId}/runs/${info.run_id}`);
+  }
+}
+
+class MlflowRun implements TrackingRun {
+  constructor(
+    private readonly client: MlflowClient,
+    readonly runId: string,
+    readonly experimentId: string,
+    private readonly artifactUri: string,
+    readonly location: string,
+  ) {}
+
+  async logParams(params: Record<string, string | number | boolean>): Promise<void> {
+    await this.client.logBatch(this.runId, { params: Object.entries(params).map(([key, v]) => ({ key, value: str(v).slice(0, 6000) })) });
+  }
+
+  async logMetrics(metrics: readonly Metric[]): Promise<void> {
+    const now = Date.now();
+    await this.client.logBatch(this.runId, {
+      metrics: metrics.filter((m) => Number.isFinite(m.value)).map((m) => ({ key: m.key, value: m.value, step: m.step ?? 0, timestamp: m.timestamp ?? now })),
+    });
+  }
+
+  async setTags(tags: Record<string, string>): Promise<void> {
+    await this.client.logBatch(this.runId, { tags: Object.entries(tags).map(([key, value]) => ({ key, value })) });
+  }
+
+  async logArtifact(artifactPath: string, content: Buffer | string, contentType?: string): Promise<void> {
+    await this.client.uploadArtifact(this.artifactUri, artifactPath, content, contentType);
+  }
+
+  async end(status: RunStatus = 'FINISHED'): Promise<void> {
+    await this.client.updateRun(this.runId, status);
+  }
+}
