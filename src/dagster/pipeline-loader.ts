@@ -21,7 +21,7 @@ export function pipelineAvailable(): boolean {
 }
 
 export function pipelineFactory(config: Config): PipelineFactory {
-  return async (overrides) => {
+  return async () => {
     let mod: PipelineModule;
     try {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -29,6 +29,6 @@ export function pipelineFactory(config: Config): PipelineFactory {
     } catch (err) {
       throw new BanditError(ErrorCode.Unavailable, 'the pipeline (src/pipeline/index) is not part of this build', undefined, { cause: err });
     }
-    return mod.createPipeline({ ...config, obdPath: overrides.obdPath ?? config.obdPath });
+    return mod.createPipeline(config);
   };
 }

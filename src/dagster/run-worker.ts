@@ -8,21 +8,17 @@ import { BanditError, ErrorCode } from '../common/errors';
 import { ASSET_GRAPH, type AssetContext, type AssetKey, type AssetOutcome } from '../pipeline/asset-graph';
 import { assetKeysOf } from './dagster-api.service';
 import { events, LEVEL, serializableError, type RunEvent, type RunIdentity } from './events';
-import { isObject, optCollection, type SerdesObject } from './serdes';
+import { isObject, optCollection, PyFloat, type SerdesObject } from './serdes';
 import { assetDefinition } from '../pipeline/asset-graph';
 import type { DagsterInstanceStorage } from './storage/instance-storage';
 
 /** What the worker needs from the pipeline (src/pipeline's `Pipeline`). */
 export interface PipelinePort {
   run(key: AssetKey, ctx: AssetContext, options: Record<string, unknown>): Promise<AssetOutcome>;
+  close?(): Promise<void>;
 }
 
-/** Run-config values the worker understands (from `ops.<asset>.config`). */
-export interface RunOverrides {
-  obdPath?: string;
-}
-
-export type PipelineFactory = (overrides: RunOverrides) => Promise<PipelinePort>;
+export type PipelineFactory = () => Promise<PipelinePort>;
 
 export interface RunWorkerDeps {
   storage: DagsterInstanceStorage;
@@ -41,110 +37,149 @@ export function runSelection(body: SerdesObject): AssetKey[] {
   return ASSET_GRAPH.map((a) => a.key);
 }
 
-/** `ops.<name>.config.obd_path` (any op) from the run config. */
-export function runOverrides(body: SerdesObject): RunOverrides {
-  const out: RunOverrides = {};
+const camel = (k: string) => k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
+
+/**
+ * The pipeline options of one step: `run_config.ops.<step>.config` with snake_case keys in
+ * camelCase (`obd_path` → `obdPath`, `n_sim` → `nSim`, `bootstrap`, `seed`…).
+ */
+export function stepOptions(body: SerdesObject, step: AssetKey): Record<string, unknown> {
   const ops = isObject(body.run_config) ? body.run_config.ops : undefined;
-  if (isObject(ops)) {
-    for (const op of Object.values(ops)) {
-      const cfg = isObject(op) ? op.config : undefined;
-      if (isObject(cfg) && typeof cfg.obd_path === 'string') out.obdPath = cfg.obd_path;
-    }
-  }
-  return out;
+  const op = isObject(ops) ? ops[step] : undefined;
+  const cfg = isObject(op) ? op.config : undefined;
+  if (cfg === undefined || cfg === null) return {};
+  if (!isObject(cfg)) throw new BanditError(ErrorCode.InvalidInput, `run config ops.${step}.config must be a mapping`);
+  return Object.fromEntries(Object.entries(cfg).map(([k, v]) => [camel(k), v instanceof PyFloat ? v.value : v]));
 }
 
-export async function executeRun(runId: string, deps: RunWorkerDeps): Promise<'SUCCESS' | 'FAILURE' | 'CANCELED'> {
-  const now = deps.now ?? (() => Date.now() / 1000);
+type RunResult = 'SUCCESS' | 'FAILURE' | 'CANCELED';
+
+export async function executeRun(runId: string, deps: RunWorkerDeps): Promise<RunResult> {
   const stored = await deps.storage.getRun(runId);
   if (!stored) throw new BanditError(ErrorCode.NotFound, `run ${runId} is not in ${deps.storage.description}`);
-  const run: RunIdentity = { runId, jobName: String(stored.body.pipeline_name), pid: deps.pid ?? process.pid };
-  const write = (e: RunEvent) => deps.storage.storeEvent(e);
   if (['SUCCESS', 'FAILURE', 'CANCELED'].includes(stored.status)) {
     throw new BanditError(ErrorCode.Conflict, `run ${runId} already finished (${stored.status})`);
   }
+  return new RunExecution(runId, stored.body, deps).execute();
+}
 
-  let selection: AssetKey[];
-  try {
-    selection = runSelection(stored.body);
-  } catch (err) {
-    await write(events.runStart(run, now()));
-    await write(events.runFailure(run, now(), `Execution of run for "${run.jobName}" failed. ${(err as Error).message}`, serializableError(err), 'JOB_INITIALIZATION_FAILURE', null));
-    return 'FAILURE';
+/** One run in progress: writes its events in order. */
+class RunExecution {
+  private readonly run: RunIdentity;
+  private readonly now: () => number;
+  private readonly failed: AssetKey[] = [];
+  private readonly stepFailures: AssetKey[] = [];
+  private readonly done = new Set<AssetKey>();
+  private firstFailure: SerdesObject | null = null;
+  private firstError: SerdesObject | null = null;
+
+  constructor(
+    runId: string,
+    private readonly body: SerdesObject,
+    private readonly deps: RunWorkerDeps,
+  ) {
+    this.run = { runId, jobName: String(body.pipeline_name), pid: deps.pid ?? process.pid };
+    this.now = deps.now ?? (() => Date.now() / 1000);
   }
-  await write(events.runStart(run, now()));
-  await write(events.engine(run, now(), `Executing steps in process (pid: ${run.pid})`, { pid: String(run.pid), step_keys: `[${selection.map((s) => `'${s}'`).join(', ')}]` }));
 
-  const started = Date.now();
-  const cancelled = async (): Promise<'CANCELED'> => {
-    await write(events.runCanceled(run, now(), `Execution of run for "${run.jobName}" canceled.`));
+  private write(e: RunEvent): Promise<void> {
+    return this.deps.storage.storeEvent(e);
+  }
+
+  private fail(message: string, err: unknown): Promise<void> {
+    return this.write(events.runFailure(this.run, this.now(), `Execution of run for "${this.run.jobName}" failed. ${message}`, serializableError(err), 'JOB_INITIALIZATION_FAILURE', null));
+  }
+
+  private async cancelled(): Promise<'CANCELED'> {
+    await this.write(events.runCanceled(this.run, this.now(), `Execution of run for "${this.run.jobName}" canceled.`));
     return 'CANCELED';
-  };
-
-  let pipeline: PipelinePort;
-  try {
-    pipeline = await deps.pipeline(runOverrides(stored.body));
-  } catch (err) {
-    await write(events.runFailure(run, now(), `Execution of run for "${run.jobName}" failed. An exception was thrown during initialization.`, serializableError(err), 'JOB_INITIALIZATION_FAILURE', null));
-    return 'FAILURE';
   }
 
-  const failed: AssetKey[] = [];
-  const stepFailures: AssetKey[] = [];
-  const done = new Set<AssetKey>();
-  let firstFailure: SerdesObject | null = null;
-  let firstError: SerdesObject | null = null;
-  for (const step of selection) {
-    if (deps.signal.aborted) return cancelled();
-    const blocked = assetDefinition(step).deps.filter((d) => failed.includes(d) || (selection.includes(d) && !done.has(d)));
-    if (blocked.length > 0) {
-      failed.push(step);
-      await write(events.log(run, now(), LEVEL.error, `Dependencies for step ${step} failed: [${blocked.map((b) => `'${b}'`).join(', ')}]. Not executing.`, step));
-      continue;
+  async execute(): Promise<RunResult> {
+    const { run } = this;
+    await this.write(events.runStart(run, this.now()));
+    let selection: AssetKey[];
+    try {
+      selection = runSelection(this.body);
+      for (const step of selection) stepOptions(this.body, step);
+    } catch (err) {
+      await this.fail((err as Error).message, err);
+      return 'FAILURE';
     }
-    await write(events.stepStart(run, now(), step));
+    await this.write(events.engine(run, this.now(), `Executing steps in process (pid: ${run.pid})`, { pid: String(run.pid), step_keys: `[${selection.map((s) => `'${s}'`).join(', ')}]` }));
+    let pipeline: PipelinePort;
+    try {
+      pipeline = await this.deps.pipeline();
+    } catch (err) {
+      await this.fail('An exception was thrown during initialization.', err);
+      return 'FAILURE';
+    }
+    const started = Date.now();
+    try {
+      for (const step of selection) {
+        if (this.deps.signal.aborted) return await this.cancelled();
+        const ok = await this.step(pipeline, step, selection);
+        if (ok === 'CANCELED') return await this.cancelled();
+      }
+    } finally {
+      await pipeline.close?.().catch(() => undefined);
+    }
+    await this.write(events.engine(run, this.now(), `Finished steps in process (pid: ${run.pid}) in ${Date.now() - started}ms`, { pid: String(run.pid) }));
+    if (this.failed.length > 0) {
+      const message = `Execution of run for "${run.jobName}" failed. Steps failed: [${this.stepFailures.map((s) => `'${s}'`).join(', ')}].`;
+      await this.write(events.runFailure(run, this.now(), message, this.firstError, 'STEP_FAILURE', this.firstFailure));
+      return 'FAILURE';
+    }
+    await this.write(events.runSuccess(run, this.now()));
+    return 'SUCCESS';
+  }
+
+  private async step(pipeline: PipelinePort, step: AssetKey, selection: readonly AssetKey[]): Promise<'OK' | 'FAILED' | 'CANCELED'> {
+    const { run } = this;
+    const blocked = assetDefinition(step).deps.filter((d) => this.failed.includes(d) || (selection.includes(d) && !this.done.has(d)));
+    if (blocked.length > 0) {
+      this.failed.push(step);
+      await this.write(events.log(run, this.now(), LEVEL.error, `Dependencies for step ${step} failed: [${blocked.map((b) => `'${b}'`).join(', ')}]. Not executing.`, step));
+      return 'FAILED';
+    }
+    await this.write(events.stepStart(run, this.now(), step));
     const t0 = Date.now();
     const pending: Promise<void>[] = [];
     const logAt = (level: number) => (msg: string) => {
-      pending.push(write(events.log(run, now(), level, msg, step)).catch(() => undefined));
+      pending.push(this.write(events.log(run, this.now(), level, msg, step)).catch(() => undefined));
     };
     let lastProgress = 0;
     const ctx: AssetContext = {
       log: { debug: logAt(LEVEL.debug), info: logAt(LEVEL.info), warn: logAt(LEVEL.warning), error: logAt(LEVEL.error) },
-      progress: (d, total, label) => {
+      progress: (done, total, label) => {
         const t = Date.now();
-        if (d >= total || t - lastProgress > 2000) {
+        if (done >= total || t - lastProgress > 2000) {
           lastProgress = t;
-          logAt(LEVEL.info)(`${label ?? step}: ${d}/${total}`);
+          logAt(LEVEL.info)(`${label ?? step}: ${done}/${total}`);
         }
       },
-      signal: deps.signal,
+      signal: this.deps.signal,
     };
     try {
-      const outcome = await pipeline.run(step, ctx, { runId });
+      const outcome = await pipeline.run(step, ctx, stepOptions(this.body, step));
       await Promise.all(pending);
-      if (deps.signal.aborted) return cancelled();
-      await write(events.stepOutput(run, now(), step));
-      await write(events.materialization(run, now(), step, outcome.metadata, null));
-      await write(events.stepSuccess(run, now(), step, Date.now() - t0));
-      done.add(step);
+      if (this.deps.signal.aborted) return 'CANCELED';
+      await this.write(events.stepOutput(run, this.now(), step));
+      await this.write(events.materialization(run, this.now(), step, outcome.metadata, null));
+      await this.write(events.stepSuccess(run, this.now(), step, Date.now() - t0));
+      this.done.add(step);
+      return 'OK';
     } catch (err) {
       await Promise.all(pending);
-      if (deps.signal.aborted) return cancelled();
+      if (this.deps.signal.aborted) return 'CANCELED';
       const error = serializableError(err);
-      const ev = events.stepFailure(run, now(), step, error);
-      await write(ev);
-      failed.push(step);
-      stepFailures.push(step);
-      firstFailure ??= ev.entry.dagster_event as SerdesObject;
-      firstError ??= error;
+      const ev = events.stepFailure(run, this.now(), step, error);
+      await this.write(ev);
+      this.failed.push(step);
+      this.stepFailures.push(step);
+      this.firstFailure ??= ev.entry.dagster_event as SerdesObject;
+      this.firstError ??= error;
+      return 'FAILED';
     }
   }
-  await write(events.engine(run, now(), `Finished steps in process (pid: ${run.pid}) in ${Date.now() - started}ms`, { pid: String(run.pid) }));
-  if (failed.length > 0) {
-    await write(events.runFailure(run, now(), `Execution of run for "${run.jobName}" failed. Steps failed: [${stepFailures.map((s) => `'${s}'`).join(', ')}].`, firstError, 'STEP_FAILURE', firstFailure));
-    return 'FAILURE';
-  }
-  await write(events.runSuccess(run, now()));
-  return 'SUCCESS';
 }

@@ -1,0 +1,142 @@
+/**
+ * Conformance with a stock Dagster: the real `dagster-webserver` (pinned 1.13 peer) loads the
+ * code location served by the built `bandit code-server` and runs the real pipeline on the
+ * OBD sample — with Postgres storage (dagster-postgres) and with the default SQLite storage.
+ */
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { BANDIT_BIN, describeIf, hasDataset, hasPeer, OBD_PATH } from '../../support/env';
+import { createTestDatabase, requirePostgres, type TestDatabase } from '../../support/services';
+import { ASSETS_QUERY, freePort, launch, runLogs, startCodeServerCli, startWebserver, waitRun, WORKSPACE_QUERY, type Proc, type RunView, type Webserver } from './harness';
+
+const RUN_TIMEOUT = 120_000;
+/** Small bootstrap / simulation sizes keep the run short; the code path is the production one. */
+const FAST = { ops: { ope: { config: { bootstrap: 50, n_sim: 2000 } }, conclude: { config: { n_sim: 2000 } } } };
+
+function codeServerEnv(dataDir: string): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, BANDIT_DATA_DIR: dataDir, BANDIT_OBD_PATH: OBD_PATH, BANDIT_LOG_LEVEL: 'info' };
+  for (const k of Object.keys(env)) if (/^(MINIO_|MLFLOW_|DRAGONFLY_)|^BANDIT_(DATABASE_URL|REDIS_URL)$/.test(k)) delete env[k];
+  return env;
+}
+
+const labels = (m: RunView['assetMaterializations'][number]) => m.metadataEntries.map((e) => e.label);
+
+function expectFourMaterializations(run: RunView) {
+  expect(run.assetMaterializations.map((m) => m.assetKey.path[0]).sort()).toEqual(['conclude', 'ingest_obp', 'ope', 'replay']);
+  for (const m of run.assetMaterializations) expect(m.metadataEntries.length).toBeGreaterThan(0);
+  const ingest = run.assetMaterializations.find((m) => m.assetKey.path[0] === 'ingest_obp')!;
+  const rows = ingest.metadataEntries.find((e) => e.label === 'rows');
+  expect(rows?.__typename).toBe('IntMetadataEntry');
+  expect(rows?.intValue).toBeGreaterThan(0);
+  const ope = run.assetMaterializations.find((m) => m.assetKey.path[0] === 'ope')!;
+  expect(ope.metadataEntries.some((e) => e.__typename === 'FloatMetadataEntry')).toBe(true);
+  expect(labels(run.assetMaterializations.find((m) => m.assetKey.path[0] === 'conclude')!).length).toBeGreaterThan(0);
+}
+
+describeIf(() => hasPeer('dagster') && hasDataset(OBD_PATH) && fs.existsSync(BANDIT_BIN))('stock Dagster runs the bandit-pipeline code location', () => {
+  let dataDir: string;
+  beforeAll(() => {
+    dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bandit-dagster-data-'));
+  });
+  afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
+
+  describe('with Postgres storage (dagster-postgres)', () => {
+    let db: TestDatabase | undefined;
+    let code: Proc | undefined;
+    let web: Webserver | undefined;
+    beforeAll(async () => {
+      if (!(await requirePostgres())) return;
+      db = await createTestDatabase('bandit_dagster');
+      const port = await freePort();
+      code = await startCodeServerCli(port, codeServerEnv(dataDir));
+      web = await startWebserver(port, { postgresUrl: db.url });
+    }, 120_000);
+    afterAll(async () => {
+      await web?.stop();
+      await code?.stop();
+      await db?.drop();
+    });
+
+    it('loads the location without error', async () => {
+      const d = await web!.gql<{ workspaceOrError: { locationEntries: Array<{ name: string; loadStatus: string; locationOrLoadError: { __typename: string; message?: string } }> } }>(WORKSPACE_QUERY);
+      const entry = d.workspaceOrError.locationEntries.find((e) => e.name === 'bandit-pipeline');
+      expect(entry?.locationOrLoadError).toEqual({ __typename: 'RepositoryLocation' });
+      expect(entry?.loadStatus).toBe('LOADED');
+    });
+
+    it('lists the four assets with their dependencies, group and job', async () => {
+      const d = await web!.gql<{ repositoryOrError: { assetNodes: Array<{ assetKey: { path: string[] }; dependencyKeys: Array<{ path: string[] }>; groupName: string; jobNames: string[] }> } }>(ASSETS_QUERY);
+      const nodes = Object.fromEntries(d.repositoryOrError.assetNodes.map((n) => [n.assetKey.path[0], n]));
+      expect(Object.keys(nodes).sort()).toEqual(['conclude', 'ingest_obp', 'ope', 'replay']);
+      const deps = (k: string) => nodes[k].dependencyKeys.map((x) => x.path[0]).sort();
+      expect(deps('ingest_obp')).toEqual([]);
+      expect(deps('replay')).toEqual(['ingest_obp']);
+      expect(deps('ope')).toEqual(['ingest_obp', 'replay']);
+      expect(deps('conclude')).toEqual(['ope', 'replay']);
+      for (const n of Object.values(nodes)) {
+        expect(n.groupName).toBe('bandit');
+        expect(n.jobNames).toEqual(['__ASSET_JOB']);
+      }
+    });
+
+    it('runs the whole __ASSET_JOB to SUCCESS with four materializations carrying metadata', async () => {
+      const runId = await launch(web!, null, FAST);
+      const run = await waitRun(web!, runId, RUN_TIMEOUT);
+      if (run.status !== 'SUCCESS') throw new Error(`run ${run.status}: ${JSON.stringify(await runLogs(web!, runId), null, 1)}\n${code!.output()}`);
+      expectFourMaterializations(run);
+      const logs = await runLogs(web!, runId);
+      const types = logs.map((e) => e.__typename);
+      expect(types).toContain('RunStartEvent');
+      expect(types.filter((t) => t === 'ExecutionStepSuccessEvent')).toHaveLength(4);
+      expect(types.at(-1)).toBe('RunSuccessEvent');
+      expect(logs.some((e) => e.__typename === 'LogMessageEvent' && e.stepKey === 'ingest_obp')).toBe(true);
+    }, RUN_TIMEOUT + 10_000);
+
+    it('runs the subset ope + conclude to SUCCESS', async () => {
+      const runId = await launch(web!, ['ope', 'conclude'], FAST);
+      const run = await waitRun(web!, runId, RUN_TIMEOUT);
+      if (run.status !== 'SUCCESS') throw new Error(`run ${run.status}: ${JSON.stringify(await runLogs(web!, runId), null, 1)}`);
+      expect(run.assetMaterializations.map((m) => m.assetKey.path[0]).sort()).toEqual(['conclude', 'ope']);
+      const steps = (await runLogs(web!, runId)).filter((e) => e.__typename === 'ExecutionStepStartEvent').map((e) => e.stepKey);
+      expect(steps).toEqual(['ope', 'conclude']);
+    }, RUN_TIMEOUT + 10_000);
+
+    it('ends a run made to fail (missing OBD folder) as FAILURE with the error in logsForRun', async () => {
+      const missing = path.join(dataDir, 'no-such-obd-folder');
+      const runId = await launch(web!, null, { ops: { ingest_obp: { config: { obd_path: missing } } } });
+      const run = await waitRun(web!, runId, RUN_TIMEOUT);
+      expect(run.status).toBe('FAILURE');
+      const logs = await runLogs(web!, runId);
+      const stepFailure = logs.find((e) => e.__typename === 'ExecutionStepFailureEvent');
+      expect(stepFailure?.stepKey).toBe('ingest_obp');
+      expect(stepFailure?.error?.message).toContain('no-such-obd-folder');
+      const runFailure = logs.find((e) => e.__typename === 'RunFailureEvent');
+      expect(runFailure?.error?.message).toContain('no-such-obd-folder');
+      expect(logs.filter((e) => e.__typename === 'ExecutionStepStartEvent').map((e) => e.stepKey)).toEqual(['ingest_obp']);
+    }, RUN_TIMEOUT + 10_000);
+  });
+
+  describe('with the default SQLite storage', () => {
+    let code: Proc | undefined;
+    let web: Webserver | undefined;
+    beforeAll(async () => {
+      const port = await freePort();
+      code = await startCodeServerCli(port, codeServerEnv(dataDir));
+      web = await startWebserver(port, 'sqlite');
+    }, 120_000);
+    afterAll(async () => {
+      await web?.stop();
+      await code?.stop();
+    });
+
+    it('runs the whole __ASSET_JOB to SUCCESS with four materializations carrying metadata', async () => {
+      const runId = await launch(web!, null, FAST);
+      const run = await waitRun(web!, runId, RUN_TIMEOUT);
+      if (run.status !== 'SUCCESS') throw new Error(`run ${run.status}: ${JSON.stringify(await runLogs(web!, runId), null, 1)}\n${code!.output()}`);
+      expectFourMaterializations(run);
+      const assets = await web!.gql<{ assetsOrError: { nodes: Array<{ key: { path: string[] } }> } }>('{ assetsOrError { ... on AssetConnection { nodes { key { path } } } } }');
+      expect(assets.assetsOrError.nodes.map((n) => n.key.path[0]).sort()).toEqual(['conclude', 'ingest_obp', 'ope', 'replay']);
+    }, RUN_TIMEOUT + 10_000);
+  });
+});

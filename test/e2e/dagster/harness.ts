@@ -1,0 +1,211 @@
+/**
+ * Drives the real Dagster webserver (from the pinned dagster peer venv) against a code server:
+ * temp DAGSTER_HOME with a dagster.yaml (Postgres or the default SQLite storage, the default
+ * run coordinator so `launchRun` calls StartRun directly), a workspace.yaml naming the code
+ * server, and GraphQL helpers.
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as net from 'node:net';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { healthClient } from '../../../src/dagster/proto';
+import { BANDIT_BIN, peerBin } from '../../support/env';
+
+export const LOCATION = 'bandit-pipeline';
+
+export async function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const p = (s.address() as net.AddressInfo).port;
+      s.close(() => resolve(p));
+    });
+  });
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export async function waitFor<T>(what: string, fn: () => Promise<T | undefined>, timeoutMs: number, everyMs = 250): Promise<T> {
+  const end = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v !== undefined) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}${last ? `: ${String(last)}` : ''}`);
+    await sleep(everyMs);
+  }
+}
+
+/** Resolves when the code server's grpc.health.v1 Check answers SERVING. */
+export async function waitServing(port: number, timeoutMs = 20_000): Promise<void> {
+  const client = healthClient(`127.0.0.1:${port}`);
+  try {
+    await waitFor(
+      'code server health',
+      () =>
+        new Promise<true | undefined>((resolve) =>
+          (client as unknown as { Check: (r: object, o: object, cb: (e: Error | null, r?: { status: string }) => void) => void }).Check(
+            { service: '' },
+            { deadline: Date.now() + 1000 },
+            (err, res) => resolve(!err && res?.status === 'SERVING' ? true : undefined),
+          ),
+        ),
+      timeoutMs,
+    );
+  } finally {
+    client.close();
+  }
+}
+
+export interface Proc {
+  child: ChildProcess;
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export function startProcess(cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd?: string): Proc {
+  const child = spawn(cmd, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
+  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+  return {
+    child,
+    output: () => out,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null || child.signalCode !== null) return resolve();
+        const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        child.once('exit', () => {
+          clearTimeout(t);
+          resolve();
+        });
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/** `bandit code-server` from the built CLI. */
+export async function startCodeServerCli(port: number, env: NodeJS.ProcessEnv): Promise<Proc> {
+  const p = startProcess(process.execPath, [BANDIT_BIN, 'code-server', '--port', String(port), '--host', '127.0.0.1'], { ...process.env, ...env });
+  try {
+    await waitServing(port);
+  } catch (err) {
+    await p.stop();
+    throw new Error(`${(err as Error).message}\n${p.output()}`);
+  }
+  return p;
+}
+
+export type Storage = { postgresUrl: string } | 'sqlite';
+
+export interface Webserver {
+  home: string;
+  proc: Proc;
+  gql<T = Record<string, unknown>>(query: string, variables?: Record<string, unknown>): Promise<T>;
+  stop(): Promise<void>;
+}
+
+export async function startWebserver(codeServerPort: number, storage: Storage): Promise<Webserver> {
+  const bin = peerBin('dagster', 'dagster-webserver');
+  if (!bin) throw new Error('dagster peer venv missing: run test/peers/venv.sh dagster');
+  const home = fs.mkdtempSync(path.join(os.tmpdir(), 'bandit-dagster-home-'));
+  const storageYaml = storage === 'sqlite' ? '' : `storage:\n  postgres:\n    postgres_url: ${storage.postgresUrl.replace(/^postgres:/, 'postgresql:')}\n`;
+  fs.writeFileSync(
+    path.join(home, 'dagster.yaml'),
+    `${storageYaml}run_coordinator:\n  module: dagster._core.run_coordinator\n  class: DefaultRunCoordinator\ntelemetry:\n  enabled: false\n`,
+  );
+  fs.writeFileSync(path.join(home, 'workspace.yaml'), `load_from:\n  - grpc_server:\n      host: localhost\n      port: ${codeServerPort}\n      location_name: ${LOCATION}\n`);
+  const port = await freePort();
+  const proc = startProcess(bin, ['-w', path.join(home, 'workspace.yaml'), '-h', '127.0.0.1', '-p', String(port)], { ...process.env, DAGSTER_HOME: home }, home);
+  const url = `http://127.0.0.1:${port}/graphql`;
+  const gql = async <T>(query: string, variables?: Record<string, unknown>): Promise<T> => {
+    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+    const body = (await res.json()) as { data?: T; errors?: unknown };
+    if (body.errors) throw new Error(`GraphQL errors: ${JSON.stringify(body.errors)}`);
+    return body.data as T;
+  };
+  try {
+    await waitFor('the Dagster webserver', async () => ((await fetch(`http://127.0.0.1:${port}/server_info`)).ok ? true : undefined), 90_000, 500);
+  } catch (err) {
+    await proc.stop();
+    throw new Error(`${(err as Error).message}\n${proc.output()}`);
+  }
+  return {
+    home,
+    proc,
+    gql,
+    async stop() {
+      await proc.stop();
+      fs.rmSync(home, { recursive: true, force: true });
+    },
+  };
+}
+
+export const WORKSPACE_QUERY = `{ workspaceOrError { __typename ... on Workspace { locationEntries { name loadStatus
+  locationOrLoadError { __typename ... on PythonError { message } } } } } }`;
+
+export const ASSETS_QUERY = `{ repositoryOrError(repositorySelector: {repositoryLocationName: "${LOCATION}", repositoryName: "__repository__"}) {
+  __typename ... on Repository { assetNodes { assetKey { path } dependencyKeys { path } groupName jobNames description } } ... on PythonError { message } } }`;
+
+export const LAUNCH = `mutation($selection: [AssetKeyInput!], $runConfigData: RunConfigData) {
+  launchRun(executionParams: {selector: {repositoryLocationName: "${LOCATION}", repositoryName: "__repository__", jobName: "__ASSET_JOB", assetSelection: $selection},
+    runConfigData: $runConfigData}) {
+    __typename ... on LaunchRunSuccess { run { runId } } ... on PythonError { message stack } ... on RunConfigValidationInvalid { errors { message } }
+    ... on InvalidSubsetError { message } } }`;
+
+export interface RunView {
+  status: string;
+  assetMaterializations: Array<{ assetKey: { path: string[] }; metadataEntries: Array<{ label: string; __typename: string; text?: string; intValue?: number; floatValue?: number }> }>;
+}
+
+export async function launch(ws: Webserver, selection: string[] | null, runConfigData: Record<string, unknown> = {}): Promise<string> {
+  const data = await ws.gql<{ launchRun: { __typename: string; run?: { runId: string } } }>(LAUNCH, {
+    selection: selection ? selection.map((k) => ({ path: [k] })) : null,
+    runConfigData,
+  });
+  if (data.launchRun.__typename !== 'LaunchRunSuccess' || !data.launchRun.run) throw new Error(`launchRun failed: ${JSON.stringify(data.launchRun)}`);
+  return data.launchRun.run.runId;
+}
+
+const RUN_QUERY = `query($runId: ID!) { runOrError(runId: $runId) { __typename ... on Run { status
+  assetMaterializations { assetKey { path } metadataEntries { label __typename ... on TextMetadataEntry { text } ... on IntMetadataEntry { intValue }
+    ... on FloatMetadataEntry { floatValue } } } } } }`;
+
+const FINISHED = ['SUCCESS', 'FAILURE', 'CANCELED'];
+
+export async function waitRun(ws: Webserver, runId: string, timeoutMs: number, until: (s: string) => boolean = (s) => FINISHED.includes(s)): Promise<RunView> {
+  return waitFor(
+    `run ${runId}`,
+    async () => {
+      const d = await ws.gql<{ runOrError: RunView }>(RUN_QUERY, { runId });
+      return until(d.runOrError.status) ? d.runOrError : undefined;
+    },
+    timeoutMs,
+    500,
+  );
+}
+
+export interface LogEvent {
+  __typename: string;
+  message?: string;
+  stepKey?: string | null;
+  level?: string;
+  error?: { message: string; cause?: { message: string } | null } | null;
+}
+
+export async function runLogs(ws: Webserver, runId: string): Promise<LogEvent[]> {
+  const d = await ws.gql<{ logsForRun: { events: LogEvent[] } }>(
+    `query($runId: ID!) { logsForRun(runId: $runId) { __typename ... on EventConnection { events { __typename
+      ... on MessageEvent { message stepKey level }
+      ... on ExecutionStepFailureEvent { error { message cause { message } } }
+      ... on RunFailureEvent { error { message cause { message } } } } } } }`,
+    { runId },
+  );
+  return d.logsForRun.events;
+}

@@ -1,0 +1,128 @@
+/**
+ * Run lifecycle against the real Dagster webserver with the code server started in-process
+ * and a controllable pipeline injected (the protocol and storage writes are under test here,
+ * not the assets): success with every metadata type, subsets, a failing step with its cause,
+ * termination through CancelExecution, and a worker crash that must not leave a run STARTING.
+ */
+import { BanditError, ErrorCode } from '../../../src/common/errors';
+import { startCodeServer, type CodeServerHandle } from '../../../src/dagster/code-server';
+import { RunManager } from '../../../src/dagster/run-launcher';
+import type { PipelineFactory } from '../../../src/dagster/run-worker';
+import { describeIf, hasPeer } from '../../support/env';
+import { createTestDatabase, requirePostgres, type TestDatabase } from '../../support/services';
+import { launch, runLogs, startWebserver, waitRun, type Webserver } from './harness';
+
+const calls: string[] = [];
+const stubPipeline: PipelineFactory = async () => ({
+  async run(key, ctx, options) {
+    calls.push(key);
+    ctx.log.info(`stub working on ${key}`);
+    ctx.progress(1, 1, key);
+    if (options.block === true) {
+      await new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('aborted'))));
+    }
+    if (options.fail === true) throw new Error(`${key} failed on purpose`, { cause: new BanditError(ErrorCode.NotFound, 'the root cause') });
+    return {
+      value: null,
+      metadata: {
+        rows: { type: 'int', value: 10000 },
+        estimate: { type: 'float', value: 0.0123 },
+        whole: { type: 'float', value: 2 },
+        winner: { type: 'text', value: 'arm-3 — ünïcode' },
+        table: { type: 'md', value: '| a | b |\n|---|---|\n| 1 | 2 |' },
+        detail: { type: 'json', value: { p_best: [0.1, 0.9] } },
+        file: { type: 'path', value: '/tmp/x' },
+        link: { type: 'url', value: 'http://example.com' },
+      },
+    };
+  },
+});
+
+const crashingPipeline: PipelineFactory = async () => {
+  throw new Error('cannot build the pipeline');
+};
+
+describeIf(() => hasPeer('dagster'))('run lifecycle against the Dagster webserver (Postgres storage)', () => {
+  let db: TestDatabase | undefined;
+  let server: CodeServerHandle | undefined;
+  let web: Webserver | undefined;
+  let factory: PipelineFactory = stubPipeline;
+  const log: string[] = [];
+
+  beforeAll(async () => {
+    if (!(await requirePostgres())) return;
+    db = await createTestDatabase('bandit_dagster_life');
+    const runs = new RunManager({ pipeline: () => factory(), env: () => undefined, log: { info: (m) => log.push(m), error: (m) => log.push(`ERROR ${m}`) } });
+    server = await startCodeServer({ host: '127.0.0.1', port: 0, runs, info: { entryPoint: ['bandit', 'dagster'], containerImage: 'example/bandit-pipeline:test', dagsterVersion: '1.13.27' } });
+    web = await startWebserver(server.port, { postgresUrl: db.url });
+  }, 120_000);
+  afterAll(async () => {
+    await web?.stop();
+    await server?.close(1000);
+    await db?.drop();
+  });
+
+  it('records every metadata type of a materialization as Dagster shows it', async () => {
+    const runId = await launch(web!, ['ingest_obp']);
+    const run = await waitRun(web!, runId, 60_000);
+    expect(run.status).toBe('SUCCESS');
+    const entries = Object.fromEntries(run.assetMaterializations[0].metadataEntries.map((e) => [e.label, e]));
+    expect(entries.rows).toMatchObject({ __typename: 'IntMetadataEntry', intValue: 10000 });
+    expect(entries.estimate).toMatchObject({ __typename: 'FloatMetadataEntry', floatValue: 0.0123 });
+    expect(entries.whole).toMatchObject({ __typename: 'FloatMetadataEntry', floatValue: 2 });
+    expect(entries.winner).toMatchObject({ __typename: 'TextMetadataEntry', text: 'arm-3 — ünïcode' });
+    expect(entries.table.__typename).toBe('MarkdownMetadataEntry');
+    expect(entries.detail.__typename).toBe('JsonMetadataEntry');
+    expect(entries.file.__typename).toBe('PathMetadataEntry');
+    expect(entries.link.__typename).toBe('UrlMetadataEntry');
+    const logs = await runLogs(web!, runId);
+    expect(logs.find((e) => e.__typename === 'LogMessageEvent' && e.message === 'stub working on ingest_obp')?.level).toBe('INFO');
+  }, 90_000);
+
+  it('executes a subset in dependency order and only the selected steps', async () => {
+    calls.length = 0;
+    const runId = await launch(web!, ['conclude', 'replay']);
+    const run = await waitRun(web!, runId, 60_000);
+    expect(run.status).toBe('SUCCESS');
+    expect(calls).toEqual(['replay', 'conclude']);
+  }, 90_000);
+
+  it('ends a failing step as STEP_FAILURE and the run as FAILURE, with the error and its cause', async () => {
+    const runId = await launch(web!, null, { ops: { replay: { config: { fail: true } } } });
+    const run = await waitRun(web!, runId, 60_000);
+    expect(run.status).toBe('FAILURE');
+    const logs = await runLogs(web!, runId);
+    const failure = logs.find((e) => e.__typename === 'ExecutionStepFailureEvent');
+    expect(failure?.stepKey).toBe('replay');
+    expect(failure?.error?.message).toBe('Error: replay failed on purpose\n');
+    expect(failure?.error?.cause?.message).toBe('BanditError: the root cause\n');
+    expect(logs.at(-1)?.__typename).toBe('RunFailureEvent');
+    expect(run.assetMaterializations.map((m) => m.assetKey.path[0])).toEqual(['ingest_obp']);
+  }, 90_000);
+
+  it('terminates a running run through CancelExecution and records it CANCELED', async () => {
+    const runId = await launch(web!, ['replay'], { ops: { replay: { config: { block: true } } } });
+    await waitRun(web!, runId, 30_000, (s) => s === 'STARTED');
+    const t = await web!.gql<{ terminateRun: { __typename: string } }>(
+      'mutation($runId: String!) { terminateRun(runId: $runId) { __typename ... on PythonError { message } ... on TerminateRunFailure { message } } }',
+      { runId },
+    );
+    expect(t.terminateRun.__typename).toBe('TerminateRunSuccess');
+    const run = await waitRun(web!, runId, 30_000);
+    expect(run.status).toBe('CANCELED');
+    expect((await runLogs(web!, runId)).at(-1)?.__typename).toBe('RunCanceledEvent');
+  }, 90_000);
+
+  it('fails a run whose pipeline cannot start instead of leaving it STARTING', async () => {
+    factory = crashingPipeline;
+    try {
+      const runId = await launch(web!, null);
+      const run = await waitRun(web!, runId, 30_000);
+      expect(run.status).toBe('FAILURE');
+      const failure = (await runLogs(web!, runId)).find((e) => e.__typename === 'RunFailureEvent');
+      expect(failure?.error?.message).toBe('Error: cannot build the pipeline\n');
+    } finally {
+      factory = stubPipeline;
+    }
+  }, 60_000);
+});
