@@ -76,6 +76,8 @@ export interface Config {
     unitId?: string;
     parameters?: string;
     metricsPath: string;
+    /** Second listener for Prometheus text (PREDICTIVE_UNIT_METRICS_SERVICE_PORT, set by the Seldon operator). */
+    metricsPort?: number;
   };
 }
 
@@ -173,7 +175,8 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
   if (adminToken !== undefined && adminToken.length < 16) throw new ConfigError('BANDIT_ADMIN_TOKEN', 'must be at least 16 characters');
   return {
     nodeEnv,
-    port: parse(env, 'PORT', port, '8000'),
+    // inside a Seldon graph the operator assigns the port
+    port: parse(env, nonEmpty(env.PREDICTIVE_UNIT_HTTP_SERVICE_PORT) ? 'PREDICTIVE_UNIT_HTTP_SERVICE_PORT' : 'PORT', port, '8000'),
     host: parse(env, 'BANDIT_HOST', z.string().min(1), '0.0.0.0'),
     dataDir,
     redis: redisFromEnv(env),
@@ -200,6 +203,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       unitId: nonEmpty(env.PREDICTIVE_UNIT_ID),
       parameters: nonEmpty(env.PREDICTIVE_UNIT_PARAMETERS),
       metricsPath: parse(env, 'PREDICTIVE_UNIT_METRICS_ENDPOINT', z.string().regex(/^\/[A-Za-z0-9/_-]*$/, 'must be a path like /prometheus'), '/prometheus'),
+      metricsPort: nonEmpty(env.PREDICTIVE_UNIT_METRICS_SERVICE_PORT) === undefined ? undefined : parse(env, 'PREDICTIVE_UNIT_METRICS_SERVICE_PORT', port),
     },
   };
 }
@@ -224,4 +228,7 @@ export const CONFIG_VARIABLES: ReadonlyArray<{ name: string; default: string; me
   { name: 'BANDIT_AUTO_CONCLUDE_INTERVAL_MS', default: '1000', meaning: 'minimum time between automatic stopping-rule evaluations per experiment' },
   { name: 'BANDIT_LOG_LEVEL', default: 'info', meaning: 'debug, info, warn, error, silent' },
   { name: 'BANDIT_CODE_SERVER_PORT', default: '4000', meaning: 'gRPC port of the Dagster code server' },
+  { name: 'PREDICTIVE_UNIT_ID / PREDICTIVE_UNIT_PARAMETERS', default: '(unset: not a Seldon router)', meaning: 'Seldon graph node name and parameters (experiment_id, arms | n_branches); set by the Seldon operator' },
+  { name: 'PREDICTIVE_UNIT_HTTP_SERVICE_PORT', default: '(unset: PORT)', meaning: 'HTTP port inside a Seldon graph; wins over PORT' },
+  { name: 'PREDICTIVE_UNIT_METRICS_SERVICE_PORT / PREDICTIVE_UNIT_METRICS_ENDPOINT', default: '(unset) / /prometheus', meaning: 'extra port and path of the Prometheus text for Seldon' },
 ];

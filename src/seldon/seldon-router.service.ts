@@ -1,0 +1,192 @@
+/**
+ * The bandit as a Seldon Core v1 ROUTER. `/route` is a decision like `/select` (served by
+ * ServingService, so it is logged with its exact propensity and counted in the shared
+ * posterior); the reply names the child index. `/send-feedback` finds the decision the
+ * feedback is about and counts its reward through the same path as `/reward`, so it
+ * updates the posterior exactly once however often it is retried.
+ *
+ * Which decision a feedback is about, in order:
+ *   1. the prediction's puid — `response.meta.puid` (set by the executor), the
+ *      `Seldon-Puid` header, `request.meta.puid` — looked up in the puid index that
+ *      `/route` filled;
+ *   2. `response.meta.tags.decision_id` (our own route reply sent back as the response,
+ *      e.g. by `SeldonClient.microservice_feedback`).
+ * `response.meta.routing[<node>]` (the executor's routing injection) must agree with the
+ * decision's arm; a disagreement is refused rather than credited to the wrong arm.
+ *
+ * Reward semantics: a missing `reward` is 0 (proto3 omits zero values); the reward must be
+ * a number in [0, 1]; one route is one decision however many rows the request holds, and
+ * its reward is read as the success fraction of those rows: α += r, β += 1 − r.
+ */
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { BanditError, ErrorCode, invalidInput, notFound } from '../common/errors';
+import { CONFIG } from '../app/tokens';
+import type { Config } from '../config/config';
+import { ExperimentsService } from '../experiments/experiment.service';
+import { ServingService } from '../serving/serving.service';
+import { POSTERIOR_STORE, type PosteriorStore } from '../state/posterior-store';
+import type { FeedbackView, SeldonMessageView } from './seldon-message';
+import { parseRouterParameters } from './seldon-parameters';
+import { PUID_INDEX, type PuidDecision, type PuidIndex } from './puid-index';
+import { feedbackReply, healthStatusReply, metadataReply, routeReply, type SeldonReply } from './seldon-reply';
+
+export interface RouterSettings {
+  experimentId: string;
+  /** The graph node name (PREDICTIVE_UNIT_ID); the key of this router in `meta.routing`. */
+  unitId: string;
+  /** Whether the node name came from the operator (then `meta.routing` is checked against it). */
+  unitIdKnown: boolean;
+}
+
+const VERSION = process.env.npm_package_version ?? '0.1.0';
+
+@Injectable()
+export class SeldonRouterService implements OnModuleInit {
+  private readonly log = new Logger('Seldon');
+  private settings: RouterSettings | undefined;
+
+  constructor(
+    @Inject(CONFIG) private readonly config: Config,
+    @Inject(PUID_INDEX) private readonly puids: PuidIndex,
+    @Inject(POSTERIOR_STORE) private readonly store: PosteriorStore,
+    private readonly serving: ServingService,
+    private readonly experiments: ExperimentsService,
+  ) {}
+
+  /** Router mode is on when the operator names the node (PREDICTIVE_UNIT_ID) or parameters are given. */
+  async onModuleInit(): Promise<void> {
+    const { unitId, parameters } = this.config.seldon;
+    if (unitId === undefined && parameters === undefined) return;
+    const p = parseRouterParameters(parameters, unitId);
+    if (p.ignored.length > 0) this.log.warn(`parameters ${p.ignored.join(', ')} are accepted for compatibility with Seldon's Thompson router and not used`);
+    await this.ensureExperiment(p.experimentId, p.arms);
+    this.settings = { experimentId: p.experimentId, unitId: unitId ?? p.experimentId, unitIdKnown: unitId !== undefined };
+    this.log.log(`Seldon router ${this.settings.unitId} serves experiment ${JSON.stringify(p.experimentId)}`);
+  }
+
+  get router(): RouterSettings | undefined {
+    return this.settings;
+  }
+
+  async route(message: SeldonMessageView, headerPuid?: string): Promise<SeldonReply> {
+    const s = this.required();
+    const puid = headerPuid ?? message.meta.puid;
+    let decision = puid === undefined ? null : await this.puids.lookup(s.experimentId, puid);
+    if (!decision) {
+      const unit = message.meta.tags.unit_id;
+      const sel = await this.serving.select(s.experimentId, typeof unit === 'string' && unit !== '' ? unit : undefined, { source: 'seldon' });
+      decision = { decisionId: sel.decision_id, arm: sel.arm, armIndex: sel.arm_index, propensity: sel.propensity };
+      if (puid !== undefined) decision = await this.puids.bind(s.experimentId, puid, decision, this.config.decisionTtlSeconds);
+    }
+    return routeReply(decision.armIndex, message.kind, {
+      unitId: s.unitId,
+      puid,
+      tags: { decision_id: decision.decisionId, experiment_id: s.experimentId, arm: decision.arm, arm_index: decision.armIndex, propensity: decision.propensity },
+    });
+  }
+
+  async feedback(fb: FeedbackView, headerPuid?: string): Promise<SeldonReply> {
+    const s = this.required();
+    const reward = fb.reward;
+    if (!Number.isFinite(reward) || reward < 0 || reward > 1) {
+      throw invalidInput(
+        `feedback.reward must be a number in [0, 1] (the success fraction of the request's rows; a missing reward is 0), got ${String(reward)}`,
+      );
+    }
+    const { decision, puid } = await this.findDecision(s, fb, headerPuid);
+    const routed = s.unitIdKnown ? fb.response?.meta.routing[s.unitId] : undefined;
+    if (routed !== undefined && routed >= 0 && decision.armIndex >= 0 && routed !== decision.armIndex) {
+      throw new BanditError(
+        ErrorCode.Conflict,
+        `feedback.response.meta.routing.${s.unitId} is ${routed} but decision ${decision.decisionId} served child ${decision.armIndex}; the reward was not counted`,
+      );
+    }
+    const r = await this.serving.reward(decision.decisionId, reward, { source: 'seldon' });
+    return feedbackReply(
+      { decision_id: r.decision_id, experiment_id: r.experiment_id, arm: r.arm, arm_index: r.arm_index, reward: r.reward, duplicate: r.duplicate },
+      puid,
+    );
+  }
+
+  /** `/health/status`: the posterior store answers and the experiment is served. */
+  async healthStatus(): Promise<SeldonReply> {
+    try {
+      await this.store.ping();
+      if (this.settings) await this.experiments.served(this.settings.experimentId);
+    } catch (err) {
+      throw new BanditError(ErrorCode.Unavailable, `not ready: ${err instanceof Error ? err.message : String(err)}`);
+    }
+    return healthStatusReply();
+  }
+
+  async metadata(): Promise<Record<string, unknown>> {
+    const s = this.settings;
+    if (!s) return metadataReply({ name: 'bandit-router', version: VERSION, messageType: 'ndarray', custom: { router: 'not configured (set PREDICTIVE_UNIT_ID / PREDICTIVE_UNIT_PARAMETERS)' } });
+    const exp = await this.experiments.served(s.experimentId);
+    return metadataReply({
+      name: s.unitId,
+      version: VERSION,
+      messageType: 'ndarray',
+      custom: { experiment_id: s.experimentId, arms: exp.definition.arms.join(','), algorithm: exp.definition.algorithm, state_store: this.store.kind },
+    });
+  }
+
+  private required(): RouterSettings {
+    if (!this.settings) {
+      throw notFound('this service is not configured as a Seldon router: set PREDICTIVE_UNIT_ID and PREDICTIVE_UNIT_PARAMETERS (experiment_id, arms or n_branches)');
+    }
+    return this.settings;
+  }
+
+  private async findDecision(s: RouterSettings, fb: FeedbackView, headerPuid?: string): Promise<{ decision: PuidDecision; puid?: string }> {
+    const candidates = [fb.response?.meta.puid, headerPuid, fb.request?.meta.puid].filter((p, i, all): p is string => p !== undefined && all.indexOf(p) === i);
+    for (const puid of candidates) {
+      const hit = await this.puids.lookup(s.experimentId, puid);
+      if (hit) return { decision: hit, puid };
+    }
+    const tagged = fb.response?.meta.tags.decision_id;
+    if (typeof tagged === 'string' && tagged !== '') {
+      if (!tagged.startsWith(`${s.experimentId}.`)) {
+        throw invalidInput(`feedback.response.meta.tags.decision_id names a decision of another experiment; this router serves ${JSON.stringify(s.experimentId)}`);
+      }
+      // the id carries its arm (see src/state/decision-id.ts); a malformed id is refused by the reward
+      const armIndex = Number(tagged.slice(s.experimentId.length + 1).split('.')[0]);
+      return { decision: { decisionId: tagged, arm: '', armIndex: Number.isInteger(armIndex) ? armIndex : -1, propensity: NaN }, puid: candidates[0] };
+    }
+    const tried = candidates.length > 0 ? `no decision for puid ${candidates.map((c) => JSON.stringify(c)).join(' / ')} (expired, or not routed by this router)` : 'the feedback names no puid';
+    throw notFound(
+      `${tried}; feedback must carry the prediction's puid (response.meta.puid or the Seldon-Puid header) or the route reply's meta.tags.decision_id — the reward was not counted`,
+    );
+  }
+
+  private async ensureExperiment(id: string, arms: string[] | undefined): Promise<void> {
+    let existing: string[] | undefined;
+    try {
+      existing = (await this.experiments.served(id)).definition.arms;
+    } catch (err) {
+      if (!(err instanceof BanditError && err.code === ErrorCode.NotFound)) throw err;
+    }
+    if (existing === undefined) {
+      if (arms === undefined) {
+        throw invalidInput(`experiment ${JSON.stringify(id)} does not exist; give the router parameter arms (STRING, the children's names) or n_branches (INT) to create it`);
+      }
+      try {
+        await this.experiments.create({ id, arms });
+        this.log.log(`created experiment ${JSON.stringify(id)} with arms ${arms.join(', ')}`);
+        return;
+      } catch (err) {
+        // another replica created it first
+        if (!(err instanceof BanditError && (err.code === ErrorCode.AlreadyExists || err.code === ErrorCode.Conflict))) throw err;
+        existing = (await this.experiments.served(id)).definition.arms;
+      }
+    }
+    if (arms !== undefined && arms.length !== existing.length) {
+      throw invalidInput(
+        `experiment ${JSON.stringify(id)} has ${existing.length} arms (${existing.join(', ')}) but the router parameters give ${arms.length}; the graph's children must match the experiment's arms`,
+      );
+    }
+    if (arms !== undefined && arms.some((a, i) => a !== existing[i]) && !arms.every((a, i) => a === `arm-${i}`)) {
+      throw invalidInput(`experiment ${JSON.stringify(id)} has arms ${existing.join(', ')} but the router parameters name ${arms.join(', ')} (the order must match the graph's children)`);
+    }
+  }
+}
