@@ -57,7 +57,7 @@ export function pyString(s: string): string {
     const c = s.charCodeAt(i);
     const esc = ESCAPES[ch];
     if (esc !== undefined) out += esc;
-    else if (c < 0x20 || c > 0x7e) out += c === 0x7f ? ch : `\\u${c.toString(16).padStart(4, '0')}`;
+    else if (c < 0x20 || c > 0x7e) out += `\\u${c.toString(16).padStart(4, '0')}`;
     else out += ch;
   }
   return out + '"';

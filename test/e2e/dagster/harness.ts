@@ -97,7 +97,7 @@ export async function startCodeServerCli(port: number, env: NodeJS.ProcessEnv): 
     await waitServing(port);
   } catch (err) {
     await p.stop();
-    throw new Error(`${(err as Error).message}\n${p.output()}`);
+    throw new Error(`${(err as Error).message}\n${p.output()}`, { cause: err });
   }
   return p;
 }
@@ -134,7 +134,7 @@ export async function startWebserver(codeServerPort: number, storage: Storage): 
     await waitFor('the Dagster webserver', async () => ((await fetch(`http://127.0.0.1:${port}/server_info`)).ok ? true : undefined), 90_000, 500);
   } catch (err) {
     await proc.stop();
-    throw new Error(`${(err as Error).message}\n${proc.output()}`);
+    throw new Error(`${(err as Error).message}\n${proc.output()}`, { cause: err });
   }
   return {
     home,

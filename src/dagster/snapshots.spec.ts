@@ -1,0 +1,95 @@
+/**
+ * Golden tests: our snapshots against what Python Dagster 1.13 serializes for the equivalent
+ * Python assets (scripts/reference/dagster_golden.py → test/fixtures/dagster). Compared
+ * deep-equal after normalizing exactly the fields that legitimately differ:
+ *  - job snapshot ids (`snapshot_id`, `parent_snapshot_id`, `pipeline_snapshot_id`): hashes of
+ *    job snapshots that differ in the parts below; our ids are checked to be SHA-1 of our bytes;
+ *  - `config_schema_snapshot` and `mode_def_snaps`: Python's default job carries executor,
+ *    logger and IO-manager config; ours has none (the worker has none of them) and accepts `{}`;
+ *  - `dagster_type_namespace_snapshot`: Python lists all builtin scalar types with config loaders;
+ *    ours lists the two the ops use (Any, Nothing) without loaders;
+ *  - `executor_name` of execution plans (`multi_or_in_process_executor` vs `in_process`);
+ *  - code pointers / executable path / library versions in ListRepositories and subset origins
+ *    (Python points at a .py file; ours names the compiled-in repository).
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { ASSET_GRAPH } from '../pipeline/asset-graph';
+import { parsePyJson, PyFloat, pyJson, snapshotId, type SerdesObject, type SerdesValue } from './serdes';
+import { executionPlanSnapshot, jobData, jobSnapshot, listRepositoriesResponse, repositorySnapshot, subsetResult } from './snapshots';
+
+const FIXTURES = path.join(__dirname, '..', '..', 'test', 'fixtures', 'dagster');
+const fixture = (name: string) => parsePyJson(fs.readFileSync(path.join(FIXTURES, `${name}.serdes.txt`), 'utf8')) as SerdesObject;
+const INFO = { entryPoint: ['bandit', 'dagster'], containerImage: 'example/image:tag', dagsterVersion: '1.13.27' };
+
+/** Round-trips through our writer/reader, so both sides are plain parsed values. */
+const plain = (v: SerdesValue) => parsePyJson(pyJson(v)) as SerdesObject;
+
+function normalize(v: SerdesValue): SerdesValue {
+  if (Array.isArray(v)) return v.map(normalize);
+  if (v === null || typeof v !== 'object' || v instanceof PyFloat) return v;
+  const out: SerdesObject = {};
+  for (const [k, x] of Object.entries(v as SerdesObject)) {
+    if (['snapshot_id', 'parent_snapshot_id', 'pipeline_snapshot_id'].includes(k)) out[k] = x === null ? null : '<id>';
+    else if (['config_schema_snapshot', 'mode_def_snaps', 'dagster_type_namespace_snapshot', 'executor_name'].includes(k)) out[k] = '<differs>';
+    else out[k] = normalize(x);
+  }
+  return out;
+}
+
+describe('snapshots vs Python Dagster 1.13 (golden)', () => {
+  it('uses the same asset definitions as the golden script', () => {
+    expect(JSON.parse(fs.readFileSync(path.join(FIXTURES, 'asset-graph.json'), 'utf8'))).toEqual(JSON.parse(JSON.stringify(ASSET_GRAPH)));
+  });
+
+  it('repository snapshot (deferred and full) matches', () => {
+    expect(normalize(plain(repositorySnapshot(true)))).toEqual(normalize(fixture('repository_deferred')));
+    expect(normalize(plain(repositorySnapshot(false)))).toEqual(normalize(fixture('repository_full')));
+  });
+
+  it('job snapshot matches outside config/mode/types, and its id is the SHA-1 of our bytes', () => {
+    expect(normalize(plain(jobData(null)))).toEqual(normalize(fixture('external_job')));
+    const ref = (repositorySnapshot(true).external_job_refs as SerdesObject[])[0];
+    expect(ref.snapshot_id).toBe(snapshotId(jobSnapshot(null)));
+  });
+
+  it('keeps the Any and Nothing type snapshots Python writes (without config loaders)', () => {
+    const py = (fixture('external_job').pipeline_snapshot as SerdesObject).dagster_type_namespace_snapshot as SerdesObject;
+    const ours = (plain(jobSnapshot(null)).dagster_type_namespace_snapshot as SerdesObject).all_dagster_type_snaps_by_key as SerdesObject;
+    const pyTypes = py.all_dagster_type_snaps_by_key as SerdesObject;
+    expect(ours.Nothing).toEqual(pyTypes.Nothing);
+    expect(ours.Any).toEqual({ ...(pyTypes.Any as SerdesObject), loader_schema_key: null });
+  });
+
+  it('subset job (ope + conclude) matches, with lineage to the full job', () => {
+    const ours = plain(subsetResult(['ope', 'conclude'], INFO));
+    const py = fixture('ope_conclude_subset');
+    delete ours.repository_python_origin;
+    delete py.repository_python_origin;
+    expect(normalize(ours)).toEqual(normalize(py));
+    const lineage = ((ours.external_pipeline_data as SerdesObject).pipeline_snapshot as SerdesObject).lineage_snapshot as SerdesObject;
+    expect(lineage.parent_snapshot_id).toBe(snapshotId(jobSnapshot(null)));
+  });
+
+  it.each([
+    ['full', null],
+    ['ope_conclude', ['ope', 'conclude'] as const],
+  ])('execution plan (%s) matches and echoes the job snapshot id', (name, selection) => {
+    const args = fixture(`${name}_execution_plan_args`);
+    const ours = plain(executionPlanSnapshot(selection ? [...selection] : null, args.pipeline_snapshot_id as string));
+    const py = fixture(`${name}_execution_plan`);
+    expect(ours.pipeline_snapshot_id).toBe(args.pipeline_snapshot_id);
+    expect(normalize(ours)).toEqual(normalize(py));
+  });
+
+  it('ListRepositories answers the same fields, naming the repository, entry point and image', () => {
+    const ours = plain(listRepositoriesResponse(INFO));
+    const py = fixture('list_repositories');
+    expect(Object.keys(ours).sort()).toEqual(Object.keys(py).sort());
+    const names = (o: SerdesObject) => (o.repository_symbols as SerdesObject[]).map((r) => [r.__class__, r.repository_name]);
+    expect(names(ours)).toEqual(names(py));
+    expect(ours.container_image).toBe('example/image:tag');
+    expect(ours.entry_point).toEqual(['bandit', 'dagster']);
+    expect(Object.keys(ours.repository_code_pointer_dict as SerdesObject)).toEqual(Object.keys(py.repository_code_pointer_dict as SerdesObject));
+  });
+});

@@ -1,0 +1,217 @@
+/**
+ * The code server bound on port 0 and called like the Dagster host calls it: a real
+ * @grpc/grpc-js client with gzip, and raw HTTP/2 frames for what a client library would not
+ * send (a gzip-compressed frame by hand, a truncated frame). Malformed payloads get a gRPC
+ * status and the server keeps answering.
+ */
+import * as grpc from '@grpc/grpc-js';
+import * as http2 from 'node:http2';
+import * as zlib from 'node:zlib';
+import { startCodeServer, type CodeServerHandle } from '../../../src/dagster/code-server';
+import { dagsterApiClient, healthClient } from '../../../src/dagster/proto';
+import { RunManager } from '../../../src/dagster/run-launcher';
+import { parsePyJson, type SerdesObject } from '../../../src/dagster/serdes';
+
+type Reply = Record<string, unknown>;
+type AnyClient = grpc.Client & Record<string, (...args: unknown[]) => unknown>;
+
+const ORIGIN = JSON.stringify({
+  __class__: 'ExternalRepositoryOrigin',
+  repository_location_origin: { __class__: 'GrpcServerRepositoryLocationOrigin', host: 'localhost', location_name: 'bandit-pipeline', port: 4000, socket: null },
+  repository_name: '__repository__',
+});
+
+let server: CodeServerHandle;
+let client: AnyClient;
+let address: string;
+
+function call(method: string, req: object, c: AnyClient = client): Promise<Reply> {
+  return new Promise((resolve, reject) => c[method](req, { deadline: Date.now() + 10_000 }, (err: grpc.ServiceError | null, res: Reply) => (err ? reject(err) : resolve(res))));
+}
+
+function stream(method: string, req: object): Promise<Reply[]> {
+  return new Promise((resolve, reject) => {
+    const out: Reply[] = [];
+    const s = client[method](req) as grpc.ClientReadableStream<Reply>;
+    s.on('data', (d: Reply) => out.push(d));
+    s.on('error', reject);
+    s.on('end', () => resolve(out));
+  });
+}
+
+async function expectStatus(p: Promise<unknown>, code: grpc.status, detail?: RegExp) {
+  const err = (await p.then(
+    () => {
+      throw new Error('expected a gRPC error');
+    },
+    (e: grpc.ServiceError) => e,
+  )) as grpc.ServiceError;
+  expect(grpc.status[err.code]).toBe(grpc.status[code]);
+  if (detail) expect(err.details).toMatch(detail);
+}
+
+/** One unary call over raw HTTP/2: `frame` is the full gRPC message frame (flag, length, body). */
+function rawCall(path: string, frame: Buffer, headers: Record<string, string> = {}): Promise<{ status: string | undefined; message: string | undefined; body: Buffer }> {
+  return new Promise((resolve, reject) => {
+    const session = http2.connect(`http://${address}`);
+    session.on('error', reject);
+    const req = session.request({ ':method': 'POST', ':path': path, 'content-type': 'application/grpc', te: 'trailers', ...headers });
+    const chunks: Buffer[] = [];
+    let trailers: http2.IncomingHttpHeaders = {};
+    let head: http2.IncomingHttpHeaders = {};
+    req.on('response', (h) => (head = h));
+    req.on('trailers', (t) => (trailers = t));
+    req.on('data', (d: Buffer) => chunks.push(d));
+    req.on('end', () => {
+      session.close();
+      const t = { ...head, ...trailers };
+      resolve({ status: t['grpc-status'] as string | undefined, message: t['grpc-message'] as string | undefined, body: Buffer.concat(chunks) });
+    });
+    req.end(frame);
+  });
+}
+
+/** protobuf of a message with one string field #1. */
+const stringField1 = (s: string) => {
+  const b = Buffer.from(s, 'utf8');
+  return Buffer.concat([Buffer.from([0x0a]), varint(b.length), b]);
+};
+function varint(n: number): Buffer {
+  const out: number[] = [];
+  while (n > 0x7f) {
+    out.push((n & 0x7f) | 0x80);
+    n >>>= 7;
+  }
+  out.push(n);
+  return Buffer.from(out);
+}
+const frame = (body: Buffer, compressed: boolean, declaredLength = body.length) => {
+  const h = Buffer.alloc(5);
+  h[0] = compressed ? 1 : 0;
+  h.writeUInt32BE(declaredLength, 1);
+  return Buffer.concat([h, body]);
+};
+
+beforeAll(async () => {
+  const runs = new RunManager({
+    pipeline: async () => {
+      throw new Error('no pipeline in this test');
+    },
+    env: () => undefined,
+    log: { info: () => undefined, error: () => undefined },
+  });
+  server = await startCodeServer({ host: '127.0.0.1', port: 0, runs, info: { entryPoint: ['bandit', 'dagster'], containerImage: 'example/image:1', dagsterVersion: '1.13.27' } });
+  address = `127.0.0.1:${server.port}`;
+  client = dagsterApiClient(address, { 'grpc.default_compression_algorithm': grpc.compressionAlgorithms.gzip, 'grpc.default_compression_level': 2 }) as AnyClient;
+});
+
+afterAll(async () => {
+  client.close();
+  await server.close(1000);
+});
+
+describe('code server over real gRPC', () => {
+  it('answers Ping, Heartbeat and GetServerId with a gzip-compressing client', async () => {
+    expect(await call('Ping', { echo: 'hello' })).toMatchObject({ echo: 'hello' });
+    expect(await call('Heartbeat', { echo: 'beat' })).toMatchObject({ echo: 'beat' });
+    const a = await call('GetServerId', {});
+    expect(a.server_id).toBe(server.api.serverId);
+    expect((await call('GetServerId', {})).server_id).toBe(a.server_id);
+  });
+
+  it('accepts a hand-made gzip-compressed frame (grpc-encoding: gzip)', async () => {
+    const body = zlib.gzipSync(stringField1('compressed-echo'));
+    const res = await rawCall('/api.DagsterApi/Ping', frame(body, true), { 'grpc-encoding': 'gzip', 'grpc-accept-encoding': 'gzip,identity' });
+    expect(res.status).toBe('0');
+    expect(res.body.toString('latin1')).toContain('compressed-echo');
+  });
+
+  it('answers a truncated frame with an error status, then keeps serving', async () => {
+    const body = stringField1('cut short');
+    const res = await rawCall('/api.DagsterApi/Ping', frame(body.subarray(0, 4), false, body.length));
+    expect(res.status).not.toBe('0');
+    const bad = await rawCall('/api.DagsterApi/Ping', frame(Buffer.from([0x0a, 0x80]), false));
+    expect(bad.status).not.toBe('0');
+    expect(await call('Ping', { echo: 'still here' })).toMatchObject({ echo: 'still here' });
+  });
+
+  it('lists the repository with entry point and image', async () => {
+    const res = parsePyJson(String((await call('ListRepositories', {})).serialized_list_repositories_response_or_error)) as SerdesObject;
+    expect(res.__class__).toBe('ListRepositoriesResponse');
+    expect(res.entry_point).toEqual(['bandit', 'dagster']);
+    expect(res.container_image).toBe('example/image:1');
+    const image = parsePyJson(String((await call('GetCurrentImage', {})).serialized_current_image)) as SerdesObject;
+    expect(image).toMatchObject({ __class__: 'GetCurrentImageResult', current_image: 'example/image:1' });
+  });
+
+  it('streams the repository snapshot in chunks equal to the unary reply', async () => {
+    const unary = String((await call('ExternalRepository', { serialized_repository_python_origin: ORIGIN, defer_snapshots: false })).serialized_external_repository_data);
+    const chunks = await stream('StreamingExternalRepository', { serialized_repository_python_origin: ORIGIN, defer_snapshots: false });
+    expect(chunks.map((c) => c.sequence_number)).toEqual(chunks.map((_, i) => i));
+    expect(chunks.map((c) => c.serialized_external_repository_chunk).join('')).toBe(unary);
+    expect((parsePyJson(unary) as SerdesObject).__class__).toBe('ExternalRepositoryData');
+  });
+
+  it('answers an unknown repository or job with Dagster error data, not a crash', async () => {
+    const other = ORIGIN.replace('"__repository__"', '"nope"');
+    const repo = parsePyJson(String((await call('ExternalRepository', { serialized_repository_python_origin: other })).serialized_external_repository_data)) as SerdesObject;
+    expect(repo.__class__).toBe('ExternalRepositoryErrorData');
+    const job = await call('ExternalJob', { serialized_repository_origin: ORIGIN, job_name: 'other_job' });
+    expect(job.serialized_job_data).toBe('');
+    expect(String(job.serialized_error)).toContain('other_job');
+  });
+
+  it.each([
+    ['ExternalRepository', { serialized_repository_python_origin: '{"__class__": "ExternalRepositoryOrigin", ' }, /malformed Dagster payload/],
+    ['ExternalRepository', { serialized_repository_python_origin: '{"__class__": "PipelineRun"}' }, /expected ExternalRepositoryOrigin, got PipelineRun/],
+    ['ExternalJob', { serialized_repository_origin: '', job_name: '__ASSET_JOB' }, /empty payload/],
+    ['ExternalPipelineSubsetSnapshot', { serialized_pipeline_subset_snapshot_args: '[1, 2]' }, /expected an object/],
+    ['ExecutionPlanSnapshot', { serialized_execution_plan_snapshot_args: 'NaN' }, /expected an object/],
+    ['StartRun', { serialized_execute_run_args: '{"__class__": "ExecuteExternalPipelineArgs"}' }, /pipeline_origin/],
+    ['CancelExecution', { serialized_cancel_execution_request: '{"__class__": "CancelExecutionRequest", "run_id": 5}' }, /run_id: expected a string/],
+    ['CanCancelExecution', { serialized_can_cancel_execution_request: 'garbage' }, /malformed/],
+  ])('%s with a malformed payload → INVALID_ARGUMENT', async (method, req, detail) => {
+    await expectStatus(call(method, req), grpc.status.INVALID_ARGUMENT, detail);
+    expect(await call('Ping', { echo: 'ok' })).toMatchObject({ echo: 'ok' });
+  });
+
+  it('answers UNIMPLEMENTED for partitions, schedules, sensors and notebooks', async () => {
+    await expectStatus(call('ExternalPartitionNames', { serialized_partition_names_args: '{}' }), grpc.status.UNIMPLEMENTED);
+    await expectStatus(call('SyncExternalSensorExecution', {}), grpc.status.UNIMPLEMENTED);
+    await expectStatus(stream('ExternalScheduleExecution', {}), grpc.status.UNIMPLEMENTED);
+  });
+
+  it('reports no current runs and refuses to cancel unknown ones', async () => {
+    const runs = parsePyJson(String((await call('GetCurrentRuns', {})).serialized_current_runs)) as SerdesObject;
+    expect(runs).toMatchObject({ __class__: 'GetCurrentRunsResult', current_runs: [] });
+    const can = parsePyJson(String((await call('CanCancelExecution', { serialized_can_cancel_execution_request: '{"__class__": "CanCancelExecutionRequest", "run_id": "r1"}' })).serialized_can_cancel_execution_result));
+    expect(can).toEqual({ __class__: 'CanCancelExecutionResult', can_cancel: false });
+    const cancel = parsePyJson(String((await call('CancelExecution', { serialized_cancel_execution_request: '{"__class__": "CancelExecutionRequest", "run_id": "r1"}' })).serialized_cancel_execution_result)) as SerdesObject;
+    expect(cancel.success).toBe(false);
+  });
+
+  it('streams StreamingPing and survives a client cancelling mid-stream', async () => {
+    const all = await stream('StreamingPing', { sequence_length: 5, echo: 'x' });
+    expect(all.map((e) => e.sequence_number)).toEqual([0, 1, 2, 3, 4]);
+    const s = client.StreamingPing({ sequence_length: 100_000, echo: 'y'.repeat(1000) }) as grpc.ClientReadableStream<Reply>;
+    await new Promise<void>((resolve) => {
+      s.once('data', () => {
+        s.cancel();
+        resolve();
+      });
+    });
+    s.on('error', () => undefined);
+    expect(await call('Ping', { echo: 'after cancel' })).toMatchObject({ echo: 'after cancel' });
+  });
+
+  it('serves grpc.health.v1 Check: SERVING, and NOT_FOUND for an unknown service', async () => {
+    const h = healthClient(address) as AnyClient;
+    try {
+      expect(await call('Check', { service: '' }, h)).toEqual({ status: 'SERVING' });
+      expect(await call('Check', { service: 'api.DagsterApi' }, h)).toEqual({ status: 'SERVING' });
+      await expectStatus(call('Check', { service: 'nope' }, h), grpc.status.NOT_FOUND);
+    } finally {
+      h.close();
+    }
+  });
+});
