@@ -4,7 +4,8 @@ import { codeServerCommand } from './code-server.command';
 import { configCommand } from './config.command';
 import { dagsterCommand } from './dagster.command';
 import { materializeCommand } from './materialize.command';
+import { opeCommand } from './ope.command';
 import { serveCommand } from './serve.command';
 
 /** Every command of the `bandit` executable, in the order `--help` lists them. */
-export const COMMANDS: CliCommand[] = [configCommand, armCommand, serveCommand, codeServerCommand, dagsterCommand, materializeCommand];
+export const COMMANDS: CliCommand[] = [configCommand, armCommand, serveCommand, codeServerCommand, dagsterCommand, materializeCommand, opeCommand];

@@ -48,6 +48,7 @@ export function pipelineOptionsFrom(o: Opts): PipelineOptions {
 
 function describeMetadata(md: Record<string, MetadataValue>): string[] {
   return Object.entries(md).map(([k, v]) => {
+    if (v.type === 'md') return `  ${k}:\n${v.value.split('\n').map((l) => `    ${l}`).join('\n')}`;
     const val = v.type === 'float' ? (Number.isFinite(v.value) ? Number(v.value.toPrecision(6)) : v.value) : v.type === 'json' ? JSON.stringify(v.value) : v.value;
     return `  ${k}: ${String(val)}`;
   });

@@ -6,8 +6,13 @@ import type { AssetContext, AssetOutcome, MetadataValue } from './asset-graph';
 import { resolveObdPath, type PipelineDeps, type PipelineOptions } from './pipeline.types';
 import { ingestObp } from './ingest-obp';
 import { runReplay } from './replay.asset';
+import * as path from 'node:path';
 import type { TrackingRun } from '../tracking';
 import { invalidInput } from '../common/errors';
+import { runConclude } from './conclude.asset';
+import { EventStoreDecisions } from './decision-store';
+import { requireIngested } from './ingest-obp';
+import { protocolMarkdown, runOpe } from './ope.asset';
 
 const int = (value: number): MetadataValue => ({ type: 'int', value });
 const float = (value: number): MetadataValue => ({ type: 'float', value });
@@ -71,4 +76,59 @@ async function plotsOf(_r: unknown): Promise<Array<{ path: string; svg: string }
   return [];
 }
 
-export { opeAsset, concludeAsset } from './assets-later';
+
+export async function opeAsset(deps: PipelineDeps, ctx: AssetContext, options: PipelineOptions, run: TrackingRun): Promise<AssetOutcome> {
+  const seed = seedOf(options);
+  const ingest = await requireIngested(deps.store);
+  const obdPath = options.obdPath ?? ingest.obdPath ?? deps.config.obdPath;
+  const btsPriorPath = options.btsPriorPath ?? (obdPath ? path.join(obdPath, 'zozotown_prior_bts.json') : undefined);
+  const o = {
+    seed,
+    bootstrap: options.bootstrap ?? 1000,
+    nSim: options.nSim ?? 100_000,
+    folds: options.folds ?? 5,
+    alpha: options.alpha ?? 0.05,
+    lambda: options.lambda,
+    btsPriorPath,
+    campaigns: options.campaigns,
+  };
+  const results = await runOpe(deps.store, ctx, o);
+  const table = protocolMarkdown(results);
+  await run.logParams({ seed, bootstrap: o.bootstrap, n_sim: o.nSim, folds: o.folds, alpha: o.alpha, lambda: String(o.lambda ?? 'inf'), bts_prior: btsPriorPath ?? 'none', reward_model: 'per-(item, slot) Beta-smoothed click rate, cross-fitted' });
+  const metrics = results.flatMap((r) => [
+    ...r.evaluations.flatMap((ev) => ev.estimates.map((e) => ({ key: `${r.campaign}.${ev.policy}.${e.estimator}`, value: e.value }))),
+    ...r.protocol.map((p) => ({ key: `${r.campaign}.bts.${p.estimator}.relative_error`, value: p.relativeError })),
+  ]);
+  await run.logMetrics(metrics);
+  await run.logArtifact('ope/table.md', table, 'text/markdown');
+  for (const r of results) await run.logArtifact(`ope/${r.campaign}.json`, JSON.stringify(r, null, 2), 'application/json');
+  const metadata: Record<string, MetadataValue> = { campaigns: int(results.length), bootstrap: int(o.bootstrap), n_sim: int(o.nSim), protocol_table: { type: 'md', value: table } };
+  for (const r of results) {
+    if (r.btsOnPolicyCtr !== null) metadata[`${r.campaign}.bts_on_policy_ctr`] = float(r.btsOnPolicyCtr);
+    for (const p of r.protocol) metadata[`${r.campaign}.bts.${p.estimator}`] = float(p.value);
+    const ours = r.evaluations.find((e) => e.policy === 'ours');
+    for (const e of ours?.estimates ?? []) metadata[`${r.campaign}.ours.${e.estimator}`] = float(e.value);
+  }
+  return { value: { campaigns: results, table }, metadata };
+}
+
+export async function concludeAsset(deps: PipelineDeps, ctx: AssetContext, options: PipelineOptions, run: TrackingRun): Promise<AssetOutcome> {
+  const decisions = await (deps.decisions ?? (() => EventStoreDecisions.open(deps.config)))();
+  try {
+    const result = await runConclude(deps.store, decisions, ctx, { experiments: options.experiments, now: new Date() });
+    await run.logParams({ experiments: result.decisions.map((d) => d.experimentId).join(',') });
+    await run.logMetrics(result.decisions.flatMap((d) => [
+      { key: `${d.experimentId}.prob_best`, value: d.probBestOfLeader },
+      { key: `${d.experimentId}.expected_loss`, value: d.expectedLossOfLeader },
+    ]));
+    await run.setTags(Object.fromEntries(result.decisions.map((d) => [`decision.${d.experimentId}`, d.winner ? `winner: ${d.winner}` : d.status])));
+    await run.logArtifact('conclude/decisions.json', JSON.stringify(result, null, 2), 'application/json');
+    const metadata: Record<string, MetadataValue> = { decisions: int(result.decisions.length) };
+    for (const d of result.decisions) {
+      metadata[d.experimentId] = text(`${d.status}${d.winner ? ` (${d.winner})` : ''}: leader ${d.leader}, P(best) ${d.probBestOfLeader.toFixed(4)}, expected loss ${d.expectedLossOfLeader.toExponential(2)}`);
+    }
+    return { value: result, metadata };
+  } finally {
+    await decisions.close();
+  }
+}

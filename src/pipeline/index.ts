@@ -23,7 +23,7 @@ export interface Pipeline {
 }
 
 export async function createPipeline(config: Config, overrides: Partial<Omit<PipelineDeps, 'config'>> = {}): Promise<Pipeline> {
-  const deps: PipelineDeps = { config, store: overrides.store ?? createObjectStore(config), tracker: overrides.tracker ?? createTracker(config) };
+  const deps: PipelineDeps = { config, store: overrides.store ?? createObjectStore(config), tracker: overrides.tracker ?? createTracker(config), decisions: overrides.decisions };
   const assets: Record<AssetKey, AssetFunction> = {
     ingest_obp: ingestAsset,
     replay: replayAsset,

@@ -47,6 +47,8 @@ export interface DatasetManifest {
 
 export interface IngestManifest {
   schemaVersion: 1;
+  /** The OBD folder of the last ingest (the BTS prior file is looked for beside it). */
+  obdPath?: string;
   datasets: Array<{ behavior: Behavior; campaign: string; manifest: string; rows: number; clicks: number; items: number }>;
 }
 
@@ -279,6 +281,7 @@ export async function ingestObp(store: ObjectStore, ctx: AssetContext, options: 
   const datasets = [...unchanged, ...written].sort((a, b) => `${a.behavior}/${a.campaign}`.localeCompare(`${b.behavior}/${b.campaign}`));
   const summary: IngestManifest = {
     schemaVersion: 1,
+    obdPath,
     datasets: datasets.map((d) => ({ behavior: d.behavior, campaign: d.campaign, manifest: keys.manifest(d.behavior, d.campaign), rows: d.rows, clicks: d.clicks, items: d.items })),
   };
   const prevSummary = (await store.exists(keys.ingestManifest())) ? (await store.get(keys.ingestManifest())).toString('utf8') : '';

@@ -3,6 +3,7 @@ import { invalidInput } from '../common/errors';
 import type { Config } from '../config/config';
 import type { ObjectStore } from '../storage';
 import type { Tracker, TrackingRun } from '../tracking';
+import type { DecisionStore } from './decision-store';
 import type { AssetContext, AssetOutcome } from './asset-graph';
 
 export interface PipelineOptions {
@@ -35,6 +36,8 @@ export interface PipelineDeps {
   config: Config;
   store: ObjectStore;
   tracker: Tracker;
+  /** Opens the event store's decision port (default: the configured Postgres / SQLite). */
+  decisions?: () => Promise<DecisionStore>;
 }
 
 export type AssetFunction = (deps: PipelineDeps, ctx: AssetContext, options: PipelineOptions, run: TrackingRun) => Promise<AssetOutcome>;
