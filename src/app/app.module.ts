@@ -18,6 +18,7 @@ import { MetricsService } from '../metrics/metrics.service';
 import { ServingController } from '../serving/serving.controller';
 import { ServingService } from '../serving/serving.service';
 import { POSTERIOR_STORE, type PosteriorStore } from '../state/posterior-store';
+import { SeldonModule } from '../seldon/seldon.module';
 import { HealthController } from './health.controller';
 import { ServiceLifecycle } from './lifecycle';
 import { CONFIG, DATA_SOURCE, OWNS_RESOURCES } from './tokens';
@@ -47,7 +48,7 @@ export class AppModule {
     return {
       module: AppModule,
       global: true,
-      imports: extra.imports ?? [],
+      imports: [SeldonModule, ...(extra.imports ?? [])],
       controllers: [ExperimentsController, ServingController, HealthController, MetricsController, ...(extra.controllers ?? [])],
       providers: [
         { provide: CONFIG, useValue: res.config },
