@@ -109,7 +109,7 @@ describe('format.js', () => {
     expect(F.count(999)).toBe('999');
   });
 
-  it('an interval uses one number of decimals for both ends', () => {
-    expect(F.interval(0.00231, 0.0412)).toBe('0.231% – 4.120%');
+  it('an interval writes each end with three significant digits', () => {
+    expect(F.interval(0.000562, 0.078705)).toBe('0.0562% – 7.87%');
   });
 });

@@ -356,6 +356,14 @@
       svgEl('line', { x1: f.x0, x2: f.x1, y1: y(th.y), y2: y(th.y), class: 'threshold' }, f.svg);
       svgEl('text', { x: f.x1 - 4, y: y(th.y) - 4, 'text-anchor': 'end', class: 'threshold-label' }, f.svg).textContent = th.label;
     });
+    if (opts.legend) {
+      var legend = htmlEl('div', 'chart-legend', container);
+      data.series.forEach(function (s) {
+        var item = htmlEl('span', 'legend-item', legend);
+        htmlEl('span', 'swatch', item).style.background = s.color;
+        htmlEl('span', null, item, s.name);
+      });
+    }
     var vfmt = opts.valueFormat || (opts.yFormat === 'pct' ? F.prob : F.num);
     hover(f, container, function (px) {
       var tv = tMin + ((px - f.x0) / (f.x1 - f.x0)) * (tMax - tMin);

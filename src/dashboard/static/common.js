@@ -76,6 +76,7 @@
       leader: leader,
       winnerIndex: view.winner && typeof view.winner.index === 'number' ? view.winner.index : null,
       decision: (view.winner && view.winner.decision) || view.lastDecision || null,
+      lastDecision: view.lastDecision || null,
       stopping: {
         probBestThreshold: num(stop.probBest),
         expectedLossThreshold: num(stop.expectedLoss),

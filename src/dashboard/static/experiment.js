@@ -135,6 +135,20 @@
     return { domain: [lo, hi], ranges: ranges };
   }
 
+  /** Drops the flat ends of a curve (density below 1/1000 of its peak), so tails do not run along the axis. */
+  function trimTails(pts) {
+    var peak = 0;
+    pts.forEach(function (p) {
+      if (isFinite(p[1]) && p[1] > peak) peak = p[1];
+    });
+    var floor = peak * 1e-3;
+    var i = 0;
+    var j = pts.length - 1;
+    while (i < j && pts[i + 1][1] < floor) i++;
+    while (j > i && pts[j - 1][1] < floor) j--;
+    return pts.slice(i, j + 1);
+  }
+
   function renderDensity(v) {
     var box = byId('density-chart');
     var arms = v.arms.filter(function (a) {
@@ -149,7 +163,7 @@
       var r = d.ranges[i];
       var from = Math.max(r[0], d.domain[0]);
       var to = Math.min(r[1], d.domain[1]);
-      var pts = to > from ? B.densityGrid(a.alpha, a.beta, from, to, 320) : [];
+      var pts = to > from ? trimTails(B.densityGrid(a.alpha, a.beta, from, to, 320)) : [];
       return { name: a.name, color: K.armColor(a.index), alpha: a.alpha, beta: a.beta, points: pts, ci: a.ciLow !== null && a.ciHigh !== null ? [a.ciLow, a.ciHigh] : null, mean: a.mean };
     });
     C.density(box, curves, { height: window.innerWidth < 640 ? 230 : 300, domain: d.domain, normalize: byId('normalize').checked });
@@ -198,10 +212,10 @@
       ci.setAttribute('data-low', String(a.ciLow));
       ci.setAttribute('data-high', String(a.ciHigh));
       var pb = cell(tr, 'probBest', a.index, a.probBest, '', 'num bar-cell');
-      var bar = C.htmlEl('span', 'bar', pb);
+      C.htmlEl('span', 'bar-text', pb, F.prob(a.probBest));
+      var bar = C.htmlEl('span', 'bar', C.htmlEl('span', 'bar-track', pb));
       bar.style.width = Math.max(0, Math.min(100, (a.probBest || 0) * 100)) + '%';
       bar.style.background = K.armColor(a.index);
-      C.htmlEl('span', 'bar-text', pb, F.prob(a.probBest));
       cell(tr, 'expectedLoss', a.index, a.expectedLoss, F.rate(a.expectedLoss));
       var share = total > 0 ? (a.pulls || 0) / total : null;
       cell(tr, 'share', a.index, share, share === null ? '—' : F.prob(share));
@@ -292,10 +306,17 @@
         progress: age === null ? 0 : age / s.maxDurationSeconds,
       });
     }
-    byId('stopping-note').textContent =
+    var note =
       v.status === 'running'
         ? 'A winner is declared when the first three hold together' + (s.maxDurationSeconds !== null ? '; when time runs out the experiment ends without one.' : '.')
         : 'The experiment is ' + v.status + '.';
+    var last = v.lastDecision;
+    if (last && last.createdAt) {
+      note += ' Last evaluation ' + F.dateTime(last.createdAt) + ': ' + (last.status === 'continue' ? 'continue' : last.status.replace('_', ' '));
+      if (Array.isArray(last.reasons) && last.reasons.length) note += ' (' + last.reasons.join('; ') + ')';
+      note += '.';
+    }
+    byId('stopping-note').textContent = note;
   }
 
   // ---------- history charts ----------
@@ -354,10 +375,11 @@
         yMin: 0,
         yMax: 1,
         yFormat: 'pct',
+        legend: true,
         thresholds: v.stopping.probBestThreshold !== null ? [{ y: v.stopping.probBestThreshold, label: 'threshold ' + F.prob(v.stopping.probBestThreshold) }] : [],
       },
     );
-    C.timeSeries(byId('mean-chart'), { t: t, series: seriesByArm(v, rows, 'mean', true) }, { height: height, yFormat: 'pct', valueFormat: F.rate });
+    C.timeSeries(byId('mean-chart'), { t: t, series: seriesByArm(v, rows, 'mean', true) }, { height: height, yFormat: 'pct', valueFormat: F.rate, legend: true });
 
     var buckets = h && h.buckets ? h.buckets : [];
     var shareRows = [];
@@ -382,7 +404,7 @@
         }),
         series: seriesByArm(v, shareRows, 'share', false),
       },
-      { height: height, stacked: true, yMin: 0, yMax: 1, yFormat: 'pct', emptyText: 'No traffic yet.' },
+      { height: height, stacked: true, yMin: 0, yMax: 1, yFormat: 'pct', emptyText: 'No traffic yet.', legend: true },
     );
 
     var cum = h && h.cumulative ? h.cumulative : [];
@@ -416,8 +438,9 @@
         }),
         series: series,
       },
-      { height: height, yMin: 0, emptyText: 'No rewards yet.' },
+      { height: height, yMin: 0, emptyText: 'No rewards yet.', legend: true },
     );
+    byId('traffic-note').textContent = h ? 'Share of the selects in each ' + F.duration(h.bucketSeconds) + ' bucket.' : '';
     byId('regret-note').textContent =
       h && h.regretBasis === 'true-rates'
         ? 'Regret against the known true reward rates of the arms.'

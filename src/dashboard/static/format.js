@@ -31,11 +31,10 @@
     return p.toFixed(decimalsFor(p, 3)) + '%';
   }
 
-  /** Two rates with the same number of decimals (those of the narrower end), for an interval. */
+  /** An interval of rates, each end as `rate` writes it: "0.0562% – 7.87%". */
   function interval(lo, hi) {
     if (!finite(lo) || !finite(hi)) return '—';
-    var d = Math.max(decimalsFor(lo * 100, 3), decimalsFor(hi * 100, 3));
-    return (lo * 100).toFixed(d) + '% – ' + (hi * 100).toFixed(d) + '%';
+    return rate(lo) + ' – ' + rate(hi);
   }
 
   /** A probability as a percentage with two decimals: 0.97312 → "97.31%". */

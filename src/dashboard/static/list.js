@@ -45,6 +45,14 @@
       seg.style.background = K.armColor(arm.index);
       seg.setAttribute('title', arm.name + ': P(best) ' + F.prob(arm.probBest));
     });
+    var legend = C.htmlEl('div', 'exp-card-arms', a);
+    v.arms.forEach(function (arm) {
+      var item = C.htmlEl('span', 'legend-item', legend);
+      C.htmlEl('span', 'swatch', item).style.background = K.armColor(arm.index);
+      item.appendChild(document.createTextNode(arm.name + ' '));
+      var pbv = C.htmlEl('strong', null, item, F.prob(arm.probBest));
+      pbv.setAttribute('data-value', String(arm.probBest));
+    });
     var foot = C.htmlEl('div', 'exp-card-foot', a);
     if (v.winnerIndex !== null) {
       var w = v.arms.filter(function (arm) {
