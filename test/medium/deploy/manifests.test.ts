@@ -348,7 +348,7 @@ describe('pods', () => {
       expect(() => find(manifests, 'PersistentVolumeClaim', v.persistentVolumeClaim.claimName)).not.toThrow();
     }
     expect(ctx.security_context).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true });
-    expect((ctx.volume_mounts as Obj[]).map((m) => m.mountPath)).toEqual(expect.arrayContaining(['/tmp', '/data', '/obd']));
+    expect((ctx.volume_mounts as Obj[]).map((m) => m.mount_path)).toEqual(expect.arrayContaining(['/tmp', '/data', '/obd']));
   });
 });
 
