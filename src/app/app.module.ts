@@ -19,6 +19,7 @@ import { ServingController } from '../serving/serving.controller';
 import { ServingService } from '../serving/serving.service';
 import { POSTERIOR_STORE, type PosteriorStore } from '../state/posterior-store';
 import { SeldonModule } from '../seldon/seldon.module';
+import { DashboardModule } from '../dashboard/dashboard.module';
 import { HealthController } from './health.controller';
 import { ServiceLifecycle } from './lifecycle';
 import { CONFIG, DATA_SOURCE, OWNS_RESOURCES } from './tokens';
@@ -48,7 +49,7 @@ export class AppModule {
     return {
       module: AppModule,
       global: true,
-      imports: [SeldonModule, ...(extra.imports ?? [])],
+      imports: [SeldonModule, DashboardModule, ...(extra.imports ?? [])],
       controllers: [ExperimentsController, ServingController, HealthController, MetricsController, ...(extra.controllers ?? [])],
       providers: [
         { provide: CONFIG, useValue: res.config },

@@ -12,7 +12,6 @@ import type { DataSource } from 'typeorm';
 import { createApp } from '../../../src/app/create-app';
 import { DATA_SOURCE } from '../../../src/app/tokens';
 import { loadConfig } from '../../../src/config/config';
-import { DashboardModule } from '../../../src/dashboard/dashboard.module';
 import { ExperimentsService } from '../../../src/experiments/experiment.service';
 
 export interface ServiceFixture {
@@ -28,7 +27,7 @@ export async function startService(databaseUrl?: string): Promise<ServiceFixture
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bandit-dashboard-'));
   const env: Record<string, string> = { BANDIT_DATA_DIR: dir, BANDIT_LOG_LEVEL: 'silent', BANDIT_SNAPSHOT_INTERVAL_SECONDS: '0', BANDIT_EVENT_FLUSH_MS: '50' };
   if (databaseUrl) env.BANDIT_DATABASE_URL = databaseUrl;
-  const app = await createApp(loadConfig(env, dir), { imports: [DashboardModule] });
+  const app = await createApp(loadConfig(env, dir));
   const fastify = app.getHttpAdapter().getInstance() as unknown as FastifyInstance;
   return {
     app,
