@@ -118,6 +118,20 @@ describe('kustomizations and Flux', () => {
     expect((gitRepo.obj as Obj).spec.url).toBe('https://github.com/ekenheim/bandit');
   });
 
+  it('every app folder is reconciled by exactly one Flux Kustomization (the Dagster component by the cluster\'s Dagster app)', () => {
+    const fluxPaths = manifests
+      .filter((m) => kindOf(m) === 'kustomize.toolkit.fluxcd.io/v1/Kustomization')
+      .map((m) => path.normalize((m.obj as Obj).spec.path as string));
+    const appDir = path.join(APP_ROOT, 'app');
+    for (const dir of fs.readdirSync(appDir)) {
+      const k = path.join(appDir, dir, 'kustomization.yaml');
+      if (!fs.existsSync(k)) continue;
+      const isComponent = parseYamlFile(k)[0].kind === 'Component';
+      const count = fluxPaths.filter((p) => p === path.normalize(rel(path.join(appDir, dir)))).length;
+      expect({ dir, count }).toEqual({ dir, count: isComponent ? 0 : 1 });
+    }
+  });
+
   it('the apps wait for their secrets', () => {
     for (const name of ['bandit-service', 'bandit-pipeline']) {
       const ks = manifests.find((m) => m.obj.kind === 'Kustomization' && nameOf(m) === name && String(m.obj.apiVersion).includes('fluxcd'))!;
