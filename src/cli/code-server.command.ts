@@ -33,7 +33,7 @@ export const codeServerCommand: CliCommand = {
           host: opts.host,
           port,
           runs,
-          info: { entryPoint: DAGSTER_ENTRY_POINT, containerImage: config.pipelineImage, dagsterVersion: DAGSTER_PROTOCOL_VERSION },
+          info: { entryPoint: DAGSTER_ENTRY_POINT, containerImage: config.pipelineImage, containerContext: config.dagsterContainerContext, dagsterVersion: DAGSTER_PROTOCOL_VERSION },
           onShutdownRequested: () => stop(),
         }).catch((err: Error) => {
           throw new CliError(`cannot listen on ${opts.host}:${port}: ${err.message}`, 1);

@@ -71,6 +71,8 @@ export interface Config {
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   codeServerPort: number;
   pipelineImage: string;
+  /** Container context the Dagster code location reports for its run pods (DAGSTER_CONTAINER_CONTEXT, a JSON object, as `dagster api grpc` reads it). */
+  dagsterContainerContext: Record<string, unknown>;
   serviceImage: string;
   seldon: {
     unitId?: string;
@@ -159,6 +161,19 @@ function minioFromEnv(env: Env, bucket: string): MinioConfig | undefined {
   };
 }
 
+function jsonObject(env: Env, name: string): Record<string, unknown> {
+  const raw = nonEmpty(env[name]);
+  if (raw === undefined) return {};
+  let v: unknown;
+  try {
+    v = JSON.parse(raw);
+  } catch {
+    throw new ConfigError(name, 'not valid JSON');
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new ConfigError(name, 'must be a JSON object');
+  return v as Record<string, unknown>;
+}
+
 export function loadConfig(env: Env = process.env, cwd: string = process.cwd()): Config {
   const nodeEnv = parse(env, 'NODE_ENV', z.enum(['development', 'production', 'test']), 'development');
   const dataDir = path.resolve(cwd, parse(env, 'BANDIT_DATA_DIR', z.string().min(1), './.bandit'));
@@ -198,6 +213,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     logLevel: parse(env, 'BANDIT_LOG_LEVEL', z.enum(['debug', 'info', 'warn', 'error', 'silent']), 'info'),
     codeServerPort: parse(env, 'BANDIT_CODE_SERVER_PORT', port, '4000'),
     pipelineImage: parse(env, 'BANDIT_PIPELINE_IMAGE', z.string().min(1), 'ghcr.io/ekenheim/bandit-pipeline:latest'),
+    dagsterContainerContext: jsonObject(env, 'DAGSTER_CONTAINER_CONTEXT'),
     serviceImage: parse(env, 'BANDIT_SERVICE_IMAGE', z.string().min(1), 'ghcr.io/ekenheim/bandit-service:latest'),
     seldon: {
       unitId: nonEmpty(env.PREDICTIVE_UNIT_ID),
@@ -228,6 +244,7 @@ export const CONFIG_VARIABLES: ReadonlyArray<{ name: string; default: string; me
   { name: 'BANDIT_AUTO_CONCLUDE_INTERVAL_MS', default: '1000', meaning: 'minimum time between automatic stopping-rule evaluations per experiment' },
   { name: 'BANDIT_LOG_LEVEL', default: 'info', meaning: 'debug, info, warn, error, silent' },
   { name: 'BANDIT_CODE_SERVER_PORT', default: '4000', meaning: 'gRPC port of the Dagster code server' },
+  { name: 'DAGSTER_CONTAINER_CONTEXT', default: '{}', meaning: 'container context (JSON) the Dagster code location reports for run pods, e.g. the K8sRunLauncher settings' },
   { name: 'PREDICTIVE_UNIT_ID / PREDICTIVE_UNIT_PARAMETERS', default: '(unset: not a Seldon router)', meaning: 'Seldon graph node name and parameters (experiment_id, arms | n_branches); set by the Seldon operator' },
   { name: 'PREDICTIVE_UNIT_HTTP_SERVICE_PORT', default: '(unset: PORT)', meaning: 'HTTP port inside a Seldon graph; wins over PORT' },
   { name: 'PREDICTIVE_UNIT_METRICS_SERVICE_PORT / PREDICTIVE_UNIT_METRICS_ENDPOINT', default: '(unset) / /prometheus', meaning: 'extra port and path of the Prometheus text for Seldon' },

@@ -5,7 +5,7 @@
  */
 import type { MetadataValue } from '../pipeline/asset-graph';
 import { assetKeyObject, assetKeyString, OUTPUT_NAME } from './snapshots';
-import { enumValue, klass, PyFloat, type SerdesObject, type SerdesValue } from './serdes';
+import { enumValue, fromJson, klass, PyFloat, type SerdesObject } from './serdes';
 
 /** Python logging levels used by Dagster. */
 export const LEVEL = { debug: 10, info: 20, warning: 30, error: 40 } as const;
@@ -74,7 +74,7 @@ export function metadataEntry(label: string, v: MetadataValue): SerdesObject {
       case 'md':
         return klass('MarkdownMetadataEntryData', { md_str: v.value });
       case 'json':
-        return klass('JsonMetadataEntryData', { data: toSerdes(v.value) });
+        return klass('JsonMetadataEntryData', { data: fromJson(v.value) });
       case 'path':
         return klass('PathMetadataEntryData', { path: v.value });
       case 'url':
@@ -82,15 +82,6 @@ export function metadataEntry(label: string, v: MetadataValue): SerdesObject {
     }
   };
   return klass('EventMetadataEntry', { description: null, entry_data: data(), label });
-}
-
-/** Plain JSON data as serdes values (objects keep their keys; no `__class__`). */
-function toSerdes(v: unknown): SerdesValue {
-  if (v === null || v === undefined) return null;
-  if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean' || typeof v === 'bigint') return v;
-  if (Array.isArray(v)) return v.map(toSerdes);
-  if (typeof v === 'object') return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, toSerdes(x)]));
-  return String(v);
 }
 
 const solidHandle = (name: string) => klass('SolidHandle', { name, parent: null });

@@ -261,6 +261,15 @@ export function optCollection(o: SerdesObject, key: string, what: string): Serde
 
 // ---- writing helpers ----------------------------------------------------------------------
 
+/** Plain JSON data (from JSON.parse or a JS object) as serdes values; other values as strings. */
+export function fromJson(v: unknown): SerdesValue {
+  if (v === null || v === undefined) return null;
+  if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean' || typeof v === 'bigint') return v;
+  if (Array.isArray(v)) return v.map(fromJson);
+  if (typeof v === 'object') return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, fromJson(x)]));
+  return String(v);
+}
+
 /** `{"__class__": name, ...fields}` */
 export function klass(name: string, fields: SerdesObject): SerdesObject {
   return { __class__: name, ...fields };

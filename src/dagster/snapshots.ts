@@ -13,7 +13,7 @@
  * holds only the types the ops use (`Any`, `Nothing`), without config loaders.
  */
 import { ASSET_GRAPH, type AssetDefinition, type AssetKey } from '../pipeline/asset-graph';
-import { codePointCompare, enumValue, klass, pyJson, pySet, snapshotId, type SerdesObject, type SerdesValue } from './serdes';
+import { codePointCompare, enumValue, fromJson, klass, pyJson, pySet, snapshotId, type SerdesObject, type SerdesValue } from './serdes';
 
 export const REPOSITORY_NAME = '__repository__';
 export const ASSET_JOB_NAME = '__ASSET_JOB';
@@ -323,6 +323,8 @@ export interface CodeLocationInfo {
   /** What the K8sRunLauncher runs in the image: `entryPoint + ["api", "execute_run", <args>]`. */
   entryPoint: string[];
   containerImage: string;
+  /** Settings for run pods (e.g. `{"k8s": {...}}` for the K8sRunLauncher); `{}` when none. */
+  containerContext?: Record<string, unknown>;
   /** Dagster library versions the protocol was written from (reported to the host). */
   dagsterVersion: string;
 }
@@ -334,7 +336,7 @@ export function codePointer(): SerdesObject {
 
 export function listRepositoriesResponse(info: CodeLocationInfo): SerdesObject {
   return klass('ListRepositoriesResponse', {
-    container_context: {},
+    container_context: fromJson(info.containerContext ?? {}),
     container_image: info.containerImage,
     dagster_library_versions: { dagster: info.dagsterVersion },
     defs_state_info: null,
@@ -348,7 +350,7 @@ export function listRepositoriesResponse(info: CodeLocationInfo): SerdesObject {
 export function repositoryPythonOrigin(info: CodeLocationInfo): SerdesObject {
   return klass('RepositoryPythonOrigin', {
     code_pointer: codePointer(),
-    container_context: {},
+    container_context: fromJson(info.containerContext ?? {}),
     container_image: info.containerImage,
     entry_point: info.entryPoint,
     executable_path: '',

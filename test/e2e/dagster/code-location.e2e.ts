@@ -6,16 +6,19 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { Client } from 'pg';
 import { BANDIT_BIN, describeIf, hasDataset, hasPeer, OBD_PATH } from '../../support/env';
 import { createTestDatabase, requirePostgres, type TestDatabase } from '../../support/services';
 import { ASSETS_QUERY, freePort, launch, runLogs, startCodeServerCli, startWebserver, waitRun, WORKSPACE_QUERY, type Proc, type RunView, type Webserver } from './harness';
 
 const RUN_TIMEOUT = 120_000;
+const IMAGE = 'ghcr.io/example/bandit-pipeline:e2e';
+const CONTAINER_CONTEXT = { k8s: { namespace: 'datasci', env_config_maps: ['bandit-pipeline-env'] } };
 /** Small bootstrap / simulation sizes keep the run short; the code path is the production one. */
 const FAST = { ops: { ope: { config: { bootstrap: 50, n_sim: 2000 } }, conclude: { config: { n_sim: 2000 } } } };
 
 function codeServerEnv(dataDir: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, BANDIT_DATA_DIR: dataDir, BANDIT_OBD_PATH: OBD_PATH, BANDIT_LOG_LEVEL: 'info' };
+  const env: NodeJS.ProcessEnv = { ...process.env, BANDIT_DATA_DIR: dataDir, BANDIT_OBD_PATH: OBD_PATH, BANDIT_LOG_LEVEL: 'info', DAGSTER_CONTAINER_CONTEXT: JSON.stringify(CONTAINER_CONTEXT), BANDIT_PIPELINE_IMAGE: IMAGE };
   for (const k of Object.keys(env)) if (/^(MINIO_|MLFLOW_|DRAGONFLY_)|^BANDIT_(DATABASE_URL|REDIS_URL)$/.test(k)) delete env[k];
   return env;
 }
@@ -91,6 +94,16 @@ describeIf(() => hasPeer('dagster') && hasDataset(OBD_PATH) && fs.existsSync(BAN
       expect(types.filter((t) => t === 'ExecutionStepSuccessEvent')).toHaveLength(4);
       expect(types.at(-1)).toBe('RunSuccessEvent');
       expect(logs.some((e) => e.__typename === 'LogMessageEvent' && e.stepKey === 'ingest_obp')).toBe(true);
+      // the host built the run's code origin (what run launchers use) from ListRepositories
+      const c = new Client({ connectionString: db!.url });
+      await c.connect();
+      try {
+        const row = await c.query<{ run_body: string }>('SELECT run_body FROM runs WHERE run_id = $1', [runId]);
+        const origin = (JSON.parse(row.rows[0].run_body) as { pipeline_code_origin: { repository_origin: Record<string, unknown> } }).pipeline_code_origin.repository_origin;
+        expect(origin).toMatchObject({ container_context: CONTAINER_CONTEXT, container_image: IMAGE, entry_point: ['bandit', 'dagster'] });
+      } finally {
+        await c.end();
+      }
     }, RUN_TIMEOUT + 10_000);
 
     it('runs the subset ope + conclude to SUCCESS', async () => {

@@ -21,6 +21,8 @@ const ORIGIN = JSON.stringify({
   repository_name: '__repository__',
 });
 
+const CONTEXT = { k8s: { namespace: 'datasci', env_config_maps: ['bandit-pipeline-env'], resources: { limits: { memory: '6Gi' } } } };
+
 let server: CodeServerHandle;
 let client: AnyClient;
 let address: string;
@@ -100,7 +102,7 @@ beforeAll(async () => {
     env: () => undefined,
     log: { info: () => undefined, error: () => undefined },
   });
-  server = await startCodeServer({ host: '127.0.0.1', port: 0, runs, info: { entryPoint: ['bandit', 'dagster'], containerImage: 'example/image:1', dagsterVersion: '1.13.27' } });
+  server = await startCodeServer({ host: '127.0.0.1', port: 0, runs, info: { entryPoint: ['bandit', 'dagster'], containerImage: 'example/image:1', containerContext: CONTEXT, dagsterVersion: '1.13.27' } });
   address = `127.0.0.1:${server.port}`;
   client = dagsterApiClient(address, { 'grpc.default_compression_algorithm': grpc.compressionAlgorithms.gzip, 'grpc.default_compression_level': 2 }) as AnyClient;
 });
@@ -140,6 +142,7 @@ describe('code server over real gRPC', () => {
     expect(res.__class__).toBe('ListRepositoriesResponse');
     expect(res.entry_point).toEqual(['bandit', 'dagster']);
     expect(res.container_image).toBe('example/image:1');
+    expect(res.container_context).toEqual(CONTEXT);
     const image = parsePyJson(String((await call('GetCurrentImage', {})).serialized_current_image)) as SerdesObject;
     expect(image).toMatchObject({ __class__: 'GetCurrentImageResult', current_image: 'example/image:1' });
   });
