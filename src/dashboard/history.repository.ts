@@ -41,10 +41,13 @@ const POSTGRES: Dialect = {
   placeholder: (n) => `$${n}`,
 };
 
+// typeorm stores SQLite datetimes as 'YYYY-MM-DD HH:MM:SS.SSS' in UTC. julianday() reads the
+// milliseconds but as a fraction of a day (~10 µs of float error), so the epoch is rounded
+// back to whole milliseconds: a time exactly on a bucket boundary stays in its bucket.
+const sqliteEpoch = (c: string) => `(round((julianday(${c}) - 2440587.5) * 86400000.0) / 1000.0)`;
 const SQLITE: Dialect = {
-  // typeorm stores SQLite datetimes as 'YYYY-MM-DD HH:MM:SS.SSS' in UTC; julianday keeps the milliseconds
-  epoch: (c) => `((julianday(${c}) - 2440587.5) * 86400.0)`,
-  bucket: (c, p) => `CAST(((julianday(${c}) - 2440587.5) * 86400.0) / ${p} AS INTEGER)`,
+  epoch: sqliteEpoch,
+  bucket: (c, p) => `CAST(${sqliteEpoch(c)} / ${p} AS INTEGER)`,
   placeholder: () => '?',
 };
 

@@ -181,9 +181,21 @@
 
   // ---------- arms table ----------
 
+  var COLUMN_LABELS = {
+    pulls: 'Pulls',
+    rewards: 'Rewards',
+    mean: 'Mean',
+    ci95: '95% interval',
+    probBest: 'P(best)',
+    expectedLoss: 'Expected loss',
+    share: 'Traffic',
+    allocation: 'Next pull',
+  };
+
   function cell(tr, field, armIndex, value, text, cls) {
     var td = C.htmlEl('td', cls || 'num', tr);
     td.setAttribute('data-field', field);
+    td.setAttribute('data-label', COLUMN_LABELS[field]);
     td.setAttribute('data-arm', String(armIndex));
     setNumber(td, value, text);
     return td;
@@ -201,10 +213,11 @@
       tr.setAttribute('data-arm', String(a.index));
       var th = C.htmlEl('th', 'arm-name', tr);
       th.setAttribute('scope', 'row');
-      C.htmlEl('span', 'swatch', th).style.background = K.armColor(a.index);
-      C.htmlEl('span', null, th, a.name);
-      if (v.winnerIndex === a.index) C.htmlEl('span', 'tag tag-winner', th, 'winner');
-      else if (v.leader && v.leader.index === a.index && v.status === 'running') C.htmlEl('span', 'tag', th, 'leader');
+      var label = C.htmlEl('span', 'arm-label', th);
+      C.htmlEl('span', 'swatch', label).style.background = K.armColor(a.index);
+      C.htmlEl('span', null, label, a.name);
+      if (v.winnerIndex === a.index) C.htmlEl('span', 'tag tag-winner', label, 'winner');
+      else if (v.leader && v.leader.index === a.index && v.status === 'running') C.htmlEl('span', 'tag', label, 'leader');
       cell(tr, 'pulls', a.index, a.pulls, F.count(a.pulls));
       cell(tr, 'rewards', a.index, a.rewards, F.num(a.rewards, 6));
       cell(tr, 'mean', a.index, a.mean, F.rate(a.mean));
