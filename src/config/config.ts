@@ -24,6 +24,8 @@ export interface RedisConfig {
   port: number;
   db: number;
   password?: string;
+  /** Seed nodes of a Redis Cluster (BANDIT_REDIS_CLUSTER=true, or a redis+cluster://h:p,h:p URL); unset: one server. */
+  cluster?: Array<{ host: string; port: number }>;
 }
 
 export interface MinioConfig {
@@ -106,7 +108,30 @@ const positiveInt = z.coerce.number().int('must be an integer').positive('must b
 const nonNegativeInt = z.coerce.number().int('must be an integer').min(0, 'must be >= 0');
 
 function redisFromEnv(env: Env): RedisConfig | undefined {
+  const single = singleRedisFromEnv(env);
+  const flag = parse(env, 'BANDIT_REDIS_CLUSTER', z.enum(['true', 'false', '1', '0']), 'false');
+  if (single === undefined || single.cluster !== undefined || (flag !== 'true' && flag !== '1')) return single;
+  if (single.db !== 0) throw new ConfigError('BANDIT_REDIS_CLUSTER', `a Redis Cluster has only database 0, got ${single.db}`);
+  return { ...single, cluster: [{ host: single.host, port: single.port }] };
+}
+
+/** redis+cluster://[:password@]host:port[,host:port…] */
+function clusterFromUrl(urlRaw: string): RedisConfig {
+  const m = /^redis\+cluster:\/\/(?:([^@/]*)@)?([^/?#]+)\/?(0)?$/.exec(urlRaw);
+  if (!m) throw new ConfigError('BANDIT_REDIS_URL', 'expected redis+cluster://[:password@]host:port[,host:port…] (database 0 only)');
+  const seeds = m[2].split(',').map((hp) => {
+    const hm = /^([^:,]+):([0-9]{1,5})$/.exec(hp.trim());
+    if (!hm || Number(hm[2]) > 65535) throw new ConfigError('BANDIT_REDIS_URL', `cluster seed nodes must be host:port, got ${JSON.stringify(hp)}`);
+    return { host: hm[1], port: Number(hm[2]) };
+  });
+  const auth = m[1] ?? '';
+  const password = auth.includes(':') ? decodeURIComponent(auth.slice(auth.indexOf(':') + 1)) : undefined;
+  return { url: urlRaw, host: seeds[0].host, port: seeds[0].port, db: 0, password: password || undefined, cluster: seeds };
+}
+
+function singleRedisFromEnv(env: Env): RedisConfig | undefined {
   const urlRaw = nonEmpty(env.BANDIT_REDIS_URL);
+  if (urlRaw?.startsWith('redis+cluster://')) return clusterFromUrl(urlRaw);
   if (urlRaw !== undefined) {
     let u: URL;
     try {
@@ -229,7 +254,8 @@ export const CONFIG_VARIABLES: ReadonlyArray<{ name: string; default: string; me
   { name: 'PORT', default: '8000', meaning: 'HTTP port of bandit-service' },
   { name: 'BANDIT_DATA_DIR', default: './.bandit', meaning: 'home of every embedded default (SQLite, object folder, run folder, plots)' },
   { name: 'DRAGONFLY_HOST / DRAGONFLY_PORT / DRAGONFLY_DB', default: '(unset: in-process store)', meaning: 'Dragonfly / Redis holding the posteriors' },
-  { name: 'BANDIT_REDIS_URL', default: '(unset)', meaning: 'the same as one redis:// URL; wins over DRAGONFLY_*' },
+  { name: 'BANDIT_REDIS_URL', default: '(unset)', meaning: 'the same as one redis:// URL (or redis+cluster://h:p,h:p for a Redis Cluster); wins over DRAGONFLY_*' },
+  { name: 'BANDIT_REDIS_CLUSTER', default: 'false', meaning: 'true: the Dragonfly / Redis address is a seed node of a Redis Cluster (cluster client)' },
   { name: 'BANDIT_DATABASE_URL', default: '(unset: SQLite in the data dir)', meaning: 'postgres:// URL of the event store' },
   { name: 'BANDIT_ADMIN_TOKEN', default: '(unset: admin open; required with NODE_ENV=production)', meaning: 'bearer token for creating, concluding, stopping experiments' },
   { name: 'MINIO_ENDPOINT / MINIO_ACCESS_KEY / MINIO_SECRET_KEY', default: '(unset: local folder)', meaning: 'MinIO / S3 object store' },

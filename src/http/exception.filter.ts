@@ -22,8 +22,22 @@ export function toHttpError(err: unknown): { status: number; body: ErrorBody } {
     const code = codeForStatus(e.statusCode);
     return { status: HTTP_STATUS[code], body: errorBody(code, frameworkMessage(e.statusCode, e.message ?? '', e.code)) };
   }
+  if (isStoreUnreachable(err)) {
+    log.warn(`a backing store is unreachable: ${(err as Error).message}`);
+    return { status: 503, body: errorBody(ErrorCode.Unavailable, 'a backing store is unavailable; retry') };
+  }
   log.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
   return { status: 500, body: errorBody(ErrorCode.Internal, 'internal error') };
+}
+
+/** Connection-level failures of Dragonfly / Redis or Postgres (not bugs): the request may be retried. */
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'CLUSTERDOWN']);
+function isStoreUnreachable(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const e = err as Error & { code?: string; driverError?: { code?: string } };
+  if (e.name === 'MaxRetriesPerRequestError' || e.name === 'ClusterAllFailedError') return true;
+  if (UNREACHABLE_CODES.has(e.code ?? '') || UNREACHABLE_CODES.has(e.driverError?.code ?? '')) return true;
+  return /^(Connection is closed|Connection terminated|Stream isn't writeable|connect ECONNREFUSED|timeout exceeded when trying to connect|CLUSTERDOWN|Failed to refresh slots cache)/.test(e.message);
 }
 
 function frameworkMessage(status: number, message: string, fastifyCode?: string): string {

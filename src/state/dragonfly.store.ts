@@ -11,7 +11,7 @@
  */
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
-import Redis, { type Cluster, type RedisOptions } from 'ioredis';
+import Redis, { Cluster, type RedisOptions } from 'ioredis';
 import type { RedisConfig } from '../config/config';
 import { keys, posteriorKeys } from './keys';
 import { luaScript } from './lua-scripts';
@@ -46,7 +46,32 @@ interface BanditCommands {
 type Client = (Redis | Cluster) & BanditCommands;
 
 export function connectRedis(config: RedisConfig, extra: RedisOptions = {}): Redis {
-  return new Redis(config.url, { enableAutoPipelining: true, maxRetriesPerRequest: 2, connectTimeout: 5000, ...extra });
+  return quietErrors(new Redis(config.url, { enableAutoPipelining: true, maxRetriesPerRequest: 2, connectTimeout: 5000, ...extra }));
+}
+
+/**
+ * The client the posterior store uses: a cluster client when seed nodes of a Redis Cluster
+ * are configured (every key of an experiment shares one hash tag, so each script and MGET
+ * stays on one node), else one connection.
+ */
+export function connectRedisClient(config: RedisConfig): Redis | Cluster {
+  if (!config.cluster) return connectRedis(config);
+  return quietErrors(
+    new Cluster(config.cluster, {
+      // no auto-pipelining: ioredis cannot place scripts whose key count is an argument into a slot's pipeline
+      enableAutoPipelining: false,
+      redisOptions: { password: config.password, maxRetriesPerRequest: 2, connectTimeout: 5000 },
+    }),
+  );
+}
+
+/**
+ * Connection errors reach the callers as failed commands (503) and /readyz; the client
+ * reconnects by itself. Without a listener ioredis prints every failed reconnect attempt.
+ */
+function quietErrors<C extends Redis | Cluster>(client: C): C {
+  client.on('error', () => undefined);
+  return client;
 }
 
 export class DragonflyPosteriorStore implements PosteriorStore {

@@ -1,9 +1,9 @@
 import type { Config } from '../config/config';
-import { connectRedis, DragonflyPosteriorStore } from './dragonfly.store';
+import { connectRedisClient, DragonflyPosteriorStore } from './dragonfly.store';
 import { MemoryPosteriorStore } from './memory.store';
 import type { PosteriorStore } from './posterior-store';
 
-/** The posterior store chosen by config: Dragonfly / Redis when configured, else in-process. */
+/** The posterior store chosen by config: Dragonfly / Redis (one server or a cluster) when configured, else in-process. */
 export function openPosteriorStore(config: Pick<Config, 'redis'>): PosteriorStore {
-  return config.redis ? new DragonflyPosteriorStore(connectRedis(config.redis)) : new MemoryPosteriorStore();
+  return config.redis ? new DragonflyPosteriorStore(connectRedisClient(config.redis)) : new MemoryPosteriorStore();
 }
