@@ -14,6 +14,7 @@ import { SystemClock, type ClockRepository } from '../clock/clock.repository';
 import { BanditError, ErrorCode } from '../common/errors';
 import type { Config } from '../config/config';
 import { openDataSource } from '../events/data-source';
+import { installDocs } from '../http/docs';
 import { HttpExceptionFilter, toHttpError } from '../http/exception.filter';
 import { MetricsService } from '../metrics/metrics.service';
 import { openPosteriorStore } from '../state/open-store';
@@ -53,7 +54,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, { logger: LOG_LEVELS[config.logLevel], abortOnError: false });
   app.useGlobalFilters(new HttpExceptionFilter());
   installRequestHooks(fastify, app.get(MetricsService), config.rateLimitPerMinute);
-  SwaggerModule.setup('docs', app, buildOpenApi(app), { jsonDocumentUrl: 'openapi.json', yamlDocumentUrl: 'openapi.yaml', ui: true });
+  installDocs(app, buildOpenApi(app));
   await app.init();
   return app;
 }

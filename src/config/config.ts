@@ -70,6 +70,8 @@ export interface Config {
   eventFlushIntervalMs: number;
   /** Minimum milliseconds between automatic stopping-rule evaluations of one experiment in one process. */
   autoConcludeIntervalMs: number;
+  /** How long /select may serve from the allocation of an older posterior state before recomputing it. */
+  allocationRefreshMs: number;
   logLevel: 'debug' | 'info' | 'warn' | 'error' | 'silent';
   codeServerPort: number;
   pipelineImage: string;
@@ -235,6 +237,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     snapshotIntervalSeconds: parse(env, 'BANDIT_SNAPSHOT_INTERVAL_SECONDS', nonNegativeInt, '60'),
     eventFlushIntervalMs: parse(env, 'BANDIT_EVENT_FLUSH_MS', positiveInt, '200'),
     autoConcludeIntervalMs: parse(env, 'BANDIT_AUTO_CONCLUDE_INTERVAL_MS', nonNegativeInt, '1000'),
+    allocationRefreshMs: parse(env, 'BANDIT_ALLOCATION_REFRESH_MS', nonNegativeInt, '100'),
     logLevel: parse(env, 'BANDIT_LOG_LEVEL', z.enum(['debug', 'info', 'warn', 'error', 'silent']), 'info'),
     codeServerPort: parse(env, 'BANDIT_CODE_SERVER_PORT', port, '4000'),
     pipelineImage: parse(env, 'BANDIT_PIPELINE_IMAGE', z.string().min(1), 'ghcr.io/ekenheim/bandit-pipeline:latest'),
@@ -268,6 +271,7 @@ export const CONFIG_VARIABLES: ReadonlyArray<{ name: string; default: string; me
   { name: 'BANDIT_SNAPSHOT_INTERVAL_SECONDS', default: '60', meaning: 'period of posterior snapshots in the event store (0: only at decisions)' },
   { name: 'BANDIT_EVENT_FLUSH_MS', default: '200', meaning: 'period of moving queued events into the event store (the embedded store loses at most this much on a crash)' },
   { name: 'BANDIT_AUTO_CONCLUDE_INTERVAL_MS', default: '1000', meaning: 'minimum time between automatic stopping-rule evaluations per experiment' },
+  { name: 'BANDIT_ALLOCATION_REFRESH_MS', default: '100', meaning: 'maximum age of the posterior state /select allocates from (0: recompute on every change)' },
   { name: 'BANDIT_LOG_LEVEL', default: 'info', meaning: 'debug, info, warn, error, silent' },
   { name: 'BANDIT_CODE_SERVER_PORT', default: '4000', meaning: 'gRPC port of the Dagster code server' },
   { name: 'DAGSTER_CONTAINER_CONTEXT', default: '{}', meaning: 'container context (JSON) the Dagster code location reports for run pods, e.g. the K8sRunLauncher settings' },

@@ -3,9 +3,10 @@
  * served decision (reward). Reusable by every transport (HTTP, Seldon's router protocol).
  *
  * select: one round trip reads α, β and the status; the arm is drawn from the exact
- * allocation probabilities of that posterior state (Thompson: P(arm is best); top-two;
- * after floors and caps; after a winner, the serve-winner / exploration mix), so the
- * logged propensity is the probability with which this arm was actually chosen. A second
+ * allocation probabilities (Thompson: P(arm is best); top-two; after floors and caps;
+ * after a winner, the serve-winner / exploration mix) of the posterior as of at most
+ * `allocationRefreshMs` ago (see allocation-cache.ts), so the logged propensity is the
+ * probability with which this arm was actually chosen. A second
  * round trip (one script) records the decision and its select event atomically.
  *
  * reward: one script checks and marks the decision and updates α, β and the event queue
@@ -36,7 +37,7 @@ export interface RewardOptions {
 @Injectable()
 export class ServingService {
   private readonly rng: Rng;
-  private readonly cache = new AllocationCache();
+  private readonly cache: AllocationCache;
 
   constructor(
     @Inject(CONFIG) private readonly config: Config,
@@ -46,6 +47,7 @@ export class ServingService {
     private readonly metrics: MetricsService,
   ) {
     this.rng = createRng(clock.seed());
+    this.cache = new AllocationCache(config.allocationRefreshMs);
   }
 
   async select(experimentId: string, unitId?: string, opts: SelectOptions = {}): Promise<SelectResponse> {
@@ -149,8 +151,7 @@ export class ServingService {
   }
 
   private allocation(exp: ServedExperiment, read: PosteriorRead): number[] {
-    const key = AllocationCache.key(exp.id, encodeStatus(read.status), read.alpha, read.beta);
-    return this.cache.get(key, () => liveAllocation(exp.definition, read, read.status));
+    return this.cache.get(exp.id, encodeStatus(read.status), read.alpha, read.beta, this.clock.now(), () => liveAllocation(exp.definition, read, read.status));
   }
 }
 
