@@ -13,6 +13,9 @@ import { chain, contextSources, effective, execForm, inContext, parseDockerfile,
 import { DOCKERFILE, IMAGES } from './lib/repo-files';
 
 const text = fs.readFileSync(DOCKERFILE, 'utf8');
+
+// child processes and schema compilation can be slow on a shared 2-core machine
+jest.setTimeout(60_000);
 const stages = parseDockerfile(text);
 const dockerignore = fs.readFileSync(path.join(REPO_ROOT, '.dockerignore'), 'utf8');
 const TARGETS = { 'bandit-service': ['serve'], 'bandit-pipeline': ['code-server', '--port', '4000'] } as const;

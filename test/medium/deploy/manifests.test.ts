@@ -13,6 +13,9 @@ import { seldonSchemaPath, validateManifest } from './lib/validate';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
+// child processes and schema compilation can be slow on a shared 2-core machine
+jest.setTimeout(60_000);
+
 const manifests = loadManifests();
 const objs = (kind: string): Manifest[] => manifests.filter((m) => m.obj.kind === kind);
 const podSpec = (d: Manifest): Obj => (d.obj as Obj).spec.template.spec;

@@ -1,6 +1,10 @@
 /**
- * The probes and scrape paths of the manifests, tried against the real processes: the
- * built `bandit serve` with the bandit-service ConfigMap (Dragonfly and Postgres pointed at
+ * The probes and scrape paths of the manifests, tried against the real processes, each
+ * started the way its container starts it: from the image's filesystem as the Dockerfile
+ * lays it out (lib/image-layout.ts: package.json, proto/, production node_modules, the
+ * nest build in dist/), with the image's ENTRYPOINT and ENV, the Deployment's args, and
+ * the Deployment's environment. The `bandit serve` of the service image with the
+ * bandit-service ConfigMap (Dragonfly and Postgres pointed at
  * this machine's Redis and Postgres) answers the Deployment's startup, liveness and
  * readiness probes within the startup budget and the ServiceMonitor's path with Prometheus
  * text; the built `bandit code-server` answers the gRPC probe (grpc.health.v1.Health/Check
@@ -15,7 +19,9 @@ import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { available, BANDIT_BIN } from '../../support/env';
 import { claimRedisDb, createTestDatabase, requirePostgres, requireRedis, TestDatabase, TestRedisDb } from '../../support/services';
-import { find, loadManifests } from './lib/repo-files';
+import { parseDockerfile } from './lib/dockerfile';
+import { isNestBuild, layOut } from './lib/image-layout';
+import { DOCKERFILE, find, loadManifests } from './lib/repo-files';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -34,9 +40,23 @@ async function freePort(): Promise<number> {
   });
 }
 
-function start(args: string[], env: Record<string, string>): { child: ChildProcess; output: () => string } {
+const stages = parseDockerfile(fs.readFileSync(DOCKERFILE, 'utf8'));
+const distDir = path.dirname(BANDIT_BIN);
+
+/**
+ * Starts `target`'s container process: the image's ENTRYPOINT with the Deployment's args
+ * (Kubernetes `args` replace CMD), in `workingDir` or the image's WORKDIR, with the image's
+ * ENV overlaid by the container's environment.
+ */
+function start(target: string, tmp: string, args: string[], env: Record<string, string>, workingDir?: string): { child: ChildProcess; output: () => string } {
+  const image = layOut(stages, target, distDir, path.join(tmp, 'app'));
+  const [cmd, ...rest] = image.entrypoint;
   let out = '';
-  const child = spawn(process.execPath, [BANDIT_BIN, ...args], { env: { PATH: process.env.PATH ?? '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(cmd === 'node' ? process.execPath : cmd, [...rest, ...args], {
+    cwd: workingDir ?? image.root,
+    env: { PATH: process.env.PATH ?? '', ...image.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr!.on('data', (d: Buffer) => (out += d.toString()));
   return { child, output: () => out };
@@ -106,7 +126,11 @@ async function grpcHealth(port: number): Promise<number> {
   }
 }
 
-const built = (): boolean => available(`the built CLI at ${BANDIT_BIN}`, fs.existsSync(BANDIT_BIN), 'run npm run build (or set BANDIT_BIN)');
+// start-up, probe budgets and grace periods are long next to jest's default 5 s
+jest.setTimeout(180_000);
+
+const built = (): boolean =>
+  available(`a nest build at ${distDir}`, fs.existsSync(BANDIT_BIN) && isNestBuild(distDir), 'run npm run build (or set BANDIT_BIN to a nest build with its assets)');
 
 describe('bandit-service answers its probes and its scrape path', () => {
   let ok = false;
@@ -125,7 +149,7 @@ describe('bandit-service answers its probes and its scrape path', () => {
     redis = await claimRedisDb();
     port = await freePort();
     const redisUrl = new URL(redis.url);
-    proc = start(c.args as string[], {
+    proc = start('bandit-service', tmp, c.args as string[], {
       ...configMap('bandit-service-env'),
       // the cluster's services, replaced by this machine's
       DRAGONFLY_HOST: redisUrl.hostname,
@@ -188,7 +212,9 @@ describe('bandit-pipeline answers the gRPC health probe', () => {
     const env = { ...configMap('bandit-pipeline-env') };
     // MinIO, MLflow and the dataset volume are the cluster's; this process starts without them
     for (const k of Object.keys(env)) if (/^(MINIO_|MLFLOW_)|^BANDIT_OBD_PATH$/.test(k)) delete env[k];
-    proc = start(args, { ...env, BANDIT_DATA_DIR: tmp, HOME: tmp, DAGSTER_HOME: path.join(tmp, 'dagster') });
+    const data = path.join(tmp, 'data');
+    fs.mkdirSync(data);
+    proc = start('bandit-pipeline', tmp, args, { ...env, BANDIT_DATA_DIR: data, HOME: tmp, DAGSTER_HOME: path.join(tmp, 'dagster') }, data);
   });
 
   afterAll(() => {

@@ -14,6 +14,9 @@ import { find, loadManifests } from './lib/repo-files';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
+// child processes and schema compilation can be slow on a shared 2-core machine
+jest.setTimeout(60_000);
+
 const manifests = loadManifests();
 const codeServer = (find(manifests, 'Deployment', 'bandit-pipeline').obj as Obj).spec.template.spec.containers[0] as Obj;
 const env = (name: string): string => (codeServer.env as Obj[]).find((e) => e.name === name)!.value as string;

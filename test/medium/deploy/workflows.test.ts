@@ -13,6 +13,9 @@ import { findSecretText } from './lib/secrets-check';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
+// child processes and schema compilation can be slow on a shared 2-core machine
+jest.setTimeout(60_000);
+
 const files = walk(WORKFLOW_DIR, (f) => /\.ya?ml$/.test(f));
 const load = (name: string): Obj => parseYamlFile(path.join(WORKFLOW_DIR, name))[0] as Obj;
 const steps = (job: Obj): Obj[] => (job.steps ?? []) as Obj[];
