@@ -6,11 +6,12 @@
  */
 import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
+import { builtinModules } from 'node:module';
 import * as path from 'node:path';
 import { DAGSTER_ENTRY_POINT } from '../../../src/cli/code-server.command';
 import { available, BANDIT_BIN, hasPeer, peerBin, REPO_ROOT } from '../../support/env';
 import { chain, contextSources, effective, execForm, inContext, parseDockerfile, rootImage } from './lib/dockerfile';
-import { DOCKERFILE, IMAGES } from './lib/repo-files';
+import { DOCKERFILE, IMAGES, rel, walk } from './lib/repo-files';
 
 const text = fs.readFileSync(DOCKERFILE, 'utf8');
 
@@ -67,6 +68,27 @@ describe('Dockerfile', () => {
     for (const bulky of ['node_modules/ioredis/package.json', 'dist/main.js', '.git/HEAD', 'test/support/env.ts', '.bandit/bandit.sqlite', 'src/config/config.spec.ts']) {
       expect({ bulky, inContext: inContext(dockerignore, bulky) }).toEqual({ bulky, inContext: false });
     }
+  });
+
+  it('the runtime installs every package the code imports (dependencies, not devDependencies)', () => {
+    const pkg = JSON.parse(fs.readFileSync(path.join(REPO_ROOT, 'package.json'), 'utf8')) as { dependencies: Record<string, string> };
+    const missing = new Set<string>();
+    const seen = new Set<string>();
+    const files = walk(path.join(REPO_ROOT, 'src'), (f) => f.endsWith('.ts') && !f.endsWith('.spec.ts'));
+    expect(files.length).toBeGreaterThan(20);
+    for (const f of files) {
+      const code = fs.readFileSync(f, 'utf8');
+      // value imports only: `import type` / `export type` vanish from the build
+      for (const m of code.matchAll(/^\s*(?:import|export)\s+(?!type\b)[^'";]*?from\s+'([^']+)'|\brequire\('([^']+)'\)|\bimport\('([^']+)'\)|^\s*import\s+'([^']+)'/gm)) {
+        const spec = m[1] ?? m[2] ?? m[3] ?? m[4];
+        if (spec.startsWith('.') || spec.startsWith('node:') || builtinModules.includes(spec)) continue;
+        const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0];
+        seen.add(name);
+        if (!(name in pkg.dependencies)) missing.add(`${name} (${rel(f)})`);
+      }
+    }
+    expect([...seen]).toEqual(expect.arrayContaining(['@nestjs/core', 'ioredis', 'typeorm', '@grpc/grpc-js', 'zod']));
+    expect([...missing]).toEqual([]);
   });
 
   it('.dockerignore matching follows Docker: last match wins, ! re-includes, folders cover their files', () => {
