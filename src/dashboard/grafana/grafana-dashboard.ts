@@ -67,6 +67,30 @@ function sql(lines: TemplateStringsArray, ...values: string[]): string {
 const percentAxis = { unit: 'percentunit', min: 0, max: 1 };
 const lines = (extra: Json = {}): Json => ({ drawStyle: 'line', lineWidth: 2, fillOpacity: 0, showPoints: 'never', spanNulls: true, ...extra });
 
+/** A time series of one posterior_snapshots column, one series per arm. */
+function snapshotSeries(title: string, description: string, column: string, gridPos: GridPos, axis: Json): PanelSpec {
+  return {
+    title,
+    description,
+    type: 'timeseries',
+    gridPos,
+    queries: [
+      {
+        refId: 'A',
+        format: 'time_series',
+        rawSql: [
+          `SELECT $__timeGroupAlias(created_at, $__interval), arm_name AS metric, avg(${column}) AS ${column}`,
+          'FROM posterior_snapshots',
+          `WHERE experiment_id = ${EXP} AND $__timeFilter(created_at)`,
+          'GROUP BY 1, 2',
+          'ORDER BY 1, 2',
+        ].join('\n'),
+      },
+    ],
+    fieldConfig: { defaults: { ...axis, custom: lines() } },
+  };
+}
+
 /** The panels, top to bottom. */
 export const PANELS: PanelSpec[] = [
   {
@@ -144,44 +168,14 @@ export const PANELS: PanelSpec[] = [
     fieldConfig: { defaults: { unit: 'percentunit', decimals: 2, thresholds: { mode: 'absolute', steps: [{ color: 'text', value: null }, { color: 'green', value: 0.95 }] } } },
     options: { reduceOptions: { calcs: ['lastNotNull'], fields: '/^prob_best$/', values: false }, textMode: 'value_and_name', colorMode: 'value', graphMode: 'none' },
   },
-  {
-    title: 'P(best) over time',
-    description: 'Posterior probability that each arm is the best one (posterior snapshots).',
-    type: 'timeseries',
-    gridPos: { x: 0, y: 4, w: 12, h: 9 },
-    queries: [
-      {
-        refId: 'A',
-        format: 'time_series',
-        rawSql: sql`
-          SELECT $__timeGroupAlias(created_at, $__interval), arm_name AS metric, avg(prob_best) AS prob_best
-          FROM posterior_snapshots
-          WHERE experiment_id = ${EXP} AND $__timeFilter(created_at)
-          GROUP BY 1, 2
-          ORDER BY 1, 2`,
-      },
-    ],
-    fieldConfig: { defaults: { ...percentAxis, custom: lines() } },
-  },
-  {
-    title: 'Posterior mean',
-    description: 'Posterior mean reward rate of each arm (posterior snapshots); the panels below add each arm’s 95% credible interval.',
-    type: 'timeseries',
-    gridPos: { x: 12, y: 4, w: 12, h: 9 },
-    queries: [
-      {
-        refId: 'A',
-        format: 'time_series',
-        rawSql: sql`
-          SELECT $__timeGroupAlias(created_at, $__interval), arm_name AS metric, avg(mean) AS mean
-          FROM posterior_snapshots
-          WHERE experiment_id = ${EXP} AND $__timeFilter(created_at)
-          GROUP BY 1, 2
-          ORDER BY 1, 2`,
-      },
-    ],
-    fieldConfig: { defaults: { unit: 'percentunit', min: 0, custom: lines() } },
-  },
+  snapshotSeries('P(best) over time', 'Posterior probability that each arm is the best one (posterior snapshots).', 'prob_best', { x: 0, y: 4, w: 12, h: 9 }, percentAxis),
+  snapshotSeries(
+    'Posterior mean',
+    'Posterior mean reward rate of each arm (posterior snapshots); the panels below add each arm’s 95% credible interval.',
+    'mean',
+    { x: 12, y: 4, w: 12, h: 9 },
+    { unit: 'percentunit', min: 0 },
+  ),
   {
     title: 'Traffic allocation',
     description: 'Share of the selects served to each arm per interval.',
