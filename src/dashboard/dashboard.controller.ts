@@ -4,7 +4,7 @@
  * JSON feeds the page reads besides GET /experiments/:id — its history and its
  * server-sent event stream.
  */
-import { Controller, Get, Header, Headers, Inject, Param, Query, Res, Sse, type MessageEvent } from '@nestjs/common';
+import { Controller, Get, Headers, Inject, Param, Query, Res, Sse, type MessageEvent } from '@nestjs/common';
 import { ApiExcludeEndpoint, ApiOperation, ApiParam, ApiProduces, ApiQuery, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import type { Observable } from 'rxjs';
@@ -66,9 +66,7 @@ export class DashboardController {
     return this.histories.history(await this.experiments.get(id), query);
   }
 
-  @Sse('experiments/:id/stream')
-  @Header('Cache-Control', 'no-cache, no-transform')
-  @Header('X-Accel-Buffering', 'no')
+  @Sse('experiments/:id/stream') // Nest sets Cache-Control: no-cache, no-transform and X-Accel-Buffering: no
   @idParam
   @ApiProduces('text/event-stream')
   @ApiOperation({

@@ -110,7 +110,10 @@
     byId('kpi-leader').textContent = v.leader ? v.leader.name : '—';
     setNumber(byId('kpi-pbest'), v.leader ? v.leader.probBest : null, v.leader ? F.prob(v.leader.probBest) : '—');
     var created = v.createdAt ? new Date(v.createdAt).getTime() : NaN;
-    byId('kpi-age').textContent = isNaN(created) ? '—' : F.duration((Date.now() - created) / 1000);
+    var running = v.status === 'running';
+    var end = running ? Date.now() : new Date((v.decision && v.decision.createdAt) || v.updatedAt).getTime();
+    byId('kpi-age-label').textContent = running ? 'Running for' : 'Ran for';
+    byId('kpi-age').textContent = isNaN(created) || isNaN(end) ? '—' : F.duration((end - created) / 1000);
   }
 
   // ---------- posterior densities ----------
