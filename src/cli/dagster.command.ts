@@ -35,7 +35,9 @@ export const dagsterCommand: CliCommand = {
         const runs = new RunManager({ pipeline: pipelineFactory(config), env: (n) => process.env[n], log });
         const abort = new AbortController();
         for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => abort.abort(new Error(`received ${sig}`)));
-        await runs.execute(runId, target, abort.signal);
+        let startError: unknown;
+        await runs.execute(runId, target, abort.signal, (err) => (startError = err));
+        if (startError !== undefined) throw new CliError(`run ${runId} could not start: ${(startError as Error).message}`, 1);
         if (args.set_exit_code_on_failure === true) {
           const storage = await openInstanceStorage(target);
           const run = await storage.getRun(runId);

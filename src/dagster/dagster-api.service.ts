@@ -85,7 +85,7 @@ export class DagsterApiService {
       }),
       ExternalPipelineSubsetSnapshot: unary((r) => ({ serialized_external_pipeline_subset_result: pyJson(this.subset(String(r.serialized_pipeline_subset_snapshot_args ?? ''))) })),
       ExecutionPlanSnapshot: unary((r) => ({ serialized_execution_plan_snapshot: pyJson(this.executionPlan(String(r.serialized_execution_plan_snapshot_args ?? ''))) })),
-      StartRun: unary((r) => ({ serialized_start_run_result: pyJson(this.startRun(String(r.serialized_execute_run_args ?? ''))) })),
+      StartRun: unary(async (r) => ({ serialized_start_run_result: pyJson(await this.startRun(String(r.serialized_execute_run_args ?? ''))) })),
       CancelExecution: unary((r) => {
         const req = readObject(String(r.serialized_cancel_execution_request ?? ''), ['CancelExecutionRequest'], 'CancelExecutionRequest');
         const ok = this.options.runs.cancel(str(req, 'run_id', 'CancelExecutionRequest'));
@@ -157,14 +157,14 @@ export class DagsterApiService {
     }
   }
 
-  private startRun(text: string): SerdesObject {
+  private async startRun(text: string): Promise<SerdesObject> {
     if (this.shuttingDown) {
       return klass('StartRunResult', { message: 'Tried to start a run on a server after telling it to shut down', serializable_error_info: null, success: false });
     }
     const args = readObject(text, ['ExecuteExternalPipelineArgs'], 'ExecuteExternalPipelineArgs');
     readJobOrigin(args.pipeline_origin, 'ExecuteExternalPipelineArgs.pipeline_origin');
     try {
-      this.options.runs.start(args);
+      await this.options.runs.start(args);
       return klass('StartRunResult', { message: null, serializable_error_info: null, success: true });
     } catch (err) {
       if (err instanceof BanditError && err.code === ErrorCode.InvalidInput) throw err;
@@ -225,13 +225,14 @@ function chunks(text: string): string[] {
   return out;
 }
 
-function unary(fn: (req: Req) => Req): Unary {
+function unary(fn: (req: Req) => Req | Promise<Req>): Unary {
   return (call, callback) => {
-    try {
-      callback(null, fn(call.request ?? {}));
-    } catch (err) {
-      callback(toGrpcError(err));
-    }
+    Promise.resolve()
+      .then(() => fn(call.request ?? {}))
+      .then(
+        (reply) => callback(null, reply),
+        (err: unknown) => callback(toGrpcError(err)),
+      );
   };
 }
 

@@ -10,8 +10,11 @@ import { expectClass, str, type SerdesObject } from './serdes';
 import { openInstanceStorage, storageTargetFromInstanceRef, type DagsterInstanceStorage, type StorageTarget } from './storage/instance-storage';
 
 export interface RunLauncher {
-  /** Validates `ExecuteExternalPipelineArgs` and starts the run in the background. */
-  start(args: SerdesObject): void;
+  /**
+   * Validates `ExecuteExternalPipelineArgs`, opens the run's storage and finds the run, then
+   * resolves while the run goes on in the background; rejects when the run cannot start.
+   */
+  start(args: SerdesObject): Promise<void>;
   cancel(runId: string): boolean;
   canCancel(runId: string): boolean;
   currentRuns(): string[];
@@ -41,27 +44,38 @@ export class RunManager implements RunLauncher {
 
   constructor(private readonly deps: RunManagerDeps) {}
 
-  start(args: SerdesObject): void {
+  async start(args: SerdesObject): Promise<void> {
     expectClass(args, ['ExecuteExternalPipelineArgs', 'ExecuteRunArgs'], 'ExecuteRunArgs');
     const runId = str(args, 'pipeline_run_id', 'ExecuteRunArgs');
     if (args.instance_ref === null || args.instance_ref === undefined) throw new BanditError(ErrorCode.InvalidInput, 'ExecuteRunArgs.instance_ref is required (the code server has no instance of its own)');
     const target = storageTargetFromInstanceRef(expectClass(args.instance_ref, ['InstanceRef'], 'ExecuteRunArgs.instance_ref'), this.deps.env);
     if (this.runs.has(runId)) throw new BanditError(ErrorCode.Conflict, `run ${runId} is already executing`);
     const abort = new AbortController();
-    const done = this.execute(runId, target, abort.signal).finally(() => this.runs.delete(runId));
+    let settle: (err?: unknown) => void = () => undefined;
+    const ready = new Promise<void>((resolve, reject) => (settle = (err) => (err === undefined ? resolve() : reject(err))));
+    const done = this.execute(runId, target, abort.signal, settle).finally(() => this.runs.delete(runId));
     this.runs.set(runId, { abort, done });
+    await ready;
   }
 
   /** Runs `runId` to the end in this process (also what `bandit dagster api execute_run` does). */
-  async execute(runId: string, target: StorageTarget, signal: AbortSignal): Promise<void> {
+  async execute(runId: string, target: StorageTarget, signal: AbortSignal, onReady: (err?: unknown) => void = () => undefined): Promise<void> {
     const open = this.deps.openStorage ?? openInstanceStorage;
     let storage: DagsterInstanceStorage;
     try {
       storage = await open(target);
     } catch (err) {
       this.deps.log.error(`run ${runId}: cannot open the Dagster storage: ${(err as Error).message}`);
-      return;
+      return onReady(err);
     }
+    try {
+      if (!(await storage.getRun(runId))) throw new BanditError(ErrorCode.NotFound, `run ${runId} is not in ${storage.description}`);
+    } catch (err) {
+      await storage.close().catch(() => undefined);
+      this.deps.log.error(`run ${runId}: cannot start: ${(err as Error).message}`);
+      return onReady(err);
+    }
+    onReady();
     try {
       this.deps.log.info(`run ${runId}: started (${storage.description})`);
       const result = await executeRun(runId, { storage, pipeline: this.deps.pipeline, signal });

@@ -10,7 +10,8 @@ import * as zlib from 'node:zlib';
 import { startCodeServer, type CodeServerHandle } from '../../../src/dagster/code-server';
 import { dagsterApiClient, healthClient } from '../../../src/dagster/proto';
 import { RunManager } from '../../../src/dagster/run-launcher';
-import { parsePyJson, type SerdesObject } from '../../../src/dagster/serdes';
+import { parsePyJson, pyJson, type SerdesObject } from '../../../src/dagster/serdes';
+import { POSTGRES_URL } from '../../support/env';
 
 type Reply = Record<string, unknown>;
 type AnyClient = grpc.Client & Record<string, (...args: unknown[]) => unknown>;
@@ -191,6 +192,25 @@ describe('code server over real gRPC', () => {
     expect(can).toEqual({ __class__: 'CanCancelExecutionResult', can_cancel: false });
     const cancel = parsePyJson(String((await call('CancelExecution', { serialized_cancel_execution_request: '{"__class__": "CancelExecutionRequest", "run_id": "r1"}' })).serialized_cancel_execution_result)) as SerdesObject;
     expect(cancel.success).toBe(false);
+  });
+
+  it('StartRun answers success=false (not a crash, no run kept) when the instance storage is unusable', async () => {
+    const data = (cls: string, yaml: string, module = 'dagster_postgres') => ({ __class__: 'ConfigurableClassData', class_name: cls, config_yaml: yaml, module_name: module });
+    const yaml = `postgres_url: ${POSTGRES_URL}\n`;
+    const args = {
+      __class__: 'ExecuteExternalPipelineArgs',
+      instance_ref: { __class__: 'InstanceRef', event_storage_data: data('PostgresEventLogStorage', yaml), run_storage_data: data('PostgresRunStorage', yaml) },
+      pipeline_origin: { __class__: 'ExternalPipelineOrigin', external_repository_origin: JSON.parse(ORIGIN) as SerdesObject, pipeline_name: '__ASSET_JOB' },
+      pipeline_run_id: 'run-without-dagster-tables',
+    };
+    const res = parsePyJson(String((await call('StartRun', { serialized_execute_run_args: pyJson(args) })).serialized_start_run_result)) as SerdesObject;
+    expect(res.__class__).toBe('StartRunResult');
+    expect(res.success).toBe(false);
+    expect(String(res.message)).toContain('cannot use the Dagster Postgres storage');
+    const runs = parsePyJson(String((await call('GetCurrentRuns', {})).serialized_current_runs)) as SerdesObject;
+    expect(runs.current_runs).toEqual([]);
+    const wrongJob = { ...args, pipeline_origin: { ...args.pipeline_origin, pipeline_name: 'other' } };
+    await expectStatus(call('StartRun', { serialized_execute_run_args: pyJson(wrongJob) }), grpc.status.NOT_FOUND, /no job other/);
   });
 
   it('streams StreamingPing and survives a client cancelling mid-stream', async () => {
