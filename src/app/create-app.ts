@@ -48,7 +48,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     if (opts.store === undefined) await store.close().catch(() => undefined);
     throw new BanditError(ErrorCode.Unavailable, `cannot open the event store (${config.databaseUrl ? 'postgres' : config.sqlitePath}): ${err instanceof Error ? err.message : String(err)}`);
   }
-  const adapter = new FastifyAdapter({ bodyLimit: config.bodyLimitBytes, logger: false });
+  const adapter = new FastifyAdapter({ bodyLimit: config.bodyLimitBytes, logger: false, return503OnClosing: false });
   const fastify = adapter.getInstance() as unknown as FastifyInstance;
   const module = AppModule.forRoot({ config, store, dataSource, clock: opts.clock ?? new SystemClock(), ownsResources }, opts);
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, { logger: LOG_LEVELS[config.logLevel], abortOnError: false });

@@ -3,6 +3,7 @@
  * records every request's outcome and time, HTTP helpers, and the event-store reads used
  * to account for every acknowledged event.
  */
+import * as http from 'node:http';
 import { Client } from 'pg';
 import { sleep } from '../../support/processes';
 
@@ -38,6 +39,34 @@ export async function call(url: string, method: string, path: string, body?: unk
     /* not JSON */
   }
   return { status: res.status, body: parsed, headers: res.headers, text };
+}
+
+/**
+ * One request on a connection of its own (no keep-alive): a refused connection means the
+ * server was not accepting, a reset means an accepted request was dropped.
+ */
+export function callFresh(url: string, path: string, body: unknown, timeoutMs = 10_000): Promise<{ status: number; body: unknown }> {
+  const data = JSON.stringify(body);
+  return new Promise((resolve, reject) => {
+    const req = http.request(url + path, { method: 'POST', agent: false, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(data), connection: 'close' }, timeout: timeoutMs }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => (text += d));
+      res.on('end', () => {
+        let parsed: unknown = text;
+        try {
+          parsed = JSON.parse(text);
+        } catch {
+          /* not JSON */
+        }
+        resolve({ status: res.statusCode ?? 0, body: parsed });
+      });
+      res.on('error', reject);
+    });
+    req.on('timeout', () => req.destroy(Object.assign(new Error('timeout'), { code: 'ETIMEDOUT' })));
+    req.on('error', reject);
+    req.end(data);
+  });
 }
 
 export const admin = { authorization: `Bearer ${ADMIN_TOKEN}` };
@@ -78,7 +107,7 @@ export interface LoadHandle {
  * `workers` loops of select → reward against one or several base URLs (round robin),
  * until stopped. Every answer (or failure to answer) is recorded.
  */
-export function startLoad(urls: string | string[], experimentId: string, opts: { workers?: number; pauseMs?: number; timeoutMs?: number } = {}): LoadHandle {
+export function startLoad(urls: string | string[], experimentId: string, opts: { workers?: number; pauseMs?: number; timeoutMs?: number; freshConnections?: boolean } = {}): LoadHandle {
   const list = Array.isArray(urls) ? urls : [urls];
   const outcomes: Outcome[] = [];
   const started = Date.now();
@@ -88,7 +117,7 @@ export function startLoad(urls: string | string[], experimentId: string, opts: {
   const one = async (op: Outcome['op'], url: string, body: Record<string, unknown>): Promise<Outcome> => {
     const t0 = now();
     try {
-      const r = await call(url, 'POST', `/${op}`, body, {}, opts.timeoutMs ?? 10_000);
+      const r = opts.freshConnections ? await callFresh(url, `/${op}`, body, opts.timeoutMs) : await call(url, 'POST', `/${op}`, body, {}, opts.timeoutMs ?? 10_000);
       const o: Outcome = { op, t0, t1: now(), status: r.status, body: r.body };
       outcomes.push(o);
       return o;
@@ -133,8 +162,8 @@ export function startLoad(urls: string | string[], experimentId: string, opts: {
 }
 
 function errorName(err: unknown): string {
-  const e = err as { name?: string; message?: string; cause?: { code?: string; message?: string } };
-  return e?.cause?.code ?? e?.name ?? String(err);
+  const e = err as { name?: string; code?: string; message?: string; cause?: { code?: string; message?: string } };
+  return e?.cause?.code ?? e?.code ?? e?.name ?? String(err);
 }
 
 export function summarize(outcomes: readonly Outcome[]): Record<string, number> {
