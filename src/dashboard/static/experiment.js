@@ -111,7 +111,7 @@
     setNumber(byId('kpi-pbest'), v.leader ? v.leader.probBest : null, v.leader ? F.prob(v.leader.probBest) : '—');
     var created = v.createdAt ? new Date(v.createdAt).getTime() : NaN;
     var running = v.status === 'running';
-    var end = running ? Date.now() : new Date((v.decision && v.decision.createdAt) || v.updatedAt).getTime();
+    var end = running ? Date.now() : new Date(v.updatedAt).getTime(); // the status change
     byId('kpi-age-label').textContent = running ? 'Running for' : 'Ran for';
     byId('kpi-age').textContent = isNaN(created) || isNaN(end) ? '—' : F.duration((end - created) / 1000);
   }
