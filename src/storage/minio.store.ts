@@ -1,4 +1,6 @@
+import { createWriteStream } from 'node:fs';
 import * as fs from 'node:fs/promises';
+import { pipeline } from 'node:stream/promises';
 import * as path from 'node:path';
 import { Client } from 'minio';
 import { BanditError, ErrorCode, notFound } from '../common/errors';
@@ -76,11 +78,16 @@ export class MinioObjectStore implements ObjectStore {
     }
   }
 
+  /** Streams the object to `filePath` through a temporary file renamed into place. */
   async getFile(key: string, filePath: string): Promise<void> {
     await this.ready();
+    const tmp = `${filePath}.part-${process.pid}-${Date.now()}`;
     try {
-      await this.client.fGetObject(this.config.bucket, checkKey(key), filePath);
+      const stream = await this.client.getObject(this.config.bucket, checkKey(key));
+      await pipeline(stream, createWriteStream(tmp));
+      await fs.rename(tmp, filePath);
     } catch (err) {
+      await fs.rm(tmp, { force: true });
       if (this.isMissing(err)) throw notFound(`object ${key} not found in ${this.location}`);
       throw err;
     }
@@ -126,7 +133,7 @@ export class MinioObjectStore implements ObjectStore {
     const cached = await fs.readFile(stamp, 'utf8').catch(() => '');
     if (cached !== etag) {
       await fs.mkdir(path.dirname(file), { recursive: true });
-      await this.client.fGetObject(this.config.bucket, key, file);
+      await this.getFile(key, file);
       await fs.writeFile(stamp, etag);
     }
     return file;
