@@ -11,12 +11,13 @@
  * on the probed port, as the kubelet calls it) with SERVING. Both stop cleanly on SIGTERM
  * within the pod's grace period.
  */
-import { ChildProcess, spawn } from 'node:child_process';
+import { ChildProcess, spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
+import { dagsterApiClient } from '../../../src/dagster/proto';
 import { available, BANDIT_BIN } from '../../support/env';
 import { claimRedisDb, createTestDatabase, requirePostgres, requireRedis, TestDatabase, TestRedisDb } from '../../support/services';
 import { parseDockerfile } from './lib/dockerfile';
@@ -41,6 +42,7 @@ async function freePort(): Promise<number> {
 }
 
 const stages = parseDockerfile(fs.readFileSync(DOCKERFILE, 'utf8'));
+
 const distDir = path.dirname(BANDIT_BIN);
 
 /**
@@ -209,7 +211,9 @@ describe('bandit-pipeline answers the gRPC health probe', () => {
     port = await freePort();
     const args = (c.args as string[]).map((a) => (a === String(c.livenessProbe.grpc.port) ? String(port) : a));
     expect(args).toContain(String(port));
-    const env = { ...configMap('bandit-pipeline-env') };
+    // the container's environment: its ConfigMap and its literal env entries
+    const literal = Object.fromEntries((c.env as Obj[]).filter((e) => typeof e.value === 'string').map((e) => [e.name, e.value as string]));
+    const env = { ...configMap('bandit-pipeline-env'), ...literal };
     // MinIO, MLflow and the dataset volume are the cluster's; this process starts without them
     for (const k of Object.keys(env)) if (/^(MINIO_|MLFLOW_)|^BANDIT_OBD_PATH$/.test(k)) delete env[k];
     const data = path.join(tmp, 'data');
@@ -228,6 +232,32 @@ describe('bandit-pipeline answers the gRPC health probe', () => {
       throw new Error(`${err.message}\n${proc!.output()}`);
     });
     expect(await grpcHealth(port)).toBe(1);
+  });
+
+  it('reports to Dagster its image, the run settings, and an entry point the image runs as `bandit dagster api execute_run`', async () => {
+    if (!ok) return;
+    const client = dagsterApiClient(`127.0.0.1:${port}`);
+    const reply = await new Promise<Obj>((resolve, reject) =>
+      (client as unknown as Record<string, (req: Obj, opts: Obj, cb: (e: Error | null, r: Obj) => void) => void>).ListRepositories({}, { deadline: Date.now() + 5000 }, (e, r) =>
+        e ? reject(e) : resolve(r),
+      ),
+    ).finally(() => client.close());
+    const res = JSON.parse(reply.serialized_list_repositories_response_or_error as string) as Obj;
+    expect(res.__class__).toBe('ListRepositoriesResponse');
+    const env = Object.fromEntries((c.env as Obj[]).map((e) => [e.name, e.value]));
+    expect(res.container_image).toBe(c.image);
+    expect(res.container_context).toEqual(JSON.parse(env.DAGSTER_CONTAINER_CONTEXT as string));
+    // a K8sRunLauncher pod: the image's ENTRYPOINT, then `<entry_point> api execute_run <args>`
+    const image = layOut(stages, 'bandit-pipeline', distDir, path.join(tmp, 'run-pod'));
+    const [cmd, ...rest] = image.entrypoint;
+    const r = spawnSync(cmd === 'node' ? process.execPath : cmd, [...rest, ...(res.entry_point as string[]), 'api', 'execute_run', '--help'], {
+      cwd: image.root,
+      encoding: 'utf8',
+      env: { PATH: process.env.PATH ?? '', ...image.env },
+      timeout: 30000,
+    });
+    const usage = (r.stdout + r.stderr).split('\n').find((l) => l.startsWith('Usage: '));
+    expect({ entry_point: res.entry_point, usage }).toEqual({ entry_point: res.entry_point, usage: expect.stringMatching(/^Usage: bandit dagster api execute_run /) });
   });
 
   it('stops on SIGTERM within the grace period', async () => {
