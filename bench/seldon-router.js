@@ -1,0 +1,203 @@
+#!/usr/bin/env node
+/**
+ * /route throughput: bandit-service as a Seldon ROUTER against a Python Thompson router
+ * built the way Seldon Core v1's own component is (numpy Beta draws in a class with
+ * route() / send_feedback(), served by `seldon-core-microservice` under gunicorn; see
+ * bench/peers/seldon-router/ThompsonRouter.py), side by side on this machine with
+ * autocannon. Targets run one at a time, interleaved over the rounds, so drift of a shared
+ * machine hits all of them alike; the median round is reported.
+ *
+ *   node bench/seldon-router.js [--duration 10] [--connections 16] [--rounds 3] [--out FILE]
+ *
+ * Needs the built CLI (BANDIT_BIN, default dist/main.js) and the seldon peer venv
+ * (`bash test/peers/venv.sh seldon`). With Redis at BANDIT_BENCH_REDIS_URL (default
+ * redis://127.0.0.1:6379/14, flushed) the Redis-backed router is measured too.
+ */
+'use strict';
+const { execFileSync, spawn } = require('node:child_process');
+const fs = require('node:fs');
+const net = require('node:net');
+const os = require('node:os');
+const path = require('node:path');
+const autocannon = require('autocannon');
+
+const ROOT = path.resolve(__dirname, '..');
+const BIN = process.env.BANDIT_BIN || path.join(ROOT, 'dist', 'main.js');
+const PEER_DIR = path.join(__dirname, 'peers', 'seldon-router');
+const REDIS_URL = process.env.BANDIT_BENCH_REDIS_URL || 'redis://127.0.0.1:6379/14';
+const ARMS = ['control', 'treatment-a', 'treatment-b'];
+const BODY = JSON.stringify({ data: { names: ['f0', 'f1'], ndarray: [[1.0, 2.0]] } });
+
+function arg(name, fallback) {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : fallback;
+}
+const DURATION = Number(arg('duration', '10'));
+const CONNECTIONS = Number(arg('connections', '16'));
+const ROUNDS = Number(arg('rounds', '3'));
+const OUT = arg('out', undefined);
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.on('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+async function waitReady(url, ms = 30000) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    try {
+      const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY });
+      if (r.status === 200) return;
+    } catch {
+      /* not yet */
+    }
+    if (Date.now() > deadline) throw new Error(`${url} did not answer 200 within ${ms} ms`);
+    await sleep(200);
+  }
+}
+
+function start(label, cmd, args, env, cwd) {
+  const child = spawn(cmd, args, { env: { PATH: process.env.PATH, HOME: process.env.HOME || os.tmpdir(), ...env }, cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  let log = '';
+  child.stdout.on('data', (d) => (log += d));
+  child.stderr.on('data', (d) => (log += d));
+  return {
+    label,
+    child,
+    log: () => log,
+    // the process group: gunicorn's master and workers, or the node process
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        try {
+          process.kill(-child.pid, 'SIGTERM');
+        } catch {
+          resolve();
+        }
+        setTimeout(() => {
+          try {
+            process.kill(-child.pid, 'SIGKILL');
+          } catch {
+            /* gone */
+          }
+        }, 5000).unref();
+      }),
+  };
+}
+
+function peerPython() {
+  const dir = execFileSync('bash', [path.join(ROOT, 'test/peers/venv.sh'), 'seldon'], { encoding: 'utf8' }).trim().split('\n').pop();
+  return path.join(dir, 'bin');
+}
+
+async function pythonRouter(workers) {
+  const [http, grpc, metrics] = [await freePort(), await freePort(), await freePort()];
+  const bin = peerPython();
+  const proc = start(
+    `Python Thompson router (seldon-core-microservice, gunicorn, ${workers} worker${workers > 1 ? 's' : ''})`,
+    path.join(bin, 'seldon-core-microservice'),
+    ['ThompsonRouter', '--service-type', 'ROUTER', '--http-port', String(http), '--grpc-port', String(grpc), '--metrics-port', String(metrics), '--workers', String(workers)],
+    { PREDICTIVE_UNIT_PARAMETERS: JSON.stringify([{ name: 'n_branches', value: String(ARMS.length), type: 'INT' }]), PREDICTIVE_UNIT_ID: 'py-router', SELDON_LOG_LEVEL: 'WARNING' },
+    PEER_DIR,
+  );
+  proc.url = `http://127.0.0.1:${http}/route`;
+  return proc;
+}
+
+async function banditRouter(store) {
+  const port = await freePort();
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bandit-bench-seldon-'));
+  const env = {
+    BANDIT_DATA_DIR: dataDir,
+    BANDIT_LOG_LEVEL: 'warn',
+    PREDICTIVE_UNIT_ID: 'bandit-router',
+    PREDICTIVE_UNIT_PARAMETERS: JSON.stringify([
+      { name: 'experiment_id', value: `bench-${store}`, type: 'STRING' },
+      { name: 'arms', value: ARMS.join(','), type: 'STRING' },
+    ]),
+  };
+  if (store === 'redis') env.BANDIT_REDIS_URL = REDIS_URL;
+  const proc = start(`bandit serve as ROUTER (${store === 'redis' ? 'Redis posterior store' : 'in-process store'}, SQLite event log)`, process.execPath, [BIN, 'serve', '--port', String(port), '--host', '127.0.0.1'], env, ROOT);
+  proc.url = `http://127.0.0.1:${port}/route`;
+  proc.dataDir = dataDir;
+  return proc;
+}
+
+async function redisAvailable() {
+  try {
+    const Redis = require('ioredis');
+    const r = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    await r.connect();
+    await r.flushdb();
+    r.disconnect();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function cannon(url) {
+  return autocannon({ url, method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY, connections: CONNECTIONS, duration: DURATION });
+}
+
+function median(xs) {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)];
+}
+
+async function main() {
+  const targets = [await pythonRouter(1), await pythonRouter(2), await banditRouter('memory')];
+  if (await redisAvailable()) targets.push(await banditRouter('redis'));
+  else process.stderr.write(`Redis at ${REDIS_URL} not reachable: the Redis-backed router is not measured\n`);
+  const results = new Map(targets.map((t) => [t.label, []]));
+  try {
+    for (const t of targets) {
+      await waitReady(t.url).catch((err) => {
+        throw new Error(`${t.label}: ${err.message}\n${t.log().slice(-2000)}`);
+      });
+      await autocannon({ url: t.url, method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY, connections: CONNECTIONS, duration: 2 }); // warm-up
+    }
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const t of targets) {
+        const r = await cannon(t.url);
+        const ok = r.non2xx === 0 && r.errors === 0;
+        results.get(t.label).push({ rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors, ok });
+        process.stderr.write(`round ${round + 1}: ${t.label}: ${r.requests.average.toFixed(0)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms${ok ? '' : `, ${r.non2xx} non-2xx, ${r.errors} errors`}\n`);
+      }
+    }
+  } finally {
+    await Promise.all(targets.map((t) => t.stop()));
+    for (const t of targets) if (t.dataDir) fs.rmSync(t.dataDir, { recursive: true, force: true });
+  }
+  const rows = targets.map((t) => {
+    const rs = results.get(t.label);
+    return { target: t.label, rps: median(rs.map((x) => x.rps)), p50: median(rs.map((x) => x.p50)), p99: median(rs.map((x) => x.p99)), allOk: rs.every((x) => x.ok) };
+  });
+  const base = rows[0].rps;
+  const summary = {
+    machine: `${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, shared with other work; node ${process.version}`,
+    settings: { durationSeconds: DURATION, connections: CONNECTIONS, rounds: ROUNDS, body: BODY },
+    rows: rows.map((r) => ({ ...r, ratioToPython1: r.rps / base })),
+  };
+  const lines = [
+    `| target | /route req/s (median of ${ROUNDS}) | p50 ms | p99 ms | × Python (1 worker) |`,
+    '|---|---:|---:|---:|---:|',
+    ...summary.rows.map((r) => `| ${r.target} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.ratioToPython1.toFixed(2)}${r.allOk ? '' : ' (errors!)'} |`),
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  if (OUT) fs.writeFileSync(OUT, JSON.stringify(summary, null, 2));
+}
+
+main().catch((err) => {
+  process.stderr.write(`${err.stack || err}\n`);
+  process.exit(1);
+});
