@@ -1,6 +1,7 @@
 /**
  * The event store's connection: Postgres when `databaseUrl` is set, else the embedded
- * SQLite file (better-sqlite3, WAL) at `sqlitePath`. Migrations run on open.
+ * SQLite file (better-sqlite3, WAL) at `sqlitePath`. Migrations run on open (on Postgres
+ * under an advisory lock, so replicas starting together migrate one after the other).
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
@@ -45,6 +46,29 @@ export async function openDataSource(config: Pick<Config, 'databaseUrl' | 'sqlit
     });
   }
   await ds.initialize();
-  await ds.runMigrations({ transaction: 'each' });
+  if (driver === 'postgres') await migrateLocked(ds);
+  else await ds.runMigrations({ transaction: 'each' });
   return ds;
+}
+
+/** Session advisory lock key ("bandit" in ASCII) held while migrating. */
+const MIGRATION_LOCK = 0x62616e646974;
+
+/**
+ * Replicas starting together on an empty database take turns: without the lock both see
+ * no migration applied and the second fails on "relation already exists".
+ */
+async function migrateLocked(ds: DataSource): Promise<void> {
+  const q = ds.createQueryRunner();
+  try {
+    await q.connect();
+    await q.query('SELECT pg_advisory_lock($1)', [MIGRATION_LOCK]);
+    try {
+      await ds.runMigrations({ transaction: 'each' });
+    } finally {
+      await q.query('SELECT pg_advisory_unlock($1)', [MIGRATION_LOCK]).catch(() => undefined);
+    }
+  } finally {
+    await q.release();
+  }
 }

@@ -11,6 +11,8 @@ export const ADMIN_TOKEN = 'reliability-admin-token-7f3a9c';
 
 export interface Outcome {
   op: 'select' | 'reward';
+  /** base URL the request went to */
+  url: string;
   /** ms since the load started, when the request was sent / answered */
   t0: number;
   t1: number;
@@ -118,19 +120,19 @@ export function startLoad(urls: string | string[], experimentId: string, opts: {
     const t0 = now();
     try {
       const r = opts.freshConnections ? await callFresh(url, `/${op}`, body, opts.timeoutMs) : await call(url, 'POST', `/${op}`, body, {}, opts.timeoutMs ?? 10_000);
-      const o: Outcome = { op, t0, t1: now(), status: r.status, body: r.body };
+      const o: Outcome = { op, url, t0, t1: now(), status: r.status, body: r.body };
       outcomes.push(o);
       return o;
     } catch (err) {
-      const o: Outcome = { op, t0, t1: now(), status: 0, error: errorName(err) };
+      const o: Outcome = { op, url, t0, t1: now(), status: 0, error: errorName(err) };
       outcomes.push(o);
       return o;
     }
   };
   const worker = async (w: number) => {
-    while (running) {
+    for (let round = 0; running; round++) {
       const i = n++;
-      const url = list[(i + w) % list.length];
+      const url = list[(round + w) % list.length];
       const s = await one('select', url, { experiment_id: experimentId });
       if (s.status === 200) {
         const b = s.body as { decision_id: string; arm_index: number };
@@ -138,7 +140,7 @@ export function startLoad(urls: string | string[], experimentId: string, opts: {
         s.arm = b.arm_index;
         const reward = rewardFor(i, b.arm_index);
         // reward through the other replica when there are several: any replica serves any decision
-        const r = await one('reward', list[(i + w + 1) % list.length], { decision_id: b.decision_id, reward });
+        const r = await one('reward', list[(round + w + 1) % list.length], { decision_id: b.decision_id, reward });
         r.decisionId = b.decision_id;
         r.arm = b.arm_index;
         r.reward = reward;
