@@ -28,13 +28,15 @@ export interface RunWorkerDeps {
   pid?: number;
 }
 
-/** The assets a run executes: its asset selection, else its step keys, else the whole job — in order. */
+/**
+ * The assets a run executes, in dependency order: its asset selection (else the whole job),
+ * narrowed to its step keys when it has them (a re-execution from failure runs only those).
+ */
 export function runSelection(body: SerdesObject): AssetKey[] {
   const assets = optCollection(body, 'asset_selection', 'PipelineRun');
-  if (assets && assets.length > 0) return ASSET_GRAPH.map((a) => a.key).filter((k) => assetKeysOf(assets, 'PipelineRun.asset_selection').includes(k));
+  const selected = assets && assets.length > 0 ? assetKeysOf(assets, 'PipelineRun.asset_selection') : null;
   const steps = optCollection(body, 'step_keys_to_execute', 'PipelineRun');
-  if (steps && steps.length > 0) return ASSET_GRAPH.map((a) => a.key).filter((k) => steps.includes(k));
-  return ASSET_GRAPH.map((a) => a.key);
+  return ASSET_GRAPH.map((a) => a.key).filter((k) => (selected === null || selected.includes(k)) && (steps === null || steps.includes(k)));
 }
 
 const camel = (k: string) => k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());

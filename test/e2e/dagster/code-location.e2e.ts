@@ -59,7 +59,7 @@ describeIf(() => hasPeer('dagster') && hasDataset(OBD_PATH) && fs.existsSync(BAN
       await web?.stop();
       await code?.stop();
       await db?.drop();
-    });
+    }, 60_000);
 
     it('loads the location without error', async () => {
       const d = await web!.gql<{ workspaceOrError: { locationEntries: Array<{ name: string; loadStatus: string; locationOrLoadError: { __typename: string; message?: string } }> } }>(WORKSPACE_QUERY);
@@ -141,7 +141,7 @@ describeIf(() => hasPeer('dagster') && hasDataset(OBD_PATH) && fs.existsSync(BAN
     afterAll(async () => {
       await web?.stop();
       await code?.stop();
-    });
+    }, 60_000);
 
     it('runs the whole __ASSET_JOB to SUCCESS with four materializations carrying metadata', async () => {
       const runId = await launch(web!, null, FAST);

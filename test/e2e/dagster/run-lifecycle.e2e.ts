@@ -13,6 +13,8 @@ import { createTestDatabase, requirePostgres, type TestDatabase } from '../../su
 import { launch, runLogs, startWebserver, waitRun, type Webserver } from './harness';
 
 const calls: string[] = [];
+/** Steps that fail on their next call only. */
+const failOnce = new Set<string>();
 const stubPipeline: PipelineFactory = async () => ({
   async run(key, ctx, options) {
     calls.push(key);
@@ -21,6 +23,7 @@ const stubPipeline: PipelineFactory = async () => ({
     if (options.block === true) {
       await new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('aborted'))));
     }
+    if (failOnce.delete(key)) throw new Error(`${key} failed once`);
     if (options.fail === true) throw new Error(`${key} failed on purpose`, { cause: new BanditError(ErrorCode.NotFound, 'the root cause') });
     return {
       value: null,
@@ -60,7 +63,7 @@ describeIf(() => hasPeer('dagster'))('run lifecycle against the Dagster webserve
     await web?.stop();
     await server?.close(1000);
     await db?.drop();
-  });
+  }, 60_000);
 
   it('records every metadata type of a materialization as Dagster shows it', async () => {
     const runId = await launch(web!, ['ingest_obp']);
@@ -99,6 +102,24 @@ describeIf(() => hasPeer('dagster'))('run lifecycle against the Dagster webserve
     expect(logs.at(-1)?.__typename).toBe('RunFailureEvent');
     expect(run.assetMaterializations.map((m) => m.assetKey.path[0])).toEqual(['ingest_obp']);
   }, 90_000);
+
+  it('re-executes from failure: only the failed step and what follows', async () => {
+    failOnce.add('ope');
+    calls.length = 0;
+    const parent = await launch(web!, null);
+    expect((await waitRun(web!, parent, 60_000)).status).toBe('FAILURE');
+    expect(calls).toEqual(['ingest_obp', 'replay', 'ope']);
+    calls.length = 0;
+    const d = await web!.gql<{ launchRunReexecution: { __typename: string; run?: { runId: string } } }>(
+      'mutation($id: String!) { launchRunReexecution(reexecutionParams: {parentRunId: $id, strategy: FROM_FAILURE}) { __typename ... on LaunchRunSuccess { run { runId } } ... on PythonError { message } } }',
+      { id: parent },
+    );
+    expect(d.launchRunReexecution.__typename).toBe('LaunchRunSuccess');
+    const run = await waitRun(web!, d.launchRunReexecution.run!.runId, 60_000);
+    expect(run.status).toBe('SUCCESS');
+    expect(calls).toEqual(['ope', 'conclude']);
+    expect(run.assetMaterializations.map((m) => m.assetKey.path[0])).toEqual(['ope', 'conclude']);
+  }, 120_000);
 
   it('terminates a running run through CancelExecution and records it CANCELED', async () => {
     const runId = await launch(web!, ['replay'], { ops: { replay: { config: { block: true } } } });

@@ -227,6 +227,34 @@ describe('code server over real gRPC', () => {
     expect(await call('Ping', { echo: 'after cancel' })).toMatchObject({ echo: 'after cancel' });
   });
 
+  it('ShutdownServer: replies, refuses new runs, turns health NOT_SERVING and lets the owner stop', async () => {
+    let stopRequested = false;
+    const runs = new RunManager({ pipeline: async () => Promise.reject(new Error('unused')), env: () => undefined, log: { info: () => undefined, error: () => undefined } });
+    const other = await startCodeServer({
+      host: '127.0.0.1',
+      port: 0,
+      runs,
+      info: { entryPoint: ['bandit', 'dagster'], containerImage: 'x', dagsterVersion: '1.13.27' },
+      onShutdownRequested: () => (stopRequested = true),
+    });
+    const c = dagsterApiClient(`127.0.0.1:${other.port}`) as AnyClient;
+    const h = healthClient(`127.0.0.1:${other.port}`) as AnyClient;
+    try {
+      const res = parsePyJson(String((await call('ShutdownServer', {}, c)).serialized_shutdown_server_result));
+      expect(res).toEqual({ __class__: 'ShutdownServerResult', serializable_error_info: null, success: true });
+      await new Promise((r) => setTimeout(r, 50));
+      expect(stopRequested).toBe(true);
+      expect(await call('Check', { service: '' }, h)).toEqual({ status: 'NOT_SERVING' });
+      const start = parsePyJson(String((await call('StartRun', { serialized_execute_run_args: '{}' }, c)).serialized_start_run_result)) as SerdesObject;
+      expect(start.success).toBe(false);
+      expect(String(start.message)).toContain('shut down');
+    } finally {
+      c.close();
+      h.close();
+      await other.close(100);
+    }
+  });
+
   it('serves grpc.health.v1 Check: SERVING, and NOT_FOUND for an unknown service', async () => {
     const h = healthClient(address) as AnyClient;
     try {

@@ -1,0 +1,84 @@
+/**
+ * Event shapes against events Python Dagster 1.13 wrote for the same assets
+ * (test/fixtures/dagster/events-*.json, recorded by scripts/reference/dagster_golden.py):
+ * same classes, same fields, same metadata entry classes per value type. Values (ids, times,
+ * pids, messages) legitimately differ and are not compared.
+ */
+import * as fs from 'node:fs';
+import * as path from 'node:path';
+import { events, serializableError } from './events';
+import { isObject, parsePyJson, PyFloat, pyJson, type SerdesObject, type SerdesValue } from './serdes';
+
+const FIXTURES = path.join(__dirname, '..', '..', 'test', 'fixtures', 'dagster');
+type Recorded = { events: Array<{ event: string; type: string | null }> };
+const recorded = ['success', 'failure'].flatMap((n) => (JSON.parse(fs.readFileSync(path.join(FIXTURES, `events-${n}.json`), 'utf8')) as Recorded).events);
+const python = (type: string | null) => parsePyJson(recorded.find((e) => e.type === type)!.event);
+
+/** Structure only: classes and field names; maps without a class, and scalars, by kind. */
+function shape(v: SerdesValue): unknown {
+  if (Array.isArray(v)) return 'list';
+  if (v instanceof PyFloat) return 'number';
+  if (isObject(v)) {
+    if (typeof v.__enum__ === 'string') return `enum:${v.__enum__.split('.')[0]}`;
+    if (typeof v.__class__ !== 'string') return 'map';
+    return Object.fromEntries(Object.keys(v).sort().map((k) => [k, shape(v[k])]));
+  }
+  return v === null ? 'null' : typeof v === 'bigint' ? 'number' : typeof v;
+}
+
+const RUN = { runId: 'r', jobName: '__ASSET_JOB', pid: 1 };
+const plain = (o: SerdesObject) => parsePyJson(pyJson(o));
+// Python wraps the user error in DagsterExecutionStepExecutionError: two causes deep, as here
+const err = serializableError(new Error('step failed', { cause: new Error('replay failed', { cause: new Error('no such file') }) }));
+
+describe('run events have the shapes Python Dagster writes', () => {
+  it.each([
+    ['PIPELINE_START', events.runStart(RUN, 1.5)],
+    ['PIPELINE_SUCCESS', events.runSuccess(RUN, 1.5)],
+    ['STEP_START', events.stepStart(RUN, 1.5, 'ope')],
+    ['STEP_OUTPUT', events.stepOutput(RUN, 1.5, 'ope')],
+    ['STEP_SUCCESS', events.stepSuccess(RUN, 1.5, 'ope', 12.5)],
+    ['STEP_FAILURE', events.stepFailure(RUN, 1.5, 'replay', err)],
+    ['ENGINE_EVENT', events.engine(RUN, 1.5, 'Executing steps', { pid: '1', step_keys: "['ope']" })],
+    [null, events.log(RUN, 1.5, 20, 'working', 'ope')],
+  ])('%s', (type, ours) => {
+    expect(shape(plain(ours.entry))).toEqual(shape(python(type)));
+  });
+
+  it('PIPELINE_FAILURE with the first step failure and the error cause chain', () => {
+    const step = events.stepFailure(RUN, 1.5, 'replay', err);
+    const ours = events.runFailure(RUN, 1.5, 'failed', err, 'STEP_FAILURE', step.entry.dagster_event as SerdesObject);
+    const py = python('PIPELINE_FAILURE');
+    expect(shape(plain(ours.entry))).toEqual(shape(py));
+    const specific = (e: SerdesValue) => ((e as SerdesObject).dagster_event as SerdesObject).event_specific_data as SerdesObject;
+    expect(specific(plain(ours.entry)).failure_reason).toEqual(specific(py).failure_reason);
+    const cause = ((specific(plain(ours.entry)).error as SerdesObject).cause as SerdesObject).cause as SerdesObject;
+    expect(cause.message).toBe('Error: no such file\n');
+  });
+
+  it('ASSET_MATERIALIZATION with one metadata entry class per value type', () => {
+    const ours = events.materialization(
+      RUN,
+      1.5,
+      'ingest_obp',
+      {
+        rows: { type: 'int', value: 10000 },
+        estimate: { type: 'float', value: 0.0123 },
+        winner: { type: 'text', value: 'arm-3' },
+        table: { type: 'md', value: '| a |' },
+        detail: { type: 'json', value: { p_best: [0.1, 0.9] } },
+        path: { type: 'path', value: '/tmp/x' },
+        url: { type: 'url', value: 'http://example.com' },
+      },
+      null,
+    );
+    const py = python('ASSET_MATERIALIZATION');
+    const entries = (e: SerdesValue) =>
+      ((((e as SerdesObject).dagster_event as SerdesObject).event_specific_data as SerdesObject).materialization as SerdesObject).metadata_entries as SerdesObject[];
+    const byLabel = (list: SerdesObject[]) => Object.fromEntries(list.map((m) => [m.label as string, shape(m)]));
+    expect(byLabel(entries(plain(ours.entry)))).toEqual(byLabel(entries(py)));
+    expect(ours.assetKey).toBe('["ingest_obp"]');
+    const { tags: _ours, ...rest } = shape(plain(ours.entry)) as Record<string, unknown>;
+    expect(rest).toEqual((({ tags: _py, ...r }) => r)(shape(py) as Record<string, unknown>));
+  });
+});
