@@ -90,8 +90,11 @@ export function log1pmx(d: number): number {
 export function betaLogPrefactor(x: number, y: number, a: number, b: number): number {
   const s = a + b;
   const diff = x * b - y * a; // = s·x − a
-  const phiA = log1pmx(diff / a);
-  const phiB = log1pmx(-diff / b);
+  const dA = diff / a; // x/x₀ − 1
+  const dB = -diff / b; // y/y₀ − 1
+  // near the mode the series form; far from it (where 1 + d loses digits) the logs directly
+  const phiA = Math.abs(dA) < 0.5 ? log1pmx(dA) : dA - Math.log(x) - Math.log(s / a);
+  const phiB = Math.abs(dB) < 0.5 ? log1pmx(dB) : dB - Math.log(y) - Math.log(s / b);
   return 0.5 * Math.log((a / s) * (b / (2 * Math.PI))) - a * phiA - b * phiB + stirlingCorrection(s) - stirlingCorrection(a) - stirlingCorrection(b);
 }
 
