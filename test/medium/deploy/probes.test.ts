@@ -190,6 +190,16 @@ describe('bandit-service answers its probes and its scrape path', () => {
     expect(r.body).toMatch(/^# (HELP|TYPE) /m);
   });
 
+  it('serves the dashboard and the OpenAPI document from the files the image holds', async () => {
+    if (!ok) return;
+    const page = await httpGet(port, '/dashboard');
+    expect(page.status).toBe(200);
+    expect(page.type).toMatch(/^text\/html/);
+    const doc = await httpGet(port, '/openapi.json');
+    expect(doc.status).toBe(200);
+    expect(JSON.parse(doc.body)).toHaveProperty('paths./select');
+  });
+
   it('stops on SIGTERM within the grace period', async () => {
     if (!ok) return;
     expect(await stop(proc!.child, d.spec.template.spec.terminationGracePeriodSeconds)).toMatch(/^(exit 0|signal SIGTERM)$/);
