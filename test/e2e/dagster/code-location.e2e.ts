@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
-import { BANDIT_BIN, describeIf, hasDataset, hasPeer, OBD_PATH } from '../../support/env';
+import { available, BANDIT_BIN, describeIf, hasDataset, hasPeer, OBD_PATH } from '../../support/env';
 import { createTestDatabase, requirePostgres, type TestDatabase } from '../../support/services';
 import { ASSETS_QUERY, freePort, launch, runLogs, startCodeServerCli, startWebserver, waitRun, WORKSPACE_QUERY, type Proc, type RunView, type Webserver } from './harness';
 
@@ -37,7 +37,7 @@ function expectFourMaterializations(run: RunView) {
   expect(labels(run.assetMaterializations.find((m) => m.assetKey.path[0] === 'conclude')!).length).toBeGreaterThan(0);
 }
 
-describeIf(() => hasPeer('dagster') && hasDataset(OBD_PATH) && fs.existsSync(BANDIT_BIN))('stock Dagster runs the bandit-pipeline code location', () => {
+describeIf(() => hasPeer('dagster') && hasDataset(OBD_PATH) && available(`the built CLI ${BANDIT_BIN}`, fs.existsSync(BANDIT_BIN), 'build it (npm run build) or set BANDIT_BIN'))('stock Dagster runs the bandit-pipeline code location', () => {
   let dataDir: string;
   beforeAll(() => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bandit-dagster-data-'));
