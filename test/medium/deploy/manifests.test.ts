@@ -9,6 +9,7 @@ import { loadConfig } from '../../../src/config/config';
 import { REPO_ROOT } from '../../support/env';
 import { APP_ROOT, find, IMAGES, isYaml, K8S_ROOT, kindOf, loadManifests, Manifest, nameOf, parseYamlFile, rel, walk } from './lib/repo-files';
 import { findPlaintextSecrets } from './lib/secrets-check';
+import { strictTypeErrors, TYPED_KINDS, TypedValue } from './lib/strict-types';
 import { seldonSchemaPath, validateManifest } from './lib/validate';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -63,6 +64,29 @@ describe('k8s/ manifests', () => {
     expect(() => validateManifest({ file: 'x.yaml', index: 0, obj: { apiVersion: 'example.com/v1', kind: 'Mystery', metadata: { name: 'x' } } })).toThrow(
       /no validator for example.com\/v1\/Mystery/,
     );
+  });
+
+  it('no manifest sets a field its kind does not define (unknown fields are silently dropped by Kubernetes)', () => {
+    const values: TypedValue[] = [];
+    for (const m of manifests) {
+      const kind = kindOf(m);
+      if (kind in TYPED_KINDS) values.push({ label: `${m.file}#${m.index}`, kind, value: m.obj });
+      // the pod specs inside a SeldonDeployment are plain Kubernetes PodSpecs
+      if (m.obj.kind === 'SeldonDeployment') {
+        ((m.obj as Obj).spec.predictors as Obj[]).forEach((p, i) =>
+          (p.componentSpecs as Obj[]).forEach((c, j) => values.push({ label: `${m.file}#${m.index} predictors[${i}].componentSpecs[${j}].spec`, kind: 'v1/PodSpec', value: c.spec })),
+        );
+      }
+    }
+    expect(values.length).toBeGreaterThanOrEqual(15);
+    expect(strictTypeErrors(values)).toEqual([]);
+  });
+
+  it('the unknown-field check reports a misspelt field', () => {
+    const deployment = structuredClone(find(manifests, 'Deployment', 'bandit-service').obj) as Obj;
+    deployment.spec.template.spec.containers[0].readinesProbe = { httpGet: { path: '/readyz', port: 'http' } };
+    const errors = strictTypeErrors([{ label: 'typo', kind: 'apps/v1/Deployment', value: deployment }]);
+    expect(errors).toEqual([expect.stringMatching(/^typo: .*readinesProbe/)]);
   });
 
   it('every namespaced object of the apps lives in datasci', () => {
