@@ -13,6 +13,8 @@ import { createObjectStore, getJson, type ObjectStore } from '../../../src/stora
 import { describeIf, hasDataset, OBD_PATH } from '../../support/env';
 import { recordingContext, setCell, smallObd, tempConfig } from './helpers';
 
+jest.setTimeout(300_000);
+
 // SOURCE.md, "Statistics of this sample"
 const SAMPLE = {
   'random/men': { rows: 10_000, clicks: 46, items: 34 },

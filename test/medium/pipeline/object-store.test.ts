@@ -10,6 +10,8 @@ import { LocalObjectStore, MinioObjectStore, type ObjectStore } from '../../../s
 import { describeIf, hasPeer } from '../../support/env';
 import { startMoto, type Peer } from './peers';
 
+jest.setTimeout(300_000);
+
 function contract(name: string, make: () => Promise<ObjectStore>) {
   describe(name, () => {
     let store: ObjectStore;

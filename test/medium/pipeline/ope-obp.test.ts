@@ -13,6 +13,8 @@ import { opeOnFiles, readTensor3 } from '../../../src/pipeline/ope-file';
 import { writeNpy } from '../../../src/storage/npy';
 import { REPO_ROOT, sharedPath } from '../../support/env';
 
+jest.setTimeout(300_000);
+
 const FIX = path.join(REPO_ROOT, 'test/fixtures/ope');
 interface Case {
   name: string;

@@ -1,0 +1,84 @@
+/**
+ * The MLflow client and tracker against a real `mlflow server` (PyPI, temp SQLite backend
+ * store, --serve-artifacts): params, metrics with steps (more than one log-batch), tags,
+ * artifacts, run status; then a pipeline materialization tracked in it.
+ */
+import * as path from 'node:path';
+import { createPipeline } from '../../../src/pipeline';
+import { keys } from '../../../src/pipeline/layout';
+import type { CampaignReplay } from '../../../src/pipeline/replay.asset';
+import { createObjectStore, getJson } from '../../../src/storage';
+import { EXPERIMENT_NAME, MlflowClient, MlflowTracker } from '../../../src/tracking';
+import { describeIf, hasDataset, hasPeer, OBD_PATH } from '../../support/env';
+import { recordingContext, tempConfig } from './helpers';
+import { startMlflow, type Peer } from './peers';
+
+jest.setTimeout(300_000);
+
+describeIf(() => hasPeer('mlflow'))('MLflow tracking against a real server', () => {
+  let mlflow: Peer;
+  let client: MlflowClient;
+  beforeAll(async () => {
+    mlflow = await startMlflow();
+    client = new MlflowClient(mlflow.url);
+  });
+  afterAll(async () => mlflow?.stop());
+
+  it('creates the experiment once and a run with params, stepped metrics, tags and artifacts', async () => {
+    const tracker = new MlflowTracker(client);
+    const run = await tracker.startRun('tracker-test', 'unit-run', { 'bandit.asset': 'replay' });
+    await run.logParams({ seed: 7, prior: 'uniform', flag: true });
+    const curve = Array.from({ length: 1500 }, (_, i) => ({ key: 'regret', value: Math.sqrt(i), step: i }));
+    await run.logMetrics([...curve, { key: 'final', value: 0.25 }, { key: 'nan-is-skipped', value: NaN }]);
+    await run.setTags({ outcome: 'ok' });
+    await run.logArtifact('plots/regret.svg', '<svg xmlns="http://www.w3.org/2000/svg"/>', 'image/svg+xml');
+    await run.logArtifact('ope/table.md', '| a | b |\n', 'text/markdown');
+    await run.end();
+    const again = await tracker.startRun('tracker-test', 'second');
+    expect(again.experimentId).toBe(run.experimentId);
+    await again.end('FAILED');
+
+    const got = await client.getRun(run.runId);
+    expect(got.info.status).toBe('FINISHED');
+    expect(got.info.run_name).toBe('unit-run');
+    expect(Object.fromEntries((got.data.params ?? []).map((p) => [p.key, p.value]))).toEqual({ seed: '7', prior: 'uniform', flag: 'true' });
+    const tags = Object.fromEntries((got.data.tags ?? []).map((t) => [t.key, t.value]));
+    expect(tags).toMatchObject({ 'bandit.asset': 'replay', outcome: 'ok' });
+    const history = await client.getMetricHistory(run.runId, 'regret');
+    expect(history).toHaveLength(1500);
+    expect(history.map((h) => h.step).sort((a, b) => a - b)).toEqual(curve.map((c) => c.step));
+    expect(history.find((h) => h.step === 900)?.value).toBeCloseTo(30, 12);
+    expect((got.data.metrics ?? []).map((m) => m.key).sort()).toEqual(['final', 'regret']);
+    expect((await client.downloadArtifact(got.info.artifact_uri, 'ope/table.md')).toString()).toBe('| a | b |\n');
+    expect((await client.getRun(again.runId)).info.status).toBe('FAILED');
+  });
+
+  it('reports server errors with their MLflow error code', async () => {
+    await expect(client.getRun('0123456789abcdef0123456789abcdef')).rejects.toMatchObject({ errorCode: 'RESOURCE_DOES_NOT_EXIST' });
+    await expect(new MlflowClient('http://127.0.0.1:9').getExperimentByName('x')).rejects.toThrow(/unreachable/);
+  });
+
+  describeIf(() => hasDataset(OBD_PATH))('a materialization', () => {
+    it('is one run of experiment bayesian-bandit with the regret curve as stepped metrics', async () => {
+      const env = tempConfig({ BANDIT_OBD_PATH: OBD_PATH, MLFLOW_TRACKING_URI: mlflow.url });
+      try {
+        const p = await createPipeline(env.config);
+        await p.run('ingest_obp', recordingContext(), {});
+        const out = await p.run('replay', recordingContext(), { seed: 3 });
+        await p.close();
+        const runUrl = (out.metadata.tracking_run as { value: string }).value;
+        const runId = path.basename(runUrl);
+        const exp = await client.getExperimentByName(EXPERIMENT_NAME);
+        expect(runUrl).toBe(`${mlflow.url}/#/experiments/${exp?.experiment_id}/runs/${runId}`);
+        const replay = await getJson<CampaignReplay>(createObjectStore(env.config), keys.replay('men'));
+        const history = await client.getMetricHistory(runId, 'men.regret');
+        expect(history.map((h) => [h.step, h.value]).sort((a, b) => a[0] - b[0])).toEqual(replay.curve.map((c) => [c.step, c.regret]));
+        const run = await client.getRun(runId);
+        expect(run.info.status).toBe('FINISHED');
+        expect((await client.downloadArtifact(run.info.artifact_uri, 'replay/men.json')).length).toBeGreaterThan(100);
+      } finally {
+        env.cleanup();
+      }
+    });
+  });
+});
