@@ -53,6 +53,11 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
   const module = AppModule.forRoot({ config, store, dataSource, clock: opts.clock ?? new SystemClock(), ownsResources }, opts);
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, { logger: LOG_LEVELS[config.logLevel], abortOnError: false });
   app.useGlobalFilters(new HttpExceptionFilter());
+  // errors raised before a route runs (body too large, unreadable JSON) get the same shape
+  fastify.setErrorHandler((err, _req, reply) => {
+    const { status, body } = toHttpError(err);
+    void reply.status(status).header('content-type', 'application/json; charset=utf-8').send(body);
+  });
   installRequestHooks(fastify, app.get(MetricsService), config.rateLimitPerMinute);
   installDocs(app, buildOpenApi(app));
   await app.init();

@@ -12,11 +12,25 @@ const share = z.number().min(0).max(1);
 export const betaPriorSchema = z.object({ alpha: positive, beta: positive }).strict().meta({ description: 'Beta(alpha, beta) prior' });
 const perArmShares = z.union([z.array(share).min(2).max(MAX_ARMS), z.record(z.string(), share)]);
 
+/**
+ * Arm names are shown on the dashboard, in metrics labels and Seldon replies (never in a
+ * key: keys use the arm index): no control or invisible format characters (zero-width,
+ * bidirectional overrides), no surrounding whitespace, and in Unicode NFC so two names
+ * that look the same are the same.
+ */
+export const armNameSchema = z
+  .string()
+  .min(1)
+  .max(128)
+  .refine((s) => !/[\p{Cc}\p{Cf}\p{Co}\p{Cn}\p{Zl}\p{Zp}]/u.test(s), 'arm names must not contain control, format or unassigned characters')
+  .refine((s) => s.trim() === s, 'arm names must not start or end with whitespace')
+  .refine((s) => s.normalize('NFC') === s, 'arm names must be in Unicode NFC');
+
 export const createExperimentSchema = z
   .object({
     id: z.string().regex(EXPERIMENT_ID_PATTERN, 'must match ^[a-z0-9][a-z0-9_-]{0,63}$').meta({ example: 'homepage-cta' }),
     arms: z
-      .array(z.string().min(1).max(128))
+      .array(armNameSchema)
       .min(2, 'needs at least 2 arms')
       .max(MAX_ARMS, `at most ${MAX_ARMS} arms`)
       .refine((a) => new Set(a).size === a.length, 'arm names must be unique')

@@ -1,9 +1,11 @@
 /** Request and response shapes of /select and /reward (snake_case, as clients send them). */
 import { z } from 'zod';
+import { EXPERIMENT_ID_PATTERN } from '../state/keys';
 
 export const selectRequestSchema = z
   .object({
-    experiment_id: z.string().min(1).max(64).meta({ example: 'homepage-cta' }),
+    // the experiment id pattern at the edge: a hostile id never reaches a key or a query
+    experiment_id: z.string().regex(EXPERIMENT_ID_PATTERN, 'must match ^[a-z0-9][a-z0-9_-]{0,63}$').meta({ example: 'homepage-cta' }),
     unit_id: z.string().min(1).max(256).optional().meta({ description: 'the user / session served; with a sticky experiment it keeps its first arm' }),
   })
   .strict();

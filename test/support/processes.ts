@@ -128,7 +128,7 @@ export async function startRedisServer(extraArgs: string[] = []): Promise<RedisS
   return { port, url: `redis://127.0.0.1:${port}/0`, kill, start, stop: kill };
 }
 
-/** true when something answers PING with +PONG on the port. */
+/** true when a Redis server answers PING on the port (PONG, or NOAUTH when it needs a password). */
 export function pingRedis(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const s = net.connect(port, '127.0.0.1');
@@ -142,7 +142,8 @@ export function pingRedis(port: number): Promise<boolean> {
     s.on('connect', () => s.write('PING\r\n'));
     s.on('data', (d) => {
       buf += d.toString();
-      if (buf.includes('\r\n')) done(buf.startsWith('+PONG'));
+      // a server with requirepass answers NOAUTH: it is up
+      if (buf.includes('\r\n')) done(buf.startsWith('+PONG') || buf.startsWith('-NOAUTH'));
     });
   });
 }
