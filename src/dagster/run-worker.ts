@@ -84,8 +84,13 @@ class RunExecution {
     this.now = deps.now ?? (() => Date.now() / 1000);
   }
 
+  private queue: Promise<void> = Promise.resolve();
+
+  /** Stores events one at a time, in the order they happen (log lines arrive unawaited). */
   private write(e: RunEvent): Promise<void> {
-    return this.deps.storage.storeEvent(e);
+    const p = this.queue.then(() => this.deps.storage.storeEvent(e));
+    this.queue = p.catch(() => undefined);
+    return p;
   }
 
   private fail(message: string, err: unknown): Promise<void> {

@@ -1,0 +1,108 @@
+import type { AssetKey } from '../pipeline/asset-graph';
+import type { RunEvent } from './events';
+import { executeRun, runSelection, stepOptions, type PipelinePort } from './run-worker';
+import { parsePyJson, type SerdesObject } from './serdes';
+import type { DagsterInstanceStorage, StoredRun } from './storage/instance-storage';
+
+/** Event storage in memory, slow on purpose so unawaited writes would reorder if not queued. */
+class MemoryStorage implements DagsterInstanceStorage {
+  readonly description = 'memory';
+  readonly events: RunEvent[] = [];
+  private logs = 0;
+  constructor(private readonly run: StoredRun | null) {}
+  async getRun(): Promise<StoredRun | null> {
+    return this.run;
+  }
+  async storeEvent(e: RunEvent): Promise<void> {
+    // earlier log lines take longer to store than later ones
+    await new Promise((r) => setTimeout(r, e.type === null ? Math.max(0, 25 - 5 * this.logs++) : 0));
+    this.events.push(e);
+  }
+  async close(): Promise<void> {}
+}
+
+const body = (extra: Record<string, unknown> = {}): SerdesObject =>
+  parsePyJson(JSON.stringify({ __class__: 'PipelineRun', pipeline_name: '__ASSET_JOB', run_config: {}, asset_selection: null, step_keys_to_execute: null, tags: {}, ...extra })) as SerdesObject;
+
+function pipeline(behavior: Partial<Record<AssetKey, 'fail' | 'block' | 'log'>> = {}, seen: Array<[string, Record<string, unknown>]> = []): () => Promise<PipelinePort> {
+  return async () => ({
+    async run(key, ctx, options) {
+      seen.push([key, options]);
+      if (behavior[key] === 'log') for (let i = 0; i < 5; i++) ctx.log.info(`line ${i}`);
+      if (behavior[key] === 'fail') throw new Error(`${key} broke`);
+      if (behavior[key] === 'block') await new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('aborted'))));
+      return { value: null, metadata: { rows: { type: 'int', value: 1 } } };
+    },
+  });
+}
+
+const types = (s: MemoryStorage) => s.events.map((e) => (e.type ?? 'LOG') + (e.stepKey ? `:${e.stepKey}` : ''));
+
+describe('run worker', () => {
+  it('writes start, per-step events and success in order, logs in emission order', async () => {
+    const storage = new MemoryStorage({ body: body({ asset_selection: { __frozenset__: [{ __class__: 'AssetKey', path: ['ingest_obp'] }, { __class__: 'AssetKey', path: ['replay'] }] } }), status: 'STARTING' });
+    const result = await executeRun('r1', { storage, pipeline: pipeline({ ingest_obp: 'log' }), signal: new AbortController().signal, now: () => 1, pid: 7 });
+    expect(result).toBe('SUCCESS');
+    expect(types(storage)).toEqual([
+      'PIPELINE_START',
+      'ENGINE_EVENT',
+      'STEP_START:ingest_obp',
+      ...Array.from({ length: 5 }, () => 'LOG:ingest_obp'),
+      'STEP_OUTPUT:ingest_obp',
+      'ASSET_MATERIALIZATION:ingest_obp',
+      'STEP_SUCCESS:ingest_obp',
+      'STEP_START:replay',
+      'STEP_OUTPUT:replay',
+      'ASSET_MATERIALIZATION:replay',
+      'STEP_SUCCESS:replay',
+      'ENGINE_EVENT',
+      'PIPELINE_SUCCESS',
+    ]);
+    expect(storage.events.filter((e) => e.type === null).map((e) => e.entry.user_message)).toEqual(['line 0', 'line 1', 'line 2', 'line 3', 'line 4']);
+  });
+
+  it('fails the run after a step failure and does not run what depends on it', async () => {
+    const storage = new MemoryStorage({ body: body(), status: 'STARTING' });
+    const seen: Array<[string, Record<string, unknown>]> = [];
+    expect(await executeRun('r2', { storage, pipeline: pipeline({ replay: 'fail' }, seen), signal: new AbortController().signal })).toBe('FAILURE');
+    expect(seen.map(([k]) => k)).toEqual(['ingest_obp', 'replay']);
+    const last = storage.events.at(-1)!;
+    expect(last.type).toBe('PIPELINE_FAILURE');
+    expect(last.entry.user_message).toBe(`Execution of run for "__ASSET_JOB" failed. Steps failed: ['replay'].`);
+    expect(types(storage)).toContain('LOG:ope');
+    expect(types(storage)).toContain('LOG:conclude');
+  });
+
+  it('cancels on abort and records the run CANCELED', async () => {
+    const storage = new MemoryStorage({ body: body(), status: 'STARTING' });
+    const abort = new AbortController();
+    const done = executeRun('r3', { storage, pipeline: pipeline({ replay: 'block' }), signal: abort.signal });
+    await new Promise((r) => setTimeout(r, 50));
+    abort.abort();
+    expect(await done).toBe('CANCELED');
+    expect(storage.events.at(-1)?.type).toBe('PIPELINE_CANCELED');
+    expect(types(storage)).not.toContain('STEP_START:ope');
+  });
+
+  it('refuses a run that is missing or already finished', async () => {
+    await expect(executeRun('nope', { storage: new MemoryStorage(null), pipeline: pipeline(), signal: new AbortController().signal })).rejects.toThrow('is not in memory');
+    await expect(executeRun('done', { storage: new MemoryStorage({ body: body(), status: 'SUCCESS' }), pipeline: pipeline(), signal: new AbortController().signal })).rejects.toThrow('already finished');
+  });
+
+  it('selects assets by asset selection narrowed by step keys, in dependency order', () => {
+    const keys = (...k: string[]) => ({ __set__: k.map((x) => ({ __class__: 'AssetKey', path: [x] })) });
+    expect(runSelection(body())).toEqual(['ingest_obp', 'replay', 'ope', 'conclude']);
+    expect(runSelection(body({ asset_selection: keys('conclude', 'ope') }))).toEqual(['ope', 'conclude']);
+    expect(runSelection(body({ asset_selection: keys('conclude', 'ope', 'replay'), step_keys_to_execute: ['ope', 'conclude'] }))).toEqual(['ope', 'conclude']);
+    expect(() => runSelection(body({ asset_selection: keys('unknown') }))).toThrow('no asset ["unknown"]');
+  });
+
+  it('passes ops.<asset>.config as camelCase pipeline options', () => {
+    const b = body({ run_config: { ops: { ope: { config: { n_sim: 2000, bootstrap: 50, obd_path: '/x' } } } } });
+    expect(stepOptions(b, 'ope')).toEqual({ nSim: 2000, bootstrap: 50, obdPath: '/x' });
+    expect(stepOptions(b, 'replay')).toEqual({});
+    const f = parsePyJson('{"__class__": "PipelineRun", "run_config": {"ops": {"ope": {"config": {"alpha": 1.0}}}}}') as SerdesObject;
+    expect(stepOptions(f, 'ope')).toEqual({ alpha: 1 });
+    expect(() => stepOptions(body({ run_config: { ops: { ope: { config: 'x' } } } }), 'ope')).toThrow('ops.ope.config must be a mapping');
+  });
+});
