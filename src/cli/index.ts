@@ -2,12 +2,14 @@ import type { CliCommand } from './command';
 import { armCommand } from './arm.command';
 import { codeServerCommand } from './code-server.command';
 import { configCommand } from './config.command';
+import { demoCommand } from './demo.command';
 import { dagsterCommand } from './dagster.command';
 import { genObdCommand } from './gen-obd.command';
 import { materializeCommand } from './materialize.command';
 import { opeCommand } from './ope.command';
 import { retailCommand } from './retail.command';
 import { serveCommand } from './serve.command';
+import { statsCommand } from './stats.command';
 
 /** Every command of the `bandit` executable, in the order `--help` lists them. */
-export const COMMANDS: CliCommand[] = [configCommand, armCommand, serveCommand, codeServerCommand, dagsterCommand, materializeCommand, opeCommand, genObdCommand, retailCommand];
+export const COMMANDS: CliCommand[] = [configCommand, demoCommand, statsCommand, armCommand, serveCommand, codeServerCommand, dagsterCommand, materializeCommand, opeCommand, genObdCommand, retailCommand];

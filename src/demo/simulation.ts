@@ -1,0 +1,78 @@
+/**
+ * The demo experiment: simulated visitors arrive one at a time, the bandit serves an arm,
+ * the visitor clicks with that arm's true (hidden) rate, the bandit learns. Every
+ * `checkEvery` visitors the stopping rule is evaluated on the bandit's state; the run
+ * ends at a winner, or with no winner at `maxSamples`.
+ *
+ * Talks to the bandit only through `BanditClient`, so the same simulation can run against
+ * the in-process core or the HTTP service. The visitors' clicks come from their own
+ * random stream, so the same seeds give the same run.
+ *
+ * Regret is the expected (pseudo-)regret: Σ over visitors of (best true rate − true rate
+ * of the arm served), i.e. expected clicks lost to exploration.
+ */
+import { evaluateStoppingRule, type ArmState, type Rng, type StoppingConfig, type StoppingDecision } from '../core';
+import type { BanditClient } from './bandit-client';
+
+export interface TrueArm {
+  name: string;
+  /** True click rate, in [0, 1]. */
+  rate: number;
+}
+
+export interface SimulationOptions {
+  client: BanditClient;
+  arms: readonly TrueArm[];
+  /** Visitor randomness (clicks). */
+  rng: Rng;
+  stopping: StoppingConfig;
+  /** Stop without a winner after this many visitors. */
+  maxSamples: number;
+  /** Evaluate the stopping rule every this many visitors (default 100). */
+  checkEvery?: number;
+  /** Called after every stopping-rule check. */
+  onCheck?: (samples: number, decision: StoppingDecision) => void;
+}
+
+export interface SimulationResult {
+  samples: number;
+  clicks: number;
+  decision: StoppingDecision;
+  state: ArmState[];
+  /** Cumulative expected regret after each visitor (index t = after t+1 visitors). */
+  regret: Float64Array;
+  /** Expected regret of an equal split over the arms after t visitors: t·(max rate − mean rate). */
+  equalSplitRegretPerVisitor: number;
+}
+
+export async function runSimulation(o: SimulationOptions): Promise<SimulationResult> {
+  const rates = new Map(o.arms.map((a) => [a.name, a.rate]));
+  const best = Math.max(...o.arms.map((a) => a.rate));
+  const meanRate = o.arms.reduce((s, a) => s + a.rate, 0) / o.arms.length;
+  const checkEvery = o.checkEvery ?? 100;
+  const stopping = { ...o.stopping, maxSamples: o.maxSamples };
+  const regret = new Float64Array(o.maxSamples);
+  let cumulative = 0;
+  let clicks = 0;
+  let samples = 0;
+  let decision: StoppingDecision | undefined;
+  while (samples < o.maxSamples) {
+    const sel = await o.client.select();
+    const rate = rates.get(sel.arm);
+    if (rate === undefined) throw new Error(`the bandit served an unknown arm '${sel.arm}'`);
+    const click = o.rng.nextFloat() < rate ? 1 : 0;
+    clicks += click;
+    await o.client.reward(sel.decisionId, click);
+    cumulative += best - rate;
+    regret[samples] = cumulative;
+    samples++;
+    if (samples % checkEvery === 0 || samples === o.maxSamples) {
+      decision = evaluateStoppingRule(await o.client.state(), stopping);
+      o.onCheck?.(samples, decision);
+      if (decision.status !== 'continue') break;
+    }
+  }
+  const state = await o.client.state();
+  decision ??= evaluateStoppingRule(state, stopping);
+  return { samples, clicks, decision, state, regret: regret.slice(0, samples), equalSplitRegretPerVisitor: best - meanRate };
+}
