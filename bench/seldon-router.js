@@ -149,6 +149,44 @@ function cannon(url) {
   return autocannon({ url, method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY, connections: CONNECTIONS, duration: DURATION });
 }
 
+function pct(sorted, q) {
+  return sorted.length === 0 ? NaN : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+}
+
+/**
+ * A closed loop of CONNECTIONS workers posting /route with Node's fetch for DURATION
+ * seconds. Unlike autocannon it copes with servers that close the connection after every
+ * response (gunicorn's sync worker, which seldon-core-microservice uses, sends
+ * `Connection: close`): each request then opens a new connection, as any real client must.
+ */
+async function fetchLoad(url) {
+  const latencies = [];
+  let ok = 0;
+  let non2xx = 0;
+  let errors = 0;
+  const t0 = process.hrtime.bigint();
+  const end = Date.now() + DURATION * 1000;
+  await Promise.all(
+    Array.from({ length: CONNECTIONS }, async () => {
+      while (Date.now() < end) {
+        const s = process.hrtime.bigint();
+        try {
+          const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY, signal: AbortSignal.timeout(10_000) });
+          await r.arrayBuffer();
+          if (r.status === 200) ok++;
+          else non2xx++;
+        } catch {
+          errors++;
+        }
+        latencies.push(Number(process.hrtime.bigint() - s) / 1e6);
+      }
+    }),
+  );
+  const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
+  latencies.sort((a, b) => a - b);
+  return { requests: { average: ok / seconds }, latency: { p50: Number(pct(latencies, 0.5).toFixed(1)), p99: Number(pct(latencies, 0.99).toFixed(1)) }, non2xx, errors };
+}
+
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)];
@@ -158,7 +196,8 @@ async function main() {
   const targets = [await pythonRouter(1), await pythonRouter(2), await banditRouter('memory')];
   if (await redisAvailable()) targets.push(await banditRouter('redis'));
   else process.stderr.write(`Redis at ${REDIS_URL} not reachable: the Redis-backed router is not measured\n`);
-  const results = new Map(targets.map((t) => [t.label, []]));
+  const tools = { autocannon: cannon, fetch: fetchLoad };
+  const results = new Map(targets.flatMap((t) => Object.keys(tools).map((tool) => [`${t.label}|${tool}`, []])));
   try {
     for (const t of targets) {
       await waitReady(t.url).catch((err) => {
@@ -167,31 +206,37 @@ async function main() {
       await autocannon({ url: t.url, method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY, connections: CONNECTIONS, duration: 2 }); // warm-up
     }
     for (let round = 0; round < ROUNDS; round++) {
-      for (const t of targets) {
-        const r = await cannon(t.url);
-        const ok = r.non2xx === 0 && r.errors === 0;
-        results.get(t.label).push({ rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors, ok });
-        process.stderr.write(`round ${round + 1}: ${t.label}: ${r.requests.average.toFixed(0)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms${ok ? '' : `, ${r.non2xx} non-2xx, ${r.errors} errors`}\n`);
+      for (const [tool, run] of Object.entries(tools)) {
+        for (const t of targets) {
+          const r = await run(t.url);
+          const ok = r.non2xx === 0 && r.errors === 0;
+          results.get(`${t.label}|${tool}`).push({ rps: r.requests.average, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors, ok });
+          process.stderr.write(
+            `round ${round + 1} (${tool}): ${t.label}: ${r.requests.average.toFixed(0)} req/s, p50 ${r.latency.p50} ms, p99 ${r.latency.p99} ms${ok ? '' : `, ${r.non2xx} non-2xx, ${r.errors} errors`}\n`,
+          );
+        }
       }
     }
   } finally {
     await Promise.all(targets.map((t) => t.stop()));
     for (const t of targets) if (t.dataDir) fs.rmSync(t.dataDir, { recursive: true, force: true });
   }
-  const rows = targets.map((t) => {
-    const rs = results.get(t.label);
-    return { target: t.label, rps: median(rs.map((x) => x.rps)), p50: median(rs.map((x) => x.p50)), p99: median(rs.map((x) => x.p99)), allOk: rs.every((x) => x.ok) };
-  });
-  const base = rows[0].rps;
+  const rows = targets.flatMap((t) =>
+    Object.keys(tools).map((tool) => {
+      const rs = results.get(`${t.label}|${tool}`);
+      return { target: t.label, tool, rps: median(rs.map((x) => x.rps)), p50: median(rs.map((x) => x.p50)), p99: median(rs.map((x) => x.p99)), failed: rs.reduce((n, x) => n + x.non2xx + x.errors, 0) };
+    }),
+  );
+  const base = (tool) => rows.find((r) => r.tool === tool).rps;
   const summary = {
-    machine: `${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, shared with other work; node ${process.version}`,
+    machine: `${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, shared with other work (load average ${os.loadavg()[0].toFixed(1)} at the end); node ${process.version}`,
     settings: { durationSeconds: DURATION, connections: CONNECTIONS, rounds: ROUNDS, body: BODY },
-    rows: rows.map((r) => ({ ...r, ratioToPython1: r.rps / base })),
+    rows: rows.map((r) => ({ ...r, ratioToPython1: r.rps / base(r.tool) })),
   };
   const lines = [
-    `| target | /route req/s (median of ${ROUNDS}) | p50 ms | p99 ms | × Python (1 worker) |`,
-    '|---|---:|---:|---:|---:|',
-    ...summary.rows.map((r) => `| ${r.target} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.ratioToPython1.toFixed(2)}${r.allOk ? '' : ' (errors!)'} |`),
+    `| target | load tool | /route req/s (median of ${ROUNDS}) | p50 ms | p99 ms | failed requests | × Python (1 worker) |`,
+    '|---|---|---:|---:|---:|---:|---:|',
+    ...summary.rows.map((r) => `| ${r.target} | ${r.tool} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.failed} | ${r.ratioToPython1.toFixed(2)} |`),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
   if (OUT) fs.writeFileSync(OUT, JSON.stringify(summary, null, 2));
