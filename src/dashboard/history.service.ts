@@ -92,13 +92,34 @@ export function assembleHistory(
   };
 }
 
+/** How long the default history of an experiment (no parameters: what every open page asks for) is reused. */
+export const HISTORY_CACHE_MS = 2000;
+
 export class HistoryService {
+  private readonly cache = new Map<string, { at: number; history: Promise<ExperimentHistory> }>();
+
   constructor(
     private readonly repo: HistoryRepository,
     private readonly clock: ClockRepository,
   ) {}
 
+  /**
+   * The history for `query`. The default one (no bucket, from or to) is shared for
+   * HISTORY_CACHE_MS between requests, so many open pages cost one set of queries.
+   */
   async history(view: ExperimentView, query: HistoryQuery): Promise<ExperimentHistory> {
+    if (query.bucket !== undefined || query.from !== undefined || query.to !== undefined) return this.compute(view, query);
+    const now = this.clock.now();
+    for (const [id, c] of this.cache) if (now - c.at > HISTORY_CACHE_MS) this.cache.delete(id);
+    const hit = this.cache.get(view.id);
+    if (hit) return hit.history;
+    const history = this.compute(view, query);
+    this.cache.set(view.id, { at: now, history });
+    history.catch(() => this.cache.delete(view.id));
+    return history;
+  }
+
+  private async compute(view: ExperimentView, query: HistoryQuery): Promise<ExperimentHistory> {
     const created = Date.parse(view.createdAt);
     const fromMs = query.from !== undefined ? Date.parse(query.from) : created;
     const toMs = query.to !== undefined ? Date.parse(query.to) : this.clock.now();

@@ -75,7 +75,9 @@
   function frame(container, height, margin) {
     container.textContent = '';
     var width = Math.max(260, Math.floor(container.clientWidth || 600));
-    var svg = svgEl('svg', { width: width, height: height, viewBox: '0 0 ' + width + ' ' + height, class: 'chart-svg', role: 'img' }, container);
+    var heading = container.closest ? container.closest('.card') : null;
+    var title = heading && heading.querySelector('h2') ? heading.querySelector('h2').textContent : 'chart';
+    var svg = svgEl('svg', { width: width, height: height, viewBox: '0 0 ' + width + ' ' + height, class: 'chart-svg', role: 'img', 'aria-label': title }, container);
     return {
       svg: svg,
       width: width,
@@ -231,7 +233,8 @@
             return [x(p[0]), y(Math.min(p[1], top * 1.06))];
           });
           var area = pathFrom(pts) + 'L' + pts[pts.length - 1][0].toFixed(1) + ',' + f.y0 + 'L' + pts[0][0].toFixed(1) + ',' + f.y0 + 'Z';
-          svgEl('path', { d: area, fill: c.color, class: 'ci-area' }, g);
+          // many overlapping intervals would add up to a muddy fill: thinner with more arms
+          svgEl('path', { d: area, fill: c.color, class: 'ci-area', 'fill-opacity': Math.min(0.16, 0.7 / curves.length).toFixed(3) }, g);
         }
         [c.ci[0], c.ci[1]].forEach(function (v) {
           if (v >= domain[0] && v <= domain[1]) svgEl('line', { x1: x(v), x2: x(v), y1: f.y0, y2: f.y0 - 6, stroke: c.color, class: 'ci-tick' }, g);

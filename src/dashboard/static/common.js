@@ -8,8 +8,10 @@
   // Okabe–Ito–based palette: distinguishable with the common colour-vision deficiencies.
   var PALETTE = ['#0072B2', '#E69F00', '#009E73', '#CC79A7', '#56B4E9', '#D55E00', '#7A5195', '#6B8E23', '#B8860B', '#4D4D4D'];
 
+  /** The palette for the first ten arms, then hues a golden angle apart (experiments may have up to 100 arms). */
   function armColor(i) {
-    return PALETTE[i % PALETTE.length];
+    if (i < PALETTE.length) return PALETTE[i];
+    return 'hsl(' + Math.round((i * 137.508) % 360) + ', 55%, ' + (i % 2 ? 42 : 55) + '%)';
   }
 
   function getJson(url) {

@@ -15,7 +15,7 @@
   var id = decodeURIComponent(parts[parts.indexOf('experiments') + 1] || '');
   var base = '/experiments/' + encodeURIComponent(id);
 
-  var state = { view: null, history: null, historyAt: 0, historyPending: false, updates: 0 };
+  var state = { view: null, history: null, historyAt: 0, historyPending: false, updates: 0, focus: null };
 
   document.getElementById('exp-id').textContent = id;
   document.getElementById('api-link').setAttribute('href', base);
@@ -170,10 +170,17 @@
       return { name: a.name, color: K.armColor(a.index), alpha: a.alpha, beta: a.beta, points: pts, ci: a.ciLow !== null && a.ciHigh !== null ? [a.ciLow, a.ciHigh] : null, mean: a.mean };
     });
     C.density(box, curves, { height: window.innerWidth < 640 ? 230 : 300, domain: d.domain, normalize: byId('normalize').checked });
+    box.querySelectorAll('.curve').forEach(function (g) {
+      g.setAttribute('data-index', String(arms[Number(g.getAttribute('data-arm'))].index));
+    });
     var legend = byId('legend');
     legend.textContent = '';
     arms.forEach(function (a, i) {
-      var item = C.htmlEl('span', 'legend-item', legend);
+      var item = C.htmlEl('span', 'legend-item' + (state.focus === a.index ? ' on' : ''), legend);
+      item.setAttribute('data-arm', String(a.index));
+      item.setAttribute('role', 'button');
+      item.setAttribute('tabindex', '0');
+      item.setAttribute('title', 'Highlight ' + a.name + ' (click to keep)');
       C.htmlEl('span', 'swatch', item).style.background = K.armColor(a.index);
       C.htmlEl('span', 'legend-name', item, a.name);
       var r = d.ranges[i];
@@ -181,6 +188,47 @@
       C.htmlEl('span', 'legend-params', item, 'Beta(' + F.num(a.alpha, 6) + ', ' + F.num(a.beta, 6) + ')');
     });
   }
+
+  /** Highlights one arm's curve (hover, or click / Enter to keep it). */
+  function applyFocus(index) {
+    var layer = document.querySelector('#density-chart .curves');
+    if (!layer) return;
+    layer.classList.toggle('focused', index !== null);
+    layer.querySelectorAll('.curve').forEach(function (g) {
+      g.classList.toggle('on', g.getAttribute('data-index') === String(index));
+    });
+    document.querySelectorAll('#legend .legend-item').forEach(function (el) {
+      el.classList.toggle('on', el.getAttribute('data-arm') === String(index));
+    });
+  }
+
+  function legendIndex(ev) {
+    var item = ev.target.closest ? ev.target.closest('.legend-item[data-arm]') : null;
+    return item ? Number(item.getAttribute('data-arm')) : null;
+  }
+
+  var legendBox = byId('legend');
+  legendBox.addEventListener('mouseover', function (ev) {
+    var i = legendIndex(ev);
+    if (i !== null) applyFocus(i);
+  });
+  legendBox.addEventListener('mouseleave', function () {
+    applyFocus(state.focus);
+  });
+  legendBox.addEventListener('click', function (ev) {
+    var i = legendIndex(ev);
+    if (i === null) return;
+    state.focus = state.focus === i ? null : i;
+    applyFocus(state.focus);
+  });
+  legendBox.addEventListener('keydown', function (ev) {
+    if (ev.key !== 'Enter' && ev.key !== ' ') return;
+    var i = legendIndex(ev);
+    if (i === null) return;
+    ev.preventDefault();
+    state.focus = state.focus === i ? null : i;
+    applyFocus(state.focus);
+  });
 
   // ---------- arms table ----------
 
@@ -472,6 +520,7 @@
     renderBanner(v);
     renderKpis(v);
     renderDensity(v);
+    applyFocus(state.focus);
     renderArms(v);
     renderStopping(v);
     renderHistory(v);

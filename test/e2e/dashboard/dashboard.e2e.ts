@@ -251,15 +251,17 @@ describe('live dashboard in Chromium', () => {
   it('announces the winner once the stopping rule decides', async () => {
     if (!(await ready)) return;
     const win = 'e2e-dashboard-winner';
-    await call(svc.url, 'POST', '/experiments', { id: win, arms: ['one_page', 'two_step'], stopping: { minSamplesPerArm: 10, probBest: 0.9, expectedLoss: 0.05 } });
+    await call(svc.url, 'POST', '/experiments', { id: win, arms: ['one_page', 'two_step'], stopping: { minSamplesPerArm: 3, probBest: 0.9, expectedLoss: 0.05 } });
     const page = await open(`${svc.url}/experiments/${win}/dashboard`);
     await page.waitForSelector('#arms-body tr');
     expect(await page.isVisible('#banner')).toBe(false);
+    // traffic until the stopping rule holds (the service may conclude on its own; else ask it to evaluate now)
     const view = await waitFor(
       'the experiment to conclude',
       async () => {
-        await traffic(svc.url, win, 20, [0.1, 0.6]);
-        const v = await call<ExperimentView>(svc.url, 'GET', `/experiments/${win}`);
+        await traffic(svc.url, win, 40, [0.05, 0.7]);
+        let v = await call<ExperimentView>(svc.url, 'GET', `/experiments/${win}`);
+        if (v.status === 'running') v = (await call<{ experiment: ExperimentView }>(svc.url, 'POST', `/experiments/${win}/conclude`)).experiment;
         return v.status === 'concluded' ? v : undefined;
       },
       120_000,

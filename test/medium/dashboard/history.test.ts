@@ -11,7 +11,7 @@ import * as path from 'node:path';
 import type { DataSource } from 'typeorm';
 import { ManualClock } from '../../../src/clock/clock.repository';
 import { HistoryRepository } from '../../../src/dashboard/history.repository';
-import { HistoryService } from '../../../src/dashboard/history.service';
+import { HISTORY_CACHE_MS, HistoryService } from '../../../src/dashboard/history.service';
 import { openDataSource } from '../../../src/events/data-source';
 import type { PosteriorSnapshotRow } from '../../../src/events/entities';
 import { EventRepository } from '../../../src/events/event.repository';
@@ -189,6 +189,26 @@ describe.each(['sqlite', 'postgres'] as const)('history on the %s event store', 
     });
     // P(best) of each snapshot row sums to 1 across the arms
     for (const s of h.snapshots) expect((s.probBest as number[]).reduce((a, x) => a + x, 0)).toBeCloseTo(1, 9);
+  });
+
+  it('shares the default history between requests for a moment, then reads again', async () => {
+    if (skip) return;
+    const id = 'cache-check';
+    const view = { id, createdAt: new Date(T0).toISOString(), arms: [{ index: 0, name: 'only', mean: 0.5 }] } as unknown as ExperimentView;
+    const clock = new ManualClock(T0 + 60_000);
+    const service = new HistoryService(new HistoryRepository(ds), clock);
+    const select = (n: number): QueuedEvent => ({ queueId: String(n), experimentId: id, type: 'select', decisionId: `${id}-${n}`, arm: 0, propensity: 1, reward: null, unitId: null, at: T0 + n });
+    const events = new EventRepository(ds);
+    await events.insertEvents([select(1)]);
+    const first = await service.history(view, {});
+    await events.insertEvents([select(2)]);
+    expect(await service.history(view, {})).toBe(first);
+    // a request with parameters is never served from the cache
+    expect((await service.history(view, { bucket: 60 })).cumulative.at(-1)?.pulls).toBe(2);
+    clock.advance(HISTORY_CACHE_MS + 1);
+    const later = await service.history(view, {});
+    expect(first.cumulative.at(-1)?.pulls).toBe(1);
+    expect(later.cumulative.at(-1)?.pulls).toBe(2);
   });
 
   it('rejects a range that would need too many buckets, naming the limit', async () => {
