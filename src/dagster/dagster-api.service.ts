@@ -52,8 +52,21 @@ export class DagsterApiService {
     this.serverId = options.serverId ?? randomUUID();
   }
 
+  /** Calls received per RPC since start (what the host actually used). */
+  readonly calls = new Map<DagsterApiRpc, number>();
+
   addToServer(server: grpc.Server): void {
-    server.addService(loadProtos().dagster, this.handlers() as unknown as grpc.UntypedServiceImplementation);
+    const handlers = this.handlers();
+    const counted = Object.fromEntries(
+      (Object.keys(handlers) as DagsterApiRpc[]).map((rpc) => [
+        rpc,
+        (call: never, cb: never) => {
+          this.calls.set(rpc, (this.calls.get(rpc) ?? 0) + 1);
+          return (handlers[rpc] as (a: never, b: never) => void)(call, cb);
+        },
+      ]),
+    );
+    server.addService(loadProtos().dagster, counted as unknown as grpc.UntypedServiceImplementation);
   }
 
   private handlers(): Handlers {

@@ -146,4 +146,23 @@ describeIf(() => hasPeer('dagster'))('run lifecycle against the Dagster webserve
       factory = stubPipeline;
     }
   }, 60_000);
+
+  it('reloads the location from the UI (reload button) and stays loaded', async () => {
+    const d = await web!.gql<{ reloadRepositoryLocation: { __typename: string; loadStatus?: string; locationOrLoadError?: { __typename: string } } }>(
+      `mutation { reloadRepositoryLocation(repositoryLocationName: "bandit-pipeline") { __typename
+        ... on WorkspaceLocationEntry { loadStatus locationOrLoadError { __typename } } ... on PythonError { message } } }`,
+    );
+    expect(d.reloadRepositoryLocation).toEqual({ __typename: 'WorkspaceLocationEntry', loadStatus: 'LOADED', locationOrLoadError: { __typename: 'RepositoryLocation' } });
+  });
+
+  // last: after every scenario above
+  it('was driven by the webserver through the RPCs a Dagster host uses', () => {
+    const used = [...server!.api.calls.keys()].sort();
+    // loading, liveness, launching (subsets and plans), terminating
+    expect(used).toEqual(
+      expect.arrayContaining(['CancelExecution', 'ExecutionPlanSnapshot', 'ExternalJob', 'ExternalPipelineSubsetSnapshot', 'ExternalRepository', 'GetServerId', 'ListRepositories', 'ReloadCode', 'StartRun']),
+    );
+    // eslint-disable-next-line no-console
+    console.log(`RPCs called by dagster-webserver: ${[...server!.api.calls].map(([k, n]) => `${k}×${n}`).join(', ')}`);
+  });
 });
