@@ -162,7 +162,6 @@ describeIf(() => hasPeer('dagster'))('run lifecycle against the Dagster webserve
     expect(used).toEqual(
       expect.arrayContaining(['CancelExecution', 'ExecutionPlanSnapshot', 'ExternalJob', 'ExternalPipelineSubsetSnapshot', 'ExternalRepository', 'GetServerId', 'ListRepositories', 'ReloadCode', 'StartRun']),
     );
-    // eslint-disable-next-line no-console
     console.log(`RPCs called by dagster-webserver: ${[...server!.api.calls].map(([k, n]) => `${k}×${n}`).join(', ')}`);
   });
 });
