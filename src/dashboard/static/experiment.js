@@ -623,7 +623,8 @@
     })
     .catch(function (err) {
       byId('exp-name').textContent = err.status === 404 ? 'Experiment not found' : 'Cannot load the experiment';
-      K.showError(err.message);
+      document.body.setAttribute('data-state', 'unavailable');
+      K.showError(err.message + (err.status === 404 ? ' — see the list of experiments.' : ''));
       K.setLive('offline', 'Offline');
       if (err.status !== 404) setTimeout(function () {
         location.reload();

@@ -37,6 +37,7 @@
     C.htmlEl('strong', null, f1, F.count(pulls));
     f1.appendChild(document.createTextNode(' pulls · ' + v.arms.length + ' arms'));
     if (v.createdAt) C.htmlEl('span', 'muted', facts, 'since ' + F.dateTime(v.createdAt));
+    C.htmlEl('div', 'exp-card-caption', a, 'P(best) of each arm');
     var bar = C.htmlEl('div', 'pbest-stack', a);
     bar.setAttribute('title', 'P(best) of each arm');
     v.arms.forEach(function (arm) {
