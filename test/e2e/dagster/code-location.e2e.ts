@@ -130,13 +130,13 @@ describeIf(() => hasPeer('dagster') && hasDataset(OBD_PATH) && available(`the bu
     }, RUN_TIMEOUT + 10_000);
   });
 
-  describe('with the default SQLite storage', () => {
+  describe('with the default SQLite storage, under `dagster dev` (webserver + daemon, queued runs)', () => {
     let code: Proc | undefined;
     let web: Webserver | undefined;
     beforeAll(async () => {
       const port = await freePort();
       code = await startCodeServerCli(port, codeServerEnv(dataDir));
-      web = await startWebserver(port, 'sqlite');
+      web = await startWebserver(port, 'sqlite', { dev: true });
     }, 120_000);
     afterAll(async () => {
       await web?.stop();

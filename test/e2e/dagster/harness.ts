@@ -69,8 +69,9 @@ export interface Proc {
   stop(): Promise<void>;
 }
 
+/** Starts `cmd` in a process group of its own; `stop()` ends the whole group (e.g. `dagster dev` and its children). */
 export function startProcess(cmd: string, args: string[], env: NodeJS.ProcessEnv, cwd?: string): Proc {
-  const child = spawn(cmd, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(cmd, args, { env, cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
@@ -80,12 +81,19 @@ export function startProcess(cmd: string, args: string[], env: NodeJS.ProcessEnv
     stop: () =>
       new Promise<void>((resolve) => {
         if (child.exitCode !== null || child.signalCode !== null) return resolve();
-        const t = setTimeout(() => child.kill('SIGKILL'), 10_000);
+        const signalGroup = (sig: NodeJS.Signals) => {
+          try {
+            process.kill(-(child.pid as number), sig);
+          } catch {
+            child.kill(sig);
+          }
+        };
+        const t = setTimeout(() => signalGroup('SIGKILL'), 15_000);
         child.once('exit', () => {
           clearTimeout(t);
           resolve();
         });
-        child.kill('SIGTERM');
+        signalGroup('SIGTERM');
       }),
   };
 }
@@ -111,18 +119,23 @@ export interface Webserver {
   stop(): Promise<void>;
 }
 
-export async function startWebserver(codeServerPort: number, storage: Storage): Promise<Webserver> {
-  const bin = peerBin('dagster', 'dagster-webserver');
+/**
+ * The Dagster webserver on a fresh DAGSTER_HOME. `dev: true` runs `dagster dev` instead (webserver
+ * plus daemon, default queued run coordinator: runs go through the daemon's dequeue loop).
+ */
+export async function startWebserver(codeServerPort: number, storage: Storage, opts: { dev?: boolean } = {}): Promise<Webserver> {
+  const bin = peerBin('dagster', opts.dev ? 'dagster' : 'dagster-webserver');
   if (!bin) throw new Error('dagster peer venv missing: run test/peers/venv.sh dagster');
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'bandit-dagster-home-'));
   const storageYaml = storage === 'sqlite' ? '' : `storage:\n  postgres:\n    postgres_url: ${storage.postgresUrl.replace(/^postgres:/, 'postgresql:')}\n`;
   fs.writeFileSync(
     path.join(home, 'dagster.yaml'),
-    `${storageYaml}run_coordinator:\n  module: dagster._core.run_coordinator\n  class: DefaultRunCoordinator\ntelemetry:\n  enabled: false\n`,
+    `${storageYaml}${opts.dev ? '' : 'run_coordinator:\n  module: dagster._core.run_coordinator\n  class: DefaultRunCoordinator\n'}telemetry:\n  enabled: false\n`,
   );
   fs.writeFileSync(path.join(home, 'workspace.yaml'), `load_from:\n  - grpc_server:\n      host: localhost\n      port: ${codeServerPort}\n      location_name: ${LOCATION}\n`);
   const port = await freePort();
-  const proc = startProcess(bin, ['-w', path.join(home, 'workspace.yaml'), '-h', '127.0.0.1', '-p', String(port)], { ...process.env, DAGSTER_HOME: home }, home);
+  const args = ['-w', path.join(home, 'workspace.yaml'), '-h', '127.0.0.1', '-p', String(port)];
+  const proc = startProcess(bin, opts.dev ? ['dev', ...args] : args, { ...process.env, DAGSTER_HOME: home }, home);
   const url = `http://127.0.0.1:${port}/graphql`;
   const gql = async <T>(query: string, variables?: Record<string, unknown>): Promise<T> => {
     const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
