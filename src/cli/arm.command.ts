@@ -3,10 +3,12 @@
  * of a Seldon graph as a Seldon MODEL component (see src/seldon/arm-server.ts). The port
  * defaults to PREDICTIVE_UNIT_HTTP_SERVICE_PORT (set by the Seldon operator), else PORT,
  * else 8000; `--port 0` picks a free one. Prints `listening on http://host:port` once bound.
+ * When the operator sets PREDICTIVE_UNIT_METRICS_SERVICE_PORT, that port answers too.
  */
+import * as http from 'node:http';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/config';
-import { createArmServer, listen } from '../seldon/arm-server';
+import { createArmListener, listen } from '../seldon/arm-server';
 import { CliError, type CliCommand } from './command';
 
 interface ArmOptions {
@@ -32,7 +34,7 @@ async function runArm(opts: ArmOptions): Promise<void> {
     throw new CliError(`--payload is not valid JSON: ${(err as Error).message}`);
   }
   const config = loadConfig();
-  const server = createArmServer({
+  const listener = createArmListener({
     name: opts.name,
     payload,
     version: process.env.npm_package_version ?? '0.1.0',
@@ -40,15 +42,27 @@ async function runArm(opts: ArmOptions): Promise<void> {
     bodyLimitBytes: config.bodyLimitBytes,
   });
   const host = opts.host ?? config.host;
+  const wanted = opts.port === undefined ? config.port : parsePort(opts.port);
+  const servers = [http.createServer(listener)];
   let port: number;
   try {
-    port = await listen(server, opts.port === undefined ? config.port : parsePort(opts.port), host);
+    port = await listen(servers[0], wanted, host);
+    // the port the Seldon operator names `metrics` (Prometheus scrapes it)
+    const metricsPort = config.seldon.metricsPort;
+    if (metricsPort !== undefined && metricsPort !== port) {
+      servers.push(http.createServer(listener));
+      await listen(servers[1], metricsPort, host);
+    }
   } catch (err) {
-    throw new CliError(`cannot listen on ${host}:${opts.port ?? config.port}: ${(err as Error).message}`, 1);
+    for (const s of servers) s.close();
+    throw new CliError(`cannot listen on ${host}: ${(err as Error).message}`, 1);
   }
   process.stdout.write(`arm ${opts.name} listening on http://${host}:${port}\n`);
   await new Promise<void>((resolve) => {
-    const stop = () => server.close(() => resolve());
+    const stop = () => {
+      let open = servers.length;
+      for (const s of servers) s.close(() => --open === 0 && resolve());
+    };
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });

@@ -58,7 +58,8 @@ function bodyFor(contentType: string | undefined, raw: Buffer): unknown {
   return raw.length === 0 ? undefined : raw;
 }
 
-export function createArmServer(opts: ArmServerOptions): http.Server {
+/** One request listener (one set of counters) that can serve on several ports (HTTP and Seldon's metrics port). */
+export function createArmListener(opts: ArmServerOptions): http.RequestListener {
   const registry = new Registry();
   const predictions = new Counter({ name: 'bandit_arm_predictions_total', help: 'Predictions served by this arm', labelNames: ['arm'], registers: [registry] });
   const feedbacks = new Counter({ name: 'bandit_arm_feedback_total', help: 'Feedback messages received by this arm', labelNames: ['arm'], registers: [registry] });
@@ -100,13 +101,17 @@ export function createArmServer(opts: ArmServerOptions): http.Server {
     return send(res, 404, seldonErrorBody(`no route ${method} ${path}`, 'MICROSERVICE_BAD_DATA'));
   };
 
-  return http.createServer((req, res) => {
+  return (req, res) => {
     handle(req, res).catch((err: unknown) => {
       const { http: status, body } = toSeldonError(err);
       if (!res.headersSent) send(res, status, body);
       else res.destroy();
     });
-  });
+  };
+}
+
+export function createArmServer(opts: ArmServerOptions): http.Server {
+  return http.createServer(createArmListener(opts));
 }
 
 /** Starts listening; resolves with the bound port. */
