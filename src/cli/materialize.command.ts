@@ -1,7 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/config';
 import { ASSET_KEYS, isAssetKey, withUpstream, type AssetKey, type MetadataValue } from '../pipeline/asset-graph';
-import { cliAssetContext } from '../pipeline/cli-context';
+import { cliAssetContext, cliProgressGroup } from '../pipeline/cli-context';
 import { createPipeline, type PipelineOptions } from '../pipeline';
 import { CliError, type CliCommand } from './command';
 
@@ -84,9 +84,10 @@ export const materializeCommand: CliCommand = {
         const abort = new AbortController();
         const onSignal = () => abort.abort();
         process.once('SIGINT', onSignal);
+        const group = cliProgressGroup({ quiet: o.quiet });
         try {
           for (const key of order) {
-            const ctx = cliAssetContext(key, { quiet: o.quiet, signal: abort.signal });
+            const ctx = cliAssetContext(key, { quiet: o.quiet, signal: abort.signal, group });
             try {
               const outcome = await pipeline.run(key, ctx, options);
               ctx.finish();
@@ -97,6 +98,7 @@ export const materializeCommand: CliCommand = {
             }
           }
         } finally {
+          group.stop();
           process.off('SIGINT', onSignal);
           await pipeline.close();
         }

@@ -5,7 +5,8 @@
 import type { AssetContext, AssetOutcome, MetadataValue } from './asset-graph';
 import { resolveObdPath, type PipelineDeps, type PipelineOptions } from './pipeline.types';
 import { ingestObp } from './ingest-obp';
-import { runReplay } from './replay.asset';
+import { posteriorPlot, regretPlot } from './plots';
+import { runReplay, type CampaignReplay } from './replay.asset';
 import * as path from 'node:path';
 import type { TrackingRun } from '../tracking';
 import { invalidInput } from '../common/errors';
@@ -71,9 +72,12 @@ export async function replayAsset(deps: PipelineDeps, ctx: AssetContext, options
   return { value: summary, metadata };
 }
 
-/** Regret and posterior plots (empty when no plotting module is available). */
-async function plotsOf(_r: unknown): Promise<Array<{ path: string; svg: string }>> {
-  return [];
+/** Regret and posterior plots of one campaign's replay. */
+async function plotsOf(r: CampaignReplay): Promise<Array<{ path: string; svg: string }>> {
+  return [
+    { path: `plots/${r.campaign}-regret.svg`, svg: regretPlot(r) },
+    { path: `plots/${r.campaign}-posteriors.svg`, svg: posteriorPlot(r) },
+  ];
 }
 
 

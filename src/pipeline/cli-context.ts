@@ -1,26 +1,25 @@
 /**
- * An `AssetContext` for the command line: a cli-progress bar per asset on stderr when
- * stderr is a terminal, otherwise a plain line per step (at most one per 10% of
- * progress). Log lines go to stderr so `--json` stdout stays machine-readable.
+ * An `AssetContext` for the command line on top of src/common/progress: one progress task
+ * per asset (a bar on a terminal, a line per 10% otherwise), log lines on stderr so
+ * `--json` stdout stays machine-readable.
  */
-import { SingleBar } from 'cli-progress';
+import { createProgressGroup, type ProgressGroup } from '../common/progress';
 import type { AssetContext } from './asset-graph';
 
 export interface CliAssetContext extends AssetContext {
   finish(): void;
 }
 
-export function cliAssetContext(asset: string, options: { quiet?: boolean; verbose?: boolean; signal?: AbortSignal } = {}): CliAssetContext {
-  const err = process.stderr;
-  const tty = err.isTTY === true && !options.quiet;
-  let bar: SingleBar | undefined;
-  let lastDecile = -1;
-  let lastLabel = '';
+export function cliProgressGroup(options: { quiet?: boolean } = {}): ProgressGroup {
+  return createProgressGroup({ silent: options.quiet });
+}
+
+export function cliAssetContext(asset: string, options: { quiet?: boolean; verbose?: boolean; signal?: AbortSignal; group?: ProgressGroup } = {}): CliAssetContext {
+  const group = options.group ?? cliProgressGroup(options);
+  const task = group.task(asset, 1);
+  let total = 1;
   const write = (line: string) => {
-    if (options.quiet) return;
-    if (bar) bar.stop();
-    err.write(line + '\n');
-    bar = undefined;
+    if (!options.quiet) process.stderr.write(line + '\n');
   };
   return {
     signal: options.signal ?? new AbortController().signal,
@@ -30,27 +29,16 @@ export function cliAssetContext(asset: string, options: { quiet?: boolean; verbo
       warn: (m) => write(`[${asset}] warning: ${m}`),
       error: (m) => write(`[${asset}] error: ${m}`),
     },
-    progress(done, total, label) {
-      if (options.quiet) return;
-      if (tty) {
-        if (!bar) {
-          bar = new SingleBar({ format: `${asset.padEnd(10)} [{bar}] {percentage}% | {value}/{total} {label}`, hideCursor: true, clearOnComplete: false, stream: err });
-          bar.start(total, done, { label: label ?? '' });
-        }
-        bar.setTotal(total);
-        bar.update(done, { label: label ?? '' });
-        return;
+    progress(done, newTotal, label) {
+      if (newTotal !== total && newTotal > 0) {
+        total = newTotal;
+        task.setTotal(total);
       }
-      const decile = total > 0 ? Math.floor((10 * done) / total) : 10;
-      if (decile !== lastDecile || (label !== undefined && label !== lastLabel)) {
-        lastDecile = decile;
-        lastLabel = label ?? lastLabel;
-        err.write(`[${asset}] ${total > 0 ? Math.round((100 * done) / total) : 100}% ${label ?? ''}\n`);
-      }
+      task.update(done, label);
     },
     finish() {
-      bar?.stop();
-      bar = undefined;
+      task.done();
+      if (!options.group) group.stop();
     },
   };
 }

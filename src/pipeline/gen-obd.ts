@@ -48,7 +48,13 @@ export interface GenObdTruth {
 export const SLOT_FACTOR = [1, 0.85, 0.7];
 const START = "TIMESTAMPTZ '2019-11-24 00:00:00+00'";
 const WEEK_US = 7 * 24 * 3600 * 1e6;
-const U = (salt: number, seed: number) => `((hash(i, ${seed}, ${salt}) >> 11)::DOUBLE / 9007199254740992.0)`;
+/**
+ * Independent hash streams per (row, salt, seed): DuckDB's single-argument hash (a 64-bit
+ * finalizer) of a distinct integer per stream. (Its multi-argument hash(i, seed, salt)
+ * gives strongly correlated streams for different salts, so it is not used.) Rows < 2^28.
+ */
+const H = (salt: number, seed: number) => `hash(i * 16 + ${salt} + ${seed % 1_048_576} * 4294967296)`;
+const U = (salt: number, seed: number) => `((${H(salt, seed)} >> 11)::DOUBLE / 9007199254740992.0)`;
 
 /** Per-item click rates: 0.1%–1.2%, a few good items (a skewed draw), fixed by the seed. */
 export function generatedCtr(items: number, seed: number): number[] {
@@ -59,7 +65,8 @@ export function generatedCtr(items: number, seed: number): number[] {
 export async function genObd(o: GenObdOptions, ctx?: Pick<AssetContext, 'progress' | 'log'>): Promise<GenObdTruth> {
   if (!(Number.isInteger(o.rows) && o.rows > 0)) throw invalidInput(`--rows must be a positive integer, got ${o.rows}`);
   if (!(Number.isInteger(o.items) && o.items >= 3 && o.items <= 10_000)) throw invalidInput(`--items must be an integer in 3..10000, got ${o.items}`);
-  if (!Number.isInteger(o.seed)) throw invalidInput(`--seed must be an integer, got ${o.seed}`);
+  if (!(Number.isInteger(o.seed) && o.seed >= 0)) throw invalidInput(`--seed must be a non-negative integer, got ${o.seed}`);
+  if (o.rows >= 2 ** 28) throw invalidInput(`--rows must be below 2^28, got ${o.rows}`);
   const campaign = o.campaign ?? 'all';
   const behaviors = o.behaviors ?? ['random', 'bts'];
   const K = o.items;
@@ -93,17 +100,17 @@ export async function genObd(o: GenObdOptions, ctx?: Pick<AssetContext, 'progres
     await duck.run(`CREATE TEMP TABLE cdf AS SELECT * FROM (VALUES ${cdf.join(', ')}) t(slot, item, lo, p)`);
     const hex = (s: string) => createHash('md5').update(s).digest('hex');
     const features = [3, 5, 8, 9]
-      .map((card, f) => `[${Array.from({ length: card }, (_, j) => `'${hex(`${o.seed}/uf${f}/${j}`)}'`).join(', ')}][(hash(i, ${o.seed}, ${20 + f}) % ${card})::INTEGER + 1] AS user_feature_${f}`)
+      .map((card, f) => `[${Array.from({ length: card }, (_, j) => `'${hex(`${o.seed}/uf${f}/${j}`)}'`).join(', ')}][(${H(5 + f, o.seed)} % ${card})::INTEGER + 1] AS user_feature_${f}`)
       .join(', ');
     for (const [bi, behavior] of behaviors.entries()) {
       const dir = path.join(o.out, behavior, campaign);
       await fs.mkdir(dir, { recursive: true });
       const file = path.join(dir, `${campaign}.csv`);
       const seed = o.seed * 2 + bi;
-      const base = `SELECT i, ${START} + to_microseconds((i * ${WEEK_US} // ${o.rows})::BIGINT) AS ts, (hash(i, ${seed}, 1) % 3)::INTEGER AS slot, ${U(2, seed)} AS u, ${U(3, seed)} AS v FROM range(${o.rows}) t(i)`;
+      const base = `SELECT i, ${START} + to_microseconds((i * ${WEEK_US} // ${o.rows})::BIGINT) AS ts, (${H(1, seed)} % 3)::INTEGER AS slot, ${U(2, seed)} AS u, ${U(3, seed)} AS v FROM range(${o.rows}) t(i)`;
       const chosen =
         behavior === 'random'
-          ? `SELECT i, ts, slot, (hash(i, ${seed}, 4) % ${K})::INTEGER AS item, (1.0 / ${K})::DOUBLE AS p, v FROM (${base})`
+          ? `SELECT i, ts, slot, (${H(4, seed)} % ${K})::INTEGER AS item, (1.0 / ${K})::DOUBLE AS p, v FROM (${base})`
           : `SELECT r.i, r.ts, r.slot, c.item, c.p, r.v FROM (${base}) r ASOF JOIN cdf c ON r.slot = c.slot AND r.u >= c.lo`;
       await duck.run(
         `COPY (SELECT strftime(ts, '%Y-%m-%d %H:%M:%S.%f+00:00') AS "timestamp", x.item AS item_id, x.slot + 1 AS position,
