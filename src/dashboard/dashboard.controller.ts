@@ -56,9 +56,9 @@ export class DashboardController {
 
   @Get('experiments/:id/history')
   @idParam
-  @ApiQuery({ name: 'bucket', required: false, description: 'bucket width in seconds (default: chosen for about 240 buckets)' })
-  @ApiQuery({ name: 'from', required: false, description: 'ISO 8601 start (default: the experiment’s creation)' })
-  @ApiQuery({ name: 'to', required: false, description: 'ISO 8601 end (default: now)' })
+  @ApiQuery({ name: 'bucket', required: false, schema: { type: 'integer', minimum: 1, maximum: 604800 }, description: 'bucket width in seconds (default: chosen for about 240 buckets)' })
+  @ApiQuery({ name: 'from', required: false, schema: { type: 'string', format: 'date-time' }, description: 'ISO 8601 start (default: the experiment’s creation)' })
+  @ApiQuery({ name: 'to', required: false, schema: { type: 'string', format: 'date-time' }, description: 'ISO 8601 end (default: now)' })
   @ApiOperation({ summary: 'Events, posterior snapshots and running totals of one experiment per time bucket', operationId: 'getExperimentHistory' })
   @ApiJsonResponse(200, historySchema, 'the history')
   @ApiErrors(400, 404, 429, 503)

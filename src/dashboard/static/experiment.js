@@ -11,9 +11,9 @@
   var C = window.BanditCharts;
   var K = window.BanditCommon;
 
-  var parts = location.pathname.split('/');
-  var id = decodeURIComponent(parts[parts.indexOf('experiments') + 1] || '');
-  var base = '/experiments/' + encodeURIComponent(id);
+  // relative to where the page is served, so it also works behind a proxy's path prefix
+  var base = location.pathname.replace(/\/dashboard\/?$/, '');
+  var id = decodeURIComponent(base.slice(base.lastIndexOf('/') + 1));
 
   var state = { view: null, history: null, historyAt: 0, historyPending: false, updates: 0, focus: null };
 

@@ -8,6 +8,8 @@
   var C = window.BanditCharts;
   var K = window.BanditCommon;
   var REFRESH_MS = 5000;
+  // the service's root, relative to where the page is served (works behind a proxy's path prefix)
+  var root = location.pathname.replace(/dashboard\/?$/, '');
   var views = [];
 
   function listOf(body) {
@@ -16,12 +18,12 @@
 
   function detailed(item) {
     if (Array.isArray(item.arms) && item.arms.length && typeof item.arms[0].probBest === 'number') return Promise.resolve(item);
-    return K.getJson('/experiments/' + encodeURIComponent(item.id));
+    return K.getJson(root + 'experiments/' + encodeURIComponent(item.id));
   }
 
   function card(list, v) {
     var a = C.htmlEl('a', 'exp-card', list);
-    a.setAttribute('href', '/experiments/' + encodeURIComponent(v.id) + '/dashboard');
+    a.setAttribute('href', root + 'experiments/' + encodeURIComponent(v.id) + '/dashboard');
     a.setAttribute('data-experiment', v.id);
     a.setAttribute('data-status', v.status);
     var head = C.htmlEl('div', 'exp-card-head', a);
@@ -88,7 +90,7 @@
   }
 
   function refresh() {
-    K.getJson('/experiments')
+    K.getJson(root + 'experiments')
       .then(function (body) {
         return Promise.all(listOf(body).map(detailed));
       })

@@ -7,6 +7,7 @@
  * horizontal scrolling. Screenshots land in test-artifacts/ (gitignored).
  */
 import * as fs from 'node:fs';
+import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
@@ -211,6 +212,14 @@ describe('live dashboard in Chromium', () => {
     expect(await threshold('probBest')).toBe(view.definition.stopping.probBest);
     expect(await threshold('expectedLoss')).toBe(view.definition.stopping.expectedLoss);
     expect(await threshold('minSamples')).toBe(view.definition.stopping.minSamplesPerArm);
+    // and its current numbers are the leader's, as the API gives them
+    const leader = view.arms.reduce((best, a) => (a.probBest > best.probBest ? a : best));
+    const current = async (key: string) => Number(await page.getAttribute(`[data-criterion="${key}"] .criterion-value`, 'data-value'));
+    expect(await current('probBest')).toBe(leader.probBest);
+    expect(await current('expectedLoss')).toBe(leader.expectedLoss);
+    expect(await current('minSamples')).toBe(Math.min(...view.arms.map((a) => a.pulls)));
+    expect(Number(await page.getAttribute('#kpi-pbest', 'data-value'))).toBe(leader.probBest);
+    expect(await page.textContent('#kpi-leader')).toBe(leader.name);
     // history charts are drawn from the history endpoint
     await page.waitForSelector('#traffic-chart .stack-area');
     expect(await page.$$eval('#traffic-chart .stack-area', (p) => p.length)).toBe(3);
@@ -287,6 +296,40 @@ describe('live dashboard in Chromium', () => {
     expect(await page.getAttribute(`[data-experiment="${id}"]`, 'href')).toBe(`/experiments/${id}/dashboard`);
     await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-list.png'), fullPage: true });
     await page.close();
+  });
+
+  it('works behind a reverse proxy that serves the service under a path prefix', async () => {
+    if (!(await ready)) return;
+    // /bandit/<path> → the service's /<path>, streaming (server-sent events pass through)
+    const target = new URL(svc.url);
+    const proxy = http.createServer((req, res) => {
+      if (!req.url?.startsWith('/bandit/')) {
+        res.writeHead(404).end('outside the prefix');
+        return;
+      }
+      const up = http.request({ host: target.hostname, port: target.port, method: req.method, path: req.url.slice('/bandit'.length), headers: req.headers }, (r) => {
+        res.writeHead(r.statusCode ?? 502, r.headers);
+        r.pipe(res);
+      });
+      up.on('error', () => res.destroy());
+      req.pipe(up);
+    });
+    await new Promise<void>((r) => proxy.listen(0, '127.0.0.1', r));
+    const port = (proxy.address() as { port: number }).port;
+    try {
+      const page = await open(`http://127.0.0.1:${port}/bandit/experiments/${id}/dashboard`);
+      await page.waitForSelector('#density-chart .curve');
+      expect(await page.$$eval('#density-chart .curve', (gs) => gs.length)).toBe(3);
+      await waitFor('the live stream through the proxy', async () => (await page.getAttribute('#live', 'data-state')) === 'live');
+      const list = await open(`http://127.0.0.1:${port}/bandit/dashboard`);
+      await list.waitForSelector(`[data-experiment="${id}"]`);
+      expect(await list.getAttribute(`[data-experiment="${id}"]`, 'href')).toBe(`/bandit/experiments/${id}/dashboard`);
+      await page.close();
+      await list.close();
+    } finally {
+      proxy.closeAllConnections();
+      await new Promise((r) => proxy.close(r));
+    }
   });
 
   it('ran without a script error', async () => {
