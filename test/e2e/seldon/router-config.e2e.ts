@@ -1,0 +1,97 @@
+/**
+ * Router mode of `bandit serve` from the environment the Seldon operator sets: the port,
+ * the metrics port, the node's parameters — and refusing to start, with a message naming
+ * the parameter, when they are wrong.
+ */
+import { spawn, spawnSync } from 'node:child_process';
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
+import { BANDIT_BIN } from '../../support/env';
+import { freePort, spawnService, type ServiceProcess } from '../../support/processes';
+
+const params = (...ps: Array<[string, string, string]>) => JSON.stringify(ps.map(([name, value, type]) => ({ name, value, type })));
+
+describe('bandit serve as a Seldon router: configuration', () => {
+  const dirs: string[] = [];
+  const tmp = () => {
+    const d = fs.mkdtempSync(path.join(os.tmpdir(), 'bandit-seldon-cfg-'));
+    dirs.push(d);
+    return d;
+  };
+  afterAll(() => {
+    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+  });
+
+  it("listens on PREDICTIVE_UNIT_HTTP_SERVICE_PORT, serves metrics on the operator's metrics port, creates the experiment from n_branches", async () => {
+    const [port, metricsPort] = [await freePort(), await freePort()];
+    const dataDir = tmp();
+    const env = {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: process.env.HOME ?? os.tmpdir(),
+      BANDIT_DATA_DIR: dataDir,
+      BANDIT_LOG_LEVEL: 'warn',
+      PORT: '1',
+      PREDICTIVE_UNIT_HTTP_SERVICE_PORT: String(port),
+      PREDICTIVE_UNIT_METRICS_SERVICE_PORT: String(metricsPort),
+      PREDICTIVE_UNIT_METRICS_ENDPOINT: '/seldon-metrics',
+      PREDICTIVE_UNIT_ID: 'my-router',
+      PREDICTIVE_UNIT_PARAMETERS: params(['n_branches', '4', 'INT'], ['seed', '7', 'INT']),
+    };
+    const child = spawn(process.execPath, [BANDIT_BIN, 'serve', '--host', '127.0.0.1'], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+    try {
+      const deadline = Date.now() + 30_000;
+      while (!out.includes(`listening on http://127.0.0.1:${port}`)) {
+        if (Date.now() > deadline || child.exitCode !== null) throw new Error(`did not listen on ${port}:\n${out}`);
+        await new Promise((r) => setTimeout(r, 50));
+      }
+      const route = await fetch(`http://127.0.0.1:${port}/route`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"data":{"ndarray":[[1]]}}' });
+      const reply = (await route.json()) as { data: { ndarray: number[][] }; meta: { routing: Record<string, number>; tags: Record<string, unknown> } };
+      expect(route.status).toBe(200);
+      expect(reply.meta.routing['my-router']).toBe(reply.data.ndarray[0][0]);
+      expect(reply.meta.tags.experiment_id).toBe('my-router');
+      const exp = (await (await fetch(`http://127.0.0.1:${port}/experiments/my-router`)).json()) as { definition: { arms: string[] } };
+      expect(exp.definition.arms).toEqual(['arm-0', 'arm-1', 'arm-2', 'arm-3']);
+      const metrics = await fetch(`http://127.0.0.1:${metricsPort}/seldon-metrics`);
+      expect(metrics.status).toBe(200);
+      expect(await metrics.text()).toContain('bandit_selections_total{experiment="my-router"');
+      expect((await fetch(`http://127.0.0.1:${port}/seldon-metrics`)).status).toBe(200);
+      expect(out).toContain('seed'); // the unused Seldon parameter is named in a warning
+    } finally {
+      child.kill('SIGTERM');
+      await new Promise((r) => child.once('exit', r));
+    }
+  });
+
+  it('without PREDICTIVE_UNIT_* the service runs and /route says how to configure it', async () => {
+    let s: ServiceProcess | undefined;
+    try {
+      s = await spawnService({ BANDIT_DATA_DIR: tmp(), BANDIT_LOG_LEVEL: 'warn' });
+      const r = await fetch(`${s.url}/route`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"data":{"ndarray":[[1]]}}' });
+      expect(r.status).toBe(404);
+      const body = (await r.json()) as { status: { status: number; info: string; reason: string } };
+      expect(body.status).toMatchObject({ status: 1, reason: 'MICROSERVICE_BAD_DATA' });
+      expect(body.status.info).toContain('not configured as a Seldon router');
+    } finally {
+      await s?.stop('SIGTERM');
+    }
+  });
+
+  it.each([
+    [params(['n_branches', 'x', 'INT']), 'parameter n_branches: "x" is not an INT'],
+    [params(['experiment_id', 'nope', 'STRING']), 'experiment "nope" does not exist; give the router parameter arms'],
+    [params(['arms', 'a,b', 'STRING'], ['colour', 'red', 'STRING']), 'unknown parameter colour'],
+    ['[{"name": "arms"', 'PREDICTIVE_UNIT_PARAMETERS is not JSON'],
+  ])('refuses to start with %s', (raw, message) => {
+    const r = spawnSync(process.execPath, [BANDIT_BIN, 'serve', '--port', '0', '--host', '127.0.0.1'], {
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? os.tmpdir(), BANDIT_DATA_DIR: tmp(), BANDIT_LOG_LEVEL: 'warn', PREDICTIVE_UNIT_ID: 'r', PREDICTIVE_UNIT_PARAMETERS: raw },
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain(message);
+  });
+});
