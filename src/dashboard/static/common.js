@@ -17,10 +17,10 @@
   function getJson(url) {
     return fetch(url, { headers: { accept: 'application/json' }, cache: 'no-store' }).then(function (res) {
       return res.text().then(function (text) {
-        var body = null;
+        var body;
         try {
           body = text ? JSON.parse(text) : null;
-        } catch (_) {
+        } catch {
           body = null;
         }
         if (!res.ok) {

@@ -553,7 +553,6 @@
     loadHistory(false);
   }
 
-  var pollTimer = null;
   function poll() {
     K.setLive('polling', 'Live (polling)');
     var tick = function () {
@@ -564,7 +563,7 @@
           K.showError('Cannot reach the service: ' + err.message);
         })
         .then(function () {
-          pollTimer = setTimeout(tick, 3000);
+          setTimeout(tick, 3000);
         });
     };
     tick();
@@ -630,5 +629,4 @@
         location.reload();
       }, 10000);
     });
-  void pollTimer;
 })();
