@@ -10,13 +10,14 @@
  *    g_k(z) ∝ exp(α_k ln x + β_k ln(1−x)), log-concave for every α, β > 0, with mode
  *    ln(α/β), curvature 1/σ² = 1/(1/α + 1/β) and exponential tails — no singularities,
  *    even for α, β < 1, and ln x, ln(1−x) are exact at every z (no rounding near 0 or 1).
- * 2. Per arm, panel breakpoints where ln g_k has dropped by k²/2 (k = 1..9) below its
- *    mode, found by Newton's method (monotone for concave functions). For a normal-shaped
- *    posterior these are the points mode ± kσ; for skewed or exponential tails they
- *    adapt. Outside its outermost breakpoints an arm has mass < 1e-17, so it counts as
+ * 2. Per arm, panel breakpoints where ln g_k has dropped by k²/2 (k = 2, 4, 6, 8, 9)
+ *    below its mode, found by Newton's method (monotone for concave functions). For a
+ *    normal-shaped posterior these are the points mode ± kσ; for skewed or exponential
+ *    tails they adapt. Outside its outermost breakpoints an arm has mass < 1e-17, so it counts as
  *    0 below and 1 above its window.
- * 3. All arms' breakpoints, merged (near-duplicates dropped), form the panels. On each
- *    panel a 16-point Gauss–Legendre rule integrates, and the spectral integration matrix
+ * 3. All arms' breakpoints, merged (a breakpoint closer than 0.9 of its own arm's local
+ *    panel width to the previous one is dropped, so tied arms do not multiply panels),
+ *    form the panels. On each panel a 12-point Gauss–Legendre rule integrates, and the spectral integration matrix
  *    (quadrature.ts) gives every active arm's distribution function F_j at the same nodes
  *    from its density alone — no incomplete-beta calls at all. Normalising constants come
  *    from the accurate Stirling form of B(α, β) (special.ts).
@@ -26,18 +27,18 @@
  * Accuracy: better than 1e-9 absolute for P(best) and E[max] across α, β in [1e-2, 1e7]
  * and K ≤ 100 (checked against scipy/mpmath fixtures in probability-of-best.spec.ts);
  * results are renormalised so P(best) sums to 1 exactly (up to rounding).
- * Complexity: O(K) Newton solves, then for P panels (≤ 18K) O(P·16·(A·16 + A)) where A is
+ * Complexity: O(K) Newton solves, then for P panels (≤ 10K) O(P·12·(A·12 + A)) where A is
  * the number of arms whose window overlaps a panel — O(K²) in the worst case (all arms
- * tied), O(K) when arms are well separated. K = 10: ~0.1–0.3 ms.
+ * tied), O(K) when arms are well separated. K = 10: ~0.1 ms.
  */
 import { gaussLegendre, integrationMatrix } from './quadrature';
 import { betaLogPrefactor } from './special';
 import type { BetaPosterior } from './types';
 
-const N = 16;
+const N = 12;
 const RULE = gaussLegendre(N);
 const S = integrationMatrix(RULE.nodes, RULE);
-const DROPS = [0.5, 2, 4.5, 8, 12.5, 18, 24.5, 32, 40.5];
+const DROPS = [2, 8, 18, 32, 40.5];
 
 interface ArmWindow {
   a: number;
@@ -125,7 +126,7 @@ function armWindow(arm: BetaPosterior): ArmWindow {
   return { a, b, shift, breaks, lo: breaks[0], hi: breaks[breaks.length - 1] };
 }
 
-/** Merged panel breakpoints: all arms' breakpoints, dropping those closer than ¼ of the local panel width to the last kept one. */
+/** Merged panel breakpoints: all arms' breakpoints, dropping those closer than 0.9 of their local panel width to the last kept one. */
 function mergeBreaks(windows: ArmWindow[]): Float64Array {
   const pts: { z: number; w: number }[] = [];
   for (const win of windows) {
@@ -140,7 +141,7 @@ function mergeBreaks(windows: ArmWindow[]): Float64Array {
   const out: number[] = [pts[0].z];
   const last = pts[pts.length - 1].z;
   for (let i = 1; i < pts.length - 1; i++) {
-    if (pts[i].z - out[out.length - 1] > 0.25 * pts[i].w && last - pts[i].z > 0.25 * pts[i].w) out.push(pts[i].z);
+    if (pts[i].z - out[out.length - 1] > 0.9 * pts[i].w && last - pts[i].z > 0.9 * pts[i].w) out.push(pts[i].z);
   }
   if (last > out[out.length - 1]) out.push(last);
   return Float64Array.from(out);
