@@ -132,6 +132,15 @@ describeIf(() => hasDataset(SCHEMA))('the bandit-router SeldonDeployment', () =>
     expect(config.seldon.metricsPath).toBe('/prometheus');
   });
 
+  it('the router scales out (HPA on CPU, a PDB) while each arm runs its own pod', () => {
+    const routerSpec = (predictor.componentSpecs as Obj[]).find((c) => (c.spec.containers as Obj[])[0].name === graph.name) as Obj;
+    expect(routerSpec.hpaSpec.minReplicas).toBeGreaterThanOrEqual(2);
+    expect(routerSpec.hpaSpec.maxReplicas).toBeGreaterThan(routerSpec.hpaSpec.minReplicas);
+    expect(routerSpec.hpaSpec.metricsv2[0]).toMatchObject({ type: 'Resource', resource: { name: 'cpu' } });
+    expect(routerSpec.pdbSpec.minAvailable).toBeGreaterThanOrEqual(1);
+    for (const c of predictor.componentSpecs as Obj[]) expect(c.spec.containers).toHaveLength(1);
+  });
+
   it('the kustomization lists the manifest', () => {
     const k = YAML.parse(fs.readFileSync(path.join(DIR, 'kustomization.yaml'), 'utf8')) as Obj;
     expect(k.resources).toEqual(['./seldondeployment.yaml']);
