@@ -22,6 +22,10 @@ export function toHttpError(err: unknown): { status: number; body: ErrorBody } {
     const code = codeForStatus(e.statusCode);
     return { status: HTTP_STATUS[code], body: errorBody(code, frameworkMessage(e.statusCode, e.message ?? '', e.code)) };
   }
+  if (err instanceof Error && /^(Multipart: |Malformed part header|Unexpected end of (form|multipart data))/.test(err.message)) {
+    // the multipart parser's own errors (no status): a client mistake, not a server one
+    return { status: 400, body: errorBody(ErrorCode.InvalidInput, `request body is not valid multipart/form-data: ${err.message}`) };
+  }
   if (isStoreUnreachable(err)) {
     log.warn(`a backing store is unreachable: ${(err as Error).message}`);
     return { status: 503, body: errorBody(ErrorCode.Unavailable, 'a backing store is unavailable; retry') };
