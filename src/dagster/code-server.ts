@@ -25,7 +25,7 @@ export interface CodeServerHandle {
   port: number;
   api: DagsterApiService;
   health: HealthService;
-  /** Stops accepting calls; waits for running runs, then for calls in flight (forces after `graceMs`). */
+  /** Stops serving: waits up to `graceMs` for running runs, then cancels what is left; then ends the calls in flight. */
   close(graceMs?: number): Promise<void>;
 }
 
@@ -56,7 +56,12 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
     health,
     async close(graceMs = 30_000) {
       health.setServing(false);
-      await Promise.race([opts.runs.drain(), new Promise((r) => setTimeout(r, graceMs).unref())]);
+      const within = (ms: number) => Promise.race([opts.runs.drain().then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), ms).unref())]);
+      if (!(await within(graceMs))) {
+        // runs still going when the grace period ends: cancel them so each records its end
+        opts.runs.abortAll('the code server is shutting down');
+        await within(10_000);
+      }
       await new Promise<void>((resolve) => {
         const timer = setTimeout(() => {
           server.forceShutdown();

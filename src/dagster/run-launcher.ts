@@ -20,6 +20,8 @@ export interface RunLauncher {
   currentRuns(): string[];
   /** Resolves when every run has finished. */
   drain(): Promise<void>;
+  /** Cancels every running run (they record themselves CANCELED). */
+  abortAll(reason: string): void;
 }
 
 export interface RunLog {
@@ -114,6 +116,10 @@ export class RunManager implements RunLauncher {
 
   currentRuns(): string[] {
     return [...this.runs.keys()];
+  }
+
+  abortAll(reason: string): void {
+    for (const r of this.runs.values()) if (!r.abort.signal.aborted) r.abort.abort(new Error(reason));
   }
 
   async drain(): Promise<void> {

@@ -98,7 +98,8 @@ class RunExecution {
   }
 
   private async cancelled(): Promise<'CANCELED'> {
-    await this.write(events.runCanceled(this.run, this.now(), `Execution of run for "${this.run.jobName}" canceled.`));
+    const reason = this.deps.signal.reason instanceof Error ? ` (${this.deps.signal.reason.message})` : '';
+    await this.write(events.runCanceled(this.run, this.now(), `Execution of run for "${this.run.jobName}" canceled${reason}.`));
     return 'CANCELED';
   }
 

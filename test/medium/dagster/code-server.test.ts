@@ -255,6 +255,47 @@ describe('code server over real gRPC', () => {
     }
   });
 
+  it('on close, cancels runs still going after the grace period; each records CANCELED', async () => {
+    const stored: Array<{ type: string | null; message: unknown }> = [];
+    const storage = {
+      description: 'memory',
+      getRun: async () => ({ body: parsePyJson('{"__class__": "PipelineRun", "pipeline_name": "__ASSET_JOB", "run_config": {}}') as SerdesObject, status: 'STARTING' }),
+      storeEvent: async (e: { type: string | null; entry: SerdesObject }) => {
+        stored.push({ type: e.type, message: e.entry.user_message });
+      },
+      close: async () => undefined,
+    };
+    const runs = new RunManager({
+      pipeline: async () => ({
+        run: (_key, ctx) => new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('aborted')))),
+      }),
+      env: () => undefined,
+      log: { info: () => undefined, error: () => undefined },
+      openStorage: async () => storage,
+    });
+    const other = await startCodeServer({ host: '127.0.0.1', port: 0, runs, info: { entryPoint: ['bandit', 'dagster'], containerImage: 'x', dagsterVersion: '1.13.27' } });
+    const c = dagsterApiClient(`127.0.0.1:${other.port}`) as AnyClient;
+    try {
+      const sqlite = (cls: string, dir: string) => ({ __class__: 'ConfigurableClassData', class_name: cls, config_yaml: `base_dir: ${dir}\n`, module_name: 'dagster.core.storage' });
+      const args = {
+        __class__: 'ExecuteExternalPipelineArgs',
+        instance_ref: { __class__: 'InstanceRef', event_storage_data: sqlite('SqliteEventLogStorage', '/h/history/runs/'), run_storage_data: sqlite('SqliteRunStorage', '/h/history/') },
+        pipeline_origin: { __class__: 'ExternalPipelineOrigin', external_repository_origin: JSON.parse(ORIGIN) as SerdesObject, pipeline_name: '__ASSET_JOB' },
+        pipeline_run_id: 'long-run',
+      };
+      const res = parsePyJson(String((await call('StartRun', { serialized_execute_run_args: pyJson(args) }, c)).serialized_start_run_result)) as SerdesObject;
+      expect(res.success).toBe(true);
+      const can = parsePyJson(String((await call('CanCancelExecution', { serialized_can_cancel_execution_request: '{"__class__": "CanCancelExecutionRequest", "run_id": "long-run"}' }, c)).serialized_can_cancel_execution_result));
+      expect(can).toEqual({ __class__: 'CanCancelExecutionResult', can_cancel: true });
+      expect((parsePyJson(String((await call('GetCurrentRuns', {}, c)).serialized_current_runs)) as SerdesObject).current_runs).toEqual(['long-run']);
+    } finally {
+      c.close();
+      await other.close(200);
+    }
+    expect(stored.at(-1)).toEqual({ type: 'PIPELINE_CANCELED', message: 'Execution of run for "__ASSET_JOB" canceled (the code server is shutting down).' });
+    expect(runs.currentRuns()).toEqual([]);
+  });
+
   it('serves grpc.health.v1 Check: SERVING, and NOT_FOUND for an unknown service', async () => {
     const h = healthClient(address) as AnyClient;
     try {
