@@ -73,7 +73,9 @@ export class RedisPuidIndex implements PuidIndex {
   }
 
   async close(): Promise<void> {
-    await this.client.quit().catch(() => this.client.disconnect());
+    // a lazily connected client that never served a route has nothing to quit
+    if (this.client.status === 'wait' || this.client.status === 'end') this.client.disconnect();
+    else await this.client.quit().catch(() => this.client.disconnect());
   }
 }
 

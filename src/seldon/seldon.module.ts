@@ -1,6 +1,7 @@
 /**
  * The Seldon router on the service's application: the controller, the router service,
- * the puid index (Dragonfly / Redis when configured, else in-process), and the transport
+ * the puid index (Dragonfly / Redis when configured — connected on first use, so a
+ * service that is not a router holds no extra connection — else in-process), and the transport
  * pieces Seldon needs beyond the service's JSON API:
  *
  * - multipart bodies (@fastify/multipart; urlencoded forms are parsed already by the
@@ -114,7 +115,7 @@ export class SeldonTransport implements OnModuleInit, OnApplicationBootstrap, On
   providers: [
     {
       provide: PUID_INDEX,
-      useFactory: (config: Config, clock: ClockRepository): PuidIndex => (config.redis ? new RedisPuidIndex(connectRedis(config.redis)) : new MemoryPuidIndex(clock)),
+      useFactory: (config: Config, clock: ClockRepository): PuidIndex => (config.redis ? new RedisPuidIndex(connectRedis(config.redis, { lazyConnect: true })) : new MemoryPuidIndex(clock)),
       inject: [CONFIG, CLOCK],
     },
     SeldonRouterService,
