@@ -16,6 +16,9 @@ import { NEEDS_REWARD_MODEL } from '../core/ope/estimators';
 import { createRng } from '../core/rng';
 import { readNpy } from '../storage/npy';
 import { Duck, sqlIdent, sqlString } from './duckdb';
+import { cellsOfLogs, LEN_LIST, opeOnCells } from './ope.asset';
+import { loadPrior } from './prior';
+import { topKActionDist } from '../core/ope/top-k-action-dist';
 
 export interface OpeFileOptions {
   logs: string;
@@ -142,5 +145,65 @@ export async function opeOnFiles(o: OpeFileOptions): Promise<OpeFileResult> {
   } catch (err) {
     if (err instanceof OpeInputError) throw invalidInput(err.message);
     throw err;
+  }
+}
+
+export interface PriorPolicyOptions {
+  logs: string;
+  /** Prior file in the zozotown_prior_bts.json shape. */
+  priorPath: string;
+  campaign: string;
+  nSim?: number;
+  lambda?: number;
+  bootstrap?: number;
+  alpha?: number;
+  seed?: number;
+  folds?: number;
+  estimators?: readonly EstimatorName[];
+}
+
+export interface PriorPolicyResult {
+  rows: number;
+  cells: number;
+  items: number;
+  nSim: number;
+  lambda: number | null;
+  rewardModel: string;
+  estimates: Estimate[];
+}
+
+/**
+ * The scalable path for a context-free Thompson policy given by its Beta prior: DuckDB
+ * aggregates the logs into cells, the estimators and the multinomial bootstrap run on
+ * the cells (the ope asset's method, on any log file).
+ */
+export async function opeOfPriorPolicy(o: PriorPolicyOptions): Promise<PriorPolicyResult> {
+  const raw = JSON.parse(await fs.readFile(o.priorPath, 'utf8').catch((e: Error) => {
+    throw invalidInput(`prior ${o.priorPath}: ${e.message}`);
+  })) as Record<string, { alpha?: number[] }>;
+  const items = raw[o.campaign]?.alpha?.length;
+  if (!items) throw invalidInput(`prior ${o.priorPath} has no campaign ${o.campaign}`);
+  const prior = await loadPrior(o.priorPath, o.campaign, items);
+  const nSim = o.nSim ?? 100_000;
+  const folds = o.folds ?? 5;
+  const duck = await Duck.open();
+  try {
+    await fs.access(o.logs).catch(() => {
+      throw invalidInput(`logs ${o.logs}: no such file`);
+    });
+    const data = await cellsOfLogs(duck, o.logs, items, folds);
+    const pi = topKActionDist(prior.alpha, prior.beta, LEN_LIST, nSim, createRng(`ope-prior/${o.seed ?? 0}`));
+    const estimates = opeOnCells(data, pi, items, { folds, bootstrap: o.bootstrap ?? 1000, alpha: o.alpha ?? 0.05, lambda: o.lambda, seed: o.seed ?? 0, estimators: o.estimators }, 'file');
+    return {
+      rows: data.rows,
+      cells: data.cells.length,
+      items,
+      nSim,
+      lambda: Number.isFinite(o.lambda ?? Infinity) ? (o.lambda as number) : null,
+      rewardModel: `cross-fitted (${folds} folds) per (item, slot) click rate`,
+      estimates,
+    };
+  } finally {
+    duck.close();
   }
 }

@@ -11,7 +11,7 @@
  * cells (docs/ope.md). Nothing row-sized reaches JavaScript.
  */
 import * as path from 'node:path';
-import { notFound } from '../common/errors';
+import { invalidInput, notFound } from '../common/errors';
 import { evaluateEstimators } from '../core/ope/evaluate';
 import { crossFittedRewardModel, emptyFoldStats } from '../core/ope/reward-model';
 import { topKActionDist } from '../core/ope/top-k-action-dist';
@@ -46,17 +46,35 @@ export interface CellData {
   q: Float64Array;
 }
 
-/** Aggregates a log file (Parquet with row, item_id, position 1..3, click, propensity_score) into cells and fits q̂. */
-export async function cellsOfLogs(duck: Duck, parquet: string, items: number, folds: number): Promise<CellData> {
+/**
+ * Aggregates a log file into cells and fits q̂. Parquet or CSV with item_id, position 1..3,
+ * click, propensity_score; the fold of a row is its `row` column (the silver layer's
+ * time-order index) mod K, or its position in the file when there is none.
+ */
+export async function cellsOfLogs(duck: Duck, file: string, items: number, folds: number): Promise<CellData> {
+  const src = /\.parquet$/i.test(file) ? `read_parquet(${sqlString(file)})` : `read_csv(${sqlString(file)}, header = true)`;
+  const cols = (await duck.all<{ column_name: string }>(`DESCRIBE SELECT * FROM ${src}`)).map((r) => r.column_name);
+  for (const c of ['item_id', 'position', 'click', 'propensity_score']) if (!cols.includes(c)) throw invalidInput(`logs ${file}: missing column ${c}`);
+  let from = src;
+  let rowExpr = '"row"';
+  if (!cols.includes('row')) {
+    // a table keeps insertion order, so rowid is the position in the file
+    await duck.run(`CREATE OR REPLACE TEMP TABLE ope_cells_src AS SELECT item_id, position, click, propensity_score FROM ${src}`);
+    from = 'ope_cells_src';
+    rowExpr = 'rowid';
+  }
   const cells = await duck.all<OpeCell>(
-    `SELECT ("row" % ${folds})::INTEGER AS fold, item_id::INTEGER AS item, (position - 1)::INTEGER AS slot, click::DOUBLE AS click,
-            propensity_score::DOUBLE AS pscore, count(*)::DOUBLE AS count
-     FROM read_parquet(${sqlString(parquet)}) GROUP BY ALL ORDER BY ALL`,
+    `SELECT fold, item, slot, click, pscore, count(*)::DOUBLE AS count FROM (
+       SELECT (${rowExpr} % ${folds})::INTEGER AS fold, item_id::INTEGER AS item, (position - 1)::INTEGER AS slot,
+              click::DOUBLE AS click, propensity_score::DOUBLE AS pscore FROM ${from})
+     GROUP BY ALL ORDER BY ALL`,
   );
+  if (from !== src) await duck.run('DROP TABLE ope_cells_src');
   const o = { folds, items, lenList: LEN_LIST };
   const stats = emptyFoldStats(o);
   let rows = 0;
   for (const c of cells) {
+    if (!(c.item >= 0 && c.item < items) || !(c.slot >= 0 && c.slot < LEN_LIST)) throw invalidInput(`logs ${file}: item ${c.item} / position ${c.slot + 1} outside 0..${items - 1} / 1..${LEN_LIST}`);
     const j = (c.fold * items + c.item) * LEN_LIST + c.slot;
     stats.rows[j] += c.count;
     stats.clicks[j] += c.count * c.click;
