@@ -353,6 +353,21 @@ describeIf(() => hasPeer('seldon') && hasDataset(path.join(SELDON_SPECS_PATH, 'w
     expect(unknown.body.status.info).toContain('no decision for puid "never-routed"');
   });
 
+  it('twenty concurrent copies of one feedback, across both replicas, move the posterior once', async () => {
+    if (!ready) return;
+    const routed = await http(a, 'POST', '/route', { ...json({ data: { ndarray: [[1]] } }), headers: { 'content-type': 'application/json', 'Seldon-Puid': 'storm-puid' } });
+    const k = routed.body.meta.tags.arm_index as number;
+    const before = await posterior(a);
+    const body = json({ response: { meta: { puid: 'storm-puid', routing: { [UNIT]: k } } }, reward: 0.5 });
+    const replies = await Promise.all(Array.from({ length: 20 }, (_, i) => http(i % 2 ? a : b, 'POST', '/api/v1.0/feedback', body)));
+    expect(replies.map((r) => r.status)).toEqual(replies.map(() => 200));
+    expect(replies.filter((r) => r.body.meta.tags.duplicate === false)).toHaveLength(1);
+    const after = await posterior(b);
+    expect(after.alpha[k] - before.alpha[k]).toBeCloseTo(0.5, 12);
+    expect(after.beta[k] - before.beta[k]).toBeCloseTo(0.5, 12);
+    for (let j = 0; j < ARM_NAMES.length; j++) if (j !== k) expect([after.alpha[j], after.beta[j]]).toEqual([before.alpha[j], before.beta[j]]);
+  });
+
   it('Prometheus text on /prometheus counts Seldon decisions and rewards', async () => {
     if (!ready) return;
     const r = await http(a, 'GET', '/prometheus');
