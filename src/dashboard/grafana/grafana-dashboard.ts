@@ -26,6 +26,8 @@ export const GRAFANA_DB_SECRET = 'bandit-grafana-postgres';
 const ds = { type: DATASOURCE_TYPE, uid: DATASOURCE_UID };
 const EXP = '${experiment:sqlstring}';
 /** Arm name from the experiment's stored definition (JSON), by index. */
+/** The reasons of a decision (a JSON array of sentences) as one line. */
+const reasonsText = (col: string) => `(SELECT string_agg(r, '; ') FROM jsonb_array_elements_text(${col}::jsonb) AS r)`;
 const armName = (defAlias: string, indexExpr: string) => `coalesce((${defAlias}.definition::jsonb -> 'arms') ->> ${indexExpr}, 'arm ' || ${indexExpr})`;
 
 export interface PanelQuery {
@@ -252,7 +254,7 @@ export const PANELS: PanelSpec[] = [
         rawSql: sql`
           SELECT d.created_at AS "time", d.status, d.trigger,
                  ${armName('x', 'd.winner_index')} AS winner, ${armName('x', 'd.leader_index')} AS leader,
-                 d.total_samples AS pulls, d.reasons
+                 d.total_samples AS pulls, ${reasonsText('d.reasons')} AS reasons
           FROM decisions d
           JOIN experiments x ON x.id = d.experiment_id
           WHERE d.experiment_id = ${EXP}
@@ -358,11 +360,25 @@ export const VARIABLES: Array<{ name: string; label: string; query: string; mult
   },
 ];
 
-/** Every SQL text of the dashboard (panels and variables), with where it comes from. */
-export function allQueries(): Array<{ where: string; format: PanelQuery['format'] | 'variable'; rawSql: string }> {
+/** Stopping-rule decisions as annotations on every time series (a marker where each evaluation happened). */
+export const DECISION_ANNOTATIONS = {
+  name: 'Decisions',
+  query: sql`
+    SELECT extract(epoch from d.created_at) AS "time",
+           d.status || ' (' || d.trigger || '): leader ' || ${armName('x', 'd.leader_index')} || ' · ' || ${reasonsText('d.reasons')} AS text,
+           d.status AS tags
+    FROM decisions d
+    JOIN experiments x ON x.id = d.experiment_id
+    WHERE d.experiment_id = ${EXP} AND $__timeFilter(d.created_at)
+    ORDER BY d.id`,
+};
+
+/** Every SQL text of the dashboard (panels, variables, annotations), with where it comes from. */
+export function allQueries(): Array<{ where: string; format: PanelQuery['format'] | 'variable' | 'annotation'; rawSql: string }> {
   return [
     ...PANELS.flatMap((p) => p.queries.map((q) => ({ where: `panel "${p.title}" ${q.refId}`, format: q.format, rawSql: q.rawSql }))),
     ...VARIABLES.map((v) => ({ where: `variable ${v.name}`, format: 'variable' as const, rawSql: v.query })),
+    { where: 'annotation Decisions', format: 'annotation' as const, rawSql: DECISION_ANNOTATIONS.query },
   ];
 }
 
@@ -381,6 +397,17 @@ export function grafanaDashboard(): Json {
     refresh: '30s',
     time: { from: 'now-24h', to: 'now' },
     links: [],
+    annotations: {
+      list: [
+        {
+          name: DECISION_ANNOTATIONS.name,
+          datasource: ds,
+          enable: true,
+          iconColor: 'purple',
+          target: { refId: 'Anno', editorMode: 'code', rawQuery: true, format: 'table', rawSql: DECISION_ANNOTATIONS.query },
+        },
+      ],
+    },
     templating: {
       list: VARIABLES.map((v) => ({
         name: v.name,

@@ -213,6 +213,7 @@ describe('every Grafana query against the real schema with data', () => {
   it('the latest-snapshot table and the leader stat show the API’s numbers', async () => {
     if (!(await hasPostgres)) return;
     const view = (await svc.request<{ arms: Array<{ name: string; pulls: number; probBest: number; mean: number }> }>('GET', `/experiments/${id}`)).body;
+    expect(view.arms.length).toBe(3);
     const table = await run(query('Arms (latest snapshot)'));
     expect(table.map((r) => r.arm)).toEqual(view.arms.map((a) => a.name));
     for (const r of table) {
@@ -225,5 +226,8 @@ describe('every Grafana query against the real schema with data', () => {
     expect(Number(leader.prob_best)).toBe(best);
     const decisions = await run(query('Decisions'));
     expect(decisions.length).toBeGreaterThanOrEqual(1);
+    // the reasons read as one line, the same sentences the API gives
+    const api = (await svc.request<{ lastDecision: { reasons: string[] } }>('GET', `/experiments/${id}`)).body.lastDecision;
+    expect(decisions[0].reasons).toBe(api.reasons.join('; '));
   });
 });
