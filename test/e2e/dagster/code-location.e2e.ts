@@ -84,10 +84,19 @@ describeIf(() => hasPeer('dagster') && hasDataset(OBD_PATH) && available(`the bu
     });
 
     it('runs the whole __ASSET_JOB to SUCCESS with four materializations carrying metadata', async () => {
+      const listener = new Client({ connectionString: db!.url });
+      await listener.connect();
+      const notified: string[] = [];
+      listener.on('notification', (n) => notified.push(n.payload ?? ''));
+      await listener.query('LISTEN run_events');
       const runId = await launch(web!, null, FAST);
       const run = await waitRun(web!, runId, RUN_TIMEOUT);
+      await listener.end();
       if (run.status !== 'SUCCESS') throw new Error(`run ${run.status}: ${JSON.stringify(await runLogs(web!, runId), null, 1)}\n${code!.output()}`);
       expectFourMaterializations(run);
+      // every stored event is announced as <run_id>_<event id>, as dagster-postgres does
+      const ours = notified.filter((p) => p.startsWith(`${runId}_`));
+      expect(ours.length).toBeGreaterThanOrEqual(4 * 4 + 2);
       const logs = await runLogs(web!, runId);
       const types = logs.map((e) => e.__typename);
       expect(types).toContain('RunStartEvent');
