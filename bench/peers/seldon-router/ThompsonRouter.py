@@ -3,7 +3,7 @@ class with route() / send_feedback() run by `seldon-core-microservice` under gun
 Beta posteriors as numpy arrays in process memory, one numpy Beta draw per branch per
 request, and feedback read as the success fraction of the batch.
 
-It is the benchmark's reference point for /route throughput (bench/seldon-router.js).
+It is the benchmark's reference point for /route throughput (bench/seldon-router.bench.js).
 Its state lives in each gunicorn worker's memory: not shared between workers or
 replicas, lost on restart. Run it with the seldon peer venv (test/peers/seldon):
 

@@ -7,7 +7,7 @@
  * autocannon. Targets run one at a time, interleaved over the rounds, so drift of a shared
  * machine hits all of them alike; the median round is reported.
  *
- *   node bench/seldon-router.js [--duration 10] [--connections 16] [--rounds 3] [--out FILE]
+ *   node bench/seldon-router.bench.js [--duration 10] [--connections 16] [--rounds 3] [--out FILE]
  *
  * Needs the built CLI (BANDIT_BIN, default dist/main.js) and the seldon peer venv
  * (`bash test/peers/venv.sh seldon`). With Redis at BANDIT_BENCH_REDIS_URL (default
