@@ -7,7 +7,11 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ErrorCode } from '../../../src/common/errors';
 import { LocalObjectStore, MinioObjectStore, type ObjectStore } from '../../../src/storage';
-import { describeIf, hasPeer } from '../../support/env';
+import { createPipeline } from '../../../src/pipeline';
+import type { IngestResult } from '../../../src/pipeline/ingest-obp';
+import { createObjectStore } from '../../../src/storage';
+import { describeIf, hasDataset, hasPeer, OBD_PATH } from '../../support/env';
+import { recordingContext, smallObd, tempConfig } from './helpers';
 import { startMoto, type Peer } from './peers';
 
 jest.setTimeout(300_000);
@@ -69,6 +73,37 @@ describeIf(() => hasPeer('moto'))('MinioObjectStore against moto', () => {
     moto = await startMoto();
   }, 120_000);
   afterAll(async () => moto?.stop());
+  describeIf(() => hasDataset(OBD_PATH))('the pipeline on S3', () => {
+    it('ingests and replays with every object in the bucket, and re-ingesting changes nothing', async () => {
+      const obd = smallObd(OBD_PATH, ['men'], 2000);
+      const env = tempConfig({ MINIO_ENDPOINT: `http://127.0.0.1:${moto.port}`, MINIO_ACCESS_KEY: 'testing', MINIO_SECRET_KEY: 'testing', MINIO_BUCKET: 'bandit-pipeline', BANDIT_OBD_PATH: obd });
+      try {
+        const p = await createPipeline(env.config);
+        const first = await p.run('ingest_obp', recordingContext(), {});
+        await p.run('replay', recordingContext(), { seed: 1 });
+        const again = await p.run('ingest_obp', recordingContext(), {});
+        await p.close();
+        expect((first.value as IngestResult).store).toBe('s3://bandit-pipeline');
+        expect((again.value as IngestResult).datasets.map((d) => d.status)).toEqual(['unchanged']);
+        const s3 = createObjectStore(env.config);
+        expect(await s3.list('')).toEqual([
+          'raw/obp/random/men/item_context.csv',
+          'raw/obp/random/men/men.csv',
+          'silver/obp/manifest.json',
+          'silver/obp/random/men/item_context.parquet',
+          'silver/obp/random/men/logs.parquet',
+          'silver/obp/random/men/manifest.json',
+          'silver/replay/manifest.json',
+          'silver/replay/men/result.json',
+        ]);
+        expect(fs.existsSync(path.join(env.config.objectStoreDir))).toBe(false); // nothing went to the local folder
+      } finally {
+        env.cleanup();
+        fs.rmSync(obd, { recursive: true, force: true });
+      }
+    });
+  });
+
   contract('minio client', async () =>
     new MinioObjectStore({ endPoint: '127.0.0.1', port: moto.port, useSSL: false, accessKey: 'testing', secretKey: 'testing', bucket: 'bandit-test', region: 'us-east-1' }, fs.mkdtempSync(path.join(os.tmpdir(), 'bandit-s3-cache-'))),
   );
