@@ -17,7 +17,7 @@ const isoTime = z.iso.datetime({ offset: true, message: 'must be an ISO 8601 dat
 export const historyQuerySchema = z
   .object({
     bucket: z.coerce.number().int('bucket must be a whole number of seconds').min(1, 'bucket must be >= 1 second').max(604800, 'bucket must be <= 604800 seconds (7 days)').optional(),
-    from: isoTime.optional(),
+    from: isoTime.optional().meta({ description: 'start of the range; a time before the experiment’s creation is read as its creation' }),
     to: isoTime.optional(),
   })
   .strict();

@@ -121,7 +121,8 @@ export class HistoryService {
 
   private async compute(view: ExperimentView, query: HistoryQuery): Promise<ExperimentHistory> {
     const created = Date.parse(view.createdAt);
-    const fromMs = query.from !== undefined ? Date.parse(query.from) : created;
+    // nothing happened before the experiment was created: a range reaching further back starts there
+    const fromMs = query.from !== undefined ? Math.max(Date.parse(query.from), created) : created;
     const toMs = query.to !== undefined ? Date.parse(query.to) : this.clock.now();
     if (!(toMs > fromMs)) throw invalidInput(`'to' (${iso(toMs)}) must be later than 'from' (${iso(fromMs)})`);
     const spanSeconds = (toMs - fromMs) / 1000;

@@ -487,7 +487,7 @@
       })
     ) {
       series.push({
-        name: h.regretBasis === 'true-rates' ? 'regret' : 'estimated regret',
+        name: 'estimated regret',
         color: '#D55E00',
         values: cum.map(function (c) {
           return typeof c.regret === 'number' ? c.regret : null;
@@ -506,9 +506,8 @@
     );
     byId('traffic-note').textContent = h ? 'Share of the selects in each ' + F.duration(h.bucketSeconds) + ' bucket.' : '';
     byId('regret-note').textContent =
-      h && h.regretBasis === 'true-rates'
-        ? 'Regret against the known true reward rates of the arms.'
-        : 'Estimated regret: each pull costs the gap between the best and the pulled arm’s current posterior mean.';
+      'Estimated regret: each pull costs the gap between the best and the pulled arm’s current posterior mean.' +
+      (byId('range').value ? ' Totals count from the start of the range.' : '');
   }
 
   // ---------- updates ----------
@@ -531,7 +530,9 @@
     var now = Date.now();
     if (state.historyPending || (!force && now - state.historyAt < 3000)) return;
     state.historyPending = true;
-    K.getJson(base + '/history')
+    var range = byId('range').value;
+    var query = range ? '?from=' + encodeURIComponent(new Date(now - Number(range) * 1000).toISOString()) : '';
+    K.getJson(base + '/history' + query)
       .then(function (h) {
         state.history = h;
         state.historyAt = Date.now();
@@ -603,6 +604,11 @@
   }
 
   byId('normalize').addEventListener('change', render);
+  byId('range').addEventListener('change', function () {
+    state.history = null;
+    render();
+    loadHistory(true);
+  });
   var lastWidth = window.innerWidth;
   window.addEventListener('resize', function () {
     if (window.innerWidth === lastWidth) return;

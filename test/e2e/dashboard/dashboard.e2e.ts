@@ -224,6 +224,11 @@ describe('live dashboard in Chromium', () => {
     await page.waitForSelector('#traffic-chart .stack-area');
     expect(await page.$$eval('#traffic-chart .stack-area', (p) => p.length)).toBe(3);
     await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-desktop.png'), fullPage: true });
+    // a shorter history range asks the endpoint for it and draws again
+    const [res] = await Promise.all([page.waitForResponse((r) => r.url().includes('/history?from=')), page.selectOption('#range', '900')]);
+    expect(res.status()).toBe(200);
+    expect(((await res.json()) as { buckets: unknown[] }).buckets.length).toBeGreaterThan(0);
+    await page.waitForSelector('#traffic-chart .stack-area');
     await page.close();
   });
 
