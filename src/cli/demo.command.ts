@@ -4,7 +4,8 @@ import type { Command } from 'commander';
 import { assertStoppingConfig, createRng, DEFAULT_STOPPING, type AllocationPolicy, type StoppingConfig } from '../core';
 import { createProgressGroup } from '../common/progress';
 import { loadConfig } from '../config/config';
-import { InProcessBanditClient } from '../demo/bandit-client';
+import { InProcessBanditClient, type BanditClient } from '../demo/bandit-client';
+import { startDemoService, type DemoService } from '../demo/http-client';
 import { buildReport, formatReport, writePlots } from '../demo/report';
 import { runSimulation, type TrueArm } from '../demo/simulation';
 import { CliError, type CliCommand } from './command';
@@ -23,6 +24,7 @@ interface DemoOptions {
   out?: string;
   json?: boolean;
   quiet?: boolean;
+  inProcess?: boolean;
 }
 
 const DEFAULT_ARMS = 'control,variant-a,variant-b,variant-c';
@@ -63,6 +65,7 @@ export const demoCommand: CliCommand = {
       .option('--out <dir>', 'folder for the plots (default $BANDIT_DATA_DIR/demo)')
       .option('--json', 'print the report as JSON')
       .option('--quiet', 'no progress output')
+      .option('--in-process', 'run on the numeric core directly instead of through bandit-service started in this process')
       .action(async (opts: DemoOptions) => {
         const arms = parseDemoArms(opts.arms, opts.ctr);
         const seed = opts.seed ?? String(randomInt(1, 2 ** 31));
@@ -82,10 +85,12 @@ export const demoCommand: CliCommand = {
         }
         const outDir = opts.out ? path.resolve(opts.out) : path.join(loadConfig().dataDir, 'demo');
 
-        const client = new InProcessBanditClient(
-          arms.map((a) => a.name),
-          { policy, rng: createRng(`${seed}:policy`) },
-        );
+        // by default the traffic goes through the real service (embedded defaults, free port)
+        const service: DemoService | undefined = opts.inProcess
+          ? undefined
+          : await startDemoService(loadConfig(), { arms: arms.map((a) => a.name), policy, stopping, seed });
+        const client: BanditClient = service?.client ?? new InProcessBanditClient(arms.map((a) => a.name), { policy, rng: createRng(`${seed}:policy`) });
+        if (service && !opts.quiet) process.stderr.write(`bandit-service (in-process store, SQLite in ${loadConfig().dataDir}) at ${service.url}\n`);
         const progress = createProgressGroup({ silent: opts.quiet });
         const task = progress.task('demo', maxSamples);
         const result = await runSimulation({
@@ -96,7 +101,7 @@ export const demoCommand: CliCommand = {
           maxSamples,
           checkEvery,
           onCheck: (n, d) => task.update(n, `leader ${d.leaderName} P(best) ${d.probBest[d.leader].toFixed(3)}`),
-        });
+        }).finally(() => service?.close());
         task.done(result.decision.status === 'winner' ? `winner ${result.decision.winnerName}` : 'no winner');
         progress.stop();
         const plots = writePlots(outDir, arms, result);

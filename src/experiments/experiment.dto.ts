@@ -37,11 +37,11 @@ export const createExperimentSchema = z
       .meta({ example: ['control', 'treatment_a'] }),
     prior: z.union([betaPriorSchema, z.array(betaPriorSchema)]).optional().meta({ description: 'one prior for every arm, or one per arm; default Beta(1, 1)' }),
     algorithm: z.enum(['thompson', 'top_two']).optional().meta({ description: 'default thompson' }),
-    topTwoBeta: z.number().gt(0).lt(1).optional().meta({ description: 'top-two Thompson: probability of serving the leader candidate (default 0.5)' }),
+    topTwoBeta: z.number().min(0).max(1).optional().meta({ description: 'top-two Thompson: probability of serving the leader candidate (default 0.5)' }),
     stopping: z
       .object({
-        probBest: z.number().gt(0.5).lt(1).optional(),
-        expectedLoss: z.number().positive().max(1).optional(),
+        probBest: z.number().gt(0).max(1).optional(),
+        expectedLoss: z.number().min(0).max(1).optional(),
         minSamplesPerArm: z.number().int().min(0).max(1e9).optional(),
         maxDurationHours: z.number().positive().max(1e6).optional(),
       })
