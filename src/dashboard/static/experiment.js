@@ -587,6 +587,15 @@
         K.showError('Unreadable update: ' + e.message);
       }
     });
+    es.addEventListener('unavailable', function (ev) {
+      var msg;
+      try {
+        msg = JSON.parse(ev.data).message;
+      } catch {
+        msg = String(ev.data);
+      }
+      K.showError('The service cannot read the experiment right now (' + msg + '); the numbers shown are the last known.');
+    });
     es.addEventListener('gone', function (ev) {
       es.close();
       K.setLive('offline', 'Ended');
