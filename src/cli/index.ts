@@ -8,8 +8,10 @@ import { genObdCommand } from './gen-obd.command';
 import { materializeCommand } from './materialize.command';
 import { opeCommand } from './ope.command';
 import { retailCommand } from './retail.command';
+import { rebuildCommand } from './rebuild.command';
 import { serveCommand } from './serve.command';
+import { simulateCommand } from './simulate.command';
 import { statsCommand } from './stats.command';
 
 /** Every command of the `bandit` executable, in the order `--help` lists them. */
-export const COMMANDS: CliCommand[] = [configCommand, demoCommand, statsCommand, armCommand, serveCommand, codeServerCommand, dagsterCommand, materializeCommand, opeCommand, genObdCommand, retailCommand];
+export const COMMANDS: CliCommand[] = [configCommand, demoCommand, statsCommand, armCommand, serveCommand, rebuildCommand, simulateCommand, codeServerCommand, dagsterCommand, materializeCommand, opeCommand, genObdCommand, retailCommand];

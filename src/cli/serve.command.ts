@@ -26,7 +26,22 @@ export const serveCommand: CliCommand = {
         const config: Config = { ...base, port, host: opts.host ?? base.host };
         assertServable(config);
         const app = await createApp(config);
-        app.enableShutdownHooks(['SIGTERM', 'SIGINT']);
+        // graceful stop: finish requests, move queued events into the event store, close stores; exit 0
+        let stopping = false;
+        const shutdown = (signal: NodeJS.Signals) => {
+          if (stopping) return;
+          stopping = true;
+          process.stderr.write(`bandit-service: ${signal}, stopping\n`);
+          app.close().then(
+            () => process.exit(0),
+            (err: unknown) => {
+              process.stderr.write(`bandit-service: unclean stop: ${err instanceof Error ? err.message : String(err)}\n`);
+              process.exit(1);
+            },
+          );
+        };
+        process.once('SIGTERM', shutdown);
+        process.once('SIGINT', shutdown);
         await app.listen({ port: config.port, host: config.host });
         const addr = app.getHttpServer().address();
         const bound = typeof addr === 'object' && addr ? addr.port : config.port;

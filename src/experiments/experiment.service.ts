@@ -225,7 +225,26 @@ export class ExperimentsService {
   async rebuild(id: string, mode: 'if-missing' | 'overwrite' = 'overwrite'): Promise<RebuildReport> {
     const e = await this.stored(id);
     await this.consumer.flush([id]).catch(() => undefined);
-    const totals = await this.events.totals(id);
+    const { counters, selects, rewards } = await this.countersFromEvents(e);
+    const status: StoredStatus = { status: e.status, winner: e.status === 'concluded' ? e.winnerIndex : null };
+    const wrote = await this.store.writeState(id, counters, status, mode);
+    if (wrote) {
+      this.log.log(`experiment ${id}: live state rebuilt from ${selects} select and ${rewards} reward events`);
+      await this.events.insertSnapshots(this.snapshotRows(e, counters, 'rebuild', new Date(this.clock.now()))).catch(() => undefined);
+    }
+    return { experimentId: id, selects, rewards, alpha: counters.alpha, beta: counters.beta, wrote };
+  }
+
+  /** What a rebuild would write, without writing it (after moving queued events). */
+  async recompute(id: string): Promise<RebuildReport> {
+    const e = await this.stored(id);
+    await this.consumer.flush([id]).catch(() => undefined);
+    const { counters, selects, rewards } = await this.countersFromEvents(e);
+    return { experimentId: id, selects, rewards, alpha: counters.alpha, beta: counters.beta, wrote: false };
+  }
+
+  private async countersFromEvents(e: StoredExperiment): Promise<{ counters: ArmCounters; selects: number; rewards: number }> {
+    const totals = await this.events.totals(e.id);
     const k = e.definition.arms.length;
     const counters = priorCounters(e.definition.prior);
     let selects = 0;
@@ -239,13 +258,7 @@ export class ExperimentsService {
       selects += t.selects;
       rewards += t.rewardEvents;
     }
-    const status: StoredStatus = { status: e.status, winner: e.status === 'concluded' ? e.winnerIndex : null };
-    const wrote = await this.store.writeState(id, counters, status, mode);
-    if (wrote) {
-      this.log.log(`experiment ${id}: live state rebuilt from ${selects} select and ${rewards} reward events`);
-      await this.events.insertSnapshots(this.snapshotRows(e, counters, 'rebuild', new Date(this.clock.now()))).catch(() => undefined);
-    }
-    return { experimentId: id, selects, rewards, alpha: counters.alpha, beta: counters.beta, wrote };
+    return { counters, selects, rewards };
   }
 
   /** Rebuilds the live state when (and only when) it is missing; concurrent callers share one rebuild. */
