@@ -110,7 +110,7 @@ export async function genObd(o: GenObdOptions, ctx?: Pick<AssetContext, 'progres
       const parquet = o.format === 'parquet';
       const file = path.join(dir, `${campaign}.${parquet ? 'parquet' : 'csv'}`);
       const seed = o.seed * 2 + bi;
-      const base = `SELECT i, ${START} + to_microseconds((i * ${WEEK_US} // ${o.rows})::BIGINT) AS ts, (${H(1, seed)} % 3)::INTEGER AS slot, ${U(2, seed)} AS u, ${U(3, seed)} AS v FROM range(${o.rows}) t(i)`;
+      const base = `SELECT i, ${START} + to_microseconds(floor(i::DOUBLE * ${WEEK_US} / ${o.rows})::BIGINT) AS ts, (${H(1, seed)} % 3)::INTEGER AS slot, ${U(2, seed)} AS u, ${U(3, seed)} AS v FROM range(${o.rows}) t(i)`;
       const chosen =
         behavior === 'random'
           ? `SELECT i, ts, slot, (${H(4, seed)} % ${K})::INTEGER AS item, (1.0 / ${K})::DOUBLE AS p, v FROM (${base})`
