@@ -146,9 +146,10 @@ export class DagsterApiService {
     readJobOrigin(args.pipeline_origin, 'PipelineSubsetSnapshotArgs.pipeline_origin');
     try {
       const selection = selectionOf(args, 'PipelineSubsetSnapshotArgs');
+      const byAssets = optCollection(args, 'asset_selection', 'PipelineSubsetSnapshotArgs') !== null;
       return selection === null
         ? klass('ExternalPipelineSubsetResult', { error: null, external_pipeline_data: jobData(null), repository_python_origin: null, success: true })
-        : subsetResult(selection, this.options.info);
+        : subsetResult(selection, this.options.info, byAssets ? 'assets' : 'ops');
     } catch (err) {
       if (!(err instanceof BanditError) || err.code !== ErrorCode.NotFound) throw err;
       return klass('ExternalPipelineSubsetResult', { error: serializableError(err.message, 'DagsterInvalidSubsetError'), external_pipeline_data: null, repository_python_origin: null, success: false });

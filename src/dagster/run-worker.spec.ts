@@ -95,6 +95,8 @@ describe('run worker', () => {
     expect(runSelection(body({ asset_selection: keys('conclude', 'ope') }))).toEqual(['ope', 'conclude']);
     expect(runSelection(body({ asset_selection: keys('conclude', 'ope', 'replay'), step_keys_to_execute: ['ope', 'conclude'] }))).toEqual(['ope', 'conclude']);
     expect(() => runSelection(body({ asset_selection: keys('unknown') }))).toThrow('no asset ["unknown"]');
+    expect(runSelection(body({ solids_to_execute: { __frozenset__: ['conclude', 'replay'] } }))).toEqual(['replay', 'conclude']);
+    expect(() => runSelection(body({ solids_to_execute: { __frozenset__: ['x'] } }))).toThrow('no op "x"');
   });
 
   it('passes ops.<asset>.config as camelCase pipeline options', () => {

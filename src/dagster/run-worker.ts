@@ -9,7 +9,7 @@ import { ASSET_GRAPH, type AssetContext, type AssetKey, type AssetOutcome } from
 import { assetKeysOf } from './dagster-api.service';
 import { events, LEVEL, serializableError, type RunEvent, type RunIdentity } from './events';
 import { isObject, optCollection, PyFloat, type SerdesObject } from './serdes';
-import { assetDefinition } from '../pipeline/asset-graph';
+import { assetDefinition, isAssetKey } from '../pipeline/asset-graph';
 import type { DagsterInstanceStorage } from './storage/instance-storage';
 
 /** What the worker needs from the pipeline (src/pipeline's `Pipeline`). */
@@ -29,12 +29,22 @@ export interface RunWorkerDeps {
 }
 
 /**
- * The assets a run executes, in dependency order: its asset selection (else the whole job),
+ * The assets a run executes, in dependency order: its asset selection (else its op selection,
+ * else the whole job),
  * narrowed to its step keys when it has them (a re-execution from failure runs only those).
  */
 export function runSelection(body: SerdesObject): AssetKey[] {
   const assets = optCollection(body, 'asset_selection', 'PipelineRun');
-  const selected = assets && assets.length > 0 ? assetKeysOf(assets, 'PipelineRun.asset_selection') : null;
+  const ops = optCollection(body, 'solids_to_execute', 'PipelineRun');
+  const selected =
+    assets && assets.length > 0
+      ? assetKeysOf(assets, 'PipelineRun.asset_selection')
+      : ops && ops.length > 0
+        ? ops.map((o) => {
+            if (typeof o !== 'string' || !isAssetKey(o)) throw new BanditError(ErrorCode.NotFound, `no op ${JSON.stringify(o)} in __ASSET_JOB`);
+            return o;
+          })
+        : null;
   const steps = optCollection(body, 'step_keys_to_execute', 'PipelineRun');
   return ASSET_GRAPH.map((a) => a.key).filter((k) => (selected === null || selected.includes(k)) && (steps === null || steps.includes(k)));
 }

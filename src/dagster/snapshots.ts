@@ -177,8 +177,11 @@ export function selectedAssets(selection: readonly string[] | null): AssetDefini
   return ASSET_GRAPH.filter((a) => selection.includes(a.key));
 }
 
+/** How a subset was chosen: by assets (asset selection) or by ops (launchpad op selection). */
+export type SelectionKind = 'assets' | 'ops';
+
 /** `PipelineSnapshot` of the asset job, or of the subset `selection` (with its lineage). */
-export function jobSnapshot(selection: readonly AssetKey[] | null = null): SerdesObject {
+export function jobSnapshot(selection: readonly AssetKey[] | null = null, kind: SelectionKind = 'assets'): SerdesObject {
   const defs = selectedAssets(selection);
   const included = new Set(defs.map((d) => d.key));
   const byName = [...defs].sort((a, b) => codePointCompare(a.key, b.key));
@@ -196,10 +199,10 @@ export function jobSnapshot(selection: readonly AssetKey[] | null = null): Serde
         ? null
         : klass('PipelineSnapshotLineage', {
             asset_check_selection: null,
-            asset_selection: assetKeySet(defs.map((d) => d.key)),
+            asset_selection: kind === 'assets' ? assetKeySet(defs.map((d) => d.key)) : null,
             parent_snapshot_id: snapshotId(jobSnapshot(null)),
-            solid_selection: null,
-            solids_to_execute: null,
+            solid_selection: kind === 'ops' ? defs.map((d) => d.key) : null,
+            solids_to_execute: kind === 'ops' ? pySet(defs.map((d) => d.key), (k) => k, (k) => k, true) : null,
           }),
     mode_def_snaps: [klass('ModeDefSnap', { description: null, logger_def_snaps: [], name: MODE_NAME, resource_def_snaps: [], root_config_key: rootKey })],
     name: ASSET_JOB_NAME,
@@ -209,13 +212,13 @@ export function jobSnapshot(selection: readonly AssetKey[] | null = null): Serde
 }
 
 /** `ExternalPipelineData` (JobDataSnap): the job snapshot, plus the full job as parent for a subset. */
-export function jobData(selection: readonly AssetKey[] | null = null): SerdesObject {
+export function jobData(selection: readonly AssetKey[] | null = null, kind: SelectionKind = 'assets'): SerdesObject {
   return klass('ExternalPipelineData', {
     active_presets: [],
     is_job: true,
     name: ASSET_JOB_NAME,
     parent_pipeline_snapshot: selection === null ? null : jobSnapshot(null),
-    pipeline_snapshot: jobSnapshot(selection),
+    pipeline_snapshot: jobSnapshot(selection, kind),
   });
 }
 
@@ -357,10 +360,10 @@ export function repositoryPythonOrigin(info: CodeLocationInfo): SerdesObject {
   });
 }
 
-export function subsetResult(selection: readonly AssetKey[], info: CodeLocationInfo): SerdesObject {
+export function subsetResult(selection: readonly AssetKey[], info: CodeLocationInfo, kind: SelectionKind = 'assets'): SerdesObject {
   return klass('ExternalPipelineSubsetResult', {
     error: null,
-    external_pipeline_data: jobData(selection),
+    external_pipeline_data: jobData(selection, kind),
     repository_python_origin: repositoryPythonOrigin(info),
     success: true,
   });

@@ -76,6 +76,7 @@ function payloads(): Array<{ name: string; text: string }> {
     { name: 'job_snapshot', text: pyJson(jobSnapshot(null)) },
     { name: 'subset_job_snapshot', text: pyJson(jobSnapshot(['ope', 'conclude'])) },
     { name: 'subset_result', text: pyJson(subsetResult(['ope', 'conclude'], INFO)) },
+    { name: 'op_subset_job_snapshot', text: pyJson(jobSnapshot(['ope', 'conclude'], 'ops')) },
     { name: 'execution_plan', text: pyJson(executionPlanSnapshot(['ope', 'conclude'], snapshotId(jobSnapshot(['ope', 'conclude'])))) },
     { name: 'run_body_failed', text: failedBody },
     ...evs.map((e, i) => ({ name: `event_${i}_${e.type ?? 'LOG'}`, text: pyJson(e.entry) })),

@@ -90,6 +90,18 @@ describeIf(() => hasPeer('dagster'))('run lifecycle against the Dagster webserve
     expect(calls).toEqual(['replay', 'conclude']);
   }, 90_000);
 
+  it('executes an op selection (launchpad) with only the selected op', async () => {
+    calls.length = 0;
+    const d = await web!.gql<{ launchRun: { __typename: string; run?: { runId: string }; message?: string } }>(
+      `mutation { launchRun(executionParams: {selector: {repositoryLocationName: "bandit-pipeline", repositoryName: "__repository__", jobName: "__ASSET_JOB",
+        solidSelection: ["replay"]}, runConfigData: {}}) { __typename ... on LaunchRunSuccess { run { runId } } ... on PythonError { message } } }`,
+    );
+    expect(d.launchRun.__typename).toBe('LaunchRunSuccess');
+    const run = await waitRun(web!, d.launchRun.run!.runId, 60_000);
+    expect(run.status).toBe('SUCCESS');
+    expect(calls).toEqual(['replay']);
+  }, 90_000);
+
   it('ends a failing step as STEP_FAILURE and the run as FAILURE, with the error and its cause', async () => {
     const runId = await launch(web!, null, { ops: { replay: { config: { fail: true } } } });
     const run = await waitRun(web!, runId, 60_000);
