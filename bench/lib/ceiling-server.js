@@ -1,0 +1,21 @@
+/**
+ * The ceiling of the /select benchmark: a bare node:http server that reads the request
+ * body and answers every request with one constant JSON object of /select's size and
+ * shape. Nothing a real service can do on this machine is faster.
+ *
+ *   node bench/lib/ceiling-server.js PORT
+ */
+'use strict';
+const http = require('node:http');
+
+const BODY = JSON.stringify({ decision_id: 'bench.0000000000000000000000', experiment_id: 'bench', arm: 'control', arm_index: 0, propensity: 0.5 });
+const server = http.createServer((req, res) => {
+  req.resume();
+  req.on('end', () => {
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(BODY) });
+    res.end(BODY);
+  });
+});
+server.keepAliveTimeout = 65000;
+server.listen(Number(process.argv[2]), '127.0.0.1');
+process.on('SIGTERM', () => server.close(() => process.exit(0)));
