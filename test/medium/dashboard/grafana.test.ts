@@ -81,6 +81,21 @@ describe('the committed Grafana manifests', () => {
     expect(titles).toEqual(expect.arrayContaining(['P(best) over time', 'Traffic allocation', 'Reward rate', 'Events per second', 'Posterior of ${arm:text}']));
   });
 
+  it('lay the panels out on Grafana’s 24-column grid without overlaps', () => {
+    const boxes = PANELS.map((p) => ({ title: p.title, ...p.gridPos }));
+    for (const b of boxes) {
+      expect({ title: b.title, fits: b.x >= 0 && b.w > 0 && b.x + b.w <= 24 && b.h > 0 }).toEqual({ title: b.title, fits: true });
+    }
+    for (let i = 0; i < boxes.length; i++) {
+      for (let j = i + 1; j < boxes.length; j++) {
+        const a = boxes[i];
+        const b = boxes[j];
+        const overlap = a.x < b.x + b.w && b.x < a.x + a.w && a.y < b.y + b.h && b.y < a.y + a.h;
+        expect({ pair: [a.title, b.title], overlap }).toEqual({ pair: [a.title, b.title], overlap: false });
+      }
+    }
+  });
+
   it('provision a Postgres data source whose password comes from the environment, never from the file', () => {
     const text = fs.readFileSync(path.join(REPO_ROOT, MANIFEST_DIR, 'grafana-datasource.yaml'), 'utf8');
     const cm = parseAllDocuments(text)
