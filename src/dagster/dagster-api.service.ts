@@ -11,10 +11,11 @@ import * as grpc from '@grpc/grpc-js';
 import { randomUUID } from 'node:crypto';
 import { BanditError, ErrorCode } from '../common/errors';
 import { isAssetKey, type AssetKey } from '../pipeline/asset-graph';
+import { serializableError } from './events';
 import { toGrpcError } from './grpc-status';
 import { loadProtos, type DagsterApiRpc } from './proto';
 import type { RunLauncher } from './run-launcher';
-import { expectClass, isObject, klass, malformed, optCollection, pyJson, readObject, str, type SerdesObject, type SerdesValue } from './serdes';
+import { expectClass, klass, malformed, optCollection, pyJson, readObject, str, type SerdesObject, type SerdesValue } from './serdes';
 import {
   ASSET_JOB_NAME,
   executionPlanSnapshot,
@@ -25,7 +26,6 @@ import {
   subsetResult,
   type CodeLocationInfo,
 } from './snapshots';
-import { serializableError } from './events';
 
 /** Python's server splits streamed payloads every 4,000,000 characters. */
 export const STREAMING_CHUNK_SIZE = 4_000_000;
@@ -277,4 +277,3 @@ function streaming(fn: (req: Req) => Req[]): Streaming {
   };
 }
 
-export { isObject };

@@ -13,7 +13,7 @@
  * holds only the types the ops use (`Any`, `Nothing`), without config loaders.
  */
 import { ASSET_GRAPH, type AssetDefinition, type AssetKey } from '../pipeline/asset-graph';
-import { codePointCompare, enumValue, fromJson, klass, pyJson, pySet, snapshotId, type SerdesObject, type SerdesValue } from './serdes';
+import { codePointCompare, enumValue, fromJson, klass, pyJson, pySet, snapshotId, type SerdesObject } from './serdes';
 
 export const REPOSITORY_NAME = '__repository__';
 export const ASSET_JOB_NAME = '__ASSET_JOB';
@@ -369,4 +369,3 @@ export function subsetResult(selection: readonly AssetKey[], info: CodeLocationI
   });
 }
 
-export type { SerdesValue };

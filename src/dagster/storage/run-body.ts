@@ -1,4 +1,9 @@
-import { klass, parsePyJson, PyFloat, pyJson, expectClass, isObject, type SerdesObject } from '../serdes';
+/**
+ * The run-row side of storing an event, shared by the Postgres and SQLite storages: the new
+ * status / run body / times a run status event causes (as `SqlRunStorage.handle_run_event`
+ * computes them), the `asset_keys.last_materialization` record, and SQLite's datetime text.
+ */
+import { expectClass, isObject, klass, parsePyJson, pyJson, type SerdesObject } from '../serdes';
 import { RUN_STATUS_BY_EVENT, type RunEvent } from '../events';
 
 export const FAILURE_REASON_TAG = 'dagster/failure_reason';
@@ -54,4 +59,3 @@ export function sqliteDateTime(seconds: number): string {
 }
 
 export const isAssetEvent = (e: RunEvent) => e.type === 'ASSET_MATERIALIZATION' && e.assetKey !== null;
-export { PyFloat };
