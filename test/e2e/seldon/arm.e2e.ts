@@ -9,6 +9,9 @@ import * as os from 'node:os';
 import { BANDIT_BIN } from '../../support/env';
 import { freePort, waitFor } from '../../support/processes';
 
+// servers start slowly on a busy machine (jest applied its 5 s default here, not the project timeout)
+jest.setTimeout(120_000);
+
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const PAYLOAD = { headline: 'Free shipping today', color: 'green' };

@@ -10,6 +10,9 @@ import * as path from 'node:path';
 import { BANDIT_BIN } from '../../support/env';
 import { freePort, spawnService, type ServiceProcess } from '../../support/processes';
 
+// servers start slowly on a busy machine (jest applied its 5 s default here, not the project timeout)
+jest.setTimeout(120_000);
+
 const params = (...ps: Array<[string, string, string]>) => JSON.stringify(ps.map(([name, value, type]) => ({ name, value, type })));
 
 describe('bandit serve as a Seldon router: configuration', () => {
@@ -75,6 +78,28 @@ describe('bandit serve as a Seldon router: configuration', () => {
       const body = (await r.json()) as { status: { status: number; info: string; reason: string } };
       expect(body.status).toMatchObject({ status: 1, reason: 'MICROSERVICE_BAD_DATA' });
       expect(body.status.info).toContain('not configured as a Seldon router');
+    } finally {
+      await s?.stop('SIGTERM');
+    }
+  });
+
+  it("a direct client's feedback by the reply's decision_id; another experiment's id refused; a stopped experiment routes nothing", async () => {
+    let s: ServiceProcess | undefined;
+    try {
+      s = await spawnService({ BANDIT_DATA_DIR: tmp(), BANDIT_LOG_LEVEL: 'warn', PREDICTIVE_UNIT_ID: 'r', PREDICTIVE_UNIT_PARAMETERS: params(['experiment_id', 'direct', 'STRING'], ['arms', 'a,b', 'STRING']) });
+      const post = (p: string, body: unknown) => fetch(`${s?.url}${p}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+      const reply = (await (await post('/route', { data: { ndarray: [[1]] } })).json()) as { meta: { tags: { decision_id: string; arm_index: number } } };
+      // no puid anywhere: the route reply itself, sent back as the response, names the decision
+      const ok = await post('/send-feedback', { response: { meta: { tags: { decision_id: reply.meta.tags.decision_id } } }, reward: 1 });
+      expect(ok.status).toBe(200);
+      expect(((await ok.json()) as { meta: { tags: Record<string, unknown> } }).meta.tags).toMatchObject({ decision_id: reply.meta.tags.decision_id, duplicate: false });
+      const foreign = await post('/send-feedback', { response: { meta: { tags: { decision_id: 'other.0.AAAAAAAAAAAAAAAAAAAAAA' } } }, reward: 1 });
+      expect(foreign.status).toBe(400);
+      expect(((await foreign.json()) as { status: { info: string } }).status.info).toContain('another experiment');
+      expect((await post('/experiments/direct/stop', {})).status).toBe(200);
+      const stopped = await post('/route', { data: { ndarray: [[1]] } });
+      expect(stopped.status).toBe(409);
+      expect(((await stopped.json()) as { status: { reason: string; info: string } }).status).toMatchObject({ reason: 'MICROSERVICE_BAD_DATA', info: expect.stringContaining('stopped') });
     } finally {
       await s?.stop('SIGTERM');
     }

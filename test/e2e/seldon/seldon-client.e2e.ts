@@ -23,6 +23,9 @@ import { BANDIT_BIN, describeIf, hasDataset, hasPeer, peerPython, SELDON_SPECS_P
 import { spawnService, waitFor, type ServiceProcess } from '../../support/processes';
 import { claimRedisDb, createTestDatabase, requirePostgres, requireRedis, type TestDatabase, type TestRedisDb } from '../../support/services';
 
+// servers start slowly on a busy machine (jest applied its 5 s default here, not the project timeout)
+jest.setTimeout(120_000);
+
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 const EXPERIMENT = 'seldon-e2e';

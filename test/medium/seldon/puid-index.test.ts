@@ -4,6 +4,9 @@ import { RedisPuidIndex } from '../../../src/seldon/puid-index';
 import { claimRedisDb, redisUp, type TestRedisDb } from '../../support/services';
 import { available } from '../../support/env';
 
+// servers start slowly on a busy machine (jest applied its 5 s default here, not the project timeout)
+jest.setTimeout(120_000);
+
 const d = (id: string, armIndex = 1) => ({ decisionId: id, arm: `arm-${armIndex}`, armIndex, propensity: 0.25 });
 
 describe('RedisPuidIndex', () => {
