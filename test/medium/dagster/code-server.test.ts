@@ -302,6 +302,14 @@ describe('code server over real gRPC', () => {
       expect(await call('Check', { service: '' }, h)).toEqual({ status: 'SERVING' });
       expect(await call('Check', { service: 'api.DagsterApi' }, h)).toEqual({ status: 'SERVING' });
       await expectStatus(call('Check', { service: 'nope' }, h), grpc.status.NOT_FOUND);
+      const watch = h.Watch({ service: '' }) as grpc.ClientReadableStream<Reply>;
+      const first = await new Promise<Reply>((resolve, reject) => {
+        watch.once('data', resolve);
+        watch.once('error', reject);
+      });
+      expect(first).toEqual({ status: 'SERVING' });
+      watch.on('error', () => undefined);
+      watch.cancel();
     } finally {
       h.close();
     }
