@@ -8,7 +8,7 @@ import * as grpc from '@grpc/grpc-js';
 import * as http2 from 'node:http2';
 import * as zlib from 'node:zlib';
 import { startCodeServer, type CodeServerHandle } from '../../../src/dagster/code-server';
-import { dagsterApiClient, healthClient } from '../../../src/dagster/proto';
+import { DAGSTER_API_RPCS, dagsterApiClient, healthClient, loadProtos } from '../../../src/dagster/proto';
 import { RunManager } from '../../../src/dagster/run-launcher';
 import { parsePyJson, pyJson, type SerdesObject } from '../../../src/dagster/serdes';
 import { POSTGRES_URL } from '../../support/env';
@@ -114,6 +114,11 @@ afterAll(async () => {
 });
 
 describe('code server over real gRPC', () => {
+  it('handles exactly the RPCs of the proto', () => {
+    expect(Object.keys(loadProtos().dagster).sort()).toEqual([...DAGSTER_API_RPCS].sort());
+    expect([...DAGSTER_API_RPCS]).toHaveLength(28);
+  });
+
   it('answers Ping, Heartbeat and GetServerId with a gzip-compressing client', async () => {
     expect(await call('Ping', { echo: 'hello' })).toMatchObject({ echo: 'hello' });
     expect(await call('Heartbeat', { echo: 'beat' })).toMatchObject({ echo: 'beat' });
