@@ -58,6 +58,8 @@ def main():
     #    puid and routing injection (the router's own reply body never reaches the client)
     puid = "driver-puid-0001"
     routed = requests.post("http://" + a + "/route", data={"json": json.dumps({"data": {"ndarray": [[7.0]]}})}, headers={"Seldon-Puid": puid})
+    if routed.status_code != 200:
+        raise SystemExit("executor-style /route failed: %d %s" % (routed.status_code, routed.text))
     route_reply = json_to_seldon_message(routed.json())
     k = int(route_reply.data.ndarray[0][0])
     arm_names = cfg["armNames"]
