@@ -13,6 +13,10 @@
  *   node bench/ope.bench.js [--rows 26700000] [--obp-rows 1000000] [--bootstrap 1000]
  *                           [--obp-bootstrap 1000] [--skip-obp] [--out FILE]
  *
+ * --rows takes a comma-separated list (e.g. 1000000,5000000,26700000) to measure how the
+ * time grows: each size is generated and evaluated in turn (results.growth); the largest
+ * is results.full.
+ *
  * Needs the built CLI (BANDIT_BIN, default dist/main.js); the obp peer is built by
  * test/peers/obp/install-obp.sh.
  */
@@ -29,7 +33,7 @@ const arg = (name, fallback) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1] : fallback;
 };
-const ROWS = Number(arg('rows', '26700000'));
+const ROW_COUNTS = arg('rows', '26700000').split(',').map(Number).sort((a, b) => a - b);
 const OBP_ROWS = Number(arg('obp-rows', '1000000'));
 const B = Number(arg('bootstrap', '1000'));
 const OBP_B = Number(arg('obp-bootstrap', String(B)));
@@ -44,17 +48,21 @@ async function main() {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bandit-bench-ope-'));
   const results = { machine: `${os.cpus().length} cores (${os.cpus()[0]?.model}), ${Math.round(os.totalmem() / 2 ** 30)} GiB, load ${os.loadavg().map((l) => l.toFixed(1)).join(' ')}`, node: process.version, date: new Date().toISOString() };
   try {
-    // 1. full size
-    const big = path.join(tmp, 'big');
-    const gen = await bandit(['gen-obd', '--rows', String(ROWS), '--items', '80', '--seed', '1', '--out', big, '--behaviors', 'random', '--format', 'parquet', '--json']);
-    const truth = JSON.parse(gen.stdout);
-    results.generate = { rows: ROWS, seconds: gen.seconds, peakRssMiB: gen.peakRssMiB, parquetMiB: fs.statSync(path.join(big, 'random/all/all.parquet')).size / 2 ** 20 };
-    process.stderr.write(`generated ${ROWS} rows in ${gen.seconds.toFixed(1)} s\n`);
-    const full = await bandit(['ope', '--logs', path.join(big, 'random/all/all.parquet'), '--prior', path.join(big, 'zozotown_prior_bts.json'), '--campaign', 'all', '--bootstrap', String(B), '--json']);
-    const fullOut = JSON.parse(full.stdout);
-    results.full = { rows: fullOut.rows, cells: fullOut.cells, bootstrap: B, seconds: full.seconds, peakRssMiB: full.peakRssMiB, rowsPerSecond: fullOut.rows / full.seconds, truth: truth.btsCtr, estimates: fullOut.estimates };
-    process.stderr.write(`ope on ${fullOut.rows} rows: ${full.seconds.toFixed(1)} s, ${full.peakRssMiB.toFixed(0)} MiB\n`);
-    fs.rmSync(big, { recursive: true, force: true });
+    // 1. full size (and, with several --rows, each smaller size first)
+    results.growth = [];
+    for (const ROWS of ROW_COUNTS) {
+      const big = path.join(tmp, 'big');
+      const gen = await bandit(['gen-obd', '--rows', String(ROWS), '--items', '80', '--seed', '1', '--out', big, '--behaviors', 'random', '--format', 'parquet', '--json']);
+      const truth = JSON.parse(gen.stdout);
+      results.generate = { rows: ROWS, seconds: gen.seconds, peakRssMiB: gen.peakRssMiB, parquetMiB: fs.statSync(path.join(big, 'random/all/all.parquet')).size / 2 ** 20 };
+      process.stderr.write(`generated ${ROWS} rows in ${gen.seconds.toFixed(1)} s\n`);
+      const full = await bandit(['ope', '--logs', path.join(big, 'random/all/all.parquet'), '--prior', path.join(big, 'zozotown_prior_bts.json'), '--campaign', 'all', '--bootstrap', String(B), '--json']);
+      const fullOut = JSON.parse(full.stdout);
+      results.full = { rows: fullOut.rows, cells: fullOut.cells, bootstrap: B, seconds: full.seconds, peakRssMiB: full.peakRssMiB, rowsPerSecond: fullOut.rows / full.seconds, truth: truth.btsCtr, estimates: fullOut.estimates };
+      results.growth.push({ rows: fullOut.rows, cells: fullOut.cells, seconds: full.seconds, peakRssMiB: full.peakRssMiB, generateSeconds: gen.seconds });
+      process.stderr.write(`ope on ${fullOut.rows} rows: ${full.seconds.toFixed(1)} s, ${full.peakRssMiB.toFixed(0)} MiB\n`);
+      fs.rmSync(big, { recursive: true, force: true });
+    }
 
     // 2. side by side on 1M rows
     const small = path.join(tmp, 'small');

@@ -1,0 +1,375 @@
+/**
+ * docs/benchmarks.md and docs/img/bench-*.svg, written from the stored results of every
+ * section (bench/results/<mode>/*.json). The prose of each section lives here, next to
+ * the numbers it explains, so a new run rewrites both consistently.
+ */
+'use strict';
+const fs = require('node:fs');
+const path = require('node:path');
+
+// ---------- formatting ----------
+
+const num = (x, d = 0) => (x === undefined || x === null || !Number.isFinite(x) ? '—' : x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d }));
+const ratio = (x) => (Number.isFinite(x) ? `${x >= 10 ? num(x, 0) : x.toFixed(2)}×` : '—');
+const ms = (x) => (!Number.isFinite(x) ? '—' : x >= 1000 ? `${(x / 1000).toFixed(2)} s` : x >= 1 ? `${x.toFixed(x >= 100 ? 0 : 1)} ms` : `${(x * 1000).toFixed(0)} µs`);
+const secs = (x) => (Number.isFinite(x) ? `${x.toFixed(x >= 100 ? 0 : 1)} s` : '—');
+const rate = (r) => (r >= 1e6 ? `${(r / 1e6).toFixed(1)} M/s` : `${(r / 1e3).toFixed(0)} k/s`);
+const mib = (x) => (Number.isFinite(x) ? (x >= 1024 ? `${(x / 1024).toFixed(2)} GiB` : `${x.toFixed(0)} MiB`) : '—');
+const verdict = (ok) => (ok === undefined ? '—' : ok ? '**met**' : '**missed**');
+const when = (iso) => (iso ? `${iso.slice(0, 16).replace('T', ' ')} UTC` : '—');
+
+function table(head, rows, align) {
+  const a = align ?? head.map((_, i) => (i === 0 ? 'l' : 'r'));
+  return [`| ${head.join(' | ')} |`, `|${a.map((x) => (x === 'l' ? '---' : '---:')).join('|')}|`, ...rows.map((r) => `| ${r.join(' | ')} |`)].join('\n');
+}
+
+function median(xs) {
+  const s = xs.filter(Number.isFinite).sort((p, q) => p - q);
+  if (s.length === 0) return NaN;
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+// ---------- per-section figures (shared by the summary and the sections) ----------
+
+function serviceFigures(res) {
+  const at = (target, endpoint, c) => res.rows.find((r) => r.target === target && r.endpoint === endpoint && r.connections === c);
+  return { at };
+}
+
+function seldonRow(run, targetStart, tool) {
+  return run.rows.find((r) => r.target.startsWith(targetStart) && r.tool === tool);
+}
+
+// ---------- sections ----------
+
+function machineSection(ctx) {
+  const m = ctx.machine;
+  const lines = [
+    '## The machine',
+    '',
+    `${m.cores} cores (${m.cpu}), ${m.memoryGiB} GiB, ${m.os}; Node ${m.node}, Python ${m.python}, Redis ${m.redis}, PostgreSQL ${m.postgres}. All traffic on loopback; the load generators (autocannon, Node's fetch, redis-benchmark) run on the same two cores as the servers they measure.`,
+    '',
+    "**This machine is shared and noisy**: other builds and test suites were running during the runs, so absolute numbers are low and move by up to 2× between rounds. Only the ratios mean something: they are measured side by side, targets interleaved within one run. The load average (1, 5, 15 min) at the start and end of each section:",
+    '',
+    table(
+      ['section', 'measured', 'load average at start', 'at end', 'took'],
+      ctx.records.filter((r) => !r.missing).map((r) => [r.section, when(r.startedAt), (r.loadStart ?? []).join(' '), (r.loadEnd ?? []).join(' '), secs(r.seconds)]),
+      ['l', 'l', 'l', 'l', 'r'],
+    ),
+  ];
+  return lines.join('\n');
+}
+
+function summarySection(ctx) {
+  const rows = [];
+  const add = (what, figure, goal, met) => rows.push([what, figure, goal ?? '—', goal ? verdict(met) : '—']);
+  const svc = ctx.result('service');
+  if (svc) {
+    const { at } = serviceFigures(svc);
+    const c = at('ceiling', 'select', 64);
+    const s = at('bandit-redis', 'select', 64);
+    if (c && s) {
+      add('/select req/s, bandit-service (Redis) ÷ node:http ceiling, 64 connections', `${ratio(s.rps / c.rps)} (${num(s.rps)} ÷ ${num(c.rps)})`, '≥ 0.50×', s.rps / c.rps >= 0.5);
+      add('/select p99, bandit-service (Redis) ÷ ceiling, 64 connections', `${ratio(s.p99 / c.p99)} (${s.p99} ms ÷ ${c.p99} ms)`, '≤ 2×', s.p99 / c.p99 <= 2);
+    }
+    for (const conn of svc.settings.connections) {
+      const b = at('bandit-redis', 'select', conn);
+      const f = at('fastapi-1', 'select', conn);
+      const br = at('bandit-redis', 'reward', conn);
+      const fr = at('fastapi-1', 'reward', conn);
+      if (b && f && br && fr) add(`bandit-service (Redis) ÷ FastAPI + redis-py, ${conn} connections`, `/select ${ratio(b.rps / f.rps)}, /reward ${ratio(br.rps / fr.rps)}`);
+    }
+  }
+  const st = ctx.result('store');
+  if (svc && st) {
+    const s = serviceFigures(svc).at('bandit-redis', 'select', 64);
+    const limit = Math.min(...st.rows.slice(0, 2).map((r) => r.rps));
+    if (s) add("/select req/s ÷ the store's own limit (slower of its two round trips, redis-benchmark, 64 connections)", `${ratio(s.rps / limit)} (${num(s.rps)} ÷ ${num(limit)})`);
+  }
+  const sel = ctx.result('seldon');
+  if (sel) {
+    for (const run of sel.runs) {
+      const py = seldonRow(run, 'Python Thompson router', 'fetch');
+      const b = run.rows.find((r) => r.tool === 'fetch' && /Redis/.test(r.target));
+      if (py && b) add(`/route req/s, bandit (Redis) ÷ Python Thompson router (1 gunicorn worker), ${run.connections} connections, fetch client`, ratio(b.rps / py.rps));
+    }
+  }
+  const core = ctx.result('core');
+  if (core?.sampling) {
+    const worst = Math.min(...core.sampling.map((r) => r.ours / r.numpyBulk));
+    const best = Math.max(...core.sampling.map((r) => r.ours / r.numpyBulk));
+    add("Beta samples per second ÷ numpy's Generator.beta (bulk), over the parameter sets", `${ratio(worst)} to ${ratio(best)}`, '≥ 1×', worst >= 1);
+  }
+  if (core?.pbest) {
+    const k10 = core.pbest.find((r) => r.K === 10);
+    if (k10) {
+      add('P(best) by integration, K = 10', ms(k10.integ), '< 1 ms', k10.integ < 1);
+      add('P(best): Monte Carlo time ÷ integration time at equal accuracy (SE 1e-6), K = 10', ratio(k10.mc1e6 / k10.integ));
+    }
+  }
+  const ope = ctx.result('ope');
+  if (ope?.full) {
+    add(`OPE, all estimators, B = ${ope.full.bootstrap}, on ${num(ope.full.rows / 1e6, 1)}M rows: wall time`, secs(ope.full.seconds), ope.full.rows >= 26e6 ? '< 60 s' : undefined, ope.full.seconds < 60);
+    add(`… peak memory (resident)`, mib(ope.full.peakRssMiB), ope.full.rows >= 26e6 ? '< 4 GB' : undefined, ope.full.peakRssMiB < 4000 / 1.048576);
+  }
+  if (ope?.sideBySide?.throughputRatio) add(`OPE throughput (rows × bootstrap replicates per second) ÷ obp 0.5.7, same ${num(ope.sideBySide.rows / 1e6, 1)}M-row file`, ratio(ope.sideBySide.throughputRatio), '≥ 10×', ope.sideBySide.throughputRatio >= 10);
+  const demo = ctx.result('demo');
+  if (demo) add("Demo: visitors and seconds to a winner (median)", demo.rows.map((r) => `${r.arms} arms: ${num(r.medianSamples)} / ${secs(r.medianSeconds)}`).join('; '));
+  const arms = ctx.result('select-arms');
+  if (arms) {
+    const p = (k) => arms.rows.find((r) => r.target === 'bandit-redis' && r.arms === k);
+    const lo = p(Math.min(...arms.settings.arms));
+    const hi = p(Math.max(...arms.settings.arms));
+    if (lo && hi) add(`/select p50 latency, ${hi.arms} arms ÷ ${lo.arms} arms (bandit-service, Redis)`, `${ratio(hi.p50 / lo.p50)} (${hi.p50} ms ÷ ${lo.p50} ms)`);
+  }
+  if (ope?.growth?.length > 1) {
+    const g = ope.growth;
+    const first = g[0];
+    const last = g[g.length - 1];
+    add(`OPE seconds per million rows, ${num(last.rows / 1e6, 1)}M ÷ ${num(first.rows / 1e6, 1)}M rows`, ratio(last.seconds / last.rows / (first.seconds / first.rows)));
+  }
+  return ['## Summary', '', 'Every ratio below was measured side by side in the same run of `npm run bench`; the goals are the ones the product set itself.', '', table(['what', 'figure', 'goal', ''], rows, ['l', 'l', 'l', 'l'])].join('\n');
+}
+
+function serviceSection(res, ctx) {
+  const { at } = serviceFigures(res);
+  const labels = new Map(res.targets.map((t) => [t.key, t.label]));
+  const rows = [];
+  for (const endpoint of ['select', 'reward']) {
+    for (const c of res.settings.connections) {
+      const base = at('ceiling', endpoint, c);
+      for (const t of res.targets) {
+        const m = at(t.key, endpoint, c);
+        if (!m) continue;
+        rows.push([`/${endpoint}`, c, labels.get(t.key), num(m.rps), m.p50, m.p99, num(m.non2xx + m.errors + (m.timeouts ?? 0)), t.key === 'ceiling' ? '1.00×' : ratio(m.rps / base.rps)]);
+      }
+    }
+  }
+  return [
+    '## /select and /reward',
+    '',
+    `autocannon (keep-alive) against four servers started side by side: a bare \`node:http\` server answering a constant JSON of /select's size (this machine's ceiling: nothing real is faster), \`bandit serve\` with the production parts (Redis posterior store on loopback, ${res.settings.eventLog} event log) and with the embedded defaults (in-process store, SQLite), and the product's original design in Python — FastAPI + redis-py (asyncio) under uvicorn with uvloop and httptools, one worker, numpy Beta draws (\`bench/peers/fastapi-router/app.py\`). ${res.settings.arms.length} arms. For each connection count every server runs in turn: /select for ${res.settings.durationSeconds} s keeping the decisions it served, then one /reward for each of them (so every reward counts a fresh decision, never a retry; its run lasts as long as the rewards take). Requests per second count 2xx replies only.`,
+    '',
+    'The servers do different amounts of work per request. bandit-service\'s /select reads the posteriors in one round trip, draws the arm from the exact allocation probabilities (refreshed at most every 100 ms) and, in a second round trip, records the decision with its propensity, its pull count and its event (one Lua script); /reward checks the decision, counts it once and queues its event, atomically. The FastAPI service does one MGET and numpy draws per /select and one MULTI (INCRBYFLOAT α, INCRBYFLOAT β, HINCRBY) per /reward: no decisions, no idempotency, no propensities, no events.',
+    '',
+    table(['endpoint', 'connections', 'server', 'req/s', 'p50 ms', 'p99 ms', 'failed', '× ceiling'], rows, ['l', 'r', 'l', 'r', 'r', 'r', 'r', 'r']),
+    '',
+    '![/select and /reward requests per second against connections](img/bench-throughput.svg)',
+  ].join('\n');
+}
+
+function storeSection(res) {
+  return [
+    "## The store's own limit",
+    '',
+    `\`redis-benchmark\` (${res.settings.connections} connections, ${num(res.settings.requests)} requests each, Redis ${res.settings.redisVersion} on loopback) sending what the service sends, with the service's real key layout and script text (loaded with SCRIPT LOAD, called with EVALSHA): the MGET of /select's first round trip (the status marker, α and β of ${res.settings.arms} arms), the select script of its second, and the reward script. The reward script counts decisions written beforehand at random keys; a call that hits a key already counted takes the cheaper duplicate path (share shown). What the service reaches is bounded by these figures divided by its round trips per request (2 for /select, 1 for /reward).`,
+    '',
+    table(
+      ['operation', 'ops/s', 'p50 ms', 'p99 ms'],
+      res.rows.map((r) => [r.op + (r.duplicateShare !== undefined ? ` — ${(100 * r.duplicateShare).toFixed(1)}% duplicates` : ''), num(r.rps), r.p50, r.p99]),
+      ['l', 'r', 'r', 'r'],
+    ),
+  ].join('\n');
+}
+
+function seldonSection(res) {
+  const parts = [
+    '## Seldon router',
+    '',
+    "`/route` throughput of bandit-service as a Seldon Core v1 ROUTER against a Python Thompson router built the way Seldon's own component is (`bench/peers/seldon-router/ThompsonRouter.py`: numpy Beta draws in a class with `route()` / `send_feedback()`, served by `seldon-core-microservice` 1.17.1 under gunicorn's sync workers), measured by `bench/seldon-router.bench.js`. All four servers run at once; each round runs every target in turn (interleaved). Body: a one-row ndarray SeldonMessage posted as JSON, the way the executor sends it; 3 arms.",
+    '',
+    "Two load generators, because gunicorn's sync worker answers every request with `Connection: close`: autocannon (keep-alive) miscounts against it — failed requests and second-long latencies that are reconnect artefacts — so a second closed-loop client with Node's `fetch`, which opens a new connection when the server closes one, gives the Python router a fair measurement. The fetch client itself costs CPU on the same two cores, which caps what it can show for the faster server.",
+    '',
+  ];
+  for (const run of res.runs) {
+    parts.push(`**${run.connections} connections** (${run.settings.durationSeconds} s per target and tool, ${run.settings.rounds} round${run.settings.rounds > 1 ? 's' : ''}):`, '');
+    parts.push(table(['target', 'load tool', '/route req/s', 'p50 ms', 'p99 ms', 'failed requests', '× Python (1 worker)'], run.rows.map((r) => [r.target, r.tool, num(r.rps), r.p50, r.p99, num(r.failed), ratio(r.ratioToPython1)]), ['l', 'l', 'r', 'r', 'r', 'r', 'r']), '');
+  }
+  const fetchRatios = res.runs.map((run) => {
+    const py = seldonRow(run, 'Python Thompson router (seldon-core-microservice, gunicorn, 1', 'fetch') ?? seldonRow(run, 'Python Thompson router', 'fetch');
+    const b = run.rows.filter((r) => r.tool === 'fetch' && r.target.startsWith('bandit'));
+    return b.map((r) => r.rps / py.rps);
+  });
+  const all = fetchRatios.flat().filter(Number.isFinite);
+  if (all.length)
+    parts.push(
+      `Reading: measured with the fetch client, bandit's \`/route\` served **${ratio(Math.min(...all))} to ${ratio(Math.max(...all))} the requests of the Python router with one gunicorn worker** — while doing more per request: every route is recorded atomically as a decision with its propensity, queued for the event log and, with Redis, read from and written to a store shared by all replicas. The two-worker Python router's extra throughput comes with two unrelated posteriors (each worker learns only from the feedback that happens to reach it).`,
+    );
+  return parts.join('\n');
+}
+
+function coreSection(res) {
+  const s = res.sampling;
+  const p = res.pbest;
+  const parts = ['## Core', ''];
+  parts.push(`Measured by \`bench/core.bench.js\`${res.numpy ? ` (numpy ${res.numpy})` : ''}, the compiled core against numpy in the same run, best of several repetitions.`, '');
+  parts.push('### Beta sampling (samples per second)', '');
+  parts.push('Ours: `makeBetaSampler(α, β)` (validated once) called once per sample into a Float64Array (xoshiro128**, ziggurat normals, Marsaglia–Tsang). numpy: `Generator.beta(α, β, size=N)` (one vectorised C loop, PCG64) and `Generator.beta(α, β)` called once per sample from Python.', '');
+  parts.push(table(['α, β', 'ours', 'numpy bulk', 'ours ÷ numpy bulk', 'numpy, one call per sample'], s.map((r) => [`${r.a}, ${r.b}`, rate(r.ours), rate(r.numpyBulk), ratio(r.ours / r.numpyBulk), rate(r.numpyScalar)])), '');
+  parts.push('### P(best): integration against Monte Carlo at equal accuracy', '');
+  parts.push("Integration: `probabilityOfBest` (agrees with scipy/mpmath to ~1e-11). Monte Carlo: `probabilityOfBestMonteCarlo`, timed at the draws shown and extrapolated linearly to the draws needed for a standard error of 1e-3 and of 1e-6 on the most uncertain arm (the integration's guaranteed accuracy).", '');
+  parts.push(table(['K', 'integration', 'Monte Carlo (draws)', 'MC for SE 1e-3', 'MC for SE 1e-6', 'MC (SE 1e-6) ÷ integration'], p.map((r) => [r.K, ms(r.integ), `${ms(r.mcMs)} (${num(r.draws)})`, ms(r.mc1e3), ms(r.mc1e6), ratio(r.mc1e6 / r.integ)])));
+  return parts.join('\n');
+}
+
+function opeSection(res) {
+  const parts = ['## Off-policy evaluation', ''];
+  parts.push(
+    "Measured by `bench/ope.bench.js`. `bandit gen-obd` writes a uniformly random OBD-shaped log (80 items, Parquet) with known click rates and the Beta prior of a Thompson policy; `bandit ope --prior` runs all seven estimators (RM — the replay method —, IPW, SNIPW, DM, DR, SNDR, Switch-DR) with B = 1,000 bootstrap replicates: DuckDB aggregates the rows into (item, slot) cells, the estimators and the multinomial cell bootstrap run on the cells. Wall time and peak resident memory of the whole command (GNU time).",
+    '',
+  );
+  const growth = res.growth ?? (res.full ? [{ rows: res.full.rows, seconds: res.full.seconds, peakRssMiB: res.full.peakRssMiB, cells: res.full.cells, generateSeconds: res.generate?.seconds }] : []);
+  if (growth.length) {
+    parts.push(table(['rows', 'cells', 'ope wall time', 'peak memory', 'rows per second', 'generating the file'], growth.map((g) => [num(g.rows), num(g.cells), secs(g.seconds), mib(g.peakRssMiB), num(g.rows / g.seconds), secs(g.generateSeconds)])), '');
+    if (growth.length > 1) parts.push('![OPE time against rows](img/bench-ope-rows.svg)', '');
+  }
+  const sb = res.sideBySide;
+  if (sb) {
+    parts.push(`### Against obp on the same ${num(sb.rows)}-row file`, '');
+    parts.push(
+      `The same command on a ${num(sb.rows)}-row CSV (${sb.items} items), and obp 0.5.7's estimators with \`estimate_interval\` (its bootstrap) in the obp peer venv (\`bench/peers/obp/ope_bench.py\`). obp resamples rows, so its time grows with rows × replicates; it runs with fewer replicates and throughput is compared as rows × replicates per second (the estimators only for obp, excluding its CSV loading; the whole process for ours).`,
+      '',
+    );
+    const rowsT = [['ours (`bandit ope`)', num(sb.ours.bootstrap), secs(sb.ours.seconds), '—', mib(sb.ours.peakRssMiB)]];
+    if (sb.obp) rowsT.push(['obp 0.5.7', num(sb.obp.bootstrap), secs(sb.obp.seconds), secs(sb.obp.secondsEstimators), mib(sb.obp.peakRssMiB)]);
+    parts.push(table(['', 'bootstrap replicates', 'whole process', 'estimators + intervals', 'peak memory'], rowsT, ['l', 'r', 'r', 'r', 'r']), '');
+    if (sb.throughputRatio) parts.push(`Throughput ratio: **${ratio(sb.throughputRatio)}** obp's (estimators only), ${ratio(sb.throughputRatioWholeProcess)} counting obp's whole process.`, '');
+    if (sb.obp?.estimates) {
+      const ours = new Map(sb.ours.estimates.map((e) => [e.estimator, e.value]));
+      parts.push(table(['estimator', 'ours', 'obp'], Object.entries(sb.obp.estimates).map(([k, v]) => [k, Number.isFinite(ours.get(k)) ? ours.get(k).toFixed(6) : '—', v.value.toFixed(6)])), '');
+    }
+  }
+  return parts.join('\n').trimEnd();
+}
+
+function demoSection(res) {
+  return [
+    "## The demo's time to a winner",
+    '',
+    `\`bandit demo --seed S --arms … --ctr …\` (simulated visitors, Thompson sampling served from the exact allocation probabilities, stopping rule: ${res.settings.stopping}). True click rates: control 4%, the best arm 6%, the others evenly spaced in [2%, 4.5%]. Visitors until the winner, and the wall and CPU time of the whole CLI process (Node start-up included); median over the seeds.`,
+    '',
+    table(
+      ['arms', 'seeds', 'winners (best arm)', 'visitors to the winner', 'wall time', 'CPU time', 'regret ÷ equal split'],
+      res.rows.map((r) => [r.arms, r.runs.map((x) => x.seed).join(', '), `${r.winners} (${r.correct})`, num(r.medianSamples), secs(r.medianSeconds), secs(r.medianCpuSeconds), Number.isFinite(r.medianRegretShare) ? r.medianRegretShare.toFixed(2) : '—']),
+    ),
+    '',
+    'The time per visitor grows with the number of arms: every simulated visitor is served from the exact P(best) of every arm (numerical integration), so the logged propensities are exact.',
+  ].join('\n');
+}
+
+function selectArmsSection(res) {
+  const labels = new Map(res.targets.map((t) => [t.key, t.label]));
+  const rows = res.settings.arms.map((k) => [k, ...res.targets.map((t) => {
+    const r = res.rows.find((x) => x.target === t.key && x.arms === k);
+    return r ? `${r.p50} / ${r.p99} (${num(r.rps)})` : '—';
+  })]);
+  return [
+    '## How /select grows with the number of arms',
+    '',
+    `/select at ${res.settings.connections} connections for ${res.settings.durationSeconds} s per arm count, with a light stream of rewards beside it (${res.settings.rewardConnections} connections), so the posteriors keep moving as under real traffic and bandit-service recomputes its allocation (the P(best) of every arm) at its refresh rate rather than serving a cached one. Cells: p50 / p99 ms (req/s).`,
+    '',
+    table(['arms', ...res.targets.map((t) => labels.get(t.key))], rows),
+    '',
+    '![/select latency against the number of arms](img/bench-select-arms.svg)',
+  ].join('\n');
+}
+
+const RENDER = { core: coreSection, store: storeSection, service: serviceSection, seldon: seldonSection, 'select-arms': selectArmsSection, demo: demoSection, ope: opeSection };
+
+// ---------- plots ----------
+
+function plots(ctx) {
+  const { renderLinePlot } = require(path.join(ctx.dist, 'common', 'plot-svg.js'));
+  const out = [];
+  const write = (name, spec) => {
+    const file = path.join(ctx.imgDir, name);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, renderLinePlot(spec));
+    out.push(file);
+  };
+  const svc = ctx.result('service');
+  if (svc) {
+    const cs = svc.settings.connections;
+    const series = [];
+    svc.targets.forEach((t) => {
+      for (const endpoint of ['select', 'reward']) {
+        const pts = cs.map((c) => svc.rows.find((r) => r.target === t.key && r.endpoint === endpoint && r.connections === c)?.rps ?? NaN);
+        series.push({ name: `${t.label} /${endpoint}`, x: cs.map(Math.log2), y: pts, dashed: endpoint === 'reward', color: colorOf(t.key) });
+      }
+    });
+    write('bench-throughput.svg', { title: 'Requests per second against connections', subtitle: 'solid: /select, dashed: /reward; shared 2-core machine', xLabel: 'connections', yLabel: 'requests per second', series, yFromZero: true, legend: 'right', width: 1100, formatX: (v) => String(Math.round(2 ** v)) });
+  }
+  const arms = ctx.result('select-arms');
+  if (arms) {
+    const ks = arms.settings.arms;
+    const series = [];
+    arms.targets.forEach((t) => {
+      for (const q of ['p50', 'p99']) {
+        series.push({ name: `${t.label} ${q}`, x: ks.map(Math.log10), y: ks.map((k) => arms.rows.find((r) => r.target === t.key && r.arms === k)?.[q] ?? NaN), dashed: q === 'p99', color: colorOf(t.key) });
+      }
+    });
+    write('bench-select-arms.svg', { title: '/select latency against the number of arms', subtitle: `solid: p50, dashed: p99; ${arms.settings.connections} connections, rewards beside`, xLabel: 'arms', yLabel: 'latency (ms)', series, yFromZero: true, legend: 'right', width: 1100, formatX: (v) => String(Math.round(10 ** v)) });
+  }
+  const ope = ctx.result('ope');
+  if (ope?.growth?.length > 1) {
+    const g = ope.growth;
+    write('bench-ope-rows.svg', {
+      title: 'Off-policy evaluation time against rows',
+      subtitle: 'all seven estimators, B = 1,000 bootstrap replicates; dashed: generating the file',
+      xLabel: 'rows (millions)',
+      yLabel: 'seconds',
+      series: [
+        { name: 'bandit ope', x: g.map((r) => r.rows / 1e6), y: g.map((r) => r.seconds) },
+        { name: 'bandit gen-obd', x: g.map((r) => r.rows / 1e6), y: g.map((r) => r.generateSeconds ?? NaN), dashed: true },
+      ],
+      yFromZero: true,
+    });
+  }
+  return out;
+}
+
+/** One colour per server across the plots (Okabe–Ito). */
+const COLORS = { ceiling: '#000000', 'bandit-redis': '#0072B2', 'bandit-memory': '#D55E00', 'fastapi-1': '#009E73' };
+const colorOf = (key) => COLORS[key] ?? '#CC79A7';
+
+// ---------- the document ----------
+
+/** Writes `doc` (default docs/benchmarks.md) and its plots in img/ beside it; returns the files written. */
+function writeReport({ root, dist, mode, machine, records, sections, doc }) {
+  const byName = new Map(records.map((r) => [r.section, r]));
+  const file = doc ?? path.join(root, 'docs', 'benchmarks.md');
+  const ctx = { root, dist, mode, machine, records, imgDir: path.join(path.dirname(file), 'img'), result: (name) => byName.get(name)?.result };
+  const parts = [
+    '# Benchmarks',
+    '',
+    '<!-- Generated by `npm run bench` (bench/run-all.js); the prose lives in bench/lib/report.js. Do not edit by hand. -->',
+    '',
+  ];
+  if (mode === 'quick') parts.push('> **Quick run** (`npm run bench -- --quick`): short durations and small sizes, a smoke run of every benchmark. The figures are indicative only; the full run (`npm run bench`) measures longer and at full size.', '');
+  parts.push(
+    'Every benchmark in `bench/`, run by `npm run bench` (select sections with `-- --only core,service`, smoke-run with `-- --quick`). Nothing here is a pass/fail test. The Python peers are built from pinned requirements into cached venvs (`bench/peers/`, `test/peers/`); nothing prebuilt is committed.',
+    '',
+    machineSection(ctx),
+    '',
+    summarySection(ctx),
+    '',
+  );
+  for (const s of sections) {
+    const r = byName.get(s.name);
+    if (!r || r.missing) {
+      parts.push(`## ${s.name}`, '', `Not measured yet (\`npm run bench -- --only ${s.name}${mode === 'quick' ? ' --quick' : ''}\`): ${s.what}.`, '');
+      continue;
+    }
+    if (r.error) {
+      parts.push(`## ${s.name}`, '', `Not measured: the run of ${when(r.startedAt)} failed: \`${r.error.split('\n')[0].slice(0, 300)}\`.`, '');
+      continue;
+    }
+    parts.push(RENDER[s.name](r.result, ctx), '', `<sub>Measured ${when(r.startedAt)} (${r.mode} run, build ${r.build}), load average ${(r.loadStart ?? []).join(' ')} → ${(r.loadEnd ?? []).join(' ')}.</sub>`, '');
+  }
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, parts.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd() + '\n');
+  return [file, ...plots(ctx)];
+}
+
+module.exports = { writeReport, median };
