@@ -1,6 +1,7 @@
 /**
  * Beta(α, β) variates as X/(X + Y) with X ~ Gamma(α), Y ~ Gamma(β) (Marsaglia–Tsang,
- * see gamma.ts). When either shape is below 1 the ratio is formed from logarithms
+ * see gamma.ts); when both shapes are below 1, Jöhnk's algorithm (two powers of
+ * uniforms, accepted with probability ≥ π/4). When one shape is below ½ the ratio is formed from logarithms
  * (ln X − ln(X + Y) by log-sum-exp), so tiny shapes whose Gamma variates underflow to 0
  * still give a correct value in [0, 1] instead of 0/0.
  *
@@ -29,6 +30,29 @@ export function makeBetaSampler(alpha: number, beta: number): (rng: Rng) => numb
     return (rng) => {
       const x = marsagliaTsang(rng, da, ca);
       return x / (x + marsagliaTsang(rng, db, cb));
+    };
+  }
+  if (alpha < 1 && beta < 1) {
+    // Jöhnk (1964): X = U^(1/α), Y = V^(1/β); accept when X + Y ≤ 1, return X/(X+Y).
+    // Acceptance Γ(α+1)Γ(β+1)/Γ(α+β+1) ≥ π/4. When both powers underflow, the ratio
+    // is taken from the logarithms.
+    const ia = 1 / alpha;
+    const ib = 1 / beta;
+    return (rng) => {
+      for (;;) {
+        const u = rng.nextFloat();
+        const v = rng.nextFloat();
+        const x = Math.pow(u, ia);
+        const y = Math.pow(v, ib);
+        const s = x + y;
+        if (s > 1) continue;
+        if (s > 0) return x / s;
+        const lx = Math.log(u) * ia;
+        const ly = Math.log(v) * ib;
+        if (!(lx > -Infinity) && !(ly > -Infinity)) continue; // u = v = 0
+        const t = ly - lx;
+        return t > 0 ? Math.exp(-t) / (1 + Math.exp(-t)) : 1 / (1 + Math.exp(t));
+      }
     };
   }
   if (alpha >= 0.5 && beta >= 0.5) {

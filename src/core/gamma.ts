@@ -17,6 +17,8 @@ import { standardNormal } from './normal';
 import type { Rng } from './rng';
 import { assertPositive } from './validate';
 
+const TWO_POW_MINUS_32 = 1 / 4294967296;
+
 /** Marsaglia–Tsang for a ≥ 1 given d = a − ⅓ and c = 1/√(9d); no validation. */
 export function marsagliaTsang(rng: Rng, d: number, c: number): number {
   for (;;) {
@@ -27,7 +29,7 @@ export function marsagliaTsang(rng: Rng, d: number, c: number): number {
       v = 1 + c * x;
     } while (v <= 0);
     v = v * v * v;
-    const u = rng.nextFloat();
+    const u = rng.nextUint32() * TWO_POW_MINUS_32; // 32 bits suffice for the acceptance test
     const x2 = x * x;
     if (u < 1 - 0.0331 * x2 * x2) return d * v;
     if (Math.log(u) < 0.5 * x2 + d * (1 - v + Math.log(v))) return d * v;
