@@ -3,9 +3,10 @@
  * /route throughput: bandit-service as a Seldon ROUTER against a Python Thompson router
  * built the way Seldon Core v1's own component is (numpy Beta draws in a class with
  * route() / send_feedback(), served by `seldon-core-microservice` under gunicorn; see
- * bench/peers/seldon-router/ThompsonRouter.py), side by side on this machine with
- * autocannon. Targets run one at a time, interleaved over the rounds, so drift of a shared
- * machine hits all of them alike; the median round is reported.
+ * bench/peers/seldon-router/ThompsonRouter.py), side by side on this machine, with
+ * autocannon and with a closed-loop fetch client (see fetchLoad). Targets run one at a
+ * time, interleaved over the rounds, so drift of a shared machine hits all of them alike;
+ * the median round is reported.
  *
  *   node bench/seldon-router.bench.js [--duration 10] [--connections 16] [--rounds 3] [--out FILE]
  *
@@ -14,12 +15,12 @@
  * redis://127.0.0.1:6379/14, flushed) the Redis-backed router is measured too.
  */
 'use strict';
-const { execFileSync, spawn } = require('node:child_process');
 const fs = require('node:fs');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const autocannon = require('autocannon');
+const { freePort, startServer, waitUntil } = require('./lib/proc');
+const { peerVenv } = require('./lib/venv');
 
 const ROOT = path.resolve(__dirname, '..');
 const BIN = process.env.BANDIT_BIN || path.join(ROOT, 'dist', 'main.js');
@@ -37,77 +38,22 @@ const CONNECTIONS = Number(arg('connections', '16'));
 const ROUNDS = Number(arg('rounds', '3'));
 const OUT = arg('out', undefined);
 
-const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
-
-async function waitReady(url, ms = 30000) {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    try {
-      const r = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY });
-      if (r.status === 200) return;
-    } catch {
-      /* not yet */
-    }
-    if (Date.now() > deadline) throw new Error(`${url} did not answer 200 within ${ms} ms`);
-    await sleep(200);
-  }
-}
-
-function start(label, cmd, args, env, cwd) {
-  const child = spawn(cmd, args, { env: { PATH: process.env.PATH, HOME: process.env.HOME || os.tmpdir(), ...env }, cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
-  let log = '';
-  child.stdout.on('data', (d) => (log += d));
-  child.stderr.on('data', (d) => (log += d));
-  return {
-    label,
-    child,
-    log: () => log,
-    // the process group: gunicorn's master and workers, or the node process
-    stop: () =>
-      new Promise((resolve) => {
-        if (child.exitCode !== null) return resolve();
-        child.once('exit', () => resolve());
-        try {
-          process.kill(-child.pid, 'SIGTERM');
-        } catch {
-          resolve();
-        }
-        setTimeout(() => {
-          try {
-            process.kill(-child.pid, 'SIGKILL');
-          } catch {
-            /* gone */
-          }
-        }, 5000).unref();
-      }),
-  };
-}
-
-function peerPython() {
-  const dir = execFileSync('bash', [path.join(ROOT, 'test/peers/venv.sh'), 'seldon'], { encoding: 'utf8' }).trim().split('\n').pop();
-  return path.join(dir, 'bin');
+/** Ready once a /route answers 200. */
+function routeAnswers(url) {
+  return async () => (await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY, signal: AbortSignal.timeout(5000) })).status === 200;
 }
 
 async function pythonRouter(workers) {
   const [http, grpc, metrics] = [await freePort(), await freePort(), await freePort()];
-  const bin = peerPython();
-  const proc = start(
+  const bin = path.join(peerVenv('seldon'), 'bin');
+  const proc = startServer(
     `Python Thompson router (seldon-core-microservice, gunicorn, ${workers} worker${workers > 1 ? 's' : ''})`,
     path.join(bin, 'seldon-core-microservice'),
     ['ThompsonRouter', '--service-type', 'ROUTER', '--http-port', String(http), '--grpc-port', String(grpc), '--metrics-port', String(metrics), '--workers', String(workers)],
-    { PREDICTIVE_UNIT_PARAMETERS: JSON.stringify([{ name: 'n_branches', value: String(ARMS.length), type: 'INT' }]), PREDICTIVE_UNIT_ID: 'py-router', SELDON_LOG_LEVEL: 'WARNING' },
-    PEER_DIR,
+    {
+      env: { PREDICTIVE_UNIT_PARAMETERS: JSON.stringify([{ name: 'n_branches', value: String(ARMS.length), type: 'INT' }]), PREDICTIVE_UNIT_ID: 'py-router', SELDON_LOG_LEVEL: 'WARNING' },
+      cwd: PEER_DIR,
+    },
   );
   proc.url = `http://127.0.0.1:${http}/route`;
   return proc;
@@ -126,7 +72,7 @@ async function banditRouter(store) {
     ]),
   };
   if (store === 'redis') env.BANDIT_REDIS_URL = REDIS_URL;
-  const proc = start(`bandit serve as ROUTER (${store === 'redis' ? 'Redis posterior store' : 'in-process store'}, SQLite event log)`, process.execPath, [BIN, 'serve', '--port', String(port), '--host', '127.0.0.1'], env, ROOT);
+  const proc = startServer(`bandit serve as ROUTER (${store === 'redis' ? 'Redis posterior store' : 'in-process store'}, SQLite event log)`, process.execPath, [BIN, 'serve', '--port', String(port), '--host', '127.0.0.1'], { env, cwd: ROOT });
   proc.url = `http://127.0.0.1:${port}/route`;
   proc.dataDir = dataDir;
   return proc;
@@ -200,9 +146,7 @@ async function main() {
   const results = new Map(targets.flatMap((t) => Object.keys(tools).map((tool) => [`${t.label}|${tool}`, []])));
   try {
     for (const t of targets) {
-      await waitReady(t.url).catch((err) => {
-        throw new Error(`${t.label}: ${err.message}\n${t.log().slice(-2000)}`);
-      });
+      await waitUntil(t, routeAnswers(t.url), 60000);
       await autocannon({ url: t.url, method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY, connections: CONNECTIONS, duration: 2 }); // warm-up
     }
     for (let round = 0; round < ROUNDS; round++) {
