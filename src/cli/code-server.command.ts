@@ -5,8 +5,12 @@ import { pipelineFactory } from '../dagster/pipeline-loader';
 import { RunManager } from '../dagster/run-launcher';
 import { CliError, type CliCommand } from './command';
 
-/** Entry point the host appends `api execute_run <args>` to (K8sRunLauncher pods). */
-export const DAGSTER_ENTRY_POINT = ['bandit', 'dagster'];
+/**
+ * Entry point the host appends `api execute_run <args>` to. The K8sRunLauncher passes the
+ * result as container args after the image's `ENTRYPOINT ["node", "/app/dist/main.js"]`,
+ * so a run pod executes `bandit dagster api execute_run <args>`.
+ */
+export const DAGSTER_ENTRY_POINT = ['dagster'];
 
 const stamp = () => new Date().toISOString();
 

@@ -7,6 +7,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
+import { DAGSTER_ENTRY_POINT } from '../../../src/cli/code-server.command';
 import { available, BANDIT_BIN, describeIf, hasDataset, hasPeer, OBD_PATH } from '../../support/env';
 import { createTestDatabase, requirePostgres, type TestDatabase } from '../../support/services';
 import { ASSETS_QUERY, freePort, launch, runLogs, startCodeServerCli, startWebserver, waitRun, WORKSPACE_QUERY, type Proc, type RunView, type Webserver } from './harness';
@@ -109,7 +110,7 @@ describeIf(() => hasPeer('dagster') && hasDataset(OBD_PATH) && available(`the bu
       try {
         const row = await c.query<{ run_body: string }>('SELECT run_body FROM runs WHERE run_id = $1', [runId]);
         const origin = (JSON.parse(row.rows[0].run_body) as { pipeline_code_origin: { repository_origin: Record<string, unknown> } }).pipeline_code_origin.repository_origin;
-        expect(origin).toMatchObject({ container_context: CONTAINER_CONTEXT, container_image: IMAGE, entry_point: ['bandit', 'dagster'] });
+        expect(origin).toMatchObject({ container_context: CONTAINER_CONTEXT, container_image: IMAGE, entry_point: DAGSTER_ENTRY_POINT });
       } finally {
         await c.end();
       }

@@ -21,7 +21,7 @@ from dagster._grpc.types import ExecuteRunArgs
 instance = DagsterInstance.get()
 origin = JobPythonOrigin("__ASSET_JOB", RepositoryPythonOrigin(
     executable_path="", code_pointer=ModuleCodePointer("bandit_pipeline", "__repository__", None),
-    container_image="example/bandit-pipeline:1", entry_point=["bandit", "dagster"], container_context={}))
+    container_image="example/bandit-pipeline:1", entry_point=["dagster"], container_context={}))
 run = create_run_for_test(instance, job_name="__ASSET_JOB", asset_selection=frozenset({AssetKey("ingest_obp")}),
                           job_code_origin=origin, run_config=json.loads(sys.argv[1]))
 instance.report_engine_event("Launching run in a pod (test)", run)
@@ -62,8 +62,9 @@ describeIf(() => hasPeer('dagster') && hasDataset(OBD_PATH) && available(`the bu
 
   function runCommand(runConfig: object) {
     const created = python(CREATE, JSON.stringify(runConfig)) as { run_id: string; cmd: string[] };
-    expect(created.cmd.slice(0, 4)).toEqual(['bandit', 'dagster', 'api', 'execute_run']);
-    const res = spawnSync(process.execPath, [BANDIT_BIN, ...created.cmd.slice(1)], { env: env(), encoding: 'utf8', timeout: 120_000 });
+    expect(created.cmd.slice(0, 3)).toEqual(['dagster', 'api', 'execute_run']);
+    // the image's ENTRYPOINT (node dist/main.js) followed by the launcher's args
+    const res = spawnSync(process.execPath, [BANDIT_BIN, ...created.cmd], { env: env(), encoding: 'utf8', timeout: 120_000 });
     return { runId: created.run_id, res };
   }
 
