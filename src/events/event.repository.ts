@@ -31,22 +31,28 @@ export class EventRepository {
     this.decisions = ds.getRepository<DecisionRow>('Decision');
   }
 
-  /** Stores the events (one transaction); events already stored are skipped. */
+  /**
+   * Stores the events (one transaction); events already stored are skipped. Plain
+   * parameterized SQL: the query builder costs more CPU than the database for 1000 rows.
+   */
   async insertEvents(batch: readonly QueuedEvent[]): Promise<void> {
     if (batch.length === 0) return;
-    const rows: BanditEventRow[] = batch.map((e) => ({
-      experimentId: e.experimentId,
-      decisionId: e.decisionId,
-      eventType: e.type,
-      armIndex: e.arm,
-      propensity: e.propensity,
-      reward: e.reward,
-      unitId: e.unitId,
-      createdAt: new Date(e.at),
-    }));
+    const pg = this.driver === 'postgres';
     await this.ds.transaction(async (m) => {
-      for (let i = 0; i < rows.length; i += CHUNK) {
-        await m.createQueryBuilder().insert().into('BanditEvent').values(rows.slice(i, i + CHUNK)).orIgnore().execute();
+      for (let i = 0; i < batch.length; i += CHUNK) {
+        const rows = batch.slice(i, i + CHUNK);
+        const params: unknown[] = [];
+        const tuples = rows.map((e) => {
+          const at = pg ? new Date(e.at) : sqliteTime(e.at);
+          params.push(e.experimentId, e.decisionId, e.type, e.arm, e.propensity, e.reward, e.unitId, at);
+          const n = params.length - 8;
+          return pg ? `($${n + 1},$${n + 2},$${n + 3},$${n + 4},$${n + 5},$${n + 6},$${n + 7},$${n + 8})` : '(?,?,?,?,?,?,?,?)';
+        });
+        const cols = 'experiment_id, decision_id, event_type, arm_index, propensity, reward, unit_id, created_at';
+        const sql = pg
+          ? `INSERT INTO bandit_events (${cols}) VALUES ${tuples.join(',')} ON CONFLICT (decision_id, event_type) DO NOTHING`
+          : `INSERT OR IGNORE INTO bandit_events (${cols}) VALUES ${tuples.join(',')}`;
+        await m.query(sql, params);
       }
     });
   }
@@ -102,4 +108,9 @@ export class EventRepository {
   async ping(): Promise<void> {
     await this.ds.query('SELECT 1');
   }
+}
+
+/** The text TypeORM's SQLite driver stores for a datetime column (UTC, milliseconds). */
+function sqliteTime(ms: number): string {
+  return new Date(ms).toISOString().replace('T', ' ').replace('Z', '');
 }

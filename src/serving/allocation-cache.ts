@@ -4,13 +4,17 @@
  * Computing them exactly (P(best) by quadrature, then top-two, floors and caps) costs
  * about 1–3 ms for a handful of arms — far more than a select's round trip — and under
  * traffic nearly every reward changes α or β. So each experiment keeps the allocation of
- * one posterior state and serves from it until either the status changes (recomputed at
- * once) or the state changed and the allocation is older than `refreshMs` (recomputed
- * then). The served policy is "Thompson sampling on the posterior as of at most
- * `refreshMs` ago"; the arm is drawn from exactly those probabilities, so the logged
- * propensity is exactly the probability this arm was chosen with.
+ * one posterior state, with the status it was computed under, and /select serves from it:
+ * the arm is drawn from exactly these probabilities and the decision is recorded only if
+ * the stored status is still the one they were computed under (checked inside the select
+ * script). Once the allocation is older than `refreshMs`, one background read refreshes
+ * it (recomputed only when α or β changed). The served policy is therefore "Thompson
+ * sampling on the posterior as of about `refreshMs` ago", and the logged propensity is
+ * exactly the probability this arm was chosen with.
  */
 export interface Allocation {
+  /** Encoded status (see encodeStatus) the probabilities were computed under. */
+  status: string;
   /** The state (status, α, β) the probabilities were computed from. */
   key: string;
   probs: number[];
@@ -18,43 +22,38 @@ export interface Allocation {
 }
 
 export class AllocationCache {
-  private readonly byExperiment = new Map<string, Allocation & { status: string }>();
+  private readonly byExperiment = new Map<string, Allocation>();
   hits = 0;
   misses = 0;
 
-  constructor(private readonly refreshMs: number) {}
+  constructor(readonly refreshMs: number) {}
 
-  get(experimentId: string, status: string, alpha: readonly number[], beta: readonly number[], now: number, compute: () => number[]): number[] {
-    const cur = this.byExperiment.get(experimentId);
-    if (cur && cur.status === status && cur.probs.length === alpha.length) {
-      if (now - cur.computedAt < this.refreshMs) {
-        this.hits++;
-        return cur.probs;
-      }
-      const key = stateKey(status, alpha, beta);
-      if (key === cur.key) {
-        cur.computedAt = now;
-        this.hits++;
-        return cur.probs;
-      }
-      return this.store(experimentId, status, key, now, compute);
-    }
-    return this.store(experimentId, status, stateKey(status, alpha, beta), now, compute);
+  /** The current allocation of an experiment, if any (fresh or not). */
+  peek(experimentId: string): Allocation | undefined {
+    return this.byExperiment.get(experimentId);
   }
 
-  /** Forgets an experiment (after a rebuild or a status change made elsewhere). */
+  isStale(a: Allocation, now: number): boolean {
+    return now - a.computedAt >= this.refreshMs;
+  }
+
+  /** The allocation of exactly this state: reused when the state is unchanged, else computed. */
+  resolve(experimentId: string, status: string, alpha: readonly number[], beta: readonly number[], now: number, compute: () => number[]): Allocation {
+    const key = `${status}|${alpha.join(',')}|${beta.join(',')}`;
+    const cur = this.byExperiment.get(experimentId);
+    if (cur && cur.key === key) {
+      this.hits++;
+      cur.computedAt = now;
+      return cur;
+    }
+    this.misses++;
+    const next: Allocation = { status, key, probs: compute(), computedAt: now };
+    this.byExperiment.set(experimentId, next);
+    return next;
+  }
+
+  /** Forgets an experiment (its status changed). */
   forget(experimentId: string): void {
     this.byExperiment.delete(experimentId);
   }
-
-  private store(experimentId: string, status: string, key: string, now: number, compute: () => number[]): number[] {
-    this.misses++;
-    const probs = compute();
-    this.byExperiment.set(experimentId, { key, status, probs, computedAt: now });
-    return probs;
-  }
-}
-
-function stateKey(status: string, alpha: readonly number[], beta: readonly number[]): string {
-  return `${status}|${alpha.join(',')}|${beta.join(',')}`;
 }

@@ -21,8 +21,8 @@ import type { Config } from '../config/config';
 import { ExperimentsService, liveAllocation, type ServedExperiment } from '../experiments/experiment.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { newDecisionId, parseDecisionId } from '../state/decision-id';
-import { encodeStatus, POSTERIOR_STORE, type PosteriorRead, type PosteriorStore } from '../state/posterior-store';
-import { AllocationCache } from './allocation-cache';
+import { encodeStatus, POSTERIOR_STORE, type PosteriorRead, type PosteriorStore, type SelectionOutcome } from '../state/posterior-store';
+import { AllocationCache, type Allocation } from './allocation-cache';
 import type { RewardResponse, SelectResponse } from './serving.dto';
 
 export interface SelectOptions {
@@ -38,6 +38,7 @@ export interface RewardOptions {
 export class ServingService {
   private readonly rng: Rng;
   private readonly cache: AllocationCache;
+  private readonly refreshing = new Set<string>();
 
   constructor(
     @Inject(CONFIG) private readonly config: Config,
@@ -52,48 +53,97 @@ export class ServingService {
 
   async select(experimentId: string, unitId?: string, opts: SelectOptions = {}): Promise<SelectResponse> {
     const exp = await this.experiments.served(experimentId);
-    const k = exp.definition.arms.length;
     const sticky = exp.definition.sticky && unitId !== undefined;
+    const source = opts.source ?? 'http';
+    // fast path, one round trip: draw from the current allocation, record if the status still holds
+    const current = sticky ? undefined : this.cache.peek(experimentId);
+    if (current) {
+      if (this.cache.isStale(current, this.clock.now())) this.refreshInBackground(exp);
+      const arm = sampleCategorical(current.probs, this.rng);
+      const outcome = await this.record(exp, arm, current.probs[arm], unitId, false, current.status);
+      if (outcome.kind === 'recorded') return this.selected(exp, outcome, source);
+      if (outcome.kind === 'stopped') throw stopped(experimentId);
+      this.cache.forget(experimentId);
+    }
+    // read the state, (re)compute the allocation, record
     let read = await this.readState(exp, sticky ? unitId : undefined);
     for (let attempt = 0; attempt < 3; attempt++) {
       if (read.status.status === 'stopped') throw stopped(experimentId);
       let arm: number;
       let propensity: number;
+      let expected: string | undefined;
       if (read.sticky) {
         ({ arm, propensity } = read.sticky);
       } else {
-        const probs = this.allocation(exp, read);
-        arm = sampleCategorical(probs, this.rng);
-        propensity = probs[arm];
+        const alloc = this.allocation(exp, read);
+        arm = sampleCategorical(alloc.probs, this.rng);
+        propensity = alloc.probs[arm];
+        expected = alloc.status;
       }
-      const { decisionId, token } = newDecisionId(experimentId, arm);
-      const outcome = await this.store.recordSelection({
-        experimentId,
-        decisionId,
-        token,
-        arm,
-        propensity,
-        unitId,
-        sticky,
-        ttlSeconds: this.config.decisionTtlSeconds,
-        at: this.clock.now(),
-      });
+      const outcome = await this.record(exp, arm, propensity, unitId, sticky, expected);
       switch (outcome.kind) {
         case 'recorded':
-          this.metrics.selected(experimentId, exp.definition.arms[arm], opts.source ?? 'http');
-          return { decision_id: decisionId, experiment_id: experimentId, arm: exp.definition.arms[outcome.arm], arm_index: outcome.arm, propensity: outcome.propensity };
+          return this.selected(exp, outcome, source);
         case 'sticky':
           read = { ...read, sticky: { arm: outcome.arm, propensity: outcome.propensity } };
           break;
         case 'stopped':
           throw stopped(experimentId);
+        case 'status-changed':
         case 'missing':
+          this.cache.forget(experimentId);
           read = await this.readState(exp, sticky ? unitId : undefined);
           break;
       }
-      if (read.sticky && read.sticky.arm >= k) throw new BanditError(ErrorCode.Internal, `unit ${JSON.stringify(unitId)} is assigned to an arm this experiment does not have`);
+      if (read.sticky && read.sticky.arm >= exp.definition.arms.length) {
+        throw new BanditError(ErrorCode.Internal, `unit ${JSON.stringify(unitId)} is assigned to an arm this experiment does not have`);
+      }
     }
     throw new BanditError(ErrorCode.Unavailable, `could not record a decision for experiment ${JSON.stringify(experimentId)}; retry`);
+  }
+
+  private async record(
+    exp: ServedExperiment,
+    arm: number,
+    propensity: number,
+    unitId: string | undefined,
+    sticky: boolean,
+    expectedStatus: string | undefined,
+  ): Promise<SelectionOutcome & { decisionId: string }> {
+    const { decisionId, token } = newDecisionId(exp.id, arm);
+    const outcome = await this.store.recordSelection({
+      experimentId: exp.id,
+      decisionId,
+      token,
+      arm,
+      propensity,
+      unitId,
+      sticky,
+      ttlSeconds: this.config.decisionTtlSeconds,
+      at: this.clock.now(),
+      expectedStatus,
+    });
+    return { ...outcome, decisionId };
+  }
+
+  private selected(exp: ServedExperiment, outcome: { arm: number; propensity: number; decisionId: string }, source: string): SelectResponse {
+    const arm = exp.definition.arms[outcome.arm];
+    this.metrics.selected(exp.id, arm, source);
+    return { decision_id: outcome.decisionId, experiment_id: exp.id, arm, arm_index: outcome.arm, propensity: outcome.propensity };
+  }
+
+  /** Re-reads α, β once (per experiment at a time) and refreshes the allocation off the request path. */
+  private refreshInBackground(exp: ServedExperiment): void {
+    if (this.refreshing.has(exp.id)) return;
+    this.refreshing.add(exp.id);
+    void this.store
+      .readPosteriors(exp.id, exp.definition.arms.length)
+      .then((read) => {
+        if (read) this.allocation(exp, read);
+        else this.cache.forget(exp.id);
+      })
+      .catch(() => this.cache.forget(exp.id))
+      .finally(() => this.refreshing.delete(exp.id));
   }
 
   async reward(decisionId: string, reward: number, opts: RewardOptions = {}): Promise<RewardResponse> {
@@ -150,8 +200,8 @@ export class ServingService {
     return read;
   }
 
-  private allocation(exp: ServedExperiment, read: PosteriorRead): number[] {
-    return this.cache.get(exp.id, encodeStatus(read.status), read.alpha, read.beta, this.clock.now(), () => liveAllocation(exp.definition, read, read.status));
+  private allocation(exp: ServedExperiment, read: PosteriorRead): Allocation {
+    return this.cache.resolve(exp.id, encodeStatus(read.status), read.alpha, read.beta, this.clock.now(), () => liveAllocation(exp.definition, read, read.status));
   }
 }
 

@@ -17,8 +17,23 @@ export interface ParsedDecisionId {
   token: string;
 }
 
+/** Random bytes drawn from the CSPRNG in blocks (one system call per 256 ids, not per id). */
+const POOL_BYTES = 4096;
+let pool = Buffer.alloc(0);
+let offset = POOL_BYTES;
+
+function random16(): string {
+  if (offset + 16 > pool.length) {
+    pool = randomBytes(POOL_BYTES);
+    offset = 0;
+  }
+  const s = pool.toString('base64url', offset, offset + 16);
+  offset += 16;
+  return s;
+}
+
 export function newDecisionId(experimentId: string, arm: number): { decisionId: string; token: string } {
-  const token = `${arm}.${randomBytes(16).toString('base64url')}`;
+  const token = `${arm}.${random16()}`;
   return { decisionId: `${experimentId}.${token}`, token };
 }
 

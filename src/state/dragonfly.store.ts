@@ -146,12 +146,15 @@ export class DragonflyPosteriorStore implements PosteriorStore {
       r.unitId ?? '',
       r.at,
       r.sticky && r.unitId !== undefined ? '1' : '0',
+      r.expectedStatus ?? '',
     );
     switch (reply[0]) {
       case 'recorded':
         return { kind: 'recorded', arm: Number(reply[1]), propensity: Number(reply[2]) };
       case 'sticky':
         return { kind: 'sticky', arm: Number(reply[1]), propensity: Number(reply[2]) };
+      case 'status':
+        return { kind: 'status-changed', status: decodeStatus(String(reply[1])) };
       case 'missing':
         return { kind: 'missing' };
       case 'stopped':

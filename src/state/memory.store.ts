@@ -6,17 +6,18 @@
  * flush interval of events. The posteriors themselves are rebuilt from the event store
  * at startup (the store starts empty, every experiment is "missing").
  */
-import type {
-  ArmCounters,
-  PosteriorRead,
-  PosteriorStore,
-  QueuedEvent,
-  RewardOutcome,
-  RewardRecord,
-  SelectionOutcome,
-  SelectionRecord,
-  StoredStatus,
-  WriteMode,
+import {
+  encodeStatus,
+  type ArmCounters,
+  type PosteriorRead,
+  type PosteriorStore,
+  type QueuedEvent,
+  type RewardOutcome,
+  type RewardRecord,
+  type SelectionOutcome,
+  type SelectionRecord,
+  type StoredStatus,
+  type WriteMode,
 } from './posterior-store';
 
 interface Decision {
@@ -78,6 +79,7 @@ export class MemoryPosteriorStore implements PosteriorStore {
     const e = this.experiments.get(r.experimentId);
     if (!e) return { kind: 'missing' };
     if (e.status.status === 'stopped') return { kind: 'stopped' };
+    if (r.expectedStatus !== undefined && r.expectedStatus !== '' && r.expectedStatus !== encodeStatus(e.status)) return { kind: 'status-changed', status: { ...e.status } };
     let propensity = r.propensity;
     if (r.sticky && r.unitId !== undefined) {
       const prev = e.units.get(r.unitId);

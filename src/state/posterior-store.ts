@@ -46,12 +46,18 @@ export interface SelectionRecord {
   sticky: boolean;
   ttlSeconds: number;
   at: number;
+  /**
+   * The encoded status the arm was chosen under: when the stored status differs (a winner
+   * was declared meanwhile) nothing is written and the outcome is `status-changed`.
+   */
+  expectedStatus?: string;
 }
 
 export type SelectionOutcome =
   | { kind: 'recorded'; arm: number; propensity: number }
   /** sticky unit already assigned to another arm (a concurrent first select): select again with it */
   | { kind: 'sticky'; arm: number; propensity: number }
+  | { kind: 'status-changed'; status: StoredStatus }
   | { kind: 'missing' }
   | { kind: 'stopped' };
 

@@ -2,10 +2,11 @@
 -- select event on the experiment's stream, atomically.
 -- KEYS: 1 state marker, 2 decision, 3 pulls of the arm, 4 event stream, 5 sticky units hash
 -- ARGV: 1 arm, 2 propensity, 3 ttl seconds, 4 decision id, 5 unit id ('' = none),
---       6 time (ms), 7 sticky ('1' | '0')
+--       6 time (ms), 7 sticky ('1' | '0'), 8 the status the arm was chosen under ('' = any)
 local st = redis.call('GET', KEYS[1])
 if not st then return {'missing'} end
 if st == 'stopped' then return {'stopped'} end
+if ARGV[8] ~= '' and ARGV[8] ~= st then return {'status', st} end
 local arm = ARGV[1]
 local prop = ARGV[2]
 if ARGV[7] == '1' then

@@ -126,8 +126,8 @@ describeIf(() => true)('service API on Redis + Postgres', () => {
     expect(metrics).toMatch(/bandit_posterior_alpha\{experiment="cta",arm="control"\} \d/);
     expect(metrics).toMatch(/bandit_http_request_duration_seconds_bucket\{le="0.005",method="POST",route="\/select",status="200"\}/);
     const doc = await call<{ paths: Record<string, Record<string, unknown>> }>(s.url, 'GET', '/openapi.json');
-    expect(Object.keys(doc.body.paths).sort()).toEqual(
-      ['/experiments', '/experiments/{id}', '/experiments/{id}/conclude', '/experiments/{id}/stop', '/healthz', '/metrics', '/readyz', '/reward', '/select'].sort(),
+    expect(Object.keys(doc.body.paths)).toEqual(
+      expect.arrayContaining(['/experiments', '/experiments/{id}', '/experiments/{id}/conclude', '/experiments/{id}/stop', '/healthz', '/metrics', '/readyz', '/reward', '/select']),
     );
     expect(Object.keys(doc.body.paths['/select'].post as object)).toEqual(expect.arrayContaining(['requestBody', 'responses']));
     expect((await fetch(`${s.url}/docs`)).status).toBe(200);
