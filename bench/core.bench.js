@@ -7,13 +7,14 @@
  *
  *   node bench/core.bench.js            print the results as Markdown
  *   node bench/core.bench.js --write    also replace the "## Core" section of docs/benchmarks.md
+ *   node bench/core.bench.js --out FILE also write the figures as JSON (bench/run-all.js reads them)
+ *   node bench/core.bench.js --quick    a tenth of the samples (a smoke run)
  *
  * The numpy peer runs in a venv built from bench/peers/numpy/requirements.txt, cached
- * under ~/.cache/bandit/venvs/bench-numpy-<hash>.
+ * under ~/.cache/bandit/venvs/numpy-<hash> (bench/lib/venv.js).
  */
 'use strict';
 const { execFileSync } = require('node:child_process');
-const crypto = require('node:crypto');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -21,21 +22,15 @@ const path = require('node:path');
 const ROOT = path.resolve(__dirname, '..');
 const DIST = path.resolve(ROOT, process.env.BANDIT_DIST || 'dist');
 const core = require(path.join(DIST, 'core'));
+const { peerVenv } = require('./lib/venv');
+const QUICK = process.argv.includes('--quick');
+const outIndex = process.argv.indexOf('--out');
+const OUT = outIndex > 0 ? process.argv[outIndex + 1] : undefined;
+/** Beta samples per parameter set, ours and numpy's. */
+const N = QUICK ? 200_000 : 2_000_000;
 
 function numpyPython() {
-  const req = path.join(__dirname, 'peers', 'numpy', 'requirements.txt');
-  const py = process.env.BANDIT_PYTHON || 'python3';
-  const version = execFileSync(py, ['--version'], { encoding: 'utf8' });
-  const key = crypto.createHash('sha256').update(fs.readFileSync(req)).update(version).digest('hex').slice(0, 16);
-  const dir = path.join(process.env.BANDIT_VENV_CACHE || path.join(os.homedir(), '.cache', 'bandit', 'venvs'), `bench-numpy-${key}`);
-  if (!fs.existsSync(path.join(dir, '.complete'))) {
-    process.stderr.write(`building the numpy venv in ${dir}\n`);
-    fs.rmSync(dir, { recursive: true, force: true });
-    execFileSync(py, ['-m', 'venv', dir], { stdio: 'inherit' });
-    execFileSync(path.join(dir, 'bin', 'pip'), ['install', '--quiet', '--disable-pip-version-check', '-r', req], { stdio: 'inherit' });
-    fs.writeFileSync(path.join(dir, '.complete'), '');
-  }
-  return path.join(dir, 'bin', 'python');
+  return path.join(peerVenv('numpy'), 'bin', 'python');
 }
 
 /** Best wall time (ms) of `reps` runs of fn, after one warm-up. */
@@ -60,7 +55,6 @@ function samplingSection(py) {
     [30, 970],
     [3000, 1e6],
   ];
-  const N = 2_000_000;
   const rows = [];
   for (const [a, b] of params) {
     // ours: a validated sampler closure, one call per sample into a Float64Array
@@ -71,7 +65,7 @@ function samplingSection(py) {
       for (let i = 0; i < N; i++) out[i] = draw(rng);
     });
     // numpy in the same run, right after
-    const np = JSON.parse(execFileSync(py, [path.join(__dirname, 'peers', 'numpy', 'beta_bench.py'), JSON.stringify({ params: [[a, b]], n: N, scalarN: 200_000, reps: 3 })], { encoding: 'utf8' }));
+    const np = JSON.parse(execFileSync(py, [path.join(__dirname, 'peers', 'numpy', 'beta_bench.py'), JSON.stringify({ params: [[a, b]], n: N, scalarN: QUICK ? 20_000 : 200_000, reps: 3 })], { encoding: 'utf8' }));
     const r = np.results[0];
     rows.push({ a, b, ours: N / (ms / 1000), numpyBulk: r.bulkPerSec, numpyScalar: r.scalarPerSec, numpyVersion: np.numpy });
   }
@@ -142,6 +136,7 @@ function main() {
   lines.push('');
   const md = lines.join('\n');
   process.stdout.write(md + '\n');
+  if (OUT) fs.writeFileSync(OUT, JSON.stringify({ machine: m, numpy: sampling[0].numpyVersion, samples: N, sampling, pbest }, null, 2) + '\n');
   if (process.argv.includes('--write')) {
     const file = path.join(ROOT, 'docs', 'benchmarks.md');
     let doc = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '# Benchmarks\n\nMeasured with the scripts in bench/ (not tests). Each section names its machine; ratios are measured side by side in one run.\n\n';
