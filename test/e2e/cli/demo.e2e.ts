@@ -1,7 +1,9 @@
 /**
  * `bandit demo` end to end: the built CLI runs a seeded experiment, prints a winner,
  * writes regret.svg and posteriors.svg under $BANDIT_DATA_DIR/demo (well-formed SVG,
- * one curve per arm), and the same seed gives the same output.
+ * one curve per arm), and the same seed gives the same output (`--in-process`: the
+ * simulation on the core). The default run, through bandit-service started in the same
+ * process, is checked for a winner and the plots.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -30,7 +32,7 @@ function parseSvg(file: string): { root: string; paths: { cls: string; series: s
 describe('bandit demo', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bandit-demo-'));
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
-  const args = ['--seed', '11', '--arms', 'control,fast,faster', '--ctr', '0.04,0.055,0.07'];
+  const args = ['--seed', '11', '--arms', 'control,fast,faster', '--ctr', '0.04,0.055,0.07', '--in-process'];
   let first: ReturnType<typeof demo>;
 
   it('runs to a winner and writes the plots', () => {
@@ -79,5 +81,17 @@ describe('bandit demo', () => {
     const mismatch = demo(dir, ['--arms', 'a,b,c', '--ctr', '0.1,0.2']);
     expect(mismatch.code).toBe(2);
     expect(mismatch.stderr).toMatch(/--arms has 3 names but --ctr has 2 rates/);
+  });
+
+  it('runs through bandit-service by default and still declares the winner and writes the plots', () => {
+    const svc = fs.mkdtempSync(path.join(os.tmpdir(), 'bandit-demo-svc-'));
+    try {
+      const r = demo(svc, ['--seed', '11', '--arms', 'control,fast,faster', '--ctr', '0.04,0.055,0.07', '--quiet']);
+      expect(r.code).toBe(0);
+      expect(r.stdout).toMatch(/^Winner: faster \(after \d+ visitors\)$/m);
+      expect(parseSvg(path.join(svc, 'demo', 'posteriors.svg')).paths.filter((p) => p.cls === 'series')).toHaveLength(3);
+    } finally {
+      fs.rmSync(svc, { recursive: true, force: true });
+    }
   });
 });
