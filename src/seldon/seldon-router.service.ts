@@ -19,10 +19,12 @@
  * its reward is read as the success fraction of those rows: α += r, β += 1 − r.
  */
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
+import { Counter } from 'prom-client';
 import { BanditError, ErrorCode, invalidInput, notFound } from '../common/errors';
 import { CONFIG } from '../app/tokens';
 import type { Config } from '../config/config';
 import { ExperimentsService } from '../experiments/experiment.service';
+import { MetricsService } from '../metrics/metrics.service';
 import { ServingService } from '../serving/serving.service';
 import { POSTERIOR_STORE, type PosteriorStore } from '../state/posterior-store';
 import type { FeedbackView, SeldonMessageView } from './seldon-message';
@@ -44,6 +46,8 @@ const VERSION = process.env.npm_package_version ?? '0.1.0';
 export class SeldonRouterService implements OnModuleInit {
   private readonly log = new Logger('Seldon');
   private settings: RouterSettings | undefined;
+  private readonly replays: Counter<'experiment'>;
+  private readonly refused: Counter<'experiment' | 'reason'>;
 
   constructor(
     @Inject(CONFIG) private readonly config: Config,
@@ -51,7 +55,21 @@ export class SeldonRouterService implements OnModuleInit {
     @Inject(POSTERIOR_STORE) private readonly store: PosteriorStore,
     private readonly serving: ServingService,
     private readonly experiments: ExperimentsService,
-  ) {}
+    metrics: MetricsService,
+  ) {
+    this.replays = new Counter({
+      name: 'bandit_seldon_route_replays_total',
+      help: 'Seldon routes answered with the decision already bound to their puid (retries)',
+      labelNames: ['experiment'],
+      registers: [metrics.registry],
+    });
+    this.refused = new Counter({
+      name: 'bandit_seldon_feedback_refused_total',
+      help: 'Seldon feedback not counted: bad_reward, no_decision (unknown puid / decision id), routing_conflict',
+      labelNames: ['experiment', 'reason'],
+      registers: [metrics.registry],
+    });
+  }
 
   /** Router mode is on when the operator names the node (PREDICTIVE_UNIT_ID) or parameters are given. */
   async onModuleInit(): Promise<void> {
@@ -72,7 +90,8 @@ export class SeldonRouterService implements OnModuleInit {
     const s = this.required();
     const puid = headerPuid ?? message.meta.puid;
     let decision = puid === undefined ? null : await this.puids.lookup(s.experimentId, puid);
-    if (!decision) {
+    if (decision) this.replays.inc({ experiment: s.experimentId });
+    else {
       const unit = message.meta.tags.unit_id;
       const sel = await this.serving.select(s.experimentId, typeof unit === 'string' && unit !== '' ? unit : undefined, { source: 'seldon' });
       decision = { decisionId: sel.decision_id, arm: sel.arm, armIndex: sel.arm_index, propensity: sel.propensity };
@@ -89,13 +108,18 @@ export class SeldonRouterService implements OnModuleInit {
     const s = this.required();
     const reward = fb.reward;
     if (!Number.isFinite(reward) || reward < 0 || reward > 1) {
+      this.refused.inc({ experiment: s.experimentId, reason: 'bad_reward' });
       throw invalidInput(
         `feedback.reward must be a number in [0, 1] (the success fraction of the request's rows; a missing reward is 0), got ${String(reward)}`,
       );
     }
-    const { decision, puid } = await this.findDecision(s, fb, headerPuid);
+    const { decision, puid } = await this.findDecision(s, fb, headerPuid).catch((err: unknown) => {
+      if (err instanceof BanditError && err.code === ErrorCode.NotFound) this.refused.inc({ experiment: s.experimentId, reason: 'no_decision' });
+      throw err;
+    });
     const routed = s.unitIdKnown ? fb.response?.meta.routing[s.unitId] : undefined;
     if (routed !== undefined && routed >= 0 && decision.armIndex >= 0 && routed !== decision.armIndex) {
+      this.refused.inc({ experiment: s.experimentId, reason: 'routing_conflict' });
       throw new BanditError(
         ErrorCode.Conflict,
         `feedback.response.meta.routing.${s.unitId} is ${routed} but decision ${decision.decisionId} served child ${decision.armIndex}; the reward was not counted`,

@@ -327,6 +327,10 @@ describeIf(() => hasPeer('seldon') && hasDataset(path.join(SELDON_SPECS_PATH, 'w
     expect(fb.body.meta.tags).toMatchObject({ decision_id: routed.body.meta.tags.decision_id, reward: 1, duplicate: false });
     expectValid(v.message, fb.body, 'feedback reply');
     expectValid(v.strictMessage, fb.body, 'feedback reply (strict)');
+    // the same puid routed again, on the other replica: the same decision, counted as a replay
+    const again = await http(b, 'POST', '/route', { ...json({ data: { ndarray: [[1]] } }), headers: { 'content-type': 'application/json', 'Seldon-Puid': 'schema-puid' } });
+    expect(again.body.meta.tags.decision_id).toBe(routed.body.meta.tags.decision_id);
+    expect((await http(b, 'GET', '/prometheus')).text).toMatch(/bandit_seldon_route_replays_total\{experiment="seldon-e2e"\} 1/);
     const status = await http(a, 'GET', '/health/status');
     expect(status.status).toBe(200);
     expectValid(v.strictMessage, status.body, 'health/status');
@@ -378,5 +382,9 @@ describeIf(() => hasPeer('seldon') && hasDataset(path.join(SELDON_SPECS_PATH, 'w
     expect(r.type).toContain('text/plain');
     expect(r.text).toMatch(new RegExp(`bandit_selections_total\\{experiment="${EXPERIMENT}",arm="[^"]+",source="seldon"\\} \\d+`));
     expect(r.text).toMatch(/bandit_reward_duplicates_total\{experiment="seldon-e2e",source="seldon"\} [1-9]/);
+    // refused on replica A above: out-of-range rewards, an unknown puid, a routing contradiction
+    expect(r.text).toMatch(/bandit_seldon_feedback_refused_total\{experiment="seldon-e2e",reason="bad_reward"\} [1-9]/);
+    expect(r.text).toMatch(/bandit_seldon_feedback_refused_total\{experiment="seldon-e2e",reason="no_decision"\} [1-9]/);
+    expect(r.text).toMatch(/bandit_seldon_feedback_refused_total\{experiment="seldon-e2e",reason="routing_conflict"\} 1/);
   });
 });
