@@ -42,10 +42,23 @@ const W = new Float64Array(LAYERS);
 
 /** One N(0, 1) variate. */
 export function standardNormal(rng: Rng): number {
+  const u = rng.nextUint32();
+  const i = u & 127;
+  const j = u >>> 8; // 24-bit position
+  if (j < K[i]) return u & 128 ? -j * W[i] : j * W[i];
+  return normalSlowPath(rng, u);
+}
+
+/**
+ * The rare part of the ziggurat (about 1.2% of draws): the wedge test or the tail, for a
+ * first 32-bit draw `u` that fell outside its layer's rectangle. Split out so the fast
+ * path above stays small enough to be inlined into callers.
+ */
+export function normalSlowPath(rng: Rng, first: number): number {
+  let u = first;
   for (;;) {
-    const u = rng.nextUint32();
     const i = u & 127;
-    const j = u >>> 8; // 24-bit position
+    const j = u >>> 8;
     if (j < K[i]) return u & 128 ? -j * W[i] : j * W[i];
     let x: number;
     if (i === 0) {
@@ -57,11 +70,11 @@ export function standardNormal(rng: Rng): number {
         b = -Math.log(1 - rng.nextFloat());
       } while (b + b < a * a);
       x = R + a;
-    } else {
-      x = j * W[i];
-      // wedge: accept when a uniform height under the layer falls under the curve
-      if (F[i] + rng.nextFloat() * (F[i + 1] - F[i]) >= Math.exp(-0.5 * x * x)) continue;
+      return u & 128 ? -x : x;
     }
-    return u & 128 ? -x : x;
+    x = j * W[i];
+    // wedge: accept when a uniform height under the layer falls under the curve
+    if (F[i] + rng.nextFloat() * (F[i + 1] - F[i]) < Math.exp(-0.5 * x * x)) return u & 128 ? -x : x;
+    u = rng.nextUint32();
   }
 }
