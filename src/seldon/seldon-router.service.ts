@@ -113,10 +113,11 @@ export class SeldonRouterService implements OnModuleInit {
         `feedback.reward must be a number in [0, 1] (the success fraction of the request's rows; a missing reward is 0), got ${String(reward)}`,
       );
     }
-    const { decision, puid } = await this.findDecision(s, fb, headerPuid).catch((err: unknown) => {
+    const noDecision = (err: unknown): never => {
       if (err instanceof BanditError && err.code === ErrorCode.NotFound) this.refused.inc({ experiment: s.experimentId, reason: 'no_decision' });
       throw err;
-    });
+    };
+    const { decision, puid } = await this.findDecision(s, fb, headerPuid).catch(noDecision);
     const routed = s.unitIdKnown ? fb.response?.meta.routing[s.unitId] : undefined;
     if (routed !== undefined && routed >= 0 && decision.armIndex >= 0 && routed !== decision.armIndex) {
       this.refused.inc({ experiment: s.experimentId, reason: 'routing_conflict' });
@@ -125,7 +126,8 @@ export class SeldonRouterService implements OnModuleInit {
         `feedback.response.meta.routing.${s.unitId} is ${routed} but decision ${decision.decisionId} served child ${decision.armIndex}; the reward was not counted`,
       );
     }
-    const r = await this.serving.reward(decision.decisionId, reward, { source: 'seldon' });
+    // an unknown or expired decision id (from meta.tags) is a 404 of the reward path
+    const r = await this.serving.reward(decision.decisionId, reward, { source: 'seldon' }).catch(noDecision);
     return feedbackReply(
       { decision_id: r.decision_id, experiment_id: r.experiment_id, arm: r.arm, arm_index: r.arm_index, reward: r.reward, duplicate: r.duplicate },
       puid,
