@@ -70,14 +70,4 @@ async function run(ctx) {
 
 module.exports = { run, demoArms };
 
-if (require.main === module) {
-  const root = path.resolve(__dirname, '..');
-  const bin = path.join(root, process.env.BANDIT_DIST || 'dist', 'main.js');
-  run({ bin, quick: process.argv.includes('--quick'), log: (s) => process.stderr.write(`${s}\n`) }).then(
-    (r) => process.stdout.write(`${JSON.stringify(r, null, 2)}\n`),
-    (err) => {
-      process.stderr.write(`${err.stack || err}\n`);
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) require('./lib/standalone').runStandalone(run);

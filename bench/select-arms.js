@@ -10,7 +10,6 @@
  *   node bench/select-arms.js [--quick]      (BANDIT_DIST, default dist: the built CLI)
  */
 'use strict';
-const path = require('node:path');
 const { banditTarget, fastapiTarget } = require('./lib/targets');
 const { load } = require('./lib/load');
 const { claimRedisDb } = require('./lib/redis');
@@ -77,14 +76,4 @@ async function run(ctx) {
 
 module.exports = { run, ARM_COUNTS };
 
-if (require.main === module) {
-  const root = path.resolve(__dirname, '..');
-  const bin = path.join(root, process.env.BANDIT_DIST || 'dist', 'main.js');
-  run({ bin, quick: process.argv.includes('--quick'), log: (s) => process.stderr.write(`${s}\n`) }).then(
-    (r) => process.stdout.write(`${JSON.stringify(r, null, 2)}\n`),
-    (err) => {
-      process.stderr.write(`${err.stack || err}\n`);
-      process.exit(1);
-    },
-  );
-}
+if (require.main === module) require('./lib/standalone').runStandalone(run);

@@ -20,10 +20,10 @@
 'use strict';
 const { spawn } = require('node:child_process');
 const fs = require('node:fs');
-const net = require('node:net');
 const os = require('node:os');
 const path = require('node:path');
 const autocannon = require('autocannon');
+const { freePort } = require('./lib/proc');
 
 const ROOT = path.resolve(__dirname, '..');
 const BIN = process.env.BANDIT_BIN || path.join(ROOT, 'dist', 'main.js');
@@ -42,21 +42,6 @@ const ROUNDS = Number(arg('rounds', '3'));
 const OUT = arg('out', undefined);
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
-const CEILING_SRC = `
-const http = require('node:http');
-const BODY = JSON.stringify({ decision_id: 'bench.1.AAAAAAAAAAAAAAAAAAAAAA', experiment_id: 'bench', arm: 'treatment-a', arm_index: 1, propensity: 0.3333333333333333 });
-const server = http.createServer((req, res) => {
-  req.resume();
-  req.on('end', () => {
-    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(BODY) });
-    res.end(BODY);
-  });
-});
-server.keepAliveTimeout = 65000;
-server.listen(Number(process.argv[1]), '127.0.0.1');
-process.on('SIGTERM', () => process.exit(0));
-`;
-
 // the same constant reply from Nest on the Fastify adapter: the framework's own cost, no state
 const NEST_SRC = `
 require('reflect-metadata');
@@ -72,17 +57,6 @@ const Mod = Reflect.decorate([Module({ controllers: [Ctl] })], M);
 NestFactory.create(Mod, new FastifyAdapter(), { logger: false }).then((app) => app.listen(Number(process.argv[1]), '127.0.0.1'));
 process.on('SIGTERM', () => process.exit(0));
 `;
-
-function freePort() {
-  return new Promise((resolve, reject) => {
-    const s = net.createServer();
-    s.on('error', reject);
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 function start(label, args, env) {
   const child = spawn(process.execPath, args, { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -183,7 +157,7 @@ async function main() {
   const ceilingPort = await freePort();
   const servicePort = await freePort();
   const nestPort = await freePort();
-  const ceiling = start('ceiling', ['-e', CEILING_SRC, String(ceilingPort)], {});
+  const ceiling = start('ceiling', [path.join(__dirname, 'lib', 'ceiling-server.js'), String(ceilingPort)], {});
   const nest = start('nest constant', ['-e', NEST_SRC, String(nestPort)], {});
   const service = start('bandit serve', [BIN, 'serve', '--port', String(servicePort), '--host', '127.0.0.1'], {
     NODE_ENV: 'production',

@@ -8,14 +8,14 @@
 'use strict';
 const http = require('node:http');
 
-const BODY = JSON.stringify({ decision_id: 'bench.0000000000000000000000', experiment_id: 'bench', arm: 'control', arm_index: 0, propensity: 0.5 });
+const BODY = JSON.stringify({ decision_id: 'bench.1.AAAAAAAAAAAAAAAAAAAAAA', experiment_id: 'bench', arm: 'treatment-a', arm_index: 1, propensity: 0.3333333333333333 });
 const server = http.createServer((req, res) => {
   req.resume();
   req.on('end', () => {
-    res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(BODY) });
+    res.writeHead(200, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(BODY) });
     res.end(BODY);
   });
 });
 server.keepAliveTimeout = 65000;
 server.listen(Number(process.argv[2]), '127.0.0.1');
-process.on('SIGTERM', () => server.close(() => process.exit(0)));
+process.on('SIGTERM', () => process.exit(0));

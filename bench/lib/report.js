@@ -71,11 +71,18 @@ function summarySection(ctx) {
   const rows = [];
   const add = (what, figure, goal, met) => rows.push([what, figure, goal ?? '—', goal ? verdict(met) : '—']);
   const svc = ctx.result('service');
+  const g = svc?.goal;
+  if (g && !g.error) {
+    const n = g.settings.connections;
+    add(`/select req/s, bandit-service (Redis, ${g.settings.events}) ÷ node:http ceiling, ${n} connections (median of ${g.settings.rounds})`, `${ratio(g.ratios.selectRps)} (${num(g.select.rps)} ÷ ${num(g.ceiling.rps)})`, '≥ 0.50×', g.ratios.selectRps >= 0.5);
+    add(`/select p99, bandit-service ÷ ceiling, ${n} connections`, `${ratio(g.ratios.selectP99)} (${g.select.p99} ms ÷ ${g.ceiling.p99} ms)`, '≤ 2×', g.ratios.selectP99 <= 2);
+    add(`/select req/s ÷ a constant Nest route (the framework's own cost), ${n} connections`, `${ratio(g.ratios.selectRpsVsNestConstant)} (Nest constant: ${ratio(g.ratios.nestConstantRps)} the ceiling)`);
+  }
   if (svc) {
     const { at } = serviceFigures(svc);
     const c = at('ceiling', 'select', 64);
     const s = at('bandit-redis', 'select', 64);
-    if (c && s) {
+    if (c && s && !(g && !g.error)) {
       add('/select req/s, bandit-service (Redis) ÷ node:http ceiling, 64 connections', `${ratio(s.rps / c.rps)} (${num(s.rps)} ÷ ${num(c.rps)})`, '≥ 0.50×', s.rps / c.rps >= 0.5);
       add('/select p99, bandit-service (Redis) ÷ ceiling, 64 connections', `${ratio(s.p99 / c.p99)} (${s.p99} ms ÷ ${c.p99} ms)`, '≤ 2×', s.p99 / c.p99 <= 2);
     }
@@ -90,8 +97,9 @@ function summarySection(ctx) {
   const st = ctx.result('store');
   if (svc && st) {
     const s = serviceFigures(svc).at('bandit-redis', 'select', 64);
-    const limit = Math.min(...st.rows.slice(0, 2).map((r) => r.rps));
-    if (s) add("/select req/s ÷ the store's own limit (slower of its two round trips, redis-benchmark, 64 connections)", `${ratio(s.rps / limit)} (${num(s.rps)} ÷ ${num(limit)})`);
+    const r = serviceFigures(svc).at('bandit-redis', 'reward', 64);
+    const [sel, rew] = [/^select script/, /^reward script/].map((re) => st.rows.find((x) => re.test(x.op))?.rps);
+    if (s && r && sel && rew) add("req/s ÷ the store's own limit for the same script (redis-benchmark), 64 connections", `/select ${ratio(s.rps / sel)} (${num(s.rps)} ÷ ${num(sel)}), /reward ${ratio(r.rps / rew)} (${num(r.rps)} ÷ ${num(rew)})`);
   }
   const sel = ctx.result('seldon');
   if (sel) {
@@ -152,12 +160,37 @@ function serviceSection(res, ctx) {
       }
     }
   }
+  const g = res.goal;
+  const goalPart = [];
+  if (g?.error) goalPart.push(`The goal measurement (\`bench/service.bench.js\`) failed in this run: \`${g.error.split('\n')[0].slice(0, 300)}\`.`, '');
+  else if (g) {
+    goalPart.push(
+      `**The goal** (\`bench/service.bench.js\`): autocannon, keep-alive, ${g.settings.connections} connections, ${g.settings.durationSeconds} s per target, ${g.settings.rounds} round${g.settings.rounds > 1 ? 's' : ''} with the targets interleaved, median round. \`bandit serve\` with NODE_ENV=production on Redis (loopback) with events in ${g.settings.events === 'postgres' ? 'Postgres' : 'SQLite'}, against the bare node:http ceiling and the same constant reply from a Nest route on the Fastify adapter (the framework's own cost, no state). /reward rewards each decision /select served once.`,
+      '',
+      table(
+        ['target', 'req/s', 'p50 ms', 'p99 ms', 'failed', '× ceiling'],
+        [
+          ['node:http constant JSON (ceiling)', num(g.ceiling.rps), g.ceiling.p50, g.ceiling.p99, num(g.ceiling.failed), '1.00×'],
+          ['Nest (Fastify) constant JSON', num(g.nestConstant.rps), g.nestConstant.p50, g.nestConstant.p99, num(g.nestConstant.failed), ratio(g.ratios.nestConstantRps)],
+          ['bandit-service /select', num(g.select.rps), g.select.p50, g.select.p99, num(g.select.failed), ratio(g.ratios.selectRps)],
+          ['bandit-service /reward', num(g.reward.rps), g.reward.p50, g.reward.p99, num(g.reward.failed), ratio(g.ratios.rewardRps)],
+        ],
+        ['l', 'r', 'r', 'r', 'r', 'r'],
+      ),
+      '',
+      `Goal: /select at ≥ 50% of the ceiling's requests per second — ${verdict(g.ratios.selectRps >= 0.5)} (${ratio(g.ratios.selectRps)}); p99 at most twice the ceiling's — ${verdict(g.ratios.selectP99 <= 2)} (${ratio(g.ratios.selectP99)}).`,
+      '',
+    );
+  }
   return [
     '## Service',
     '',
-    `autocannon (keep-alive) against four servers started side by side: a bare \`node:http\` server answering a constant JSON of /select's size (this machine's ceiling: nothing real is faster), \`bandit serve\` with the production parts (Redis posterior store on loopback, ${res.settings.eventLog} event log) and with the embedded defaults (in-process store, SQLite), and the product's original design in Python — FastAPI + redis-py (asyncio) under uvicorn with uvloop and httptools, one worker, numpy Beta draws (\`bench/peers/fastapi-router/app.py\`). ${res.settings.arms.length} arms. For each connection count every server runs in turn: /select for ${res.settings.durationSeconds} s keeping the decisions it served, then one /reward for each of them (so every reward counts a fresh decision, never a retry; its run lasts as long as the rewards take). Requests per second count 2xx replies only.`,
+    ...goalPart,
+    '**Against the alternatives**, at 16, 64 and 256 connections.',
     '',
-    'The servers do different amounts of work per request. bandit-service\'s /select reads the posteriors in one round trip, draws the arm from the exact allocation probabilities (refreshed at most every 100 ms) and, in a second round trip, records the decision with its propensity, its pull count and its event (one Lua script); /reward checks the decision, counts it once and queues its event, atomically. The FastAPI service does one MGET and numpy draws per /select and one MULTI (INCRBYFLOAT α, INCRBYFLOAT β, HINCRBY) per /reward: no decisions, no idempotency, no propensities, no events.',
+    `autocannon (keep-alive) against four servers started side by side in one run: a bare \`node:http\` server answering a constant JSON of /select's size (this machine's ceiling: nothing real is faster), \`bandit serve\` with the production parts (Redis posterior store on loopback, ${res.settings.eventLog} event log) and with the embedded defaults (in-process store, SQLite), and the product's original design in Python — FastAPI + redis-py (asyncio) under uvicorn with uvloop and httptools, one worker, numpy Beta draws (\`bench/peers/fastapi-router/app.py\`). ${res.settings.arms.length} arms. For each connection count every server runs in turn: /select for ${res.settings.durationSeconds} s keeping the decisions it served, then one /reward for each of them (so every reward counts a fresh decision, never a retry; its run lasts as long as the rewards take). Requests per second count 2xx replies only.`,
+    '',
+    'The servers do different amounts of work per request. bandit-service\'s /select draws the arm from the exact allocation probabilities (P(best) of every arm, refreshed in the background at most every 100 ms) and records the decision with its propensity, its pull count and its event in one round trip (one Lua script that also checks the experiment\'s status); /reward checks the decision, counts it once and queues its event, atomically. The FastAPI service does one MGET and numpy draws per /select and one MULTI (INCRBYFLOAT α, INCRBYFLOAT β, HINCRBY) per /reward: no decisions, no idempotency, no propensities, no events.',
     '',
     table(['endpoint', 'connections', 'server', 'req/s', 'p50 ms', 'p99 ms', 'failed', '× ceiling'], rows, ['l', 'r', 'l', 'r', 'r', 'r', 'r', 'r']),
     '',
@@ -169,7 +202,7 @@ function storeSection(res) {
   return [
     "## The store's own limit",
     '',
-    `\`redis-benchmark\` (${res.settings.connections} connections, ${num(res.settings.requests)} requests each, Redis ${res.settings.redisVersion} on loopback) sending what the service sends, with the service's real key layout and script text (loaded with SCRIPT LOAD, called with EVALSHA): the MGET of /select's first round trip (the status marker, α and β of ${res.settings.arms} arms), the select script of its second, and the reward script. The reward script counts decisions written beforehand at random keys; a call that hits a key already counted takes the cheaper duplicate path (share shown). What the service reaches is bounded by these figures divided by its round trips per request (2 for /select, 1 for /reward).`,
+    `\`redis-benchmark\` (${res.settings.connections} connections, ${num(res.settings.requests)} requests each, Redis ${res.settings.redisVersion} on loopback) sending what the service sends, with the service's real key layout and script text (loaded with SCRIPT LOAD, called with EVALSHA): the select script (one call per /select), the reward script (one call per /reward), and the MGET of the status marker, α and β of ${res.settings.arms} arms with which the service refreshes an experiment's allocation in the background (at most every 100 ms, not per request). The reward script counts decisions written beforehand at random keys; a call that hits a key already counted takes the cheaper duplicate path (share shown). These are the ceilings the service's /select and /reward cannot pass on this Redis.`,
     '',
     table(
       ['operation', 'ops/s', 'p50 ms', 'p99 ms'],

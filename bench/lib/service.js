@@ -1,5 +1,8 @@
 /**
- * /select and /reward throughput, side by side in one run: the ceiling (bare node:http),
+ * /select and /reward throughput. First bench/service.bench.js measures the product's goal
+ * (bandit-service on Redis + Postgres against the node:http ceiling and a constant Nest
+ * route, 64 connections, median of rounds). Then the alternatives, side by side in one
+ * run at 16, 64 and 256 connections: the ceiling (bare node:http),
  * bandit-service on Redis + Postgres and on its embedded defaults, and the original
  * design in Python (FastAPI + redis-py). Each connection count runs every target in turn
  * (interleaved, so drift of a shared machine hits all alike): first /select for the set
@@ -11,6 +14,7 @@ const { ceilingTarget, banditTarget, fastapiTarget } = require('./targets');
 const { load, warmUp } = require('./load');
 const { claimRedisDb } = require('./redis');
 const { createDatabase, postgresReachable } = require('./postgres');
+const { benchScript } = require('./scripts');
 
 const ARMS = ['control', 'treatment-a', 'treatment-b'];
 const EXPERIMENT = 'bench-service';
@@ -53,6 +57,9 @@ async function run(ctx) {
   const duration = ctx.quick ? 2 : 8;
   const connectionCounts = [16, 64, 256];
   const db = await claimRedisDb();
+  const rounds = ctx.quick ? ['--duration', '2', '--rounds', '1'] : ['--duration', '6', '--rounds', '3'];
+  // a failure here is reported in the section; the comparison still runs
+  const goal = await benchScript(ctx, 'service.bench.js', [...rounds, '--connections', '64'], { env: { BANDIT_BENCH_REDIS_URL: db.url } }).catch((err) => ({ error: String(err.message || err).slice(0, 2000) }));
   const pg = (await postgresReachable()) ? await createDatabase() : undefined;
   const targets = [];
   try {
@@ -79,7 +86,7 @@ async function run(ctx) {
         }
       }
     }
-    return { settings: { durationSeconds: duration, connections: connectionCounts, arms: ARMS, eventLog: pg ? 'Postgres' : 'SQLite' }, targets: targets.map((t) => ({ key: t.key, label: t.label })), rows };
+    return { goal, settings: { durationSeconds: duration, connections: connectionCounts, arms: ARMS, eventLog: pg ? 'Postgres' : 'SQLite' }, targets: targets.map((t) => ({ key: t.key, label: t.label })), rows };
   } finally {
     for (const t of targets) await t.stop();
     await db.release();

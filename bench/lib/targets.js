@@ -61,7 +61,8 @@ async function banditTarget(o) {
     label,
     base,
     async createExperiment(id, arms) {
-      const r = await postJson(`${base}/experiments`, { id, arms });
+      // never concluding: the load measures serving a running experiment
+      const r = await postJson(`${base}/experiments`, { id, arms, stopping: { minSamplesPerArm: 1e9 } });
       if (r.status !== 201 && r.status !== 200) throw new Error(`${label}: creating ${id}: ${r.status} ${JSON.stringify(r.body)}`);
     },
     selectBody: (id) => ({ experiment_id: id }),
