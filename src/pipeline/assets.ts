@@ -16,7 +16,8 @@ import { requireIngested } from './ingest-obp';
 import { protocolMarkdown, runOpe } from './ope.asset';
 
 const int = (value: number): MetadataValue => ({ type: 'int', value });
-const float = (value: number): MetadataValue => ({ type: 'float', value });
+/** A float, or a text 'n/a' for a non-finite value (JSON and Dagster's serdes have no NaN). */
+const float = (value: number): MetadataValue => (Number.isFinite(value) ? { type: 'float', value } : { type: 'text', value: 'n/a' });
 const text = (value: string): MetadataValue => ({ type: 'text', value });
 
 export function seedOf(options: PipelineOptions): number {
