@@ -20,6 +20,8 @@ describe('HTTP error mapping', () => {
       body: { error: { code: 'payload_too_large', message: 'request body is larger than the limit' } },
     });
     expect(codeForStatus(415)).toBe(ErrorCode.InvalidInput);
+    const down = toHttpError(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:6390'), { code: 'ECONNREFUSED' }));
+    expect(down).toEqual({ status: 503, body: { error: { code: 'unavailable', message: 'a backing store is unavailable; retry' } } });
     const internal = toHttpError(new Error('secret detail'));
     expect(internal).toEqual({ status: 500, body: { error: { code: 'internal', message: 'internal error' } } });
   });

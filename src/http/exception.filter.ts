@@ -35,7 +35,8 @@ export function toHttpError(err: unknown): { status: number; body: ErrorBody } {
 }
 
 /** Connection-level failures of Dragonfly / Redis or Postgres (not bugs): the request may be retried. */
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'CLUSTERDOWN']);
+// network codes, and Postgres' admin shutdown / cannot connect now / connection failures
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH', 'CLUSTERDOWN', '57P01', '57P03', '08001', '08003', '08006']);
 function isStoreUnreachable(err: unknown): boolean {
   if (!(err instanceof Error)) return false;
   const e = err as Error & { code?: string; driverError?: { code?: string } };
