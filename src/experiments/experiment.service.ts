@@ -137,8 +137,8 @@ export class ExperimentsService {
    */
   noteReward(id: string): void {
     const now = this.clock.now();
-    const last = this.lastEvaluation.get(id) ?? 0;
-    if (now - last < this.config.autoConcludeIntervalMs || this.evaluating.has(id)) return;
+    const last = this.lastEvaluation.get(id);
+    if ((last !== undefined && now - last < this.config.autoConcludeIntervalMs) || this.evaluating.has(id)) return;
     this.lastEvaluation.set(id, now);
     this.evaluating.add(id);
     void this.autoEvaluate(id)
