@@ -44,7 +44,7 @@ async function seldon(ctx) {
 
 /** OPE: all estimators with B = 1000 at the full OBD size (and smaller sizes), obp on the same 1M-row file. */
 async function ope(ctx) {
-  const rows = ctx.quick ? [1000000] : [1000000, 5000000, 10000000, 26700000];
+  const rows = ctx.quick ? [200000, 1000000] : [1000000, 5000000, 10000000, 26700000];
   const args = ['--rows', rows.join(','), '--bootstrap', '1000', '--obp-rows', '1000000', '--obp-bootstrap', ctx.quick ? '5' : '200'];
   const r = await benchScript(ctx, 'ope.bench.js', args, { timeoutMs: 2400000 });
   return { settings: { rows, obpRows: 1000000 }, ...r };

@@ -54,7 +54,7 @@ function lcg(seed) {
  * @param {object} ctx  { bin, quick, log }
  */
 async function run(ctx) {
-  const duration = ctx.quick ? 2 : 8;
+  const duration = ctx.quick ? 2 : 6;
   const connectionCounts = [16, 64, 256];
   const db = await claimRedisDb();
   const rounds = ctx.quick ? ['--duration', '2', '--rounds', '1'] : ['--duration', '6', '--rounds', '3'];
