@@ -20,6 +20,7 @@
  * Everything runs on loopback; every load is bounded in time; servers started are stopped.
  */
 'use strict';
+const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const { describeMachine, loadAverage } = require('./lib/machine');
@@ -60,6 +61,15 @@ function parseArgs(argv) {
 
 const stamp = () => new Date().toISOString();
 
+/** The commit the build came from (the build may hold uncommitted changes of the work tree too). */
+function headCommit() {
+  try {
+    return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return undefined;
+  }
+}
+
 async function main() {
   const opts = parseArgs(process.argv.slice(2));
   if (opts.list) {
@@ -83,7 +93,7 @@ async function main() {
       log(`${s.name}: kept the stored result (--resume)`);
       continue;
     }
-    const record = { section: s.name, mode, startedAt: stamp(), loadStart: loadAverage(), build: path.relative(ROOT, dist) };
+    const record = { section: s.name, mode, startedAt: stamp(), loadStart: loadAverage(), build: path.relative(ROOT, dist), commit: headCommit() };
     log(`${s.name}: ${s.what} (${mode}), load average ${record.loadStart.join(' ')}`);
     try {
       if (s.needs === 'redis' && !redisUp) throw new Error('Redis is not reachable (BANDIT_BENCH_REDIS_URL / REDIS_URL, default redis://127.0.0.1:6379)');

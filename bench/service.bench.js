@@ -22,8 +22,8 @@ const { spawn } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const autocannon = require('autocannon');
 const { freePort } = require('./lib/proc');
+const { load } = require('./lib/load');
 
 const ROOT = path.resolve(__dirname, '..');
 const BIN = process.env.BANDIT_BIN || path.join(ROOT, 'dist', 'main.js');
@@ -127,24 +127,13 @@ async function postgresDb() {
   };
 }
 
+// autocannon, bounded (bench/lib/load.js): req/s over the time to the last response
 function run(o) {
-  return new Promise((resolve, reject) => {
-    const request = { method: 'POST', headers: { 'content-type': 'application/json' } };
-    if (o.body !== undefined) request.body = JSON.stringify(o.body);
-    if (o.setupRequest) request.setupRequest = o.setupRequest;
-    if (o.onResponse) request.onResponse = o.onResponse;
-    const opts = { url: o.url, connections: CONNECTIONS, requests: [request], timeout: 10 };
-    if (o.amount !== undefined) opts.amount = o.amount;
-    else opts.duration = DURATION;
-    const inst = autocannon(opts, (err, r) => (err ? reject(err) : resolve(r)));
-    const watchdog = setTimeout(() => inst.stop(), (DURATION * 2 + 10) * 1000);
-    inst.on('done', () => clearTimeout(watchdog));
-  });
+  return load({ ...o, connections: CONNECTIONS, duration: DURATION });
 }
 
-function metrics(r) {
-  const seconds = r.duration;
-  return { rps: r['2xx'] / seconds, p50: r.latency.p50, p99: r.latency.p99, non2xx: r.non2xx, errors: r.errors + r.timeouts, requests: r['2xx'] };
+function metrics(m) {
+  return { rps: m.rps, p50: m.p50, p99: m.p99, non2xx: m.non2xx, errors: m.errors + m.timeouts, requests: m.ok };
 }
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];

@@ -74,7 +74,7 @@ function summarySection(ctx) {
   const g = svc?.goal;
   if (g && !g.error) {
     const n = g.settings.connections;
-    add(`/select req/s, bandit-service (Redis, ${g.settings.events}) ÷ node:http ceiling, ${n} connections (median of ${g.settings.rounds})`, `${ratio(g.ratios.selectRps)} (${num(g.select.rps)} ÷ ${num(g.ceiling.rps)})`, '≥ 0.50×', g.ratios.selectRps >= 0.5);
+    add(`/select req/s, bandit-service (Redis, ${g.settings.events === 'postgres' ? 'Postgres' : 'SQLite'} events) ÷ node:http ceiling, ${n} connections (median of ${g.settings.rounds})`, `${ratio(g.ratios.selectRps)} (${num(g.select.rps)} ÷ ${num(g.ceiling.rps)})`, '≥ 0.50×', g.ratios.selectRps >= 0.5);
     add(`/select p99, bandit-service ÷ ceiling, ${n} connections`, `${ratio(g.ratios.selectP99)} (${g.select.p99} ms ÷ ${g.ceiling.p99} ms)`, '≤ 2×', g.ratios.selectP99 <= 2);
     add(`/select req/s ÷ a constant Nest route (the framework's own cost), ${n} connections`, `${ratio(g.ratios.selectRpsVsNestConstant)} (Nest constant: ${ratio(g.ratios.nestConstantRps)} the ceiling)`);
   }
@@ -143,7 +143,7 @@ function summarySection(ctx) {
     const last = g[g.length - 1];
     add(`OPE seconds per million rows, ${num(last.rows / 1e6, 1)}M ÷ ${num(first.rows / 1e6, 1)}M rows`, ratio(last.seconds / last.rows / (first.seconds / first.rows)));
   }
-  return ['## Summary', '', 'Every ratio below was measured side by side in the same run of `npm run bench`; the goals are the ones the product set itself.', '', table(['what', 'figure', 'goal', ''], rows, ['l', 'l', 'l', 'l'])].join('\n');
+  return ['## Summary', '', 'Each ratio below compares servers or implementations measured side by side, interleaved, within one section of one run (when each section ran: the table above); the goals are the ones the product set itself.', '', table(['what', 'figure', 'goal', ''], rows, ['l', 'l', 'l', 'l'])].join('\n');
 }
 
 function serviceSection(res, ctx) {
@@ -428,7 +428,7 @@ function writeReport({ root, dist, mode, machine, records, sections, doc }) {
       parts.push(`## ${s.name}`, '', `Not measured: the run of ${when(r.startedAt)} failed: \`${r.error.split('\n')[0].slice(0, 300)}\`.`, '');
       continue;
     }
-    parts.push(RENDER[s.name](r.result, ctx), '', `<sub>Measured ${when(r.startedAt)} (${r.mode} run, build ${r.build}), load average ${(r.loadStart ?? []).join(' ')} → ${(r.loadEnd ?? []).join(' ')}.</sub>`, '');
+    parts.push(RENDER[s.name](r.result, ctx), '', `<sub>Measured ${when(r.startedAt)} (${r.mode} run, build ${r.build}${r.commit ? ` at ${r.commit}` : ''}), load average ${(r.loadStart ?? []).join(' ')} → ${(r.loadEnd ?? []).join(' ')}.</sub>`, '');
   }
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, parts.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd() + '\n');
