@@ -99,6 +99,7 @@ async function fastapiTarget(o) {
     },
     selectBody: (id) => ({ experiment_id: id }),
     rewardBody: (selected, reward) => ({ experiment_id: selected.experiment_id, arm_index: selected.arm_index, reward }),
+    log: server.log,
     stop: () => server.stop(),
   };
 }

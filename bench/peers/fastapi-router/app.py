@@ -21,7 +21,11 @@ from fastapi import FastAPI, HTTPException
 from pydantic import BaseModel, Field
 
 app = FastAPI()
-store = redis.Redis.from_url(os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13"), decode_responses=False)
+# a blocking pool: under more concurrent requests than connections, a request waits for a
+# free connection (redis-py's default pool raises "Too many connections" past its limit)
+store = redis.Redis(
+    connection_pool=redis.BlockingConnectionPool.from_url(os.environ.get("BENCH_REDIS_URL", "redis://127.0.0.1:6379/13"), max_connections=64, timeout=10)
+)
 rng = np.random.default_rng()
 # arm names per experiment, read from Redis once per process
 arms_cache: dict[str, list[str]] = {}
