@@ -16,11 +16,16 @@ const BATCH = 1000;
 const WARN_EVERY_MS = 10_000;
 /** Bounds one pass under sustained load; the next tick continues. */
 const MAX_ROUNDS = 50;
+/** Every this many ticks the queues of all experiments are read, not only the active ones. */
+const SWEEP_EVERY_TICKS = 25;
 
 export class EventConsumer {
   private timer: NodeJS.Timeout | undefined;
   private running: Promise<number> | undefined;
   private lastWarn = 0;
+  private ticks = 0;
+  /** Experiments this process queued events for since the last tick. */
+  private readonly active = new Set<string>();
   /** Events moved since start (metrics). */
   moved = 0;
   /** The last failure to store a batch, cleared by the next success. */
@@ -34,12 +39,28 @@ export class EventConsumer {
     private readonly log: ConsumerLog,
   ) {}
 
+  /** Notes that an event was queued for this experiment (read at the next tick). */
+  touch(experimentId: string): void {
+    this.active.add(experimentId);
+  }
+
+  /**
+   * Each tick reads the queues of the experiments this process queued events for; every
+   * SWEEP_EVERY_TICKS ticks, those of all experiments (events queued by other replicas,
+   * or left by a crashed one) — so idle experiments cost no polling in between.
+   */
   start(): void {
     if (this.timer) return;
     const tick = () => {
       this.timer = setTimeout(() => {
-        this.flush()
-          .catch(() => undefined)
+        const sweep = this.ticks++ % SWEEP_EVERY_TICKS === 0;
+        const ids = sweep ? undefined : [...this.active];
+        this.active.clear();
+        const pass = ids !== undefined && ids.length === 0 ? Promise.resolve(0) : this.flush(ids);
+        pass
+          .catch(() => {
+            for (const id of ids ?? []) this.active.add(id);
+          })
           .finally(() => {
             if (this.timer) tick();
           });

@@ -18,6 +18,7 @@ import { BanditError, ErrorCode, notFound } from '../common/errors';
 import { CLOCK, type ClockRepository } from '../clock/clock.repository';
 import { CONFIG } from '../app/tokens';
 import type { Config } from '../config/config';
+import { EventConsumer } from '../events/event-consumer';
 import { ExperimentsService, liveAllocation, type ServedExperiment } from '../experiments/experiment.service';
 import { MetricsService } from '../metrics/metrics.service';
 import { newDecisionId, parseDecisionId } from '../state/decision-id';
@@ -46,6 +47,7 @@ export class ServingService {
     @Inject(CLOCK) private readonly clock: ClockRepository,
     private readonly experiments: ExperimentsService,
     private readonly metrics: MetricsService,
+    private readonly consumer: EventConsumer,
   ) {
     this.rng = createRng(clock.seed());
     this.cache = new AllocationCache(config.allocationRefreshMs);
@@ -57,6 +59,7 @@ export class ServingService {
     const source = opts.source ?? 'http';
     // fast path, one round trip: draw from the current allocation, record if the status still holds
     const current = sticky ? undefined : this.cache.peek(experimentId);
+    if (current?.status === 'stopped') throw stopped(experimentId);
     if (current) {
       if (this.cache.isStale(current, this.clock.now())) this.refreshInBackground(exp);
       const arm = sampleCategorical(current.probs, this.rng);
@@ -128,6 +131,7 @@ export class ServingService {
 
   private selected(exp: ServedExperiment, outcome: { arm: number; propensity: number; decisionId: string }, source: string): SelectResponse {
     const arm = exp.definition.arms[outcome.arm];
+    this.consumer.touch(exp.id);
     this.metrics.selected(exp.id, arm, source);
     return { decision_id: outcome.decisionId, experiment_id: exp.id, arm, arm_index: outcome.arm, propensity: outcome.propensity };
   }
@@ -139,7 +143,8 @@ export class ServingService {
     void this.store
       .readPosteriors(exp.id, exp.definition.arms.length)
       .then((read) => {
-        if (read) this.allocation(exp, read);
+        // a stopped experiment has no allocation to serve from (every select answers 409)
+        if (read && read.status.status !== 'stopped') this.allocation(exp, read);
         else this.cache.forget(exp.id);
       })
       .catch(() => this.cache.forget(exp.id))
@@ -169,6 +174,7 @@ export class ServingService {
     const source = opts.source ?? 'http';
     switch (outcome.kind) {
       case 'counted':
+        this.consumer.touch(parsed.experimentId);
         this.metrics.rewarded(parsed.experimentId, base.arm, reward, source);
         this.experiments.noteReward(parsed.experimentId);
         return { ...base, reward, rewarded_at: new Date(at).toISOString(), duplicate: false };

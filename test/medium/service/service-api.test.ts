@@ -89,6 +89,11 @@ describeIf(() => true)('service API on Redis + Postgres', () => {
     expect(stop.body.status).toBe('stopped');
     expect((await call(s.url, 'POST', '/experiments/halt/stop', undefined, auth)).status).toBe(200);
     expectError(await call(s.url, 'POST', '/select', { experiment_id: 'halt' }), 409, 'conflict', /stopped/);
+    // also once the cached allocation has aged past its refresh interval
+    for (let i = 0; i < 3; i++) {
+      await new Promise((r) => setTimeout(r, 150));
+      expectError(await call(s.url, 'POST', '/select', { experiment_id: 'halt' }), 409, 'conflict', /stopped/);
+    }
     expectError(await call(s.url, 'POST', '/reward', { decision_id: d.body.decision_id, reward: 1 }), 409, 'conflict', /stopped/);
     expectError(await call(s.url, 'POST', '/experiments/halt/conclude', undefined, auth), 409, 'conflict', /stopped/);
   });
