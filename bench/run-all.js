@@ -32,13 +32,13 @@ const ROOT = path.resolve(__dirname, '..');
 
 /** In run order: the cheap and the CPU-bound ones first, the long ones last. */
 const SECTIONS = [
-  { name: 'core', what: 'Beta sampling against numpy; P(best) by integration against Monte Carlo', run: scripts.core },
-  { name: 'store', what: 'redis-benchmark: MGET of an experiment and the select / reward scripts', needs: 'redis', run: (ctx) => require('./lib/redis-bench').run(ctx) },
-  { name: 'service', what: '/select and /reward: ceiling, bandit-service, FastAPI + redis-py at 16/64/256 connections', needs: 'redis', run: (ctx) => require('./lib/service').run(ctx) },
-  { name: 'seldon', what: '/route: bandit as a Seldon ROUTER against the Python Thompson router', needs: 'redis', run: scripts.seldon },
-  { name: 'select-arms', what: '/select latency against the number of arms', needs: 'redis', run: (ctx) => require('./select-arms').run(ctx) },
-  { name: 'demo', what: "the demo's time to a winner for 2, 5 and 20 arms", run: (ctx) => require('./demo').run(ctx) },
-  { name: 'ope', what: 'OPE against obp on 1M rows; time and peak memory against rows up to 26.7M', run: scripts.ope },
+  { name: 'core', script: 'bench/core.bench.js', what: 'Beta sampling against numpy; P(best) by integration against Monte Carlo', run: scripts.core },
+  { name: 'store', script: 'bench/lib/redis-bench.js', what: 'redis-benchmark: MGET of an experiment and the select / reward scripts', needs: 'redis', run: (ctx) => require('./lib/redis-bench').run(ctx) },
+  { name: 'service', script: 'bench/service.bench.js, bench/lib/service.js', what: '/select and /reward: ceiling, bandit-service, FastAPI + redis-py at 16/64/256 connections', needs: 'redis', run: (ctx) => require('./lib/service').run(ctx) },
+  { name: 'seldon', script: 'bench/seldon-router.bench.js', what: '/route: bandit as a Seldon ROUTER against the Python Thompson router', needs: 'redis', run: scripts.seldon },
+  { name: 'select-arms', script: 'bench/select-arms.js', what: '/select latency against the number of arms', needs: 'redis', run: (ctx) => require('./select-arms').run(ctx) },
+  { name: 'demo', script: 'bench/demo.js', what: "the demo's time to a winner for 2, 5 and 20 arms", run: (ctx) => require('./demo').run(ctx) },
+  { name: 'ope', script: 'bench/ope.bench.js', what: 'OPE against obp on 1M rows; time and peak memory against rows up to 26.7M', run: scripts.ope },
 ];
 
 function parseArgs(argv) {

@@ -165,7 +165,11 @@ function serviceSection(res, ctx) {
   if (g?.error) goalPart.push(`The goal measurement (\`bench/service.bench.js\`) failed in this run: \`${g.error.split('\n')[0].slice(0, 300)}\`.`, '');
   else if (g) {
     goalPart.push(
-      `**The goal** (\`bench/service.bench.js\`): autocannon, keep-alive, ${g.settings.connections} connections, ${g.settings.durationSeconds} s per target, ${g.settings.rounds} round${g.settings.rounds > 1 ? 's' : ''} with the targets interleaved, median round. \`bandit serve\` with NODE_ENV=production on Redis (loopback) with events in ${g.settings.events === 'postgres' ? 'Postgres' : 'SQLite'}, against the bare node:http ceiling and the same constant reply from a Nest route on the Fastify adapter (the framework's own cost, no state). /reward rewards each decision /select served once.`,
+      `**Against the ceiling** (the product's goal), measured by \`bench/service.bench.js\`: autocannon with keep-alive, ${g.settings.connections} connections, ${g.settings.durationSeconds} s per target, ${g.settings.rounds} round${g.settings.rounds > 1 ? 's' : ''}; the targets, each a separate process on loopback, run in turn within each round; the median round is reported.`,
+      '',
+      "- **ceiling** — a bare `node:http` server answering every POST with a constant JSON of `/select`'s size (nothing real is faster here);",
+      "- **Nest constant** — NestJS 11 on the Fastify adapter answering the same constant JSON from a controller: the framework's own cost, no state;",
+      `- **bandit-service** — \`bandit serve\` (\`NODE_ENV=production\`), posterior store on Redis (loopback), events moved to ${g.settings.events === 'postgres' ? 'Postgres' : 'SQLite'} by the stream consumer while the load runs; one experiment with ${g.settings.arms} arms. \`/reward\` rewards each decision the \`/select\` run served, once.`,
       '',
       table(
         ['target', 'req/s', 'p50 ms', 'p99 ms', 'failed', '× ceiling'],
@@ -178,7 +182,9 @@ function serviceSection(res, ctx) {
         ['l', 'r', 'r', 'r', 'r', 'r'],
       ),
       '',
-      `Goal: /select at ≥ 50% of the ceiling's requests per second — ${verdict(g.ratios.selectRps >= 0.5)} (${ratio(g.ratios.selectRps)}); p99 at most twice the ceiling's — ${verdict(g.ratios.selectP99 <= 2)} (${ratio(g.ratios.selectP99)}).`,
+      `Goal: /select at ≥ 50% of the ceiling's requests per second — ${verdict(g.ratios.selectRps >= 0.5)} (${ratio(g.ratios.selectRps)}); p99 at most twice the ceiling's — ${verdict(g.ratios.selectP99 <= 2)} (${ratio(g.ratios.selectP99)}). The decomposition says where the gap is: the web framework alone, doing no work, reaches ${ratio(g.ratios.nestConstantRps)} the bare ceiling's requests per second on this machine${g.ratios.nestConstantRps < 0.5 ? ', so no Nest-based service can meet the goal here' : ''}; \`/select\` reaches ${ratio(g.ratios.selectRpsVsNestConstant)} a constant Nest route while running a Redis script per request (status check, decision key with TTL, pull count, stream append) and sharing the two cores with Redis, Postgres (taking the event batches) and the load generator.`,
+      '',
+      "What the hot path does: `/select` costs one Redis round trip in the steady state (the arm is drawn from the experiment's current allocation, whose status the script checks; the allocation is refreshed in the background at most every 100 ms instead of a 1–3 ms recomputation per request), decision ids come from a pooled CSPRNG block, and the consumer inserts event batches with one parameterized statement per 500 rows.",
       '',
     );
   }
@@ -242,12 +248,12 @@ function coreSection(res) {
   const s = res.sampling;
   const p = res.pbest;
   const parts = ['## Core', ''];
-  parts.push(`Measured by \`bench/core.bench.js\`: the compiled core and numpy ${res.numpy} back to back in one run, ${num(res.samples)} samples per parameter set, best of 3.`, '');
-  parts.push('### Beta sampling (samples per second)', '');
-  parts.push('Ours: `makeBetaSampler(α, β)` (validated once) called once per sample into a Float64Array (xoshiro128**, ziggurat normals, Marsaglia–Tsang). numpy: `Generator.beta(α, β, size=N)` (one vectorised C loop, PCG64) and `Generator.beta(α, β)` called once per sample from Python.', '');
+  parts.push(`Measured by \`bench/core.bench.js\`: the compiled core and numpy ${res.numpy} back to back in one run, ${num(res.samples)} samples per parameter set. CPU time (user + system) on both sides, which a shared machine disturbs less than wall time.`, '');
+  parts.push('### Beta sampling (samples per CPU-second; best of interleaved rounds, each best of 3)', '');
+  parts.push('Ours: `makeBetaSampler(α, β)` (validated once) called once per sample into a Float64Array (xoshiro128**, ziggurat normals, Marsaglia–Tsang; Jöhnk for α, β < 1), each pair in a fresh Node process (so one pair\'s sampler does not make the next one\'s call site polymorphic). numpy: `Generator.beta(α, β, size=N)` (one vectorised C loop, PCG64) and `Generator.beta(α, β)` called once per sample from Python.', '');
   parts.push(table(['α, β', 'ours', 'numpy bulk', 'ours ÷ numpy bulk', 'numpy, one call per sample'], s.map((r) => [`${r.a}, ${r.b}`, rate(r.ours), rate(r.numpyBulk), ratio(r.ours / r.numpyBulk), rate(r.numpyScalar)])), '');
   parts.push('### P(best): integration against Monte Carlo at equal accuracy', '');
-  parts.push("Integration: `probabilityOfBest` (agrees with scipy/mpmath to ~1e-11). Monte Carlo: `probabilityOfBestMonteCarlo`, timed at the draws shown and extrapolated linearly to the draws needed for a standard error of 1e-3 and of 1e-6 on the most uncertain arm (1e-6: the integration's guaranteed accuracy).", '');
+  parts.push("CPU time per call. Integration: `probabilityOfBest` (agrees with scipy/mpmath to ~1e-11). Monte Carlo: `probabilityOfBestMonteCarlo`, timed at the draws shown and extrapolated linearly to the draws needed for a standard error of 1e-3 and of 1e-6 on the most uncertain arm (1e-6: the integration's guaranteed accuracy).", '');
   parts.push(table(['K', 'integration', 'Monte Carlo (draws)', 'MC for SE 1e-3', 'MC for SE 1e-6', 'MC ÷ integration at SE 1e-3 / 1e-6'], p.map((r) => [r.K, ms(r.integ), `${ms(r.mcMs)} (${num(r.draws)})`, ms(r.mc1e3), ms(r.mc1e6), `${ratio(r.mc1e3 / r.integ)} / ${ratio(r.mc1e6 / r.integ)}`])), '');
   const k10 = p.find((r) => r.K === 10);
   const minRatio = Math.min(...s.map((r) => r.ours / r.numpyBulk));
@@ -349,27 +355,21 @@ function plots(ctx) {
     fs.writeFileSync(file, renderLinePlot(spec));
     out.push(file);
   };
+  // per server a solid and a dashed line: variant = { name, match(row, x), value(row) }
+  const perTarget = (res, xs, toX, variants) =>
+    res.targets.flatMap((t) =>
+      variants.map((v, i) => ({ name: `${t.label} ${v.name}`, x: xs.map(toX), y: xs.map((x) => v.value(res.rows.find((r) => r.target === t.key && v.match(r, x))) ?? NaN), dashed: i === 1, color: colorOf(t.key) })),
+    );
   const svc = ctx.result('service');
   if (svc) {
-    const cs = svc.settings.connections;
-    const series = [];
-    svc.targets.forEach((t) => {
-      for (const endpoint of ['select', 'reward']) {
-        const pts = cs.map((c) => svc.rows.find((r) => r.target === t.key && r.endpoint === endpoint && r.connections === c)?.rps ?? NaN);
-        series.push({ name: `${t.label} /${endpoint}`, x: cs.map(Math.log2), y: pts, dashed: endpoint === 'reward', color: colorOf(t.key) });
-      }
-    });
+    const endpoint = (e) => ({ name: `/${e}`, match: (r, c) => r.endpoint === e && r.connections === c, value: (r) => r?.rps });
+    const series = perTarget(svc, svc.settings.connections, Math.log2, [endpoint('select'), endpoint('reward')]);
     write('bench-throughput.svg', { title: 'Requests per second against connections', subtitle: 'solid: /select, dashed: /reward; shared 2-core machine', xLabel: 'connections', yLabel: 'requests per second', series, yFromZero: true, legend: 'right', width: 1100, formatX: (v) => String(Math.round(2 ** v)) });
   }
   const arms = ctx.result('select-arms');
   if (arms) {
-    const ks = arms.settings.arms;
-    const series = [];
-    arms.targets.forEach((t) => {
-      for (const q of ['p50', 'p99']) {
-        series.push({ name: `${t.label} ${q}`, x: ks.map(Math.log10), y: ks.map((k) => arms.rows.find((r) => r.target === t.key && r.arms === k)?.[q] ?? NaN), dashed: q === 'p99', color: colorOf(t.key) });
-      }
-    });
+    const quantile = (q) => ({ name: q, match: (r, k) => r.arms === k, value: (r) => r?.[q] });
+    const series = perTarget(arms, arms.settings.arms, Math.log10, [quantile('p50'), quantile('p99')]);
     write('bench-select-arms.svg', { title: '/select latency against the number of arms', subtitle: `solid: p50, dashed: p99; ${arms.settings.connections} connections, rewards beside`, xLabel: 'arms', yLabel: 'latency (ms)', series, yFromZero: true, legend: 'right', width: 1100, formatX: (v) => String(Math.round(10 ** v)) });
   }
   const ope = ctx.result('ope');
@@ -396,6 +396,25 @@ const COLORS = { ceiling: '#000000', 'bandit-redis': '#0072B2', 'bandit-memory':
 const colorOf = (key) => COLORS[key] ?? '#CC79A7';
 
 // ---------- the document ----------
+
+function runningSection(sections) {
+  return [
+    '## Running the benchmarks',
+    '',
+    '```',
+    'npm run bench                               # build, run every section, rewrite this file and docs/img/bench-*.svg',
+    'npm run bench -- --only service,core        # some sections; the others keep their stored results',
+    'npm run bench -- --quick                    # smoke run: short durations, small sizes (the report says so)',
+    'npm run bench -- --resume                   # skip sections that already have a result of this mode',
+    'node bench/run-all.js --report-only         # rewrite the report from the stored results',
+    'BANDIT_DIST=dist-x node bench/run-all.js    # measure another build folder (no build step)',
+    '```',
+    '',
+    'Results are kept in `bench/results/<full|quick>/<section>.json` (not committed). Needs Redis and PostgreSQL on loopback (as for the medium tests), `redis-benchmark`, Python 3.11 for the peers (venvs built on first use from `bench/peers/*/requirements.txt` and `test/peers/*/requirements.txt`, cached under `~/.cache/bandit/venvs`). Every load is bounded in time or count, all traffic stays on loopback, and every server a section starts is stopped with it. A full run takes about 25 minutes on this machine, most of it generating the 26.7M-row file and the 20-arm demo.',
+    '',
+    table(['section', 'what', 'script'], sections.map((s) => [`\`${s.name}\``, s.what, s.script ? `\`${s.script}\`` : '—']), ['l', 'l', 'l']),
+  ].join('\n');
+}
 
 /** Writes `doc` (default docs/benchmarks.md) and its plots in img/ beside it; returns the files written. */
 function writeReport({ root, dist, mode, machine, records, sections, doc }) {
@@ -430,6 +449,7 @@ function writeReport({ root, dist, mode, machine, records, sections, doc }) {
     }
     parts.push(RENDER[s.name](r.result, ctx), '', `<sub>Measured ${when(r.startedAt)} (${r.mode} run, build ${r.build}${r.commit ? ` at ${r.commit}` : ''}), load average ${(r.loadStart ?? []).join(' ')} → ${(r.loadEnd ?? []).join(' ')}.</sub>`, '');
   }
+  parts.push(runningSection(sections));
   fs.mkdirSync(path.dirname(file), { recursive: true });
   fs.writeFileSync(file, parts.join('\n').replace(/\n{3,}/g, '\n\n').trimEnd() + '\n');
   return [file, ...plots(ctx)];
