@@ -235,6 +235,11 @@ async function main() {
     doubledEvents: [...seen.values()].filter((n) => n > 1).length,
     lostAcknowledgedRewards: missing.length - nearLoss.length,
     lostWithRedisMemory: nearLoss.length,
+    // when each missing reward was acknowledged, against the fault closest to it
+    missing: missing.map(([d, v]) => {
+      const near = windows.map(([from, , kind]) => ({ kind, msBeforeFault: from - v.at })).sort((x, y) => Math.abs(x.msBeforeFault) - Math.abs(y.msBeforeFault))[0];
+      return { decision: d, ackedAtMs: v.at, ...near };
+    }),
     liveEqualsEvents: JSON.stringify(live) === JSON.stringify(fromEvents),
     live,
     fromEvents,
