@@ -192,8 +192,15 @@ export async function opeOfPriorPolicy(o: PriorPolicyOptions): Promise<PriorPoli
       throw invalidInput(`logs ${o.logs}: no such file`);
     });
     const data = await cellsOfLogs(duck, o.logs, items, folds);
+    if (items < LEN_LIST) throw invalidInput(`prior ${o.priorPath}: ${o.campaign} has ${items} items, fewer than the ${LEN_LIST} slots`);
     const pi = topKActionDist(prior.alpha, prior.beta, LEN_LIST, nSim, createRng(`ope-prior/${o.seed ?? 0}`));
-    const estimates = opeOnCells(data, pi, items, { folds, bootstrap: o.bootstrap ?? 1000, alpha: o.alpha ?? 0.05, lambda: o.lambda, seed: o.seed ?? 0, estimators: o.estimators }, 'file');
+    let estimates: Estimate[];
+    try {
+      estimates = opeOnCells(data, pi, items, { folds, bootstrap: o.bootstrap ?? 1000, alpha: o.alpha ?? 0.05, lambda: o.lambda, seed: o.seed ?? 0, estimators: o.estimators }, 'file');
+    } catch (err) {
+      if (err instanceof OpeInputError) throw invalidInput(`logs ${o.logs}: ${err.message}`);
+      throw err;
+    }
     return {
       rows: data.rows,
       cells: data.cells.length,

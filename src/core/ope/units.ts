@@ -7,6 +7,9 @@
  *      the scalable path, O(cells·items).
  * Input checks follow obp's: π_e sums to 1 over items per row and slot, p > 0, slot and
  * item within range; a violation names the row.
+ * Example:
+ *   unitsFromCells(cellsFromRows(logs, 5), policy, items, 3, q) // same estimates as
+ *   unitsFromActionDist(logs, policyTiledPerRow, qPerRow)      // (bootstrap.spec.ts)
  */
 import type { OpeUnits } from './types';
 
