@@ -8,7 +8,10 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import type { LogLevel } from '@nestjs/common';
-import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { ZodPipe } from '../http/zod.pipe';
+import { rewardRequestSchema, selectRequestSchema, type RewardRequest, type SelectRequest } from '../serving/serving.dto';
+import { ServingService } from '../serving/serving.service';
 import type { DataSource } from 'typeorm';
 import { SystemClock, type ClockRepository } from '../clock/clock.repository';
 import { BanditError, ErrorCode } from '../common/errors';
@@ -59,6 +62,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     void reply.status(status).header('content-type', 'application/json; charset=utf-8').send(body);
   });
   installRequestHooks(fastify, app.get(MetricsService), config.rateLimitPerMinute);
+  installServingFastPath(fastify, app.get(ServingService));
   installDocs(app, buildOpenApi(app));
   await app.init();
   return app;
@@ -75,6 +79,53 @@ export function buildOpenApi(app: NestFastifyApplication): OpenAPIObject {
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'BANDIT_ADMIN_TOKEN (creating, concluding, stopping experiments)' })
     .build();
   return SwaggerModule.createDocument(app, doc, { operationIdFactory: (_c, method) => method });
+}
+
+/**
+ * /select and /reward answered from a Fastify preHandler hook: the same validation (the
+ * controllers' zod pipes) and the same ServingService calls, without Nest's per-request
+ * routing machinery, which costs about half of this machine's throughput on its own
+ * (docs/benchmarks.md). The Nest routes stay registered — they define the OpenAPI
+ * document and the 404 / 405 behaviour — but are not reached for these two.
+ */
+function installServingFastPath(fastify: FastifyInstance, serving: ServingService): void {
+  const selectPipe = new ZodPipe(selectRequestSchema);
+  const rewardPipe = new ZodPipe(rewardRequestSchema);
+  const fail = (reply: FastifyReply, err: unknown) => {
+    const { status, body } = toHttpError(err);
+    if (!reply.sent) void reply.status(status).header('content-type', 'application/json; charset=utf-8').send(body);
+  };
+  fastify.addHook('preHandler', (req, reply, done) => {
+    if (req.method !== 'POST') return done();
+    const route = req.routeOptions?.url;
+    if (route === '/select') {
+      let body: SelectRequest;
+      try {
+        body = selectPipe.transform(req.body);
+      } catch (err) {
+        return fail(reply, err);
+      }
+      serving.select(body.experiment_id, body.unit_id).then(
+        (r) => void reply.status(200).send(r),
+        (err: unknown) => fail(reply, err),
+      );
+      return;
+    }
+    if (route === '/reward') {
+      let body: RewardRequest;
+      try {
+        body = rewardPipe.transform(req.body);
+      } catch (err) {
+        return fail(reply, err);
+      }
+      serving.reward(body.decision_id, body.reward).then(
+        (r) => void reply.status(200).send(r),
+        (err: unknown) => fail(reply, err),
+      );
+      return;
+    }
+    done();
+  });
 }
 
 function installRequestHooks(fastify: FastifyInstance, metrics: MetricsService, perMinute: number): void {
