@@ -77,7 +77,8 @@ describeIf(() => fs.existsSync(BANDIT_BIN))('Redis loses its memory under load',
     expect(after.filter((o) => o.op === 'select' && o.status === 200).length).toBeGreaterThan(50);
     expect(countedRewards(after).length).toBeGreaterThan(50);
 
-    // posteriors rebuilt from the event store: live state equals the stored events exactly
+    // posteriors rebuilt from the event store (once), and the live state equals the stored events exactly
+    expect(svc.logs().match(/live state rebuilt from \d+ select and \d+ reward events/g)).toHaveLength(1);
     const rows = await settledEvents(db.url, id, 1);
     expect(doubled(rows)).toEqual([]);
     const fromEvents = countsFromEvents(rows, 3);
