@@ -25,7 +25,6 @@ export function available(what: string, ok: boolean, hint: string): boolean {
   if (ok) return true;
   const msg = `${what} is not available: ${hint}`;
   if (IN_CI) throw new Error(`CI=true and ${msg}`);
-  // eslint-disable-next-line no-console
   console.warn(`SKIPPED — ${msg}`);
   return false;
 }
