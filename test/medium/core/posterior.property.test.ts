@@ -13,7 +13,9 @@ import { betaCdf, betaCredibleInterval, betaMean, betaQuantile } from '../../../
 import { expectedLoss, probabilityOfBestAndExpectedLoss } from '../../../src/core/expected-loss';
 import { probabilityOfBest } from '../../../src/core/probability-of-best';
 import { createRng } from '../../../src/core/rng';
+import { evaluateStoppingRule } from '../../../src/core/stopping-rule';
 import { summarizeArms } from '../../../src/core/summary';
+import { valueRemaining } from '../../../src/core/value-remaining';
 import { allocationProbabilities, sampleCategorical, thompsonSample } from '../../../src/core/thompson';
 import type { BetaPosterior } from '../../../src/core/types';
 
@@ -167,6 +169,45 @@ describe('core properties over α, β ∈ [1e-3, 1e9]', () => {
           expect(x.ci95[0] >= 0 && x.ci95[0] <= x.ci95[1] && x.ci95[1] <= 1).toBe(true);
           expect(x.expectedLoss >= 0 && Number.isFinite(x.expectedLoss)).toBe(true);
         }
+      }),
+      { numRuns: RUNS },
+    );
+  });
+});
+
+describe('decisions over α, β ∈ [1e-3, 1e9]', () => {
+  it('the stopping rule always returns a consistent decision', () => {
+    const config = fc.record({ probBest: fc.double({ min: 0.51, max: 0.999, noNaN: true }), expectedLoss: fc.double({ min: 1e-6, max: 0.1, noNaN: true }), minSamplesPerArm: fc.integer({ min: 0, max: 1000 }) });
+    const state = fc.array(fc.record({ alpha: param, beta: param, pulls: fc.integer({ min: 0, max: 1e9 }) }), { minLength: 1, maxLength: 30 });
+    fc.assert(
+      fc.property(state, config, fc.boolean(), (s, c, exhausted) => {
+        const d = evaluateStoppingRule(
+          s.map((a, k) => ({ ...a, name: `arm-${k}` })),
+          c,
+          { exhausted },
+        );
+        expect(['winner', 'continue', 'no_winner']).toContain(d.status);
+        expect(Number.isInteger(d.leader) && d.leader >= 0 && d.leader < s.length).toBe(true);
+        expectDistribution(d.probBest, s.length);
+        for (const x of d.expectedLoss) expect(x >= 0 && Number.isFinite(x)).toBe(true);
+        if (d.status === 'winner') {
+          expect(d.winner).toBe(d.leader);
+          expect(d.probBest[d.leader]).toBeGreaterThanOrEqual(c.probBest);
+          expect(d.expectedLoss[d.leader]).toBeLessThanOrEqual(c.expectedLoss);
+        }
+        if (!exhausted) expect(d.status).not.toBe('no_winner');
+      }),
+      { numRuns: RUNS },
+    );
+  });
+
+  it('value remaining is finite and ≥ 0 and names a valid champion', () => {
+    fc.assert(
+      fc.property(arms(10), fc.integer({ min: 0, max: 2 ** 31 - 1 }), (a, seed) => {
+        const v = valueRemaining(a, createRng(seed), 200);
+        // a relative lift over the champion: unbounded above, never negative or infinite
+        expect(Number.isFinite(v.value) && v.value >= 0).toBe(true);
+        expect(Number.isInteger(v.champion) && v.champion >= 0 && v.champion < a.length).toBe(true);
       }),
       { numRuns: RUNS },
     );
