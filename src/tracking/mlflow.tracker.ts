@@ -53,7 +53,21 @@ class MlflowRun implements TrackingRun {
     await this.client.logBatch(this.runId, { tags: Object.entries(tags).map(([key, value]) => ({ key, value })) });
   }
 
+  private warnedNoProxy = false;
+
+  /**
+   * Uploads through the server's artifact proxy. A server without `--serve-artifacts`
+   * cannot take uploads over HTTP: the artifact is skipped and the run tagged
+   * `bandit.artifacts` saying so, instead of failing the materialization.
+   */
   async logArtifact(artifactPath: string, content: Buffer | string, contentType?: string): Promise<void> {
+    if (!MlflowClient.proxiesArtifacts(this.artifactUri)) {
+      if (!this.warnedNoProxy) {
+        this.warnedNoProxy = true;
+        await this.setTags({ 'bandit.artifacts': `not uploaded: the artifact store ${this.artifactUri} is not served by the tracking server (start it with --serve-artifacts)` });
+      }
+      return;
+    }
     await this.client.uploadArtifact(this.artifactUri, artifactPath, content, contentType);
   }
 

@@ -81,4 +81,21 @@ describeIf(() => hasPeer('mlflow'))('MLflow tracking against a real server', () 
       }
     });
   });
+
+  it('skips artifacts (and says so in a tag) on a server that does not proxy them', async () => {
+    const plain = await startMlflow({ serveArtifacts: false });
+    try {
+      const c = new MlflowClient(plain.url);
+      const run = await new MlflowTracker(c).startRun('no-proxy', 'r');
+      await run.logMetrics([{ key: 'm', value: 1, step: 0 }]);
+      await run.logArtifact('ope/table.md', 'x');
+      await run.end();
+      const got = await c.getRun(run.runId);
+      expect(got.info.status).toBe('FINISHED');
+      expect(Object.fromEntries((got.data.tags ?? []).map((t) => [t.key, t.value]))['bandit.artifacts']).toMatch(/not uploaded: .*--serve-artifacts/);
+      expect((got.data.metrics ?? []).map((m) => m.key)).toEqual(['m']);
+    } finally {
+      await plain.stop();
+    }
+  });
 });

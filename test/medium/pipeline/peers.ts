@@ -52,13 +52,17 @@ async function startPeer(name: string, bin: string, args: (port: number, dir: st
   return { url, port, dir, logs: () => out, stop };
 }
 
-export function startMlflow(): Promise<Peer> {
+export function startMlflow(options: { serveArtifacts?: boolean } = {}): Promise<Peer> {
   const bin = peerBin('mlflow', 'mlflow');
   if (!bin) throw new Error('mlflow peer missing: run test/peers/venv.sh mlflow');
+  const artifacts = (dir: string) =>
+    options.serveArtifacts === false
+      ? ['--no-serve-artifacts', '--default-artifact-root', path.join(dir, 'artifacts')]
+      : ['--serve-artifacts', '--artifacts-destination', path.join(dir, 'artifacts')];
   return startPeer(
     'mlflow',
     bin,
-    (port, dir) => ['server', '--host', '127.0.0.1', '--port', String(port), '--backend-store-uri', `sqlite:///${path.join(dir, 'mlflow.db')}`, '--serve-artifacts', '--artifacts-destination', path.join(dir, 'artifacts'), '--workers', '1'],
+    (port, dir) => ['server', '--host', '127.0.0.1', '--port', String(port), '--backend-store-uri', `sqlite:///${path.join(dir, 'mlflow.db')}`, ...artifacts(dir), '--workers', '1'],
     async (url) => (await fetch(`${url}/health`).catch(() => null))?.ok === true,
   );
 }
