@@ -57,6 +57,11 @@ async function run(ctx) {
     targets.push(await banditTarget({ bin: ctx.bin, store: 'memory' }));
     targets.push(await fastapiTarget({ redisUrl: db.url, workers: 1 }));
     const rng = lcg(11);
+    // a first load on each server, so the first arm count does not pay for its JIT warm-up
+    for (const t of targets) {
+      await t.createExperiment('bench-arms-warmup', ['control', 'arm-1']);
+      await measure(t, 'bench-arms-warmup', 2, rng);
+    }
     for (const k of ARM_COUNTS) {
       const arms = Array.from({ length: k }, (_, i) => (i === 0 ? 'control' : `arm-${i}`));
       for (const t of targets) {
