@@ -78,7 +78,8 @@ export class DragonflyPosteriorStore implements PosteriorStore {
   readonly kind = 'dragonfly' as const;
   private readonly client: Client;
   private readonly consumer = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
-  private lastClaim = 0;
+  /** Per stream: when idle entries of other consumers were last looked for. */
+  private readonly lastClaim = new Map<string, number>();
 
   constructor(client: Redis | Cluster) {
     this.client = client as Client;
@@ -202,12 +203,13 @@ export class DragonflyPosteriorStore implements PosteriorStore {
 
   async pendingEvents(experimentIds: readonly string[], max: number): Promise<QueuedEvent[]> {
     const out: QueuedEvent[] = [];
-    const claim = Date.now() - this.lastClaim > CLAIM_IDLE_MS;
-    if (claim) this.lastClaim = Date.now();
+    const now = Date.now();
     const perStream = Math.max(1, Math.ceil(max / Math.max(1, experimentIds.length)));
     await Promise.all(
       experimentIds.map(async (id) => {
         const stream = keys.events(id);
+        const claim = now - (this.lastClaim.get(stream) ?? 0) > CLAIM_IDLE_MS;
+        if (claim) this.lastClaim.set(stream, now);
         try {
           // own entries read earlier but not acknowledged (a failed write) come first
           let entries = await this.readGroup(stream, perStream, '0');
