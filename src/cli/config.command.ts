@@ -16,7 +16,8 @@ export const configCommand: CliCommand = {
           return;
         }
         const cfg = loadConfig();
-        const redisUrl = cfg.redis ? { ...cfg.redis, url: cfg.redis.url.replace(/\/\/:[^@]*@/, '//:<redacted>@') } : undefined;
+        // redis://:pw@, redis://user:pw@ and redis+cluster://:pw@ alike
+        const redisUrl = cfg.redis ? { ...cfg.redis, url: cfg.redis.url.replace(/\/\/([^:/@]*):[^@]*@/, '//$1:<redacted>@') } : undefined;
         const dbUrl = cfg.databaseUrl?.replace(/\/\/([^:/@]+):[^@]*@/, '//$1:<redacted>@');
         process.stdout.write(JSON.stringify({ ...cfg, redis: redisUrl, databaseUrl: dbUrl }, redact, 2) + '\n');
       });

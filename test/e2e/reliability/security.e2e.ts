@@ -311,10 +311,13 @@ describeIf(() => fs.existsSync(BANDIT_BIN))('security', () => {
       failed = `${e.stdout?.toString() ?? ''}${e.stderr?.toString() ?? ''}`;
     }
     expect(failed).toMatch(/event store/);
-    const cfg = execFileSync(process.execPath, [BANDIT_BIN, 'config'], {
-      env: { PATH: process.env.PATH, BANDIT_DATABASE_URL: `postgres://postgres:${DB_PASSWORD}@127.0.0.1:5432/x`, BANDIT_REDIS_URL: redisUrl(), BANDIT_ADMIN_TOKEN: ADMIN_TOKEN, BANDIT_DATA_DIR: dataDir },
-      encoding: 'utf8',
-    });
+    const config = (redis: string) =>
+      execFileSync(process.execPath, [BANDIT_BIN, 'config'], {
+        env: { PATH: process.env.PATH, BANDIT_DATABASE_URL: `postgres://postgres:${DB_PASSWORD}@127.0.0.1:5432/x`, BANDIT_REDIS_URL: redis, BANDIT_ADMIN_TOKEN: ADMIN_TOKEN, BANDIT_DATA_DIR: dataDir },
+        encoding: 'utf8',
+      });
+    const cfg = [redisUrl(), `redis://default:${REDIS_PASSWORD}@127.0.0.1:${redis.port}/0`, `redis+cluster://:${REDIS_PASSWORD}@127.0.0.1:7000,127.0.0.1:7001`].map(config).join('\n');
+    expect(cfg).toMatch(/<redacted>/);
 
     const everything = [svc.logs(), limited?.logs() ?? '', replies.join('\n'), failed, cfg].join('\n');
     expect(svc.logs()).toMatch(/unreachable|events wait/);
