@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
-import { SingleBar } from 'cli-progress';
 import { createRng } from '../core';
+import { createProgressGroup } from '../common/progress';
 import { CliError, type CliCommand } from './command';
 
 interface SimulateOptions {
@@ -12,33 +12,6 @@ interface SimulateOptions {
   token?: string;
   create?: boolean;
   seed: string;
-}
-
-interface Progress {
-  tick(): void;
-  stop(): void;
-}
-
-/** A bar on a TTY, else one line per 10%. */
-function progress(total: number): Progress {
-  if (process.stderr.isTTY) {
-    const bar = new SingleBar({ format: 'simulate [{bar}] {value}/{total} requests | {eta}s left', stream: process.stderr, hideCursor: true });
-    bar.start(total, 0);
-    return { tick: () => bar.increment(), stop: () => bar.stop() };
-  }
-  let done = 0;
-  let shown = 0;
-  return {
-    tick() {
-      done++;
-      const pct = Math.floor((done / total) * 10) * 10;
-      if (pct > shown) {
-        shown = pct;
-        process.stderr.write(`simulate: ${done}/${total} (${pct}%)\n`);
-      }
-    },
-    stop() {},
-  };
 }
 
 function parseList(raw: string): number[] {
@@ -113,7 +86,8 @@ export const simulateCommand: CliCommand = {
           const key = `${what} ${r.status} ${code}`;
           errors.set(key, (errors.get(key) ?? 0) + 1);
         };
-        const bar = progress(total);
+        const progress = createProgressGroup();
+        const bar = progress.task('simulate', total);
         let next = 0;
         const t0 = process.hrtime.bigint();
         await Promise.all(
@@ -142,12 +116,13 @@ export const simulateCommand: CliCommand = {
                 const key = `network ${err instanceof Error ? err.message : String(err)}`;
                 errors.set(key, (errors.get(key) ?? 0) + 1);
               } finally {
-                bar.tick();
+                bar.increment();
               }
             }
           }),
         );
-        bar.stop();
+        bar.done(errors.size === 0 ? 'no errors' : `${[...errors.values()].reduce((a, b) => a + b, 0)} errors`);
+        progress.stop();
         const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
         const out = process.stdout;
         out.write(`\n${total} select + reward pairs in ${seconds.toFixed(2)} s: ${(total / seconds).toFixed(0)} pairs/s, ${((2 * total) / seconds).toFixed(0)} requests/s, concurrency ${concurrency}\n`);
