@@ -10,6 +10,7 @@
  * decision) and an in-process map (the embedded default).
  */
 import { createHash } from 'node:crypto';
+import type { Cluster } from 'ioredis';
 import type Redis from 'ioredis';
 import type { ClockRepository } from '../clock/clock.repository';
 import { experimentTag } from '../state/keys';
@@ -57,7 +58,8 @@ function decode(raw: string): PuidDecision | null {
 
 export class RedisPuidIndex implements PuidIndex {
   readonly kind = 'dragonfly' as const;
-  constructor(private readonly client: Redis) {}
+  /** One server or a Redis Cluster (a Seldon-Puid key carries the experiment's hash tag). */
+  constructor(private readonly client: Redis | Cluster) {}
 
   async lookup(experimentId: string, puid: string): Promise<PuidDecision | null> {
     const raw = await this.client.get(puidKey(experimentId, puid));

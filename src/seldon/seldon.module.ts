@@ -22,7 +22,7 @@ import { CLOCK, type ClockRepository } from '../clock/clock.repository';
 import { CONFIG } from '../app/tokens';
 import type { Config } from '../config/config';
 import { MetricsService } from '../metrics/metrics.service';
-import { connectRedis } from '../state/dragonfly.store';
+import { connectRedisClient } from '../state/dragonfly.store';
 import { MemoryPuidIndex, PUID_INDEX, RedisPuidIndex, type PuidIndex } from './puid-index';
 import { SELDON_PATHS, SeldonController } from './seldon.controller';
 import { seldonErrorBody } from './seldon-error';
@@ -115,7 +115,7 @@ export class SeldonTransport implements OnModuleInit, OnApplicationBootstrap, On
   providers: [
     {
       provide: PUID_INDEX,
-      useFactory: (config: Config, clock: ClockRepository): PuidIndex => (config.redis ? new RedisPuidIndex(connectRedis(config.redis, { lazyConnect: true })) : new MemoryPuidIndex(clock)),
+      useFactory: (config: Config, clock: ClockRepository): PuidIndex => (config.redis ? new RedisPuidIndex(connectRedisClient(config.redis, { lazyConnect: true })) : new MemoryPuidIndex(clock)),
       inject: [CONFIG, CLOCK],
     },
     SeldonRouterService,

@@ -54,10 +54,11 @@ export function connectRedis(config: RedisConfig, extra: RedisOptions = {}): Red
  * are configured (every key of an experiment shares one hash tag, so each script and MGET
  * stays on one node), else one connection.
  */
-export function connectRedisClient(config: RedisConfig): Redis | Cluster {
-  if (!config.cluster) return connectRedis(config);
+export function connectRedisClient(config: RedisConfig, extra: { lazyConnect?: boolean } = {}): Redis | Cluster {
+  if (!config.cluster) return connectRedis(config, extra);
   return quietErrors(
     new Cluster(config.cluster, {
+      ...extra,
       // no auto-pipelining: ioredis cannot place scripts whose key count is an argument into a slot's pipeline
       enableAutoPipelining: false,
       redisOptions: { password: config.password, maxRetriesPerRequest: 2, connectTimeout: 5000 },

@@ -7,6 +7,7 @@
 import { execFileSync } from 'node:child_process';
 import { Cluster } from 'ioredis';
 import { loadConfig } from '../../../src/config/config';
+import { RedisPuidIndex } from '../../../src/seldon/puid-index';
 import { connectRedisClient, DragonflyPosteriorStore } from '../../../src/state/dragonfly.store';
 import { newDecisionId } from '../../../src/state/decision-id';
 import { keys } from '../../../src/state/keys';
@@ -111,6 +112,26 @@ describe('posterior store on a Redis Cluster', () => {
     expect(seen.filter((e) => e.type === 'select')).toHaveLength(REWARDS);
     expect(seen.filter((e) => e.type === 'reward')).toHaveLength(REWARDS);
     expect(new Set(seen.map((e) => `${e.decisionId}/${e.type}`)).size).toBe(2 * REWARDS);
+  });
+
+  it("Seldon's puid index binds and finds decisions on the cluster (lazily connected client)", async () => {
+    if (!cluster) return;
+    const config = loadConfig({ BANDIT_REDIS_URL: cluster.url });
+    const unused = new RedisPuidIndex(connectRedisClient(config.redis!, { lazyConnect: true }));
+    await unused.close();
+    const index = new RedisPuidIndex(connectRedisClient(config.redis!, { lazyConnect: true }));
+    try {
+      for (let i = 0; i < EXPERIMENTS; i++) {
+        const id = `cluster-exp-${i}`;
+        const first = { decisionId: `${id}.1.${'A'.repeat(22)}`, arm: 'b', armIndex: 1, propensity: 0.5 };
+        expect(await index.bind(id, `puid-${i}`, first, 60)).toEqual(first);
+        // a second bind of the same puid keeps the first decision
+        expect(await index.bind(id, `puid-${i}`, { ...first, arm: 'c', armIndex: 2 }, 60)).toEqual(first);
+        expect(await index.lookup(id, `puid-${i}`)).toEqual(first);
+      }
+    } finally {
+      await index.close();
+    }
   });
 
   it('the α / β keys keep their fixed names on the node owning the experiment', async () => {
