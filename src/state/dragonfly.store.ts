@@ -82,8 +82,12 @@ export class DragonflyPosteriorStore implements PosteriorStore {
   /** Per stream: when idle entries of other consumers were last looked for. */
   private readonly lastClaim = new Map<string, number>();
 
-  constructor(client: Redis | Cluster) {
+  private readonly claimIdleMs: number;
+
+  /** `claimIdleMs`: how long another consumer's unacknowledged entries wait before being taken over (default 30 s). */
+  constructor(client: Redis | Cluster, opts: { claimIdleMs?: number } = {}) {
     this.client = client as Client;
+    this.claimIdleMs = opts.claimIdleMs ?? CLAIM_IDLE_MS;
     const define = (name: keyof BanditCommands, script: Parameters<typeof luaScript>[0]) => {
       if (typeof (this.client as unknown as Record<string, unknown>)[name] !== 'function') this.client.defineCommand(name, { lua: luaScript(script) });
     };
@@ -209,7 +213,7 @@ export class DragonflyPosteriorStore implements PosteriorStore {
     await Promise.all(
       experimentIds.map(async (id) => {
         const stream = keys.events(id);
-        const claim = now - (this.lastClaim.get(stream) ?? 0) > CLAIM_IDLE_MS;
+        const claim = now - (this.lastClaim.get(stream) ?? 0) > this.claimIdleMs;
         if (claim) this.lastClaim.set(stream, now);
         try {
           // own entries read earlier but not acknowledged (a failed write) come first
@@ -246,7 +250,7 @@ export class DragonflyPosteriorStore implements PosteriorStore {
   }
 
   private async claimIdle(stream: string, count: number): Promise<Array<[string, string[]]>> {
-    const reply = (await this.client.xautoclaim(stream, CONSUMER_GROUP, this.consumer, CLAIM_IDLE_MS, '0', 'COUNT', count)) as [string, Array<[string, string[] | null]>];
+    const reply = (await this.client.xautoclaim(stream, CONSUMER_GROUP, this.consumer, this.claimIdleMs, '0', 'COUNT', count)) as [string, Array<[string, string[] | null]>];
     return (reply?.[1] ?? []).filter((e): e is [string, string[]] => e[1] !== null);
   }
 

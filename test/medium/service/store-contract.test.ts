@@ -253,3 +253,32 @@ describe.each(eventCases)('event store contract: $name', (c) => {
     expect(await experiments.find('x1')).toMatchObject({ id: 'x1', status: 'concluded', winnerIndex: 1 });
   });
 });
+
+describe('Dragonfly event queue across replicas', () => {
+  it("hands a crashed replica's unacknowledged events to another after the idle time", async () => {
+    if (!available('Redis', await redisUp(), 'start redis on 127.0.0.1:6379')) return;
+    const db = await claimRedisDb();
+    const u = new URL(db.url);
+    const conf = { url: db.url, host: u.hostname, port: Number(u.port || 6379), db: db.db };
+    const a = new DragonflyPosteriorStore(connectRedis(conf), { claimIdleMs: 200 });
+    const b = new DragonflyPosteriorStore(connectRedis(conf), { claimIdleMs: 200 });
+    try {
+      await a.writeState('r1', priorCounters([{ alpha: 1, beta: 1 }, { alpha: 1, beta: 1 }]), RUNNING, 'if-missing');
+      for (let i = 0; i < 4; i++) await select(a, 'r1', i % 2);
+      const readByA = await a.pendingEvents(['r1'], 100); // a reads them, then "crashes" before acknowledging
+      expect(readByA).toHaveLength(4);
+      expect(await b.pendingEvents(['r1'], 100)).toEqual([]); // not yet idle: not b's to take
+      await new Promise((r) => setTimeout(r, 450));
+      const taken = await b.pendingEvents(['r1'], 100);
+      expect(taken.map((e) => e.decisionId).sort()).toEqual(readByA.map((e) => e.decisionId).sort());
+      await b.ack(taken);
+      await new Promise((r) => setTimeout(r, 450));
+      expect(await b.pendingEvents(['r1'], 100)).toEqual([]);
+      expect(await a.pendingEvents(['r1'], 100)).toEqual([]);
+    } finally {
+      await a.close();
+      await b.close();
+      await db.release();
+    }
+  });
+});
