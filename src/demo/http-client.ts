@@ -104,7 +104,19 @@ export async function startDemoService(
   base: Config,
   experiment: { arms: readonly string[]; policy: AllocationPolicy; stopping: StoppingConfig; seed: string },
 ): Promise<DemoService> {
-  const config: Config = { ...base, redis: undefined, databaseUrl: undefined, adminToken: undefined, logLevel: 'warn', host: '127.0.0.1', port: 0 };
+  // Reproducible for a seed: the allocation is recomputed on every posterior change and the
+  // stopping rule evaluated on every reward, instead of on wall-clock intervals.
+  const config: Config = {
+    ...base,
+    redis: undefined,
+    databaseUrl: undefined,
+    adminToken: undefined,
+    logLevel: 'warn',
+    host: '127.0.0.1',
+    port: 0,
+    allocationRefreshMs: 0,
+    autoConcludeIntervalMs: 0,
+  };
   const app: NestFastifyApplication = await createApp(config, { clock: new SeededClock(fnv1a(experiment.seed)) });
   try {
     await app.listen({ port: 0, host: '127.0.0.1' });

@@ -3,7 +3,7 @@
  * writes regret.svg and posteriors.svg under $BANDIT_DATA_DIR/demo (well-formed SVG,
  * one curve per arm), and the same seed gives the same output (`--in-process`: the
  * simulation on the core). The default run, through bandit-service started in the same
- * process, is checked for a winner and the plots.
+ * process, is checked for a winner, the plots, and the same output for the same seed.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -83,15 +83,21 @@ describe('bandit demo', () => {
     expect(mismatch.stderr).toMatch(/--arms has 3 names but --ctr has 2 rates/);
   });
 
-  it('runs through bandit-service by default and still declares the winner and writes the plots', () => {
+  it('runs through bandit-service by default, declares the winner, writes the plots, and is reproducible', () => {
     const svc = fs.mkdtempSync(path.join(os.tmpdir(), 'bandit-demo-svc-'));
+    const svc2 = fs.mkdtempSync(path.join(os.tmpdir(), 'bandit-demo-svc-'));
     try {
-      const r = demo(svc, ['--seed', '11', '--arms', 'control,fast,faster', '--ctr', '0.04,0.055,0.07', '--quiet']);
+      const viaService = ['--seed', '11', '--arms', 'control,fast,faster', '--ctr', '0.04,0.055,0.07', '--quiet'];
+      const r = demo(svc, viaService);
       expect(r.code).toBe(0);
       expect(r.stdout).toMatch(/^Winner: faster \(after \d+ visitors\)$/m);
       expect(parseSvg(path.join(svc, 'demo', 'posteriors.svg')).paths.filter((p) => p.cls === 'series')).toHaveLength(3);
+      const again = demo(svc2, viaService);
+      expect(again.code).toBe(0);
+      expect(again.stdout.split(svc2).join('<dir>')).toBe(r.stdout.split(svc).join('<dir>'));
     } finally {
       fs.rmSync(svc, { recursive: true, force: true });
+      fs.rmSync(svc2, { recursive: true, force: true });
     }
   });
 });
