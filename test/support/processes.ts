@@ -114,7 +114,12 @@ export async function startRedisServer(extraArgs: string[] = []): Promise<RedisS
   const start = async () => {
     const c = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no', ...extraArgs], { stdio: 'ignore' });
     child = c;
-    await waitFor(`redis-server on ${port}`, () => pingRedis(port), 10_000, 50);
+    try {
+      await waitFor(`redis-server on ${port}`, () => pingRedis(port), 10_000, 50);
+    } catch (err) {
+      c.kill('SIGKILL');
+      throw err;
+    }
   };
   const kill = async () => {
     const c = child;
