@@ -77,7 +77,13 @@ export async function spawnService(env: Record<string, string>, opts: { bin?: st
   const exited = exitOf(child);
   const url = `http://127.0.0.1:${port}`;
   const started = await Promise.race([
-    waitFor('bandit serve to listen', () => out.includes(`listening on http://127.0.0.1:${port}`), opts.timeoutMs ?? 30_000, 50).then(() => true),
+    waitFor('bandit serve to listen', () => out.includes(`listening on http://127.0.0.1:${port}`), opts.timeoutMs ?? 30_000, 50).then(
+      () => true,
+      (err: unknown) => {
+        child.kill('SIGKILL');
+        throw new Error(`${String(err)}\n${out}`);
+      },
+    ),
     exited.then(() => false),
   ]);
   if (!started) throw new Error(`bandit serve exited before listening:\n${out}`);
