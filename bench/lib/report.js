@@ -194,7 +194,7 @@ function serviceSection(res, ctx) {
     ...goalPart,
     '**Against the alternatives**, at 16, 64 and 256 connections.',
     '',
-    `autocannon (keep-alive) against four servers started side by side in one run: a bare \`node:http\` server answering a constant JSON of /select's size (this machine's ceiling: nothing real is faster), \`bandit serve\` with the production parts (Redis posterior store on loopback, ${res.settings.eventLog} event log) and with the embedded defaults (in-process store, SQLite), and the product's original design in Python — FastAPI + redis-py (asyncio) under uvicorn with uvloop and httptools, one worker, numpy Beta draws (\`bench/peers/fastapi-router/app.py\`). ${res.settings.arms.length} arms. For each connection count every server runs in turn: /select for ${res.settings.durationSeconds} s keeping the decisions it served, then one /reward for each of them (so every reward counts a fresh decision, never a retry; its run lasts as long as the rewards take). Requests per second count 2xx replies only.`,
+    `autocannon (keep-alive) against five servers started side by side in one run: a bare \`node:http\` server answering a constant JSON of /select's size (this machine's ceiling: nothing real is faster), \`bandit serve\` with the production parts (Redis posterior store on loopback, ${res.settings.eventLog} event log) and with the embedded defaults (in-process store, SQLite), and the product's original design in Python — FastAPI + redis-py (asyncio) under uvicorn with uvloop and httptools, numpy Beta draws (\`bench/peers/fastapi-router/app.py\`), with one worker (one process, as bandit-service runs) and with two (both cores). ${res.settings.arms.length} arms. For each connection count every server runs in turn: /select for ${res.settings.durationSeconds} s keeping the decisions it served, then one /reward for each of them (so every reward counts a fresh decision, never a retry; its run lasts as long as the rewards take). Requests per second count 2xx replies only.`,
     '',
     'The servers do different amounts of work per request. bandit-service\'s /select draws the arm from the exact allocation probabilities (P(best) of every arm, refreshed in the background at most every 100 ms) and records the decision with its propensity, its pull count and its event in one round trip (one Lua script that also checks the experiment\'s status); /reward checks the decision, counts it once and queues its event, atomically. The FastAPI service does one MGET and numpy draws per /select and one MULTI (INCRBYFLOAT α, INCRBYFLOAT β, HINCRBY) per /reward: no decisions, no idempotency, no propensities, no events.',
     '',
@@ -401,7 +401,7 @@ function plots(ctx) {
 }
 
 /** One colour per server across the plots (Okabe–Ito). */
-const COLORS = { ceiling: '#000000', 'bandit-redis': '#0072B2', 'bandit-memory': '#D55E00', 'fastapi-1': '#009E73' };
+const COLORS = { ceiling: '#000000', 'bandit-redis': '#0072B2', 'bandit-memory': '#D55E00', 'fastapi-1': '#009E73', 'fastapi-2': '#CC79A7' };
 const colorOf = (key) => COLORS[key] ?? '#CC79A7';
 
 // ---------- the document ----------

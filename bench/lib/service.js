@@ -67,6 +67,7 @@ async function run(ctx) {
     targets.push(await banditTarget({ bin: ctx.bin, store: 'redis', redisUrl: db.url, databaseUrl: pg?.url }));
     targets.push(await banditTarget({ bin: ctx.bin, store: 'memory' }));
     targets.push(await fastapiTarget({ redisUrl: db.url, workers: 1 }));
+    targets.push(await fastapiTarget({ redisUrl: db.url, workers: 2 }));
     // the same experiment id on every target: the bandit and FastAPI ones share the Redis
     // database, so each gets its own id
     const ids = new Map(targets.map((t) => [t.key, `${EXPERIMENT}-${t.key}`]));
