@@ -50,6 +50,7 @@ async function load(o) {
   const seconds = Number(lastResponse - started) / 1e9;
   return {
     rps: seconds > 0 ? ok / seconds : 0,
+    mean: r.latency.mean ?? r.latency.average,
     p50: r.latency.p50,
     p90: r.latency.p90,
     p99: r.latency.p99,
