@@ -41,6 +41,10 @@ const SECTIONS = [
   { name: 'ope', script: 'bench/ope.bench.js', what: 'OPE against obp on 1M rows; time and peak memory against rows up to 26.7M', run: scripts.ope },
 ];
 
+function usageError(message) {
+  return Object.assign(new Error(message), { usage: true });
+}
+
 function parseArgs(argv) {
   const o = { only: undefined, quick: false, resume: false, reportOnly: false, list: false, doc: undefined };
   for (let i = 0; i < argv.length; i++) {
@@ -52,10 +56,10 @@ function parseArgs(argv) {
     else if (a === '--report-only') o.reportOnly = true;
     else if (a === '--list') o.list = true;
     else if (a === '--doc') o.doc = path.resolve(argv[++i] ?? '');
-    else throw new Error(`unknown argument ${a} (see the comment at the top of bench/run-all.js)`);
+    else throw usageError(`unknown argument ${a} (see the comment at the top of bench/run-all.js)`);
   }
   const names = SECTIONS.map((s) => s.name);
-  for (const n of o.only ?? []) if (!names.includes(n)) throw new Error(`unknown section ${JSON.stringify(n)} (sections: ${names.join(', ')})`);
+  for (const n of o.only ?? []) if (!names.includes(n)) throw usageError(`unknown section ${JSON.stringify(n)} (sections: ${names.join(', ')})`);
   return o;
 }
 
@@ -118,6 +122,6 @@ async function main() {
 }
 
 main().catch((err) => {
-  process.stderr.write(`${err.stack || err}\n`);
-  process.exit(1);
+  process.stderr.write(`${err.usage ? `run-all: ${err.message}` : err.stack || err}\n`);
+  process.exit(err.usage ? 2 : 1);
 });
