@@ -51,21 +51,39 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     if (opts.store === undefined) await store.close().catch(() => undefined);
     throw new BanditError(ErrorCode.Unavailable, `cannot open the event store (${config.databaseUrl ? 'postgres' : config.sqlitePath}): ${err instanceof Error ? err.message : String(err)}`);
   }
-  const adapter = new FastifyAdapter({ bodyLimit: config.bodyLimitBytes, logger: false, return503OnClosing: false });
+  const adapter = new ServiceFastifyAdapter({ bodyLimit: config.bodyLimitBytes, logger: false, return503OnClosing: false });
   const fastify = adapter.getInstance() as unknown as FastifyInstance;
   const module = AppModule.forRoot({ config, store, dataSource, clock: opts.clock ?? new SystemClock(), ownsResources }, opts);
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, { logger: LOG_LEVELS[config.logLevel], abortOnError: false });
   app.useGlobalFilters(new HttpExceptionFilter());
   // errors raised before a route runs (body too large, unreadable JSON) get the same shape
-  fastify.setErrorHandler((err, _req, reply) => {
+  adapter.setErrorHandler((err: unknown, _req: FastifyRequest, reply: FastifyReply) => {
     const { status, body } = toHttpError(err);
     void reply.status(status).header('content-type', 'application/json; charset=utf-8').send(body);
   });
+  adapter.lockErrorHandler();
   installRequestHooks(fastify, app.get(MetricsService), config.rateLimitPerMinute);
   installServingFastPath(fastify, app.get(ServingService));
   installDocs(app, buildOpenApi(app));
   await app.init();
   return app;
+}
+
+/**
+ * The Fastify adapter with one error handler: the one createApp installs (the documented
+ * JSON shape, through the same mapping as the global filter). Nest's own registration
+ * during init() would only stack a second handler on the same scope — which Fastify warns
+ * about at every start — and is ignored once ours is locked in.
+ */
+class ServiceFastifyAdapter extends FastifyAdapter {
+  private locked = false;
+  lockErrorHandler(): void {
+    this.locked = true;
+  }
+  override setErrorHandler(...args: Parameters<FastifyAdapter['setErrorHandler']>): ReturnType<FastifyAdapter['setErrorHandler']> {
+    if (this.locked) return this.getInstance() as unknown as ReturnType<FastifyAdapter['setErrorHandler']>;
+    return super.setErrorHandler(...args);
+  }
 }
 
 export function buildOpenApi(app: NestFastifyApplication): OpenAPIObject {
