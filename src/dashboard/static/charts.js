@@ -305,17 +305,19 @@
     );
     var layer = svgEl('g', { class: 'series' }, f.svg);
     if (opts.stacked) {
-      var base = t.map(function () {
+      // a single bucket has no width of its own: draw it across the whole span
+      var ts = t.length === 1 ? [tMin, tMax] : t;
+      var base = ts.map(function () {
         return 0;
       });
       data.series.forEach(function (s) {
-        var upper = s.values.map(function (v, i) {
-          return base[i] + (v || 0);
+        var upper = ts.map(function (_, i) {
+          return base[i] + (s.values[t.length === 1 ? 0 : i] || 0);
         });
-        var top = t.map(function (ti, i) {
+        var top = ts.map(function (ti, i) {
           return [x(ti), y(upper[i])];
         });
-        var bottom = t
+        var bottom = ts
           .map(function (ti, i) {
             return [x(ti), y(base[i])];
           })
