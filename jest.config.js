@@ -3,6 +3,7 @@
 const tsJest = ['ts-jest', { tsconfig: 'tsconfig.test.json', isolatedModules: true }];
 const common = { testEnvironment: 'node', transform: { '^.+\\.ts$': tsJest }, moduleFileExtensions: ['ts', 'js', 'json'] };
 module.exports = {
+  reporters: ['default', '<rootDir>/test/support/skipped-reporter.js'],
   projects: [
     { ...common, displayName: 'small', roots: ['<rootDir>/src'], testMatch: ['**/*.spec.ts'] },
     { ...common, displayName: 'medium', roots: ['<rootDir>/test/medium'], testMatch: ['**/*.test.ts'], testTimeout: 120000 },

@@ -3,7 +3,7 @@
  * Python peers, the machine's Postgres and Redis. Outside CI a missing piece skips the
  * suite with a visible notice; with CI=true it is a failure.
  */
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 
@@ -17,34 +17,82 @@ export function sharedPath(envVar: string, rel: string): string {
 export const OBD_PATH = sharedPath('BANDIT_OBD_PATH', 'datasets/obd');
 export const SELDON_SPECS_PATH = sharedPath('BANDIT_SELDON_SPECS', 'specs/seldon');
 
+/** Reasons recorded by `available` while a describeIf / itIf condition is evaluated. */
+let missing: string[] = [];
+
 /**
- * Returns true when `what` is available. When it is not: in CI throws (the suite
- * fails); elsewhere prints a notice and returns false (the caller skips).
+ * The one rule for what a test needs (a service, a peer, a dataset, the build): returns
+ * true when `what` is available. When it is not: with CI=true throws (the suite fails,
+ * naming what is missing); elsewhere records the reason and returns false, and
+ * `describeIf` / `itIf` turn it into a jest skip whose title carries the reason.
  */
 export function available(what: string, ok: boolean, hint: string): boolean {
   if (ok) return true;
   const msg = `${what} is not available: ${hint}`;
   if (IN_CI) throw new Error(`CI=true and ${msg}`);
-  console.warn(`SKIPPED — ${msg}`);
+  missing.push(msg);
   return false;
 }
 
-/** `describe` that runs only when `ok`; otherwise skipped with a notice (a failure in CI). */
-export function describeIf(ok: () => boolean): jest.Describe {
-  let run: boolean;
+/** Runs a condition; returns { run } or the CI error, and the reasons it recorded. */
+function decide(ok: () => boolean): { run: boolean; why: string; err?: unknown } {
+  const outer = missing;
+  missing = [];
   try {
-    run = ok();
+    const run = ok();
+    return { run, why: missing.length > 0 ? missing.join('; ') : 'its condition is false' };
   } catch (err) {
-    // CI: report the missing piece as a failing suite
+    return { run: false, why: err instanceof Error ? err.message : String(err), err };
+  } finally {
+    missing = outer;
+  }
+}
+
+/** The title of a skipped suite or test: its name and why it did not run. */
+export const skippedTitle = (name: string, why: string): string => `${name} — SKIPPED: ${why}`;
+
+/**
+ * `describe` that runs when `ok()` is true. Otherwise (outside CI) `describe.skip` with the
+ * reason in its title, so jest reports its tests as skipped; with CI=true a suite with one
+ * failing test that names what is missing. `ok` must be synchronous: use `hasPeer`,
+ * `hasDataset`, `hasBuiltCli`, `hasRedis` / `hasPostgres` (services.ts) or `available`.
+ */
+export function describeIf(ok: () => boolean): jest.Describe {
+  const d = decide(ok);
+  if (d.run) return describe;
+  if (d.err !== undefined) {
+    const err = d.err;
     return ((name: string, fn: () => void) =>
       describe(name, () => {
-        it('has what it needs', () => {
+        it(`needs ${d.why.replace(/^CI=true and /, '')}`, () => {
           throw err;
         });
         void fn;
       })) as unknown as jest.Describe;
   }
-  return run ? describe : describe.skip;
+  return ((name: string, fn: () => void) => describe.skip(skippedTitle(name, d.why), fn)) as unknown as jest.Describe;
+}
+
+/** `it` that runs when `ok()` is true; otherwise `it.skip` with the reason in its title (a failing test under CI=true). */
+export function itIf(ok: () => boolean): jest.It {
+  const d = decide(ok);
+  if (d.run) return it;
+  if (d.err !== undefined) {
+    const err = d.err;
+    const failing = ((name: string) =>
+      it(name, () => {
+        throw err;
+      })) as unknown as jest.It;
+    (failing as unknown as { each: unknown }).each = (cases: unknown[]) => (name: string) =>
+      it(`${name} (${cases.length} cases)`, () => {
+        throw err;
+      });
+    return failing;
+  }
+  const skipped = ((name: string, fn?: jest.ProvidesCallback) => it.skip(skippedTitle(name, d.why), fn)) as unknown as jest.It;
+  (skipped as unknown as { each: unknown }).each = (cases: readonly unknown[]) => (name: string, fn: (...args: unknown[]) => unknown) =>
+    it.skip.each(cases as unknown[][])(skippedTitle(name, d.why), fn as never);
+  return skipped;
 }
 
 export function hasDataset(p: string): boolean {
@@ -62,6 +110,12 @@ export function peerBin(name: string, bin: string): string | null {
   return py ? path.join(path.dirname(py), bin) : null;
 }
 
+/** A program on the PATH (e.g. redis-server, which some suites start privately). */
+export function hasProgram(bin: string, hint = `install it (see .ci/run)`): boolean {
+  const found = spawnSync(bin, ['--version'], { stdio: 'ignore' }).error === undefined;
+  return available(`the program ${bin}`, found, hint);
+}
+
 export function hasPeer(name: string): boolean {
   return available(`Python peer '${name}'`, peerPython(name) !== null, `run test/peers/venv.sh ${name}`);
 }
@@ -71,3 +125,8 @@ export const REDIS_URL = process.env.BANDIT_TEST_REDIS_URL ?? 'redis://127.0.0.1
 
 /** The built CLI the e2e tests drive (a helper building elsewhere sets BANDIT_BIN). */
 export const BANDIT_BIN = process.env.BANDIT_BIN ?? path.join(REPO_ROOT, 'dist', 'main.js');
+
+/** The built CLI is there (`npm test` builds it first). */
+export function hasBuiltCli(): boolean {
+  return available(`the built CLI at ${BANDIT_BIN}`, fs.existsSync(BANDIT_BIN), 'run npm run build (or set BANDIT_BIN)');
+}

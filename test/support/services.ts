@@ -2,7 +2,9 @@
  * The machine's real Postgres and Redis for medium / e2e tests: each test file gets a
  * database of its own and a Redis DB index of its own, cleaned up afterwards.
  */
+import { spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
+import * as path from 'node:path';
 import Redis from 'ioredis';
 import { Client } from 'pg';
 import { available, POSTGRES_URL, REDIS_URL } from './env';
@@ -13,37 +15,71 @@ export interface TestDatabase {
   drop(): Promise<void>;
 }
 
+const hint = (envVar: string) => `start it (see the README and .ci/run) or set ${envVar}`;
+
+/** Why the service at `url` does not answer (null when it does), asked synchronously in a child process. */
+function probe(kind: 'redis' | 'postgres', url: string): string | null {
+  const r = spawnSync(process.execPath, [path.join(__dirname, 'probe.js'), kind, url], { encoding: 'utf8', timeout: 15_000 });
+  if (r.status === 0) return null;
+  return (r.stderr || r.error?.message || `no answer within 15 s`).trim().split('\n')[0];
+}
+
+/** Redis answers PING — for `describeIf(() => hasRedis())`; the CI rule of `available` applies. */
+export function hasRedis(): boolean {
+  const why = probe('redis', REDIS_URL);
+  return available(`Redis at ${REDIS_URL}`, why === null, `${why}; ${hint('BANDIT_TEST_REDIS_URL')}`);
+}
+
+/** Postgres answers `select 1` — for `describeIf(() => hasPostgres())`; the CI rule of `available` applies. */
+export function hasPostgres(): boolean {
+  const why = probe('postgres', POSTGRES_URL);
+  return available(`PostgreSQL at ${POSTGRES_URL}`, why === null, `${why}; ${hint('BANDIT_TEST_DATABASE_URL')}`);
+}
+
+async function answers(check: () => Promise<void>): Promise<string | null> {
+  try {
+    await check();
+    return null;
+  } catch (err) {
+    return err instanceof Error ? err.message : String(err);
+  }
+}
+
+/** Postgres answers; when it does not: false outside CI, a thrown error naming it with CI=true. */
 export async function postgresUp(): Promise<boolean> {
   const c = new Client({ connectionString: POSTGRES_URL, connectionTimeoutMillis: 2000 });
-  try {
-    await c.connect();
-    await c.query('select 1');
-    return true;
-  } catch {
-    return false;
-  } finally {
-    await c.end().catch(() => undefined);
-  }
+  const why = await answers(async () => {
+    try {
+      await c.connect();
+      await c.query('select 1');
+    } finally {
+      await c.end().catch(() => undefined);
+    }
+  });
+  return available(`PostgreSQL at ${POSTGRES_URL}`, why === null, `${why}; ${hint('BANDIT_TEST_DATABASE_URL')}`);
 }
 
+/** Redis answers PING; when it does not: false outside CI, a thrown error naming it with CI=true. */
 export async function redisUp(): Promise<boolean> {
   const r = new Redis(REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 2000, retryStrategy: () => null });
-  try {
-    await r.connect();
-    return (await r.ping()) === 'PONG';
-  } catch {
-    return false;
-  } finally {
-    r.disconnect();
-  }
+  let cause: Error | null = null;
+  r.on('error', (e: Error) => (cause = e));
+  const why = await answers(async () => {
+    try {
+      await r.connect().catch((e: Error) => {
+        throw cause ?? e;
+      });
+      const pong = await r.ping();
+      if (pong !== 'PONG') throw new Error(`PING answered ${pong}`);
+    } finally {
+      r.disconnect();
+    }
+  });
+  return available(`Redis at ${REDIS_URL}`, why === null, `${why}; ${hint('BANDIT_TEST_REDIS_URL')}`);
 }
 
-export async function requirePostgres(): Promise<boolean> {
-  return available('PostgreSQL at ' + POSTGRES_URL, await postgresUp(), 'start it (see .ci/run)');
-}
-export async function requireRedis(): Promise<boolean> {
-  return available('Redis at ' + REDIS_URL, await redisUp(), 'start it (see .ci/run)');
-}
+export const requirePostgres = postgresUp;
+export const requireRedis = redisUp;
 
 /** A fresh database on the test Postgres, dropped by `drop()`. */
 export async function createTestDatabase(prefix = 'bandit_test'): Promise<TestDatabase> {

@@ -8,8 +8,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { DAGSTER_ENTRY_POINT } from '../../../src/cli/code-server.command';
-import { available, BANDIT_BIN, describeIf, hasDataset, hasPeer, OBD_PATH } from '../../support/env';
-import { createTestDatabase, requirePostgres, type TestDatabase } from '../../support/services';
+import { describeIf, hasBuiltCli, hasDataset, hasPeer, OBD_PATH } from '../../support/env';
+import { createTestDatabase, hasPostgres, type TestDatabase } from '../../support/services';
 import { ASSETS_QUERY, freePort, launch, runLogs, startCodeServerCli, startWebserver, waitRun, WORKSPACE_QUERY, type Proc, type RunView, type Webserver } from './harness';
 
 const RUN_TIMEOUT = 120_000;
@@ -38,19 +38,18 @@ function expectFourMaterializations(run: RunView) {
   expect(labels(run.assetMaterializations.find((m) => m.assetKey.path[0] === 'conclude')!).length).toBeGreaterThan(0);
 }
 
-describeIf(() => hasPeer('dagster') && hasDataset(OBD_PATH) && available(`the built CLI ${BANDIT_BIN}`, fs.existsSync(BANDIT_BIN), 'build it (npm run build) or set BANDIT_BIN'))('stock Dagster runs the bandit-pipeline code location', () => {
+describeIf(() => hasPeer('dagster') && hasDataset(OBD_PATH) && hasBuiltCli())('stock Dagster runs the bandit-pipeline code location', () => {
   let dataDir: string;
   beforeAll(() => {
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bandit-dagster-data-'));
   });
   afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 
-  describe('with Postgres storage (dagster-postgres)', () => {
+  describeIf(() => hasPostgres())('with Postgres storage (dagster-postgres)', () => {
     let db: TestDatabase | undefined;
     let code: Proc | undefined;
     let web: Webserver | undefined;
     beforeAll(async () => {
-      if (!(await requirePostgres())) return;
       db = await createTestDatabase('bandit_dagster');
       const port = await freePort();
       code = await startCodeServerCli(port, codeServerEnv(dataDir));

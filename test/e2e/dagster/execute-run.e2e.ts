@@ -9,7 +9,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { available, BANDIT_BIN, describeIf, hasDataset, hasPeer, OBD_PATH, peerPython } from '../../support/env';
+import { BANDIT_BIN, describeIf, hasBuiltCli, hasDataset, hasPeer, OBD_PATH, peerPython } from '../../support/env';
 
 const CREATE = `
 import json, sys
@@ -44,7 +44,7 @@ print(json.dumps({
 }))
 `;
 
-describeIf(() => hasPeer('dagster') && hasDataset(OBD_PATH) && available(`the built CLI ${BANDIT_BIN}`, fs.existsSync(BANDIT_BIN), 'build it (npm run build) or set BANDIT_BIN'))('bandit dagster api execute_run (K8sRunLauncher command)', () => {
+describeIf(() => hasPeer('dagster') && hasDataset(OBD_PATH) && hasBuiltCli())('bandit dagster api execute_run (K8sRunLauncher command)', () => {
   let home: string;
   let dataDir: string;
   const env = () => ({ ...process.env, DAGSTER_HOME: home, BANDIT_DATA_DIR: dataDir, BANDIT_OBD_PATH: OBD_PATH });

@@ -9,7 +9,7 @@ import { startCodeServer, type CodeServerHandle } from '../../../src/dagster/cod
 import { RunManager } from '../../../src/dagster/run-launcher';
 import type { PipelineFactory } from '../../../src/dagster/run-worker';
 import { describeIf, hasPeer } from '../../support/env';
-import { createTestDatabase, requirePostgres, type TestDatabase } from '../../support/services';
+import { createTestDatabase, hasPostgres, type TestDatabase } from '../../support/services';
 import { launch, runLogs, startWebserver, waitRun, type Webserver } from './harness';
 
 const calls: string[] = [];
@@ -45,7 +45,7 @@ const crashingPipeline: PipelineFactory = async () => {
   throw new Error('cannot build the pipeline');
 };
 
-describeIf(() => hasPeer('dagster'))('run lifecycle against the Dagster webserver (Postgres storage)', () => {
+describeIf(() => hasPeer('dagster') && hasPostgres())('run lifecycle against the Dagster webserver (Postgres storage)', () => {
   let db: TestDatabase | undefined;
   let server: CodeServerHandle | undefined;
   let web: Webserver | undefined;
@@ -53,7 +53,6 @@ describeIf(() => hasPeer('dagster'))('run lifecycle against the Dagster webserve
   const log: string[] = [];
 
   beforeAll(async () => {
-    if (!(await requirePostgres())) return;
     db = await createTestDatabase('bandit_dagster_life');
     const runs = new RunManager({ pipeline: () => factory(), env: () => undefined, log: { info: (m) => log.push(m), error: (m) => log.push(`ERROR ${m}`) } });
     server = await startCodeServer({ host: '127.0.0.1', port: 0, runs, info: { entryPoint: ['bandit', 'dagster'], containerImage: 'example/bandit-pipeline:test', dagsterVersion: '1.13.27' } });

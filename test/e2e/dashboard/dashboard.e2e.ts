@@ -11,9 +11,9 @@ import * as http from 'node:http';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
-import { available, BANDIT_BIN, REPO_ROOT } from '../../support/env';
+import { available, describeIf, hasBuiltCli, REPO_ROOT } from '../../support/env';
 import { spawnService, waitFor, type ServiceProcess } from '../../support/processes';
-import { claimRedisDb, createTestDatabase, requirePostgres, requireRedis, type TestDatabase, type TestRedisDb } from '../../support/services';
+import { claimRedisDb, createTestDatabase, hasPostgres, hasRedis, type TestDatabase, type TestRedisDb } from '../../support/services';
 
 const CHROMIUM = process.env.BANDIT_CHROMIUM ?? '/usr/bin/chromium';
 const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-quic', '--no-first-run', '--disable-component-update', '--disable-sync'];
@@ -129,15 +129,9 @@ function compareWithApi(shown: ShownArm[], view: ExperimentView): void {
   });
 }
 
-const ready = (async () => {
-  const pg = await requirePostgres();
-  const redis = await requireRedis();
-  const bin = available(`the built CLI at ${BANDIT_BIN}`, fs.existsSync(BANDIT_BIN), 'build it (npm run build) or set BANDIT_BIN');
-  const browser = available(`Chromium at ${CHROMIUM}`, fs.existsSync(CHROMIUM), 'apt-get install chromium (see .ci/run)');
-  return pg && redis && bin && browser;
-})();
+const hasChromium = () => available(`Chromium at ${CHROMIUM}`, fs.existsSync(CHROMIUM), 'apt-get install chromium (see .ci/run), or set BANDIT_CHROMIUM');
 
-describe('live dashboard in Chromium', () => {
+describeIf(() => hasBuiltCli() && hasChromium() && hasPostgres() && hasRedis())('live dashboard in Chromium', () => {
   let db: TestDatabase;
   let redis: TestRedisDb;
   let svc: ServiceProcess;
@@ -148,7 +142,6 @@ describe('live dashboard in Chromium', () => {
   const rates = [0.04, 0.08, 0.16];
 
   beforeAll(async () => {
-    if (!(await ready)) return;
     fs.mkdirSync(ARTIFACTS, { recursive: true });
     db = await createTestDatabase('bandit_dash_e2e');
     redis = await claimRedisDb();
@@ -200,7 +193,6 @@ describe('live dashboard in Chromium', () => {
   }
 
   it('draws one posterior curve per arm and shows exactly the API’s numbers', async () => {
-    if (!(await ready)) return;
     const page = await open(`${svc.url}/experiments/${id}/dashboard`);
     const view = await settled(page);
     const curves = await page.$$eval('#density-chart .curve', (gs) => gs.map((g) => ({ name: g.getAttribute('data-name'), points: (g.querySelector('.density-line')?.getAttribute('d') ?? '').split('L').length })));
@@ -233,7 +225,6 @@ describe('live dashboard in Chromium', () => {
   });
 
   it('follows new traffic live, without a reload', async () => {
-    if (!(await ready)) return;
     const page = await open(`${svc.url}/experiments/${id}/dashboard`);
     const before = await settled(page);
     await waitFor('the live stream to connect', async () => (await page.getAttribute('#live', 'data-state')) === 'live');
@@ -249,7 +240,6 @@ describe('live dashboard in Chromium', () => {
   });
 
   it('is readable on a phone: no page-wide horizontal scrolling, every card one column', async () => {
-    if (!(await ready)) return;
     const page = await open(`${svc.url}/experiments/${id}/dashboard`, { width: 390, height: 844 }, true);
     await settled(page);
     await page.waitForSelector('#traffic-chart .stack-area');
@@ -263,7 +253,6 @@ describe('live dashboard in Chromium', () => {
   });
 
   it('announces the winner once the stopping rule decides', async () => {
-    if (!(await ready)) return;
     const win = 'e2e-dashboard-winner';
     await call(svc.url, 'POST', '/experiments', { id: win, arms: ['one_page', 'two_step'], stopping: { minSamplesPerArm: 3, probBest: 0.9, expectedLoss: 0.05 } });
     const page = await open(`${svc.url}/experiments/${win}/dashboard`);
@@ -290,7 +279,6 @@ describe('live dashboard in Chromium', () => {
   });
 
   it('lists every experiment with its leader’s P(best) as the API gives it', async () => {
-    if (!(await ready)) return;
     const page = await open(`${svc.url}/dashboard`);
     await page.waitForSelector(`[data-experiment="${id}"]`);
     const list = await call<{ experiments: ExperimentView[] }>(svc.url, 'GET', '/experiments');
@@ -304,7 +292,6 @@ describe('live dashboard in Chromium', () => {
   });
 
   it('works behind a reverse proxy that serves the service under a path prefix', async () => {
-    if (!(await ready)) return;
     // /bandit/<path> → the service's /<path>, streaming (server-sent events pass through)
     const target = new URL(svc.url);
     const proxy = http.createServer((req, res) => {
@@ -338,7 +325,6 @@ describe('live dashboard in Chromium', () => {
   });
 
   it('ran without a script error', async () => {
-    if (!(await ready)) return;
     expect(errors).toEqual([]);
   });
 });

@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { available, BANDIT_BIN, describeIf, hasDataset, OBD_PATH, REPO_ROOT } from '../../support/env';
+import { BANDIT_BIN, describeIf, hasBuiltCli, hasDataset, OBD_PATH, REPO_ROOT } from '../../support/env';
 
 jest.setTimeout(600_000);
 
@@ -29,9 +29,8 @@ interface MaterializeJson {
   conclude: { decisions: Array<{ experimentId: string }> };
 }
 
-const haveCli = () => available(`the built CLI ${BANDIT_BIN}`, fs.existsSync(BANDIT_BIN), 'build it or set BANDIT_BIN');
 
-describeIf(() => haveCli() && hasDataset(OBD_PATH))('bandit materialize / ope / gen-obd / retail-arms', () => {
+describeIf(() => hasBuiltCli() && hasDataset(OBD_PATH))('bandit materialize / ope / gen-obd / retail-arms', () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bandit-e2e-pipeline-'));
   afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 

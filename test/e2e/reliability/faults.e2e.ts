@@ -11,25 +11,20 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { BANDIT_BIN, describeIf, POSTGRES_URL } from '../../support/env';
+import { describeIf, hasBuiltCli, POSTGRES_URL } from '../../support/env';
 import { sleep, spawnService, TcpProxy, viaProxy, waitFor, type ServiceProcess } from '../../support/processes';
-import { claimRedisDb, createTestDatabase, requirePostgres, requireRedis, type TestDatabase, type TestRedisDb } from '../../support/services';
+import { claimRedisDb, createTestDatabase, hasPostgres, hasRedis, type TestDatabase, type TestRedisDb } from '../../support/services';
 import { ADMIN_TOKEN, call, countedRewards, countsFromEvents, createExperiment, doubled, liveCounts, settledEvents, startLoad, storedEvents, summarize, type Outcome } from './lib';
 
 jest.setTimeout(240_000);
 
 const PG_OUTAGE_MS = Number(process.env.BANDIT_REL_PG_OUTAGE_MS ?? 30_000);
 
-let ready = false;
-beforeAll(async () => {
-  ready = (await requirePostgres()) && (await requireRedis());
-});
-
 function baseEnv(dataDir: string): Record<string, string> {
   return { BANDIT_ADMIN_TOKEN: ADMIN_TOKEN, BANDIT_SNAPSHOT_INTERVAL_SECONDS: '0', BANDIT_DATA_DIR: dataDir, BANDIT_LOG_LEVEL: 'warn' };
 }
 
-describeIf(() => fs.existsSync(BANDIT_BIN))('faults', () => {
+describeIf(() => hasBuiltCli() && hasPostgres() && hasRedis())('faults', () => {
   const cleanups: Array<() => Promise<unknown>> = [];
   let dataDir: string;
   beforeAll(() => {
@@ -55,7 +50,6 @@ describeIf(() => fs.existsSync(BANDIT_BIN))('faults', () => {
   }
 
   it(`Postgres unreachable for ${PG_OUTAGE_MS / 1000} s: select and reward keep serving; afterwards every event stored once`, async () => {
-    if (!ready) return;
     const { redis, db } = await stores();
     const u = new URL(POSTGRES_URL);
     const proxy = new TcpProxy(u.hostname, Number(u.port || 5432));
@@ -99,7 +93,6 @@ describeIf(() => fs.existsSync(BANDIT_BIN))('faults', () => {
   });
 
   it('SIGKILL mid-load and restart: acknowledged rewards counted once in Redis and in bandit_events', async () => {
-    if (!ready) return;
     const { redis, db } = await stores();
     const env = { BANDIT_REDIS_URL: redis.url, BANDIT_DATABASE_URL: db.url, BANDIT_EVENT_FLUSH_MS: '200' };
     const first = await serve(env);
@@ -157,7 +150,6 @@ describeIf(() => fs.existsSync(BANDIT_BIN))('faults', () => {
     ['Redis', true],
     ['in-process', false],
   ])('SIGTERM under load (%s store): in-flight requests answered, queued events stored before exit', async (_name, useRedis) => {
-    if (!ready) return;
     const { redis, db } = await stores();
     // events stay queued until shutdown: nothing is moved on a timer during the test
     const svc = await serve({ ...(useRedis ? { BANDIT_REDIS_URL: redis.url } : {}), BANDIT_DATABASE_URL: db.url, BANDIT_EVENT_FLUSH_MS: '600000' });

@@ -12,7 +12,7 @@ import * as http2 from 'node:http2';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
-import { BANDIT_BIN, describeIf } from '../../support/env';
+import { BANDIT_BIN, describeIf, hasBuiltCli } from '../../support/env';
 import { freePort, waitFor } from '../../support/processes';
 
 jest.setTimeout(180_000);
@@ -57,7 +57,7 @@ interface Reply {
   body?: Buffer;
 }
 
-describeIf(() => fs.existsSync(BANDIT_BIN))('code server under hostile gRPC payloads', () => {
+describeIf(() => hasBuiltCli())('code server under hostile gRPC payloads', () => {
   let child: ChildProcess;
   let port: number;
   let client: grpc.Client;

@@ -6,26 +6,19 @@
  * outage window.
  */
 import * as fs from 'node:fs';
-import { BANDIT_BIN } from '../../support/env';
 import { spawnService, startRedisServer, sleep, waitFor, type RedisServer, type ServiceProcess } from '../../support/processes';
-import { createTestDatabase, requirePostgres, type TestDatabase } from '../../support/services';
-import { describeIf } from '../../support/env';
+import { createTestDatabase, hasPostgres, type TestDatabase } from '../../support/services';
+import { describeIf, hasBuiltCli, hasProgram } from '../../support/env';
 import { ADMIN_TOKEN, call, countedRewards, countsFromEvents, createExperiment, doubled, liveCounts, settledEvents, startLoad, summarize } from './lib';
 
 jest.setTimeout(180_000);
 
-let pgOk = false;
-beforeAll(async () => {
-  pgOk = await requirePostgres();
-});
-
-describeIf(() => fs.existsSync(BANDIT_BIN))('Redis loses its memory under load', () => {
+describeIf(() => hasBuiltCli() && hasProgram('redis-server') && hasPostgres())('Redis loses its memory under load', () => {
   let redis: RedisServer;
   let db: TestDatabase;
   let svc: ServiceProcess;
 
   beforeAll(async () => {
-    if (!pgOk) return;
     redis = await startRedisServer();
     db = await createTestDatabase('bandit_rel_redis');
     svc = await spawnService({
@@ -45,7 +38,6 @@ describeIf(() => fs.existsSync(BANDIT_BIN))('Redis loses its memory under load',
   });
 
   it('stays up, reports the outage, rebuilds from events and ends exactly equal to them', async () => {
-    if (!pgOk) return;
     const id = 'redis-loss';
     await createExperiment(svc.url, id);
     const load = startLoad(svc.url, id, { workers: 6 });

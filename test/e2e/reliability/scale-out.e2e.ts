@@ -7,17 +7,12 @@ import { execFileSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { BANDIT_BIN, describeIf } from '../../support/env';
+import { describeIf, hasBuiltCli } from '../../support/env';
 import { sleep, spawnService, startRedisCluster, type ServiceProcess } from '../../support/processes';
-import { claimRedisDb, createTestDatabase, requirePostgres, requireRedis } from '../../support/services';
+import { claimRedisDb, createTestDatabase, hasPostgres, hasRedis } from '../../support/services';
 import { ADMIN_TOKEN, countedRewards, countsFromEvents, createExperiment, doubled, liveCounts, settledEvents, startLoad, summarize, type ArmCounts, type Outcome } from './lib';
 
 jest.setTimeout(180_000);
-
-let ready = false;
-beforeAll(async () => {
-  ready = (await requirePostgres()) && (await requireRedis());
-});
 
 /** α, β, pulls implied by what the clients were told (Beta(1, 1) prior). */
 function countsFromClients(outcomes: readonly Outcome[], arms: number): ArmCounts {
@@ -35,7 +30,7 @@ function countsFromClients(outcomes: readonly Outcome[], arms: number): ArmCount
   return { alpha, beta, pulls };
 }
 
-describeIf(() => fs.existsSync(BANDIT_BIN))('scale-out', () => {
+describeIf(() => hasBuiltCli() && hasPostgres() && hasRedis())('scale-out', () => {
   const cleanups: Array<() => Promise<unknown>> = [];
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bandit-rel-scale-'));
   afterEach(async () => {
@@ -50,7 +45,6 @@ describeIf(() => fs.existsSync(BANDIT_BIN))('scale-out', () => {
   }
 
   it('two processes on one Redis are one bandit: exact accounting across both', async () => {
-    if (!ready) return;
     const redis = await claimRedisDb();
     cleanups.push(() => redis.release());
     const db = await createTestDatabase('bandit_rel_scale');
@@ -80,7 +74,6 @@ describeIf(() => fs.existsSync(BANDIT_BIN))('scale-out', () => {
   });
 
   it('runs unchanged on a three-node Redis Cluster: exact totals, fixed key names', async () => {
-    if (!ready) return;
     const cluster = await startRedisCluster(3);
     cleanups.push(() => cluster.stop());
     const db = await createTestDatabase('bandit_rel_cluster');

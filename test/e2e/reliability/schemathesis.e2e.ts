@@ -17,9 +17,9 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { BANDIT_BIN, describeIf, hasPeer, peerBin } from '../../support/env';
+import { describeIf, hasBuiltCli, hasPeer, peerBin } from '../../support/env';
 import { spawnService, type ServiceProcess } from '../../support/processes';
-import { claimRedisDb, createTestDatabase, requirePostgres, requireRedis, type TestDatabase, type TestRedisDb } from '../../support/services';
+import { claimRedisDb, createTestDatabase, hasPostgres, hasRedis, type TestDatabase, type TestRedisDb } from '../../support/services';
 import { ADMIN_TOKEN, createExperiment } from './lib';
 
 jest.setTimeout(600_000);
@@ -35,19 +35,13 @@ const CHECKS = [
   'ignored_auth',
 ];
 
-let ready = false;
-beforeAll(async () => {
-  ready = (await requirePostgres()) && (await requireRedis());
-});
-
-describeIf(() => fs.existsSync(BANDIT_BIN) && hasPeer('schemathesis'))('schemathesis against /openapi.json', () => {
+describeIf(() => hasBuiltCli() && hasPeer('schemathesis') && hasPostgres() && hasRedis())('schemathesis against /openapi.json', () => {
   let redis: TestRedisDb;
   let db: TestDatabase;
   let svc: ServiceProcess;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bandit-rel-st-'));
 
   beforeAll(async () => {
-    if (!ready) return;
     redis = await claimRedisDb();
     db = await createTestDatabase('bandit_rel_st');
     svc = await spawnService({
@@ -69,7 +63,6 @@ describeIf(() => fs.existsSync(BANDIT_BIN) && hasPeer('schemathesis'))('schemath
   });
 
   it('≥ 1,000 generated cases: no 5xx, every reply as documented', () => {
-    if (!ready) return;
     const bin = peerBin('schemathesis', 'schemathesis') as string;
     const args = [
       'run',

@@ -8,9 +8,9 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import Redis from 'ioredis';
-import { BANDIT_BIN, describeIf } from '../../support/env';
+import { BANDIT_BIN, describeIf, hasBuiltCli, hasProgram } from '../../support/env';
 import { freePort, spawnService, startRedisServer, TcpProxy, viaProxy, waitFor, type RedisServer, type ServiceProcess } from '../../support/processes';
-import { createTestDatabase, requirePostgres, type TestDatabase } from '../../support/services';
+import { createTestDatabase, hasPostgres, type TestDatabase } from '../../support/services';
 import { ADMIN_TOKEN, admin, call, createExperiment, withPg } from './lib';
 
 jest.setTimeout(180_000);
@@ -47,12 +47,7 @@ const HOSTILE_IDS = [
   'x'.repeat(1 << 20),
 ];
 
-let pgOk = false;
-beforeAll(async () => {
-  pgOk = await requirePostgres();
-});
-
-describeIf(() => fs.existsSync(BANDIT_BIN))('security', () => {
+describeIf(() => hasBuiltCli() && hasProgram('redis-server') && hasPostgres())('security', () => {
   let redis: RedisServer;
   let db: TestDatabase;
   let proxy: TcpProxy;
@@ -69,7 +64,6 @@ describeIf(() => fs.existsSync(BANDIT_BIN))('security', () => {
   }
 
   beforeAll(async () => {
-    if (!pgOk) return;
     redis = await startRedisServer(['--requirepass', REDIS_PASSWORD]);
     db = await createTestDatabase('bandit_rel_sec');
     const u = new URL(db.url);
@@ -102,7 +96,6 @@ describeIf(() => fs.existsSync(BANDIT_BIN))('security', () => {
   });
 
   it('admin routes without a token or with a wrong one answer 401 with the JSON error shape', async () => {
-    if (!pgOk) return;
     const wrong = [
       {},
       { authorization: '' },
@@ -137,7 +130,6 @@ describeIf(() => fs.existsSync(BANDIT_BIN))('security', () => {
   });
 
   it('decision ids carry 128 random bits; forged, altered or foreign ids are refused', async () => {
-    if (!pgOk) return;
     const ids: string[] = [];
     for (let i = 0; i < 400; i++) {
       const r = await req('POST', '/select', { experiment_id: 'sec-a' });
@@ -189,7 +181,6 @@ describeIf(() => fs.existsSync(BANDIT_BIN))('security', () => {
   });
 
   it('hostile experiment ids and arm names are refused and never reach a key or a query', async () => {
-    if (!pgOk) return;
     for (const id of HOSTILE_IDS) {
       const big = id.length > 60_000;
       const create = await req('POST', '/experiments', { id, arms: ['a', 'b'] }, admin);
@@ -235,7 +226,6 @@ describeIf(() => fs.existsSync(BANDIT_BIN))('security', () => {
   });
 
   it('limits: body size 413, arm count 400, JSON error shape', async () => {
-    if (!pgOk) return;
     const big = await req('POST', '/select', JSON.stringify({ experiment_id: 'sec-a', unit_id: 'u'.repeat(70_000) }));
     expect(big.status).toBe(413);
     expect(big.body).toMatchObject({ error: { code: 'payload_too_large' } });
@@ -254,7 +244,6 @@ describeIf(() => fs.existsSync(BANDIT_BIN))('security', () => {
   });
 
   it('rate limit per client: 429 with a JSON body and Retry-After', async () => {
-    if (!pgOk) return;
     limited = await spawnService({
       BANDIT_REDIS_URL: redisUrl(),
       BANDIT_DATABASE_URL: db.url,
@@ -280,7 +269,6 @@ describeIf(() => fs.existsSync(BANDIT_BIN))('security', () => {
   });
 
   it('secrets never appear in logs, replies, metrics or the OpenAPI document, even when stores fail', async () => {
-    if (!pgOk) return;
     // provoke failures: Postgres unreachable, then Redis gone
     proxy.cut();
     await req('GET', '/experiments');

@@ -19,9 +19,9 @@ import * as path from 'node:path';
 import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { Client } from 'pg';
-import { BANDIT_BIN, describeIf, hasDataset, hasPeer, peerPython, SELDON_SPECS_PATH } from '../../support/env';
+import { BANDIT_BIN, describeIf, hasBuiltCli, hasDataset, hasPeer, peerPython, SELDON_SPECS_PATH } from '../../support/env';
 import { spawnService, waitFor, type ServiceProcess } from '../../support/processes';
-import { claimRedisDb, createTestDatabase, requirePostgres, requireRedis, type TestDatabase, type TestRedisDb } from '../../support/services';
+import { claimRedisDb, createTestDatabase, hasPostgres, hasRedis, type TestDatabase, type TestRedisDb } from '../../support/services';
 
 // servers start slowly on a busy machine (jest applied its 5 s default here, not the project timeout)
 jest.setTimeout(120_000);
@@ -122,20 +122,18 @@ async function posterior(base: string): Promise<{ alpha: number[]; beta: number[
   return { alpha: arms.map((a) => a.alpha), beta: arms.map((a) => a.beta), pulls: arms.map((a) => a.pulls) };
 }
 
-describeIf(() => hasPeer('seldon') && hasDataset(path.join(SELDON_SPECS_PATH, 'wrapper.oas3.json')))('Seldon router conformance (SeldonClient 1.17.1)', () => {
-  let db: TestDatabase | undefined;
+describeIf(() => hasPeer('seldon') && hasDataset(path.join(SELDON_SPECS_PATH, 'wrapper.oas3.json')) && hasBuiltCli() && hasRedis() && hasPostgres())('Seldon router conformance (SeldonClient 1.17.1)', () => {
+  let db: TestDatabase;
   let redis: TestRedisDb | undefined;
   const routers: ServiceProcess[] = [];
   const arms: ArmProcess[] = [];
   let dataDir = '';
-  let ready = false;
   let v: Validators;
   let driver: Obj;
   let a = '';
   let b = '';
 
   beforeAll(async () => {
-    if (!(await requireRedis()) || !(await requirePostgres())) return;
     v = validators();
     db = await createTestDatabase('bandit_seldon');
     redis = await claimRedisDb();
@@ -161,7 +159,6 @@ describeIf(() => hasPeer('seldon') && hasDataset(path.join(SELDON_SPECS_PATH, 'w
     const cfg = { routers: [a, b], arms: Object.fromEntries(arms.map((x) => [x.name, x.endpoint])), armNames: ARM_NAMES, unit: UNIT };
     const out = execFileSync(peerPython('seldon') as string, [DRIVER, JSON.stringify(cfg)], { encoding: 'utf8', timeout: 120_000 });
     driver = JSON.parse(out) as Obj;
-    ready = true;
   }, 180_000);
 
   afterAll(async () => {
@@ -176,7 +173,6 @@ describeIf(() => hasPeer('seldon') && hasDataset(path.join(SELDON_SPECS_PATH, 'w
   const step = (name: string) => (driver.steps as Obj[]).find((s) => s.name === name) as Obj;
 
   it("SeldonClient's route calls succeed and parse: the child index in the request's data type, the decision in meta", () => {
-    if (!ready) return;
     const routes = steps('route');
     expect(routes).toHaveLength(4);
     for (const r of routes) {
@@ -195,7 +191,6 @@ describeIf(() => hasPeer('seldon') && hasDataset(path.join(SELDON_SPECS_PATH, 'w
   });
 
   it('feedback succeeds, names the decision it rewarded, and a retry is a duplicate', () => {
-    if (!ready) return;
     const first = step('feedback 1 via B');
     const retry = step('feedback 1 retried via A');
     expect(first.success).toBe(true);
@@ -208,12 +203,10 @@ describeIf(() => hasPeer('seldon') && hasDataset(path.join(SELDON_SPECS_PATH, 'w
   });
 
   it('proto3 omits a zero reward: the client sends feedback without a reward field, counted as 0', () => {
-    if (!ready) return;
     expect(driver.zero_reward_payload).toEqual({});
   });
 
   it("an out-of-range reward is refused in Seldon's error shape and counts nothing", () => {
-    if (!ready) return;
     const bad = step('feedback 1.5 (refused)');
     expect(bad.success).toBe(false);
     expect(bad.response).not.toBeNull();
@@ -222,7 +215,6 @@ describeIf(() => hasPeer('seldon') && hasDataset(path.join(SELDON_SPECS_PATH, 'w
   });
 
   it("the executor's path: an arm's reply with the executor's puid and routing finds the decision routed under that puid", () => {
-    if (!ready) return;
     expect(driver.executor_route.status).toBe(200);
     const fb = step('executor-style feedback (puid + routing)');
     expect(fb.success).toBe(true);
@@ -231,7 +223,6 @@ describeIf(() => hasPeer('seldon') && hasDataset(path.join(SELDON_SPECS_PATH, 'w
   });
 
   it('the posterior moved by exactly the rewards counted, whichever replica served', async () => {
-    if (!ready) return;
     const expected = { alpha: ARM_NAMES.map(() => 1), beta: ARM_NAMES.map(() => 1) };
     for (const f of steps('feedback')) {
       if (!f.success || f.response.meta.tags.duplicate) continue;
@@ -251,7 +242,6 @@ describeIf(() => hasPeer('seldon') && hasDataset(path.join(SELDON_SPECS_PATH, 'w
   });
 
   it('every route is logged as a select with its propensity, every counted feedback as one reward', async () => {
-    if (!ready || !db) return;
     const routed = [...steps('route').map((r) => r.response.meta.tags), driver.executor_route.response.meta.tags] as Obj[];
     const pg = new Client({ connectionString: db.url });
     await pg.connect();
@@ -278,7 +268,6 @@ describeIf(() => hasPeer('seldon') && hasDataset(path.join(SELDON_SPECS_PATH, 'w
   });
 
   it("the arms answer SeldonClient's predict with their payloads; arms and router pass Seldon's metadata validation", () => {
-    if (!ready) return;
     for (const name of ARM_NAMES) {
       const r = driver.arms[name] as Obj;
       expect(r.success).toBe(true);
@@ -294,7 +283,6 @@ describeIf(() => hasPeer('seldon') && hasDataset(path.join(SELDON_SPECS_PATH, 'w
   });
 
   it('route replies validate against wrapper.oas3.json and strictly against the executor schema, for every body form', async () => {
-    if (!ready) return;
     const msg = { data: { names: ['x'], ndarray: [[1, 2]] } };
     const form = new FormData();
     form.append('data', JSON.stringify(msg.data));
@@ -320,7 +308,6 @@ describeIf(() => hasPeer('seldon') && hasDataset(path.join(SELDON_SPECS_PATH, 'w
   });
 
   it('feedback and health/status replies validate; /api/v1.0/feedback is the same endpoint', async () => {
-    if (!ready) return;
     const routed = await http(a, 'POST', '/route', { ...json({ data: { ndarray: [[1]] } }), headers: { 'content-type': 'application/json', 'Seldon-Puid': 'schema-puid' } });
     const fb = await http(b, 'POST', '/api/v1.0/feedback', json({ request: { data: { ndarray: [[1]] } }, response: { meta: { puid: 'schema-puid', routing: { [UNIT]: routed.body.meta.tags.arm_index } } }, reward: '1' }));
     expect(fb.status).toBe(200);
@@ -338,7 +325,6 @@ describeIf(() => hasPeer('seldon') && hasDataset(path.join(SELDON_SPECS_PATH, 'w
   });
 
   it("bad messages get HTTP 400 in Seldon's error shape, which validates (status as proto3's enum number)", async () => {
-    if (!ready) return;
     const cases: Array<[string, Awaited<ReturnType<typeof http>>, string]> = [
       ['malformed JSON', await http(a, 'POST', '/route', { body: '{bad', headers: { 'content-type': 'application/json' } }), 'JSON'],
       ['unknown field', await http(a, 'POST', '/route', json({ data: { ndarray: [[1]] }, extra: 1 })), 'unknown field "extra"'],
@@ -361,7 +347,6 @@ describeIf(() => hasPeer('seldon') && hasDataset(path.join(SELDON_SPECS_PATH, 'w
   });
 
   it('twenty concurrent copies of one feedback, across both replicas, move the posterior once', async () => {
-    if (!ready) return;
     const routed = await http(a, 'POST', '/route', { ...json({ data: { ndarray: [[1]] } }), headers: { 'content-type': 'application/json', 'Seldon-Puid': 'storm-puid' } });
     const k = routed.body.meta.tags.arm_index as number;
     const before = await posterior(a);
@@ -376,7 +361,6 @@ describeIf(() => hasPeer('seldon') && hasDataset(path.join(SELDON_SPECS_PATH, 'w
   });
 
   it('Prometheus text on /prometheus counts Seldon decisions and rewards', async () => {
-    if (!ready) return;
     const r = await http(a, 'GET', '/prometheus');
     expect(r.status).toBe(200);
     expect(r.type).toContain('text/plain');

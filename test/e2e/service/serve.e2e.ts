@@ -7,8 +7,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { BANDIT_BIN, available, describeIf } from '../../support/env';
-import { claimRedisDb, createTestDatabase, postgresUp, redisUp, type TestDatabase, type TestRedisDb } from '../../support/services';
+import { BANDIT_BIN, describeIf, hasBuiltCli, itIf } from '../../support/env';
+import { claimRedisDb, createTestDatabase, hasPostgres, hasRedis, type TestDatabase, type TestRedisDb } from '../../support/services';
 
 jest.setTimeout(300_000);
 
@@ -69,17 +69,14 @@ const json = async (url: string, init?: RequestInit) => {
   return { status: r.status, body: (await r.json()) as Record<string, unknown> };
 };
 
-const built = () => available(`the built CLI at ${BANDIT_BIN}`, fs.existsSync(BANDIT_BIN), 'build it (npm run build) or set BANDIT_BIN');
-
-describeIf(built)('bandit serve (built CLI)', () => {
+describeIf(() => hasBuiltCli())('bandit serve (built CLI)', () => {
   it('refuses to start in production without an admin token', () => {
     const r = cli(['serve', '--port', '0'], { NODE_ENV: 'production', BANDIT_ADMIN_TOKEN: '' });
     expect(r.status).toBe(2);
     expect(r.stderr).toMatch(/NODE_ENV=production requires BANDIT_ADMIN_TOKEN/);
   });
 
-  it('serves on Redis + Postgres; simulate drives it; rebuild --check agrees; SIGTERM exits cleanly', async () => {
-    if (!available('Redis and Postgres', (await redisUp()) && (await postgresUp()), 'start them')) return;
+  itIf(() => hasRedis() && hasPostgres())('serves on Redis + Postgres; simulate drives it; rebuild --check agrees; SIGTERM exits cleanly', async () => {
     const redis: TestRedisDb = await claimRedisDb();
     const db: TestDatabase = await createTestDatabase('bandit_e2e');
     const env = { BANDIT_REDIS_URL: redis.url, BANDIT_DATABASE_URL: db.url, BANDIT_ADMIN_TOKEN: TOKEN, NODE_ENV: 'production' };

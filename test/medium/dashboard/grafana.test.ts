@@ -11,8 +11,8 @@ import * as path from 'node:path';
 import { Client } from 'pg';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { allQueries, DATASOURCE_UID, generatedManifests, grafanaDashboard, MANIFEST_DIR, PANELS, VARIABLES } from '../../../src/dashboard/grafana/grafana-dashboard';
-import { REPO_ROOT } from '../../support/env';
-import { createTestDatabase, requirePostgres, type TestDatabase } from '../../support/services';
+import { describeIf, REPO_ROOT } from '../../support/env';
+import { createTestDatabase, hasPostgres, type TestDatabase } from '../../support/services';
 import { expandGrafanaSql, formatInterval, parseInterval, rfc3339Nano, type MacroContext } from './grafana-macros';
 import { seeded, sendTraffic, startService, waitForEvents, type ServiceFixture, type TrafficTotals } from './service-fixture';
 
@@ -113,9 +113,7 @@ describe('the committed Grafana manifests', () => {
   });
 });
 
-const hasPostgres = requirePostgres();
-
-describe('every Grafana query against the real schema with data', () => {
+describeIf(() => hasPostgres())('every Grafana query against the real schema with data', () => {
   let db: TestDatabase;
   let svc: ServiceFixture;
   let client: Client;
@@ -125,7 +123,6 @@ describe('every Grafana query against the real schema with data', () => {
   let started: Date;
 
   beforeAll(async () => {
-    if (!(await hasPostgres)) return;
     db = await createTestDatabase('bandit_dash');
     svc = await startService(db.url);
     started = new Date(Date.now() - 1000);
@@ -167,7 +164,6 @@ describe('every Grafana query against the real schema with data', () => {
   };
 
   it.each(allQueries().map((q) => [q.where, q] as const))('%s runs and returns rows', async (_where, q) => {
-    if (!(await hasPostgres)) return;
     for (const intervalMs of [1000, 60_000]) {
       const rows = await run(q.rawSql, intervalMs);
       expect(rows.length).toBeGreaterThan(0);
@@ -183,7 +179,6 @@ describe('every Grafana query against the real schema with data', () => {
   });
 
   it('the variables list the experiment and its arms by name', async () => {
-    if (!(await hasPostgres)) return;
     const exp = await run(VARIABLES.find((v) => v.name === 'experiment')!.query);
     expect(exp.map((r) => r.__value)).toContain(id);
     const arms = await run(VARIABLES.find((v) => v.name === 'arm')!.query);
@@ -195,7 +190,6 @@ describe('every Grafana query against the real schema with data', () => {
   });
 
   it('traffic shares sum to 1 in every interval, and P(best) sums to 1 across arms', async () => {
-    if (!(await hasPostgres)) return;
     const sums = (rows: Row[], field: string) => {
       const m = new Map<number, number>();
       for (const r of rows) m.set(Number(r.time), (m.get(Number(r.time)) ?? 0) + Number(r[field]));
@@ -207,7 +201,6 @@ describe('every Grafana query against the real schema with data', () => {
   });
 
   it('counts agree with the traffic sent', async () => {
-    if (!(await hasPostgres)) return;
     const [selects] = await run(query('Selects in range'));
     expect(Number(selects.selects)).toBe(sent.selects);
     const [rate] = await run(query('Reward rate in range'));
@@ -226,7 +219,6 @@ describe('every Grafana query against the real schema with data', () => {
   });
 
   it('the latest-snapshot table and the leader stat show the API’s numbers', async () => {
-    if (!(await hasPostgres)) return;
     const view = (await svc.request<{ arms: Array<{ name: string; pulls: number; probBest: number; mean: number }> }>('GET', `/experiments/${id}`)).body;
     expect(view.arms.length).toBe(3);
     const table = await run(query('Arms (latest snapshot)'));

@@ -17,7 +17,8 @@ import type { PosteriorSnapshotRow } from '../../../src/events/entities';
 import { EventRepository } from '../../../src/events/event.repository';
 import type { ExperimentView } from '../../../src/experiments/experiment.dto';
 import type { QueuedEvent } from '../../../src/state/posterior-store';
-import { createTestDatabase, requirePostgres, type TestDatabase } from '../../support/services';
+import { describeIf } from '../../support/env';
+import { createTestDatabase, hasPostgres, type TestDatabase } from '../../support/services';
 import { seeded } from './service-fixture';
 
 const T0 = Date.UTC(2026, 0, 31, 12, 0, 0); // on a minute boundary
@@ -92,20 +93,13 @@ function expectedBuckets(events: QueuedEvent[], width: number, from: number, to:
   return [...m.values()].sort((a, b) => a.bucket - b.bucket || a.arm - b.arm || a.type.localeCompare(b.type));
 }
 
-const hasPostgres = requirePostgres();
-
-describe.each(['sqlite', 'postgres'] as const)('history on the %s event store', (driver) => {
+for (const driver of ['sqlite', 'postgres'] as const) describeIf(() => driver === 'sqlite' || hasPostgres())(`history on the ${driver} event store`, () => {
   let ds: DataSource;
   let db: TestDatabase | undefined;
   let dir: string;
-  let skip = false;
   const fx = makeFixture();
 
   beforeAll(async () => {
-    if (driver === 'postgres' && !(await hasPostgres)) {
-      skip = true;
-      return;
-    }
     dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bandit-history-'));
     if (driver === 'postgres') db = await createTestDatabase('bandit_hist');
     ds = await openDataSource({ databaseUrl: db?.url, sqlitePath: path.join(dir, 'events.sqlite') });
@@ -121,7 +115,6 @@ describe.each(['sqlite', 'postgres'] as const)('history on the %s event store', 
   });
 
   it.each([60, 300, 7])('buckets events of %i s exactly as an in-memory count of the same rows', async (width) => {
-    if (skip) return;
     const repo = new HistoryRepository(ds);
     const from = T0;
     const to = T0 + 32 * 60_000;
@@ -130,7 +123,6 @@ describe.each(['sqlite', 'postgres'] as const)('history on the %s event store', 
   });
 
   it('keeps the range inclusive at both ends and leaves other experiments out', async () => {
-    if (skip) return;
     const repo = new HistoryRepository(ds);
     const from = T0 + 60_000;
     const to = T0 + 5 * 60_000;
@@ -143,7 +135,6 @@ describe.each(['sqlite', 'postgres'] as const)('history on the %s event store', 
   });
 
   it('takes the last snapshot of each arm in each bucket', async () => {
-    if (skip) return;
     const repo = new HistoryRepository(ds);
     const width = 120;
     const rows = await repo.snapshotBuckets(ID, width, T0, T0 + 60 * 60_000);
@@ -163,7 +154,6 @@ describe.each(['sqlite', 'postgres'] as const)('history on the %s event store', 
   });
 
   it('reports running totals that end at the totals of the whole range', async () => {
-    if (skip) return;
     const means = [0.3, 0.5, 0.45];
     const view = {
       id: ID,
@@ -192,7 +182,6 @@ describe.each(['sqlite', 'postgres'] as const)('history on the %s event store', 
   });
 
   it('shares the default history between requests for a moment, then reads again', async () => {
-    if (skip) return;
     const id = 'cache-check';
     const view = { id, createdAt: new Date(T0).toISOString(), arms: [{ index: 0, name: 'only', mean: 0.5 }] } as unknown as ExperimentView;
     const clock = new ManualClock(T0 + 60_000);
@@ -212,7 +201,6 @@ describe.each(['sqlite', 'postgres'] as const)('history on the %s event store', 
   });
 
   it('rejects a range that would need too many buckets, naming the limit', async () => {
-    if (skip) return;
     const view = { id: ID, createdAt: new Date(T0).toISOString(), arms: [] } as unknown as ExperimentView;
     const service = new HistoryService(new HistoryRepository(ds), new ManualClock(T0 + 7 * 86_400_000));
     await expect(service.history(view, { bucket: 1 })).rejects.toThrow(/at most 5000/);

@@ -8,7 +8,7 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import { builtinModules } from 'node:module';
 import * as path from 'node:path';
-import { available, BANDIT_BIN, hasPeer, peerBin, REPO_ROOT } from '../../support/env';
+import { BANDIT_BIN, hasBuiltCli, hasPeer, itIf, peerBin, REPO_ROOT } from '../../support/env';
 import { chain, contextSources, effective, execForm, inContext, parseDockerfile, rootImage } from './lib/dockerfile';
 import { DOCKERFILE, IMAGES, rel, walk } from './lib/repo-files';
 
@@ -98,8 +98,7 @@ describe('Dockerfile', () => {
     expect(inContext('', 'anything')).toBe(true);
   });
 
-  const hadolintOk = (): boolean => hasPeer('hadolint');
-  (hadolintOk() ? it : it.skip)('hadolint finds nothing', () => {
+  itIf(() => hasPeer('hadolint'))('hadolint finds nothing', () => {
     const bin = peerBin('hadolint', 'hadolint')!;
     const r = spawnSync(bin, ['--failure-threshold', 'info', DOCKERFILE], { encoding: 'utf8' });
     expect({ status: r.status, out: r.stdout + r.stderr }).toEqual({ status: 0, out: '' });
@@ -117,13 +116,11 @@ describe('Dockerfile', () => {
  * server actually reports, in probes.test.ts.
  */
 describe('the entry point answers each image command', () => {
-  const built = fs.existsSync(BANDIT_BIN);
-  const ok = available(`the built CLI at ${BANDIT_BIN}`, built, 'run npm run build (or set BANDIT_BIN)');
   const cases: Array<[string, string[]]> = [
     ['bandit-service CMD', [...TARGETS['bandit-service']]],
     ['bandit-pipeline CMD', [...TARGETS['bandit-pipeline']]],
   ];
-  (ok ? it.each(cases) : it.skip.each(cases))('%s: node main.js %j --help', (_what, args) => {
+  itIf(() => hasBuiltCli()).each(cases)('%s: node main.js %j --help', (_what, args) => {
     const out = execFileSync(process.execPath, [BANDIT_BIN, ...args, '--help'], { encoding: 'utf8', env: { ...process.env, NODE_ENV: 'test' }, timeout: 30000 });
     // the usage line is that of the command meant, not the top-level help
     const command = args.filter((a) => !a.startsWith('-') && !/^\d+$/.test(a)).join(' ');

@@ -18,8 +18,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import * as grpc from '@grpc/grpc-js';
 import { dagsterApiClient } from '../../../src/dagster/proto';
-import { available, BANDIT_BIN } from '../../support/env';
-import { claimRedisDb, createTestDatabase, requirePostgres, requireRedis, TestDatabase, TestRedisDb } from '../../support/services';
+import { available, BANDIT_BIN, describeIf } from '../../support/env';
+import { claimRedisDb, createTestDatabase, hasPostgres, hasRedis, TestDatabase, TestRedisDb } from '../../support/services';
 import { parseDockerfile } from './lib/dockerfile';
 import { isNestBuild, layOut } from './lib/image-layout';
 import { DOCKERFILE, find, loadManifests } from './lib/repo-files';
@@ -134,8 +134,7 @@ jest.setTimeout(180_000);
 const built = (): boolean =>
   available(`a nest build at ${distDir}`, fs.existsSync(BANDIT_BIN) && isNestBuild(distDir), 'run npm run build (or set BANDIT_BIN to a nest build with its assets)');
 
-describe('bandit-service answers its probes and its scrape path', () => {
-  let ok = false;
+describeIf(() => built() && hasPostgres() && hasRedis())('bandit-service answers its probes and its scrape path', () => {
   let db: TestDatabase | undefined;
   let redis: TestRedisDb | undefined;
   let proc: ReturnType<typeof start> | undefined;
@@ -145,8 +144,6 @@ describe('bandit-service answers its probes and its scrape path', () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bandit-deploy-'));
 
   beforeAll(async () => {
-    ok = built() && (await requirePostgres()) && (await requireRedis());
-    if (!ok) return;
     db = await createTestDatabase('bandit_deploy');
     redis = await claimRedisDb();
     port = await freePort();
@@ -173,7 +170,6 @@ describe('bandit-service answers its probes and its scrape path', () => {
   });
 
   it('passes the startup probe within its budget, then liveness and readiness', async () => {
-    if (!ok) return;
     await within(c.startupProbe, async () => (await httpGet(port, c.startupProbe.httpGet.path)).status === 200).catch((err: Error) => {
       throw new Error(`${err.message}\n${proc!.output()}`);
     });
@@ -182,7 +178,6 @@ describe('bandit-service answers its probes and its scrape path', () => {
   });
 
   it('serves Prometheus text on the ServiceMonitor path', async () => {
-    if (!ok) return;
     const sm = find(manifests, 'ServiceMonitor', 'bandit-service').obj as Obj;
     const r = await httpGet(port, sm.spec.endpoints[0].path);
     expect(r.status).toBe(200);
@@ -191,7 +186,6 @@ describe('bandit-service answers its probes and its scrape path', () => {
   });
 
   it('serves the dashboard and the OpenAPI document from the files the image holds', async () => {
-    if (!ok) return;
     const page = await httpGet(port, '/dashboard');
     expect(page.status).toBe(200);
     expect(page.type).toMatch(/^text\/html/);
@@ -201,13 +195,11 @@ describe('bandit-service answers its probes and its scrape path', () => {
   });
 
   it('stops on SIGTERM within the grace period', async () => {
-    if (!ok) return;
     expect(await stop(proc!.child, d.spec.template.spec.terminationGracePeriodSeconds)).toMatch(/^(exit 0|signal SIGTERM)$/);
   });
 });
 
-describe('bandit-pipeline answers the gRPC health probe', () => {
-  let ok = false;
+describeIf(() => built())('bandit-pipeline answers the gRPC health probe', () => {
   let proc: ReturnType<typeof start> | undefined;
   const d = deployment('bandit-pipeline');
   const c = d.spec.template.spec.containers[0] as Obj;
@@ -215,8 +207,6 @@ describe('bandit-pipeline answers the gRPC health probe', () => {
   let port = 0;
 
   beforeAll(async () => {
-    ok = built();
-    if (!ok) return;
     // the container's command with the probed port swapped for a free one here
     port = await freePort();
     const args = (c.args as string[]).map((a) => (a === String(c.livenessProbe.grpc.port) ? String(port) : a));
@@ -237,7 +227,6 @@ describe('bandit-pipeline answers the gRPC health probe', () => {
   });
 
   it('reports SERVING on the probed port within the startup budget', async () => {
-    if (!ok) return;
     await within(c.startupProbe, async () => (await grpcHealth(port)) === 1).catch((err: Error) => {
       throw new Error(`${err.message}\n${proc!.output()}`);
     });
@@ -245,7 +234,6 @@ describe('bandit-pipeline answers the gRPC health probe', () => {
   });
 
   it('reports to Dagster its image, the run settings, and an entry point the image runs as `bandit dagster api execute_run`', async () => {
-    if (!ok) return;
     const client = dagsterApiClient(`127.0.0.1:${port}`);
     const reply = await new Promise<Obj>((resolve, reject) =>
       (client as unknown as Record<string, (req: Obj, opts: Obj, cb: (e: Error | null, r: Obj) => void) => void>).ListRepositories({}, { deadline: Date.now() + 5000 }, (e, r) =>
@@ -271,7 +259,6 @@ describe('bandit-pipeline answers the gRPC health probe', () => {
   });
 
   it('stops on SIGTERM within the grace period', async () => {
-    if (!ok) return;
     expect(await stop(proc!.child, d.spec.template.spec.terminationGracePeriodSeconds)).toMatch(/^(exit 0|signal SIGTERM)$/);
   });
 });

@@ -9,7 +9,7 @@ import { execFileSync } from 'node:child_process';
 import * as path from 'node:path';
 import { Pod } from 'kubernetes-models/v1';
 import { DAGSTER_ENTRY_POINT } from '../../../src/cli/code-server.command';
-import { hasPeer, peerPython } from '../../support/env';
+import { describeIf, hasPeer, peerPython } from '../../support/env';
 import { find, loadManifests } from './lib/repo-files';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -31,7 +31,7 @@ function buildRunPod(context: unknown): Obj {
   return JSON.parse(out) as Obj;
 }
 
-(hasPeer('dagster-k8s') ? describe : describe.skip)('the run pod the K8sRunLauncher builds from the container context', () => {
+describeIf(() => hasPeer('dagster-k8s'))('the run pod the K8sRunLauncher builds from the container context', () => {
   let run: Obj;
   let c: Obj;
   beforeAll(() => {

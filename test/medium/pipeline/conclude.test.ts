@@ -12,18 +12,13 @@ import { createPipeline } from '../../../src/pipeline';
 import type { ConcludeResult } from '../../../src/pipeline/conclude.asset';
 import type { QueuedEvent } from '../../../src/state/posterior-store';
 import { describeIf, hasDataset, OBD_PATH } from '../../support/env';
-import { createTestDatabase, postgresUp, requirePostgres, type TestDatabase } from '../../support/services';
+import { createTestDatabase, hasPostgres, type TestDatabase } from '../../support/services';
 import { recordingContext, smallObd, tempConfig } from './helpers';
 import * as fs from 'node:fs';
 
 jest.setTimeout(300_000);
 
-let pgUp = false;
-beforeAll(async () => {
-  pgUp = await postgresUp();
-});
-
-describeIf(() => hasDataset(OBD_PATH))('conclude on Postgres', () => {
+describeIf(() => hasDataset(OBD_PATH) && hasPostgres())('conclude on Postgres', () => {
   let db: TestDatabase;
   let env: ReturnType<typeof tempConfig>;
   let obd: string;
@@ -33,7 +28,6 @@ describeIf(() => hasDataset(OBD_PATH))('conclude on Postgres', () => {
   const clicks = [0, 0];
 
   beforeAll(async () => {
-    if (!(await requirePostgres())) return;
     db = await createTestDatabase('bandit_pipeline');
     obd = smallObd(OBD_PATH, ['men'], 3000);
     env = tempConfig({ BANDIT_DATABASE_URL: db.url, BANDIT_OBD_PATH: obd });
@@ -80,7 +74,6 @@ describeIf(() => hasDataset(OBD_PATH))('conclude on Postgres', () => {
   });
 
   it('decides the live experiment and the replay, and stores decisions with snapshots', async () => {
-    if (!pgUp) return;
     const p = await createPipeline(env.config);
     try {
       for (const key of ['ingest_obp', 'replay', 'ope'] as const) await p.run(key, recordingContext(), { bootstrap: 50, nSim: 2000 });
@@ -114,7 +107,6 @@ describeIf(() => hasDataset(OBD_PATH))('conclude on Postgres', () => {
   });
 
   it('names an unknown experiment', async () => {
-    if (!pgUp) return;
     const p = await createPipeline(env.config);
     try {
       await expect(p.run('conclude', recordingContext(), { experiments: ['nope'] })).rejects.toThrow(/experiment "nope" not found/);

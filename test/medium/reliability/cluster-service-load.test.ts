@@ -14,7 +14,8 @@ import { createApp } from '../../../src/app/create-app';
 import { loadConfig } from '../../../src/config/config';
 import { createRng } from '../../../src/core';
 import { startRedisCluster, type RedisClusterHandle } from '../../support/processes';
-import { createTestDatabase, postgresUp, type TestDatabase } from '../../support/services';
+import { describeIf, hasProgram } from '../../support/env';
+import { createTestDatabase, hasPostgres, type TestDatabase } from '../../support/services';
 import { call, pool, waitFor } from '../service/harness';
 
 jest.setTimeout(300_000);
@@ -22,15 +23,14 @@ jest.setTimeout(300_000);
 const N = 10_000;
 const CONNECTIONS = 200;
 
-describe('10,000 concurrent rewards through the service on a Redis Cluster', () => {
-  let cluster: RedisClusterHandle | undefined;
-  let db: TestDatabase | undefined;
+describeIf(() => hasProgram('redis-server') && hasPostgres())('10,000 concurrent rewards through the service on a Redis Cluster', () => {
+  let cluster: RedisClusterHandle;
+  let db: TestDatabase;
   let app: NestFastifyApplication | undefined;
   let url = '';
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bandit-rel-cload-'));
 
   beforeAll(async () => {
-    if (!(await postgresUp())) return;
     cluster = await startRedisCluster(3);
     db = await createTestDatabase('bandit_rel_cload');
     const config = loadConfig({ BANDIT_REDIS_URL: cluster.url, BANDIT_DATABASE_URL: db.url, BANDIT_DATA_DIR: dataDir, BANDIT_LOG_LEVEL: 'error', BANDIT_EVENT_FLUSH_MS: '50', BANDIT_SNAPSHOT_INTERVAL_SECONDS: '0' });
@@ -48,7 +48,6 @@ describe('10,000 concurrent rewards through the service on a Redis Cluster', () 
   });
 
   it('exact totals on the cluster and in Postgres', async () => {
-    if (!app || !cluster || !db) return;
     const arms = ['a', 'b', 'c', 'd'];
     expect((await call(url, 'POST', '/experiments', { id: 'cload', arms, stopping: { minSamplesPerArm: 1_000_000 } })).status).toBe(201);
     const rng = createRng(20261129);

@@ -12,31 +12,32 @@ import { connectRedisClient, DragonflyPosteriorStore } from '../../../src/state/
 import { newDecisionId } from '../../../src/state/decision-id';
 import { keys } from '../../../src/state/keys';
 import { priorCounters, type QueuedEvent } from '../../../src/state/posterior-store';
-import { available } from '../../support/env';
+import { describeIf, hasProgram } from '../../support/env';
 import { startRedisCluster, type RedisClusterHandle } from '../../support/processes';
 
 jest.setTimeout(180_000);
-
-function hasRedisServer(): boolean {
-  try {
-    execFileSync('redis-server', ['--version'], { stdio: 'pipe' });
-    return available('redis-server', true, '');
-  } catch {
-    return available('redis-server binary', false, 'apt-get install redis-server');
-  }
-}
 
 const RUNNING = { status: 'running' as const, winner: null };
 const EXPERIMENTS = 12;
 const ARMS = 3;
 const REWARDS = 10_000;
 
-describe('posterior store on a Redis Cluster', () => {
-  let cluster: RedisClusterHandle | undefined;
+describe('Redis Cluster configuration', () => {
+  it('BANDIT_REDIS_CLUSTER=true turns one address into a cluster seed', () => {
+    const c = loadConfig({ BANDIT_REDIS_URL: 'redis://127.0.0.1:7000', BANDIT_REDIS_CLUSTER: 'true' });
+    expect(c.redis?.cluster).toEqual([{ host: '127.0.0.1', port: 7000 }]);
+    expect(() => loadConfig({ BANDIT_REDIS_URL: 'redis://127.0.0.1:7000/3', BANDIT_REDIS_CLUSTER: 'true' })).toThrow(/only database 0/);
+    expect(() => loadConfig({ BANDIT_REDIS_URL: 'redis+cluster://127.0.0.1' })).toThrow(/host:port/);
+    const pw = loadConfig({ BANDIT_REDIS_URL: 'redis+cluster://:s3cret%40x@10.0.0.1:7000,10.0.0.2:7001' });
+    expect(pw.redis).toMatchObject({ password: 's3cret@x', cluster: [{ host: '10.0.0.1', port: 7000 }, { host: '10.0.0.2', port: 7001 }] });
+  });
+});
+
+describeIf(() => hasProgram('redis-server') && hasProgram('redis-cli'))('posterior store on a Redis Cluster', () => {
+  let cluster: RedisClusterHandle;
   let store: DragonflyPosteriorStore;
 
   beforeAll(async () => {
-    if (!hasRedisServer()) return;
     cluster = await startRedisCluster(3);
     const config = loadConfig({ BANDIT_REDIS_URL: cluster.url });
     expect(config.redis?.cluster).toHaveLength(3);
@@ -50,17 +51,7 @@ describe('posterior store on a Redis Cluster', () => {
     await cluster?.stop();
   });
 
-  it('BANDIT_REDIS_CLUSTER=true turns one address into a cluster seed', () => {
-    const c = loadConfig({ BANDIT_REDIS_URL: 'redis://127.0.0.1:7000', BANDIT_REDIS_CLUSTER: 'true' });
-    expect(c.redis?.cluster).toEqual([{ host: '127.0.0.1', port: 7000 }]);
-    expect(() => loadConfig({ BANDIT_REDIS_URL: 'redis://127.0.0.1:7000/3', BANDIT_REDIS_CLUSTER: 'true' })).toThrow(/only database 0/);
-    expect(() => loadConfig({ BANDIT_REDIS_URL: 'redis+cluster://127.0.0.1' })).toThrow(/host:port/);
-    const pw = loadConfig({ BANDIT_REDIS_URL: 'redis+cluster://:s3cret%40x@10.0.0.1:7000,10.0.0.2:7001' });
-    expect(pw.redis).toMatchObject({ password: 's3cret@x', cluster: [{ host: '10.0.0.1', port: 7000 }, { host: '10.0.0.2', port: 7001 }] });
-  });
-
   it('10,000 concurrent rewards over experiments on every node: exact α, β and one event each', async () => {
-    if (!cluster) return;
     const ids = Array.from({ length: EXPERIMENTS }, (_, i) => `cluster-exp-${i}`);
     const prior = priorCounters(Array.from({ length: ARMS }, () => ({ alpha: 1, beta: 1 })));
     for (const id of ids) expect(await store.writeState(id, prior, RUNNING, 'overwrite')).toBe(true);
@@ -115,7 +106,6 @@ describe('posterior store on a Redis Cluster', () => {
   });
 
   it("Seldon's puid index binds and finds decisions on the cluster (lazily connected client)", async () => {
-    if (!cluster) return;
     const config = loadConfig({ BANDIT_REDIS_URL: cluster.url });
     const unused = new RedisPuidIndex(connectRedisClient(config.redis!, { lazyConnect: true }));
     await unused.close();
@@ -135,7 +125,6 @@ describe('posterior store on a Redis Cluster', () => {
   });
 
   it('the α / β keys keep their fixed names on the node owning the experiment', async () => {
-    if (!cluster) return;
     const reader = new Cluster(cluster.ports.map((port) => ({ host: '127.0.0.1', port })));
     try {
       expect(await reader.get('experiment:{cluster-exp-0}:arm:0:alpha')).not.toBeNull();

@@ -5,23 +5,17 @@
  */
 import { Client } from 'pg';
 import { describeIf } from '../../support/env';
-import { postgresUp, redisUp } from '../../support/services';
+import { hasPostgres, hasRedis } from '../../support/services';
 import { call, startService, waitFor, type ServiceUnderTest } from './harness';
 
 jest.setTimeout(180_000);
 
 const TOKEN = 'test-admin-token-0123456789';
 const auth = { authorization: `Bearer ${TOKEN}` };
-let up = false;
 
-beforeAll(async () => {
-  up = (await redisUp()) && (await postgresUp());
-});
-
-describeIf(() => true)('service API on Redis + Postgres', () => {
+describeIf(() => hasRedis() && hasPostgres())('service API on Redis + Postgres', () => {
   let s: ServiceUnderTest;
   beforeAll(async () => {
-    if (!up) return;
     s = await startService({ store: 'redis', events: 'postgres', env: { BANDIT_ADMIN_TOKEN: TOKEN } });
     const created = await call(s.url, 'POST', '/experiments', { id: 'cta', arms: ['control', 'treatment_a', 'treatment_b'] }, auth);
     expect(created.status).toBe(201);
@@ -34,7 +28,6 @@ describeIf(() => true)('service API on Redis + Postgres', () => {
   };
 
   it('400: malformed JSON, wrong types, unknown fields, reward out of range, bad ids, inconsistent definitions', async () => {
-    if (!up) return;
     expectError(await call(s.url, 'POST', '/select', '{"experiment_id": '), 400, 'invalid_input', /not valid JSON/);
     expectError(await call(s.url, 'POST', '/select', { experiment_id: 42 }), 400, 'invalid_input', /experiment_id/);
     expectError(await call(s.url, 'POST', '/select', { experiment_id: 'cta', extra: 1 }), 400, 'invalid_input', /extra/);
@@ -53,7 +46,6 @@ describeIf(() => true)('service API on Redis + Postgres', () => {
   });
 
   it('401: admin routes without or with a wrong bearer token (and a WWW-Authenticate header)', async () => {
-    if (!up) return;
     const none = await call(s.url, 'POST', '/experiments', { id: 'x', arms: ['a', 'b'] });
     expectError(none, 401, 'unauthorized', /Bearer/);
     expect(none.headers.get('www-authenticate')).toBe('Bearer');
@@ -64,7 +56,6 @@ describeIf(() => true)('service API on Redis + Postgres', () => {
   });
 
   it('404: unknown experiment, unknown / forged decision, unknown route', async () => {
-    if (!up) return;
     expectError(await call(s.url, 'GET', '/experiments/nope'), 404, 'not_found', /"nope" does not exist/);
     expectError(await call(s.url, 'POST', '/select', { experiment_id: 'nope' }), 404, 'not_found', /does not exist/);
     expectError(await call(s.url, 'POST', '/reward', { decision_id: 'cta.0.AAAAAAAAAAAAAAAAAAAAAA', reward: 1 }), 404, 'not_found', /unknown or expired/);
@@ -75,7 +66,6 @@ describeIf(() => true)('service API on Redis + Postgres', () => {
   });
 
   it('409: duplicate experiment id, concluding a concluded experiment, serving a stopped one', async () => {
-    if (!up) return;
     expectError(await call(s.url, 'POST', '/experiments', { id: 'cta', arms: ['a', 'b'] }, auth), 409, 'already_exists', /already exists/);
     expect((await call(s.url, 'POST', '/experiments', { id: 'short', arms: ['a', 'b'], prior: [{ alpha: 30, beta: 1 }, { alpha: 1, beta: 30 }], stopping: { minSamplesPerArm: 0, probBest: 0.6, expectedLoss: 0.5 } }, auth)).status).toBe(201);
     const c = await call<{ decision: { status: string } }>(s.url, 'POST', '/experiments/short/conclude', undefined, auth);
@@ -99,13 +89,11 @@ describeIf(() => true)('service API on Redis + Postgres', () => {
   });
 
   it('413: a body over 64 KiB', async () => {
-    if (!up) return;
     const big = JSON.stringify({ experiment_id: 'cta', unit_id: 'x'.repeat(70 * 1024) });
     expectError(await call(s.url, 'POST', '/select', big), 413, 'payload_too_large', /larger than the limit/);
   });
 
   it('select → reward → retry: the first result with duplicate: true, α and β unchanged', async () => {
-    if (!up) return;
     const sel = await call<{ decision_id: string; arm: string; arm_index: number; propensity: number; experiment_id: string }>(s.url, 'POST', '/select', { experiment_id: 'cta', unit_id: 'u-1' });
     expect(sel.status).toBe(200);
     expect(sel.body.decision_id).toMatch(/^cta\.[0-2]\.[A-Za-z0-9_-]{22}$/);
@@ -123,7 +111,6 @@ describeIf(() => true)('service API on Redis + Postgres', () => {
   });
 
   it('health, readiness, metrics and the OpenAPI document', async () => {
-    if (!up) return;
     expect((await call(s.url, 'GET', '/healthz')).body).toEqual({ status: 'ok' });
     expect((await call(s.url, 'GET', '/readyz')).body).toEqual({ status: 'ready', store: 'dragonfly', database: 'postgres' });
     const metrics = await fetch(`${s.url}/metrics`).then((r) => r.text());
@@ -139,7 +126,6 @@ describeIf(() => true)('service API on Redis + Postgres', () => {
   });
 
   it('events reach Postgres: one select row per decision, one reward row per counted reward', async () => {
-    if (!up) return;
     const pg = new Client({ connectionString: s.database!.url });
     await pg.connect();
     try {

@@ -9,28 +9,22 @@ import { Client } from 'pg';
 import { createRng } from '../../../src/core';
 import { ExperimentsService } from '../../../src/experiments/experiment.service';
 import { describeIf } from '../../support/env';
-import { postgresUp, redisUp } from '../../support/services';
+import { hasPostgres, hasRedis } from '../../support/services';
 import { call, pool, startService, waitFor, type ServiceUnderTest } from './harness';
 
 jest.setTimeout(180_000);
 
 const N = 10_000;
 const CONNECTIONS = 200;
-let up = false;
 
-beforeAll(async () => {
-  up = (await redisUp()) && (await postgresUp());
-});
-
-describeIf(() => true)('service under concurrent load (Redis + Postgres)', () => {
+describeIf(() => hasRedis() && hasPostgres())('service under concurrent load (Redis + Postgres)', () => {
   let s: ServiceUnderTest;
   beforeAll(async () => {
-    if (up) s = await startService({ store: 'redis', events: 'postgres' });
+    s = await startService({ store: 'redis', events: 'postgres' });
   });
   afterAll(async () => s?.close());
 
   it('counts every reward exactly once with 20% retries, in Redis and in Postgres, and rebuilds the same state', async () => {
-    if (!up) return;
     const arms = ['a', 'b', 'c', 'd'];
     expect((await call(s.url, 'POST', '/experiments', { id: 'load', arms, prior: { alpha: 1, beta: 1 }, stopping: { minSamplesPerArm: 1_000_000 } })).status).toBe(201);
     const rng = createRng(20260101);

@@ -9,7 +9,7 @@ import Redis from 'ioredis';
 import { Client } from 'pg';
 import { createRng } from '../../../src/core';
 import { describeIf } from '../../support/env';
-import { postgresUp, redisUp } from '../../support/services';
+import { hasPostgres, hasRedis } from '../../support/services';
 import { call, pool, startService, waitFor, type ServiceUnderTest } from './harness';
 
 jest.setTimeout(300_000);
@@ -17,7 +17,6 @@ jest.setTimeout(300_000);
 const RATES = [0.02, 0.03, 0.05];
 const MAX_REQUESTS = 30_000;
 const BATCH = 500;
-let up = false;
 
 interface ArmOut {
   name: string;
@@ -32,19 +31,14 @@ interface ExperimentOut {
   winner: { index: number; name: string; decision: { status: string; probBest: number[]; expectedLoss: number[]; trigger: string } | null } | null;
 }
 
-beforeAll(async () => {
-  up = (await redisUp()) && (await postgresUp());
-});
-
-describeIf(() => true)('simulated experiment (Redis + Postgres)', () => {
+describeIf(() => hasRedis() && hasPostgres())('simulated experiment (Redis + Postgres)', () => {
   let s: ServiceUnderTest;
   beforeAll(async () => {
-    if (up) s = await startService({ store: 'redis', events: 'postgres', env: { BANDIT_AUTO_CONCLUDE_INTERVAL_MS: '200' } });
+    s = await startService({ store: 'redis', events: 'postgres', env: { BANDIT_AUTO_CONCLUDE_INTERVAL_MS: '200' } });
   });
   afterAll(async () => s?.close());
 
   it('sends most traffic to the best arm, declares it the winner, then serves it; a lost Redis is rebuilt from Postgres', async () => {
-    if (!up) return;
     const created = await call(s.url, 'POST', '/experiments', { id: 'sim', arms: ['low', 'mid', 'high'], stopping: { probBest: 0.95, expectedLoss: 0.001, minSamplesPerArm: 100 } });
     expect(created.status).toBe(201);
     const rng = createRng(7);

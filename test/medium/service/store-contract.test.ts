@@ -15,22 +15,23 @@ import { priorCounters, type PosteriorStore, type QueuedEvent } from '../../../s
 import { openDataSource } from '../../../src/events/data-source';
 import { EventRepository } from '../../../src/events/event.repository';
 import { ExperimentRepository } from '../../../src/experiments/experiment.repository';
-import { claimRedisDb, createTestDatabase, postgresUp, redisUp, type TestDatabase, type TestRedisDb } from '../../support/services';
-import { available } from '../../support/env';
+import { claimRedisDb, createTestDatabase, hasPostgres, hasRedis, type TestDatabase, type TestRedisDb } from '../../support/services';
+import { describeIf } from '../../support/env';
 
 const RUNNING = { status: 'running' as const, winner: null };
 
 interface StoreCase {
   name: string;
+  needs: () => boolean;
   open(): Promise<{ store: PosteriorStore; close(): Promise<void> }>;
 }
 
 const storeCases: StoreCase[] = [
-  { name: 'memory', open: async () => ({ store: new MemoryPosteriorStore(), close: async () => undefined }) },
+  { name: 'memory', needs: () => true, open: async () => ({ store: new MemoryPosteriorStore(), close: async () => undefined }) },
   {
     name: 'dragonfly (Redis)',
+    needs: () => hasRedis(),
     open: async () => {
-      if (!available('Redis', await redisUp(), 'start redis on 127.0.0.1:6379')) return { store: null as unknown as PosteriorStore, close: async () => undefined };
       const db: TestRedisDb = await claimRedisDb();
       const u = new URL(db.url);
       const client = connectRedis({ url: db.url, host: u.hostname, port: Number(u.port || 6379), db: db.db });
@@ -67,17 +68,15 @@ async function drain(store: PosteriorStore, ids: string[]): Promise<QueuedEvent[
   }
 }
 
-describe.each(storeCases)('posterior store contract: $name', (c) => {
+for (const c of storeCases) describeIf(c.needs)(`posterior store contract: ${c.name}`, () => {
   let store: PosteriorStore;
   let close: () => Promise<void>;
   beforeAll(async () => {
     ({ store, close } = await c.open());
   });
   afterAll(async () => close());
-  const live = () => store !== null;
 
   it('creates once, reads α and β in one call, reports a missing experiment as null', async () => {
-    if (!live()) return;
     expect(await store.readPosteriors('c1', 2)).toBeNull();
     expect(await store.writeState('c1', priorCounters([{ alpha: 2, beta: 3 }, { alpha: 1, beta: 1 }]), RUNNING, 'if-missing')).toBe(true);
     expect(await store.writeState('c1', priorCounters([{ alpha: 9, beta: 9 }, { alpha: 9, beta: 9 }]), RUNNING, 'if-missing')).toBe(false);
@@ -88,7 +87,6 @@ describe.each(storeCases)('posterior store contract: $name', (c) => {
   });
 
   it('records a selection with its event, counts a reward once, answers a retry with the first result', async () => {
-    if (!live()) return;
     await store.writeState('c2', priorCounters([{ alpha: 1, beta: 1 }, { alpha: 1, beta: 1 }, { alpha: 1, beta: 1 }]), RUNNING, 'if-missing');
     const d = await select(store, 'c2', 2, { propensity: 0.25, unitId: 'user-7' });
     expect(d.outcome).toEqual({ kind: 'recorded', arm: 2, propensity: 0.25 });
@@ -105,7 +103,6 @@ describe.each(storeCases)('posterior store contract: $name', (c) => {
   });
 
   it('answers unknown for a decision never issued, or of another arm', async () => {
-    if (!live()) return;
     await store.writeState('c3', priorCounters([{ alpha: 1, beta: 1 }, { alpha: 1, beta: 1 }]), RUNNING, 'if-missing');
     const forged = newDecisionId('c3', 0);
     expect(await reward(store, 'c3', forged, 0, 1)).toEqual({ kind: 'unknown' });
@@ -115,7 +112,6 @@ describe.each(storeCases)('posterior store contract: $name', (c) => {
   });
 
   it('keeps a sticky unit on its first arm and reports a conflicting concurrent assignment', async () => {
-    if (!live()) return;
     await store.writeState('c4', priorCounters([{ alpha: 1, beta: 1 }, { alpha: 1, beta: 1 }]), RUNNING, 'if-missing');
     expect((await select(store, 'c4', 1, { unitId: 'u', sticky: true, propensity: 0.4 })).outcome).toEqual({ kind: 'recorded', arm: 1, propensity: 0.4 });
     expect((await store.readPosteriors('c4', 2, 'u'))?.sticky).toEqual({ arm: 1, propensity: 0.4 });
@@ -124,7 +120,6 @@ describe.each(storeCases)('posterior store contract: $name', (c) => {
   });
 
   it('refuses selections and new rewards of a stopped experiment, still answers retries', async () => {
-    if (!live()) return;
     await store.writeState('c5', priorCounters([{ alpha: 1, beta: 1 }, { alpha: 1, beta: 1 }]), RUNNING, 'if-missing');
     const a = await select(store, 'c5', 0);
     const b = await select(store, 'c5', 1);
@@ -138,7 +133,6 @@ describe.each(storeCases)('posterior store contract: $name', (c) => {
   });
 
   it('reports a missing state on every write and never recreates it implicitly', async () => {
-    if (!live()) return;
     await store.writeState('c6', priorCounters([{ alpha: 1, beta: 1 }, { alpha: 1, beta: 1 }]), RUNNING, 'if-missing');
     const d = await select(store, 'c6', 0);
     await store.drop('c6', 2);
@@ -150,7 +144,6 @@ describe.each(storeCases)('posterior store contract: $name', (c) => {
   });
 
   it('forgets a decision after its time to live', async () => {
-    if (!live()) return;
     await store.writeState('c7', priorCounters([{ alpha: 1, beta: 1 }, { alpha: 1, beta: 1 }]), RUNNING, 'if-missing');
     const d = await select(store, 'c7', 1, { ttlSeconds: 1 });
     await new Promise((r) => setTimeout(r, 1200));
@@ -158,7 +151,6 @@ describe.each(storeCases)('posterior store contract: $name', (c) => {
   });
 
   it('keeps events queued until acknowledged (a failed write is retried, not lost)', async () => {
-    if (!live()) return;
     await store.writeState('c8', priorCounters([{ alpha: 1, beta: 1 }, { alpha: 1, beta: 1 }]), RUNNING, 'if-missing');
     for (let i = 0; i < 5; i++) await select(store, 'c8', i % 2);
     const first = await store.pendingEvents(['c8'], 100);
@@ -177,12 +169,14 @@ describe.each(storeCases)('posterior store contract: $name', (c) => {
 
 interface EventCase {
   name: string;
-  open(): Promise<{ ds: DataSource; close(): Promise<void> } | null>;
+  needs: () => boolean;
+  open(): Promise<{ ds: DataSource; close(): Promise<void> }>;
 }
 
 const eventCases: EventCase[] = [
   {
     name: 'sqlite',
+    needs: () => true,
     open: async () => {
       const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bandit-ev-'));
       const ds = await openDataSource({ databaseUrl: undefined, sqlitePath: path.join(dir, 'events.sqlite') });
@@ -191,8 +185,8 @@ const eventCases: EventCase[] = [
   },
   {
     name: 'postgres',
+    needs: () => hasPostgres(),
     open: async () => {
-      if (!available('Postgres', await postgresUp(), 'start postgres on 127.0.0.1:5432')) return null;
       const db: TestDatabase = await createTestDatabase('bandit_ev');
       const ds = await openDataSource({ databaseUrl: db.url, sqlitePath: '' });
       return { ds, close: async () => (await ds.destroy(), await db.drop()) };
@@ -212,15 +206,14 @@ const ev = (decisionId: string, type: 'select' | 'reward', arm: number, value: n
   at: 1_700_000_000_000,
 });
 
-describe.each(eventCases)('event store contract: $name', (c) => {
-  let h: { ds: DataSource; close(): Promise<void> } | null;
+for (const c of eventCases) describeIf(c.needs)(`event store contract: ${c.name}`, () => {
+  let h: { ds: DataSource; close(): Promise<void> };
   beforeAll(async () => {
     h = await c.open();
   });
   afterAll(async () => h?.close());
 
   it('stores a batch delivered twice once, and sums rewards per arm', async () => {
-    if (!h) return;
     const repo = new EventRepository(h.ds);
     const batch = [ev('d1', 'select', 0, null), ev('d1', 'reward', 0, 1), ev('d2', 'select', 1, null), ev('d2', 'reward', 1, 0.25), ev('d3', 'select', 1, null)];
     await repo.insertEvents(batch);
@@ -235,7 +228,6 @@ describe.each(eventCases)('event store contract: $name', (c) => {
   });
 
   it('stores a decision with its snapshots and experiments with unique ids', async () => {
-    if (!h) return;
     const repo = new EventRepository(h.ds);
     const at = new Date(1_700_000_000_000);
     const id = await repo.insertDecision(
@@ -254,9 +246,8 @@ describe.each(eventCases)('event store contract: $name', (c) => {
   });
 });
 
-describe('Dragonfly event queue across replicas', () => {
+describeIf(() => hasRedis())('Dragonfly event queue across replicas', () => {
   it("hands a crashed replica's unacknowledged events to another after the idle time", async () => {
-    if (!available('Redis', await redisUp(), 'start redis on 127.0.0.1:6379')) return;
     const db = await claimRedisDb();
     const u = new URL(db.url);
     const conf = { url: db.url, host: u.hostname, port: Number(u.port || 6379), db: db.db };
