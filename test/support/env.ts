@@ -15,7 +15,8 @@ export function sharedPath(envVar: string, rel: string): string {
   return path.resolve(process.env[envVar] ?? path.join(REPO_ROOT, '..', 'shared', rel));
 }
 export const OBD_PATH = sharedPath('BANDIT_OBD_PATH', 'datasets/obd');
-export const SELDON_SPECS_PATH = sharedPath('BANDIT_SELDON_SPECS', 'specs/seldon');
+/** Seldon Core v1 specs: vendored in test/fixtures/seldon (with their license), or BANDIT_SELDON_SPECS. */
+export const SELDON_SPECS_PATH = path.resolve(process.env.BANDIT_SELDON_SPECS ?? path.join(REPO_ROOT, 'test', 'fixtures', 'seldon'));
 
 /** Reasons recorded by `available` while a describeIf / itIf condition is evaluated. */
 let missing: string[] = [];
