@@ -97,7 +97,7 @@ export function itIf(ok: () => boolean): jest.It {
 }
 
 export function hasDataset(p: string): boolean {
-  return available(`dataset ${p}`, fs.existsSync(p), 'set the env var or lay ../shared beside the project');
+  return available(`dataset ${p}`, fs.existsSync(p), 'lay the shared datasets at ../shared beside the project, or set BANDIT_OBD_PATH');
 }
 
 /** Path of a peer venv's python, or null (see test/peers/venv.sh). */

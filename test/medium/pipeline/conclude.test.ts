@@ -11,14 +11,15 @@ import { ExperimentRepository } from '../../../src/experiments/experiment.reposi
 import { createPipeline } from '../../../src/pipeline';
 import type { ConcludeResult } from '../../../src/pipeline/conclude.asset';
 import type { QueuedEvent } from '../../../src/state/posterior-store';
-import { describeIf, hasDataset, OBD_PATH } from '../../support/env';
+import { describeIf } from '../../support/env';
+import { obdShaped } from '../../support/obd';
 import { createTestDatabase, hasPostgres, type TestDatabase } from '../../support/services';
 import { recordingContext, smallObd, tempConfig } from './helpers';
 import * as fs from 'node:fs';
 
 jest.setTimeout(300_000);
 
-describeIf(() => hasDataset(OBD_PATH) && hasPostgres())('conclude on Postgres', () => {
+describeIf(() => hasPostgres())('conclude on Postgres', () => {
   let db: TestDatabase;
   let env: ReturnType<typeof tempConfig>;
   let obd: string;
@@ -29,7 +30,7 @@ describeIf(() => hasDataset(OBD_PATH) && hasPostgres())('conclude on Postgres', 
 
   beforeAll(async () => {
     db = await createTestDatabase('bandit_pipeline');
-    obd = smallObd(OBD_PATH, ['men'], 3000);
+    obd = smallObd(await obdShaped(), ['men'], 3000);
     env = tempConfig({ BANDIT_DATABASE_URL: db.url, BANDIT_OBD_PATH: obd });
     const ds = await openDataSource(env.config);
     try {

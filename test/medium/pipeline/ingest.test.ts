@@ -1,5 +1,5 @@
 /**
- * ingest_obp on the shared OBD sample and on edited copies: silver contents against the
+ * ingest_obp on the shared OBD sample (when present) and on edited copies of generated OBD-shaped logs: silver contents against the
  * sample's published statistics (SOURCE.md), idempotency, one error per bad-row kind
  * naming file / line / column, and nothing half-written.
  */
@@ -10,7 +10,8 @@ import { Duck, sqlString } from '../../../src/pipeline/duckdb';
 import { ingestObp, type DatasetManifest } from '../../../src/pipeline/ingest-obp';
 import { keys } from '../../../src/pipeline/layout';
 import { createObjectStore, getJson, type ObjectStore } from '../../../src/storage';
-import { describeIf, hasDataset, OBD_PATH } from '../../support/env';
+import { hasDataset, itIf, OBD_PATH } from '../../support/env';
+import { obdShaped } from '../../support/obd';
 import { recordingContext, setCell, smallObd, tempConfig } from './helpers';
 
 jest.setTimeout(300_000);
@@ -23,7 +24,7 @@ const SAMPLE = {
   'bts/women': { rows: 10_000, clicks: 46, items: 46 },
 } as const;
 
-describeIf(() => hasDataset(OBD_PATH))('ingest_obp', () => {
+describe('ingest_obp', () => {
   const env = tempConfig();
   const store: ObjectStore = createObjectStore(env.config);
   const made: string[] = [];
@@ -32,7 +33,7 @@ describeIf(() => hasDataset(OBD_PATH))('ingest_obp', () => {
     for (const d of made) fs.rmSync(d, { recursive: true, force: true });
   });
 
-  it('writes bronze and silver with a manifest matching the published sample statistics', async () => {
+  itIf(() => hasDataset(OBD_PATH))('writes bronze and silver with a manifest matching the published sample statistics', async () => {
     const r = await ingestObp(store, recordingContext(), { obdPath: OBD_PATH });
     const got = Object.fromEntries(r.datasets.map((d) => [`${d.behavior}/${d.campaign}`, { rows: d.rows, clicks: d.clicks, items: d.items }]));
     for (const [k, v] of Object.entries(SAMPLE)) expect(got[k]).toEqual(v);
@@ -60,7 +61,7 @@ describeIf(() => hasDataset(OBD_PATH))('ingest_obp', () => {
     }
   });
 
-  it('changes nothing when run again on the same input', async () => {
+  itIf(() => hasDataset(OBD_PATH))('changes nothing when run again on the same input', async () => {
     const files = await store.list('');
     const before = files.map((k) => fs.statSync(path.join(env.config.objectStoreDir, env.config.bucket, k)).mtimeMs);
     const r = await ingestObp(store, recordingContext(), { obdPath: OBD_PATH });
@@ -80,7 +81,7 @@ describeIf(() => hasDataset(OBD_PATH))('ingest_obp', () => {
     ['empty click', 4, 'click', '', /line 4, column click: .*got an empty value/],
   ];
   it.each(bad)('rejects a bad %s naming file, line and column, writing nothing', async (_kind, line, column, value, message) => {
-    const obd = smallObd(OBD_PATH, ['men', 'women'], 30, (c, lines) => c === 'men' && setCell(lines, line - 1, column, value));
+    const obd = smallObd(await obdShaped(), ['men', 'women'], 30, (c, lines) => c === 'men' && setCell(lines, line - 1, column, value));
     made.push(obd);
     const fresh = tempConfig();
     try {
@@ -96,7 +97,7 @@ describeIf(() => hasDataset(OBD_PATH))('ingest_obp', () => {
   });
 
   it('rejects a missing column and leaves an earlier good ingest as it was', async () => {
-    const obd = smallObd(OBD_PATH, ['men'], 30, (_c, lines) => {
+    const obd = smallObd(await obdShaped(), ['men'], 30, (_c, lines) => {
       for (let i = 0; i < lines.length; i++) lines[i] = lines[i].split(',').filter((_, j) => j !== 4).join(','); // drop "click"
     });
     made.push(obd);
@@ -109,6 +110,6 @@ describeIf(() => hasDataset(OBD_PATH))('ingest_obp', () => {
     const empty = fs.mkdtempSync(path.join(env.dir, 'empty-'));
     await expect(ingestObp(store, recordingContext(), { obdPath: empty })).rejects.toThrow(/no OBD logs under .*empty-/);
     await expect(ingestObp(store, recordingContext(), { obdPath: path.join(env.dir, 'nope') })).rejects.toThrow(/does not exist/);
-    await expect(ingestObp(store, recordingContext(), { obdPath: OBD_PATH, campaigns: ['all'] })).rejects.toThrow(/no OBD logs under .* for campaign\(s\) all/);
+    await expect(ingestObp(store, recordingContext(), { obdPath: await obdShaped(), campaigns: ['all'] })).rejects.toThrow(/no OBD logs under .* for campaign\(s\) all/);
   });
 });

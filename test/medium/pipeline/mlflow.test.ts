@@ -9,7 +9,8 @@ import { keys } from '../../../src/pipeline/layout';
 import type { CampaignReplay } from '../../../src/pipeline/replay.asset';
 import { createObjectStore, getJson } from '../../../src/storage';
 import { EXPERIMENT_NAME, MlflowClient, MlflowTracker } from '../../../src/tracking';
-import { describeIf, hasDataset, hasPeer, OBD_PATH } from '../../support/env';
+import { describeIf, hasPeer } from '../../support/env';
+import { obdShaped } from '../../support/obd';
 import { recordingContext, tempConfig } from './helpers';
 import { startMlflow, type Peer } from './peers';
 
@@ -58,9 +59,9 @@ describeIf(() => hasPeer('mlflow'))('MLflow tracking against a real server', () 
     await expect(new MlflowClient('http://127.0.0.1:9').getExperimentByName('x')).rejects.toThrow(/unreachable/);
   });
 
-  describeIf(() => hasDataset(OBD_PATH))('a materialization', () => {
+  describe('a materialization', () => {
     it('is one run of experiment bayesian-bandit with the regret curve as stepped metrics', async () => {
-      const env = tempConfig({ BANDIT_OBD_PATH: OBD_PATH, MLFLOW_TRACKING_URI: mlflow.url });
+      const env = tempConfig({ BANDIT_OBD_PATH: await obdShaped(), MLFLOW_TRACKING_URI: mlflow.url });
       try {
         const p = await createPipeline(env.config);
         await p.run('ingest_obp', recordingContext(), {});

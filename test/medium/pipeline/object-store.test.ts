@@ -10,7 +10,8 @@ import { LocalObjectStore, MinioObjectStore, type ObjectStore } from '../../../s
 import { createPipeline } from '../../../src/pipeline';
 import type { IngestResult } from '../../../src/pipeline/ingest-obp';
 import { createObjectStore } from '../../../src/storage';
-import { describeIf, hasDataset, hasPeer, OBD_PATH } from '../../support/env';
+import { describeIf, hasPeer } from '../../support/env';
+import { obdShaped } from '../../support/obd';
 import { recordingContext, smallObd, tempConfig } from './helpers';
 import { startMoto, type Peer } from './peers';
 
@@ -73,9 +74,9 @@ describeIf(() => hasPeer('moto'))('MinioObjectStore against moto', () => {
     moto = await startMoto();
   }, 120_000);
   afterAll(async () => moto?.stop());
-  describeIf(() => hasDataset(OBD_PATH))('the pipeline on S3', () => {
+  describe('the pipeline on S3', () => {
     it('ingests and replays with every object in the bucket, and re-ingesting changes nothing', async () => {
-      const obd = smallObd(OBD_PATH, ['men'], 2000);
+      const obd = smallObd(await obdShaped(), ['men'], 2000);
       const env = tempConfig({ MINIO_ENDPOINT: `http://127.0.0.1:${moto.port}`, MINIO_ACCESS_KEY: 'testing', MINIO_SECRET_KEY: 'testing', MINIO_BUCKET: 'bandit-pipeline', BANDIT_OBD_PATH: obd });
       try {
         const p = await createPipeline(env.config);

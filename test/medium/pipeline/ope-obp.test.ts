@@ -11,7 +11,7 @@ import { topKActionDist } from '../../../src/core/ope/top-k-action-dist';
 import { createRng } from '../../../src/core/rng';
 import { opeOnFiles, readTensor3 } from '../../../src/pipeline/ope-file';
 import { writeNpy } from '../../../src/storage/npy';
-import { REPO_ROOT, sharedPath } from '../../support/env';
+import { REPO_ROOT } from '../../support/env';
 
 jest.setTimeout(300_000);
 
@@ -94,7 +94,7 @@ describe(`OPE estimators equal obp ${ref.obp}`, () => {
 });
 
 describe("simulated BTS action distribution against obp's", () => {
-  const prior = JSON.parse(fs.readFileSync(sharedPath('BANDIT_OBD_PATH', 'datasets/obd') + '/zozotown_prior_bts.json', 'utf8')) as Record<string, { alpha: number[]; beta: number[] }>;
+  const prior = JSON.parse(fs.readFileSync(path.join(FIX, 'zozotown_prior_bts.json'), 'utf8')) as Record<string, { alpha: number[]; beta: number[] }>;
   it.each(['men', 'women'])('%s: every π(a|k) within 5 standard errors of obp (two independent simulations)', (campaign) => {
     const theirs = ref.bts_action_dist[campaign];
     const n = theirs.n_sim;
