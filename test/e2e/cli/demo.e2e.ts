@@ -9,7 +9,7 @@ import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { BANDIT_BIN } from '../../support/env';
+import { BANDIT_BIN, describeIf, hasBuiltCli } from '../../support/env';
 
 function demo(dataDir: string, args: string[]) {
   const r = spawnSync(process.execPath, [BANDIT_BIN, 'demo', ...args], { encoding: 'utf8', timeout: 300_000, env: { ...process.env, BANDIT_DATA_DIR: dataDir } });
@@ -29,7 +29,7 @@ function parseSvg(file: string): { root: string; paths: { cls: string; series: s
   return JSON.parse(r.stdout);
 }
 
-describe('bandit demo', () => {
+describeIf(() => hasBuiltCli())('bandit demo', () => {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bandit-demo-'));
   afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
   const args = ['--seed', '11', '--arms', 'control,fast,faster', '--ctr', '0.04,0.055,0.07', '--in-process'];

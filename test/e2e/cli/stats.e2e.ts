@@ -8,7 +8,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import pbest from '../../fixtures/core/probability-of-best.json';
 import betaRef from '../../fixtures/core/beta-distribution.json';
-import { BANDIT_BIN } from '../../support/env';
+import { BANDIT_BIN, describeIf, hasBuiltCli } from '../../support/env';
 
 const TOL = 1e-6;
 
@@ -22,7 +22,7 @@ interface StatsJson {
   decision: { status: string; winner: string | null; leader: string; reasons: string[] };
 }
 
-describe('bandit stats --json agrees with the references', () => {
+describeIf(() => hasBuiltCli())('bandit stats --json agrees with the references', () => {
   const cases = pbest.cases.filter((c) => ['K2 small counts', 'K2 OBD scale', 'K3 clear winner', 'K10 random counts', 'K10 mixed', 'K100 near tie'].includes(c.name));
   it.each(cases.map((c) => [c.name, c] as const))('%s: P(best) and expected loss within 1e-6', (_n, c) => {
     const doc = { arms: c.arms.map((a, k) => ({ name: `arm-${k}`, ...a })) };
@@ -82,7 +82,7 @@ describe('bandit stats --json agrees with the references', () => {
   });
 });
 
-describe('bandit stats rejects bad input with one line and exit code 2', () => {
+describeIf(() => hasBuiltCli())('bandit stats rejects bad input with one line and exit code 2', () => {
   const bad: [string, string, RegExp][] = [
     ['not JSON', '{"arms": [', /stdin is not valid JSON/],
     ['not an object', '[1, 2]', /expected a JSON object with an "arms" array/],

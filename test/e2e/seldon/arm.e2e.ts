@@ -6,7 +6,7 @@
  */
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import * as os from 'node:os';
-import { BANDIT_BIN } from '../../support/env';
+import { BANDIT_BIN, describeIf, hasBuiltCli } from '../../support/env';
 import { freePort, waitFor } from '../../support/processes';
 
 // servers start slowly on a busy machine (jest applied its 5 s default here, not the project timeout)
@@ -29,7 +29,7 @@ async function req(url: string, init: RequestInit = {}) {
   return { status: r.status, body: body as Obj, text };
 }
 
-describe('bandit arm (Seldon MODEL component)', () => {
+describeIf(() => hasBuiltCli())('bandit arm (Seldon MODEL component)', () => {
   let child: ChildProcess;
   let base = '';
   let metricsPort = 0;

@@ -7,7 +7,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { BANDIT_BIN } from '../../support/env';
+import { BANDIT_BIN, describeIf, hasBuiltCli } from '../../support/env';
 import { freePort, spawnService, type ServiceProcess } from '../../support/processes';
 
 // servers start slowly on a busy machine (jest applied its 5 s default here, not the project timeout)
@@ -15,7 +15,7 @@ jest.setTimeout(120_000);
 
 const params = (...ps: Array<[string, string, string]>) => JSON.stringify(ps.map(([name, value, type]) => ({ name, value, type })));
 
-describe('bandit serve as a Seldon router: configuration', () => {
+describeIf(() => hasBuiltCli())('bandit serve as a Seldon router: configuration', () => {
   const dirs: string[] = [];
   const tmp = () => {
     const d = fs.mkdtempSync(path.join(os.tmpdir(), 'bandit-seldon-cfg-'));
