@@ -17,6 +17,7 @@ import { SystemClock, type ClockRepository } from '../clock/clock.repository';
 import { BanditError, ErrorCode } from '../common/errors';
 import type { Config } from '../config/config';
 import { openDataSource } from '../events/data-source';
+import { EventConsumer } from '../events/event-consumer';
 import { installDocs } from '../http/docs';
 import { HttpExceptionFilter, toHttpError } from '../http/exception.filter';
 import { MetricsService } from '../metrics/metrics.service';
@@ -28,6 +29,8 @@ export interface CreateAppOptions extends AppExtensions {
   store?: PosteriorStore;
   dataSource?: DataSource;
   clock?: ClockRepository;
+  /** false: no background event consumer in this process (`bandit serve --no-consumer`). */
+  eventConsumer?: boolean;
 }
 
 const LOG_LEVELS: Record<Config['logLevel'], LogLevel[] | false> = {
@@ -65,6 +68,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
   installRequestHooks(fastify, app.get(MetricsService), config.rateLimitPerMinute);
   installServingFastPath(fastify, app.get(ServingService));
   installDocs(app, buildOpenApi(app));
+  if (opts.eventConsumer === false) app.get(EventConsumer).background = false;
   await app.init();
   return app;
 }
