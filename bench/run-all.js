@@ -39,6 +39,9 @@ const SECTIONS = [
   { name: 'select-arms', script: 'bench/select-arms.js', what: '/select latency against the number of arms', needs: 'redis', run: (ctx) => require('./select-arms').run(ctx) },
   { name: 'demo', script: 'bench/demo.js', what: "the demo's time to a winner for 2, 5 and 20 arms", run: (ctx) => require('./demo').run(ctx) },
   { name: 'ope', script: 'bench/ope.bench.js', what: 'OPE against obp on 1M rows; time and peak memory against rows up to 26.7M', run: scripts.ope },
+  { name: 'ceiling', script: 'bench/ceiling.bench.js', what: '/select against its realistic ceiling (bare Fastify + ioredis + select.lua), node:http and bare Fastify; pinned and unpinned; CPU per 10k requests', needs: 'redis', run: (ctx) => require('./ceiling.bench').run(ctx) },
+  { name: 'insert', script: 'bench/event-insert.bench.js', what: "the event drain's Postgres insert: unnest against multi-row VALUES, with and without the experiment index", run: (ctx) => require('./event-insert.bench').run(ctx) },
+  { name: 'ioredis', script: 'bench/ioredis-write.bench.js', what: "ioredis's write path for the select script: bytes and CPU per call, four ways of calling it", needs: 'redis', run: (ctx) => require('./ioredis-write.bench').run(ctx) },
 ];
 
 function usageError(message) {

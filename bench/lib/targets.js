@@ -30,6 +30,7 @@ async function ceilingTarget() {
     key: 'ceiling',
     label: server.label,
     base,
+    pids: { server: server.child.pid },
     createExperiment: async () => {},
     selectBody: () => ({ experiment_id: 'bench' }),
     rewardBody: () => ({ decision_id: 'bench.0', reward: 1 }),
@@ -43,6 +44,11 @@ async function ceilingTarget() {
  * @param {'redis'|'memory'} o.store
  * @param {string} [o.redisUrl]   claimed Redis database (store 'redis')
  * @param {string} [o.databaseUrl] Postgres database of the event log (store 'redis'; SQLite otherwise)
+ * @param {string[]} [o.nodeArgs]  options of node itself (e.g. --preserve-symlinks for a build elsewhere)
+ * @param {string[]} [o.serveArgs] more options of `bandit serve` (e.g. --no-consumer)
+ * @param {boolean} [o.consume]   also run `bandit consume` (the event drain in a process of its own)
+ * @param {string} [o.key]        the target's key (default bandit-<store>)
+ * @param {string} [o.label]      the target's label
  */
 async function banditTarget(o) {
   const port = await freePort();
@@ -52,14 +58,20 @@ async function banditTarget(o) {
     env.BANDIT_REDIS_URL = o.redisUrl;
     if (o.databaseUrl) env.BANDIT_DATABASE_URL = o.databaseUrl;
   }
-  const label = o.store === 'redis' ? `bandit-service (Redis store, ${o.databaseUrl ? 'Postgres' : 'SQLite'} event log)` : 'bandit-service (in-process store, SQLite event log)';
-  const server = startServer(label, process.execPath, [o.bin, 'serve', '--port', String(port), '--host', '127.0.0.1'], { env, cwd: ROOT });
+  const label = o.label ?? (o.store === 'redis' ? `bandit-service (Redis store, ${o.databaseUrl ? 'Postgres' : 'SQLite'} event log)` : 'bandit-service (in-process store, SQLite event log)');
+  const nodeArgs = o.nodeArgs ?? [];
+  const server = startServer(label, process.execPath, [...nodeArgs, o.bin, 'serve', '--port', String(port), '--host', '127.0.0.1', ...(o.serveArgs ?? [])], { env, cwd: ROOT });
+  const consumer = o.consume ? startServer(`${label}: bandit consume`, process.execPath, [...nodeArgs, o.bin, 'consume'], { env, cwd: ROOT }) : undefined;
   const base = `http://127.0.0.1:${port}`;
   await waitUntil(server, async () => (await fetch(`${base}/readyz`)).status === 200);
+  if (consumer) await waitUntil(consumer, async () => consumer.log().includes('moving events'));
   return {
-    key: `bandit-${o.store}`,
+    key: o.key ?? `bandit-${o.store}`,
     label,
     base,
+    /** The server's process id, and the consumer's when it runs apart. */
+    pids: { server: server.child.pid, consumer: consumer?.child.pid },
+    databaseUrl: o.databaseUrl,
     async createExperiment(id, arms) {
       // never concluding: the load measures serving a running experiment
       const r = await postJson(`${base}/experiments`, { id, arms, stopping: { minSamplesPerArm: 1e9 } });
@@ -70,6 +82,7 @@ async function banditTarget(o) {
     rewardBody: (selected, reward) => ({ decision_id: selected.decision_id, reward }),
     stop: async () => {
       await server.stop();
+      await consumer?.stop();
       fs.rmSync(dataDir, { recursive: true, force: true });
     },
   };

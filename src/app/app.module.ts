@@ -7,7 +7,7 @@ import { Logger, Module, type DynamicModule, type Provider, type Type } from '@n
 import type { DataSource } from 'typeorm';
 import { CLOCK, type ClockRepository } from '../clock/clock.repository';
 import type { Config } from '../config/config';
-import { EventConsumer } from '../events/event-consumer';
+import { cachedIds, EventConsumer, IDS_TTL_MS } from '../events/event-consumer';
 import { EventRepository } from '../events/event.repository';
 import { ExperimentsController } from '../experiments/experiment.controller';
 import { ExperimentRepository } from '../experiments/experiment.repository';
@@ -39,9 +39,6 @@ export interface AppExtensions {
   providers?: Provider[];
 }
 
-/** How long the consumer reuses the list of experiment ids before asking the database again. */
-const IDS_TTL_MS = 2000;
-
 @Module({})
 export class AppModule {
   static forRoot(res: AppResources, extra: AppExtensions = {}): DynamicModule {
@@ -61,14 +58,8 @@ export class AppModule {
         { provide: ExperimentRepository, useFactory: (ds: DataSource) => new ExperimentRepository(ds), inject: [DATA_SOURCE] },
         {
           provide: EventConsumer,
-          useFactory: (store: PosteriorStore, events: EventRepository, repo: ExperimentRepository, config: Config) => {
-            let cached: { at: number; ids: string[] } | undefined;
-            const ids = async () => {
-              if (!cached || Date.now() - cached.at > IDS_TTL_MS) cached = { at: Date.now(), ids: await repo.ids() };
-              return cached.ids;
-            };
-            return new EventConsumer(store, events, ids, config.eventFlushIntervalMs, new Logger('Events'));
-          },
+          useFactory: (store: PosteriorStore, events: EventRepository, repo: ExperimentRepository, config: Config) =>
+            new EventConsumer(store, events, cachedIds(() => repo.ids(), IDS_TTL_MS), config.eventFlushIntervalMs, new Logger('Events')),
           inject: [POSTERIOR_STORE, EventRepository, ExperimentRepository, CONFIG],
         },
         ExperimentsService,

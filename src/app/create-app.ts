@@ -17,6 +17,7 @@ import { SystemClock, type ClockRepository } from '../clock/clock.repository';
 import { BanditError, ErrorCode } from '../common/errors';
 import type { Config } from '../config/config';
 import { openDataSource } from '../events/data-source';
+import { EventConsumer } from '../events/event-consumer';
 import { installDocs } from '../http/docs';
 import { HttpExceptionFilter, toHttpError } from '../http/exception.filter';
 import { MetricsService } from '../metrics/metrics.service';
@@ -28,6 +29,8 @@ export interface CreateAppOptions extends AppExtensions {
   store?: PosteriorStore;
   dataSource?: DataSource;
   clock?: ClockRepository;
+  /** false: no background event consumer in this process (`bandit serve --no-consumer`). */
+  eventConsumer?: boolean;
 }
 
 const LOG_LEVELS: Record<Config['logLevel'], LogLevel[] | false> = {
@@ -65,6 +68,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
   installRequestHooks(fastify, app.get(MetricsService), config.rateLimitPerMinute);
   installServingFastPath(fastify, app.get(ServingService));
   installDocs(app, buildOpenApi(app));
+  if (opts.eventConsumer === false) app.get(EventConsumer).background = false;
   await app.init();
   return app;
 }
@@ -146,12 +150,15 @@ function installServingFastPath(fastify: FastifyInstance, serving: ServingServic
   });
 }
 
+/** When a request arrived (performance.now(), ms), on the request itself: a declared field, no WeakMap, no BigInt. */
+const STARTED = 'banditStartedMs';
+
 function installRequestHooks(fastify: FastifyInstance, metrics: MetricsService, perMinute: number): void {
-  const started = new WeakMap<FastifyRequest, bigint>();
+  fastify.decorateRequest(STARTED, -1);
   let window = 0;
   let counts = new Map<string, number>();
   fastify.addHook('onRequest', (req, reply, done) => {
-    started.set(req, process.hrtime.bigint());
+    (req as FastifyRequest & { [STARTED]: number })[STARTED] = performance.now();
     if (perMinute > 0 && !UNMETERED.has(req.url)) {
       const w = Math.floor(Date.now() / 60_000);
       if (w !== window) {
@@ -172,10 +179,10 @@ function installRequestHooks(fastify: FastifyInstance, metrics: MetricsService, 
     done();
   });
   fastify.addHook('onResponse', (req, reply, done) => {
-    const t0 = started.get(req);
-    if (t0 !== undefined) {
+    const t0 = (req as FastifyRequest & { [STARTED]: number })[STARTED];
+    if (t0 >= 0) {
       const route = req.routeOptions?.url ?? 'unmatched';
-      metrics.observeRequest(req.method, route, reply.statusCode, Number(process.hrtime.bigint() - t0) / 1e9);
+      metrics.observeRequest(req.method, route, reply.statusCode, (performance.now() - t0) / 1e3);
     }
     done();
   });

@@ -19,13 +19,17 @@ export const serveCommand: CliCommand = {
       .description('run bandit-service: experiments, /select, /reward, metrics, OpenAPI at /openapi.json (PORT, default 8000)')
       .option('--port <port>', 'port to listen on (overrides PORT; 0 picks a free one)')
       .option('--host <host>', 'address to bind (overrides BANDIT_HOST)')
-      .action(async (opts: { port?: string; host?: string }) => {
+      .option('--no-consumer', 'do not move queued events into the event store here: `bandit consume` does, in a process of its own (needs Dragonfly)')
+      .action(async (opts: { port?: string; host?: string; consumer: boolean }) => {
         const base = loadConfig();
         const port = opts.port === undefined ? base.port : Number(opts.port);
         if (!Number.isInteger(port) || port < 0 || port > 65535) throw new CliError(`--port must be an integer 0..65535, got ${JSON.stringify(opts.port)}`);
         const config: Config = { ...base, port, host: opts.host ?? base.host };
         assertServable(config);
-        const app = await createApp(config);
+        if (!opts.consumer && !config.redis) {
+          throw new CliError('--no-consumer needs the Dragonfly store (BANDIT_REDIS_URL or DRAGONFLY_HOST): the in-process store queues its events inside this process, which alone can move them');
+        }
+        const app = await createApp(config, { eventConsumer: opts.consumer });
         // graceful stop: finish requests, move queued events into the event store, close stores; exit 0
         let stopping = false;
         const shutdown = (signal: NodeJS.Signals) => {
@@ -46,7 +50,7 @@ export const serveCommand: CliCommand = {
         const addr = app.getHttpServer().address();
         const bound = typeof addr === 'object' && addr ? addr.port : config.port;
         const store = config.redis ? `dragonfly ${config.redis.host}:${config.redis.port}/${config.redis.db}` : 'in-process';
-        const events = config.databaseUrl ? 'postgres' : `sqlite ${config.sqlitePath}`;
+        const events = `${config.databaseUrl ? 'postgres' : `sqlite ${config.sqlitePath}`}${opts.consumer ? '' : ', moved by `bandit consume`'}`;
         process.stderr.write(`bandit-service listening on http://${config.host}:${bound} (posterior store: ${store}; events: ${events})\n`);
       });
   },

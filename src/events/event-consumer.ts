@@ -30,6 +30,11 @@ export class EventConsumer {
   moved = 0;
   /** The last failure to store a batch, cleared by the next success. */
   lastError: string | undefined;
+  /**
+   * False when another process moves the events (`bandit serve --no-consumer` beside
+   * `bandit consume`): start() then runs nothing; flush() still moves on demand.
+   */
+  background = true;
 
   constructor(
     private readonly store: PosteriorStore,
@@ -48,12 +53,14 @@ export class EventConsumer {
    * Each tick reads the queues of the experiments this process queued events for; every
    * SWEEP_EVERY_TICKS ticks, those of all experiments (events queued by other replicas,
    * or left by a crashed one) — so idle experiments cost no polling in between.
+   * `sweepEveryTick`: read all queues at every tick (a consumer of its own, which queues
+   * nothing itself).
    */
-  start(): void {
-    if (this.timer) return;
+  start(opts: { sweepEveryTick?: boolean } = {}): void {
+    if (this.timer || !this.background) return;
     const tick = () => {
       this.timer = setTimeout(() => {
-        const sweep = this.ticks++ % SWEEP_EVERY_TICKS === 0;
+        const sweep = this.ticks++ % SWEEP_EVERY_TICKS === 0 || opts.sweepEveryTick === true;
         const ids = sweep ? undefined : [...this.active];
         this.active.clear();
         const pass = ids !== undefined && ids.length === 0 ? Promise.resolve(0) : this.flush(ids);
@@ -113,4 +120,16 @@ export class EventConsumer {
       throw err;
     }
   }
+}
+
+/** How long a consumer reuses the list of experiment ids before asking the database again. */
+export const IDS_TTL_MS = 2000;
+
+/** The ids `fetch` returns, asked again at most every `ttlMs` (the consumer's list of experiments). */
+export function cachedIds(fetch: () => Promise<string[]>, ttlMs: number): () => Promise<string[]> {
+  let cached: { at: number; ids: string[] } | undefined;
+  return async () => {
+    if (!cached || Date.now() - cached.at > ttlMs) cached = { at: Date.now(), ids: await fetch() };
+    return cached.ids;
+  };
 }

@@ -16,6 +16,37 @@ export interface ArmEventTotals {
 
 const CHUNK = 500;
 
+const EVENT_COLUMNS = 'experiment_id, decision_id, event_type, arm_index, propensity, reward, unit_id, created_at';
+
+/**
+ * Rows come out of `unnest` in array order (so ids follow the queue's order); a row whose
+ * (decision_id, event_type) is stored already — or repeated within the batch — is skipped.
+ * Times travel as epoch milliseconds (double precision: exact to the microsecond).
+ */
+const PG_INSERT_EVENTS =
+  `INSERT INTO bandit_events (${EVENT_COLUMNS}) ` +
+  'SELECT e, d, t, a, p, r, u, to_timestamp(c / 1000.0) ' +
+  'FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::integer[], $5::double precision[], $6::double precision[], $7::varchar[], $8::double precision[]) AS x(e, d, t, a, p, r, u, c) ' +
+  'ON CONFLICT (decision_id, event_type) DO NOTHING';
+
+/** The batch as one array per column (the parameters of PG_INSERT_EVENTS). */
+function eventColumns(batch: readonly QueuedEvent[]): unknown[][] {
+  const n = batch.length;
+  const cols: unknown[][] = [new Array(n), new Array(n), new Array(n), new Array(n), new Array(n), new Array(n), new Array(n), new Array(n)];
+  for (let i = 0; i < n; i++) {
+    const e = batch[i];
+    cols[0][i] = e.experimentId;
+    cols[1][i] = e.decisionId;
+    cols[2][i] = e.type;
+    cols[3][i] = e.arm;
+    cols[4][i] = e.propensity;
+    cols[5][i] = e.reward;
+    cols[6][i] = e.unitId;
+    cols[7][i] = e.at;
+  }
+  return cols;
+}
+
 export class EventRepository {
   private readonly events: Repository<BanditEventRow>;
   private readonly snapshots: Repository<PosteriorSnapshotRow>;
@@ -32,27 +63,24 @@ export class EventRepository {
   }
 
   /**
-   * Stores the events (one transaction); events already stored are skipped. Plain
-   * parameterized SQL: the query builder costs more CPU than the database for 1000 rows.
+   * Stores the events; events already stored are skipped. Postgres: one statement per
+   * batch whatever its size, the columns sent as eight arrays and expanded by `unnest`
+   * (a statement of 8 parameters instead of 8 per row: less to build, send and parse).
+   * SQLite: one transaction of multi-row statements. Plain SQL: the query builder costs
+   * more CPU than the database for 1000 rows.
    */
   async insertEvents(batch: readonly QueuedEvent[]): Promise<void> {
     if (batch.length === 0) return;
-    const pg = this.driver === 'postgres';
+    if (this.driver === 'postgres') {
+      await this.ds.query(PG_INSERT_EVENTS, eventColumns(batch));
+      return;
+    }
     await this.ds.transaction(async (m) => {
       for (let i = 0; i < batch.length; i += CHUNK) {
         const rows = batch.slice(i, i + CHUNK);
         const params: unknown[] = [];
-        const tuples = rows.map((e) => {
-          const at = pg ? new Date(e.at) : sqliteTime(e.at);
-          params.push(e.experimentId, e.decisionId, e.type, e.arm, e.propensity, e.reward, e.unitId, at);
-          const n = params.length - 8;
-          return pg ? `($${n + 1},$${n + 2},$${n + 3},$${n + 4},$${n + 5},$${n + 6},$${n + 7},$${n + 8})` : '(?,?,?,?,?,?,?,?)';
-        });
-        const cols = 'experiment_id, decision_id, event_type, arm_index, propensity, reward, unit_id, created_at';
-        const sql = pg
-          ? `INSERT INTO bandit_events (${cols}) VALUES ${tuples.join(',')} ON CONFLICT (decision_id, event_type) DO NOTHING`
-          : `INSERT OR IGNORE INTO bandit_events (${cols}) VALUES ${tuples.join(',')}`;
-        await m.query(sql, params);
+        for (const e of rows) params.push(e.experimentId, e.decisionId, e.type, e.arm, e.propensity, e.reward, e.unitId, sqliteTime(e.at));
+        await m.query(`INSERT OR IGNORE INTO bandit_events (${EVENT_COLUMNS}) VALUES ${rows.map(() => '(?,?,?,?,?,?,?,?)').join(',')}`, params);
       }
     });
   }

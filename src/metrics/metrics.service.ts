@@ -5,7 +5,8 @@
  * (read from the posterior store when scraped), and the event queue's progress.
  */
 import { Injectable } from '@nestjs/common';
-import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import { CellCounter, CellHistogram } from './cells';
 
 export interface PosteriorSource {
   /** Per experiment and arm: α, β and pulls, for the gauges (called at scrape time). */
@@ -16,16 +17,17 @@ export interface PosteriorSource {
 @Injectable()
 export class MetricsService {
   readonly registry = new Registry();
-  private readonly selections = new Counter({ name: 'bandit_selections_total', help: 'Decisions served', labelNames: ['experiment', 'arm', 'source'] as const, registers: [this.registry] });
-  private readonly rewards = new Counter({ name: 'bandit_rewards_total', help: 'Rewards counted (first delivery of each decision)', labelNames: ['experiment', 'arm', 'source'] as const, registers: [this.registry] });
-  private readonly rewardSum = new Counter({ name: 'bandit_reward_value_sum', help: 'Sum of the reward values counted', labelNames: ['experiment', 'arm'] as const, registers: [this.registry] });
-  private readonly duplicates = new Counter({ name: 'bandit_reward_duplicates_total', help: 'Reward retries answered from the first result', labelNames: ['experiment', 'source'] as const, registers: [this.registry] });
-  private readonly latency = new Histogram({
+  // counted per request: in cells, handed to prom-client when scraped (./cells.ts)
+  private readonly selections = new CellCounter({ name: 'bandit_selections_total', help: 'Decisions served', labelNames: ['experiment', 'arm', 'source'], registry: this.registry });
+  private readonly rewards = new CellCounter({ name: 'bandit_rewards_total', help: 'Rewards counted (first delivery of each decision)', labelNames: ['experiment', 'arm', 'source'], registry: this.registry });
+  private readonly rewardSum = new CellCounter({ name: 'bandit_reward_value_sum', help: 'Sum of the reward values counted', labelNames: ['experiment', 'arm'], registry: this.registry });
+  private readonly duplicates = new CellCounter({ name: 'bandit_reward_duplicates_total', help: 'Reward retries answered from the first result', labelNames: ['experiment', 'source'], registry: this.registry });
+  private readonly latency = new CellHistogram({
     name: 'bandit_http_request_duration_seconds',
     help: 'HTTP request latency by route',
-    labelNames: ['method', 'route', 'status'] as const,
+    labelNames: ['method', 'route', 'status'],
     buckets: [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
-    registers: [this.registry],
+    registry: this.registry,
   });
   private source: PosteriorSource | undefined;
 
@@ -65,23 +67,29 @@ export class MetricsService {
   }
 
   selected(experiment: string, arm: string, source: string): void {
-    this.selections.inc({ experiment, arm, source });
+    this.selections.inc(experiment, arm, source);
   }
 
   rewarded(experiment: string, arm: string, value: number, source: string): void {
-    this.rewards.inc({ experiment, arm, source });
-    if (value > 0) this.rewardSum.inc({ experiment, arm }, value);
+    this.rewards.inc(experiment, arm, source);
+    if (value > 0) this.rewardSum.inc(experiment, arm, '', value);
   }
 
   duplicateReward(experiment: string, source: string): void {
-    this.duplicates.inc({ experiment, source });
+    this.duplicates.inc(experiment, source, '');
   }
 
   observeRequest(method: string, route: string, status: number, seconds: number): void {
-    this.latency.observe({ method, route, status: String(status) }, seconds);
+    this.latency.observe(method, route, statusText(status), seconds);
   }
 
   async render(): Promise<{ contentType: string; body: string }> {
     return { contentType: this.registry.contentType, body: await this.registry.metrics() };
   }
+}
+
+/** The status as a label value, without building a string per request. */
+const STATUS_TEXT: string[] = Array.from({ length: 600 }, (_, i) => String(i));
+function statusText(status: number): string {
+  return STATUS_TEXT[status] ?? String(status);
 }

@@ -53,18 +53,19 @@ export class ServingService {
     this.cache = new AllocationCache(config.allocationRefreshMs);
   }
 
-  async select(experimentId: string, unitId?: string, opts: SelectOptions = {}): Promise<SelectResponse> {
+  async select(experimentId: string, unitId?: string, opts?: SelectOptions): Promise<SelectResponse> {
     const exp = await this.experiments.served(experimentId);
     const sticky = exp.definition.sticky && unitId !== undefined;
-    const source = opts.source ?? 'http';
+    const source = opts?.source ?? 'http';
     // fast path, one round trip: draw from the current allocation, record if the status still holds
     const current = sticky ? undefined : this.cache.peek(experimentId);
     if (current?.status === 'stopped') throw stopped(experimentId);
     if (current) {
       if (this.cache.isStale(current, this.clock.now())) this.refreshInBackground(exp);
       const arm = sampleCategorical(current.probs, this.rng);
-      const outcome = await this.record(exp, arm, current.probs[arm], unitId, false, current.status);
-      if (outcome.kind === 'recorded') return this.selected(exp, outcome, source);
+      const id = newDecisionId(exp.id, arm);
+      const outcome = await this.record(exp, id, arm, current.probs[arm], unitId, false, current.status);
+      if (outcome.kind === 'recorded') return this.selected(exp, outcome, id.decisionId, source);
       if (outcome.kind === 'stopped') throw stopped(experimentId);
       this.cache.forget(experimentId);
     }
@@ -83,10 +84,11 @@ export class ServingService {
         propensity = alloc.probs[arm];
         expected = alloc.status;
       }
-      const outcome = await this.record(exp, arm, propensity, unitId, sticky, expected);
+      const id = newDecisionId(exp.id, arm);
+      const outcome = await this.record(exp, id, arm, propensity, unitId, sticky, expected);
       switch (outcome.kind) {
         case 'recorded':
-          return this.selected(exp, outcome, source);
+          return this.selected(exp, outcome, id.decisionId, source);
         case 'sticky':
           read = { ...read, sticky: { arm: outcome.arm, propensity: outcome.propensity } };
           break;
@@ -105,19 +107,20 @@ export class ServingService {
     throw new BanditError(ErrorCode.Unavailable, `could not record a decision for experiment ${JSON.stringify(experimentId)}; retry`);
   }
 
-  private async record(
+  /** The store's promise itself (no async layer of its own on the hot path). */
+  private record(
     exp: ServedExperiment,
+    id: { decisionId: string; token: string },
     arm: number,
     propensity: number,
     unitId: string | undefined,
     sticky: boolean,
     expectedStatus: string | undefined,
-  ): Promise<SelectionOutcome & { decisionId: string }> {
-    const { decisionId, token } = newDecisionId(exp.id, arm);
-    const outcome = await this.store.recordSelection({
+  ): Promise<SelectionOutcome> {
+    return this.store.recordSelection({
       experimentId: exp.id,
-      decisionId,
-      token,
+      decisionId: id.decisionId,
+      token: id.token,
       arm,
       propensity,
       unitId,
@@ -126,14 +129,13 @@ export class ServingService {
       at: this.clock.now(),
       expectedStatus,
     });
-    return { ...outcome, decisionId };
   }
 
-  private selected(exp: ServedExperiment, outcome: { arm: number; propensity: number; decisionId: string }, source: string): SelectResponse {
+  private selected(exp: ServedExperiment, outcome: { arm: number; propensity: number }, decisionId: string, source: string): SelectResponse {
     const arm = exp.definition.arms[outcome.arm];
     this.consumer.touch(exp.id);
     this.metrics.selected(exp.id, arm, source);
-    return { decision_id: outcome.decisionId, experiment_id: exp.id, arm, arm_index: outcome.arm, propensity: outcome.propensity };
+    return { decision_id: decisionId, experiment_id: exp.id, arm, arm_index: outcome.arm, propensity: outcome.propensity };
   }
 
   /** Re-reads α, β once (per experiment at a time) and refreshes the allocation off the request path. */
@@ -151,7 +153,7 @@ export class ServingService {
       .finally(() => this.refreshing.delete(exp.id));
   }
 
-  async reward(decisionId: string, reward: number, opts: RewardOptions = {}): Promise<RewardResponse> {
+  async reward(decisionId: string, reward: number, opts?: RewardOptions): Promise<RewardResponse> {
     if (!(reward >= 0 && reward <= 1)) throw new BanditError(ErrorCode.InvalidInput, `reward must be a number in [0, 1], got ${String(reward)}`);
     const parsed = parseDecisionId(decisionId);
     if (!parsed) throw unknownDecision(decisionId);
@@ -170,17 +172,17 @@ export class ServingService {
       await this.experiments.ensureState(parsed.experimentId);
       outcome = await this.store.recordReward(record);
     }
-    const base = { decision_id: decisionId, experiment_id: parsed.experimentId, arm: exp.definition.arms[parsed.arm], arm_index: parsed.arm };
-    const source = opts.source ?? 'http';
+    const arm = exp.definition.arms[parsed.arm];
+    const source = opts?.source ?? 'http';
     switch (outcome.kind) {
       case 'counted':
         this.consumer.touch(parsed.experimentId);
-        this.metrics.rewarded(parsed.experimentId, base.arm, reward, source);
+        this.metrics.rewarded(parsed.experimentId, arm, reward, source);
         this.experiments.noteReward(parsed.experimentId);
-        return { ...base, reward, rewarded_at: new Date(at).toISOString(), duplicate: false };
+        return { decision_id: decisionId, experiment_id: parsed.experimentId, arm, arm_index: parsed.arm, reward, rewarded_at: new Date(at).toISOString(), duplicate: false };
       case 'duplicate':
         this.metrics.duplicateReward(parsed.experimentId, source);
-        return { ...base, reward: outcome.reward, rewarded_at: new Date(outcome.at).toISOString(), duplicate: true };
+        return { decision_id: decisionId, experiment_id: parsed.experimentId, arm, arm_index: parsed.arm, reward: outcome.reward, rewarded_at: new Date(outcome.at).toISOString(), duplicate: true };
       case 'unknown':
         throw unknownDecision(decisionId);
       case 'stopped':

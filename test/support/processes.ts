@@ -65,9 +65,9 @@ export interface ServiceProcess {
  * Runs `node BANDIT_BIN serve` on a free loopback port with exactly `env` added to a
  * minimal environment (PATH, HOME), and resolves once it prints its listening line.
  */
-export async function spawnService(env: Record<string, string>, opts: { bin?: string; timeoutMs?: number } = {}): Promise<ServiceProcess> {
+export async function spawnService(env: Record<string, string>, opts: { bin?: string; timeoutMs?: number; args?: string[] } = {}): Promise<ServiceProcess> {
   const port = await freePort();
-  const child = spawn(process.execPath, [opts.bin ?? BANDIT_BIN, 'serve', '--port', String(port), '--host', '127.0.0.1'], {
+  const child = spawn(process.execPath, [opts.bin ?? BANDIT_BIN, 'serve', '--port', String(port), '--host', '127.0.0.1', ...(opts.args ?? [])], {
     env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? os.tmpdir(), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -227,6 +227,43 @@ for (const c of eventCases) describeIf(c.needs)(`event store contract: ${c.name}
     ]);
   });
 
+  it('keeps every field, the time to the millisecond and the queue order of a large batch; skips repeats within it', async () => {
+    if (!h) return;
+    const repo = new EventRepository(h.ds);
+    const n = 1234;
+    const batch: QueuedEvent[] = [];
+    for (let i = 0; i < n; i++) {
+      const reward = i % 2 === 1;
+      batch.push({
+        queueId: String(i),
+        experimentId: 'big',
+        type: reward ? 'reward' : 'select',
+        decisionId: `big.${i >> 1}`,
+        arm: i % 3,
+        propensity: 1 / (1 + (i % 7)),
+        reward: reward ? (i % 4) / 4 : null,
+        unitId: i % 5 === 0 ? `unit-'"\\,{}-${i}` : null,
+        at: 1_700_000_000_000 + i * 37 + (i % 1000),
+      });
+    }
+    // a repeat of an earlier row inside the same batch, with other values: the first one stays
+    await repo.insertEvents([...batch, { ...batch[10], arm: 2, propensity: 0.01, at: 1 }]);
+    const rows = await repo.eventsOf('big', 10 * n);
+    expect(rows).toHaveLength(n);
+    rows.forEach((r, i) => {
+      const e = batch[i];
+      expect({ d: r.decisionId, t: r.eventType, a: r.armIndex, p: r.propensity, r: r.reward, u: r.unitId, at: new Date(r.createdAt).getTime() }).toEqual({
+        d: e.decisionId,
+        t: e.type,
+        a: e.arm,
+        p: e.propensity,
+        r: e.reward,
+        u: e.unitId,
+        at: e.at,
+      });
+    });
+  });
+
   it('stores a decision with its snapshots and experiments with unique ids', async () => {
     const repo = new EventRepository(h.ds);
     const at = new Date(1_700_000_000_000);
