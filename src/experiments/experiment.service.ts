@@ -24,7 +24,7 @@ import {
   type ExperimentView,
 } from './experiment.dto';
 import { ExperimentRepository, type StoredExperiment } from './experiment.repository';
-import { evaluateStopping, evaluationView, numbersOf, SERVICE_TRIGGERS, type EvaluationView, type ServiceTrigger, type StoppingEvaluation } from './stopping/stopping-evaluator';
+import { durationAt, evaluateStopping, evaluationView, numbersOf, SERVICE_TRIGGERS, type EvaluationView, type ServiceTrigger, type StoppingEvaluation } from './stopping/stopping-evaluator';
 import { countersFromEvents, decisionRowOf, recordedNumbers, snapshotRowsOf } from './stopping/stopping-records';
 
 export type DecisionTrigger = ServiceTrigger;
@@ -147,8 +147,7 @@ export class ExperimentsService {
   }
 
   private durationPassed(e: StoredExperiment): boolean {
-    const h = e.definition.stopping.maxDurationHours;
-    return h !== null && this.clock.now() - e.createdAt.getTime() >= h * 3600_000;
+    return durationAt(e.definition, e.createdAt, new Date(this.clock.now())).exhausted;
   }
 
   /** The stopping rule on these counters now (the one evaluator, src/experiments/stopping). */

@@ -55,6 +55,13 @@ export function observationsOf(prior: StoppingDefinition['prior'], p: Posteriors
   return p.alpha.map((a, k) => Math.max(0, Math.round(a + p.beta[k] - prior[k].alpha - prior[k].beta)));
 }
 
+/** Seconds from creation to `at`, and whether the maximum duration had passed by then. */
+export function durationAt(def: StoppingDefinition, createdAt: Date | null, at: Date): { ageSeconds: number | null; exhausted: boolean } {
+  const ageSeconds = createdAt === null ? null : (at.getTime() - createdAt.getTime()) / 1000;
+  const h = def.stopping.maxDurationHours;
+  return { ageSeconds, exhausted: h !== null && ageSeconds !== null && ageSeconds >= h * 3600 };
+}
+
 /** One evaluation of the rule, with what it was made on and when. */
 export interface StoppingEvaluation {
   at: Date;
@@ -70,15 +77,13 @@ export interface StoppingEvaluation {
 /** Evaluates the stopping rule on these posteriors at `at`. */
 export function evaluateStopping(def: StoppingDefinition, p: Posteriors, when: { at: Date; createdAt: Date | null }): StoppingEvaluation {
   const observations = observationsOf(def.prior, p);
-  const ageSeconds = when.createdAt === null ? null : (when.at.getTime() - when.createdAt.getTime()) / 1000;
-  const h = def.stopping.maxDurationHours;
-  const exhausted = h !== null && ageSeconds !== null && ageSeconds >= h * 3600;
+  const { ageSeconds, exhausted } = durationAt(def, when.createdAt, when.at);
   const decision = evaluateStoppingRule(
     def.arms.map((name, k) => ({ name, alpha: p.alpha[k], beta: p.beta[k], pulls: observations[k] })),
     stoppingConfigOf(def),
     { exhausted },
   );
-  return { at: when.at, decision, observations, exhausted, maxDurationHours: h, ageSeconds };
+  return { at: when.at, decision, observations, exhausted, maxDurationHours: def.stopping.maxDurationHours, ageSeconds };
 }
 
 // ---------- how an evaluation is shown ----------
