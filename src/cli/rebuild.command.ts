@@ -6,6 +6,7 @@ import { EventConsumer } from '../events/event-consumer';
 import { EventRepository } from '../events/event.repository';
 import { ExperimentRepository } from '../experiments/experiment.repository';
 import { ExperimentsService } from '../experiments/experiment.service';
+import { evaluateStopping } from '../experiments/stopping/stopping-evaluator';
 import { openPosteriorStore } from '../state/open-store';
 import { CliError, type CliCommand } from './command';
 
@@ -43,6 +44,9 @@ export const rebuildCommand: CliCommand = {
               if (!live || live.alpha[k] !== report.alpha[k] || live.beta[k] !== report.beta[k]) differs = true;
               process.stdout.write(`  ${name}: α=${report.alpha[k]} β=${report.beta[k]}${was}\n`);
             });
+            // the stopping rule on the rebuilt posteriors, by the service's own evaluator
+            const ev = evaluateStopping(def.definition, report, { at: new Date(), createdAt: def.createdAt });
+            process.stdout.write(`  stopping rule on these posteriors: ${ev.decision.status} (${ev.decision.reasons.join('; ')})\n`);
           }
           if (opts.check && differs) {
             process.stdout.write('the live state differs from the events (events may still be queued, or the state was lost)\n');

@@ -12,7 +12,9 @@ class Views implements ExperimentViews {
   async get(id: string): Promise<ExperimentView> {
     this.reads++;
     if (this.gone) throw notFound(`experiment "${id}" does not exist`);
-    return { id, status: 'running', arms: [{ index: 0, pulls: this.version }] } as unknown as ExperimentView;
+    // a live evaluation carries the time it was made (and the age in a time-limit check): every read differs there
+    const evaluation = { source: 'live', at: new Date(this.reads).toISOString(), status: 'continue', checks: [{ key: 'maxDuration', unit: 'seconds', value: this.reads, met: false }] };
+    return { id, status: 'running', arms: [{ index: 0, pulls: this.version }], evaluation } as unknown as ExperimentView;
   }
 }
 
@@ -20,7 +22,7 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const pulls = (e: MessageEvent) => (JSON.parse(e.data as string) as { arms: Array<{ pulls: number }> }).arms[0].pulls;
 
 describe('ExperimentStream', () => {
-  it('sends the view at once, then only when it changed', async () => {
+  it('sends the view at once, then only when it changed (the clock of a live evaluation alone is no change)', async () => {
     const views = new Views();
     const stream = new ExperimentStream(views, { intervalMs: 5, heartbeatMs: 60_000 });
     const got = firstValueFrom(stream.events('x').pipe(take(3), toArray()));

@@ -27,6 +27,7 @@ export interface StreamOptions {
 class Watch {
   private readonly subscribers = new Set<Subscriber<MessageEvent>>();
   private last: string | null = null;
+  private lastKey: string | null = null;
   private timer: NodeJS.Timeout | null = null;
   private heartbeat: NodeJS.Timeout | null = null;
   private started = false;
@@ -81,10 +82,12 @@ class Watch {
   private async tick(): Promise<void> {
     if (this.stopped) return;
     try {
-      const json = JSON.stringify(await this.views.get(this.id));
-      if (json !== this.last) {
-        this.last = json;
-        this.broadcast({ type: 'experiment', data: json });
+      const view = await this.views.get(this.id);
+      const key = changeKey(view);
+      if (key !== this.lastKey) {
+        this.lastKey = key;
+        this.last = JSON.stringify(view);
+        this.broadcast({ type: 'experiment', data: this.last });
       }
     } catch (err) {
       if (err instanceof BanditError && err.code === ErrorCode.NotFound) {
@@ -98,6 +101,17 @@ class Watch {
     this.timer = setTimeout(() => void this.tick(), this.options.intervalMs);
     this.timer.unref();
   }
+}
+
+/**
+ * What makes a view new: everything but the clock of a live evaluation (its time, and the
+ * age in a time-limit check), which differs at every read. The page keeps showing the
+ * evaluation it has, labelled with the time it was made, until something else changes.
+ */
+function changeKey(v: ExperimentView): string {
+  const ev = v.evaluation as ExperimentView['evaluation'] | undefined;
+  if (!ev || ev.source !== 'live') return JSON.stringify(v);
+  return JSON.stringify({ ...v, evaluation: { ...ev, at: null, checks: ev.checks.map((c) => (c.unit === 'seconds' ? { ...c, value: null } : c)) } });
 }
 
 export class ExperimentStream {

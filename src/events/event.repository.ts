@@ -3,7 +3,7 @@
  * Inserting events is idempotent: (decision_id, event_type) is unique and a conflicting
  * row is skipped, so a batch delivered twice is stored once.
  */
-import type { DataSource, Repository } from 'typeorm';
+import { In, type DataSource, type Repository } from 'typeorm';
 import type { BanditEventRow, DecisionRow, PosteriorSnapshotRow } from './entities';
 import type { QueuedEvent } from '../state/posterior-store';
 
@@ -125,8 +125,15 @@ export class EventRepository {
     return this.decisions.findOne({ where: { id } });
   }
 
-  async latestDecisions(experimentId: string, limit = 20): Promise<DecisionRow[]> {
-    return this.decisions.find({ where: { experimentId }, order: { id: 'DESC' }, take: limit });
+  /** The latest stopping evaluations, newest first; only those of the given triggers when given. */
+  async latestDecisions(experimentId: string, limit = 20, triggers?: readonly string[]): Promise<DecisionRow[]> {
+    const where = triggers ? { experimentId, trigger: In([...triggers]) } : { experimentId };
+    return this.decisions.find({ where, order: { id: 'DESC' }, take: limit });
+  }
+
+  /** The posterior snapshots stored with a decision, by arm. */
+  async decisionSnapshots(experimentId: string, decisionId: number): Promise<PosteriorSnapshotRow[]> {
+    return this.snapshots.find({ where: { experimentId, decisionRecordId: decisionId }, order: { armIndex: 'ASC' } });
   }
 
   async latestSnapshots(experimentId: string, limit = 100): Promise<PosteriorSnapshotRow[]> {

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { EXPERIMENT_ID_PATTERN } from '../state/keys';
+import { evaluationViewSchema, SERVICE_TRIGGERS, VERDICT_STATUSES } from './stopping/stopping-evaluator';
 
 export const MAX_ARMS = 100;
 
@@ -87,8 +88,8 @@ export const definitionSchema = z.object({
 export const decisionRecordSchema = z
   .object({
     id: z.number().int(),
-    status: z.enum(['winner', 'continue', 'no_winner']),
-    trigger: z.enum(['manual', 'auto', 'max_duration']),
+    status: z.enum(VERDICT_STATUSES),
+    trigger: z.enum(SERVICE_TRIGGERS),
     winnerIndex: z.number().int().nullable(),
     winnerName: z.string().nullable(),
     leaderIndex: z.number().int(),
@@ -128,7 +129,8 @@ export const experimentViewSchema = z.object({
     .object({ index: z.number().int(), name: z.string(), decision: decisionRecordSchema.nullable() })
     .nullable()
     .meta({ description: 'the declared winner and the decision that declared it' }),
-  lastDecision: decisionRecordSchema.nullable(),
+  lastDecision: decisionRecordSchema.nullable().meta({ description: "the service’s latest evaluation of the stopping rule (the pipeline’s advice is not one)" }),
+  evaluation: evaluationViewSchema,
 });
 export type ExperimentView = z.infer<typeof experimentViewSchema>;
 export type ArmView = z.infer<typeof armViewSchema>;

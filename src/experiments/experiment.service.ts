@@ -4,20 +4,12 @@
  * its events when the posterior store lost it.
  */
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import {
-  allocationProbabilities,
-  DEFAULT_STOPPING,
-  evaluateStoppingRule,
-  summarizeArms,
-  type AllocationPolicy,
-  type ArmState,
-  type StoppingDecision,
-} from '../core';
+import { allocationProbabilities, DEFAULT_STOPPING, summarizeArms, type AllocationPolicy } from '../core';
 import { BanditError, ErrorCode, notFound } from '../common/errors';
 import { CLOCK, type ClockRepository } from '../clock/clock.repository';
 import { CONFIG } from '../app/tokens';
 import type { Config } from '../config/config';
-import type { DecisionRow, PosteriorSnapshotRow } from '../events/entities';
+import type { DecisionRow } from '../events/entities';
 import { EventRepository } from '../events/event.repository';
 import { EventConsumer } from '../events/event-consumer';
 import { POSTERIOR_STORE, priorCounters, type ArmCounters, type PosteriorStore, type StoredStatus } from '../state/posterior-store';
@@ -32,8 +24,10 @@ import {
   type ExperimentView,
 } from './experiment.dto';
 import { ExperimentRepository, type StoredExperiment } from './experiment.repository';
+import { durationAt, evaluateStopping, evaluationView, numbersOf, SERVICE_TRIGGERS, type EvaluationView, type ServiceTrigger, type StoppingEvaluation } from './stopping/stopping-evaluator';
+import { countersFromEvents, decisionRowOf, recordedNumbers, snapshotRowsOf } from './stopping/stopping-records';
 
-export type DecisionTrigger = 'manual' | 'auto' | 'max_duration';
+export type DecisionTrigger = ServiceTrigger;
 
 /** What the hot path needs of an experiment; definitions never change after creation. */
 export interface ServedExperiment {
@@ -153,8 +147,12 @@ export class ExperimentsService {
   }
 
   private durationPassed(e: StoredExperiment): boolean {
-    const h = e.definition.stopping.maxDurationHours;
-    return h !== null && this.clock.now() - e.createdAt.getTime() >= h * 3600_000;
+    return durationAt(e.definition, e.createdAt, new Date(this.clock.now())).exhausted;
+  }
+
+  /** The stopping rule on these counters now (the one evaluator, src/experiments/stopping). */
+  private evaluateNow(e: StoredExperiment, counters: ArmCounters): StoppingEvaluation {
+    return evaluateStopping(e.definition, counters, { at: new Date(this.clock.now()), createdAt: e.createdAt });
   }
 
   /**
@@ -163,30 +161,13 @@ export class ExperimentsService {
    */
   private async evaluate(e: StoredExperiment, trigger: DecisionTrigger): Promise<DecisionRecord> {
     const counters = await this.countersOf(e);
-    const exhausted = this.durationPassed(e);
-    const arms = armStates(e.definition, counters);
-    const d = evaluateStoppingRule(
-      arms,
-      { probBest: e.definition.stopping.probBest, expectedLoss: e.definition.stopping.expectedLoss, minSamplesPerArm: e.definition.stopping.minSamplesPerArm },
-      { exhausted },
-    );
-    const effectiveTrigger: DecisionTrigger = exhausted && d.status === 'no_winner' ? 'max_duration' : trigger;
-    const now = new Date(this.clock.now());
-    const row: DecisionRow = {
-      experimentId: e.id,
-      status: d.status,
-      trigger: effectiveTrigger,
-      winnerIndex: d.status === 'winner' ? (d.winner ?? null) : null,
-      leaderIndex: d.leader,
-      probBest: JSON.stringify(d.probBest),
-      expectedLoss: JSON.stringify(d.expectedLoss),
-      reasons: JSON.stringify(d.reasons),
-      thresholds: JSON.stringify({ ...d.thresholds, maxDurationHours: e.definition.stopping.maxDurationHours }),
-      totalSamples: d.totalSamples,
-      createdAt: now,
-    };
+    const ev = this.evaluateNow(e, counters);
+    const d = ev.decision;
+    const effectiveTrigger: DecisionTrigger = ev.exhausted && d.status === 'no_winner' ? 'max_duration' : trigger;
+    const now = ev.at;
+    const row: DecisionRow = decisionRowOf(e.id, ev, effectiveTrigger);
     if (trigger !== 'manual' && d.status === 'continue') return this.decisionRecord(e.definition, { ...row, id: 0 });
-    const id = await this.events.insertDecision(row, this.snapshotRows(e, counters, 'decision', now, d));
+    const id = await this.events.insertDecision(row, snapshotRowsOf(e.id, e.definition.arms, counters, 'decision', now, ev));
     if (d.status !== 'continue') {
       const winner = d.status === 'winner' ? (d.winner ?? null) : null;
       await this.experiments.setStatus(e.id, 'concluded', winner, now);
@@ -210,7 +191,7 @@ export class ExperimentsService {
       const key = JSON.stringify([counters.alpha, counters.beta, counters.pulls]);
       if (this.lastSnapshotKey.get(e.id) === key) continue;
       this.lastSnapshotKey.set(e.id, key);
-      await this.events.insertSnapshots(this.snapshotRows(e, counters, 'periodic', new Date(this.clock.now())));
+      await this.events.insertSnapshots(snapshotRowsOf(e.id, e.definition.arms, counters, 'periodic', new Date(this.clock.now())));
       written++;
     }
     return written;
@@ -230,7 +211,7 @@ export class ExperimentsService {
     const wrote = await this.store.writeState(id, counters, status, mode);
     if (wrote) {
       this.log.log(`experiment ${id}: live state rebuilt from ${selects} select and ${rewards} reward events`);
-      await this.events.insertSnapshots(this.snapshotRows(e, counters, 'rebuild', new Date(this.clock.now()))).catch(() => undefined);
+      await this.events.insertSnapshots(snapshotRowsOf(e.id, e.definition.arms, counters, 'rebuild', new Date(this.clock.now()))).catch(() => undefined);
     }
     return { experimentId: id, selects, rewards, alpha: counters.alpha, beta: counters.beta, wrote };
   }
@@ -244,21 +225,7 @@ export class ExperimentsService {
   }
 
   private async countersFromEvents(e: StoredExperiment): Promise<{ counters: ArmCounters; selects: number; rewards: number }> {
-    const totals = await this.events.totals(e.id);
-    const k = e.definition.arms.length;
-    const counters = priorCounters(e.definition.prior);
-    let selects = 0;
-    let rewards = 0;
-    for (const t of totals) {
-      if (t.armIndex < 0 || t.armIndex >= k) continue;
-      counters.alpha[t.armIndex] += t.rewardSum;
-      counters.beta[t.armIndex] += t.rewardEvents - t.rewardSum;
-      counters.pulls[t.armIndex] = t.selects;
-      counters.rewards[t.armIndex] = t.rewardSum;
-      selects += t.selects;
-      rewards += t.rewardEvents;
-    }
-    return { counters, selects, rewards };
+    return countersFromEvents(e.definition.prior, await this.events.totals(e.id));
   }
 
   /** Rebuilds the live state when (and only when) it is missing; concurrent callers share one rebuild. */
@@ -303,25 +270,19 @@ export class ExperimentsService {
     return c;
   }
 
-  private snapshotRows(e: StoredExperiment, c: ArmCounters, reason: string, at: Date, d?: StoppingDecision): PosteriorSnapshotRow[] {
-    const summary = summarizeArms(c.alpha.map((alpha, k) => ({ alpha, beta: c.beta[k] })));
-    return summary.map((s, k) => ({
-      experimentId: e.id,
-      armIndex: k,
-      armName: e.definition.arms[k],
-      alpha: c.alpha[k],
-      beta: c.beta[k],
-      pulls: c.pulls[k],
-      rewards: c.rewards[k],
-      mean: s.mean,
-      ciLow: s.ci95[0],
-      ciHigh: s.ci95[1],
-      probBest: d?.probBest[k] ?? s.probBest,
-      expectedLoss: d?.expectedLoss[k] ?? s.expectedLoss,
-      reason,
-      decisionRecordId: null,
-      createdAt: at,
-    }));
+  /**
+   * The evaluation the dashboard shows, banner and stopping card alike: for an experiment
+   * that a decision ended, that decision as recorded (with its time); otherwise the rule on
+   * the current posteriors, now.
+   */
+  private async evaluationOf(e: StoredExperiment, counters: ArmCounters, last: DecisionRow | undefined): Promise<EvaluationView> {
+    if (e.status === 'concluded' && last && last.status !== 'continue' && last.id !== undefined) {
+      const id = Number(last.id);
+      const snapshots = await this.events.decisionSnapshots(e.id, id);
+      return evaluationView(e.definition.arms, recordedNumbers(e.definition, last, snapshots, e.createdAt), new Date(last.createdAt), 'decision', id);
+    }
+    const ev = this.evaluateNow(e, counters);
+    return evaluationView(e.definition.arms, numbersOf(ev), ev.at, 'live', null);
   }
 
   private decisionRecord(def: ExperimentDefinition, row: DecisionRow): DecisionRecord {
@@ -359,8 +320,10 @@ export class ExperimentsService {
       expectedLoss: summary[k].expectedLoss,
       allocation: allocation[k],
     }));
-    const decisions = await this.events.latestDecisions(e.id, 1);
+    // the service's own evaluations only: the pipeline's verdict on a live experiment is advice
+    const decisions = await this.events.latestDecisions(e.id, 1, SERVICE_TRIGGERS);
     const last = decisions[0] ? this.decisionRecord(e.definition, decisions[0]) : null;
+    const evaluation = await this.evaluationOf(e, counters, decisions[0]);
     let winner: ExperimentView['winner'] = null;
     if (e.status === 'concluded' && e.winnerIndex !== null) {
       const declaring = last && last.winnerIndex === e.winnerIndex ? last : null;
@@ -375,6 +338,7 @@ export class ExperimentsService {
       arms,
       winner,
       lastDecision: last,
+      evaluation,
     };
   }
 }
@@ -386,16 +350,6 @@ export function policyOf(def: ExperimentDefinition): AllocationPolicy {
     floors: def.floors ?? undefined,
     caps: def.caps ?? undefined,
   };
-}
-
-/** Observations per arm: what the posterior learned from (α + β − α₀ − β₀). */
-export function armStates(def: ExperimentDefinition, c: ArmCounters): ArmState[] {
-  return def.arms.map((name, k) => ({
-    name,
-    alpha: c.alpha[k],
-    beta: c.beta[k],
-    pulls: Math.round(c.alpha[k] + c.beta[k] - def.prior[k].alpha - def.prior[k].beta),
-  }));
 }
 
 /**

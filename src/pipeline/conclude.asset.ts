@@ -3,14 +3,18 @@
  * per arm) on (a) the replay posteriors of each campaign (arms = items, experiment id
  * `replay-<campaign>`) and (b) the live experiments of the event store. Every decision is
  * recorded in the event store (`decisions` + `posterior_snapshots`) and the silver layer.
- * Recording a decision does not end a live experiment: the service does that
- * (`POST /experiments/:id/conclude` or its automatic evaluation).
+ * The rule is applied by the one stopping evaluator (src/experiments/stopping), so a live
+ * experiment gets the verdict the service would give on the same events. On a live
+ * experiment the verdict is advice (trigger `pipeline`): it does not end the experiment and
+ * is never shown as its decision — the service ends it (`POST /experiments/:id/conclude` or
+ * its automatic evaluation).
  */
-import { DEFAULT_STOPPING, evaluateStoppingRule, type StoppingConfig, type StoppingDecision } from '../core/stopping-rule';
-import { summarizeArms } from '../core/summary';
+import { DEFAULT_STOPPING, type StoppingConfig, type StoppingDecision } from '../core/stopping-rule';
+import { evaluateStopping, observationsOf, type StoppingDefinition } from '../experiments/stopping/stopping-evaluator';
+import type { ArmCounters } from '../state/posterior-store';
 import { putJson, type ObjectStore } from '../storage';
 import type { AssetContext } from './asset-graph';
-import type { DecisionArm, DecisionStore } from './decision-store';
+import type { DecisionStore } from './decision-store';
 import { keys } from './layout';
 import { requireOpe } from './ope.asset';
 import { requireReplay } from './replay.asset';
@@ -18,6 +22,8 @@ import { requireReplay } from './replay.asset';
 export interface ConcludedExperiment {
   experimentId: string;
   source: 'replay' | 'live';
+  /** verdict: the replay's own result; advice: a live experiment's, which only the service ends. */
+  kind: 'verdict' | 'advice';
   status: StoppingDecision['status'];
   winner: string | null;
   leader: string;
@@ -35,17 +41,15 @@ export interface ConcludeResult {
   ope: Array<{ campaign: string; oursDr: number | null; btsDr: number | null; btsOnPolicyCtr: number | null }>;
 }
 
-async function decide(store: DecisionStore, id: string, source: 'replay' | 'live', arms: DecisionArm[], stopping: StoppingConfig, exhausted: boolean, now: Date): Promise<ConcludedExperiment> {
-  const decision = evaluateStoppingRule(
-    arms.map((a) => ({ name: a.name, alpha: a.alpha, beta: a.beta, pulls: a.pulls })),
-    stopping,
-    { exhausted },
-  );
-  const summaries = summarizeArms(arms);
-  const recordId = await store.record({ experimentId: id, decision, arms, summaries, at: now });
+/** The one stopping evaluator (src/experiments/stopping) on these counters, recorded in the event store. */
+async function decide(store: DecisionStore, id: string, source: 'replay' | 'live', def: StoppingDefinition, counters: ArmCounters, createdAt: Date | null, now: Date): Promise<ConcludedExperiment> {
+  const evaluation = evaluateStopping(def, counters, { at: now, createdAt });
+  const decision = evaluation.decision;
+  const recordId = await store.record({ experimentId: id, arms: def.arms, counters, evaluation });
   return {
     experimentId: id,
     source,
+    kind: source === 'live' ? 'advice' : 'verdict',
     status: decision.status,
     winner: decision.status === 'winner' ? (decision.winnerName ?? null) : null,
     leader: decision.leaderName,
@@ -56,6 +60,18 @@ async function decide(store: DecisionStore, id: string, source: 'replay' | 'live
     totalSamples: decision.totalSamples,
     decisionRecordId: recordId,
   };
+}
+
+/** The stopping rule on the live experiments of the event store (all running ones, or the given ids). */
+export async function concludeLive(decisions: DecisionStore, ctx: Pick<AssetContext, 'progress'>, o: { experiments?: readonly string[]; now: Date }): Promise<ConcludedExperiment[]> {
+  const live = await decisions.liveExperiments(o.experiments);
+  const out: ConcludedExperiment[] = [];
+  ctx.progress(0, live.length, 'live experiments');
+  for (const [i, e] of live.entries()) {
+    out.push(await decide(decisions, e.id, 'live', e.definition, e.counters, e.createdAt, o.now));
+    ctx.progress(i + 1, live.length, 'live experiments');
+  }
+  return out;
 }
 
 export async function runConclude(
@@ -69,19 +85,14 @@ export async function runConclude(
   const stopping = o.stopping ?? DEFAULT_STOPPING;
   const out: ConcludedExperiment[] = [];
   for (const r of replays) {
-    const arms: DecisionArm[] = r.alpha.map((alpha, k) => {
-      const rewards = alpha - r.prior.alpha[k];
-      const pulls = Math.round(rewards + r.beta[k] - r.prior.beta[k]);
-      return { name: `item-${k}`, alpha, beta: r.beta[k], pulls, rewards };
-    });
-    out.push(await decide(decisions, `replay-${r.campaign}`, 'replay', arms, stopping, false, o.now));
+    // a replay's posteriors: every replayed decision was observed, so pulls = observations
+    const prior = r.alpha.map((_, k) => ({ alpha: r.prior.alpha[k], beta: r.prior.beta[k] }));
+    const def: StoppingDefinition = { arms: r.alpha.map((_, k) => `item-${k}`), prior, stopping: { ...stopping, maxDurationHours: null } };
+    const observations = observationsOf(prior, r);
+    const counters: ArmCounters = { alpha: [...r.alpha], beta: [...r.beta], pulls: observations, rewards: r.alpha.map((a, k) => a - prior[k].alpha) };
+    out.push(await decide(decisions, `replay-${r.campaign}`, 'replay', def, counters, null, o.now));
   }
-  const live = await decisions.liveExperiments(o.experiments);
-  ctx.progress(0, live.length, 'live experiments');
-  for (const [i, e] of live.entries()) {
-    out.push(await decide(decisions, e.id, 'live', e.arms, e.stopping, e.exhausted, o.now));
-    ctx.progress(i + 1, live.length, 'live experiments');
-  }
+  out.push(...(await concludeLive(decisions, ctx, o)));
   for (const d of out) ctx.log.info(`${d.experimentId}: ${d.status}${d.winner ? ` (${d.winner})` : ''}, leader ${d.leader} P(best) ${d.probBestOfLeader.toFixed(4)}, expected loss ${d.expectedLossOfLeader.toExponential(2)}`);
   const dr = (e: (typeof ope)[number], policy: 'ours' | 'bts') => e.evaluations.find((v) => v.policy === policy)?.estimates.find((x) => x.estimator === 'dr')?.value ?? null;
   const result: ConcludeResult = { decisions: out, ope: ope.map((e) => ({ campaign: e.campaign, oursDr: dr(e, 'ours'), btsDr: dr(e, 'bts'), btsOnPolicyCtr: e.btsOnPolicyCtr })) };

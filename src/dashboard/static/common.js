@@ -39,6 +39,55 @@
     return typeof v === 'number' && isFinite(v) ? v : null;
   }
 
+  /** How far a check is towards its threshold, 0..1 (the meter under it). */
+  function progress(c) {
+    if (c.value === null || c.threshold === null) return 0;
+    if (c.op === '≤') return c.value <= c.threshold ? 1 : c.threshold / c.value;
+    return c.threshold > 0 ? c.value / c.threshold : 1;
+  }
+
+  /**
+   * The server's one evaluation of the stopping rule (`evaluation` of GET /experiments/:id):
+   * what the banner and the stopping card both show. Nothing here re-applies the rule.
+   */
+  function evaluation(e) {
+    if (!e || typeof e !== 'object' || !Array.isArray(e.checks)) return null;
+    var leader = typeof e.leaderIndex === 'number' ? e.leaderIndex : null;
+    var byArm = function (xs) {
+      return Array.isArray(xs) ? xs.map(num) : [];
+    };
+    var probBest = byArm(e.probBest);
+    var expectedLoss = byArm(e.expectedLoss);
+    var observations = byArm(e.observations);
+    return {
+      at: e.at || null,
+      source: e.source === 'decision' ? 'decision' : 'live',
+      decisionId: num(e.decisionId),
+      status: String(e.status),
+      leaderIndex: leader,
+      winnerIndex: num(e.winnerIndex),
+      probBest: leader === null ? null : probBest[leader],
+      expectedLoss: leader === null ? null : expectedLoss[leader],
+      probBestByArm: probBest,
+      expectedLossByArm: expectedLoss,
+      observations: observations,
+      checks: e.checks.map(function (c) {
+        var out = {
+          key: String(c.key),
+          label: String(c.label),
+          value: num(c.value),
+          op: String(c.op),
+          threshold: num(c.threshold),
+          unit: String(c.unit),
+          met: typeof c.met === 'boolean' ? c.met : null,
+        };
+        out.progress = progress(out);
+        return out;
+      }),
+      reasons: Array.isArray(e.reasons) ? e.reasons.map(String) : [],
+    };
+  }
+
   /**
    * The experiment view the pages draw, from GET /experiments/:id. Numbers are the API's
    * own values, passed through unchanged.
@@ -79,6 +128,7 @@
       winnerIndex: view.winner && typeof view.winner.index === 'number' ? view.winner.index : null,
       decision: (view.winner && view.winner.decision) || view.lastDecision || null,
       lastDecision: view.lastDecision || null,
+      evaluation: evaluation(view.evaluation),
       stopping: {
         probBestThreshold: num(stop.probBest),
         expectedLossThreshold: num(stop.expectedLoss),

@@ -51,16 +51,25 @@
     byId('updated').textContent = 'updated ' + F.dateTime(new Date());
   }
 
-  /** The numbers of a decision record for the arm it is about: [label, text, exact value]. */
-  function decisionNumbers(d, arm) {
-    if (!d) return [];
+  /** When an evaluation was made, as the banner and the card label it. */
+  function evaluatedAt(ev) {
+    return (ev.source === 'decision' ? 'decided ' : 'evaluated ') + F.dateTime(ev.at);
+  }
+
+  /** The numbers of the server's evaluation for the arm it is about: [label, text, exact value]. */
+  function evaluationNumbers(ev, arm) {
+    if (!ev) return [];
     var out = [];
-    var pb = Array.isArray(d.probBest) && typeof d.probBest[arm] === 'number' ? d.probBest[arm] : null;
-    var el = Array.isArray(d.expectedLoss) && typeof d.expectedLoss[arm] === 'number' ? d.expectedLoss[arm] : null;
-    if (pb !== null) out.push(['P(best)', F.prob(pb), pb]);
-    if (el !== null) out.push(['expected loss', F.rate(el), el]);
-    if (typeof d.totalSamples === 'number') out.push(['pulls', F.count(d.totalSamples), d.totalSamples]);
-    if (d.createdAt) out.push(['decided', F.dateTime(d.createdAt), null]);
+    var pb = arm === null ? null : ev.probBestByArm[arm];
+    var el = arm === null ? null : ev.expectedLossByArm[arm];
+    var seen = 0;
+    ev.observations.forEach(function (n) {
+      seen += n || 0;
+    });
+    if (typeof pb === 'number') out.push(['P(best)', F.prob(pb), pb]);
+    if (typeof el === 'number') out.push(['expected loss', F.rate(el), el]);
+    out.push(['observations', F.count(seen), seen]);
+    if (ev.at) out.push([ev.source === 'decision' ? 'decided' : 'evaluated', F.dateTime(ev.at), null]);
     return out;
   }
 
@@ -75,8 +84,11 @@
     }
     el.hidden = false;
     var title = C.htmlEl('div', 'banner-title', el);
-    var d = v.decision;
-    var about = v.winnerIndex !== null ? v.winnerIndex : d ? d.leaderIndex : v.leader ? v.leader.index : null;
+    var ev = v.evaluation;
+    // the decision record that goes with the evaluation (for its trigger), when it is one
+    var d = ev && ev.source === 'decision' && v.decision && v.decision.id === ev.decisionId ? v.decision : null;
+    var about = v.winnerIndex !== null ? v.winnerIndex : ev ? ev.leaderIndex : v.leader ? v.leader.index : null;
+    if (ev) el.setAttribute('data-evaluated-at', ev.at);
     if (v.status === 'concluded' && v.winnerIndex !== null) {
       el.setAttribute('data-kind', 'winner');
       C.htmlEl('span', 'banner-label', title, 'Winner');
@@ -87,13 +99,13 @@
       if (about !== null) C.htmlEl('span', 'banner-name', title, 'leader: ' + armName(v, about));
     }
     var facts = C.htmlEl('div', 'banner-facts', el);
-    decisionNumbers(d, about).forEach(function (f) {
+    evaluationNumbers(ev, about).forEach(function (f) {
       var item = C.htmlEl('span', 'fact', facts);
       C.htmlEl('span', 'fact-label', item, f[0] + ' ');
       setNumber(C.htmlEl('strong', 'fact-value', item), f[2], f[1]);
     });
-    if (d) {
-      var why = [TRIGGERS[d.trigger] || d.trigger].concat(Array.isArray(d.reasons) ? d.reasons : []);
+    if (ev) {
+      var why = [d ? TRIGGERS[d.trigger] || d.trigger : null].concat(ev.reasons);
       C.htmlEl('div', 'banner-reason', el, why.filter(Boolean).join(' · '));
     }
   }
@@ -307,79 +319,50 @@
     fill.style.width = Math.max(0, Math.min(100, o.progress * 100)) + '%';
   }
 
+  var CHECK_FORMATS = { count: F.count, probability: F.prob, rate: F.rate, seconds: F.duration };
+
+  /** The server's evaluation, drawn as it is: the card re-applies nothing. */
   function renderStopping(v) {
     var list = byId('stopping');
     list.textContent = '';
-    var s = v.stopping;
-    var lead = v.leader;
-    var minPulls = v.arms.length
-      ? Math.min.apply(
-          null,
-          v.arms.map(function (a) {
-            return a.pulls || 0;
-          }),
-        )
-      : 0;
-    criterion(list, {
-      key: 'minSamples',
-      label: 'Fewest pulls of any arm',
-      value: minPulls,
-      valueText: F.count(minPulls),
-      op: '≥',
-      threshold: s.minSamplesPerArm,
-      thresholdText: s.minSamplesPerArm === null ? '—' : F.count(s.minSamplesPerArm),
-      met: s.minSamplesPerArm === null ? null : minPulls >= s.minSamplesPerArm,
-      progress: s.minSamplesPerArm ? minPulls / s.minSamplesPerArm : 1,
-    });
-    var pb = lead ? lead.probBest : null;
-    criterion(list, {
-      key: 'probBest',
-      label: 'Leader P(best)' + (lead ? ' · ' + lead.name : ''),
-      value: pb,
-      valueText: F.prob(pb),
-      op: '≥',
-      threshold: s.probBestThreshold,
-      thresholdText: F.prob(s.probBestThreshold),
-      met: s.probBestThreshold === null || pb === null ? null : pb >= s.probBestThreshold,
-      progress: s.probBestThreshold && pb !== null ? pb / s.probBestThreshold : 0,
-    });
-    var el = lead ? lead.expectedLoss : null;
-    criterion(list, {
-      key: 'expectedLoss',
-      label: 'Leader expected loss',
-      value: el,
-      valueText: F.rate(el),
-      op: '≤',
-      threshold: s.expectedLossThreshold,
-      thresholdText: F.rate(s.expectedLossThreshold),
-      met: s.expectedLossThreshold === null || el === null ? null : el <= s.expectedLossThreshold,
-      progress: el === null || s.expectedLossThreshold === null ? 0 : el <= s.expectedLossThreshold ? 1 : s.expectedLossThreshold / el,
-    });
-    if (s.maxDurationSeconds !== null) {
-      var created = v.createdAt ? new Date(v.createdAt).getTime() : NaN;
-      var age = isNaN(created) ? null : (Date.now() - created) / 1000;
+    var ev = v.evaluation;
+    var at = byId('stopping-at');
+    if (!ev) {
+      list.removeAttribute('data-status');
+      at.textContent = '';
+      byId('stopping-note').textContent = 'No evaluation of the stopping rule.';
+      return;
+    }
+    list.setAttribute('data-status', ev.status);
+    list.setAttribute('data-source', ev.source);
+    at.textContent = evaluatedAt(ev);
+    at.setAttribute('datetime', ev.at || '');
+    var leaderName = ev.leaderIndex === null ? null : armName(v, ev.leaderIndex);
+    ev.checks.forEach(function (c) {
+      var fmt = CHECK_FORMATS[c.unit] || F.num;
       criterion(list, {
-        key: 'maxDuration',
-        label: 'Time (no winner after the limit)',
-        value: age === null ? null : Math.round(age),
-        valueText: F.duration(age),
-        op: 'of',
-        threshold: s.maxDurationSeconds,
-        thresholdText: F.duration(s.maxDurationSeconds),
-        met: age === null ? null : age >= s.maxDurationSeconds,
-        progress: age === null ? 0 : age / s.maxDurationSeconds,
+        key: c.key,
+        label: c.label + ((c.key === 'probBest' || c.key === 'expectedLoss') && leaderName ? ' · ' + leaderName : ''),
+        value: c.value,
+        valueText: c.value === null ? '—' : fmt(c.value),
+        op: c.op,
+        threshold: c.threshold,
+        thresholdText: c.threshold === null ? '—' : fmt(c.threshold),
+        met: c.met,
+        progress: c.progress,
       });
-    }
-    var note =
-      v.status === 'running'
-        ? 'A winner is declared when the first three hold together' + (s.maxDurationSeconds !== null ? '; when time runs out the experiment ends without one.' : '.')
-        : 'The experiment is ' + v.status + '.';
-    var last = v.lastDecision;
-    if (last && last.createdAt) {
-      note += ' Last evaluation ' + F.dateTime(last.createdAt) + ': ' + (last.status === 'continue' ? 'continue' : last.status.replace('_', ' '));
-      if (Array.isArray(last.reasons) && last.reasons.length) note += ' (' + last.reasons.join('; ') + ')';
-      note += '.';
-    }
+    });
+    var verdict = ev.status === 'winner' ? 'winner ' + armName(v, ev.winnerIndex) : ev.status.replace('_', ' ');
+    var note = (ev.source === 'decision' ? 'As decided ' : 'Evaluated ') + F.dateTime(ev.at) + ': ' + verdict;
+    if (ev.reasons.length) note += ' (' + ev.reasons.join('; ') + ')';
+    note += '.';
+    if (v.status === 'running') {
+      var timed = ev.checks.some(function (c) {
+        return c.key === 'maxDuration';
+      });
+      note += ' A winner is declared when the first three hold together' + (timed ? '; when time runs out the experiment ends without one.' : '.');
+      note += ' Observations are rewarded selects.';
+    } else if (ev.source === 'live') note += ' The experiment is ' + v.status + '.';
     byId('stopping-note').textContent = note;
   }
 

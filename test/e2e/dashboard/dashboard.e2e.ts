@@ -40,6 +40,7 @@ interface ExperimentView {
   arms: ArmView[];
   definition: { stopping: { probBest: number; expectedLoss: number; minSamplesPerArm: number } };
   winner: { index: number; name: string } | null;
+  evaluation: { at: string; source: 'live' | 'decision'; status: string; leaderIndex: number; probBest: number[]; expectedLoss: number[]; observations: number[] };
 }
 
 /** A deterministic 0/1 reward with the arm's rate. */
@@ -204,12 +205,15 @@ describeIf(() => hasBuiltCli() && hasChromium() && hasPostgres() && hasRedis())(
     expect(await threshold('probBest')).toBe(view.definition.stopping.probBest);
     expect(await threshold('expectedLoss')).toBe(view.definition.stopping.expectedLoss);
     expect(await threshold('minSamples')).toBe(view.definition.stopping.minSamplesPerArm);
-    // and its current numbers are the leader's, as the API gives them
+    // and its current numbers are the server's evaluation (observations, not selects, for the minimum sample)
     const leader = view.arms.reduce((best, a) => (a.probBest > best.probBest ? a : best));
+    const ev = view.evaluation;
     const current = async (key: string) => Number(await page.getAttribute(`[data-criterion="${key}"] .criterion-value`, 'data-value'));
-    expect(await current('probBest')).toBe(leader.probBest);
-    expect(await current('expectedLoss')).toBe(leader.expectedLoss);
-    expect(await current('minSamples')).toBe(Math.min(...view.arms.map((a) => a.pulls)));
+    expect(await current('probBest')).toBe(ev.probBest[ev.leaderIndex]);
+    expect(await current('expectedLoss')).toBe(ev.expectedLoss[ev.leaderIndex]);
+    expect(await current('minSamples')).toBe(Math.min(...ev.observations));
+    expect(await page.getAttribute('#stopping', 'data-status')).toBe(ev.status);
+    expect(await page.textContent('#stopping-at')).toMatch(/^evaluated /);
     expect(Number(await page.getAttribute('#kpi-pbest', 'data-value'))).toBe(leader.probBest);
     expect(await page.textContent('#kpi-leader')).toBe(leader.name);
     // history charts are drawn from the history endpoint
@@ -273,6 +277,15 @@ describeIf(() => hasBuiltCli() && hasChromium() && hasPostgres() && hasRedis())(
     expect(view.winner).not.toBeNull();
     await page.waitForSelector('#winner-name', { timeout: 20_000 });
     expect(await page.textContent('#winner-name')).toBe(view.winner?.name);
+    // the banner and the stopping card show the one evaluation that decided, with its time
+    const decided = (await call<ExperimentView>(svc.url, 'GET', `/experiments/${win}`)).evaluation;
+    expect(decided.source).toBe('decision');
+    await waitFor('the card to show the decision', async () => (await page.getAttribute('#stopping', 'data-source')) === 'decision', 20_000, 100);
+    expect(await page.getAttribute('#banner', 'data-evaluated-at')).toBe(decided.at);
+    expect(await page.getAttribute('#stopping-at', 'datetime')).toBe(decided.at);
+    const bannerPBest = await page.$$eval('#banner .fact-value', (els) => els.map((e) => e.getAttribute('data-value')));
+    expect(Number(bannerPBest[0])).toBe(decided.probBest[view.winner?.index ?? -1]);
+    expect(Number(await page.getAttribute('[data-criterion="probBest"] .criterion-value', 'data-value'))).toBe(decided.probBest[decided.leaderIndex]);
     expect(await page.getAttribute('#exp-status', 'data-status')).toBe('concluded');
     await page.screenshot({ path: path.join(ARTIFACTS, 'dashboard-winner.png'), fullPage: true });
     await page.close();

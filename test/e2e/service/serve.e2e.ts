@@ -102,6 +102,11 @@ describeIf(() => hasBuiltCli())('bandit serve (built CLI)', () => {
       expect(check.stderr).toBe('');
       expect(check.status).toBe(0);
       expect(check.stdout).toMatch(/e2e: 600 select and 600 reward events/);
+      // and evaluates the stopping rule on the rebuilt posteriors with the service's evaluator
+      const verdict = /stopping rule on these posteriors: (winner|continue|no_winner) \((?:minimum samples|every arm has at least)/.exec(check.stdout);
+      expect(verdict).not.toBeNull();
+      const evaluation = view.body.evaluation as { source: string; status: string };
+      if (evaluation.source === 'live') expect(verdict?.[1]).toBe(evaluation.status);
     } finally {
       if (s) await stop(s);
       await redis.release();
