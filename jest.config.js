@@ -1,6 +1,7 @@
 /** Three tiers (see docs/testing.md): small next to the code, medium against real
  * services on this machine, e2e against the built CLI / servers and real peers. */
-const tsJest = ['ts-jest', { tsconfig: 'tsconfig.test.json', isolatedModules: true }];
+// transpile-only: tsconfig.test.json sets isolatedModules, which ts-jest reads (its own option of that name is deprecated)
+const tsJest = ['ts-jest', { tsconfig: 'tsconfig.test.json' }];
 const common = { testEnvironment: 'node', transform: { '^.+\\.ts$': tsJest }, moduleFileExtensions: ['ts', 'js', 'json'] };
 module.exports = {
   // Jest's default is one worker per core minus one: a single worker on a 2-core machine, so

@@ -17,11 +17,21 @@ export interface TestDatabase {
 
 const hint = (envVar: string) => `start it (see the README and .ci/run) or set ${envVar}`;
 
-/** Why the service at `url` does not answer (null when it does), asked synchronously in a child process. */
+const probed = new Map<string, { at: number; why: string | null }>();
+
+/**
+ * Why the service at `url` does not answer (null when it does), asked synchronously in a
+ * child process so that describeIf can decide while jest collects the tests. The answer is
+ * reused for 10 s within a test file.
+ */
 function probe(kind: 'redis' | 'postgres', url: string): string | null {
+  const key = `${kind} ${url}`;
+  const seen = probed.get(key);
+  if (seen && Date.now() - seen.at < 10_000) return seen.why;
   const r = spawnSync(process.execPath, [path.join(__dirname, 'probe.js'), kind, url], { encoding: 'utf8', timeout: 15_000 });
-  if (r.status === 0) return null;
-  return (r.stderr || r.error?.message || `no answer within 15 s`).trim().split('\n')[0];
+  const why = r.status === 0 ? null : (r.stderr || r.error?.message || 'no answer within 15 s').trim().split('\n')[0];
+  probed.set(key, { at: Date.now(), why });
+  return why;
 }
 
 /** Redis answers PING — for `describeIf(() => hasRedis())`; the CI rule of `available` applies. */

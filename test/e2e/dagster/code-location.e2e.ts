@@ -8,7 +8,8 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { DAGSTER_ENTRY_POINT } from '../../../src/cli/code-server.command';
-import { describeIf, hasBuiltCli, hasDataset, hasPeer, OBD_PATH } from '../../support/env';
+import { describeIf, hasBuiltCli, hasPeer } from '../../support/env';
+import { obdShaped } from '../../support/obd';
 import { createTestDatabase, hasPostgres, type TestDatabase } from '../../support/services';
 import { ASSETS_QUERY, freePort, launch, runLogs, startCodeServerCli, startWebserver, waitRun, WORKSPACE_QUERY, type Proc, type RunView, type Webserver } from './harness';
 
@@ -18,8 +19,11 @@ const CONTAINER_CONTEXT = { k8s: { namespace: 'datasci', env_config_maps: ['band
 /** Small bootstrap / simulation sizes keep the run short; the code path is the production one. */
 const FAST = { ops: { ope: { config: { bootstrap: 50, n_sim: 2000 } }, conclude: { config: { n_sim: 2000 } } } };
 
+/** OBD-shaped logs (test/support/obd.ts), set before the code servers start. */
+let obdPath = '';
+
 function codeServerEnv(dataDir: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, BANDIT_DATA_DIR: dataDir, BANDIT_OBD_PATH: OBD_PATH, BANDIT_LOG_LEVEL: 'info', DAGSTER_CONTAINER_CONTEXT: JSON.stringify(CONTAINER_CONTEXT), BANDIT_PIPELINE_IMAGE: IMAGE };
+  const env: NodeJS.ProcessEnv = { ...process.env, BANDIT_DATA_DIR: dataDir, BANDIT_OBD_PATH: obdPath, BANDIT_LOG_LEVEL: 'info', DAGSTER_CONTAINER_CONTEXT: JSON.stringify(CONTAINER_CONTEXT), BANDIT_PIPELINE_IMAGE: IMAGE };
   for (const k of Object.keys(env)) if (/^(MINIO_|MLFLOW_|DRAGONFLY_)|^BANDIT_(DATABASE_URL|REDIS_URL)$/.test(k)) delete env[k];
   return env;
 }
@@ -38,9 +42,10 @@ function expectFourMaterializations(run: RunView) {
   expect(labels(run.assetMaterializations.find((m) => m.assetKey.path[0] === 'conclude')!).length).toBeGreaterThan(0);
 }
 
-describeIf(() => hasPeer('dagster') && hasDataset(OBD_PATH) && hasBuiltCli())('stock Dagster runs the bandit-pipeline code location', () => {
+describeIf(() => hasPeer('dagster') && hasBuiltCli())('stock Dagster runs the bandit-pipeline code location', () => {
   let dataDir: string;
-  beforeAll(() => {
+  beforeAll(async () => {
+    obdPath = await obdShaped();
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bandit-dagster-data-'));
   });
   afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));

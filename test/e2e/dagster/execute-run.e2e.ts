@@ -9,7 +9,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { BANDIT_BIN, describeIf, hasBuiltCli, hasDataset, hasPeer, OBD_PATH, peerPython } from '../../support/env';
+import { BANDIT_BIN, describeIf, hasBuiltCli, hasPeer, peerPython } from '../../support/env';
+import { obdShaped } from '../../support/obd';
 
 const CREATE = `
 import json, sys
@@ -44,13 +45,15 @@ print(json.dumps({
 }))
 `;
 
-describeIf(() => hasPeer('dagster') && hasDataset(OBD_PATH) && hasBuiltCli())('bandit dagster api execute_run (K8sRunLauncher command)', () => {
+describeIf(() => hasPeer('dagster') && hasBuiltCli())('bandit dagster api execute_run (K8sRunLauncher command)', () => {
   let home: string;
   let dataDir: string;
-  const env = () => ({ ...process.env, DAGSTER_HOME: home, BANDIT_DATA_DIR: dataDir, BANDIT_OBD_PATH: OBD_PATH });
+  let obd: string;
+  const env = () => ({ ...process.env, DAGSTER_HOME: home, BANDIT_DATA_DIR: dataDir, BANDIT_OBD_PATH: obd });
   const python = (script: string, ...args: string[]) => JSON.parse(execFileSync(peerPython('dagster')!, ['-c', script, ...args], { env: env(), encoding: 'utf8' })) as Record<string, unknown>;
 
-  beforeAll(() => {
+  beforeAll(async () => {
+    obd = await obdShaped();
     home = fs.mkdtempSync(path.join(os.tmpdir(), 'bandit-dagster-k8s-'));
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bandit-dagster-k8s-data-'));
     fs.writeFileSync(path.join(home, 'dagster.yaml'), 'telemetry:\n  enabled: false\n');

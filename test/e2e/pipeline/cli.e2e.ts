@@ -8,7 +8,8 @@ import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { BANDIT_BIN, describeIf, hasBuiltCli, hasDataset, OBD_PATH, REPO_ROOT } from '../../support/env';
+import { BANDIT_BIN, describeIf, hasBuiltCli, hasDataset, itIf, OBD_PATH, REPO_ROOT } from '../../support/env';
+import { obdShaped } from '../../support/obd';
 
 jest.setTimeout(600_000);
 
@@ -30,11 +31,11 @@ interface MaterializeJson {
 }
 
 
-describeIf(() => hasBuiltCli() && hasDataset(OBD_PATH))('bandit materialize / ope / gen-obd / retail-arms', () => {
+describeIf(() => hasBuiltCli())('bandit materialize / ope / gen-obd / retail-arms', () => {
   const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'bandit-e2e-pipeline-'));
   afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-  it('materialize --all --json prints one object keyed by asset on the OBD sample', () => {
+  itIf(() => hasDataset(OBD_PATH))('materialize --all --json prints one object keyed by asset on the OBD sample', () => {
     const data = path.join(tmp, 'sample');
     const r = bandit(['materialize', '--all', '--json', '--obd-path', OBD_PATH, '--bootstrap', '200', '--n-sim', '10000', '--seed', '4'], { BANDIT_DATA_DIR: data });
     expect(r.stderr).not.toMatch(/bandit: /);
@@ -69,7 +70,8 @@ describeIf(() => hasBuiltCli() && hasDataset(OBD_PATH))('bandit materialize / op
     expect(table.stdout).toMatch(/^ipw\s+0\.004021/m);
   });
 
-  it('reports bad input as one line on stderr with exit code 2', () => {
+  it('reports bad input as one line on stderr with exit code 2', async () => {
+    const shaped = await obdShaped();
     const fix = path.join(REPO_ROOT, 'test/fixtures/ope');
     const unknown = bandit(['ope', '--logs', path.join(fix, 'obd_men_bts.logs.csv'), '--action-dist', path.join(fix, 'obd_men_bts.action_dist.npy'), '--estimators', 'ipw,magic']);
     expect(unknown.code).toBe(2);
@@ -80,10 +82,10 @@ describeIf(() => hasBuiltCli() && hasDataset(OBD_PATH))('bandit materialize / op
     // a bad OBD row: file, line and column
     const obd = path.join(tmp, 'bad-obd');
     fs.mkdirSync(path.join(obd, 'random/men'), { recursive: true });
-    const lines = fs.readFileSync(path.join(OBD_PATH, 'random/men/men.csv'), 'utf8').split('\n').slice(0, 11);
+    const lines = fs.readFileSync(path.join(shaped, 'random/men/men.csv'), 'utf8').split('\n').slice(0, 11);
     lines[8] = lines[8].replace(/,(\d),(0\.029411764705882353)/, ',7,$2'); // click column of file line 9
     fs.writeFileSync(path.join(obd, 'random/men/men.csv'), lines.join('\n') + '\n');
-    fs.copyFileSync(path.join(OBD_PATH, 'random/men/item_context.csv'), path.join(obd, 'random/men/item_context.csv'));
+    fs.copyFileSync(path.join(shaped, 'random/men/item_context.csv'), path.join(obd, 'random/men/item_context.csv'));
     const bad = bandit(['materialize', 'ingest_obp', '--obd-path', obd, '--quiet'], { BANDIT_DATA_DIR: path.join(tmp, 'bad-data') });
     expect(bad.code).toBe(2);
     expect(bad.stderr.trim()).toBe('bandit: random/men/men.csv: line 9, column click: expected a click in {0, 1}, got "7"');
