@@ -48,6 +48,7 @@ async function privateRedis() {
   const Redis = require('ioredis');
   await waitUntil(server, async () => {
     const r = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    r.on('error', () => undefined);
     try {
       await r.connect();
       return (await r.ping()) === 'PONG';
