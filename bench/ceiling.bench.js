@@ -24,7 +24,7 @@
  * that of the target's own backends (pg_stat_activity of the target's database). CPU
  * seconds per 10k requests from /proc; the 1-minute load average beside every figure.
  *
- *   node bench/ceiling.bench.js [--quick] [--out FILE]
+ *   node bench/ceiling.bench.js [--quick] [--out FILE]     (BANDIT_BENCH_CEILING_ROUNDS: rounds, default 3)
  */
 'use strict';
 const fs = require('node:fs');
@@ -48,6 +48,7 @@ async function privateRedis() {
   const Redis = require('ioredis');
   await waitUntil(server, async () => {
     const r = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    r.on('error', () => undefined);
     try {
       await r.connect();
       return (await r.ping()) === 'PONG';
@@ -75,7 +76,7 @@ async function backendPids(pg, t) {
 
 async function run(ctx) {
   const duration = ctx.quick ? 2 : 5;
-  const rounds = ctx.quick ? 1 : 3;
+  const rounds = Number(process.env.BANDIT_BENCH_CEILING_ROUNDS) || (ctx.quick ? 1 : 3);
   const modes = ['pinned', 'unpinned'];
   const oldFastify = process.env.BANDIT_BENCH_OLD_FASTIFY;
   const before = process.env.BANDIT_BENCH_BEFORE;

@@ -85,7 +85,7 @@ async function run(ctx) {
         for (let i = 0; i < batches; i++) await v.insert(events(BATCH, seq++));
         const wall = Number(process.hrtime.bigint() - t0) / 1e9;
         const me = process.cpuUsage(me0);
-        const pg = pids.map(cpuSeconds).reduce((s, x, i) => s + (x - pg0[i]), 0);
+        const pg = pids.map(cpuSeconds).reduce((s, x, i) => (Number.isFinite(x) && Number.isFinite(pg0[i]) ? s + (x - pg0[i]) : s), 0);
         const n = batches * BATCH;
         const row = { round, variant: v.key, events: n, wallSeconds: wall, eventsPerSecond: n / wall, clientCpuPer10k: ((me.user + me.system) / 1e6 / n) * 1e4, postgresCpuPer10k: (pg / n) * 1e4, load1: os.loadavg()[0] };
         rows.push(row);

@@ -93,6 +93,7 @@ async function run(ctx) {
   const Redis = require('ioredis');
   await waitUntil(redis, async () => {
     const r = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    r.on('error', () => undefined);
     try {
       await r.connect();
       return (await r.ping()) === 'PONG';

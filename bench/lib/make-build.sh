@@ -3,7 +3,7 @@
 #
 #   bash bench/lib/make-build.sh DIR REV [FASTIFY_VERSION]
 #
-# DIR gets the source of REV (a commit; "dist" takes the current dist/ as it is), built
+# DIR gets the source of REV (a commit; "dist": HEAD's files with the current dist/), built
 # with this work tree's packages: DIR/node_modules links every package of ./node_modules,
 # except Fastify when FASTIFY_VERSION is given (that version, fetched with `npm pack`).
 # Run it with `node --preserve-symlinks DIR/dist/main.js` so that the packages resolve
@@ -28,6 +28,8 @@ if [ -n "$fastify" ]; then
   rm -rf "$tmp"
 fi
 if [ "$rev" = dist ]; then
+  # the project around the build (package.json, static assets) as committed, and the build as it is
+  git -C "$root" archive HEAD | tar -x -C "$dir"
   cp -r "$root/dist" "$dir/dist"
 else
   git -C "$root" archive "$rev" | tar -x -C "$dir"

@@ -6,6 +6,7 @@
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
+const { ceilingSection, ceilingSummaryRows, insertSection, ioredisSection } = require('./report-ceiling');
 
 // ---------- formatting ----------
 
@@ -47,6 +48,27 @@ function seldonRow(run, targetStart, tool) {
   return run.rows.find((r) => r.target.startsWith(targetStart) && r.tool === tool);
 }
 
+// ---------- rows kept from the report as it stood ----------
+
+/** Machine-table rows (`| section | …`) of sections not measured in these results. */
+function keptRows(lines, measured) {
+  return lines.filter((l) => !measured(l.split(' | ')[0].slice(2).trim()));
+}
+
+/** Whether a kept summary row belongs to a section these results measured (then it is not kept). */
+function summaryRowOfMeasured(line, ctx) {
+  const what = line.split(' | ')[0].slice(2);
+  const has = (name) => ctx.records.some((r) => !r.missing && r.section === name);
+  if (has('ceiling') && /realistic ceiling|÷ node:http constant|this build ÷ before/.test(what)) return true;
+  if (has('service') && /^\/select (req\/s|p99), bandit-service|constant Nest route|FastAPI|store's own limit/.test(what)) return true;
+  if (has('core') && /Beta samples|P\(best\)/.test(what)) return true;
+  if (has('seldon') && /^\/route/.test(what)) return true;
+  if (has('ope') && /OPE|peak memory/.test(what)) return true;
+  if (has('demo') && /^Demo/.test(what)) return true;
+  if (has('select-arms') && /arms ÷/.test(what)) return true;
+  return false;
+}
+
 // ---------- sections ----------
 
 function machineSection(ctx) {
@@ -66,6 +88,7 @@ function machineSection(ctx) {
       ctx.records.filter((r) => !r.missing).map((r) => [r.section, when(r.startedAt), (r.loadStart ?? []).join(' '), (r.loadEnd ?? []).join(' '), secs(r.seconds)]),
       ['l', 'l', 'l', 'l', 'r'],
     ),
+    ...keptRows(ctx.previous?.machineRows ?? [], (name) => ctx.records.some((r) => !r.missing && r.section === name)),
   ];
   return lines.join('\n');
 }
@@ -148,7 +171,12 @@ function summarySection(ctx) {
     const last = g[g.length - 1];
     add(`OPE seconds per million rows, ${num(last.rows / 1e6, 1)}M ÷ ${num(first.rows / 1e6, 1)}M rows`, ratio(last.seconds / last.rows / (first.seconds / first.rows)));
   }
-  return ['## Summary', '', 'Each ratio below compares servers or implementations measured side by side, interleaved, within one section of one run (when each section ran: the table above); the goals are the ones the product set itself.', '', table(['what', 'figure', 'goal', ''], rows, ['l', 'l', 'l', 'l'])].join('\n');
+  const ceiling = ctx.result('ceiling');
+  if (ceiling?.summary) rows.push(...ceilingSummaryRows(ceiling));
+  // rows of sections without a stored result, as the report stated them
+  const measured = new Set(rows.map((r) => r[0]));
+  const kept = (ctx.previous?.summaryRows ?? []).filter((l) => !measured.has(l.split(' | ')[0].slice(2)) && !summaryRowOfMeasured(l, ctx));
+  return ['## Summary', '', 'Each ratio below compares servers or implementations measured side by side, interleaved, within one section of one run (when each section ran: the table above); the goals are the ones the product set itself.', '', table(['what', 'figure', 'goal', ''], rows, ['l', 'l', 'l', 'l']), ...kept].join('\n');
 }
 
 function serviceSection(res, ctx) {
@@ -362,7 +390,40 @@ function selectArmsSection(res) {
   ].join('\n');
 }
 
-const RENDER = { core: coreSection, store: storeSection, service: serviceSection, seldon: seldonSection, 'select-arms': selectArmsSection, demo: demoSection, ope: opeSection };
+const RENDER = { core: coreSection, store: storeSection, service: serviceSection, seldon: seldonSection, 'select-arms': selectArmsSection, demo: demoSection, ope: opeSection, ceiling: ceilingSection, insert: insertSection, ioredis: ioredisSection };
+
+/** The heading each section's block starts with (to keep a block of a section not measured in this mode's results). */
+const HEADINGS = {
+  core: '## Core',
+  service: '## Service',
+  store: "## The store's own limit",
+  seldon: '## Seldon router',
+  'select-arms': '## Cost growth: /select against the number of arms',
+  demo: '## Demo: time to a winner',
+  ope: '## Pipeline',
+  ceiling: '## /select against its realistic ceiling',
+  insert: "## The event drain's insert",
+  ioredis: "## ioredis's write path",
+};
+
+/**
+ * The report as it stands (the file about to be rewritten): per section heading its
+ * block, the rows of the machine table and of the summary table. Sections without a
+ * stored result keep what the report said of them, with the time it was measured.
+ */
+function previousReport(file) {
+  let text = '';
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    return { blocks: new Map(), machineRows: [], summaryRows: [] };
+  }
+  const blocks = new Map();
+  const parts = text.split(/\n(?=## )/);
+  for (const b of parts) if (b.startsWith('## ')) blocks.set(b.slice(0, b.indexOf('\n') < 0 ? b.length : b.indexOf('\n')), b.trimEnd());
+  const rowsOf = (block) => (block ?? '').split('\n').filter((l) => l.startsWith('| ') && !l.startsWith('| ---') && !/^\|\s*(section|what)\s*\|/.test(l));
+  return { blocks, machineRows: rowsOf(blocks.get('## The machine')), summaryRows: rowsOf(blocks.get('## Summary')) };
+}
 
 // ---------- plots ----------
 
@@ -440,7 +501,8 @@ function runningSection(sections) {
 function writeReport({ root, dist, mode, machine, records, sections, doc }) {
   const byName = new Map(records.map((r) => [r.section, r]));
   const file = doc ?? path.join(root, 'docs', 'benchmarks.md');
-  const ctx = { root, dist, mode, machine, records, imgDir: path.join(path.dirname(file), 'img'), result: (name) => byName.get(name)?.result };
+  const previous = previousReport(file);
+  const ctx = { root, dist, mode, machine, records, previous, imgDir: path.join(path.dirname(file), 'img'), result: (name) => byName.get(name)?.result };
   const parts = [
     '# Benchmarks',
     '',
@@ -456,9 +518,14 @@ function writeReport({ root, dist, mode, machine, records, sections, doc }) {
     summarySection(ctx),
     '',
   );
-  const order = ['core', 'service', 'store', 'seldon', 'select-arms', 'demo', 'ope'];
+  const order = ['core', 'service', 'ceiling', 'insert', 'ioredis', 'store', 'seldon', 'select-arms', 'demo', 'ope'];
   for (const s of [...sections].sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name))) {
     const r = byName.get(s.name);
+    const kept = (!r || r.missing) && ctx.previous.blocks.get(HEADINGS[s.name]);
+    if (kept) {
+      parts.push(kept, '');
+      continue;
+    }
     if (!r || r.missing) {
       parts.push(`## ${s.name}`, '', `Not measured yet (\`npm run bench -- --only ${s.name}${mode === 'quick' ? ' --quick' : ''}\`): ${s.what}.`, '');
       continue;

@@ -14,7 +14,8 @@ export interface ArmEventTotals {
   rewardSum: number;
 }
 
-const CHUNK = 500;
+/** Rows per multi-row SQLite statement. */
+const SQLITE_CHUNK = 64;
 
 const EVENT_COLUMNS = 'experiment_id, decision_id, event_type, arm_index, propensity, reward, unit_id, created_at';
 
@@ -28,6 +29,27 @@ const PG_INSERT_EVENTS =
   'SELECT e, d, t, a, p, r, u, to_timestamp(c / 1000.0) ' +
   'FROM unnest($1::varchar[], $2::varchar[], $3::varchar[], $4::integer[], $5::double precision[], $6::double precision[], $7::varchar[], $8::double precision[]) AS x(e, d, t, a, p, r, u, c) ' +
   'ON CONFLICT (decision_id, event_type) DO NOTHING';
+
+const SQLITE_INSERT_ONE = `INSERT OR IGNORE INTO bandit_events (${EVENT_COLUMNS}) VALUES (?,?,?,?,?,?,?,?)`;
+const SQLITE_INSERT_CHUNK = `INSERT OR IGNORE INTO bandit_events (${EVENT_COLUMNS}) VALUES ${Array(SQLITE_CHUNK).fill('(?,?,?,?,?,?,?,?)').join(',')}`;
+
+/** The parameters of `count` rows from `from` (SQLite's values; times as TypeORM stores them). */
+function sqliteParams(batch: readonly QueuedEvent[], from: number, count: number): unknown[] {
+  const params = new Array<unknown>(count * 8);
+  for (let r = 0; r < count; r++) {
+    const e = batch[from + r];
+    const o = r * 8;
+    params[o] = e.experimentId;
+    params[o + 1] = e.decisionId;
+    params[o + 2] = e.type;
+    params[o + 3] = e.arm;
+    params[o + 4] = e.propensity;
+    params[o + 5] = e.reward;
+    params[o + 6] = e.unitId;
+    params[o + 7] = sqliteTime(e.at);
+  }
+  return params;
+}
 
 /** The batch as one array per column (the parameters of PG_INSERT_EVENTS). */
 function eventColumns(batch: readonly QueuedEvent[]): unknown[][] {
@@ -66,7 +88,8 @@ export class EventRepository {
    * Stores the events; events already stored are skipped. Postgres: one statement per
    * batch whatever its size, the columns sent as eight arrays and expanded by `unnest`
    * (a statement of 8 parameters instead of 8 per row: less to build, send and parse).
-   * SQLite: one transaction of multi-row statements. Plain SQL: the query builder costs
+   * SQLite: one transaction of multi-row statements of a fixed size, the rest row by row
+   * (statements of one text are prepared once). Plain SQL: the query builder costs
    * more CPU than the database for 1000 rows.
    */
   async insertEvents(batch: readonly QueuedEvent[]): Promise<void> {
@@ -75,13 +98,11 @@ export class EventRepository {
       await this.ds.query(PG_INSERT_EVENTS, eventColumns(batch));
       return;
     }
+    // two statement texts only (a full chunk, one row), so both stay prepared in the driver's cache
     await this.ds.transaction(async (m) => {
-      for (let i = 0; i < batch.length; i += CHUNK) {
-        const rows = batch.slice(i, i + CHUNK);
-        const params: unknown[] = [];
-        for (const e of rows) params.push(e.experimentId, e.decisionId, e.type, e.arm, e.propensity, e.reward, e.unitId, sqliteTime(e.at));
-        await m.query(`INSERT OR IGNORE INTO bandit_events (${EVENT_COLUMNS}) VALUES ${rows.map(() => '(?,?,?,?,?,?,?,?)').join(',')}`, params);
-      }
+      let i = 0;
+      for (; i + SQLITE_CHUNK <= batch.length; i += SQLITE_CHUNK) await m.query(SQLITE_INSERT_CHUNK, sqliteParams(batch, i, SQLITE_CHUNK));
+      for (; i < batch.length; i++) await m.query(SQLITE_INSERT_ONE, sqliteParams(batch, i, 1));
     });
   }
 
