@@ -4,8 +4,8 @@
  *
  * `probabilityOfBest` integrates numerically (posterior-max.ts: adaptive Gauss–Legendre
  * panels in the logit coordinate, distribution functions from a spectral integration
- * matrix) — deterministic, accurate to better than 1e-6 (in practice ~1e-10) for K ≤ 100
- * and α, β in [1e-2, 1e7]; about 0.1–0.3 ms for K = 10.
+ * matrix) — deterministic, within 1e-10 of mpmath/scipy references (observed ≤ 6e-12) for
+ * K ≤ 100 and α, β in [1e-3, 1e9], U-shaped arms included; about 0.1–0.3 ms for K = 10.
  *
  * `probabilityOfBestMonteCarlo` draws every arm `draws` times and counts wins; the
  * standard error of each estimate is √(p(1−p)/draws). O(K · draws).
