@@ -163,8 +163,7 @@ def pbest_mpmath(arms):
     mp.mp.dps = 30
     K = len(arms)
     lbeta = [mp.loggamma(a) + mp.loggamma(b) - mp.loggamma(mp.mpf(a) + mp.mpf(b)) for a, b in arms]
-    modes = sorted(set(float(mp.log(a) - mp.log(b)) for a, b in arms))
-    breaks = [-mp.inf] + modes + [mp.inf]
+    breaks = logit_breaks(arms)
 
     def at(z):
         x = 1 / (1 + mp.exp(-z))
@@ -191,6 +190,108 @@ def pbest_mpmath(arms):
     return [float(p) for p in probs], float(emax)
 
 
+def logit_breaks(arms):
+    """Breakpoints in z = logit(x) for tanh-sinh: each arm's mode ln(a/b), points a few
+    standard deviations sqrt(1/a + 1/b) around it, and its exponential tails exp(a z)
+    (left) and exp(-b z) (right) cut where they have decayed by e^-1 ... e^-60."""
+    pts = set()
+    for a, b in arms:
+        m = math.log(a) - math.log(b)
+        sd = math.sqrt(1 / a + 1 / b)
+        pts.add(m)
+        for k in [1, 3, 6, 10]:
+            pts.update([m - k * sd, m + k * sd])
+        for k in [1, 5, 20, 60]:
+            pts.update([m - k / a, m + k / b])
+    return [-mp.inf] + [mp.mpf(v) for v in sorted(pts)] + [mp.inf]
+
+
+def x_y(z):
+    """x = 1/(1 + e^-z) and y = 1 - x, both to full relative precision."""
+    if z < 0:
+        e = mp.exp(z)
+        return e / (1 + e), 1 / (1 + e)
+    e = mp.exp(-z)
+    return 1 / (1 + e), e / (1 + e)
+
+
+def pbest_scipy_logit(arms):
+    """Adaptive Gauss-Kronrod (quad_vec, all arms at once) over z = logit(x) between the
+    logit_breaks of every arm, Boost CDFs (1 - I_y(b, a) above x = 1/2, y = 1 - x exact)
+    and densities x^a y^b / B(a, b) from log-gamma. For arm sets with U-shaped arms and
+    K > 2, where mpmath over K incomplete betas per node is too slow."""
+    A = np.array([a for a, _ in arms], dtype=float)
+    B = np.array([b for _, b in arms], dtype=float)
+    lbeta = special.gammaln(A) + special.gammaln(B) - special.gammaln(A + B)
+    K = len(arms)
+
+    def integrand(z):
+        if z < 0:
+            lx, ly = z - math.log1p(math.exp(z)), -math.log1p(math.exp(z))
+        else:
+            lx, ly = -math.log1p(math.exp(-z)), -z - math.log1p(math.exp(-z))
+        x, y = math.exp(lx), math.exp(ly)
+        if x < 1e-250:  # x^a underflows no sooner than x for a < 1: I_x(a, b) = x^a / (a B(a, b)) (1 + O(x))
+            F = np.exp(A * lx - np.log(A) - lbeta)
+        elif y < 1e-250:
+            F = 1 - np.exp(B * ly - np.log(B) - lbeta)
+        else:
+            F = special.betainc(A, B, x) if x <= 0.5 else 1 - special.betainc(B, A, y)
+        g = np.exp(A * lx + B * ly - lbeta)
+        pre = np.concatenate([[1.0], np.cumprod(F)[:-1]])
+        suf = np.concatenate([np.cumprod(F[::-1])[::-1][1:], [1.0]])
+        v = g * pre * suf
+        return np.concatenate([v, v * x])
+
+    edges = [float(v) for v in logit_breaks(arms)[1:-1]]
+    edges = [edges[0] - 50 / float(np.min(A))] + edges + [edges[-1] + 50 / float(np.min(B))]
+    total = np.zeros(2 * K)
+    for s, e in zip(edges[:-1], edges[1:]):
+        val, err = integrate.quad_vec(integrand, s, e, epsabs=1e-15, epsrel=1e-13, limit=2000)
+        total += val
+    return [float(v) for v in total[:K]], float(np.sum(total[K:]))
+
+
+def pbest_mpmath_pair(arms):
+    """K = 2 at 40 digits, integrating over the arm c with the larger a + b (the
+    concentrated one) against the other arm o's regularized incomplete beta in closed form:
+        P(c best) = int f_c(x) I_x(a_o, b_o) dx,
+        E[max]    = m_o + int f_c(x) [x I_x(a_o, b_o) - m_o I_x(a_o + 1, b_o)] dx
+    (E[(theta_c - theta_o)^+] with int_0^x t f_o(t) dt = m_o I_x(a_o + 1, b_o)). In
+    z = logit(x), f_c(x) dx = x^a y^b / B dz, so the x^(a-1), (1-x)^(b-1) endpoint
+    singularities become exponential tails (tanh-sinh, split at logit_breaks); near x = 1
+    the incomplete beta is taken as 1 - I_y(b_o, a_o) with y = 1 - x exact. Independent of
+    the TypeScript core (which never calls the incomplete beta for P(best))."""
+    mp.mp.dps = 40
+    (i_c, i_o) = (0, 1) if arms[0][0] + arms[0][1] >= arms[1][0] + arms[1][1] else (1, 0)
+    ac, bc = (mp.mpf(v) for v in arms[i_c])
+    ao, bo = (mp.mpf(v) for v in arms[i_o])
+    mo = ao / (ao + bo)
+    lbc = mp.loggamma(ac) + mp.loggamma(bc) - mp.loggamma(ac + bc)
+
+    def inc(a, b, x, y):
+        return mp.betainc(a, b, 0, x, regularized=True) if x <= 0.5 else 1 - mp.betainc(b, a, 0, y, regularized=True)
+
+    def gc(x, y):
+        return mp.exp(ac * mp.log(x) + bc * mp.log(y) - lbc)
+
+    def p_integrand(z):
+        x, y = x_y(z)
+        return gc(x, y) * inc(ao, bo, x, y)
+
+    def gain_integrand(z):
+        x, y = x_y(z)
+        return gc(x, y) * (x * inc(ao, bo, x, y) - mo * inc(ao + 1, bo, x, y))
+
+    edges = logit_breaks([arms[i_c]])
+    p_c = mp.quad(p_integrand, edges)
+    gain = mp.quad(gain_integrand, edges)
+    probs = [None, None]
+    probs[i_c] = float(p_c)
+    probs[i_o] = float(1 - p_c)
+    return probs, float(mo + gain)
+
+
 def arm_sets():
     rng = np.random.default_rng(20150101)
     sets = [
@@ -213,6 +314,21 @@ def arm_sets():
     sets.append(("K10 mixed", [(1, 1), (2, 30), (30, 970), (0.5, 5), (300, 9700), (3000, 97000), (1e5, 1e7), (40, 960), (5, 95), (1e4, 4e5)]))
     sets.append(("K100 OBD scale", [(float(a), float(b)) for a, b in zip(rng.integers(200, 800, 100), rng.integers(8e4, 1.2e5, 100))]))
     sets.append(("K100 near tie", [(1000 + float(d), 1e5) for d in rng.integers(-30, 30, 100)]))
+    # U-shaped arms (alpha, beta < 1: singular at both ends) and mixed sets
+    sets.append(("K2 U-shaped vs OBD scale", [(0.05, 0.05), (50000, 9950000)]))
+    sets.append(("K2 U-shaped tiny", [(0.01, 0.01), (0.01, 1.0)]))
+    sets.append(("K2 U-shaped prior twins", [(0.1, 0.1), (0.1, 0.1)]))
+    sets.append(("K2 U-shaped prior vs data", [(0.1, 0.1), (5.1, 95.1)]))
+    sets.append(("K2 U-shaped prior vs uniform", [(0.1, 0.1), (1, 1)]))
+    sets.append(("K2 U-shaped 1e-3", [(1e-3, 1e-3), (2, 3)]))
+    sets.append(("K2 U-shaped skewed pair", [(0.3, 0.02), (0.02, 0.3)]))
+    sets.append(("K2 U-shaped vs huge", [(0.5, 0.2), (3e6, 7e6)]))
+    sets.append(("K2 at 1e9", [(5e8, 5e8), (5e8 + 2e4, 5e8 - 2e4)]))
+    sets.append(("K3 at 1e9", [(1e7, 1e9), (1.0003e7, 1e9), (0.9998e7, 1e9)]))
+    sets.append(("K2 U-shaped vs 1e9", [(0.2, 0.7), (2e8, 8e8)]))
+    sets.append(("K3 U-shaped mixed", [(0.05, 0.05), (0.5, 0.5), (20, 980)]))
+    sets.append(("K3 U-shaped priors with data", [(0.1, 0.1), (0.1 + 30, 0.1 + 970), (0.1 + 45, 0.1 + 955)]))
+    sets.append(("K10 U-shaped mixed", [(0.1, 0.1), (0.02, 0.9), (0.9, 0.02), (0.5, 0.5), (1, 1), (2, 30), (0.3, 0.3), (30, 970), (0.05, 0.2), (5, 95)]))
     return sets
 
 
@@ -220,7 +336,16 @@ def pbest_values():
     out = []
     for name, arms in arm_sets():
         singular = any(a < 1 or b < 1 for a, b in arms)
-        if singular and max(a + b for a, b in arms) <= 2e4:
+        if singular and len(arms) == 2:
+            probs, emax = pbest_mpmath_pair(arms)
+            method = "mpmath tanh-sinh over logit(x) against the closed-form incomplete beta, 40 digits"
+            if max(a + b for a, b in arms) <= 2e4:  # cross-check with the logit method
+                p2, e2 = pbest_mpmath(arms)
+                assert max(abs(u - v) for u, v in zip(probs, p2)) < 1e-12 and abs(emax - e2) < 1e-12, (name, probs, p2, emax, e2)
+        elif singular and len(arms) > 3:
+            probs, emax = pbest_scipy_logit(arms)
+            method = "scipy quad_vec over logit(x), Boost CDFs"
+        elif singular and max(a + b for a, b in arms) <= 2e4:
             probs, emax = pbest_mpmath(arms)
             method = "mpmath tanh-sinh, 30 digits"
         else:
@@ -237,7 +362,12 @@ def pbest_values():
     p1, e1 = pbest_scipy([(12, 988), (20, 980), (15, 985)])
     p2, e2 = pbest_mpmath([(12, 988), (20, 980), (15, 985)])
     assert max(abs(a - b) for a, b in zip(p1, p2)) < 1e-10 and abs(e1 - e2) < 1e-10, (p1, p2, e1, e2)
-    write("probability-of-best.json", {"description": "P(best), E[max] and expected loss per arm set (see scripts/reference/core_reference.py)", "tolerance": 1e-6, "cases": out})
+    # and the logit quad_vec (used for K > 3 with U-shaped arms) against the mpmath methods
+    for arms in ([(0.05, 0.05), (0.5, 0.5), (20, 980)], [(0.01, 0.01), (0.01, 1.0)]):
+        p1, e1 = pbest_scipy_logit(arms)
+        p2, e2 = pbest_mpmath(arms) if len(arms) > 2 else pbest_mpmath_pair(arms)
+        assert max(abs(a - b) for a, b in zip(p1, p2)) < 1e-11 and abs(e1 - e2) < 1e-11, (arms, p1, p2, e1, e2)
+    write("probability-of-best.json", {"description": "P(best), E[max] and expected loss per arm set (see scripts/reference/core_reference.py)", "tolerance": 1e-10, "cases": out})
 
 
 # ---------------------------------------------------------------- value remaining

@@ -1,6 +1,7 @@
 import * as fs from 'node:fs';
 import type { Command } from 'commander';
 import { assertStoppingConfig, DEFAULT_STOPPING, evaluateStoppingRule, summarizeArms, type ArmState, type StoppingConfig } from '../core';
+import { armCountProblem, betaParamProblem, describeValue } from '../core/limits';
 import { formatTable } from '../demo/report';
 import { CliError, type CliCommand } from './command';
 
@@ -13,6 +14,9 @@ import { CliError, type CliCommand } from './command';
  * `pulls` is optional: without it an arm counts α + β − 2 pulls (the observations of a
  * Beta(1, 1) prior), rounded down and at least 0. `stopping` is optional; given fields
  * replace the defaults.
+ *
+ * Range (src/core/limits.ts, shared with the API and the core): 2 to 100 arms; α, β finite,
+ * > 0 and at most 1e9. Anything else is one line on stderr and exit code 2.
  */
 export interface StatsInput {
   arms: ArmState[];
@@ -32,7 +36,8 @@ export function parseStatsInput(text: string, source: string): StatsInput {
   if (!isObject(doc)) throw new CliError(`${source}: expected a JSON object with an "arms" array`);
   if (!('arms' in doc)) throw new CliError(`${source}: missing field "arms"`);
   if (!Array.isArray(doc.arms)) throw new CliError(`${source}: "arms" must be an array`);
-  if (doc.arms.length < 2) throw new CliError(`${source}: need at least 2 arms, got ${doc.arms.length}`);
+  const countProblem = armCountProblem(doc.arms.length, 2);
+  if (countProblem !== undefined) throw new CliError(`${source}: ${countProblem}`);
   const seen = new Set<string>();
   const arms = doc.arms.map((raw: unknown, i: number): ArmState => {
     const where = `arms[${i}]`;
@@ -46,11 +51,12 @@ export function parseStatsInput(text: string, source: string): StatsInput {
       ['alpha', alpha],
       ['beta', beta],
     ] as const) {
-      if (typeof v !== 'number' || !Number.isFinite(v) || v <= 0) throw new CliError(`${source}: ${where}.${field} (arm "${name}") must be a finite number > 0, got ${JSON.stringify(v)}`);
+      const problem = betaParamProblem(v);
+      if (problem !== undefined) throw new CliError(`${source}: ${where}.${field} (arm "${name}") ${problem}`);
     }
     let n: number;
     if (pulls === undefined) n = Math.max(0, Math.floor((alpha as number) + (beta as number) - 2));
-    else if (typeof pulls !== 'number' || !Number.isInteger(pulls) || pulls < 0) throw new CliError(`${source}: ${where}.pulls (arm "${name}") must be an integer >= 0, got ${JSON.stringify(pulls)}`);
+    else if (typeof pulls !== 'number' || !Number.isInteger(pulls) || pulls < 0) throw new CliError(`${source}: ${where}.pulls (arm "${name}") must be an integer >= 0, got ${describeValue(pulls)}`);
     else n = pulls;
     return { name, alpha: alpha as number, beta: beta as number, pulls: n };
   });

@@ -6,7 +6,8 @@
  * still give a correct value in [0, 1] instead of 0/0.
  *
  * `makeBetaSampler(α, β)` validates once and returns a lean per-draw closure — use it in
- * loops; `sampleBeta` is the one-shot convenience. `sampleBetaInto` fills a Float64Array.
+ * loops; `sampleBeta` is the one-shot convenience. `sampleBetaInto` (beta-bulk.ts) fills a
+ * Float64Array with the same variates, faster.
  *
  * Complexity: O(1) expected per variate (two Gamma variates).
  *
@@ -80,11 +81,4 @@ export function makeBetaSampler(alpha: number, beta: number): (rng: Rng) => numb
 /** One Beta(alpha, beta) variate (α, β > 0 and finite, else RangeError). */
 export function sampleBeta(rng: Rng, alpha: number, beta: number): number {
   return makeBetaSampler(alpha, beta)(rng);
-}
-
-/** Fills `out` with Beta(alpha, beta) variates and returns it. */
-export function sampleBetaInto(rng: Rng, alpha: number, beta: number, out: Float64Array): Float64Array {
-  const draw = makeBetaSampler(alpha, beta);
-  for (let i = 0; i < out.length; i++) out[i] = draw(rng);
-  return out;
 }

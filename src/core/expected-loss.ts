@@ -5,8 +5,8 @@
  * expected loss falls below a threshold (e.g. 0.001).
  *
  * E[max] = Σ_k ∫ x f_k(x) Π_{j≠k} F_j(x) dx is computed by the same integration as
- * P(best) (posterior-max.ts), accurate to better than 1e-6 absolute (in practice ~1e-12)
- * for K ≤ 100 and α, β in [1e-2, 1e7]. Complexity as `probabilityOfBest`.
+ * P(best) (posterior-max.ts), within 1e-10 absolute of mpmath/scipy references (observed
+ * ≤ 6e-12) for K ≤ 100 and α, β in [1e-3, 1e9]. Complexity as `probabilityOfBest`.
  *
  * @example
  *   expectedLoss([{ alpha: 1, beta: 1 }, { alpha: 1, beta: 1 }]); // [1/6, 1/6]: E[max of 2 uniforms] = 2/3

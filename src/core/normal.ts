@@ -40,6 +40,10 @@ const W = new Float64Array(LAYERS);
   }
 })();
 
+/** The fast-path tables, for bulk samplers that inline the first test: accept j = u >>> 8 when j < ZIGGURAT_K[u & 127], value ±j·ZIGGURAT_W[u & 127] (sign: u & 128), else `normalSlowPath(rng, u)`. */
+export const ZIGGURAT_K: Readonly<Float64Array> = K;
+export const ZIGGURAT_W: Readonly<Float64Array> = W;
+
 /** One N(0, 1) variate. */
 export function standardNormal(rng: Rng): number {
   const u = rng.nextUint32();

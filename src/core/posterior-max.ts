@@ -24,10 +24,19 @@
  * 4. Products Π_{j≠k} F_j use prefix/suffix products over the arms active in the panel
  *    (no logarithms, no division by a vanishing F_k); inactive arms contribute a constant.
  *
- * Accuracy: better than 1e-9 absolute for P(best) and E[max] across α, β in [1e-2, 1e7]
- * and K ≤ 100 (checked against scipy/mpmath fixtures in probability-of-best.spec.ts);
- * results are renormalised so P(best) sums to 1 exactly (up to rounding).
- * Complexity: O(K) Newton solves, then for P panels (≤ 10K) O(P·12·(A·12 + A)) where A is
+ * 5. Panels are bisected until their half-width is ≤ 0.45·√(m² + π²) (m the centre): every
+ *    integrand is analytic except at z = ±iπ, so this bounds the Gauss–Legendre error for
+ *    arms with small α, β (σ ≫ 1), above all U-shaped ones (α, β < 1), whose windows span
+ *    hundreds of units of z (the tails e^{αz}, e^{−βz} decay slowly). For α + β > 1e4 the
+ *    log-density is taken relative to the mode (no (α+β)·1e-16 cancellation).
+ *
+ * Accuracy: ≤ 1.4e-13 against mpmath/scipy references for every arm set in
+ * test/fixtures/core/probability-of-best.json except one at 6e-12 (K = 100 near tie) —
+ * α, β from 1e-3 to 1e9, U-shaped arms (Beta(0.05, 0.05) vs Beta(5e4, 9.95e6),
+ * Beta(0.01, 0.01) vs Beta(0.01, 1), Beta(0.1, 0.1) twins, …), K ≤ 100; the test
+ * tolerance is 1e-10. Results are renormalised so P(best) sums to 1 exactly (up to
+ * rounding). The validated input range is in limits.ts.
+ * Complexity: O(K) Newton solves, then for P panels (≤ 10K + O(log max|z|)) O(P·12·(A·12 + A)) where A is
  * the number of arms whose window overlaps a panel — O(K²) in the worst case (all arms
  * tied), O(K) when arms are well separated. K = 10: ~0.1 ms.
  */
@@ -48,7 +57,20 @@ interface ArmWindow {
   breaks: number[];
   lo: number;
   hi: number;
+  /** Large α + β: evaluate ln g relative to z0 (see LARGE). */
+  large: boolean;
+  z0: number;
+  x0: number;
+  logNorm0: number;
 }
+
+/**
+ * Above this α + β, ln g is evaluated as ln g(z0) + α d − (α+β) ln(1 + x0·(e^d − 1)),
+ * d = z − z0, x0 = 1/(1 + e^−z0), z0 ≈ the mode: a·ln x + b·ln(1 − x) carries an absolute
+ * rounding error of ~(α+β)·1e-16 (1e-7 at 1e9, i.e. that relative error in g), while the
+ * form in d stays at ~(α+β)·|d|·1e-16 ≈ 1e-11 within the window.
+ */
+const LARGE = 1e4;
 
 /** ln x and ln(1 − x) at the logit z, both exact to rounding. */
 function logsAt(z: number, out: Float64Array, i: number, lxOut: Float64Array): void {
@@ -123,7 +145,10 @@ function armWindow(arm: BetaPosterior): ArmWindow {
     }
   }
   breaks.sort((p, q) => p - q);
-  return { a, b, shift, breaks, lo: breaks[0], hi: breaks[breaks.length - 1] };
+  const x0 = mode >= 0 ? 1 / (1 + Math.exp(-mode)) : Math.exp(mode) / (1 + Math.exp(mode));
+  const y0 = mode >= 0 ? Math.exp(-mode) / (1 + Math.exp(-mode)) : 1 / (1 + Math.exp(mode));
+  const large = s > LARGE;
+  return { a, b, shift, breaks, lo: breaks[0], hi: breaks[breaks.length - 1], large, z0: mode, x0, logNorm0: large ? betaLogPrefactor(x0, y0, a, b) : 0 };
 }
 
 /** Merged panel breakpoints: all arms' breakpoints, dropping those closer than 0.9 of their local panel width to the last kept one. */
@@ -147,6 +172,34 @@ function mergeBreaks(windows: ArmWindow[]): Float64Array {
   return Float64Array.from(out);
 }
 
+/**
+ * Every density in z, e^{αz}(1 + e^z)^{−(α+β)}, and x = e^z/(1 + e^z) are analytic except
+ * at z = ±iπ (and ±3iπ, …), where 1 + e^z = 0. A Gauss–Legendre panel of half-width h
+ * around m converges like ρ^{−2N} with ρ the Bernstein ellipse through those points, so
+ * panels are bisected until h ≤ REACH·√(m² + π²): ρ ≥ 4.1, ρ^{−24} < 1e-14. Arms with
+ * large α + β already have narrow panels; this only matters for small α, β (σ ≫ 1), and
+ * most for U-shaped arms (α, β < 1) whose panels near z = 0 would otherwise span tens or
+ * hundreds of units. The panels grow geometrically away from 0: O(log(max |z|)) extra.
+ */
+const REACH = 0.45;
+const PI2 = Math.PI * Math.PI;
+
+function refinePanels(breaks: Float64Array): Float64Array {
+  const out: number[] = [breaks[0]];
+  const push = (za: number, zb: number): void => {
+    const half = 0.5 * (zb - za);
+    const mid = 0.5 * (za + zb);
+    if (half > REACH * Math.sqrt(mid * mid + PI2)) {
+      // split at the point nearest 0 inside the panel's middle half, else the midpoint
+      const cut = za < 0 && zb > 0 && -za > 0.25 * (zb - za) && zb > 0.25 * (zb - za) ? 0 : mid;
+      push(za, cut);
+      push(cut, zb);
+    } else out.push(zb);
+  };
+  for (let p = 0; p + 1 < breaks.length; p++) push(breaks[p], breaks[p + 1]);
+  return Float64Array.from(out);
+}
+
 export interface PosteriorMaxResult {
   /** P(θ_k is the largest), summing to 1. */
   probBest: number[];
@@ -162,7 +215,7 @@ export function integratePosteriorMax(arms: readonly BetaPosterior[]): Posterior
   const K = arms.length;
   if (K === 1) return { probBest: [1], expectedMax: arms[0].alpha / (arms[0].alpha + arms[0].beta) };
   const windows = arms.map(armWindow);
-  const breaks = mergeBreaks(windows);
+  const breaks = refinePanels(mergeBreaks(windows));
 
   const Fa = new Float64Array(K); // F_j at the left end of the current panel
   const P = new Float64Array(K);
@@ -170,6 +223,7 @@ export function integratePosteriorMax(arms: readonly BetaPosterior[]): Posterior
   const lx = new Float64Array(N);
   const ly = new Float64Array(N);
   const xs = new Float64Array(N);
+  const zs = new Float64Array(N);
   const active: number[] = [];
   let g = new Float64Array(N * K); // g[slot * N + i] for active slot
   let F = new Float64Array(N * K);
@@ -191,7 +245,8 @@ export function integratePosteriorMax(arms: readonly BetaPosterior[]): Posterior
     }
     if (active.length === 0) continue;
     for (let i = 0; i < N; i++) {
-      logsAt(mid + half * nodes[i], ly, i, lx);
+      zs[i] = mid + half * nodes[i];
+      logsAt(zs[i], ly, i, lx);
       xs[i] = Math.exp(lx[i]);
     }
     const A = active.length;
@@ -201,11 +256,15 @@ export function integratePosteriorMax(arms: readonly BetaPosterior[]): Posterior
     }
     for (let s = 0; s < A; s++) {
       const j = active[s];
-      const { a, b, shift } = windows[j];
+      const { a, b, shift, large, z0, x0, logNorm0 } = windows[j];
       const off = s * N;
       let total = 0;
       for (let i = 0; i < N; i++) {
-        const e = a * lx[i] + b * ly[i] - shift;
+        let e: number;
+        if (large) {
+          const d = zs[i] - z0;
+          e = logNorm0 + a * d - (a + b) * Math.log1p(x0 * Math.expm1(d));
+        } else e = a * lx[i] + b * ly[i] - shift;
         const v = e < -745 ? 0 : Math.exp(e);
         g[off + i] = v;
         total += weights[i] * v;

@@ -93,6 +93,22 @@ export class Xoshiro128 implements Rng {
     return result >>> 0;
   }
 
+  /** Copies the four state words into `out` (for bulk samplers that keep them in locals). */
+  readState(out: Int32Array): void {
+    out[0] = this.s0;
+    out[1] = this.s1;
+    out[2] = this.s2;
+    out[3] = this.s3;
+  }
+
+  /** Sets the state from `src` (as written by readState and advanced by the same algorithm). */
+  writeState(src: Int32Array): void {
+    this.s0 = src[0];
+    this.s1 = src[1];
+    this.s2 = src[2];
+    this.s3 = src[3];
+  }
+
   nextFloat(): number {
     const hi = this.nextUint32() >>> 5; // 27 bits
     const lo = this.nextUint32() >>> 6; // 26 bits

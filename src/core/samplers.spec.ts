@@ -1,5 +1,6 @@
 import fixture from '../../test/fixtures/core/sampler-quantiles.json';
-import { makeBetaSampler, sampleBeta, sampleBetaInto } from './beta-sampler';
+import { sampleBetaInto } from './beta-bulk';
+import { makeBetaSampler, sampleBeta } from './beta-sampler';
 import { betaMean, betaVariance } from './beta';
 import { makeGammaSampler, sampleGamma } from './gamma';
 import { standardNormal } from './normal';

@@ -18,7 +18,7 @@
  * @example
  *   valueRemaining(arms, createRng(1)); // { champion: 2, value: 0.031, standardError: 0.001 }
  */
-import { makeBetaSampler } from './beta-sampler';
+import { sampleBetaInto } from './beta-bulk';
 import type { Rng } from './rng';
 import type { BetaPosterior } from './types';
 import { assertArms, assertInRange, assertInteger } from './validate';
@@ -33,16 +33,13 @@ export function valueRemaining(
   assertInteger('draws', draws, 2);
   assertInRange('quantile', quantile, 0, 1);
   const K = arms.length;
-  const samplers = arms.map((a) => makeBetaSampler(a.alpha, a.beta));
+  // theta[k·draws + d]: each arm's draws in one bulk call
   const theta = new Float64Array(draws * K);
+  for (let k = 0; k < K; k++) sampleBetaInto(rng, arms[k].alpha, arms[k].beta, theta.subarray(k * draws, (k + 1) * draws));
   const wins = new Float64Array(K);
   for (let d = 0; d < draws; d++) {
     let best = 0;
-    for (let k = 0; k < K; k++) {
-      const v = samplers[k](rng);
-      theta[d * K + k] = v;
-      if (v > theta[d * K + best]) best = k;
-    }
+    for (let k = 1; k < K; k++) if (theta[k * draws + d] > theta[best * draws + d]) best = k;
     wins[best]++;
   }
   let champion = 0;
@@ -50,8 +47,8 @@ export function valueRemaining(
   const values = new Float64Array(draws);
   for (let d = 0; d < draws; d++) {
     let max = 0;
-    for (let k = 0; k < K; k++) max = Math.max(max, theta[d * K + k]);
-    const c = theta[d * K + champion];
+    for (let k = 0; k < K; k++) max = Math.max(max, theta[k * draws + d]);
+    const c = theta[champion * draws + d];
     values[d] = c > 0 ? Math.min(Number.MAX_VALUE, (max - c) / c) : max > 0 ? Number.MAX_VALUE : 0;
   }
   values.sort();

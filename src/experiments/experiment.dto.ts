@@ -3,12 +3,15 @@
  * validates a request at the edge and describes it in the OpenAPI document.
  */
 import { z } from 'zod';
+import { BETA_PARAM_MAX, betaParamProblem, MAX_ARMS } from '../core/limits';
 import { EXPERIMENT_ID_PATTERN } from '../state/keys';
 import { evaluationViewSchema, SERVICE_TRIGGERS, VERDICT_STATUSES } from './stopping/stopping-evaluator';
 
-export const MAX_ARMS = 100;
+export { MAX_ARMS };
 
-const positive = z.number().finite().positive().max(1e9);
+/** α or β of a prior: the core's validated range (src/core/limits.ts); 1e400 in JSON parses to Infinity and is named as such. */
+const betaParamError = (issue: { input?: unknown }) => betaParamProblem(issue.input) ?? 'invalid value';
+const positive = z.number({ error: betaParamError }).positive({ error: betaParamError }).max(BETA_PARAM_MAX, { error: betaParamError });
 const share = z.number().min(0).max(1);
 export const betaPriorSchema = z.object({ alpha: positive, beta: positive }).strict().meta({ description: 'Beta(alpha, beta) prior' });
 const perArmShares = z.union([z.array(share).min(2).max(MAX_ARMS), z.record(z.string(), share)]);
@@ -188,9 +191,30 @@ export function normalizeDefinition(
   };
 }
 
+interface ZodIssueLike {
+  path: ReadonlyArray<PropertyKey>;
+  message: string;
+  code?: string;
+  errors?: ReadonlyArray<ReadonlyArray<ZodIssueLike>>;
+}
+
+/**
+ * A union that failed (e.g. `prior`: one object or an array) reports only "Invalid input";
+ * show instead the issues of the branch that got furthest (the deepest path), so that a
+ * bad α inside a prior is named.
+ */
+function unionBranchIssues(issue: ZodIssueLike): ZodIssueLike[] {
+  if (issue.code !== 'invalid_union' || !issue.errors?.length) return [issue];
+  const depth = (branch: ReadonlyArray<ZodIssueLike>) => Math.max(...branch.map((i) => i.path.length));
+  const best = [...issue.errors].sort((a, b) => depth(b) - depth(a))[0];
+  if (!best.length || depth(best) === 0) return [issue];
+  return best.flatMap((i) => unionBranchIssues({ ...i, path: [...issue.path, ...i.path] }));
+}
+
 /** One line naming the first problems of a failed validation (path: message; …). */
-export function formatZodError(error: { issues: ReadonlyArray<{ path: ReadonlyArray<PropertyKey>; message: string }> }): string {
+export function formatZodError(error: { issues: ReadonlyArray<ZodIssueLike> }): string {
   return error.issues
+    .flatMap(unionBranchIssues)
     .slice(0, 5)
     .map((i) => (i.path.length > 0 ? `${i.path.map(String).join('.')}: ${i.message}` : i.message))
     .join('; ');

@@ -6,7 +6,7 @@
  * Complexity O(nSim·items·lenList). Example:
  *   topKActionDist(alpha, beta, 3, 100_000, createRng(7)) // Float64Array(items·3), π[a·3 + k]
  */
-import { makeBetaSampler } from '../beta-sampler';
+import { BULK_CHUNK, sampleBetaInto } from '../beta-bulk';
 import type { Rng } from '../rng';
 
 export function topKActionDist(
@@ -21,15 +21,21 @@ export function topKActionDist(
   if (beta.length !== items) throw new Error('alpha and beta must have one entry per item');
   if (lenList > items) throw new Error(`cannot show ${lenList} items out of ${items}`);
   if (!(nSim >= 1)) throw new Error('nSim must be >= 1');
-  const draw = Array.from({ length: items }, (_, a) => makeBetaSampler(alpha[a], beta[a]));
   const counts = new Float64Array(items * lenList);
   const theta = new Float64Array(items);
   const top = new Int32Array(lenList);
-  for (let s = 0; s < nSim; s++) {
-    for (let a = 0; a < items; a++) theta[a] = draw[a](rng);
-    topK(theta, top);
-    for (let k = 0; k < lenList; k++) counts[top[k] * lenList + k]++;
-    if (onProgress && (s + 1) % 10_000 === 0) onProgress(s + 1);
+  // each item's θ for a chunk of simulations in one bulk call: draws[a·chunk + s]
+  const chunk = Math.min(BULK_CHUNK, nSim);
+  const draws = new Float64Array(items * chunk);
+  for (let start = 0; start < nSim; start += chunk) {
+    const m = Math.min(chunk, nSim - start);
+    for (let a = 0; a < items; a++) sampleBetaInto(rng, alpha[a], beta[a], draws.subarray(a * chunk, a * chunk + m));
+    for (let s = 0; s < m; s++) {
+      for (let a = 0; a < items; a++) theta[a] = draws[a * chunk + s];
+      topK(theta, top);
+      for (let k = 0; k < lenList; k++) counts[top[k] * lenList + k]++;
+      if (onProgress && (start + s + 1) % 10_000 === 0) onProgress(start + s + 1);
+    }
   }
   for (let j = 0; j < counts.length; j++) counts[j] /= nSim;
   return counts;

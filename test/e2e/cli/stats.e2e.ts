@@ -82,6 +82,21 @@ describeIf(() => hasBuiltCli())('bandit stats --json agrees with the references'
   });
 });
 
+describeIf(() => hasBuiltCli())('bandit stats at the edges of the validated range (src/core/limits.ts)', () => {
+  it('two identical arms at alpha = beta = 1e9: P(best) 0.5 each, not 1', () => {
+    const r = bandit(['stats', '--json'], JSON.stringify({ arms: [{ name: 'a', alpha: 1e9, beta: 1e9 }, { name: 'b', alpha: 1e9, beta: 1e9 }] }));
+    expect(r.code).toBe(0);
+    (JSON.parse(r.stdout) as StatsJson).arms.forEach((a) => expect(Math.abs(a.probBest - 0.5)).toBeLessThan(1e-9));
+  });
+  it('100 arms are accepted, P(best) sums to 1', () => {
+    const r = bandit(['stats', '--json'], JSON.stringify({ arms: Array.from({ length: 100 }, (_, k) => ({ name: `a${k}`, alpha: 1 + k, beta: 200 })) }));
+    expect(r.code).toBe(0);
+    const arms = (JSON.parse(r.stdout) as StatsJson).arms;
+    expect(arms).toHaveLength(100);
+    expect(Math.abs(arms.reduce((s, a) => s + a.probBest, 0) - 1)).toBeLessThan(1e-9);
+  });
+});
+
 describeIf(() => hasBuiltCli())('bandit stats rejects bad input with one line and exit code 2', () => {
   const bad: [string, string, RegExp][] = [
     ['not JSON', '{"arms": [', /stdin is not valid JSON/],
@@ -91,9 +106,13 @@ describeIf(() => hasBuiltCli())('bandit stats rejects bad input with one line an
     ['missing name', '{"arms":[{"alpha":1,"beta":3},{"name":"b","alpha":1,"beta":2}]}', /arms\[0\] is missing field "name"/],
     ['alpha zero', '{"arms":[{"name":"a","alpha":0,"beta":3},{"name":"b","alpha":1,"beta":2}]}', /arms\[0\]\.alpha \(arm "a"\) must be a finite number > 0, got 0/],
     ['beta negative', '{"arms":[{"name":"a","alpha":1,"beta":-3},{"name":"b","alpha":1,"beta":2}]}', /arms\[0\]\.beta \(arm "a"\) must be a finite number > 0, got -3/],
-    ['alpha not finite', '{"arms":[{"name":"a","alpha":1e999,"beta":3},{"name":"b","alpha":1,"beta":2}]}', /arms\[0\]\.alpha \(arm "a"\) must be a finite number > 0, got null/],
+    ['alpha not finite', '{"arms":[{"name":"a","alpha":1e999,"beta":3},{"name":"b","alpha":1,"beta":2}]}', /arms\[0\]\.alpha \(arm "a"\) must be a finite number > 0, got Infinity \(not a finite number\)/],
+    ['alpha beyond the verified range', '{"arms":[{"name":"a","alpha":1e18,"beta":1e18},{"name":"b","alpha":1e18,"beta":1e18}]}', /arms\[0\]\.alpha \(arm "a"\) must be at most 1e9 \(the range where the numerics are verified\), got 1000000000000000000/],
+    ['alpha 1e300', '{"arms":[{"name":"a","alpha":2,"beta":3},{"name":"b","alpha":1e300,"beta":1e300}]}', /arms\[1\]\.alpha \(arm "b"\) must be at most 1e9/],
+    ['too many arms', JSON.stringify({ arms: Array.from({ length: 10_001 }, (_, k) => ({ name: `a${k}`, alpha: 1, beta: 1 })) }), /at most 100 arms are supported \(the range where the numerics are verified\), got 10001/],
     ['alpha a string', '{"arms":[{"name":"a","alpha":"3","beta":3},{"name":"b","alpha":1,"beta":2}]}', /arms\[0\]\.alpha \(arm "a"\) must be a finite number > 0, got "3"/],
     ['one arm', '{"arms":[{"name":"a","alpha":1,"beta":3}]}', /need at least 2 arms, got 1/],
+    ['pulls not finite', '{"arms":[{"name":"a","alpha":1,"beta":3,"pulls":1e999},{"name":"b","alpha":1,"beta":2}]}', /arms\[0\]\.pulls \(arm "a"\) must be an integer >= 0, got Infinity \(not a finite number\)/],
     ['duplicate names', '{"arms":[{"name":"a","alpha":1,"beta":3},{"name":"a","alpha":1,"beta":2}]}', /duplicate arm name "a"/],
     ['bad pulls', '{"arms":[{"name":"a","alpha":1,"beta":3,"pulls":-1},{"name":"b","alpha":1,"beta":2}]}', /arms\[0\]\.pulls \(arm "a"\) must be an integer >= 0/],
     ['bad stopping', '{"arms":[{"name":"a","alpha":1,"beta":3},{"name":"b","alpha":1,"beta":2}],"stopping":{"probBest":2}}', /stopping\.probBest must be a number in \(0, 1\], got 2/],
