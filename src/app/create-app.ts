@@ -69,7 +69,16 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
   installServingFastPath(fastify, app.get(ServingService));
   installDocs(app, buildOpenApi(app));
   if (opts.eventConsumer === false) app.get(EventConsumer).background = false;
-  await app.init();
+  try {
+    await app.init();
+  } catch (err) {
+    // a module refused to start (e.g. a bad Seldon router parameter): close the stores opened
+    // here — an open Redis connection would keep the process alive. (Not app.close(): Fastify's
+    // close waits for a boot that a failed init never finishes.)
+    if (opts.store === undefined) await store.close().catch(() => undefined);
+    if (opts.dataSource === undefined && dataSource.isInitialized) await dataSource.destroy().catch(() => undefined);
+    throw err;
+  }
   return app;
 }
 

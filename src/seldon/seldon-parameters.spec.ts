@@ -44,20 +44,43 @@ describe('parseRouterParameters', () => {
     expect(parseRouterParameters(list(['experiment_id', 'banner', 'STRING'], ['arms', 'control, treatment_a,treatment_b', 'STRING']), 'bandit-router')).toEqual({
       experimentId: 'banner',
       arms: ['control', 'treatment_a', 'treatment_b'],
+      named: true,
       ignored: [],
     });
+  });
+
+  // the parameters of Seldon's case-study graph (components/routers/case_study/assets/ts_deployment.json, v1.17.1)
+  it("accepts Seldon's Thompson-router example parameters: branch_names separated by colons", () => {
+    const seldonCaseStudy = JSON.stringify([
+      { name: 'n_branches', value: '2', type: 'INT' },
+      { name: 'verbose', value: '1', type: 'BOOL' },
+      { name: 'branch_names', value: 'rf:xgb', type: 'STRING' },
+      { name: 'seed', value: '1', type: 'INT' },
+    ]);
+    expect(parseRouterParameters(seldonCaseStudy, 'ts-router')).toEqual({ experimentId: 'ts-router', arms: ['rf', 'xgb'], named: true, ignored: ['seed', 'verbose'] });
+  });
+
+  it('accepts colons and commas in arms and branch_names alike', () => {
+    expect(parseRouterParameters(list(['arms', 'a:b,c', 'STRING']), 'r').arms).toEqual(['a', 'b', 'c']);
+    expect(parseRouterParameters(list(['branch_names', 'a, b', 'STRING']), 'r').arms).toEqual(['a', 'b']);
   });
 
   it("creates arm names from Seldon's n_branches and accepts its other parameters", () => {
     expect(parseRouterParameters(list(['n_branches', '3', 'INT'], ['seed', '1', 'INT'], ['verbose', 'false', 'BOOL']), 'router')).toEqual({
       experimentId: 'router',
       arms: ['arm-0', 'arm-1', 'arm-2'],
+      named: false,
       ignored: ['seed', 'verbose'],
     });
   });
 
-  it('defaults the experiment to the node name, arms unknown', () => {
-    expect(parseRouterParameters(undefined, 'bandit-router')).toEqual({ experimentId: 'bandit-router', arms: undefined, ignored: [] });
+  it('defaults the experiment to the node name', () => {
+    expect(parseRouterParameters(list(['n_branches', '2', 'INT']), 'bandit-router')).toMatchObject({ experimentId: 'bandit-router', arms: ['arm-0', 'arm-1'] });
+  });
+
+  it('refuses a router whose number of children is unknown (only experiment_id, or nothing)', () => {
+    expect(() => parseRouterParameters(list(['experiment_id', 'banner', 'STRING']), 'r')).toThrow('the number of children is unknown: give the parameter n_branches (INT) or arms');
+    expect(() => parseRouterParameters(undefined, 'bandit-router')).toThrow('the number of children is unknown');
   });
 
   it.each([
@@ -69,6 +92,9 @@ describe('parseRouterParameters', () => {
     [list(['arms', 'a,b', 'STRING'], ['branch_names', 'a,b', 'STRING']), 'r', 'either arms or branch_names'],
     [list(['arms', 'a,b', 'STRING'], ['n_branches', '3', 'INT']), 'r', 'n_branches is 3 but 2 arm names are given'],
     [list(['n_branches', '1', 'INT']), 'r', 'n_branches must be between 2 and 100'],
+    [list(['n_branches', '-1', 'INT']), 'r', 'n_branches must be between 2 and 100, got -1'],
+    [list(['n_branches', '2', 'INT'], ['branch_names', 'rf:xgb:lr', 'STRING']), 'r', 'n_branches is 2 but 3 arm names are given'],
+    [list(['branch_names', 'rf', 'STRING']), 'r', 'branch_names must name at least 2 children, separated by commas or colons'],
     [list(['experimnt_id', 'x', 'STRING']), 'r', 'unknown parameter experimnt_id'],
     [undefined, undefined, 'no experiment'],
   ])('%s fails', (raw, unit, message) => {

@@ -6,11 +6,14 @@
  *
  * The router understands:
  *   experiment_id  STRING  the experiment this router serves (default: the node name)
- *   arms           STRING  the children's names, comma-separated, in graph order
+ *   arms           STRING  the children's names in graph order, separated by commas or colons
  *   n_branches     INT     the number of children (Seldon's Thompson router parameter)
- *   branch_names   STRING  alias of `arms` (Seldon's Thompson router parameter)
+ *   branch_names   STRING  alias of `arms` (Seldon's Thompson router parameter, which
+ *                          separates the names with colons: "rf:xgb")
  *   seed, verbose, history  accepted for compatibility with Seldon's Thompson router, unused
- * `arms` / `n_branches` are needed only to create the experiment when it does not exist.
+ * One of `arms` / `branch_names` / `n_branches` is required: the router must know how many
+ * children the graph has (the operator does not tell it), so that it never answers with a
+ * branch past the last child; the experiment's arms are checked against it at startup.
  */
 import { invalidInput } from '../common/errors';
 
@@ -22,8 +25,10 @@ const FALSE_WORDS = ['n', 'no', 'f', 'false', 'off', '0'];
 
 export interface RouterParameters {
   experimentId: string;
-  /** Arm names to create the experiment with, when it does not exist (undefined: not given). */
-  arms?: string[];
+  /** The children's arm names in graph order (generated `arm-<k>` from n_branches alone). */
+  arms: string[];
+  /** Whether the names were given (`arms` / `branch_names`), not generated from n_branches. */
+  named: boolean;
   /** Seldon-compatible parameters that were given and are not used. */
   ignored: string[];
 }
@@ -110,9 +115,10 @@ export function parseRouterParameters(raw: string | undefined, unitId: string | 
   const namesRaw = armsRaw ?? branchNames;
   let arms: string[] | undefined;
   if (namesRaw !== undefined) {
-    arms = namesRaw.split(',').map((s) => s.trim());
+    // Seldon's Thompson router separates branch_names with colons ("rf:xgb"); commas work too
+    arms = namesRaw.split(/[,:]/).map((s) => s.trim());
     const which = armsRaw !== undefined ? 'arms' : 'branch_names';
-    if (arms.length < 2) throw invalidInput(`parameter ${which} must name at least 2 children, comma-separated`);
+    if (arms.length < 2) throw invalidInput(`parameter ${which} must name at least 2 children, separated by commas or colons`);
     const bad = arms.find((a) => !ARM_NAME.test(a));
     if (bad !== undefined) throw invalidInput(`parameter ${which}: ${JSON.stringify(bad)} is not a valid arm name (letters, digits, _ . -; 1-63 characters)`);
     const dup = arms.find((a, i) => arms?.indexOf(a) !== i);
@@ -122,8 +128,16 @@ export function parseRouterParameters(raw: string | undefined, unitId: string | 
   if (n !== undefined) {
     if (n < 2 || n > 100) throw invalidInput(`parameter n_branches must be between 2 and 100, got ${n}`);
     if (arms !== undefined && arms.length !== n) throw invalidInput(`parameter n_branches is ${n} but ${arms.length} arm names are given`);
-    arms ??= Array.from({ length: n }, (_, i) => `arm-${i}`);
+  }
+  const named = arms !== undefined;
+  if (arms === undefined) {
+    if (n === undefined) {
+      throw invalidInput(
+        'the number of children is unknown: give the parameter n_branches (INT) or arms (STRING, the children\'s names in graph order) — the router must never route past the last child',
+      );
+    }
+    arms = Array.from({ length: n }, (_, i) => `arm-${i}`);
   }
   const ignored = ['seed', 'verbose', 'history'].filter((k) => params.has(k));
-  return { experimentId, arms, ignored };
+  return { experimentId, arms, named, ignored };
 }

@@ -1,23 +1,30 @@
 /**
  * The bandit as a Seldon Core v1 ROUTER. `/route` is a decision like `/select` (served by
  * ServingService, so it is logged with its exact propensity and counted in the shared
- * posterior); the reply names the child index. `/send-feedback` finds the decision the
- * feedback is about and counts its reward through the same path as `/reward`, so it
- * updates the posterior exactly once however often it is retried.
+ * posterior); the reply names the child index. `/send-feedback` counts the reward of the
+ * feedback once per feedback, through the same atomic paths as `/reward`.
  *
- * Which decision a feedback is about, in order:
- *   1. the prediction's puid — `response.meta.puid` (set by the executor), the
- *      `Seldon-Puid` header, `request.meta.puid` — looked up in the puid index that
- *      `/route` filled;
+ * Which decision a feedback is about, in order (the exact path):
+ *   1. the prediction's puid — `response.meta.puid`, the `Seldon-Puid` header,
+ *      `request.meta.puid` — looked up in the puid index that `/route` filled (a route
+ *      indexes both its header puid and its `meta.puid`);
  *   2. `response.meta.tags.decision_id` (our own route reply sent back as the response,
  *      e.g. by `SeldonClient.microservice_feedback`).
  * `response.meta.routing[<node>]` (the executor's routing injection) must agree with the
  * decision's arm; a disagreement is refused rather than credited to the wrong arm.
  *
+ * When no decision matches but the feedback names the routed child in
+ * `response.meta.routing[<node>]` — what Seldon's executor gives back with ordinary MODEL
+ * children: it neither returns the puid nor copies the router's tags — the reward is
+ * counted on that arm (the routed-arm path): a reward event without a decision, propensity
+ * unknown, once per idempotency key (the decision id, else the prediction's puid, else the
+ * feedback call's `Seldon-Puid`).
+ *
  * Reward semantics: a missing `reward` is 0 (proto3 omits zero values); the reward must be
  * a number in [0, 1]; one route is one decision however many rows the request holds, and
  * its reward is read as the success fraction of those rows: α += r, β += 1 − r.
  */
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { Counter } from 'prom-client';
 import { BanditError, ErrorCode, invalidInput, notFound } from '../common/errors';
@@ -25,6 +32,7 @@ import { CONFIG } from '../app/tokens';
 import type { Config } from '../config/config';
 import { ExperimentsService } from '../experiments/experiment.service';
 import { MetricsService } from '../metrics/metrics.service';
+import type { RewardResponse } from '../serving/serving.dto';
 import { ServingService } from '../serving/serving.service';
 import { POSTERIOR_STORE, type PosteriorStore } from '../state/posterior-store';
 import type { FeedbackView, SeldonMessageView } from './seldon-message';
@@ -38,6 +46,8 @@ export interface RouterSettings {
   unitId: string;
   /** Whether the node name came from the operator (then `meta.routing` is checked against it). */
   unitIdKnown: boolean;
+  /** The number of children in the graph (from the parameters; equals the experiment's arms). */
+  children: number;
 }
 
 const VERSION = process.env.npm_package_version ?? '0.1.0';
@@ -65,7 +75,7 @@ export class SeldonRouterService implements OnModuleInit {
     });
     this.refused = new Counter({
       name: 'bandit_seldon_feedback_refused_total',
-      help: 'Seldon feedback not counted: bad_reward, no_decision (unknown puid / decision id), routing_conflict',
+      help: 'Seldon feedback not counted: bad_reward, no_decision (no decision matched and no routed child named), routing_conflict',
       labelNames: ['experiment', 'reason'],
       registers: [metrics.registry],
     });
@@ -77,8 +87,8 @@ export class SeldonRouterService implements OnModuleInit {
     if (unitId === undefined && parameters === undefined) return;
     const p = parseRouterParameters(parameters, unitId);
     if (p.ignored.length > 0) this.log.warn(`parameters ${p.ignored.join(', ')} are accepted for compatibility with Seldon's Thompson router and not used`);
-    await this.ensureExperiment(p.experimentId, p.arms);
-    this.settings = { experimentId: p.experimentId, unitId: unitId ?? p.experimentId, unitIdKnown: unitId !== undefined };
+    await this.ensureExperiment(p.experimentId, p.arms, p.named);
+    this.settings = { experimentId: p.experimentId, unitId: unitId ?? p.experimentId, unitIdKnown: unitId !== undefined, children: p.arms.length };
     this.log.log(`Seldon router ${this.settings.unitId} serves experiment ${JSON.stringify(p.experimentId)}`);
   }
 
@@ -88,18 +98,32 @@ export class SeldonRouterService implements OnModuleInit {
 
   async route(message: SeldonMessageView, headerPuid?: string): Promise<SeldonReply> {
     const s = this.required();
-    const puid = headerPuid ?? message.meta.puid;
-    let decision = puid === undefined ? null : await this.puids.lookup(s.experimentId, puid);
+    // the executor's Seldon-Puid header and the request's own meta.puid are both indexed, so
+    // feedback naming either finds the decision
+    const puids = [headerPuid, message.meta.puid].filter((p, i, all): p is string => p !== undefined && all.indexOf(p) === i);
+    let decision: PuidDecision | null = null;
+    for (const puid of puids) {
+      decision = await this.puids.lookup(s.experimentId, puid);
+      if (decision) break;
+    }
     if (decision) this.replays.inc({ experiment: s.experimentId });
     else {
       const unit = message.meta.tags.unit_id;
       const sel = await this.serving.select(s.experimentId, typeof unit === 'string' && unit !== '' ? unit : undefined, { source: 'seldon' });
       decision = { decisionId: sel.decision_id, arm: sel.arm, armIndex: sel.arm_index, propensity: sel.propensity };
-      if (puid !== undefined) decision = await this.puids.bind(s.experimentId, puid, decision, this.config.decisionTtlSeconds);
+    }
+    // the first binding of a puid wins (a concurrent retry on another replica answers with it)
+    for (const [i, puid] of puids.entries()) {
+      const bound = await this.puids.bind(s.experimentId, puid, decision, this.config.decisionTtlSeconds);
+      if (i === 0) decision = bound;
+    }
+    if (!(decision.armIndex >= 0 && decision.armIndex < s.children)) {
+      // never answer with a branch the executor cannot follow (it indexes the children unchecked)
+      throw new BanditError(ErrorCode.Internal, `decision ${decision.decisionId} names child ${decision.armIndex} but the graph has ${s.children} children; not routed`);
     }
     return routeReply(decision.armIndex, message.kind, {
       unitId: s.unitId,
-      puid,
+      puid: puids[0],
       tags: { decision_id: decision.decisionId, experiment_id: s.experimentId, arm: decision.arm, arm_index: decision.armIndex, propensity: decision.propensity },
     });
   }
@@ -117,20 +141,40 @@ export class SeldonRouterService implements OnModuleInit {
       if (err instanceof BanditError && err.code === ErrorCode.NotFound) this.refused.inc({ experiment: s.experimentId, reason: 'no_decision' });
       throw err;
     };
-    const { decision, puid } = await this.findDecision(s, fb, headerPuid).catch(noDecision);
     const routed = s.unitIdKnown ? fb.response?.meta.routing[s.unitId] : undefined;
-    if (routed !== undefined && routed >= 0 && decision.armIndex >= 0 && routed !== decision.armIndex) {
+    const routedArm = routed !== undefined && routed >= 0 && routed < s.children ? routed : undefined;
+    const keys = this.feedbackKeys(s, fb, headerPuid);
+    const found = await this.findDecision(s, fb, keys.puids);
+    if (found.decision && routed !== undefined && routed >= 0 && found.decision.armIndex >= 0 && routed !== found.decision.armIndex) {
       this.refused.inc({ experiment: s.experimentId, reason: 'routing_conflict' });
       throw new BanditError(
         ErrorCode.Conflict,
-        `feedback.response.meta.routing.${s.unitId} is ${routed} but decision ${decision.decisionId} served child ${decision.armIndex}; the reward was not counted`,
+        `feedback.response.meta.routing.${s.unitId} is ${routed} but decision ${found.decision.decisionId} served child ${found.decision.armIndex}; the reward was not counted`,
       );
     }
-    // an unknown or expired decision id (from meta.tags) is a 404 of the reward path
-    const r = await this.serving.reward(decision.decisionId, reward, { source: 'seldon' }).catch(noDecision);
+    let r: RewardResponse | undefined;
+    let path: 'decision' | 'routed-arm' = 'decision';
+    if (found.decision) {
+      // an unknown or expired decision id (from meta.tags) falls back to the routed child, else is a 404
+      r = await this.serving.reward(found.decision.decisionId, reward, { source: 'seldon' }).catch((err: unknown) => {
+        if (routedArm !== undefined && err instanceof BanditError && err.code === ErrorCode.NotFound) return undefined;
+        return noDecision(err);
+      });
+    }
+    if (!r) {
+      if (routedArm === undefined) {
+        noDecision(
+          notFound(
+            `${found.tried}; feedback must carry the prediction's puid (response.meta.puid or the Seldon-Puid header), the route reply's meta.tags.decision_id, or response.meta.routing.${s.unitId} (the executor's routing injection) — the reward was not counted`,
+          ),
+        );
+      }
+      path = 'routed-arm';
+      r = await this.serving.rewardArm(s.experimentId, routedArm as number, reward, keys.idempotency, { source: 'seldon' });
+    }
     return feedbackReply(
-      { decision_id: r.decision_id, experiment_id: r.experiment_id, arm: r.arm, arm_index: r.arm_index, reward: r.reward, duplicate: r.duplicate },
-      puid,
+      { decision_id: r.decision_id, experiment_id: r.experiment_id, arm: r.arm, arm_index: r.arm_index, reward: r.reward, duplicate: r.duplicate, accounting: path },
+      found.puid ?? keys.puids[0],
     );
   }
 
@@ -164,11 +208,22 @@ export class SeldonRouterService implements OnModuleInit {
     return this.settings;
   }
 
-  private async findDecision(s: RouterSettings, fb: FeedbackView, headerPuid?: string): Promise<{ decision: PuidDecision; puid?: string }> {
-    const candidates = [fb.response?.meta.puid, headerPuid, fb.request?.meta.puid].filter((p, i, all): p is string => p !== undefined && all.indexOf(p) === i);
-    for (const puid of candidates) {
+  /**
+   * The puids a feedback names (the prediction's, then the call's) and its idempotency key
+   * for the routed-arm path: the decision id it carries, else the first puid, else a fresh
+   * one (a feedback that names nothing is counted once per call).
+   */
+  private feedbackKeys(s: RouterSettings, fb: FeedbackView, headerPuid?: string): { puids: string[]; idempotency: string } {
+    const puids = [fb.response?.meta.puid, headerPuid, fb.request?.meta.puid].filter((p, i, all): p is string => p !== undefined && all.indexOf(p) === i);
+    const tagged = fb.response?.meta.tags.decision_id;
+    const idempotency = typeof tagged === 'string' && tagged !== '' ? `decision:${tagged}` : puids.length > 0 ? `puid:${puids[0]}` : `call:${randomUUID()}`;
+    return { puids, idempotency: `${s.experimentId}|${idempotency}` };
+  }
+
+  private async findDecision(s: RouterSettings, fb: FeedbackView, puids: string[]): Promise<{ decision?: PuidDecision; puid?: string; tried: string }> {
+    for (const puid of puids) {
       const hit = await this.puids.lookup(s.experimentId, puid);
-      if (hit) return { decision: hit, puid };
+      if (hit) return { decision: hit, puid, tried: '' };
     }
     const tagged = fb.response?.meta.tags.decision_id;
     if (typeof tagged === 'string' && tagged !== '') {
@@ -177,15 +232,13 @@ export class SeldonRouterService implements OnModuleInit {
       }
       // the id carries its arm (see src/state/decision-id.ts); a malformed id is refused by the reward
       const armIndex = Number(tagged.slice(s.experimentId.length + 1).split('.')[0]);
-      return { decision: { decisionId: tagged, arm: '', armIndex: Number.isInteger(armIndex) ? armIndex : -1, propensity: NaN }, puid: candidates[0] };
+      return { decision: { decisionId: tagged, arm: '', armIndex: Number.isInteger(armIndex) ? armIndex : -1, propensity: NaN }, puid: puids[0], tried: '' };
     }
-    const tried = candidates.length > 0 ? `no decision for puid ${candidates.map((c) => JSON.stringify(c)).join(' / ')} (expired, or not routed by this router)` : 'the feedback names no puid';
-    throw notFound(
-      `${tried}; feedback must carry the prediction's puid (response.meta.puid or the Seldon-Puid header) or the route reply's meta.tags.decision_id — the reward was not counted`,
-    );
+    const tried = puids.length > 0 ? `no decision for puid ${puids.map((c) => JSON.stringify(c)).join(' / ')} (expired, or not routed by this router)` : 'the feedback names no puid';
+    return { tried };
   }
 
-  private async ensureExperiment(id: string, arms: string[] | undefined): Promise<void> {
+  private async ensureExperiment(id: string, arms: string[], named: boolean): Promise<void> {
     let existing: string[] | undefined;
     try {
       existing = (await this.experiments.served(id)).definition.arms;
@@ -193,9 +246,6 @@ export class SeldonRouterService implements OnModuleInit {
       if (!(err instanceof BanditError && err.code === ErrorCode.NotFound)) throw err;
     }
     if (existing === undefined) {
-      if (arms === undefined) {
-        throw invalidInput(`experiment ${JSON.stringify(id)} does not exist; give the router parameter arms (STRING, the children's names) or n_branches (INT) to create it`);
-      }
       try {
         await this.experiments.create({ id, arms });
         this.log.log(`created experiment ${JSON.stringify(id)} with arms ${arms.join(', ')}`);
@@ -206,12 +256,12 @@ export class SeldonRouterService implements OnModuleInit {
         existing = (await this.experiments.served(id)).definition.arms;
       }
     }
-    if (arms !== undefined && arms.length !== existing.length) {
+    if (arms.length !== existing.length) {
       throw invalidInput(
         `experiment ${JSON.stringify(id)} has ${existing.length} arms (${existing.join(', ')}) but the router parameters give ${arms.length}; the graph's children must match the experiment's arms`,
       );
     }
-    if (arms !== undefined && arms.some((a, i) => a !== existing[i]) && !arms.every((a, i) => a === `arm-${i}`)) {
+    if (named && arms.some((a, i) => a !== existing[i])) {
       throw invalidInput(`experiment ${JSON.stringify(id)} has arms ${existing.join(', ')} but the router parameters name ${arms.join(', ')} (the order must match the graph's children)`);
     }
   }

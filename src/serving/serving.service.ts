@@ -12,6 +12,7 @@
  * reward: one script checks and marks the decision and updates α, β and the event queue
  * atomically; a retry returns the first result with `duplicate: true`.
  */
+import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { createRng, sampleCategorical, type Rng } from '../core';
 import { BanditError, ErrorCode, notFound } from '../common/errors';
@@ -189,6 +190,44 @@ export class ServingService {
         throw new BanditError(ErrorCode.Conflict, `experiment ${JSON.stringify(parsed.experimentId)} is stopped; rewards are no longer counted`);
       case 'missing':
         throw new BanditError(ErrorCode.Unavailable, `the live state of experiment ${JSON.stringify(parsed.experimentId)} is missing; retry`);
+    }
+  }
+
+  /**
+   * Counts a reward on an arm when no decision can be named (a transport knows only which arm
+   * served, e.g. Seldon's routing injection): α += r, β += 1 − r once per `key` (the
+   * feedback's idempotency key) while it is remembered (`decisionTtlSeconds`); the reward event
+   * has no decision and propensity 0 (unknown), so off-policy evaluation leaves it out.
+   */
+  async rewardArm(experimentId: string, arm: number, reward: number, key: string, opts: RewardOptions = {}): Promise<RewardResponse> {
+    if (!(reward >= 0 && reward <= 1)) throw new BanditError(ErrorCode.InvalidInput, `reward must be a number in [0, 1], got ${String(reward)}`);
+    const exp = await this.experiments.served(experimentId);
+    if (!Number.isInteger(arm) || arm < 0 || arm >= exp.definition.arms.length) {
+      throw new BanditError(ErrorCode.InvalidInput, `arm ${arm} is not an arm of experiment ${JSON.stringify(experimentId)} (0..${exp.definition.arms.length - 1})`);
+    }
+    const token = createHash('sha256').update(key).digest('base64url').slice(0, 22);
+    const at = this.clock.now();
+    const record = { experimentId, token, eventId: `${experimentId}.feedback.${token}`, arm, reward, ttlSeconds: this.config.decisionTtlSeconds, at };
+    let outcome = await this.store.recordArmReward(record);
+    if (outcome.kind === 'missing') {
+      await this.experiments.ensureState(experimentId);
+      outcome = await this.store.recordArmReward(record);
+    }
+    const base = { decision_id: record.eventId, experiment_id: experimentId };
+    const source = opts.source ?? 'http';
+    switch (outcome.kind) {
+      case 'counted':
+        this.consumer.touch(experimentId);
+        this.metrics.rewarded(experimentId, exp.definition.arms[arm], reward, source);
+        this.experiments.noteReward(experimentId);
+        return { ...base, arm: exp.definition.arms[arm], arm_index: arm, reward, rewarded_at: new Date(at).toISOString(), duplicate: false };
+      case 'duplicate':
+        this.metrics.duplicateReward(experimentId, source);
+        return { ...base, arm: exp.definition.arms[outcome.arm] ?? '', arm_index: outcome.arm, reward: outcome.reward, rewarded_at: new Date(outcome.at).toISOString(), duplicate: true };
+      case 'stopped':
+        throw new BanditError(ErrorCode.Conflict, `experiment ${JSON.stringify(experimentId)} is stopped; rewards are no longer counted`);
+      case 'missing':
+        throw new BanditError(ErrorCode.Unavailable, `the live state of experiment ${JSON.stringify(experimentId)} is missing; retry`);
     }
   }
 

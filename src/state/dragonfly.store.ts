@@ -19,6 +19,8 @@ import {
   decodeStatus,
   encodeStatus,
   type ArmCounters,
+  type ArmRewardOutcome,
+  type ArmRewardRecord,
   type PosteriorRead,
   type PosteriorStore,
   type QueuedEvent,
@@ -39,6 +41,7 @@ type ScriptReply = Array<string | null>;
 interface BanditCommands {
   banditSelect(...args: Array<string | number>): Promise<ScriptReply>;
   banditReward(...args: Array<string | number>): Promise<ScriptReply>;
+  banditArmReward(...args: Array<string | number>): Promise<ScriptReply>;
   banditWriteState(...args: Array<string | number>): Promise<number>;
   banditSetStatus(...args: Array<string | number>): Promise<number>;
 }
@@ -95,6 +98,7 @@ export class DragonflyPosteriorStore implements PosteriorStore {
     define('banditReward', 'reward');
     define('banditWriteState', 'write-state');
     define('banditSetStatus', 'set-status');
+    define('banditArmReward', 'arm-reward');
   }
 
   async writeState(experimentId: string, counters: ArmCounters, status: StoredStatus, mode: WriteMode): Promise<boolean> {
@@ -199,6 +203,38 @@ export class DragonflyPosteriorStore implements PosteriorStore {
         return { kind: reply[0] };
       default:
         throw new Error(`unexpected reply of the reward script: ${JSON.stringify(reply)}`);
+    }
+  }
+
+  async recordArmReward(r: ArmRewardRecord): Promise<ArmRewardOutcome> {
+    const id = r.experimentId;
+    const reply = await this.client.banditArmReward(
+      6,
+      keys.state(id),
+      keys.armFeedback(id, r.token),
+      keys.alpha(id, r.arm),
+      keys.beta(id, r.arm),
+      keys.rewards(id, r.arm),
+      keys.events(id),
+      String(r.reward),
+      String(1 - r.reward),
+      r.eventId,
+      r.arm,
+      r.at,
+      r.ttlSeconds,
+    );
+    switch (reply[0]) {
+      case 'counted':
+        return { kind: 'counted', alpha: Number(reply[1]), beta: Number(reply[2]) };
+      case 'duplicate': {
+        const [, reward, at, arm] = String(reply[1]).split('|');
+        return { kind: 'duplicate', reward: Number(reward), at: Number(at), arm: Number(arm) };
+      }
+      case 'missing':
+      case 'stopped':
+        return { kind: reply[0] };
+      default:
+        throw new Error(`unexpected reply of the arm-reward script: ${JSON.stringify(reply)}`);
     }
   }
 

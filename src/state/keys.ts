@@ -12,6 +12,7 @@
  *   experiment:{id}:d:<token>         one outstanding / rewarded decision (expires)
  *   experiment:{id}:units             sticky assignments: unit id → "<arm>|<propensity>"
  *   experiment:{id}:events            stream of select / reward events awaiting the event store
+ *   experiment:{id}:fb:<token>        one counted reward without a decision (a routed-arm feedback; expires)
  */
 export const EXPERIMENT_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
@@ -28,6 +29,7 @@ export const keys = {
   decision: (id: string, token: string) => `${experimentTag(id)}:d:${token}`,
   units: (id: string) => `${experimentTag(id)}:units`,
   events: (id: string) => `${experimentTag(id)}:events`,
+  armFeedback: (id: string, token: string) => `${experimentTag(id)}:fb:${token}`,
 };
 
 /** Every α key then every β key of the experiment, the order `readPosteriors` uses. */

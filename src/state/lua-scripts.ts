@@ -5,7 +5,7 @@ import { projectRoot } from '../common/paths';
 const cache = new Map<string, string>();
 
 /** Source of one Lua script of src/state/lua (beside the compiled file, else in the project's src/). */
-export function luaScript(name: 'select' | 'reward' | 'write-state' | 'set-status'): string {
+export function luaScript(name: 'select' | 'reward' | 'write-state' | 'set-status' | 'arm-reward'): string {
   const hit = cache.get(name);
   if (hit !== undefined) return hit;
   const candidates = [path.join(__dirname, 'lua', `${name}.lua`), path.join(projectRoot(), 'src', 'state', 'lua', `${name}.lua`)];

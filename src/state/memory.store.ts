@@ -9,6 +9,8 @@
 import {
   encodeStatus,
   type ArmCounters,
+  type ArmRewardOutcome,
+  type ArmRewardRecord,
   type PosteriorRead,
   type PosteriorStore,
   type QueuedEvent,
@@ -107,6 +109,22 @@ export class MemoryPosteriorStore implements PosteriorStore {
     e.rewards[r.arm] += r.reward;
     d.reward = { value: r.reward, at: r.at };
     this.enqueue({ experimentId: r.experimentId, type: 'reward', decisionId: r.decisionId, arm: r.arm, propensity: d.propensity, reward: r.reward, unitId: d.unitId || null, at: r.at });
+    return { kind: 'counted', alpha: e.alpha[r.arm], beta: e.beta[r.arm] };
+  }
+
+  async recordArmReward(r: ArmRewardRecord): Promise<ArmRewardOutcome> {
+    const e = this.experiments.get(r.experimentId);
+    if (!e) return { kind: 'missing' };
+    // the feedback marker lives beside the decisions (same expiry sweep), under a key no decision token has
+    const key = `fb:${r.token}`;
+    const seen = e.decisions.get(key);
+    if (seen?.reward && seen.expiresAt > this.now()) return { kind: 'duplicate', reward: seen.reward.value, at: seen.reward.at, arm: seen.arm };
+    if (e.status.status === 'stopped') return { kind: 'stopped' };
+    e.alpha[r.arm] += r.reward;
+    e.beta[r.arm] += 1 - r.reward;
+    e.rewards[r.arm] += r.reward;
+    e.decisions.set(key, { arm: r.arm, propensity: 0, unitId: '', expiresAt: this.now() + r.ttlSeconds * 1000, reward: { value: r.reward, at: r.at } });
+    this.enqueue({ experimentId: r.experimentId, type: 'reward', decisionId: r.eventId, arm: r.arm, propensity: 0, reward: r.reward, unitId: null, at: r.at });
     return { kind: 'counted', alpha: e.alpha[r.arm], beta: e.beta[r.arm] };
   }
 

@@ -77,6 +77,28 @@ export type RewardOutcome =
   | { kind: 'missing' }
   | { kind: 'stopped' };
 
+/**
+ * A reward counted on an arm without a decision: feedback that names the arm it was routed
+ * to (e.g. Seldon's routing injection) but no decision this service issued. `token`
+ * identifies the feedback (its idempotency key, hashed); the event is logged under
+ * `eventId` with propensity 0 (unknown: no logged decision to evaluate off-policy).
+ */
+export interface ArmRewardRecord {
+  experimentId: string;
+  token: string;
+  eventId: string;
+  arm: number;
+  reward: number;
+  ttlSeconds: number;
+  at: number;
+}
+
+export type ArmRewardOutcome =
+  | { kind: 'counted'; alpha: number; beta: number }
+  | { kind: 'duplicate'; reward: number; at: number; arm: number }
+  | { kind: 'missing' }
+  | { kind: 'stopped' };
+
 export type WriteMode = 'if-missing' | 'overwrite';
 
 /** Counters of a fresh experiment: the priors, nothing served. */
@@ -116,6 +138,8 @@ export interface PosteriorStore {
   recordSelection(record: SelectionRecord): Promise<SelectionOutcome>;
   /** Checks and marks the decision, updates α, β and queues the event — atomically. */
   recordReward(record: RewardRecord): Promise<RewardOutcome>;
+  /** Checks and marks the feedback token, updates α, β and queues the event — atomically. */
+  recordArmReward(record: ArmRewardRecord): Promise<ArmRewardOutcome>;
   /** Sets the status; false when the experiment's state is missing. */
   setStatus(experimentId: string, status: StoredStatus): Promise<boolean>;
   /** Up to `max` queued events of these experiments, oldest first; they stay queued until `ack`. */

@@ -9,6 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { BANDIT_BIN, describeIf, hasBuiltCli } from '../../support/env';
 import { freePort, spawnService, type ServiceProcess } from '../../support/processes';
+import { claimRedisDb, createTestDatabase, requirePostgres, requireRedis, type TestDatabase, type TestRedisDb } from '../../support/services';
 
 // servers start slowly on a busy machine (jest applied its 5 s default here, not the project timeout)
 jest.setTimeout(120_000);
@@ -105,18 +106,100 @@ describeIf(() => hasBuiltCli())('bandit serve as a Seldon router: configuration'
     }
   });
 
-  it.each([
-    [params(['n_branches', 'x', 'INT']), 'parameter n_branches: "x" is not an INT'],
-    [params(['experiment_id', 'nope', 'STRING']), 'experiment "nope" does not exist; give the router parameter arms'],
-    [params(['arms', 'a,b', 'STRING'], ['colour', 'red', 'STRING']), 'unknown parameter colour'],
-    ['[{"name": "arms"', 'PREDICTIVE_UNIT_PARAMETERS is not JSON'],
-  ])('refuses to start with %s', (raw, message) => {
-    const r = spawnSync(process.execPath, [BANDIT_BIN, 'serve', '--port', '0', '--host', '127.0.0.1'], {
-      env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? os.tmpdir(), BANDIT_DATA_DIR: tmp(), BANDIT_LOG_LEVEL: 'warn', PREDICTIVE_UNIT_ID: 'r', PREDICTIVE_UNIT_PARAMETERS: raw },
+  const refuse = (raw: string, extraEnv: Record<string, string> = {}) =>
+    spawnSync(process.execPath, [BANDIT_BIN, 'serve', '--port', '0', '--host', '127.0.0.1'], {
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: process.env.HOME ?? os.tmpdir(),
+        BANDIT_DATA_DIR: tmp(),
+        BANDIT_LOG_LEVEL: 'warn',
+        PREDICTIVE_UNIT_ID: 'r',
+        PREDICTIVE_UNIT_PARAMETERS: raw,
+        ...extraEnv,
+      },
       encoding: 'utf8',
       timeout: 60_000,
     });
+
+  it.each([
+    [params(['n_branches', 'x', 'INT']), 'parameter n_branches: "x" is not an INT'],
+    [params(['n_branches', '-1', 'INT']), 'parameter n_branches must be between 2 and 100, got -1'],
+    [params(['experiment_id', 'nope', 'STRING']), 'the number of children is unknown: give the parameter n_branches (INT) or arms'],
+    [params(['arms', 'a,b', 'STRING'], ['colour', 'red', 'STRING']), 'unknown parameter colour'],
+    ['[{"name": "arms"', 'PREDICTIVE_UNIT_PARAMETERS is not JSON'],
+  ])('refuses to start with %s: one line, exit 2', (raw, message) => {
+    const r = refuse(raw);
     expect(r.status).toBe(2);
     expect(r.stderr).toContain(message);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+  });
+});
+
+// the same refusals with the posterior store in Redis: the open connection must not keep the process alive
+describe('bandit serve as a Seldon router: refusing to start with Redis and Postgres', () => {
+  let db: TestDatabase | undefined;
+  let redis: TestRedisDb | undefined;
+  let ready = false;
+  const dirs: string[] = [];
+  beforeAll(async () => {
+    if (!(await requireRedis()) || !(await requirePostgres())) return;
+    db = await createTestDatabase('bandit_seldon_cfg');
+    redis = await claimRedisDb();
+    ready = true;
+  });
+  afterAll(async () => {
+    await redis?.release();
+    await db?.drop();
+    for (const d of dirs) fs.rmSync(d, { recursive: true, force: true });
+  });
+
+  const serve = (raw: string) => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bandit-seldon-cfg-'));
+    dirs.push(dir);
+    const started = Date.now();
+    const r = spawnSync(process.execPath, [BANDIT_BIN, 'serve', '--port', '0', '--host', '127.0.0.1'], {
+      env: {
+        PATH: process.env.PATH ?? '/usr/bin:/bin',
+        HOME: process.env.HOME ?? os.tmpdir(),
+        BANDIT_DATA_DIR: dir,
+        BANDIT_LOG_LEVEL: 'warn',
+        BANDIT_REDIS_URL: redis?.url ?? '',
+        BANDIT_DATABASE_URL: db?.url ?? '',
+        PREDICTIVE_UNIT_ID: 'r',
+        PREDICTIVE_UNIT_PARAMETERS: raw,
+      },
+      encoding: 'utf8',
+      // the defect: the message was printed and the process never exited
+      timeout: 45_000,
+    });
+    return { ...r, seconds: (Date.now() - started) / 1000 };
+  };
+
+  it.each([
+    [params(['n_branches', '-1', 'INT']), 'parameter n_branches must be between 2 and 100, got -1'],
+    [params(['experiment_id', 'cfg-nochildren', 'STRING']), 'the number of children is unknown'],
+  ])('%s: prints one line and exits 2', (raw, message) => {
+    if (!ready) return;
+    const r = serve(raw);
+    expect({ status: r.status, signal: r.signal }).toEqual({ status: 2, signal: null });
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain(message);
+  });
+
+  it("refuses a graph whose number of children differs from the experiment's arms (the executor would index past the last child)", async () => {
+    if (!ready) return;
+    // the experiment exists with four arms; a router over three children must not start
+    const first = await spawnService({
+      BANDIT_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'bandit-seldon-cfg-')),
+      BANDIT_LOG_LEVEL: 'warn',
+      BANDIT_REDIS_URL: redis?.url ?? '',
+      BANDIT_DATABASE_URL: db?.url ?? '',
+      PREDICTIVE_UNIT_ID: 'r',
+      PREDICTIVE_UNIT_PARAMETERS: params(['experiment_id', 'four-arms', 'STRING'], ['n_branches', '4', 'INT']),
+    });
+    await first.stop('SIGTERM');
+    const r = serve(params(['experiment_id', 'four-arms', 'STRING'], ['n_branches', '3', 'INT']));
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('experiment "four-arms" has 4 arms (arm-0, arm-1, arm-2, arm-3) but the router parameters give 3');
   });
 });
