@@ -46,12 +46,27 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def config_source(fields) -> str:
+    """The asset's typed run config, with Dagster's classic Field API: a field with a default is
+    a plain typed field; one without is optional and Noneable."""
+    types = {"Int": "Int", "Float": "Float", "String": "String", "[String]": "[String]"}
+    out = []
+    for f in fields:
+        t = types[f["type"]]
+        if "default" in f:
+            default = float(f["default"]) if f["type"] == "Float" else f["default"]
+            out.append("%r: Field(%s, default_value=%r, description=%r)" % (f["name"], t, default, f["description"]))
+        else:
+            out.append("%r: Field(Noneable(%s), is_required=False, description=%r)" % (f["name"], t, f["description"]))
+    return "{" + ", ".join(out) + "}"
+
+
 def defs_source(graph) -> str:
-    lines = ["from dagster import asset, AssetKey", ""]
+    lines = ["from dagster import asset, AssetKey, Field, Noneable, Int, Float, String", ""]
     for a in graph:
         lines.append(
-            "@asset(name=%r, group_name=%r, description=%r, metadata=%r, deps=%r)"
-            % (a["key"], a["group"], a["description"], a["metadata"], [AssetKey(d) for d in a["deps"]])
+            "@asset(name=%r, group_name=%r, description=%r, metadata=%r, deps=%r, config_schema=%s)"
+            % (a["key"], a["group"], a["description"], a["metadata"], [AssetKey(d) for d in a["deps"]], config_source(a["config"]))
         )
         lines.append("def _%s():\n    return None\n" % a["key"])
     return "\n".join(lines).replace("AssetKey(path=", "AssetKey(")

@@ -81,4 +81,30 @@ describe('run events have the shapes Python Dagster writes', () => {
     const { tags: _ours, ...rest } = shape(plain(ours.entry)) as Record<string, unknown>;
     expect(rest).toEqual((({ tags: _py, ...r }) => r)(shape(py) as Record<string, unknown>));
   });
+
+  it('never writes a non-finite number as metadata (Dagster cannot read NaN back)', () => {
+    const ours = events.materialization(
+      RUN,
+      1.5,
+      'ope',
+      {
+        bootstrap: { type: 'int', value: NaN },
+        estimate: { type: 'float', value: Infinity },
+        low: { type: 'float', value: -Infinity },
+        detail: { type: 'json', value: { ci: [NaN, 0.5, Infinity] } },
+        fine: { type: 'float', value: 0.25 },
+      },
+      null,
+    );
+    const text = pyJson(ours.entry);
+    // strict JSON: a bare NaN / Infinity token would not parse
+    expect(() => JSON.parse(text)).not.toThrow();
+    const list = ((((plain(ours.entry) as SerdesObject).dagster_event as SerdesObject).event_specific_data as SerdesObject).materialization as SerdesObject).metadata_entries as SerdesObject[];
+    const data = Object.fromEntries(list.map((m) => [m.label as string, m.entry_data as SerdesObject]));
+    expect(data.bootstrap).toEqual({ __class__: 'TextMetadataEntryData', text: 'NaN (not a finite number)' });
+    expect(data.estimate).toEqual({ __class__: 'TextMetadataEntryData', text: 'Infinity (not a finite number)' });
+    expect(data.low.__class__).toBe('TextMetadataEntryData');
+    expect(data.detail.data).toEqual({ ci: [null, 0.5, null] });
+    expect(data.fine).toEqual({ __class__: 'FloatMetadataEntryData', value: 0.25 });
+  });
 });

@@ -61,13 +61,20 @@ export function serializableError(err: unknown, clsName?: string, depth = 0): Se
   });
 }
 
-/** Dagster metadata entry for one value (`EventMetadataEntry` + the typed entry data). */
+/**
+ * Dagster metadata entry for one value (`EventMetadataEntry` + the typed entry data). A
+ * non-finite int or float (NaN, ±Infinity) is never written as a number — Dagster's readers
+ * of step stats and materialization history fail on it (`Param "value" is not a int. Got nan`)
+ * — but as text saying what it was; NaN / ±Infinity inside JSON metadata become null.
+ */
 export function metadataEntry(label: string, v: MetadataValue): SerdesObject {
   const data = (): SerdesObject => {
     switch (v.type) {
       case 'int':
+        if (!Number.isFinite(v.value)) return klass('TextMetadataEntryData', { text: `${v.value} (not a finite number)` });
         return klass('IntMetadataEntryData', { value: Math.trunc(v.value) });
       case 'float':
+        if (!Number.isFinite(v.value)) return klass('TextMetadataEntryData', { text: `${v.value} (not a finite number)` });
         return klass('FloatMetadataEntryData', { value: new PyFloat(v.value) });
       case 'text':
         return klass('TextMetadataEntryData', { text: v.value });

@@ -107,4 +107,32 @@ describe('run worker', () => {
     expect(stepOptions(f, 'ope')).toEqual({ alpha: 1 });
     expect(() => stepOptions(body({ run_config: { ops: { ope: { config: 'x' } } } }), 'ope')).toThrow('ops.ope.config must be a mapping');
   });
+
+  it.each([
+    [{ bootstrap: 'abc' }, 'run config ops.ope.config.bootstrap: expected an Int, got "abc"'],
+    [{ bootstrap: 2.5 }, 'ops.ope.config.bootstrap: expected an Int, got 2.5'],
+    [{ n_sim: true }, 'ops.ope.config.n_sim: expected an Int, got true'],
+    [{ alpha: 'x' }, 'ops.ope.config.alpha: expected a finite Float, got "x"'],
+    [{ campaigns: ['men', 3] }, 'ops.ope.config.campaigns: expected a list of Strings'],
+    [{ bts_prior: '/p.json' }, 'ops.ope.config: unknown key "bts_prior" (ope takes seed, bootstrap, n_sim, folds, alpha, lambda, bts_prior_path, obd_path, campaigns)'],
+    [{ seed: null }, 'ops.ope.config.seed: expected an Int, got null'],
+  ])('refuses ops.ope.config %j, naming the key and what was expected', (config, message) => {
+    expect(() => stepOptions(body({ run_config: { ops: { ope: { config } } } }), 'ope')).toThrow(message);
+  });
+
+  it('accepts typed values, ints for floats, and null for optional keys', () => {
+    const b = body({ run_config: { ops: { ope: { config: { lambda: 10, alpha: 0.1, campaigns: ['men'], bts_prior_path: null } }, conclude: { config: { experiments: ['e1'] } } } } });
+    expect(stepOptions(b, 'ope')).toEqual({ lambda: 10, alpha: 0.1, campaigns: ['men'] });
+    expect(stepOptions(b, 'conclude')).toEqual({ experiments: ['e1'] });
+    expect(() => stepOptions(body({ run_config: { ops: { conclude: { config: { seed: 1 } } } } }), 'conclude')).toThrow('unknown key "seed" (conclude takes experiments)');
+  });
+
+  it('fails a run with a wrongly typed config before any step runs (nothing materialized)', async () => {
+    const storage = new MemoryStorage({ body: body({ run_config: { ops: { ope: { config: { bootstrap: 'abc' } } } } }), status: 'STARTING' });
+    const seen: Array<[string, Record<string, unknown>]> = [];
+    expect(await executeRun('r5', { storage, pipeline: pipeline({}, seen), signal: new AbortController().signal })).toBe('FAILURE');
+    expect(seen).toEqual([]);
+    expect(types(storage)).not.toContain('ASSET_MATERIALIZATION:ope');
+    expect(String(storage.events.at(-1)?.entry.user_message)).toContain('ops.ope.config.bootstrap: expected an Int, got "abc"');
+  });
 });

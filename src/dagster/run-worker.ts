@@ -8,8 +8,8 @@ import { BanditError, ErrorCode } from '../common/errors';
 import { ASSET_GRAPH, type AssetContext, type AssetKey, type AssetOutcome } from '../pipeline/asset-graph';
 import { assetKeysOf } from './dagster-api.service';
 import { events, LEVEL, serializableError, type RunEvent, type RunIdentity } from './events';
-import { isObject, optCollection, PyFloat, type SerdesObject } from './serdes';
-import { assetDefinition, isAssetKey } from '../pipeline/asset-graph';
+import { isObject, optCollection, PyFloat, type SerdesObject, type SerdesValue } from './serdes';
+import { assetDefinition, isAssetKey, type ConfigFieldDefinition } from '../pipeline/asset-graph';
 import type { DagsterInstanceStorage } from './storage/instance-storage';
 
 /** What the worker needs from the pipeline (src/pipeline's `Pipeline`). */
@@ -51,9 +51,34 @@ export function runSelection(body: SerdesObject): AssetKey[] {
 
 const camel = (k: string) => k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 
+const shown = (v: SerdesValue) => (v instanceof PyFloat ? String(v.value) : typeof v === 'bigint' ? v.toString() : JSON.stringify(v));
+
+/** One config value checked against its declared type, as Dagster's config validation does. */
+function configValue(f: ConfigFieldDefinition, v: SerdesValue, where: string): unknown {
+  const bad = (expected: string) => new BanditError(ErrorCode.InvalidInput, `run config ${where}: expected ${expected}, got ${shown(v)}`);
+  switch (f.type) {
+    case 'Int':
+      if (typeof v === 'number' && Number.isSafeInteger(v)) return v;
+      throw bad('an Int');
+    case 'Float':
+      if (v instanceof PyFloat && Number.isFinite(v.value)) return v.value;
+      if (typeof v === 'number' && Number.isFinite(v)) return v;
+      throw bad('a finite Float');
+    case 'String':
+      if (typeof v === 'string') return v;
+      throw bad('a String');
+    case '[String]':
+      if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v;
+      throw bad('a list of Strings');
+  }
+}
+
 /**
- * The pipeline options of one step: `run_config.ops.<step>.config` with snake_case keys in
- * camelCase (`obd_path` → `obdPath`, `n_sim` → `nSim`, `bootstrap`, `seed`…).
+ * The pipeline options of one step: `run_config.ops.<step>.config` checked against the asset's
+ * typed config (src/pipeline/asset-graph.ts) — unknown keys and wrongly typed values are refused
+ * with the path and what was expected, null leaves an optional key unset — with snake_case keys
+ * in camelCase (`obd_path` → `obdPath`, `n_sim` → `nSim`, `bootstrap`, `seed`…). The Dagster
+ * host validates the same schema at launch; this covers runs started without it (execute_run).
  */
 export function stepOptions(body: SerdesObject, step: AssetKey): Record<string, unknown> {
   const ops = isObject(body.run_config) ? body.run_config.ops : undefined;
@@ -61,7 +86,17 @@ export function stepOptions(body: SerdesObject, step: AssetKey): Record<string, 
   const cfg = isObject(op) ? op.config : undefined;
   if (cfg === undefined || cfg === null) return {};
   if (!isObject(cfg)) throw new BanditError(ErrorCode.InvalidInput, `run config ops.${step}.config must be a mapping`);
-  return Object.fromEntries(Object.entries(cfg).map(([k, v]) => [camel(k), v instanceof PyFloat ? v.value : v]));
+  const fields = assetDefinition(step).config;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(cfg)) {
+    const f = fields.find((x) => x.name === k);
+    if (!f) {
+      throw new BanditError(ErrorCode.InvalidInput, `run config ops.${step}.config: unknown key ${JSON.stringify(k)} (${step} takes ${fields.map((x) => x.name).join(', ')})`);
+    }
+    if (v === null && f.default === undefined) continue;
+    out[camel(k)] = configValue(f, v, `ops.${step}.config.${k}`);
+  }
+  return out;
 }
 
 type RunResult = 'SUCCESS' | 'FAILURE' | 'CANCELED';

@@ -16,7 +16,7 @@ const RUN_TIMEOUT = 120_000;
 const IMAGE = 'ghcr.io/example/bandit-pipeline:e2e';
 const CONTAINER_CONTEXT = { k8s: { namespace: 'datasci', env_config_maps: ['bandit-pipeline-env'] } };
 /** Small bootstrap / simulation sizes keep the run short; the code path is the production one. */
-const FAST = { ops: { ope: { config: { bootstrap: 50, n_sim: 2000 } }, conclude: { config: { n_sim: 2000 } } } };
+const FAST = { ops: { ope: { config: { bootstrap: 50, n_sim: 2000 } } } };
 
 function codeServerEnv(dataDir: string): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = { ...process.env, BANDIT_DATA_DIR: dataDir, BANDIT_OBD_PATH: OBD_PATH, BANDIT_LOG_LEVEL: 'info', DAGSTER_CONTAINER_CONTEXT: JSON.stringify(CONTAINER_CONTEXT), BANDIT_PIPELINE_IMAGE: IMAGE };
