@@ -30,7 +30,13 @@ export const codeServerCommand: CliCommand = {
           error: (m: string) => process.stderr.write(`${stamp()} code-server ERROR ${m}\n`),
         };
         // The InstanceRef may name credentials as {env: NAME}; they resolve in this process's environment.
-        const runs = new RunManager({ pipeline: pipelineFactory(config), env: (n) => process.env[n], log });
+        // every run is a worker process of its own: `bandit dagster api execute_run <args>`
+        const runs = new RunManager({
+          pipeline: pipelineFactory(config),
+          env: (n) => process.env[n],
+          log,
+          worker: { command: process.execPath, args: [...process.execArgv, process.argv[1]] },
+        });
         let stop: () => void = () => undefined;
         const stopped = new Promise<void>((r) => (stop = r));
         const handle = await startCodeServer({

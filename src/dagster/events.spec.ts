@@ -36,6 +36,7 @@ describe('run events have the shapes Python Dagster writes', () => {
     ['PIPELINE_START', events.runStart(RUN, 1.5)],
     ['PIPELINE_SUCCESS', events.runSuccess(RUN, 1.5)],
     ['STEP_START', events.stepStart(RUN, 1.5, 'ope')],
+    ['LOGS_CAPTURED', events.logsCaptured(RUN, 1.5, 'ope', ['ope'])],
     ['STEP_OUTPUT', events.stepOutput(RUN, 1.5, 'ope')],
     ['STEP_SUCCESS', events.stepSuccess(RUN, 1.5, 'ope', 12.5)],
     ['STEP_FAILURE', events.stepFailure(RUN, 1.5, 'replay', err)],

@@ -171,6 +171,17 @@ export const events = {
       },
       now,
     ),
+  /** Dagster's LOGS_CAPTURED: stdout / stderr of `stepKeys` are in compute-log file `fileKey`. */
+  logsCaptured: (run: RunIdentity, now: number, fileKey: string, stepKeys: string[]) =>
+    runEvent(
+      run,
+      {
+        type: 'LOGS_CAPTURED',
+        message: `Capturing logs for process (pid: ${run.pid}).`,
+        specific: klass('ComputeLogsCaptureData', { external_stderr_url: null, external_stdout_url: null, external_url: null, log_key: fileKey, shell_cmd: null, step_keys: stepKeys }),
+      },
+      now,
+    ),
   stepStart: (run: RunIdentity, now: number, step: string) => runEvent(run, { type: 'STEP_START', message: `Started execution of step "${step}".`, stepKey: step }, now),
   stepOutput: (run: RunIdentity, now: number, step: string) =>
     runEvent(

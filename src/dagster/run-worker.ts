@@ -11,6 +11,7 @@ import { events, LEVEL, serializableError, type RunEvent, type RunIdentity } fro
 import { isObject, optCollection, PyFloat, type SerdesObject, type SerdesValue } from './serdes';
 import { assetDefinition, isAssetKey, type ConfigFieldDefinition } from '../pipeline/asset-graph';
 import type { DagsterInstanceStorage } from './storage/instance-storage';
+import type { StepLogCapture } from './compute-logs';
 
 /** What the worker needs from the pipeline (src/pipeline's `Pipeline`). */
 export interface PipelinePort {
@@ -26,6 +27,38 @@ export interface RunWorkerDeps {
   signal: AbortSignal;
   now?: () => number;
   pid?: number;
+  /**
+   * Per-step stdout / stderr capture into Dagster's compute-log storage (the run worker
+   * process): each step gets a LOGS_CAPTURED event and its log lines echoed to stderr.
+   */
+  capture?: StepLogCapture;
+}
+
+const LEVEL_NAME: Record<number, string> = { [LEVEL.debug]: 'DEBUG', [LEVEL.info]: 'INFO', [LEVEL.warning]: 'WARNING', [LEVEL.error]: 'ERROR' };
+
+/** A log line as Dagster's console logger prints it in a run worker. */
+function consoleLine(run: RunIdentity, step: string, level: number, msg: string): string {
+  const t = new Date().toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' +0000');
+  return `${t} - dagster - ${LEVEL_NAME[level] ?? 'INFO'} - ${run.jobName} - ${run.runId} - ${step} - ${msg}\n`;
+}
+
+/** Rejects when `signal` aborts: a canceled step is not waited for. */
+function abortion(signal: AbortSignal): { promise: Promise<never>; dispose: () => void } {
+  let onAbort: () => void = () => undefined;
+  const promise = new Promise<never>((_, reject) => {
+    onAbort = () => reject(new StepInterrupted());
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  promise.catch(() => undefined);
+  return { promise, dispose: () => signal.removeEventListener('abort', onAbort) };
+}
+
+class StepInterrupted extends Error {
+  constructor() {
+    super('Execution was interrupted: the run was terminated');
+    this.name = 'DagsterExecutionInterruptedError';
+  }
 }
 
 /**
@@ -195,10 +228,30 @@ class RunExecution {
       await this.write(events.log(run, this.now(), LEVEL.error, `Dependencies for step ${step} failed: [${blocked.map((b) => `'${b}'`).join(', ')}]. Not executing.`, step));
       return 'FAILED';
     }
+    const capture = this.deps.capture;
+    if (capture) {
+      try {
+        capture.begin(step);
+        await this.write(events.logsCaptured(run, this.now(), step, [step]));
+      } catch (err) {
+        await this.write(events.engine(run, this.now(), `Could not capture the logs of step ${step}: ${(err as Error).message}`, {}, step));
+      }
+    }
+    try {
+      return await this.executeStep(pipeline, step);
+    } finally {
+      capture?.end();
+    }
+  }
+
+  private async executeStep(pipeline: PipelinePort, step: AssetKey): Promise<'OK' | 'FAILED' | 'CANCELED'> {
+    const { run } = this;
     await this.write(events.stepStart(run, this.now(), step));
     const t0 = Date.now();
     const pending: Promise<void>[] = [];
+    const capture = this.deps.capture;
     const logAt = (level: number) => (msg: string) => {
+      if (capture) process.stderr.write(consoleLine(run, step, level, msg));
       pending.push(this.write(events.log(run, this.now(), level, msg, step)).catch(() => undefined));
     };
     let lastProgress = 0;
@@ -213,10 +266,11 @@ class RunExecution {
       },
       signal: this.deps.signal,
     };
+    const interrupted = abortion(this.deps.signal);
     try {
-      const outcome = await pipeline.run(step, ctx, stepOptions(this.body, step));
+      const outcome = await Promise.race([pipeline.run(step, ctx, stepOptions(this.body, step)), interrupted.promise]);
       await Promise.all(pending);
-      if (this.deps.signal.aborted) return 'CANCELED';
+      if (this.deps.signal.aborted) return await this.interrupted(step);
       await this.write(events.stepOutput(run, this.now(), step));
       await this.write(events.materialization(run, this.now(), step, outcome.metadata, null));
       await this.write(events.stepSuccess(run, this.now(), step, Date.now() - t0));
@@ -224,7 +278,7 @@ class RunExecution {
       return 'OK';
     } catch (err) {
       await Promise.all(pending);
-      if (this.deps.signal.aborted) return 'CANCELED';
+      if (this.deps.signal.aborted) return await this.interrupted(step);
       const error = serializableError(err);
       const ev = events.stepFailure(run, this.now(), step, error);
       await this.write(ev);
@@ -233,6 +287,14 @@ class RunExecution {
       this.firstFailure ??= ev.entry.dagster_event as SerdesObject;
       this.firstError ??= error;
       return 'FAILED';
+    } finally {
+      interrupted.dispose();
     }
+  }
+
+  /** A step stopped by termination ends as a failure (not left in progress), then the run is canceled. */
+  private async interrupted(step: AssetKey): Promise<'CANCELED'> {
+    await this.write(events.stepFailure(this.run, this.now(), step, serializableError(new StepInterrupted())));
+    return 'CANCELED';
   }
 }

@@ -11,7 +11,7 @@ import { BanditError, ErrorCode } from '../../common/errors';
 import type { RunEvent } from '../events';
 import { pyJson } from '../serdes';
 import type { DagsterInstanceStorage, StoredRun } from './instance-storage';
-import { FAILURE_REASON_TAG, isAssetEvent, lastMaterialization, readRunBody, runStatusChange, sqliteDateTime } from './run-body';
+import { FAILURE_REASON_TAG, isAssetEvent, lastMaterialization, openSteps, readRunBody, runStatusChange, STEP_EVENTS_SQL, sqliteDateTime } from './run-body';
 
 const INSERT_EVENT = `INSERT INTO event_logs (run_id, event, dagster_event_type, timestamp, step_key, asset_key, partition)
   VALUES (?, ?, ?, ?, ?, ?, NULL)`;
@@ -87,6 +87,11 @@ export class SqliteInstanceStorage implements DagsterInstanceStorage {
   private async statusChange(event: RunEvent) {
     const row = this.runs.prepare('SELECT run_body FROM runs WHERE run_id = ?').get(event.runId) as { run_body: string } | undefined;
     return row ? runStatusChange(event, row.run_body) : null;
+  }
+
+  async stepsInProgress(runId: string): Promise<string[]> {
+    const rows = this.shard(runId).prepare(STEP_EVENTS_SQL.replace('$1', '?')).all(runId) as Array<{ step_key: string | null; dagster_event_type: string }>;
+    return openSteps(rows);
   }
 
   async close(): Promise<void> {

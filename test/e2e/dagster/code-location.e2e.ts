@@ -9,8 +9,8 @@ import * as path from 'node:path';
 import { Client } from 'pg';
 import { DAGSTER_ENTRY_POINT } from '../../../src/cli/code-server.command';
 import { available, BANDIT_BIN, describeIf, hasDataset, hasPeer, OBD_PATH } from '../../support/env';
-import { createTestDatabase, requirePostgres, type TestDatabase } from '../../support/services';
-import { ASSETS_QUERY, freePort, launch, runLogs, startCodeServerCli, startWebserver, waitRun, WORKSPACE_QUERY, type Proc, type RunView, type Webserver } from './harness';
+import { requirePostgres, type TestDatabase } from '../../support/services';
+import { ASSETS_QUERY, freePort, launch, pipelineEnv, runLogs, startCodeServerCli, startPostgresStack, startWebserver, waitRun, WORKSPACE_QUERY, type PostgresStack, type Proc, type RunView, type Webserver } from './harness';
 
 const RUN_TIMEOUT = 120_000;
 const IMAGE = 'ghcr.io/example/bandit-pipeline:e2e';
@@ -18,11 +18,7 @@ const CONTAINER_CONTEXT = { k8s: { namespace: 'datasci', env_config_maps: ['band
 /** Small bootstrap / simulation sizes keep the run short; the code path is the production one. */
 const FAST = { ops: { ope: { config: { bootstrap: 50, n_sim: 2000 } } } };
 
-function codeServerEnv(dataDir: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, BANDIT_DATA_DIR: dataDir, BANDIT_OBD_PATH: OBD_PATH, BANDIT_LOG_LEVEL: 'info', DAGSTER_CONTAINER_CONTEXT: JSON.stringify(CONTAINER_CONTEXT), BANDIT_PIPELINE_IMAGE: IMAGE };
-  for (const k of Object.keys(env)) if (/^(MINIO_|MLFLOW_|DRAGONFLY_)|^BANDIT_(DATABASE_URL|REDIS_URL)$/.test(k)) delete env[k];
-  return env;
-}
+const codeServerEnv = (dataDir: string) => pipelineEnv(dataDir, { DAGSTER_CONTAINER_CONTEXT: JSON.stringify(CONTAINER_CONTEXT), BANDIT_PIPELINE_IMAGE: IMAGE });
 
 const labels = (m: RunView['assetMaterializations'][number]) => m.metadataEntries.map((e) => e.label);
 
@@ -46,20 +42,17 @@ describeIf(() => hasPeer('dagster') && hasDataset(OBD_PATH) && available(`the bu
   afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 
   describe('with Postgres storage (dagster-postgres)', () => {
+    let stack: PostgresStack | undefined;
     let db: TestDatabase | undefined;
     let code: Proc | undefined;
     let web: Webserver | undefined;
     beforeAll(async () => {
       if (!(await requirePostgres())) return;
-      db = await createTestDatabase('bandit_dagster');
-      const port = await freePort();
-      code = await startCodeServerCli(port, codeServerEnv(dataDir));
-      web = await startWebserver(port, { postgresUrl: db.url });
+      stack = await startPostgresStack('bandit_dagster', codeServerEnv(dataDir));
+      ({ db, code, web } = stack);
     }, 120_000);
     afterAll(async () => {
-      await web?.stop();
-      await code?.stop();
-      await db?.drop();
+      await stack?.stop();
     }, 60_000);
 
     it('loads the location without error', async () => {

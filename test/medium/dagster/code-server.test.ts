@@ -268,6 +268,7 @@ describe('code server over real gRPC', () => {
       storeEvent: async (e: { type: string | null; entry: SerdesObject }) => {
         stored.push({ type: e.type, message: e.entry.user_message });
       },
+      stepsInProgress: async () => [],
       close: async () => undefined,
     };
     const runs = new RunManager({
