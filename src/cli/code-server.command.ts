@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/config';
+import { DEFAULT_SCHEDULE_CRON } from '../dagster/automation';
 import { DAGSTER_PROTOCOL_VERSION, startCodeServer } from '../dagster/code-server';
 import { pipelineFactory } from '../dagster/pipeline-loader';
 import { RunManager } from '../dagster/run-launcher';
@@ -43,7 +44,14 @@ export const codeServerCommand: CliCommand = {
           host: opts.host,
           port,
           runs,
-          info: { entryPoint: DAGSTER_ENTRY_POINT, containerImage: config.pipelineImage, containerContext: config.dagsterContainerContext, dagsterVersion: DAGSTER_PROTOCOL_VERSION },
+          info: {
+            entryPoint: DAGSTER_ENTRY_POINT,
+            containerImage: config.pipelineImage,
+            containerContext: config.dagsterContainerContext,
+            dagsterVersion: DAGSTER_PROTOCOL_VERSION,
+            // the schedule's cron (UTC) and the folder the sensor watches
+            automation: { scheduleCron: process.env.BANDIT_DAGSTER_SCHEDULE_CRON || DEFAULT_SCHEDULE_CRON, obdPath: config.obdPath },
+          },
           onShutdownRequested: () => stop(),
         }).catch((err: Error) => {
           throw new CliError(`cannot listen on ${opts.host}:${port}: ${err.message}`, 1);

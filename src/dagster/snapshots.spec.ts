@@ -14,13 +14,16 @@
  *    (Python points at a .py file; ours names the compiled-in repository).
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { ASSET_GRAPH } from '../pipeline/asset-graph';
+import { automationSnapshots, DEFAULT_AUTOMATION, DEFAULT_SCHEDULE_CRON, evaluateSchedule, evaluateSensor, SCHEDULE, SENSOR } from './automation';
 import { parsePyJson, PyFloat, pyJson, snapshotId, type SerdesObject, type SerdesValue } from './serdes';
 import { executionPlanSnapshot, jobData, jobSnapshot, listRepositoriesResponse, repositorySnapshot, subsetResult } from './snapshots';
 
 const FIXTURES = path.join(__dirname, '..', '..', 'test', 'fixtures', 'dagster');
 const fixture = (name: string) => parsePyJson(fs.readFileSync(path.join(FIXTURES, `${name}.serdes.txt`), 'utf8')) as SerdesObject;
+const AUTOMATION = automationSnapshots(DEFAULT_AUTOMATION);
 const INFO = { entryPoint: ['bandit', 'dagster'], containerImage: 'example/image:tag', dagsterVersion: '1.13.27' };
 
 /** Round-trips through our writer/reader, so both sides are plain parsed values. */
@@ -39,13 +42,32 @@ function normalize(v: SerdesValue): SerdesValue {
 }
 
 describe('snapshots vs Python Dagster 1.13 (golden)', () => {
-  it('uses the same asset definitions as the golden script', () => {
+  it('uses the same asset, schedule and sensor definitions as the golden script', () => {
     expect(JSON.parse(fs.readFileSync(path.join(FIXTURES, 'asset-graph.json'), 'utf8'))).toEqual(JSON.parse(JSON.stringify(ASSET_GRAPH)));
+    expect(JSON.parse(fs.readFileSync(path.join(FIXTURES, 'automation.json'), 'utf8'))).toEqual({ cron: DEFAULT_SCHEDULE_CRON, schedule: SCHEDULE, sensor: SENSOR });
+  });
+
+  it('schedule and sensor evaluations answer what Python Dagster answers (run requests, cursor)', () => {
+    const sched = plain(evaluateSchedule({ __class__: 'ExternalScheduleExecutionArgs', schedule_name: SCHEDULE.name }));
+    expect(sched).toEqual(fixture('schedule_execution'));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bandit-golden-obd-'));
+    try {
+      fs.mkdirSync(path.join(dir, 'random', 'men'), { recursive: true });
+      fs.writeFileSync(path.join(dir, 'random', 'men', 'men.csv'), 'x\n');
+      const sensor = plain(evaluateSensor(fixture('sensor_execution_args'), { scheduleCron: DEFAULT_SCHEDULE_CRON, obdPath: dir }));
+      const py = fixture('sensor_execution');
+      // Python's sensor in the golden script uses the fixed run key / cursor 'k'
+      const req = (sensor.run_requests as SerdesObject[])[0];
+      expect(req.run_key).toBe(String(sensor.cursor).slice(0, 32));
+      expect({ ...sensor, cursor: 'k', run_requests: [{ ...req, run_key: 'k' }] }).toEqual(py);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('repository snapshot (deferred and full) matches', () => {
-    expect(normalize(plain(repositorySnapshot(true)))).toEqual(normalize(fixture('repository_deferred')));
-    expect(normalize(plain(repositorySnapshot(false)))).toEqual(normalize(fixture('repository_full')));
+    expect(normalize(plain(repositorySnapshot(true, AUTOMATION)))).toEqual(normalize(fixture('repository_deferred')));
+    expect(normalize(plain(repositorySnapshot(false, AUTOMATION)))).toEqual(normalize(fixture('repository_full')));
   });
 
   it('job snapshot matches outside config/mode/types, and its id is the SHA-1 of our bytes', () => {

@@ -13,6 +13,7 @@
  * type namespace holds only the types the ops use (`Any`, `Nothing`), without config loaders.
  */
 import { createHash } from 'node:crypto';
+import type { AutomationSettings } from './automation';
 import { ASSET_GRAPH, type AssetDefinition, type AssetKey, type ConfigFieldDefinition, type ConfigFieldType } from '../pipeline/asset-graph';
 import { codePointCompare, enumValue, fromJson, klass, PyFloat, pyJson, pySet, snapshotId, type SerdesObject, type SerdesValue } from './serdes';
 
@@ -285,8 +286,11 @@ export function jobData(selection: readonly AssetKey[] | null = null, kind: Sele
   });
 }
 
-/** `ExternalRepositoryData`: with `deferSnapshots` the job is a reference the host fetches with ExternalJob. */
-export function repositorySnapshot(deferSnapshots: boolean): SerdesObject {
+/**
+ * `ExternalRepositoryData`: with `deferSnapshots` the job is a reference the host fetches with
+ * ExternalJob; `automation` holds the schedule and sensor snapshots (src/dagster/automation.ts).
+ */
+export function repositorySnapshot(deferSnapshots: boolean, automation: { schedules: SerdesObject[]; sensors: SerdesObject[] } = { schedules: [], sensors: [] }): SerdesObject {
   return klass('ExternalRepositoryData', {
     external_asset_checks: [],
     external_asset_graph_data: [...ASSET_GRAPH].sort((a, b) => codePointCompare(a.key, b.key)).map(assetNode),
@@ -306,8 +310,8 @@ export function repositorySnapshot(deferSnapshots: boolean): SerdesObject {
     external_partition_set_datas: [],
     external_pipeline_datas: deferSnapshots ? null : [jobData(null)],
     external_resource_data: [],
-    external_schedule_datas: [],
-    external_sensor_datas: [],
+    external_schedule_datas: automation.schedules,
+    external_sensor_datas: automation.sensors,
     metadata: {},
     name: REPOSITORY_NAME,
     utilized_env_vars: {},
@@ -393,6 +397,8 @@ export interface CodeLocationInfo {
   containerContext?: Record<string, unknown>;
   /** Dagster library versions the protocol was written from (reported to the host). */
   dagsterVersion: string;
+  /** Schedule cron and the OBD folder the sensor watches (default: daily at 03:00 UTC, no folder). */
+  automation?: AutomationSettings;
 }
 
 /** The code pointer the host copies into run origins (no Python file exists; it names the entry). */
