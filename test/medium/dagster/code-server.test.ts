@@ -189,7 +189,6 @@ describe('code server over real gRPC', () => {
     await expectStatus(call('ExternalNotebookData', {}), grpc.status.UNIMPLEMENTED);
   });
 
-  const ORIGIN = '{"__class__": "ExternalRepositoryOrigin", "repository_location_origin": {"__class__": "GrpcServerRepositoryLocationOrigin", "host": "localhost", "location_name": "x", "port": 4000, "socket": null}, "repository_name": "__repository__"}';
   const scheduleArgs = (name: string) =>
     `{"__class__": "ExternalScheduleExecutionArgs", "instance_ref": null, "log_key": [], "repository_origin": ${ORIGIN}, "schedule_name": "${name}", "scheduled_execution_timestamp": 1795900000.0, "scheduled_execution_timezone": "UTC", "timeout": null}`;
   const sensorArgs = (cursor: string | null) =>
