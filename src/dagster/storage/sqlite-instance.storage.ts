@@ -52,7 +52,12 @@ export class SqliteInstanceStorage implements DagsterInstanceStorage {
 
   async storeEvent(event: RunEvent): Promise<void> {
     const values = [event.runId, pyJson(event.entry), event.type, sqliteDateTime(event.timestamp), event.stepKey, event.assetKey];
-    this.shard(event.runId).prepare(INSERT_EVENT).run(...values);
+    const shard = this.shard(event.runId);
+    shard.prepare(INSERT_EVENT).run(...values);
+    // Dagster's shards are in WAL mode, and the webserver learns of new events by watching the
+    // shard's .db file (watchdog): copy the WAL into it now, so each event reaches the UI live
+    // (Python Dagster gets the same effect by closing its connection after every write).
+    shard.pragma('wal_checkpoint(PASSIVE)');
     const change = await this.statusChange(event);
     if (isAssetEvent(event) || change) {
       const index = this.shard('index');
@@ -69,6 +74,7 @@ export class SqliteInstanceStorage implements DagsterInstanceStorage {
         }
       });
       tx();
+      index.pragma('wal_checkpoint(PASSIVE)');
     }
     if (change) {
       const tx = this.runs.transaction(() => {
@@ -81,6 +87,7 @@ export class SqliteInstanceStorage implements DagsterInstanceStorage {
           .run(change.runBody, change.status, sqliteDateTime(event.timestamp), change.startTime, change.endTime, event.runId);
       });
       tx();
+      this.runs.pragma('wal_checkpoint(PASSIVE)');
     }
   }
 
