@@ -83,8 +83,10 @@ def defs_source(graph) -> str:
     lines = ["from dagster import asset, AssetKey, Field, Noneable, Int, Float, String, schedule, sensor, RunRequest, SensorResult, Definitions", ""]
     for a in graph:
         lines.append(
-            "@asset(name=%r, group_name=%r, description=%r, metadata=%r, deps=%r, config_schema=%s)"
-            % (a["key"], a["group"], a["description"], a["metadata"], [AssetKey(d) for d in a["deps"]], config_source(a["config"]))
+            "@asset(name=%r, group_name=%r, description=%r, metadata=%r, deps=%r, config_schema=%s,"
+            " code_version=%r, owners=%r, kinds=%r, tags=%r)"
+            % (a["key"], a["group"], a["description"], a["metadata"], [AssetKey(d) for d in a["deps"]], config_source(a["config"]),
+               a["codeVersion"], a["owners"], set(a["kinds"]), a["tags"])
         )
         lines.append("def _%s():\n    return None\n" % a["key"])
     return "\n".join(lines).replace("AssetKey(path=", "AssetKey(")

@@ -108,4 +108,15 @@ describe('run events have the shapes Python Dagster writes', () => {
     expect(data.detail.data).toEqual({ ci: [null, 0.5, null] });
     expect(data.fine).toEqual({ __class__: 'FloatMetadataEntryData', value: 0.25 });
   });
+
+  it('writes dagster/column_schema as the TableSchema Python Dagster writes, and the code / data version tags', () => {
+    const e = events.materialization(RUN, 1.5, 'ingest_obp', { 'dagster/row_count': { type: 'int', value: 5 }, 'dagster/column_schema': { type: 'table_schema', value: [{ name: 'a', type: 'int', description: 'd' }, { name: 'b', type: 'string' }] } }, null, { code: '1', data: 'abc' });
+    const m = (((plain(e.entry) as SerdesObject).dagster_event as SerdesObject).event_specific_data as SerdesObject).materialization as SerdesObject;
+    // AssetMaterialization(metadata={"dagster/row_count": 5, "dagster/column_schema": TableSchema([TableColumn("a", "int", description="d"), TableColumn("b", "string")])}) in Dagster 1.13
+    const python = parsePyJson(
+      '[{"__class__": "EventMetadataEntry", "description": null, "entry_data": {"__class__": "IntMetadataEntryData", "value": 5}, "label": "dagster/row_count"}, {"__class__": "EventMetadataEntry", "description": null, "entry_data": {"__class__": "TableSchemaMetadataEntryData", "schema": {"__class__": "TableSchema", "columns": [{"__class__": "TableColumn", "constraints": {"__class__": "TableColumnConstraints", "nullable": true, "other": [], "unique": false}, "description": "d", "name": "a", "type": "int"}, {"__class__": "TableColumn", "constraints": {"__class__": "TableColumnConstraints", "nullable": true, "other": [], "unique": false}, "description": null, "name": "b", "type": "string"}], "constraints": {"__class__": "TableConstraints", "other": []}}}, "label": "dagster/column_schema"}]',
+    );
+    expect(m.metadata_entries).toEqual(python);
+    expect(m.tags).toEqual({ 'dagster/code_version': '1', 'dagster/data_version': 'abc' });
+  });
 });

@@ -86,6 +86,20 @@ export function metadataEntry(label: string, v: MetadataValue): SerdesObject {
         return klass('PathMetadataEntryData', { path: v.value });
       case 'url':
         return klass('UrlMetadataEntryData', { url: v.value });
+      case 'table_schema':
+        return klass('TableSchemaMetadataEntryData', {
+          schema: klass('TableSchema', {
+            columns: v.value.map((c) =>
+              klass('TableColumn', {
+                constraints: klass('TableColumnConstraints', { nullable: true, other: [], unique: false }),
+                description: c.description ?? null,
+                name: c.name,
+                type: c.type,
+              }),
+            ),
+            constraints: klass('TableConstraints', { other: [] }),
+          }),
+        });
     }
   };
   return klass('EventMetadataEntry', { description: null, entry_data: data(), label });
@@ -199,7 +213,7 @@ export const events = {
       },
       now,
     ),
-  materialization: (run: RunIdentity, now: number, step: string, metadata: Record<string, MetadataValue>, description: string | null) =>
+  materialization: (run: RunIdentity, now: number, step: string, metadata: Record<string, MetadataValue>, description: string | null, versions: { code?: string; data?: string } = {}) =>
     runEvent(
       run,
       {
@@ -214,7 +228,11 @@ export const events = {
             description,
             metadata_entries: Object.entries(metadata).map(([k, v]) => metadataEntry(k, v)),
             partition: null,
-            tags: {},
+            // what Dagster's staleness reads: the code version run, and the data version written
+            tags: {
+              ...(versions.code !== undefined ? { 'dagster/code_version': versions.code } : {}),
+              ...(versions.data !== undefined ? { 'dagster/data_version': versions.data } : {}),
+            },
           }),
         }),
       },

@@ -272,7 +272,7 @@ class RunExecution {
       await Promise.all(pending);
       if (this.deps.signal.aborted) return await this.interrupted(step);
       await this.write(events.stepOutput(run, this.now(), step));
-      await this.write(events.materialization(run, this.now(), step, outcome.metadata, null));
+      await this.write(events.materialization(run, this.now(), step, outcome.metadata, null, { code: assetDefinition(step).codeVersion, data: outcome.dataVersion }));
       await this.write(events.stepSuccess(run, this.now(), step, Date.now() - t0));
       this.done.add(step);
       return 'OK';

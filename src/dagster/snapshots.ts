@@ -46,7 +46,7 @@ function assetNode(def: AssetDefinition): SerdesObject {
     auto_observe_interval_minutes: null,
     automation_condition_snapshot: null,
     backfill_policy: null,
-    code_version: null,
+    code_version: def.codeVersion,
     compute_kind: null,
     depended_by: [],
     dependencies: sortedKeys(def.deps).map((d) =>
@@ -67,11 +67,11 @@ function assetNode(def: AssetDefinition): SerdesObject {
     op_name: def.key,
     op_names: [def.key],
     output_name: OUTPUT_NAME,
-    owners: [],
+    owners: [...def.owners],
     partitions_def_data: null,
     pools: { __set__: [] },
     required_top_level_resources: [],
-    tags: {},
+    tags: { ...Object.fromEntries(def.kinds.map((k) => [`dagster/kind/${k}`, ''])), ...def.tags },
   });
 }
 

@@ -21,6 +21,17 @@ export interface AssetDefinition {
    * Unknown keys are refused.
    */
   config: readonly ConfigFieldDefinition[];
+  /**
+   * Dagster code version: bump it when the asset's logic changes, so Dagster marks what was
+   * materialized with an older one as stale.
+   */
+  codeVersion: string;
+  /** Dagster owners (`team:…` or e-mail addresses). */
+  owners: readonly string[];
+  /** Dagster kinds (icons in the asset graph), written as `dagster/kind/<kind>` tags. */
+  kinds: readonly string[];
+  /** Dagster definition tags. */
+  tags: Readonly<Record<string, string>>;
 }
 
 /** Config types, named as Dagster names them (`[String]` is a list of strings). */
@@ -38,6 +49,7 @@ export interface ConfigFieldDefinition {
   description: string;
 }
 
+const OWNERS = ['team:bandit'];
 const OBD_PATH: ConfigFieldDefinition = { name: 'obd_path', type: 'String', description: 'Open Bandit Dataset folder (default: BANDIT_OBD_PATH, or the folder of the last ingest).' };
 const CAMPAIGNS: ConfigFieldDefinition = { name: 'campaigns', type: '[String]', description: 'Campaigns to process, e.g. [men, women] (default: every present / ingested one).' };
 const SEED: ConfigFieldDefinition = { name: 'seed', type: 'Int', default: 0, description: 'Seed of every random stream (sampler, policy simulations, bootstrap).' };
@@ -51,6 +63,7 @@ export const ASSET_GRAPH: readonly AssetDefinition[] = [
       'Validates the Open Bandit Dataset logs and writes them to the object store: bronze (files as received) under raw/obp/<behavior>/<campaign>/, silver (typed Parquet and a manifest) under silver/obp/<behavior>/<campaign>/.',
     metadata: { layer: 'bronze+silver', source: 'Open Bandit Dataset (ZOZO Research, Apache-2.0)' },
     config: [OBD_PATH, CAMPAIGNS],
+    codeVersion: '1', owners: OWNERS, kinds: ['duckdb', 'parquet'], tags: { layer: 'silver', source: 'obd' },
   },
   {
     key: 'replay',
@@ -59,6 +72,7 @@ export const ASSET_GRAPH: readonly AssetDefinition[] = [
     description: 'Replays the Bernoulli Thompson sampler on the uniformly random logs (Li et al., 2011): matched-row click rate, cumulative reward and regret curves, final posteriors.',
     metadata: { method: 'replay (rejection sampling on random logs)' },
     config: [SEED, { name: 'prior_path', type: 'String', description: 'Beta prior file (zozotown_prior_bts.json shape) of the replayed sampler (default: uniform Beta(1, 1)).' }, CAMPAIGNS],
+    codeVersion: '1', owners: OWNERS, kinds: ['typescript'], tags: { layer: 'gold', method: 'replay' },
   },
   {
     key: 'ope',
@@ -77,6 +91,7 @@ export const ASSET_GRAPH: readonly AssetDefinition[] = [
       OBD_PATH,
       CAMPAIGNS,
     ],
+    codeVersion: '1', owners: OWNERS, kinds: ['duckdb', 'typescript'], tags: { layer: 'gold', method: 'ope' },
   },
   {
     key: 'conclude',
@@ -85,6 +100,7 @@ export const ASSET_GRAPH: readonly AssetDefinition[] = [
     description: 'Applies the stopping rule (P(best) and expected loss) to the replay posteriors and to live experiments; writes the decision to Postgres and MLflow.',
     metadata: { rule: 'P(best) >= threshold and expected loss < threshold, after a minimum sample per arm' },
     config: [{ name: 'experiments', type: '[String]', description: 'Live experiment ids to decide (default: every running experiment of the event store).' }],
+    codeVersion: '1', owners: OWNERS, kinds: ['postgres', 'mlflow'], tags: { layer: 'decision' },
   },
 ];
 
@@ -118,7 +134,9 @@ export type MetadataValue =
   | { type: 'md'; value: string }
   | { type: 'json'; value: unknown }
   | { type: 'path'; value: string }
-  | { type: 'url'; value: string };
+  | { type: 'url'; value: string }
+  /** A table's columns (Dagster's `dagster/column_schema`). */
+  | { type: 'table_schema'; value: ReadonlyArray<{ name: string; type: string; description?: string }> };
 
 export interface AssetLogger {
   debug(msg: string): void;
@@ -141,4 +159,6 @@ export interface AssetOutcome<T = unknown> {
   value: T;
   /** Materialization metadata (rows ingested, estimates with intervals, P(best), the winner…). */
   metadata: Record<string, MetadataValue>;
+  /** Dagster data version of what was written (e.g. a hash over the silver manifests' input hashes). */
+  dataVersion?: string;
 }

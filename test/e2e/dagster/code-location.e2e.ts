@@ -29,6 +29,8 @@ function expectFourMaterializations(run: RunView) {
   const rows = ingest.metadataEntries.find((e) => e.label === 'rows');
   expect(rows?.__typename).toBe('IntMetadataEntry');
   expect(rows?.intValue).toBeGreaterThan(0);
+  expect(ingest.metadataEntries.find((e) => e.label === 'dagster/row_count')).toMatchObject({ __typename: 'IntMetadataEntry', intValue: rows?.intValue });
+  expect(ingest.metadataEntries.find((e) => e.label === 'dagster/column_schema')?.__typename).toBe('TableSchemaMetadataEntry');
   const ope = run.assetMaterializations.find((m) => m.assetKey.path[0] === 'ope')!;
   expect(ope.metadataEntries.some((e) => e.__typename === 'FloatMetadataEntry')).toBe(true);
   expect(labels(run.assetMaterializations.find((m) => m.assetKey.path[0] === 'conclude')!).length).toBeGreaterThan(0);
@@ -75,6 +77,15 @@ describeIf(() => hasPeer('dagster') && hasDataset(OBD_PATH) && available(`the bu
         expect(n.groupName).toBe('bandit');
         expect(n.jobNames).toEqual(['__ASSET_JOB']);
       }
+      // code versions, owners, kinds and tags in Dagster's vocabulary
+      const v = await web!.gql<{ assetNodes: Array<{ assetKey: { path: string[] }; opVersion: string | null; owners: Array<{ team?: string }>; kinds: string[]; tags: Array<{ key: string; value: string }> }> }>(
+        '{ assetNodes { assetKey { path } opVersion owners { ... on TeamAssetOwner { team } } kinds tags { key value } } }',
+      );
+      const ingest = v.assetNodes.find((n) => n.assetKey.path[0] === 'ingest_obp')!;
+      expect(ingest.opVersion).toBe('1');
+      expect(ingest.owners).toEqual([{ team: 'bandit' }]);
+      expect([...ingest.kinds].sort()).toEqual(['duckdb', 'parquet']);
+      expect(ingest.tags).toEqual(expect.arrayContaining([{ key: 'layer', value: 'silver' }]));
     });
 
     it('runs the whole __ASSET_JOB to SUCCESS with four materializations carrying metadata', async () => {
@@ -97,6 +108,12 @@ describeIf(() => hasPeer('dagster') && hasDataset(OBD_PATH) && available(`the bu
       expect(types.filter((t) => t === 'ExecutionStepSuccessEvent')).toHaveLength(4);
       expect(types.at(-1)).toBe('RunSuccessEvent');
       expect(logs.some((e) => e.__typename === 'LogMessageEvent' && e.stepKey === 'ingest_obp')).toBe(true);
+      // the ingest's data version (from the silver manifests' input hashes) and the code version
+      const tags = await web!.gql<{ assetOrError: { assetMaterializations: Array<{ runId: string; tags: Array<{ key: string; value: string }> }> } }>(
+        '{ assetOrError(assetKey: {path: ["ingest_obp"]}) { ... on Asset { assetMaterializations { runId tags { key value } } } } }',
+      );
+      const mine = tags.assetOrError.assetMaterializations.find((m) => m.runId === runId)!;
+      expect(mine.tags).toEqual(expect.arrayContaining([{ key: 'dagster/code_version', value: '1' }, { key: 'dagster/data_version', value: expect.stringMatching(/^[0-9a-f]{16}$/) }]));
       // the host built the run's code origin (what run launchers use) from ListRepositories
       const c = new Client({ connectionString: db!.url });
       await c.connect();
