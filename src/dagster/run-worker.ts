@@ -19,7 +19,8 @@ export interface PipelinePort {
   close?(): Promise<void>;
 }
 
-export type PipelineFactory = () => Promise<PipelinePort>;
+/** Builds the pipeline for one run (the run's identity names its tracking runs). */
+export type PipelineFactory = (run?: { runId: string; jobName: string }) => Promise<PipelinePort>;
 
 export interface RunWorkerDeps {
   storage: DagsterInstanceStorage;
@@ -195,7 +196,7 @@ class RunExecution {
     await this.write(events.engine(run, this.now(), `Executing steps in process (pid: ${run.pid})`, { pid: String(run.pid), step_keys: `[${selection.map((s) => `'${s}'`).join(', ')}]` }));
     let pipeline: PipelinePort;
     try {
-      pipeline = await this.deps.pipeline();
+      pipeline = await this.deps.pipeline({ runId: run.runId, jobName: run.jobName });
     } catch (err) {
       await this.fail('An exception was thrown during initialization.', err);
       return 'FAILURE';
