@@ -33,7 +33,7 @@ from dagster._core.remote_origin import (
 )
 from dagster._core.definitions.events import AssetKey
 from dagster._grpc.client import DagsterGrpcClient
-from dagster._grpc.types import ExecutionPlanSnapshotArgs, JobSubsetSnapshotArgs
+from dagster._grpc.types import ExecutionPlanSnapshotArgs, ExternalScheduleExecutionArgs, JobSubsetSnapshotArgs, SensorExecutionArgs
 from dagster._serdes import deserialize_value, serialize_value
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -46,12 +46,47 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def config_source(fields) -> str:
+    """The asset's typed run config, with Dagster's classic Field API: a field with a default is
+    a plain typed field; one without is optional and Noneable."""
+    types = {"Int": "Int", "Float": "Float", "String": "String", "[String]": "[String]"}
+    out = []
+    for f in fields:
+        t = types[f["type"]]
+        if "default" in f:
+            default = float(f["default"]) if f["type"] == "Float" else f["default"]
+            out.append("%r: Field(%s, default_value=%r, description=%r)" % (f["name"], t, default, f["description"]))
+        else:
+            out.append("%r: Field(Noneable(%s), is_required=False, description=%r)" % (f["name"], t, f["description"]))
+    return "{" + ", ".join(out) + "}"
+
+
+def automation_source(auto, graph) -> str:
+    """The schedule and the sensor of src/dagster/automation.ts, and a Definitions holding all."""
+    sch, sen = auto["schedule"], auto["sensor"]
+    return "\n".join([
+        "@schedule(name=%r, cron_schedule=%r, job_name='__ASSET_JOB', execution_timezone='UTC', description=%r)"
+        % (sch["name"], auto["cron"], sch["description"]),
+        "def _schedule(context):",
+        "    return RunRequest(asset_selection=[AssetKey(k) for k in %r])" % sch["assets"],
+        "",
+        "@sensor(name=%r, job_name='__ASSET_JOB', minimum_interval_seconds=%d, description=%r)"
+        % (sen["name"], sen["minIntervalSeconds"], sen["description"]),
+        "def _sensor(context):",
+        "    return SensorResult(run_requests=[RunRequest(run_key='k', asset_selection=[AssetKey(k) for k in %r])], cursor='k')" % sen["assets"],
+        "",
+        "defs = Definitions(assets=[%s], schedules=[_schedule], sensors=[_sensor])" % ", ".join("_" + a["key"] for a in graph),
+    ])
+
+
 def defs_source(graph) -> str:
-    lines = ["from dagster import asset, AssetKey", ""]
+    lines = ["from dagster import asset, AssetKey, Field, Noneable, Int, Float, String, schedule, sensor, RunRequest, SensorResult, Definitions", ""]
     for a in graph:
         lines.append(
-            "@asset(name=%r, group_name=%r, description=%r, metadata=%r, deps=%r)"
-            % (a["key"], a["group"], a["description"], a["metadata"], [AssetKey(d) for d in a["deps"]])
+            "@asset(name=%r, group_name=%r, description=%r, metadata=%r, deps=%r, config_schema=%s,"
+            " code_version=%r, owners=%r, kinds=%r, tags=%r)"
+            % (a["key"], a["group"], a["description"], a["metadata"], [AssetKey(d) for d in a["deps"]], config_source(a["config"]),
+               a["codeVersion"], a["owners"], set(a["kinds"]), a["tags"])
         )
         lines.append("def _%s():\n    return None\n" % a["key"])
     return "\n".join(lines).replace("AssetKey(path=", "AssetKey(")
@@ -109,8 +144,10 @@ def main() -> None:
         graph = json.load(f)
     tmp = tempfile.mkdtemp()
     defs = os.path.join(tmp, "bandit_defs.py")
+    with open(os.path.join(OUT, "automation.json")) as f:
+        auto = json.load(f)
     with open(defs, "w") as f:
-        f.write(defs_source(graph))
+        f.write(defs_source(graph) + "\n" + automation_source(auto, graph) + "\n")
     port = free_port()
     env = dict(os.environ, DAGSTER_HOME=tmp)
     proc = subprocess.Popen(
@@ -170,6 +207,13 @@ def main() -> None:
             subsets[name + "_execution_plan_args"] = serialize_value(args)
             subsets[name + "_execution_plan"] = client.execution_plan_snapshot(args)
         out.update(subsets)
+        sched_args = ExternalScheduleExecutionArgs(repository_origin=origin, instance_ref=None, schedule_name=auto["schedule"]["name"],
+                                                   scheduled_execution_timestamp=1795900000.0, scheduled_execution_timezone="UTC")
+        out["schedule_execution"] = client.external_schedule_execution(sched_args)
+        sensor_args = SensorExecutionArgs(repository_origin=origin, instance_ref=None, sensor_name=auto["sensor"]["name"],
+                                          last_tick_completion_time=None, last_run_key=None, cursor=None, timeout=60)
+        out["sensor_execution_args"] = serialize_value(sensor_args)
+        out["sensor_execution"] = client.external_sensor_execution(sensor_args)
         for k, v in out.items():
             if isinstance(v, str) and v.startswith("{"):
                 with open(os.path.join(OUT, k + ".serdes.txt"), "w") as f:

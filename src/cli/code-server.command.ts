@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/config';
+import { DEFAULT_SCHEDULE_CRON } from '../dagster/automation';
 import { DAGSTER_PROTOCOL_VERSION, startCodeServer } from '../dagster/code-server';
 import { pipelineFactory } from '../dagster/pipeline-loader';
 import { RunManager } from '../dagster/run-launcher';
@@ -30,14 +31,27 @@ export const codeServerCommand: CliCommand = {
           error: (m: string) => process.stderr.write(`${stamp()} code-server ERROR ${m}\n`),
         };
         // The InstanceRef may name credentials as {env: NAME}; they resolve in this process's environment.
-        const runs = new RunManager({ pipeline: pipelineFactory(config), env: (n) => process.env[n], log });
+        // every run is a worker process of its own: `bandit dagster api execute_run <args>`
+        const runs = new RunManager({
+          pipeline: pipelineFactory(config),
+          env: (n) => process.env[n],
+          log,
+          worker: { command: process.execPath, args: [...process.execArgv, process.argv[1]] },
+        });
         let stop: () => void = () => undefined;
         const stopped = new Promise<void>((r) => (stop = r));
         const handle = await startCodeServer({
           host: opts.host,
           port,
           runs,
-          info: { entryPoint: DAGSTER_ENTRY_POINT, containerImage: config.pipelineImage, containerContext: config.dagsterContainerContext, dagsterVersion: DAGSTER_PROTOCOL_VERSION },
+          info: {
+            entryPoint: DAGSTER_ENTRY_POINT,
+            containerImage: config.pipelineImage,
+            containerContext: config.dagsterContainerContext,
+            dagsterVersion: DAGSTER_PROTOCOL_VERSION,
+            // the schedule's cron (UTC) and the folder the sensor watches
+            automation: { scheduleCron: process.env.BANDIT_DAGSTER_SCHEDULE_CRON || DEFAULT_SCHEDULE_CRON, obdPath: config.obdPath },
+          },
           onShutdownRequested: () => stop(),
         }).catch((err: Error) => {
           throw new CliError(`cannot listen on ${opts.host}:${port}: ${err.message}`, 1);

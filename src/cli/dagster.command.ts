@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/config';
 import { pipelineFactory } from '../dagster/pipeline-loader';
+import { computeLogTargetFromInstanceRef, LocalStepLogCapture } from '../dagster/compute-logs';
 import { RunManager } from '../dagster/run-launcher';
 import { expectClass, readObject, str } from '../dagster/serdes';
 import { openInstanceStorage, storageTargetFromInstanceRef } from '../dagster/storage/instance-storage';
@@ -9,7 +10,9 @@ import { CliError, type CliCommand } from './command';
 /**
  * `bandit dagster api execute_run <serialized ExecuteRunArgs>`: what a run pod started by
  * Dagster's K8sRunLauncher executes (`entry_point + ["api", "execute_run", args]`). Runs the
- * run to the end in this process and writes its events to the instance's storage.
+ * run to the end in this process and writes its events to the instance's storage, each
+ * step's stdout / stderr to the instance's compute-log storage. `bandit code-server` starts
+ * every run this way too, as a process of its own.
  */
 export const dagsterCommand: CliCommand = {
   register(program: Command) {
@@ -23,20 +26,25 @@ export const dagsterCommand: CliCommand = {
         let args;
         try {
           args = readObject(input, ['ExecuteRunArgs'], 'ExecuteRunArgs');
-          expectClass(args.pipeline_origin, ['PipelinePythonOrigin'], 'ExecuteRunArgs.pipeline_origin');
+          // a run launcher's PipelinePythonOrigin, or the code server's ExternalPipelineOrigin
+          expectClass(args.pipeline_origin, ['PipelinePythonOrigin', 'ExternalPipelineOrigin'], 'ExecuteRunArgs.pipeline_origin');
         } catch (err) {
           throw new CliError((err as Error).message);
         }
         const runId = str(args, 'pipeline_run_id', 'ExecuteRunArgs');
         if (!args.instance_ref) throw new CliError('ExecuteRunArgs.instance_ref is required');
         const config = loadConfig();
-        const target = storageTargetFromInstanceRef(expectClass(args.instance_ref, ['InstanceRef'], 'instance_ref'), (n) => process.env[n]);
+        const ref = expectClass(args.instance_ref, ['InstanceRef'], 'instance_ref');
+        const target = storageTargetFromInstanceRef(ref, (n) => process.env[n]);
+        const logs = computeLogTargetFromInstanceRef(ref);
+        const capture = logs.kind === 'local' ? new LocalStepLogCapture(logs.baseDir, runId) : undefined;
+        if (logs.kind === 'none') process.stderr.write(`step stdout/stderr not captured: ${logs.reason}\n`);
         const log = { info: (m: string) => process.stderr.write(`${m}\n`), error: (m: string) => process.stderr.write(`ERROR ${m}\n`) };
         const runs = new RunManager({ pipeline: pipelineFactory(config), env: (n) => process.env[n], log });
         const abort = new AbortController();
         for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => abort.abort(new Error(`received ${sig}`)));
         let startError: unknown;
-        await runs.execute(runId, target, abort.signal, (err) => (startError = err));
+        await runs.execute(runId, target, abort.signal, (err) => (startError = err), capture);
         if (startError !== undefined) throw new CliError(`run ${runId} could not start: ${(startError as Error).message}`, 1);
         if (args.set_exit_code_on_failure === true) {
           const storage = await openInstanceStorage(target);
@@ -44,6 +52,8 @@ export const dagsterCommand: CliCommand = {
           await storage.close();
           if (run?.status !== 'SUCCESS') process.exitCode = 1;
         }
+        // the run has ended: work a canceled step left behind ends with the process
+        if (abort.signal.aborted) process.exit();
       });
   },
 };

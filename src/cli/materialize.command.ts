@@ -49,6 +49,7 @@ export function pipelineOptionsFrom(o: Opts): PipelineOptions {
 function describeMetadata(md: Record<string, MetadataValue>): string[] {
   return Object.entries(md).map(([k, v]) => {
     if (v.type === 'md') return `  ${k}:\n${v.value.split('\n').map((l) => `    ${l}`).join('\n')}`;
+    if (v.type === 'table_schema') return `  ${k}: ${v.value.map((c) => `${c.name} ${c.type}`).join(', ')}`;
     const val = v.type === 'float' ? (Number.isFinite(v.value) ? Number(v.value.toPrecision(6)) : v.value) : v.type === 'json' ? JSON.stringify(v.value) : v.value;
     return `  ${k}: ${String(val)}`;
   });

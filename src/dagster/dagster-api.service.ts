@@ -11,6 +11,7 @@ import * as grpc from '@grpc/grpc-js';
 import { randomUUID } from 'node:crypto';
 import { BanditError, ErrorCode } from '../common/errors';
 import { isAssetKey, type AssetKey } from '../pipeline/asset-graph';
+import { automationSnapshots, DEFAULT_AUTOMATION, evaluateSchedule, evaluateSensor, type AutomationSettings } from './automation';
 import { serializableError } from './events';
 import { toGrpcError } from './grpc-status';
 import { loadProtos, type DagsterApiRpc } from './proto';
@@ -52,6 +53,18 @@ export class DagsterApiService {
     this.serverId = options.serverId ?? randomUUID();
   }
 
+  private get automation(): AutomationSettings {
+    return this.options.info.automation ?? DEFAULT_AUTOMATION;
+  }
+
+  private scheduleResult(text: string): string {
+    return pyJson(evaluateSchedule(readObject(text, ['ExternalScheduleExecutionArgs'], 'ExternalScheduleExecutionArgs')));
+  }
+
+  private sensorResult(text: string): string {
+    return pyJson(evaluateSensor(readObject(text, ['SensorExecutionArgs'], 'SensorExecutionArgs'), this.automation));
+  }
+
   /** Calls received per RPC since start (what the host actually used). */
   readonly calls = new Map<DagsterApiRpc, number>();
 
@@ -71,7 +84,7 @@ export class DagsterApiService {
 
   private handlers(): Handlers {
     const unimplemented = (name: string): Unary => (_call, cb) =>
-      cb({ code: grpc.status.UNIMPLEMENTED, details: `${name} is not implemented by bandit-pipeline (no partitions, schedules, sensors or notebooks)` });
+      cb({ code: grpc.status.UNIMPLEMENTED, details: `${name} is not implemented by bandit-pipeline (no partitions or notebooks)` });
     const unimplementedStream = (name: string): Streaming => (call) => {
       call.emit('error', { code: grpc.status.UNIMPLEMENTED, details: `${name} is not implemented by bandit-pipeline` });
     };
@@ -124,10 +137,14 @@ export class DagsterApiService {
       ExternalPartitionConfig: unimplemented('ExternalPartitionConfig'),
       ExternalPartitionTags: unimplemented('ExternalPartitionTags'),
       ExternalPartitionSetExecutionParams: unimplementedStream('ExternalPartitionSetExecutionParams'),
-      ExternalScheduleExecution: unimplementedStream('ExternalScheduleExecution'),
-      SyncExternalScheduleExecution: unimplemented('SyncExternalScheduleExecution'),
-      ExternalSensorExecution: unimplementedStream('ExternalSensorExecution'),
-      SyncExternalSensorExecution: unimplemented('SyncExternalSensorExecution'),
+      ExternalScheduleExecution: streaming((r) =>
+        chunks(this.scheduleResult(String(r.serialized_external_schedule_execution_args ?? ''))).map((c, i) => ({ sequence_number: i, serialized_chunk: c })),
+      ),
+      SyncExternalScheduleExecution: unary((r) => ({ serialized_schedule_result: this.scheduleResult(String(r.serialized_external_schedule_execution_args ?? '')) })),
+      ExternalSensorExecution: streaming((r) =>
+        chunks(this.sensorResult(String(r.serialized_external_sensor_execution_args ?? ''))).map((c, i) => ({ sequence_number: i, serialized_chunk: c })),
+      ),
+      SyncExternalSensorExecution: unary((r) => ({ serialized_sensor_result: this.sensorResult(String(r.serialized_external_sensor_execution_args ?? '')) })),
       RefreshComponentState: unimplemented('RefreshComponentState'),
       ReloadCodeWithState: unimplemented('ReloadCodeWithState'),
     };
@@ -138,7 +155,7 @@ export class DagsterApiService {
     if (name !== REPOSITORY_NAME) {
       return pyJson(klass('ExternalRepositoryErrorData', { error: serializableError(`no repository named ${JSON.stringify(name)} (this location serves ${REPOSITORY_NAME})`, 'DagsterInvariantViolationError') }));
     }
-    return pyJson(repositorySnapshot(Boolean(r.defer_snapshots)));
+    return pyJson(repositorySnapshot(Boolean(r.defer_snapshots), automationSnapshots(this.automation)));
   }
 
   private subset(text: string): SerdesObject {

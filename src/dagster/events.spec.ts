@@ -36,6 +36,7 @@ describe('run events have the shapes Python Dagster writes', () => {
     ['PIPELINE_START', events.runStart(RUN, 1.5)],
     ['PIPELINE_SUCCESS', events.runSuccess(RUN, 1.5)],
     ['STEP_START', events.stepStart(RUN, 1.5, 'ope')],
+    ['LOGS_CAPTURED', events.logsCaptured(RUN, 1.5, 'ope', ['ope'])],
     ['STEP_OUTPUT', events.stepOutput(RUN, 1.5, 'ope')],
     ['STEP_SUCCESS', events.stepSuccess(RUN, 1.5, 'ope', 12.5)],
     ['STEP_FAILURE', events.stepFailure(RUN, 1.5, 'replay', err)],
@@ -80,5 +81,42 @@ describe('run events have the shapes Python Dagster writes', () => {
     expect(ours.assetKey).toBe('["ingest_obp"]');
     const { tags: _ours, ...rest } = shape(plain(ours.entry)) as Record<string, unknown>;
     expect(rest).toEqual((({ tags: _py, ...r }) => r)(shape(py) as Record<string, unknown>));
+  });
+
+  it('never writes a non-finite number as metadata (Dagster cannot read NaN back)', () => {
+    const ours = events.materialization(
+      RUN,
+      1.5,
+      'ope',
+      {
+        bootstrap: { type: 'int', value: NaN },
+        estimate: { type: 'float', value: Infinity },
+        low: { type: 'float', value: -Infinity },
+        detail: { type: 'json', value: { ci: [NaN, 0.5, Infinity] } },
+        fine: { type: 'float', value: 0.25 },
+      },
+      null,
+    );
+    const text = pyJson(ours.entry);
+    // strict JSON: a bare NaN / Infinity token would not parse
+    expect(() => JSON.parse(text)).not.toThrow();
+    const list = ((((plain(ours.entry) as SerdesObject).dagster_event as SerdesObject).event_specific_data as SerdesObject).materialization as SerdesObject).metadata_entries as SerdesObject[];
+    const data = Object.fromEntries(list.map((m) => [m.label as string, m.entry_data as SerdesObject]));
+    expect(data.bootstrap).toEqual({ __class__: 'TextMetadataEntryData', text: 'NaN (not a finite number)' });
+    expect(data.estimate).toEqual({ __class__: 'TextMetadataEntryData', text: 'Infinity (not a finite number)' });
+    expect(data.low.__class__).toBe('TextMetadataEntryData');
+    expect(data.detail.data).toEqual({ ci: [null, 0.5, null] });
+    expect(data.fine).toEqual({ __class__: 'FloatMetadataEntryData', value: 0.25 });
+  });
+
+  it('writes dagster/column_schema as the TableSchema Python Dagster writes, and the code / data version tags', () => {
+    const e = events.materialization(RUN, 1.5, 'ingest_obp', { 'dagster/row_count': { type: 'int', value: 5 }, 'dagster/column_schema': { type: 'table_schema', value: [{ name: 'a', type: 'int', description: 'd' }, { name: 'b', type: 'string' }] } }, null, { code: '1', data: 'abc' });
+    const m = (((plain(e.entry) as SerdesObject).dagster_event as SerdesObject).event_specific_data as SerdesObject).materialization as SerdesObject;
+    // AssetMaterialization(metadata={"dagster/row_count": 5, "dagster/column_schema": TableSchema([TableColumn("a", "int", description="d"), TableColumn("b", "string")])}) in Dagster 1.13
+    const python = parsePyJson(
+      '[{"__class__": "EventMetadataEntry", "description": null, "entry_data": {"__class__": "IntMetadataEntryData", "value": 5}, "label": "dagster/row_count"}, {"__class__": "EventMetadataEntry", "description": null, "entry_data": {"__class__": "TableSchemaMetadataEntryData", "schema": {"__class__": "TableSchema", "columns": [{"__class__": "TableColumn", "constraints": {"__class__": "TableColumnConstraints", "nullable": true, "other": [], "unique": false}, "description": "d", "name": "a", "type": "int"}, {"__class__": "TableColumn", "constraints": {"__class__": "TableColumnConstraints", "nullable": true, "other": [], "unique": false}, "description": null, "name": "b", "type": "string"}], "constraints": {"__class__": "TableConstraints", "other": []}}}, "label": "dagster/column_schema"}]',
+    );
+    expect(m.metadata_entries).toEqual(python);
+    expect(m.tags).toEqual({ 'dagster/code_version': '1', 'dagster/data_version': 'abc' });
   });
 });

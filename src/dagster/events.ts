@@ -61,13 +61,20 @@ export function serializableError(err: unknown, clsName?: string, depth = 0): Se
   });
 }
 
-/** Dagster metadata entry for one value (`EventMetadataEntry` + the typed entry data). */
+/**
+ * Dagster metadata entry for one value (`EventMetadataEntry` + the typed entry data). A
+ * non-finite int or float (NaN, ±Infinity) is never written as a number — Dagster's readers
+ * of step stats and materialization history fail on it (`Param "value" is not a int. Got nan`)
+ * — but as text saying what it was; NaN / ±Infinity inside JSON metadata become null.
+ */
 export function metadataEntry(label: string, v: MetadataValue): SerdesObject {
   const data = (): SerdesObject => {
     switch (v.type) {
       case 'int':
+        if (!Number.isFinite(v.value)) return klass('TextMetadataEntryData', { text: `${v.value} (not a finite number)` });
         return klass('IntMetadataEntryData', { value: Math.trunc(v.value) });
       case 'float':
+        if (!Number.isFinite(v.value)) return klass('TextMetadataEntryData', { text: `${v.value} (not a finite number)` });
         return klass('FloatMetadataEntryData', { value: new PyFloat(v.value) });
       case 'text':
         return klass('TextMetadataEntryData', { text: v.value });
@@ -79,6 +86,20 @@ export function metadataEntry(label: string, v: MetadataValue): SerdesObject {
         return klass('PathMetadataEntryData', { path: v.value });
       case 'url':
         return klass('UrlMetadataEntryData', { url: v.value });
+      case 'table_schema':
+        return klass('TableSchemaMetadataEntryData', {
+          schema: klass('TableSchema', {
+            columns: v.value.map((c) =>
+              klass('TableColumn', {
+                constraints: klass('TableColumnConstraints', { nullable: true, other: [], unique: false }),
+                description: c.description ?? null,
+                name: c.name,
+                type: c.type,
+              }),
+            ),
+            constraints: klass('TableConstraints', { other: [] }),
+          }),
+        });
     }
   };
   return klass('EventMetadataEntry', { description: null, entry_data: data(), label });
@@ -164,6 +185,17 @@ export const events = {
       },
       now,
     ),
+  /** Dagster's LOGS_CAPTURED: stdout / stderr of `stepKeys` are in compute-log file `fileKey`. */
+  logsCaptured: (run: RunIdentity, now: number, fileKey: string, stepKeys: string[]) =>
+    runEvent(
+      run,
+      {
+        type: 'LOGS_CAPTURED',
+        message: `Capturing logs for process (pid: ${run.pid}).`,
+        specific: klass('ComputeLogsCaptureData', { external_stderr_url: null, external_stdout_url: null, external_url: null, log_key: fileKey, shell_cmd: null, step_keys: stepKeys }),
+      },
+      now,
+    ),
   stepStart: (run: RunIdentity, now: number, step: string) => runEvent(run, { type: 'STEP_START', message: `Started execution of step "${step}".`, stepKey: step }, now),
   stepOutput: (run: RunIdentity, now: number, step: string) =>
     runEvent(
@@ -181,7 +213,7 @@ export const events = {
       },
       now,
     ),
-  materialization: (run: RunIdentity, now: number, step: string, metadata: Record<string, MetadataValue>, description: string | null) =>
+  materialization: (run: RunIdentity, now: number, step: string, metadata: Record<string, MetadataValue>, description: string | null, versions: { code?: string; data?: string } = {}) =>
     runEvent(
       run,
       {
@@ -196,7 +228,11 @@ export const events = {
             description,
             metadata_entries: Object.entries(metadata).map(([k, v]) => metadataEntry(k, v)),
             partition: null,
-            tags: {},
+            // what Dagster's staleness reads: the code version run, and the data version written
+            tags: {
+              ...(versions.code !== undefined ? { 'dagster/code_version': versions.code } : {}),
+              ...(versions.data !== undefined ? { 'dagster/data_version': versions.data } : {}),
+            },
           }),
         }),
       },

@@ -8,7 +8,7 @@ import type { Config } from '../config/config';
 import type { PipelineFactory, PipelinePort } from './run-worker';
 
 interface PipelineModule {
-  createPipeline(config: Config): Promise<PipelinePort>;
+  createPipeline(config: Config, overrides?: object, session?: { name: string; tags?: Record<string, string> }): Promise<PipelinePort>;
 }
 
 export function pipelineAvailable(): boolean {
@@ -21,7 +21,7 @@ export function pipelineAvailable(): boolean {
 }
 
 export function pipelineFactory(config: Config): PipelineFactory {
-  return async () => {
+  return async (run) => {
     let mod: PipelineModule;
     try {
       // eslint-disable-next-line @typescript-eslint/no-require-imports
@@ -29,6 +29,7 @@ export function pipelineFactory(config: Config): PipelineFactory {
     } catch (err) {
       throw new BanditError(ErrorCode.Unavailable, 'the pipeline (src/pipeline/index) is not part of this build', undefined, { cause: err });
     }
-    return mod.createPipeline(config);
+    // one Dagster run = one parent tracking run, its assets nested under it
+    return mod.createPipeline(config, {}, run ? { name: `dagster ${run.runId}`, tags: { 'dagster.run_id': run.runId, 'dagster.job': run.jobName } } : undefined);
   };
 }

@@ -1,4 +1,8 @@
+import * as fs from 'node:fs';
+import * as os from 'node:os';
+import * as path from 'node:path';
 import type { AssetKey } from '../pipeline/asset-graph';
+import { computeLogPath, LocalStepLogCapture } from './compute-logs';
 import type { RunEvent } from './events';
 import { executeRun, runSelection, stepOptions, type PipelinePort } from './run-worker';
 import { parsePyJson, type SerdesObject } from './serdes';
@@ -17,6 +21,9 @@ class MemoryStorage implements DagsterInstanceStorage {
     // earlier log lines take longer to store than later ones
     await new Promise((r) => setTimeout(r, e.type === null ? Math.max(0, 25 - 5 * this.logs++) : 0));
     this.events.push(e);
+  }
+  async stepsInProgress(): Promise<string[]> {
+    return [];
   }
   async close(): Promise<void> {}
 }
@@ -81,7 +88,53 @@ describe('run worker', () => {
     abort.abort();
     expect(await done).toBe('CANCELED');
     expect(storage.events.at(-1)?.type).toBe('PIPELINE_CANCELED');
+    // the step is not left in progress
+    expect(types(storage).slice(-2)).toEqual(['STEP_FAILURE:replay', 'PIPELINE_CANCELED']);
     expect(types(storage)).not.toContain('STEP_START:ope');
+  });
+
+  it('does not wait for a step that ignores the abort signal', async () => {
+    const storage = new MemoryStorage({ body: body(), status: 'STARTING' });
+    const abort = new AbortController();
+    const stuck = async () => ({ run: () => new Promise<never>(() => undefined) }) as PipelinePort;
+    const done = executeRun('r6', { storage, pipeline: stuck, signal: abort.signal });
+    while (!types(storage).includes('STEP_START:ingest_obp')) await new Promise((r) => setTimeout(r, 5));
+    abort.abort();
+    expect(await done).toBe('CANCELED');
+    expect(types(storage).slice(-2)).toEqual(['STEP_FAILURE:ingest_obp', 'PIPELINE_CANCELED']);
+  });
+
+  it('captures each step: LOGS_CAPTURED before its start, log lines teed to the step files', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bandit-compute-logs-'));
+    try {
+      const storage = new MemoryStorage({ body: body({ asset_selection: { __frozenset__: [{ __class__: 'AssetKey', path: ['ingest_obp'] }, { __class__: 'AssetKey', path: ['replay'] }] } }), status: 'STARTING' });
+      const printing = async (): Promise<PipelinePort> => ({
+        async run(key, ctx) {
+          process.stdout.write(`stdout of ${key}\n`);
+          ctx.log.info(`info of ${key}`);
+          return { value: null, metadata: {} };
+        },
+      });
+      const stderr = jest.spyOn(process.stderr, 'write').mockImplementation(() => true);
+      const stdout = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
+      try {
+        expect(await executeRun('r7', { storage, pipeline: printing, signal: new AbortController().signal, capture: new LocalStepLogCapture(dir, 'r7') })).toBe('SUCCESS');
+      } finally {
+        stderr.mockRestore();
+        stdout.mockRestore();
+      }
+      const t = types(storage);
+      expect(t.indexOf('LOGS_CAPTURED')).toBe(t.indexOf('STEP_START:ingest_obp') - 1);
+      expect(t.filter((x) => x === 'LOGS_CAPTURED')).toHaveLength(2);
+      const file = (step: string, ext: 'out' | 'err' | 'complete') => fs.readFileSync(computeLogPath(dir, 'r7', step, ext), 'utf8');
+      expect(file('ingest_obp', 'out')).toBe('stdout of ingest_obp\n');
+      expect(file('replay', 'out')).toBe('stdout of replay\n');
+      expect(file('replay', 'err')).toMatch(/ - dagster - INFO - __ASSET_JOB - r7 - replay - info of replay\n$/);
+      expect(file('replay', 'err')).not.toContain('ingest_obp');
+      expect(file('replay', 'complete')).toBe('');
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('refuses a run that is missing or already finished', async () => {
@@ -106,5 +159,33 @@ describe('run worker', () => {
     const f = parsePyJson('{"__class__": "PipelineRun", "run_config": {"ops": {"ope": {"config": {"alpha": 1.0}}}}}') as SerdesObject;
     expect(stepOptions(f, 'ope')).toEqual({ alpha: 1 });
     expect(() => stepOptions(body({ run_config: { ops: { ope: { config: 'x' } } } }), 'ope')).toThrow('ops.ope.config must be a mapping');
+  });
+
+  it.each([
+    [{ bootstrap: 'abc' }, 'run config ops.ope.config.bootstrap: expected an Int, got "abc"'],
+    [{ bootstrap: 2.5 }, 'ops.ope.config.bootstrap: expected an Int, got 2.5'],
+    [{ n_sim: true }, 'ops.ope.config.n_sim: expected an Int, got true'],
+    [{ alpha: 'x' }, 'ops.ope.config.alpha: expected a finite Float, got "x"'],
+    [{ campaigns: ['men', 3] }, 'ops.ope.config.campaigns: expected a list of Strings'],
+    [{ bts_prior: '/p.json' }, 'ops.ope.config: unknown key "bts_prior" (ope takes seed, bootstrap, n_sim, folds, alpha, lambda, bts_prior_path, obd_path, campaigns)'],
+    [{ seed: null }, 'ops.ope.config.seed: expected an Int, got null'],
+  ])('refuses ops.ope.config %j, naming the key and what was expected', (config, message) => {
+    expect(() => stepOptions(body({ run_config: { ops: { ope: { config } } } }), 'ope')).toThrow(message);
+  });
+
+  it('accepts typed values, ints for floats, and null for optional keys', () => {
+    const b = body({ run_config: { ops: { ope: { config: { lambda: 10, alpha: 0.1, campaigns: ['men'], bts_prior_path: null } }, conclude: { config: { experiments: ['e1'] } } } } });
+    expect(stepOptions(b, 'ope')).toEqual({ lambda: 10, alpha: 0.1, campaigns: ['men'] });
+    expect(stepOptions(b, 'conclude')).toEqual({ experiments: ['e1'] });
+    expect(() => stepOptions(body({ run_config: { ops: { conclude: { config: { seed: 1 } } } } }), 'conclude')).toThrow('unknown key "seed" (conclude takes experiments)');
+  });
+
+  it('fails a run with a wrongly typed config before any step runs (nothing materialized)', async () => {
+    const storage = new MemoryStorage({ body: body({ run_config: { ops: { ope: { config: { bootstrap: 'abc' } } } } }), status: 'STARTING' });
+    const seen: Array<[string, Record<string, unknown>]> = [];
+    expect(await executeRun('r5', { storage, pipeline: pipeline({}, seen), signal: new AbortController().signal })).toBe('FAILURE');
+    expect(seen).toEqual([]);
+    expect(types(storage)).not.toContain('ASSET_MATERIALIZATION:ope');
+    expect(String(storage.events.at(-1)?.entry.user_message)).toContain('ops.ope.config.bootstrap: expected an Int, got "abc"');
   });
 });

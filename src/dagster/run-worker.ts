@@ -8,9 +8,10 @@ import { BanditError, ErrorCode } from '../common/errors';
 import { ASSET_GRAPH, type AssetContext, type AssetKey, type AssetOutcome } from '../pipeline/asset-graph';
 import { assetKeysOf } from './dagster-api.service';
 import { events, LEVEL, serializableError, type RunEvent, type RunIdentity } from './events';
-import { isObject, optCollection, PyFloat, type SerdesObject } from './serdes';
-import { assetDefinition, isAssetKey } from '../pipeline/asset-graph';
+import { isObject, optCollection, PyFloat, type SerdesObject, type SerdesValue } from './serdes';
+import { assetDefinition, isAssetKey, type ConfigFieldDefinition } from '../pipeline/asset-graph';
 import type { DagsterInstanceStorage } from './storage/instance-storage';
+import type { StepLogCapture } from './compute-logs';
 
 /** What the worker needs from the pipeline (src/pipeline's `Pipeline`). */
 export interface PipelinePort {
@@ -18,7 +19,8 @@ export interface PipelinePort {
   close?(): Promise<void>;
 }
 
-export type PipelineFactory = () => Promise<PipelinePort>;
+/** Builds the pipeline for one run (the run's identity names its tracking runs). */
+export type PipelineFactory = (run?: { runId: string; jobName: string }) => Promise<PipelinePort>;
 
 export interface RunWorkerDeps {
   storage: DagsterInstanceStorage;
@@ -26,6 +28,38 @@ export interface RunWorkerDeps {
   signal: AbortSignal;
   now?: () => number;
   pid?: number;
+  /**
+   * Per-step stdout / stderr capture into Dagster's compute-log storage (the run worker
+   * process): each step gets a LOGS_CAPTURED event and its log lines echoed to stderr.
+   */
+  capture?: StepLogCapture;
+}
+
+const LEVEL_NAME: Record<number, string> = { [LEVEL.debug]: 'DEBUG', [LEVEL.info]: 'INFO', [LEVEL.warning]: 'WARNING', [LEVEL.error]: 'ERROR' };
+
+/** A log line as Dagster's console logger prints it in a run worker. */
+function consoleLine(run: RunIdentity, step: string, level: number, msg: string): string {
+  const t = new Date().toISOString().replace('T', ' ').replace(/\.\d+Z$/, ' +0000');
+  return `${t} - dagster - ${LEVEL_NAME[level] ?? 'INFO'} - ${run.jobName} - ${run.runId} - ${step} - ${msg}\n`;
+}
+
+/** Rejects when `signal` aborts: a canceled step is not waited for. */
+function abortion(signal: AbortSignal): { promise: Promise<never>; dispose: () => void } {
+  let onAbort: () => void = () => undefined;
+  const promise = new Promise<never>((_, reject) => {
+    onAbort = () => reject(new StepInterrupted());
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+  promise.catch(() => undefined);
+  return { promise, dispose: () => signal.removeEventListener('abort', onAbort) };
+}
+
+class StepInterrupted extends Error {
+  constructor() {
+    super('Execution was interrupted: the run was terminated');
+    this.name = 'DagsterExecutionInterruptedError';
+  }
 }
 
 /**
@@ -51,9 +85,34 @@ export function runSelection(body: SerdesObject): AssetKey[] {
 
 const camel = (k: string) => k.replace(/_([a-z])/g, (_, c: string) => c.toUpperCase());
 
+const shown = (v: SerdesValue) => (v instanceof PyFloat ? String(v.value) : typeof v === 'bigint' ? v.toString() : JSON.stringify(v));
+
+/** One config value checked against its declared type, as Dagster's config validation does. */
+function configValue(f: ConfigFieldDefinition, v: SerdesValue, where: string): unknown {
+  const bad = (expected: string) => new BanditError(ErrorCode.InvalidInput, `run config ${where}: expected ${expected}, got ${shown(v)}`);
+  switch (f.type) {
+    case 'Int':
+      if (typeof v === 'number' && Number.isSafeInteger(v)) return v;
+      throw bad('an Int');
+    case 'Float':
+      if (v instanceof PyFloat && Number.isFinite(v.value)) return v.value;
+      if (typeof v === 'number' && Number.isFinite(v)) return v;
+      throw bad('a finite Float');
+    case 'String':
+      if (typeof v === 'string') return v;
+      throw bad('a String');
+    case '[String]':
+      if (Array.isArray(v) && v.every((x) => typeof x === 'string')) return v;
+      throw bad('a list of Strings');
+  }
+}
+
 /**
- * The pipeline options of one step: `run_config.ops.<step>.config` with snake_case keys in
- * camelCase (`obd_path` → `obdPath`, `n_sim` → `nSim`, `bootstrap`, `seed`…).
+ * The pipeline options of one step: `run_config.ops.<step>.config` checked against the asset's
+ * typed config (src/pipeline/asset-graph.ts) — unknown keys and wrongly typed values are refused
+ * with the path and what was expected, null leaves an optional key unset — with snake_case keys
+ * in camelCase (`obd_path` → `obdPath`, `n_sim` → `nSim`, `bootstrap`, `seed`…). The Dagster
+ * host validates the same schema at launch; this covers runs started without it (execute_run).
  */
 export function stepOptions(body: SerdesObject, step: AssetKey): Record<string, unknown> {
   const ops = isObject(body.run_config) ? body.run_config.ops : undefined;
@@ -61,7 +120,17 @@ export function stepOptions(body: SerdesObject, step: AssetKey): Record<string, 
   const cfg = isObject(op) ? op.config : undefined;
   if (cfg === undefined || cfg === null) return {};
   if (!isObject(cfg)) throw new BanditError(ErrorCode.InvalidInput, `run config ops.${step}.config must be a mapping`);
-  return Object.fromEntries(Object.entries(cfg).map(([k, v]) => [camel(k), v instanceof PyFloat ? v.value : v]));
+  const fields = assetDefinition(step).config;
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(cfg)) {
+    const f = fields.find((x) => x.name === k);
+    if (!f) {
+      throw new BanditError(ErrorCode.InvalidInput, `run config ops.${step}.config: unknown key ${JSON.stringify(k)} (${step} takes ${fields.map((x) => x.name).join(', ')})`);
+    }
+    if (v === null && f.default === undefined) continue;
+    out[camel(k)] = configValue(f, v, `ops.${step}.config.${k}`);
+  }
+  return out;
 }
 
 type RunResult = 'SUCCESS' | 'FAILURE' | 'CANCELED';
@@ -127,7 +196,7 @@ class RunExecution {
     await this.write(events.engine(run, this.now(), `Executing steps in process (pid: ${run.pid})`, { pid: String(run.pid), step_keys: `[${selection.map((s) => `'${s}'`).join(', ')}]` }));
     let pipeline: PipelinePort;
     try {
-      pipeline = await this.deps.pipeline();
+      pipeline = await this.deps.pipeline({ runId: run.runId, jobName: run.jobName });
     } catch (err) {
       await this.fail('An exception was thrown during initialization.', err);
       return 'FAILURE';
@@ -160,10 +229,30 @@ class RunExecution {
       await this.write(events.log(run, this.now(), LEVEL.error, `Dependencies for step ${step} failed: [${blocked.map((b) => `'${b}'`).join(', ')}]. Not executing.`, step));
       return 'FAILED';
     }
+    const capture = this.deps.capture;
+    if (capture) {
+      try {
+        capture.begin(step);
+        await this.write(events.logsCaptured(run, this.now(), step, [step]));
+      } catch (err) {
+        await this.write(events.engine(run, this.now(), `Could not capture the logs of step ${step}: ${(err as Error).message}`, {}, step));
+      }
+    }
+    try {
+      return await this.executeStep(pipeline, step);
+    } finally {
+      capture?.end();
+    }
+  }
+
+  private async executeStep(pipeline: PipelinePort, step: AssetKey): Promise<'OK' | 'FAILED' | 'CANCELED'> {
+    const { run } = this;
     await this.write(events.stepStart(run, this.now(), step));
     const t0 = Date.now();
     const pending: Promise<void>[] = [];
+    const capture = this.deps.capture;
     const logAt = (level: number) => (msg: string) => {
+      if (capture) process.stderr.write(consoleLine(run, step, level, msg));
       pending.push(this.write(events.log(run, this.now(), level, msg, step)).catch(() => undefined));
     };
     let lastProgress = 0;
@@ -178,18 +267,19 @@ class RunExecution {
       },
       signal: this.deps.signal,
     };
+    const interrupted = abortion(this.deps.signal);
     try {
-      const outcome = await pipeline.run(step, ctx, stepOptions(this.body, step));
+      const outcome = await Promise.race([pipeline.run(step, ctx, stepOptions(this.body, step)), interrupted.promise]);
       await Promise.all(pending);
-      if (this.deps.signal.aborted) return 'CANCELED';
+      if (this.deps.signal.aborted) return await this.interrupted(step);
       await this.write(events.stepOutput(run, this.now(), step));
-      await this.write(events.materialization(run, this.now(), step, outcome.metadata, null));
+      await this.write(events.materialization(run, this.now(), step, outcome.metadata, null, { code: assetDefinition(step).codeVersion, data: outcome.dataVersion }));
       await this.write(events.stepSuccess(run, this.now(), step, Date.now() - t0));
       this.done.add(step);
       return 'OK';
     } catch (err) {
       await Promise.all(pending);
-      if (this.deps.signal.aborted) return 'CANCELED';
+      if (this.deps.signal.aborted) return await this.interrupted(step);
       const error = serializableError(err);
       const ev = events.stepFailure(run, this.now(), step, error);
       await this.write(ev);
@@ -198,6 +288,14 @@ class RunExecution {
       this.firstFailure ??= ev.entry.dagster_event as SerdesObject;
       this.firstError ??= error;
       return 'FAILED';
+    } finally {
+      interrupted.dispose();
     }
+  }
+
+  /** A step stopped by termination ends as a failure (not left in progress), then the run is canceled. */
+  private async interrupted(step: AssetKey): Promise<'CANCELED'> {
+    await this.write(events.stepFailure(this.run, this.now(), step, serializableError(new StepInterrupted())));
+    return 'CANCELED';
   }
 }

@@ -261,9 +261,13 @@ export function optCollection(o: SerdesObject, key: string, what: string): Serde
 
 // ---- writing helpers ----------------------------------------------------------------------
 
-/** Plain JSON data (from JSON.parse or a JS object) as serdes values; other values as strings. */
+/**
+ * Plain JSON data (from JSON.parse or a JS object) as serdes values; other values as strings.
+ * Non-finite numbers become null, as in JSON.stringify (Dagster's readers choke on NaN).
+ */
 export function fromJson(v: unknown): SerdesValue {
   if (v === null || v === undefined) return null;
+  if (typeof v === 'number' && !Number.isFinite(v)) return null;
   if (typeof v === 'number' || typeof v === 'string' || typeof v === 'boolean' || typeof v === 'bigint') return v;
   if (Array.isArray(v)) return v.map(fromJson);
   if (typeof v === 'object') return Object.fromEntries(Object.entries(v as Record<string, unknown>).map(([k, x]) => [k, fromJson(x)]));

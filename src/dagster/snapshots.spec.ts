@@ -5,7 +5,8 @@
  *  - job snapshot ids (`snapshot_id`, `parent_snapshot_id`, `pipeline_snapshot_id`): hashes of
  *    job snapshots that differ in the parts below; our ids are checked to be SHA-1 of our bytes;
  *  - `config_schema_snapshot` and `mode_def_snaps`: Python's default job carries executor,
- *    logger and IO-manager config; ours has none (the worker has none of them) and accepts `{}`;
+ *    logger and IO-manager config; ours has none (the worker has none of them). The `ops` part
+ *    of the config (each asset's typed run config) is compared exactly, keys included, below;
  *  - `dagster_type_namespace_snapshot`: Python lists all builtin scalar types with config loaders;
  *    ours lists the two the ops use (Any, Nothing) without loaders;
  *  - `executor_name` of execution plans (`multi_or_in_process_executor` vs `in_process`);
@@ -13,13 +14,16 @@
  *    (Python points at a .py file; ours names the compiled-in repository).
  */
 import * as fs from 'node:fs';
+import * as os from 'node:os';
 import * as path from 'node:path';
 import { ASSET_GRAPH } from '../pipeline/asset-graph';
+import { automationSnapshots, DEFAULT_AUTOMATION, DEFAULT_SCHEDULE_CRON, evaluateSchedule, evaluateSensor, SCHEDULE, SENSOR } from './automation';
 import { parsePyJson, PyFloat, pyJson, snapshotId, type SerdesObject, type SerdesValue } from './serdes';
 import { executionPlanSnapshot, jobData, jobSnapshot, listRepositoriesResponse, repositorySnapshot, subsetResult } from './snapshots';
 
 const FIXTURES = path.join(__dirname, '..', '..', 'test', 'fixtures', 'dagster');
 const fixture = (name: string) => parsePyJson(fs.readFileSync(path.join(FIXTURES, `${name}.serdes.txt`), 'utf8')) as SerdesObject;
+const AUTOMATION = automationSnapshots(DEFAULT_AUTOMATION);
 const INFO = { entryPoint: ['bandit', 'dagster'], containerImage: 'example/image:tag', dagsterVersion: '1.13.27' };
 
 /** Round-trips through our writer/reader, so both sides are plain parsed values. */
@@ -38,19 +42,73 @@ function normalize(v: SerdesValue): SerdesValue {
 }
 
 describe('snapshots vs Python Dagster 1.13 (golden)', () => {
-  it('uses the same asset definitions as the golden script', () => {
+  it('uses the same asset, schedule and sensor definitions as the golden script', () => {
     expect(JSON.parse(fs.readFileSync(path.join(FIXTURES, 'asset-graph.json'), 'utf8'))).toEqual(JSON.parse(JSON.stringify(ASSET_GRAPH)));
+    expect(JSON.parse(fs.readFileSync(path.join(FIXTURES, 'automation.json'), 'utf8'))).toEqual({ cron: DEFAULT_SCHEDULE_CRON, schedule: SCHEDULE, sensor: SENSOR });
+  });
+
+  it('schedule and sensor evaluations answer what Python Dagster answers (run requests, cursor)', () => {
+    const sched = plain(evaluateSchedule({ __class__: 'ExternalScheduleExecutionArgs', schedule_name: SCHEDULE.name }));
+    expect(sched).toEqual(fixture('schedule_execution'));
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bandit-golden-obd-'));
+    try {
+      fs.mkdirSync(path.join(dir, 'random', 'men'), { recursive: true });
+      fs.writeFileSync(path.join(dir, 'random', 'men', 'men.csv'), 'x\n');
+      const sensor = plain(evaluateSensor(fixture('sensor_execution_args'), { scheduleCron: DEFAULT_SCHEDULE_CRON, obdPath: dir }));
+      const py = fixture('sensor_execution');
+      // Python's sensor in the golden script uses the fixed run key / cursor 'k'
+      const req = (sensor.run_requests as SerdesObject[])[0];
+      expect(req.run_key).toBe(String(sensor.cursor).slice(0, 32));
+      expect({ ...sensor, cursor: 'k', run_requests: [{ ...req, run_key: 'k' }] }).toEqual(py);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('repository snapshot (deferred and full) matches', () => {
-    expect(normalize(plain(repositorySnapshot(true)))).toEqual(normalize(fixture('repository_deferred')));
-    expect(normalize(plain(repositorySnapshot(false)))).toEqual(normalize(fixture('repository_full')));
+    expect(normalize(plain(repositorySnapshot(true, AUTOMATION)))).toEqual(normalize(fixture('repository_deferred')));
+    expect(normalize(plain(repositorySnapshot(false, AUTOMATION)))).toEqual(normalize(fixture('repository_full')));
   });
 
   it('job snapshot matches outside config/mode/types, and its id is the SHA-1 of our bytes', () => {
     expect(normalize(plain(jobData(null)))).toEqual(normalize(fixture('external_job')));
     const ref = (repositorySnapshot(true).external_job_refs as SerdesObject[])[0];
     expect(ref.snapshot_id).toBe(snapshotId(jobSnapshot(null)));
+  });
+
+  /** The root config's `ops` field and every config type reachable from it. */
+  function opsConfig(job: SerdesObject): { ops: SerdesObject; types: Record<string, SerdesValue> } {
+    const snaps = (job.config_schema_snapshot as SerdesObject).all_config_snaps_by_key as SerdesObject;
+    const rootKey = (job.mode_def_snaps as SerdesObject[])[0].root_config_key as string;
+    const ops = ((snaps[rootKey] as SerdesObject).fields as SerdesObject[]).find((f) => f.name === 'ops') as SerdesObject;
+    const types: Record<string, SerdesValue> = {};
+    const visit = (key: string) => {
+      if (key in types) return;
+      const t = snaps[key] as SerdesObject;
+      expect(t).toBeDefined();
+      types[key] = t;
+      for (const f of (t.fields as SerdesObject[] | null) ?? []) visit(f.type_key as string);
+      for (const p of (t.type_param_keys as string[] | null) ?? []) visit(p);
+    };
+    visit(ops.type_key as string);
+    return { ops, types };
+  }
+
+  it.each([
+    ['the whole job', () => plain(jobSnapshot(null)), () => fixture('external_job').pipeline_snapshot as SerdesObject],
+    ['the ope + conclude subset', () => plain(jobSnapshot(['ope', 'conclude'])), () => (fixture('ope_conclude_subset').external_pipeline_data as SerdesObject).pipeline_snapshot as SerdesObject],
+  ])('publishes the typed run config of %s exactly as Python Dagster does (fields, types, defaults, descriptions, keys)', (_name, ours, py) => {
+    const a = opsConfig(ours());
+    const b = opsConfig(py());
+    expect(a.ops).toEqual(b.ops);
+    expect(a.types).toEqual(b.types);
+    const opField = (j: SerdesObject) => ((j.solid_definitions_snapshot as SerdesObject).solid_def_snaps as SerdesObject[]).map((d) => d.config_field_snap);
+    expect(opField(ours())).toEqual(opField(py()));
+    // every field of every asset is there, typed: nothing is `Any` any more
+    expect(Object.keys(a.types)).not.toContain('Any');
+    const ope = Object.values(a.types).find((t) => ((t as SerdesObject).fields as SerdesObject[] | null)?.some((f) => f.name === 'bootstrap')) as SerdesObject;
+    expect((ope.fields as SerdesObject[]).find((f) => f.name === 'bootstrap')).toMatchObject({ type_key: 'Int', default_value_as_json_str: '1000', is_required: false });
+    expect(ope.kind).toEqual({ __enum__: 'ConfigTypeKind.STRICT_SHAPE' });
   });
 
   it('keeps the Any and Nothing type snapshots Python writes (without config loaders)', () => {

@@ -9,11 +9,13 @@
  * Deliberate differences from what Python Dagster serializes for the same assets (golden
  * tests normalize exactly these): the job's config schema and mode carry no executor,
  * logger or IO-manager choices (runs execute in this server's worker, which has none), so
- * the config types are only `Any` and the shapes accepting `{}` per op; the type namespace
- * holds only the types the ops use (`Any`, `Nothing`), without config loaders.
+ * the root config has only `ops` — each asset's typed config, identical to Python's; the
+ * type namespace holds only the types the ops use (`Any`, `Nothing`), without config loaders.
  */
-import { ASSET_GRAPH, type AssetDefinition, type AssetKey } from '../pipeline/asset-graph';
-import { codePointCompare, enumValue, fromJson, klass, pyJson, pySet, snapshotId, type SerdesObject } from './serdes';
+import { createHash } from 'node:crypto';
+import type { AutomationSettings } from './automation';
+import { ASSET_GRAPH, type AssetDefinition, type AssetKey, type ConfigFieldDefinition, type ConfigFieldType } from '../pipeline/asset-graph';
+import { codePointCompare, enumValue, fromJson, klass, PyFloat, pyJson, pySet, snapshotId, type SerdesObject, type SerdesValue } from './serdes';
 
 export const REPOSITORY_NAME = '__repository__';
 export const ASSET_JOB_NAME = '__ASSET_JOB';
@@ -44,7 +46,7 @@ function assetNode(def: AssetDefinition): SerdesObject {
     auto_observe_interval_minutes: null,
     automation_condition_snapshot: null,
     backfill_policy: null,
-    code_version: null,
+    code_version: def.codeVersion,
     compute_kind: null,
     depended_by: [],
     dependencies: sortedKeys(def.deps).map((d) =>
@@ -65,65 +67,127 @@ function assetNode(def: AssetDefinition): SerdesObject {
     op_name: def.key,
     op_names: [def.key],
     output_name: OUTPUT_NAME,
-    owners: [],
+    owners: [...def.owners],
     partitions_def_data: null,
     pools: { __set__: [] },
     required_top_level_resources: [],
-    tags: {},
+    tags: { ...Object.fromEntries(def.kinds.map((k) => [`dagster/kind/${k}`, ''])), ...def.tags },
   });
 }
 
 // ---- config schema ------------------------------------------------------------------------
 
-function configField(name: string, typeKey: string, defaultJson: string | null, description: string | null = null): SerdesObject {
+interface FieldSnap {
+  name: string;
+  typeKey: string;
+  /** Python `json.dumps` of the default, or null when none is provided. */
+  defaultJson: string | null;
+  isRequired: boolean;
+  description: string | null;
+}
+
+function fieldSnap(f: FieldSnap): SerdesObject {
   return klass('ConfigFieldSnap', {
-    default_provided: defaultJson !== null,
-    default_value_as_json_str: defaultJson,
-    description,
-    is_required: false,
-    name,
-    type_key: typeKey,
+    default_provided: f.defaultJson !== null,
+    default_value_as_json_str: f.defaultJson,
+    description: f.description,
+    is_required: f.isRequired,
+    name: f.name,
+    type_key: f.typeKey,
   });
 }
 
-function configType(kind: string, fields: SerdesObject[] | null, key?: string): SerdesObject {
-  const prefix = kind === 'PERMISSIVE_SHAPE' ? 'Permissive' : 'Shape';
-  return klass('ConfigTypeSnap', {
-    description: null,
-    enum_values: null,
-    fields,
-    given_name: null,
-    key: key ?? `${prefix}.${snapshotId(fields)}`,
-    kind: enumValue(`ConfigTypeKind.${kind}`),
-    scalar_kind: null,
-    type_param_keys: null,
-  });
+/** Dagster's `compute_fields_hash`: the key of a Shape / Permissive is derived from its fields. */
+export function configFieldsHash(fields: readonly FieldSnap[]): string {
+  const h = createHash('sha1');
+  for (const f of [...fields].sort((a, b) => codePointCompare(a.name, b.name))) {
+    h.update(`:fieldname:${f.name}`, 'utf8');
+    if (f.defaultJson !== null) h.update(`:default_value: ${f.defaultJson}`, 'utf8');
+    h.update(`:is_required: ${f.isRequired ? 'True' : 'False'}`, 'utf8');
+    h.update(`:type_key: ${f.typeKey}`, 'utf8');
+    if (f.description) h.update(`:description: ${f.description}`, 'utf8');
+  }
+  return h.digest('hex');
 }
 
-/** Config types of a job over `ops`: every op takes an optional `config: Any`; `{}` is valid. */
-function configSchema(ops: readonly AssetKey[]): { snapshot: SerdesObject; rootKey: string } {
-  const any = klass('ConfigTypeSnap', {
-    description: null,
-    enum_values: null,
-    fields: null,
-    given_name: 'Any',
-    key: 'Any',
-    kind: enumValue('ConfigTypeKind.ANY'),
-    scalar_kind: null,
-    type_param_keys: null,
+/** The config types of one schema, keyed like Python's (`Int`, `Noneable.String`, `Shape.<sha1>`…). */
+class ConfigTypes {
+  readonly byKey = new Map<string, SerdesObject>();
+
+  private add(key: string, fields: Omit<SerdesObject, 'key'>): string {
+    if (!this.byKey.has(key)) {
+      this.byKey.set(key, klass('ConfigTypeSnap', { description: null, enum_values: null, fields: null, given_name: null, scalar_kind: null, type_param_keys: null, ...fields, key }));
+    }
+    return key;
+  }
+
+  scalar(name: 'Int' | 'Float' | 'String'): string {
+    return this.add(name, { description: '', given_name: name, kind: enumValue('ConfigTypeKind.SCALAR'), scalar_kind: enumValue(`ConfigScalarKind.${name.toUpperCase()}`) });
+  }
+
+  of(type: ConfigFieldType): string {
+    if (type !== '[String]') return this.scalar(type);
+    const inner = this.scalar('String');
+    const key = `Array.${inner}`;
+    return this.add(key, { description: `List of ${key}`, kind: enumValue('ConfigTypeKind.ARRAY'), type_param_keys: [inner] });
+  }
+
+  noneable(inner: string): string {
+    return this.add(`Noneable.${inner}`, { kind: enumValue('ConfigTypeKind.NONEABLE'), type_param_keys: [inner] });
+  }
+
+  shape(fields: FieldSnap[], permissive = false): string {
+    const key = `${permissive ? 'Permissive' : 'Shape'}.${configFieldsHash(fields)}`;
+    const sorted = [...fields].sort((a, b) => codePointCompare(a.name, b.name));
+    return this.add(key, { fields: sorted.map(fieldSnap), kind: enumValue(`ConfigTypeKind.${permissive ? 'PERMISSIVE_SHAPE' : 'STRICT_SHAPE'}`) });
+  }
+}
+
+/** The defaults of an asset's config, as Dagster fills them in (`{"seed": 0, …}`). */
+export function configDefaults(def: AssetDefinition): Record<string, number | string> {
+  return Object.fromEntries(def.config.filter((f) => f.default !== undefined).map((f) => [f.name, f.default as number | string]));
+}
+
+/** A default written as Python does: a Float default stays a float (`0.05`, `1.0`). */
+function defaultValue(f: ConfigFieldDefinition): SerdesValue {
+  return f.type === 'Float' ? new PyFloat(f.default as number) : (f.default as SerdesValue);
+}
+
+function opConfigDefaultsJson(def: AssetDefinition): SerdesObject {
+  return Object.fromEntries(def.config.filter((f) => f.default !== undefined).map((f) => [f.name, defaultValue(f)]));
+}
+
+/** The typed `config` field of an op: a strict shape of the asset's config fields, defaults filled in. */
+function opConfigField(types: ConfigTypes, def: AssetDefinition): FieldSnap {
+  const fields = def.config.map((f): FieldSnap => {
+    const t = types.of(f.type);
+    return f.default === undefined
+      ? { name: f.name, typeKey: types.noneable(t), defaultJson: null, isRequired: false, description: f.description }
+      : { name: f.name, typeKey: t, defaultJson: pyJson(defaultValue(f)), isRequired: false, description: f.description };
   });
-  const opShape = configType('STRICT_SHAPE', [configField('config', 'Any', null)]);
-  const opKey = opShape.key as string;
-  const opsDefault = pyJson(Object.fromEntries(ops.map((o) => [o, {}])));
-  const opsType = configType(
-    'PERMISSIVE_SHAPE',
-    sortedKeys(ops).map((o) => configField(o, opKey, '{}')),
-  );
-  const root = configType('STRICT_SHAPE', [configField('ops', opsType.key as string, opsDefault, 'Configure runtime parameters for ops or assets.')]);
-  const all = [any, opShape, opsType, root];
+  return { name: 'config', typeKey: types.shape(fields), defaultJson: pyJson(opConfigDefaultsJson(def)), isRequired: false, description: null };
+}
+
+/**
+ * Config types of a job over `ops`: `ops.<asset>.config` is the asset's typed shape (unknown
+ * keys and wrong types are refused by Dagster before launch; `{}` is valid, every field has a
+ * default or may be left out). Keys and bytes are Python Dagster's for the same definitions.
+ */
+function configSchema(ops: readonly AssetDefinition[]): { snapshot: SerdesObject; rootKey: string; opFields: Map<AssetKey, SerdesObject> } {
+  const types = new ConfigTypes();
+  const opFields = new Map<AssetKey, SerdesObject>();
+  const perOp = [...ops].sort((a, b) => codePointCompare(a.key, b.key)).map((def): FieldSnap => {
+    const config = opConfigField(types, def);
+    opFields.set(def.key, fieldSnap(config));
+    return { name: def.key, typeKey: types.shape([config]), defaultJson: pyJson({ config: opConfigDefaultsJson(def) }), isRequired: false, description: null };
+  });
+  const opsDefault = pyJson(Object.fromEntries(ops.map((d) => [d.key, { config: opConfigDefaultsJson(d) }])));
+  const opsKey = types.shape(perOp, true);
+  const rootKey = types.shape([{ name: 'ops', typeKey: opsKey, defaultJson: opsDefault, isRequired: false, description: 'Configure runtime parameters for ops or assets.' }]);
   return {
-    snapshot: klass('ConfigSchemaSnapshot', { all_config_snaps_by_key: Object.fromEntries(all.map((t) => [t.key as string, t])) }),
-    rootKey: root.key as string,
+    snapshot: klass('ConfigSchemaSnapshot', { all_config_snaps_by_key: Object.fromEntries(types.byKey) }),
+    rootKey,
+    opFields,
   };
 }
 
@@ -143,9 +207,9 @@ function dagsterType(key: 'Any' | 'Nothing'): SerdesObject {
 
 // ---- job ------------------------------------------------------------------------------------
 
-function opDefinition(def: AssetDefinition): SerdesObject {
+function opDefinition(def: AssetDefinition, configField: SerdesObject): SerdesObject {
   return klass('SolidDefSnap', {
-    config_field_snap: configField('config', 'Any', null),
+    config_field_snap: configField,
     description: def.description,
     input_def_snaps: sortedKeys(def.deps).map((d) => klass('InputDefSnap', { dagster_type_key: 'Nothing', description: null, name: d })),
     name: def.key,
@@ -185,7 +249,7 @@ export function jobSnapshot(selection: readonly AssetKey[] | null = null, kind: 
   const defs = selectedAssets(selection);
   const included = new Set(defs.map((d) => d.key));
   const byName = [...defs].sort((a, b) => codePointCompare(a.key, b.key));
-  const { snapshot, rootKey } = configSchema(defs.map((d) => d.key));
+  const { snapshot, rootKey, opFields } = configSchema(defs);
   return klass('PipelineSnapshot', {
     config_schema_snapshot: snapshot,
     dagster_type_namespace_snapshot: klass('DagsterTypeNamespaceSnapshot', {
@@ -206,7 +270,7 @@ export function jobSnapshot(selection: readonly AssetKey[] | null = null, kind: 
           }),
     mode_def_snaps: [klass('ModeDefSnap', { description: null, logger_def_snaps: [], name: MODE_NAME, resource_def_snaps: [], root_config_key: rootKey })],
     name: ASSET_JOB_NAME,
-    solid_definitions_snapshot: klass('SolidDefinitionsSnapshot', { composite_solid_def_snaps: [], solid_def_snaps: byName.map(opDefinition) }),
+    solid_definitions_snapshot: klass('SolidDefinitionsSnapshot', { composite_solid_def_snaps: [], solid_def_snaps: byName.map((d) => opDefinition(d, opFields.get(d.key) as SerdesObject)) }),
     tags: {},
   });
 }
@@ -222,8 +286,11 @@ export function jobData(selection: readonly AssetKey[] | null = null, kind: Sele
   });
 }
 
-/** `ExternalRepositoryData`: with `deferSnapshots` the job is a reference the host fetches with ExternalJob. */
-export function repositorySnapshot(deferSnapshots: boolean): SerdesObject {
+/**
+ * `ExternalRepositoryData`: with `deferSnapshots` the job is a reference the host fetches with
+ * ExternalJob; `automation` holds the schedule and sensor snapshots (src/dagster/automation.ts).
+ */
+export function repositorySnapshot(deferSnapshots: boolean, automation: { schedules: SerdesObject[]; sensors: SerdesObject[] } = { schedules: [], sensors: [] }): SerdesObject {
   return klass('ExternalRepositoryData', {
     external_asset_checks: [],
     external_asset_graph_data: [...ASSET_GRAPH].sort((a, b) => codePointCompare(a.key, b.key)).map(assetNode),
@@ -243,8 +310,8 @@ export function repositorySnapshot(deferSnapshots: boolean): SerdesObject {
     external_partition_set_datas: [],
     external_pipeline_datas: deferSnapshots ? null : [jobData(null)],
     external_resource_data: [],
-    external_schedule_datas: [],
-    external_sensor_datas: [],
+    external_schedule_datas: automation.schedules,
+    external_sensor_datas: automation.sensors,
     metadata: {},
     name: REPOSITORY_NAME,
     utilized_env_vars: {},
@@ -330,6 +397,8 @@ export interface CodeLocationInfo {
   containerContext?: Record<string, unknown>;
   /** Dagster library versions the protocol was written from (reported to the host). */
   dagsterVersion: string;
+  /** Schedule cron and the OBD folder the sensor watches (default: daily at 03:00 UTC, no folder). */
+  automation?: AutomationSettings;
 }
 
 /** The code pointer the host copies into run origins (no Python file exists; it names the entry). */

@@ -15,7 +15,44 @@ export interface AssetDefinition {
   description: string;
   /** Static definition metadata (shown in the Dagster UI), string values only. */
   metadata: Readonly<Record<string, string>>;
+  /**
+   * The asset's run config (`ops.<asset>.config` in Dagster, the CLI flags of `bandit
+   * materialize`): every key the asset reads, typed, with its default and a description.
+   * Unknown keys are refused.
+   */
+  config: readonly ConfigFieldDefinition[];
+  /**
+   * Dagster code version: bump it when the asset's logic changes, so Dagster marks what was
+   * materialized with an older one as stale.
+   */
+  codeVersion: string;
+  /** Dagster owners (`team:…` or e-mail addresses). */
+  owners: readonly string[];
+  /** Dagster kinds (icons in the asset graph), written as `dagster/kind/<kind>` tags. */
+  kinds: readonly string[];
+  /** Dagster definition tags. */
+  tags: Readonly<Record<string, string>>;
 }
+
+/** Config types, named as Dagster names them (`[String]` is a list of strings). */
+export type ConfigFieldType = 'Int' | 'Float' | 'String' | '[String]';
+
+/**
+ * One run-config key: snake_case `name` (the pipeline option is its camelCase form,
+ * `n_sim` → `nSim`); with a `default` it is a plain typed field, without one it is optional
+ * and may be null (Dagster's `Noneable`), the asset then deciding (e.g. BANDIT_OBD_PATH).
+ */
+export interface ConfigFieldDefinition {
+  name: string;
+  type: ConfigFieldType;
+  default?: number | string;
+  description: string;
+}
+
+const OWNERS = ['team:bandit'];
+const OBD_PATH: ConfigFieldDefinition = { name: 'obd_path', type: 'String', description: 'Open Bandit Dataset folder (default: BANDIT_OBD_PATH, or the folder of the last ingest).' };
+const CAMPAIGNS: ConfigFieldDefinition = { name: 'campaigns', type: '[String]', description: 'Campaigns to process, e.g. [men, women] (default: every present / ingested one).' };
+const SEED: ConfigFieldDefinition = { name: 'seed', type: 'Int', default: 0, description: 'Seed of every random stream (sampler, policy simulations, bootstrap).' };
 
 export const ASSET_GRAPH: readonly AssetDefinition[] = [
   {
@@ -25,6 +62,8 @@ export const ASSET_GRAPH: readonly AssetDefinition[] = [
     description:
       'Validates the Open Bandit Dataset logs and writes them to the object store: bronze (files as received) under raw/obp/<behavior>/<campaign>/, silver (typed Parquet and a manifest) under silver/obp/<behavior>/<campaign>/.',
     metadata: { layer: 'bronze+silver', source: 'Open Bandit Dataset (ZOZO Research, Apache-2.0)' },
+    config: [OBD_PATH, CAMPAIGNS],
+    codeVersion: '1', owners: OWNERS, kinds: ['duckdb', 'parquet'], tags: { layer: 'silver', source: 'obd' },
   },
   {
     key: 'replay',
@@ -32,6 +71,8 @@ export const ASSET_GRAPH: readonly AssetDefinition[] = [
     group: ASSET_GROUP,
     description: 'Replays the Bernoulli Thompson sampler on the uniformly random logs (Li et al., 2011): matched-row click rate, cumulative reward and regret curves, final posteriors.',
     metadata: { method: 'replay (rejection sampling on random logs)' },
+    config: [SEED, { name: 'prior_path', type: 'String', description: 'Beta prior file (zozotown_prior_bts.json shape) of the replayed sampler (default: uniform Beta(1, 1)).' }, CAMPAIGNS],
+    codeVersion: '1', owners: OWNERS, kinds: ['typescript'], tags: { layer: 'gold', method: 'replay' },
   },
   {
     key: 'ope',
@@ -39,6 +80,18 @@ export const ASSET_GRAPH: readonly AssetDefinition[] = [
     group: ASSET_GROUP,
     description: 'Off-policy evaluation of the production BTS policy and of our sampler on the random logs: RM, IPW, SNIPW, DM, DR, SNDR, Switch-DR with bootstrap 95% intervals.',
     metadata: { estimators: 'rm,ipw,snipw,dm,dr,sndr,switch-dr' },
+    config: [
+      SEED,
+      { name: 'bootstrap', type: 'Int', default: 1000, description: 'Bootstrap replicates B of the intervals.' },
+      { name: 'n_sim', type: 'Int', default: 100000, description: "Simulations of a Thompson policy's action distribution (obp's n_sim)." },
+      { name: 'folds', type: 'Int', default: 5, description: 'Cross-fitting folds of the reward model.' },
+      { name: 'alpha', type: 'Float', default: 0.05, description: 'Significance level of the intervals (0.05: 95% intervals).' },
+      { name: 'lambda', type: 'Float', description: 'Clipping / switching threshold of IPW, DR and Switch-DR (default: none, i.e. infinity).' },
+      { name: 'bts_prior_path', type: 'String', description: 'Prior file of the production BTS policy (default: zozotown_prior_bts.json beside the OBD data).' },
+      OBD_PATH,
+      CAMPAIGNS,
+    ],
+    codeVersion: '1', owners: OWNERS, kinds: ['duckdb', 'typescript'], tags: { layer: 'gold', method: 'ope' },
   },
   {
     key: 'conclude',
@@ -46,6 +99,8 @@ export const ASSET_GRAPH: readonly AssetDefinition[] = [
     group: ASSET_GROUP,
     description: 'Applies the stopping rule (P(best) and expected loss) to the replay posteriors and to live experiments; writes the decision to Postgres and MLflow.',
     metadata: { rule: 'P(best) >= threshold and expected loss < threshold, after a minimum sample per arm' },
+    config: [{ name: 'experiments', type: '[String]', description: 'Live experiment ids to decide (default: every running experiment of the event store).' }],
+    codeVersion: '1', owners: OWNERS, kinds: ['postgres', 'mlflow'], tags: { layer: 'decision' },
   },
 ];
 
@@ -79,7 +134,9 @@ export type MetadataValue =
   | { type: 'md'; value: string }
   | { type: 'json'; value: unknown }
   | { type: 'path'; value: string }
-  | { type: 'url'; value: string };
+  | { type: 'url'; value: string }
+  /** A table's columns (Dagster's `dagster/column_schema`). */
+  | { type: 'table_schema'; value: ReadonlyArray<{ name: string; type: string; description?: string }> };
 
 export interface AssetLogger {
   debug(msg: string): void;
@@ -102,4 +159,6 @@ export interface AssetOutcome<T = unknown> {
   value: T;
   /** Materialization metadata (rows ingested, estimates with intervals, P(best), the winner…). */
   metadata: Record<string, MetadataValue>;
+  /** Dagster data version of what was written (e.g. a hash over the silver manifests' input hashes). */
+  dataVersion?: string;
 }

@@ -7,6 +7,7 @@ import { resolveObdPath, type PipelineDeps, type PipelineOptions } from './pipel
 import { ingestObp } from './ingest-obp';
 import { posteriorPlot, regretPlot } from './plots';
 import { runReplay, type CampaignReplay } from './replay.asset';
+import { createHash } from 'node:crypto';
 import * as path from 'node:path';
 import type { TrackingRun } from '../tracking';
 import { invalidInput } from '../common/errors';
@@ -44,7 +45,32 @@ export async function ingestAsset(deps: PipelineDeps, ctx: AssetContext, options
   for (const d of result.datasets) {
     metadata[`${d.behavior}/${d.campaign}`] = text(`${d.rows} rows, ${d.clicks} clicks (CTR ${d.ctr.toFixed(5)}), ${d.items} items — ${d.status}`);
   }
-  return { value: result, metadata };
+  // Dagster's own vocabulary: the rows of the silver logs tables and their columns
+  metadata['dagster/row_count'] = int(result.datasets.reduce((s, d) => s + d.rows, 0));
+  metadata['dagster/column_schema'] = { type: 'table_schema', value: SILVER_LOGS_COLUMNS };
+  return { value: result, metadata, dataVersion: ingestDataVersion(result.datasets) };
+}
+
+/** Columns of silver/obp/<behavior>/<campaign>/logs.parquet (plus the log's user_feature_* columns). */
+export const SILVER_LOGS_COLUMNS = [
+  { name: 'row', type: 'BIGINT', description: 'position of the row in time order (0-based)' },
+  { name: 'timestamp', type: 'TIMESTAMPTZ', description: 'impression time' },
+  { name: 'item_id', type: 'INTEGER', description: 'id of the shown item (0..K-1, item_context.parquet)' },
+  { name: 'position', type: 'TINYINT', description: 'slot of the item (1..3)' },
+  { name: 'click', type: 'TINYINT', description: 'reward: 1 when clicked' },
+  { name: 'propensity_score', type: 'DOUBLE', description: 'probability that the logging policy showed the item in the slot, in (0, 1]' },
+  { name: 'user_feature_*', type: 'VARCHAR', description: 'user features as logged' },
+];
+
+/**
+ * The data version of an ingest: SHA-256 over the input files' hashes recorded in the silver
+ * manifests (behavior/campaign order), so it changes exactly when the ingested logs change.
+ */
+export function ingestDataVersion(datasets: ReadonlyArray<{ behavior: string; campaign: string; inputs: ReadonlyArray<{ file: string; sha256: string }> }>): string {
+  const lines = [...datasets]
+    .sort((a, b) => `${a.behavior}/${a.campaign}`.localeCompare(`${b.behavior}/${b.campaign}`))
+    .flatMap((d) => d.inputs.map((i) => `${i.file}\t${i.sha256}`));
+  return createHash('sha256').update(lines.join('\n')).digest('hex').slice(0, 16);
 }
 
 export async function replayAsset(deps: PipelineDeps, ctx: AssetContext, options: PipelineOptions, run: TrackingRun): Promise<AssetOutcome> {

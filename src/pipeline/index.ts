@@ -10,7 +10,7 @@
 import { invalidInput } from '../common/errors';
 import type { Config } from '../config/config';
 import { createObjectStore } from '../storage';
-import { createTracker, EXPERIMENT_NAME } from '../tracking';
+import { createTracker, EXPERIMENT_NAME, type TrackingRun } from '../tracking';
 import type { AssetContext, AssetKey, AssetOutcome } from './asset-graph';
 import { concludeAsset, ingestAsset, opeAsset, replayAsset } from './assets';
 import type { AssetFunction, PipelineDeps, PipelineOptions } from './pipeline.types';
@@ -22,8 +22,21 @@ export interface Pipeline {
   close(): Promise<void>;
 }
 
-export async function createPipeline(config: Config, overrides: Partial<Omit<PipelineDeps, 'config'>> = {}): Promise<Pipeline> {
+/**
+ * One pipeline run in the tracker: a parent run (e.g. `dagster <run id>` or `materialize
+ * <time>`) under which each asset's run is nested, tagged with what started it.
+ */
+export interface PipelineSession {
+  name: string;
+  tags?: Record<string, string>;
+}
+
+export async function createPipeline(config: Config, overrides: Partial<Omit<PipelineDeps, 'config'>> = {}, session?: PipelineSession): Promise<Pipeline> {
   const deps: PipelineDeps = { config, store: overrides.store ?? createObjectStore(config), tracker: overrides.tracker ?? createTracker(config), decisions: overrides.decisions };
+  const sessionName = session?.name ?? `materialize ${new Date().toISOString()}`;
+  let parent: Promise<TrackingRun> | undefined;
+  let failed = false;
+  const parentRun = () => (parent ??= deps.tracker.startRun(EXPERIMENT_NAME, sessionName, { 'bandit.pipeline_run': 'true', 'bandit.store': deps.store.location, ...session?.tags }));
   const assets: Record<AssetKey, AssetFunction> = {
     ingest_obp: ingestAsset,
     replay: replayAsset,
@@ -34,19 +47,22 @@ export async function createPipeline(config: Config, overrides: Partial<Omit<Pip
     async run(key, ctx, options) {
       const fn = assets[key];
       if (!fn) throw invalidInput(`unknown asset ${String(key)}`);
-      const run = await deps.tracker.startRun(EXPERIMENT_NAME, key, { 'bandit.asset': key, 'bandit.store': deps.store.location });
+      const p = await parentRun();
+      const run = await deps.tracker.startRun(EXPERIMENT_NAME, key, { 'bandit.asset': key, 'bandit.store': deps.store.location, 'mlflow.parentRunId': p.runId, ...session?.tags });
       try {
         const outcome = await fn(deps, ctx, options, run);
         await run.end('FINISHED');
-        outcome.metadata.tracking_run = { type: 'text', value: run.location };
+        outcome.metadata.tracking_run = /^https?:/.test(run.location) ? { type: 'url', value: run.location } : { type: 'text', value: run.location };
         return outcome;
       } catch (err) {
+        failed = true;
         await run.setTags({ 'bandit.error': (err as Error).message.slice(0, 5000) }).catch(() => undefined);
         await run.end('FAILED').catch(() => undefined);
         throw err;
       }
     },
     async close() {
+      if (parent) await (await parent).end(failed ? 'FAILED' : 'FINISHED').catch(() => undefined);
       await deps.store.close();
     },
   };

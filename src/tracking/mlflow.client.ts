@@ -120,6 +120,10 @@ export class MlflowClient {
     }
   }
 
+  async setExperimentTag(experimentId: string, key: string, value: string): Promise<void> {
+    await this.call('POST', 'experiments/set-experiment-tag', { experiment_id: experimentId, key, value });
+  }
+
   async createRun(experimentId: string, runName: string, tags: MlflowTag[] = [], startTime = Date.now()): Promise<MlflowRunInfo> {
     return (await this.call<{ run: MlflowRun }>('POST', 'runs/create', { experiment_id: experimentId, run_name: runName, start_time: startTime, tags })).run.info;
   }

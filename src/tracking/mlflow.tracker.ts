@@ -1,9 +1,25 @@
+import * as os from 'node:os';
 import { MlflowClient } from './mlflow.client';
 import type { Metric, RunStatus, Tracker, TrackingRun } from './tracker';
 
 const str = (v: string | number | boolean) => (typeof v === 'string' ? v : String(v));
 
-/** Runs in an MLflow tracking server. */
+/** What MLflow shows as a run's source and user. */
+const SOURCE_TAGS = (): Record<string, string> => ({
+  'mlflow.source.type': 'JOB',
+  'mlflow.source.name': 'bandit-pipeline',
+  'mlflow.user': process.env.BANDIT_MLFLOW_USER || safeUser(),
+});
+
+function safeUser(): string {
+  try {
+    return os.userInfo().username;
+  } catch {
+    return 'bandit';
+  }
+}
+
+/** Runs in an MLflow tracking server (a `mlflow.parentRunId` tag nests a run under another). */
 export class MlflowTracker implements Tracker {
   readonly location: string;
   private readonly experiments = new Map<string, Promise<string>>();
@@ -15,7 +31,11 @@ export class MlflowTracker implements Tracker {
   async startRun(experimentName: string, runName: string, tags: Record<string, string> = {}): Promise<TrackingRun> {
     let exp = this.experiments.get(experimentName);
     if (!exp) {
-      exp = this.client.ensureExperiment(experimentName);
+      // MLflow 3 opens an experiment of this kind as model training (not GenAI)
+      exp = this.client.ensureExperiment(experimentName).then(async (id) => {
+        await this.client.setExperimentTag(id, 'mlflow.experimentKind', 'custom_model_development');
+        return id;
+      });
       this.experiments.set(experimentName, exp);
       exp.catch(() => this.experiments.delete(experimentName));
     }
@@ -23,7 +43,7 @@ export class MlflowTracker implements Tracker {
     const info = await this.client.createRun(
       experimentId,
       runName,
-      Object.entries({ 'mlflow.runName': runName, ...tags }).map(([key, value]) => ({ key, value })),
+      Object.entries({ 'mlflow.runName': runName, ...SOURCE_TAGS(), ...tags }).map(([key, value]) => ({ key, value })),
     );
     return new MlflowRun(this.client, info.run_id, experimentId, info.artifact_uri, `${this.location}/#/experiments/${experimentId}/runs/${info.run_id}`);
   }

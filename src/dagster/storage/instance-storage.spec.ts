@@ -1,6 +1,8 @@
 import { ErrorCode } from '../../common/errors';
 import type { SerdesObject } from '../serdes';
+import { computeLogPath, computeLogTargetFromInstanceRef } from '../compute-logs';
 import { storageTargetFromInstanceRef } from './instance-storage';
+import { openSteps } from './run-body';
 
 const data = (cls: string, yaml: string, module = 'dagster_postgres'): SerdesObject => ({ __class__: 'ConfigurableClassData', class_name: cls, config_yaml: yaml, module_name: module });
 const ref = (event: SerdesObject, run: SerdesObject): SerdesObject => ({ __class__: 'InstanceRef', event_storage_data: event, run_storage_data: run });
@@ -40,5 +42,20 @@ describe('storage named by an InstanceRef', () => {
       expect((err as Error).message).toContain('dagster_mysql.MySQLEventLogStorage');
     }
     expect(() => storageTargetFromInstanceRef({ __class__: 'PipelineRun' }, env({}))).toThrow('expected InstanceRef');
+  });
+
+  it('finds the compute-log directory of a LocalComputeLogManager and says why others are not captured', () => {
+    const withLogs = (cls: string, yaml: string) => ({ ...ref(data('X', ''), data('Y', '')), compute_logs_data: data(cls, yaml, 'dagster._core.storage') });
+    expect(computeLogTargetFromInstanceRef(withLogs('LocalComputeLogManager', 'base_dir: /home/d/storage\n'))).toEqual({ kind: 'local', baseDir: '/home/d/storage' });
+    expect(computeLogPath('/home/d/storage', 'r1', 'ope', 'err')).toBe('/home/d/storage/r1/compute_logs/ope.err');
+    expect(computeLogTargetFromInstanceRef(withLogs('S3ComputeLogManager', 'bucket: b\n'))).toEqual({ kind: 'none', reason: expect.stringContaining('S3ComputeLogManager is not supported') });
+    expect(computeLogTargetFromInstanceRef(withLogs('NoOpComputeLogManager', '{}')).kind).toBe('none');
+    expect(computeLogTargetFromInstanceRef(ref(data('X', ''), data('Y', ''))).kind).toBe('none');
+  });
+
+  it('tells the steps a dead worker left in progress', () => {
+    const ev = (step: string | null, t: string) => ({ step_key: step, dagster_event_type: t });
+    expect(openSteps([ev('a', 'STEP_START'), ev('a', 'STEP_SUCCESS'), ev('b', 'STEP_START')])).toEqual(['b']);
+    expect(openSteps([ev('a', 'STEP_START'), ev('a', 'STEP_FAILURE'), ev(null, 'STEP_START')])).toEqual([]);
   });
 });

@@ -28,6 +28,8 @@ export interface DagsterInstanceStorage {
   getRun(runId: string): Promise<StoredRun | null>;
   /** Stores one event with the side writes Dagster makes for it. */
   storeEvent(event: RunEvent): Promise<void>;
+  /** Steps of the run that started and have not succeeded or failed (what a killed worker left). */
+  stepsInProgress(runId: string): Promise<string[]>;
   close(): Promise<void>;
 }
 

@@ -8,7 +8,7 @@ import { BanditError, ErrorCode } from '../../common/errors';
 import type { RunEvent } from '../events';
 import { pyJson } from '../serdes';
 import type { DagsterInstanceStorage, StoredRun } from './instance-storage';
-import { FAILURE_REASON_TAG, isAssetEvent, lastMaterialization, readRunBody, runStatusChange } from './run-body';
+import { FAILURE_REASON_TAG, isAssetEvent, lastMaterialization, openSteps, readRunBody, runStatusChange, STEP_EVENTS_SQL } from './run-body';
 
 const CHANNEL = 'run_events';
 const utc = (param: string) => `(to_timestamp(${param}) AT TIME ZONE 'UTC')`;
@@ -74,6 +74,11 @@ export class PostgresInstanceStorage implements DagsterInstanceStorage {
          start_time = COALESCE($5, start_time), end_time = COALESCE($6, end_time) WHERE run_id = $1`,
       [event.runId, change.runBody, change.status, event.timestamp, change.startTime, change.endTime],
     );
+  }
+
+  async stepsInProgress(runId: string): Promise<string[]> {
+    const r = await this.pool.query<{ step_key: string | null; dagster_event_type: string }>(STEP_EVENTS_SQL, [runId]);
+    return openSteps(r.rows);
   }
 
   async close(): Promise<void> {

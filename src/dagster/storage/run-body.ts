@@ -59,3 +59,17 @@ export function sqliteDateTime(seconds: number): string {
 }
 
 export const isAssetEvent = (e: RunEvent) => e.type === 'ASSET_MATERIALIZATION' && e.assetKey !== null;
+
+/** Step events of a run, in order, as stored. */
+export const STEP_EVENTS_SQL = "SELECT step_key, dagster_event_type FROM event_logs WHERE run_id = $1 AND dagster_event_type IN ('STEP_START', 'STEP_SUCCESS', 'STEP_FAILURE') ORDER BY id";
+
+/** The steps started and not ended, from the step events in order. */
+export function openSteps(rows: ReadonlyArray<{ step_key: string | null; dagster_event_type: string }>): string[] {
+  const open = new Set<string>();
+  for (const r of rows) {
+    if (!r.step_key) continue;
+    if (r.dagster_event_type === 'STEP_START') open.add(r.step_key);
+    else open.delete(r.step_key);
+  }
+  return [...open];
+}

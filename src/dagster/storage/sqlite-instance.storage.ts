@@ -11,7 +11,7 @@ import { BanditError, ErrorCode } from '../../common/errors';
 import type { RunEvent } from '../events';
 import { pyJson } from '../serdes';
 import type { DagsterInstanceStorage, StoredRun } from './instance-storage';
-import { FAILURE_REASON_TAG, isAssetEvent, lastMaterialization, readRunBody, runStatusChange, sqliteDateTime } from './run-body';
+import { FAILURE_REASON_TAG, isAssetEvent, lastMaterialization, openSteps, readRunBody, runStatusChange, STEP_EVENTS_SQL, sqliteDateTime } from './run-body';
 
 const INSERT_EVENT = `INSERT INTO event_logs (run_id, event, dagster_event_type, timestamp, step_key, asset_key, partition)
   VALUES (?, ?, ?, ?, ?, ?, NULL)`;
@@ -52,7 +52,12 @@ export class SqliteInstanceStorage implements DagsterInstanceStorage {
 
   async storeEvent(event: RunEvent): Promise<void> {
     const values = [event.runId, pyJson(event.entry), event.type, sqliteDateTime(event.timestamp), event.stepKey, event.assetKey];
-    this.shard(event.runId).prepare(INSERT_EVENT).run(...values);
+    const shard = this.shard(event.runId);
+    shard.prepare(INSERT_EVENT).run(...values);
+    // Dagster's shards are in WAL mode, and the webserver learns of new events by watching the
+    // shard's .db file (watchdog): copy the WAL into it now, so each event reaches the UI live
+    // (Python Dagster gets the same effect by closing its connection after every write).
+    shard.pragma('wal_checkpoint(PASSIVE)');
     const change = await this.statusChange(event);
     if (isAssetEvent(event) || change) {
       const index = this.shard('index');
@@ -69,6 +74,7 @@ export class SqliteInstanceStorage implements DagsterInstanceStorage {
         }
       });
       tx();
+      index.pragma('wal_checkpoint(PASSIVE)');
     }
     if (change) {
       const tx = this.runs.transaction(() => {
@@ -81,12 +87,18 @@ export class SqliteInstanceStorage implements DagsterInstanceStorage {
           .run(change.runBody, change.status, sqliteDateTime(event.timestamp), change.startTime, change.endTime, event.runId);
       });
       tx();
+      this.runs.pragma('wal_checkpoint(PASSIVE)');
     }
   }
 
   private async statusChange(event: RunEvent) {
     const row = this.runs.prepare('SELECT run_body FROM runs WHERE run_id = ?').get(event.runId) as { run_body: string } | undefined;
     return row ? runStatusChange(event, row.run_body) : null;
+  }
+
+  async stepsInProgress(runId: string): Promise<string[]> {
+    const rows = this.shard(runId).prepare(STEP_EVENTS_SQL.replace('$1', '?')).all(runId) as Array<{ step_key: string | null; dagster_event_type: string }>;
+    return openSteps(rows);
   }
 
   async close(): Promise<void> {

@@ -10,23 +10,19 @@ import { Client } from 'pg';
 import { DAGSTER_ENTRY_POINT } from '../../../src/cli/code-server.command';
 import { describeIf, hasBuiltCli, hasPeer } from '../../support/env';
 import { obdShaped } from '../../support/obd';
-import { createTestDatabase, hasPostgres, type TestDatabase } from '../../support/services';
-import { ASSETS_QUERY, freePort, launch, runLogs, startCodeServerCli, startWebserver, waitRun, WORKSPACE_QUERY, type Proc, type RunView, type Webserver } from './harness';
+import { hasPostgres, type TestDatabase } from '../../support/services';
+import { ASSETS_QUERY, freePort, launch, pipelineEnv, runLogs, startCodeServerCli, startPostgresStack, startWebserver, waitRun, WORKSPACE_QUERY, type PostgresStack, type Proc, type RunView, type Webserver } from './harness';
 
 const RUN_TIMEOUT = 120_000;
 const IMAGE = 'ghcr.io/example/bandit-pipeline:e2e';
 const CONTAINER_CONTEXT = { k8s: { namespace: 'datasci', env_config_maps: ['bandit-pipeline-env'] } };
 /** Small bootstrap / simulation sizes keep the run short; the code path is the production one. */
-const FAST = { ops: { ope: { config: { bootstrap: 50, n_sim: 2000 } }, conclude: { config: { n_sim: 2000 } } } };
+const FAST = { ops: { ope: { config: { bootstrap: 50, n_sim: 2000 } } } };
 
 /** OBD-shaped logs (test/support/obd.ts), set before the code servers start. */
 let obdPath = '';
 
-function codeServerEnv(dataDir: string): NodeJS.ProcessEnv {
-  const env: NodeJS.ProcessEnv = { ...process.env, BANDIT_DATA_DIR: dataDir, BANDIT_OBD_PATH: obdPath, BANDIT_LOG_LEVEL: 'info', DAGSTER_CONTAINER_CONTEXT: JSON.stringify(CONTAINER_CONTEXT), BANDIT_PIPELINE_IMAGE: IMAGE };
-  for (const k of Object.keys(env)) if (/^(MINIO_|MLFLOW_|DRAGONFLY_)|^BANDIT_(DATABASE_URL|REDIS_URL)$/.test(k)) delete env[k];
-  return env;
-}
+const codeServerEnv = (dataDir: string) => pipelineEnv(dataDir, { BANDIT_OBD_PATH: obdPath, DAGSTER_CONTAINER_CONTEXT: JSON.stringify(CONTAINER_CONTEXT), BANDIT_PIPELINE_IMAGE: IMAGE });
 
 const labels = (m: RunView['assetMaterializations'][number]) => m.metadataEntries.map((e) => e.label);
 
@@ -37,6 +33,8 @@ function expectFourMaterializations(run: RunView) {
   const rows = ingest.metadataEntries.find((e) => e.label === 'rows');
   expect(rows?.__typename).toBe('IntMetadataEntry');
   expect(rows?.intValue).toBeGreaterThan(0);
+  expect(ingest.metadataEntries.find((e) => e.label === 'dagster/row_count')).toMatchObject({ __typename: 'IntMetadataEntry', intValue: rows?.intValue });
+  expect(ingest.metadataEntries.find((e) => e.label === 'dagster/column_schema')?.__typename).toBe('TableSchemaMetadataEntry');
   const ope = run.assetMaterializations.find((m) => m.assetKey.path[0] === 'ope')!;
   expect(ope.metadataEntries.some((e) => e.__typename === 'FloatMetadataEntry')).toBe(true);
   expect(labels(run.assetMaterializations.find((m) => m.assetKey.path[0] === 'conclude')!).length).toBeGreaterThan(0);
@@ -51,19 +49,16 @@ describeIf(() => hasPeer('dagster') && hasBuiltCli())('stock Dagster runs the ba
   afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 
   describeIf(() => hasPostgres())('with Postgres storage (dagster-postgres)', () => {
+    let stack: PostgresStack | undefined;
     let db: TestDatabase | undefined;
     let code: Proc | undefined;
     let web: Webserver | undefined;
     beforeAll(async () => {
-      db = await createTestDatabase('bandit_dagster');
-      const port = await freePort();
-      code = await startCodeServerCli(port, codeServerEnv(dataDir));
-      web = await startWebserver(port, { postgresUrl: db.url });
+      stack = await startPostgresStack('bandit_dagster', codeServerEnv(dataDir));
+      ({ db, code, web } = stack);
     }, 120_000);
     afterAll(async () => {
-      await web?.stop();
-      await code?.stop();
-      await db?.drop();
+      await stack?.stop();
     }, 60_000);
 
     it('loads the location without error', async () => {
@@ -86,6 +81,15 @@ describeIf(() => hasPeer('dagster') && hasBuiltCli())('stock Dagster runs the ba
         expect(n.groupName).toBe('bandit');
         expect(n.jobNames).toEqual(['__ASSET_JOB']);
       }
+      // code versions, owners, kinds and tags in Dagster's vocabulary
+      const v = await web!.gql<{ assetNodes: Array<{ assetKey: { path: string[] }; opVersion: string | null; owners: Array<{ team?: string }>; kinds: string[]; tags: Array<{ key: string; value: string }> }> }>(
+        '{ assetNodes { assetKey { path } opVersion owners { ... on TeamAssetOwner { team } } kinds tags { key value } } }',
+      );
+      const ingest = v.assetNodes.find((n) => n.assetKey.path[0] === 'ingest_obp')!;
+      expect(ingest.opVersion).toBe('1');
+      expect(ingest.owners).toEqual([{ team: 'bandit' }]);
+      expect([...ingest.kinds].sort()).toEqual(['duckdb', 'parquet']);
+      expect(ingest.tags).toEqual(expect.arrayContaining([{ key: 'layer', value: 'silver' }]));
     });
 
     it('runs the whole __ASSET_JOB to SUCCESS with four materializations carrying metadata', async () => {
@@ -108,6 +112,12 @@ describeIf(() => hasPeer('dagster') && hasBuiltCli())('stock Dagster runs the ba
       expect(types.filter((t) => t === 'ExecutionStepSuccessEvent')).toHaveLength(4);
       expect(types.at(-1)).toBe('RunSuccessEvent');
       expect(logs.some((e) => e.__typename === 'LogMessageEvent' && e.stepKey === 'ingest_obp')).toBe(true);
+      // the ingest's data version (from the silver manifests' input hashes) and the code version
+      const tags = await web!.gql<{ assetOrError: { assetMaterializations: Array<{ runId: string; tags: Array<{ key: string; value: string }> }> } }>(
+        '{ assetOrError(assetKey: {path: ["ingest_obp"]}) { ... on Asset { assetMaterializations { runId tags { key value } } } } }',
+      );
+      const mine = tags.assetOrError.assetMaterializations.find((m) => m.runId === runId)!;
+      expect(mine.tags).toEqual(expect.arrayContaining([{ key: 'dagster/code_version', value: '1' }, { key: 'dagster/data_version', value: expect.stringMatching(/^[0-9a-f]{16}$/) }]));
       // the host built the run's code origin (what run launchers use) from ListRepositories
       const c = new Client({ connectionString: db!.url });
       await c.connect();

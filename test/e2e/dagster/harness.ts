@@ -10,7 +10,8 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { healthClient } from '../../../src/dagster/proto';
-import { BANDIT_BIN, peerBin } from '../../support/env';
+import { BANDIT_BIN, OBD_PATH, peerBin } from '../../support/env';
+import { createTestDatabase, type TestDatabase } from '../../support/services';
 
 export const LOCATION = 'bandit-pipeline';
 
@@ -221,4 +222,38 @@ export async function runLogs(ws: Webserver, runId: string): Promise<LogEvent[]>
     { runId },
   );
   return d.logsForRun.events;
+}
+
+/** The code server's environment for the real pipeline on the OBD sample (no MinIO, MLflow, Dragonfly). */
+export function pipelineEnv(dataDir: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv {
+  const env: NodeJS.ProcessEnv = { ...process.env, BANDIT_DATA_DIR: dataDir, BANDIT_OBD_PATH: OBD_PATH, BANDIT_LOG_LEVEL: 'info', ...extra };
+  for (const k of Object.keys(env)) if (/^(MINIO_|MLFLOW_|DRAGONFLY_)|^BANDIT_(DATABASE_URL|REDIS_URL)$/.test(k)) delete env[k];
+  return env;
+}
+
+export interface PostgresStack {
+  db: TestDatabase;
+  port: number;
+  code: Proc;
+  web: Webserver;
+  stop(): Promise<void>;
+}
+
+/** A fresh Postgres database, the built `bandit code-server` and `dagster-webserver` on it. */
+export async function startPostgresStack(dbName: string, env: NodeJS.ProcessEnv): Promise<PostgresStack> {
+  const db = await createTestDatabase(dbName);
+  const port = await freePort();
+  const code = await startCodeServerCli(port, env);
+  const web = await startWebserver(port, { postgresUrl: db.url });
+  return {
+    db,
+    port,
+    code,
+    web,
+    async stop() {
+      await web.stop();
+      await code.stop();
+      await db.drop();
+    },
+  };
 }

@@ -5,6 +5,7 @@
  * the server sends and every event / run body the worker stores.
  */
 import { execFileSync } from 'node:child_process';
+import { automationSnapshots, DEFAULT_AUTOMATION, evaluateSchedule, SCHEDULE } from '../../../src/dagster/automation';
 import { events, serializableError } from '../../../src/dagster/events';
 import { pyJson, snapshotId, type SerdesObject } from '../../../src/dagster/serdes';
 import { executionPlanSnapshot, jobData, jobSnapshot, listRepositoriesResponse, repositorySnapshot, subsetResult } from '../../../src/dagster/snapshots';
@@ -70,8 +71,9 @@ function payloads(): Array<{ name: string; text: string }> {
   const failedBody = runStatusChange(evs[8], RUN_BODY)!.runBody;
   return [
     { name: 'list_repositories', text: pyJson(listRepositoriesResponse(INFO)) },
-    { name: 'repository_deferred', text: pyJson(repositorySnapshot(true)) },
-    { name: 'repository_full', text: pyJson(repositorySnapshot(false)) },
+    { name: 'repository_deferred', text: pyJson(repositorySnapshot(true, automationSnapshots(DEFAULT_AUTOMATION))) },
+    { name: 'repository_full', text: pyJson(repositorySnapshot(false, automationSnapshots(DEFAULT_AUTOMATION))) },
+    { name: 'schedule_execution', text: pyJson(evaluateSchedule({ __class__: 'ExternalScheduleExecutionArgs', schedule_name: SCHEDULE.name })) },
     { name: 'job_data', text: pyJson(jobData(null)) },
     { name: 'job_snapshot', text: pyJson(jobSnapshot(null)) },
     { name: 'subset_job_snapshot', text: pyJson(jobSnapshot(['ope', 'conclude'])) },

@@ -10,21 +10,26 @@ import { RunManager } from '../../../src/dagster/run-launcher';
 import type { PipelineFactory } from '../../../src/dagster/run-worker';
 import { describeIf, hasPeer } from '../../support/env';
 import { createTestDatabase, hasPostgres, type TestDatabase } from '../../support/services';
-import { launch, runLogs, startWebserver, waitRun, type Webserver } from './harness';
+import { LAUNCH, launch, runLogs, startWebserver, waitRun, type Webserver } from './harness';
 
 const calls: string[] = [];
+/** The options each step received, by step. */
+const optionsSeen = new Map<string, Record<string, unknown>>();
+/** The stub's behaviors are picked through a typed config key every asset has: `campaigns`. */
+const wants = (options: Record<string, unknown>, what: string) => Array.isArray(options.campaigns) && options.campaigns.includes(what);
 /** Steps that fail on their next call only. */
 const failOnce = new Set<string>();
 const stubPipeline: PipelineFactory = async () => ({
   async run(key, ctx, options) {
     calls.push(key);
+    optionsSeen.set(key, options);
     ctx.log.info(`stub working on ${key}`);
     ctx.progress(1, 1, key);
-    if (options.block === true) {
+    if (wants(options, 'block')) {
       await new Promise((_, reject) => ctx.signal.addEventListener('abort', () => reject(new Error('aborted'))));
     }
     if (failOnce.delete(key)) throw new Error(`${key} failed once`);
-    if (options.fail === true) throw new Error(`${key} failed on purpose`, { cause: new BanditError(ErrorCode.NotFound, 'the root cause') });
+    if (wants(options, 'fail')) throw new Error(`${key} failed on purpose`, { cause: new BanditError(ErrorCode.NotFound, 'the root cause') });
     return {
       value: null,
       metadata: {
@@ -36,6 +41,8 @@ const stubPipeline: PipelineFactory = async () => ({
         detail: { type: 'json', value: { p_best: [0.1, 0.9] } },
         file: { type: 'path', value: '/tmp/x' },
         link: { type: 'url', value: 'http://example.com' },
+        // what a bad input once produced: must be stored so that Dagster can read it back
+        not_a_number: { type: 'int', value: NaN },
       },
     };
   },
@@ -81,6 +88,57 @@ describeIf(() => hasPeer('dagster') && hasPostgres())('run lifecycle against the
     expect(logs.find((e) => e.__typename === 'LogMessageEvent' && e.message === 'stub working on ingest_obp')?.level).toBe('INFO');
   }, 90_000);
 
+  const launchWith = (runConfigData: Record<string, unknown>) =>
+    web!.gql<{ launchRun: { __typename: string; run?: { runId: string }; errors?: Array<{ message: string }> } }>(LAUNCH, { selection: [{ path: ['ope'] }], runConfigData });
+
+  it.each([
+    ['a wrongly typed value', { bootstrap: 'abc' }, /bootstrap/],
+    ['a misspelt key', { bts_prior: '/prior.json' }, /bts_prior/],
+    ['a float for an Int', { n_sim: 2.5 }, /n_sim/],
+  ])('refuses at launch a run config with %s (typed schema, unknown keys rejected)', async (_what, config, mentions) => {
+    calls.length = 0;
+    const before = (await web!.gql<{ runsOrError: { results: unknown[] } }>('{ runsOrError { ... on Runs { results { runId } } } }')).runsOrError.results.length;
+    const d = await launchWith({ ops: { ope: { config } } });
+    expect(d.launchRun.__typename).toBe('RunConfigValidationInvalid');
+    expect(d.launchRun.errors!.map((e) => e.message).join('\n')).toMatch(mentions);
+    const after = (await web!.gql<{ runsOrError: { results: unknown[] } }>('{ runsOrError { ... on Runs { results { runId } } } }')).runsOrError.results.length;
+    expect(after).toBe(before);
+    expect(calls).toEqual([]);
+  });
+
+  it('shows the launchpad each asset config field with its type, default and description', async () => {
+    const d = await web!.gql<{ runConfigSchemaOrError: { rootConfigType: { key: string }; allConfigTypes: Array<{ key: string; fields?: Array<{ name: string; isRequired: boolean; defaultValueAsJson: string | null; description: string | null; configTypeKey: string }> }> } }>(
+      `{ runConfigSchemaOrError(selector: {repositoryLocationName: "bandit-pipeline", repositoryName: "__repository__", pipelineName: "__ASSET_JOB"}) {
+        ... on RunConfigSchema { rootConfigType { key } allConfigTypes { key ... on CompositeConfigType { fields { name isRequired defaultValueAsJson description configTypeKey } } } } } }`,
+    );
+    const shapes = d.runConfigSchemaOrError.allConfigTypes.filter((t) => t.fields?.some((f) => f.name === 'bootstrap'));
+    expect(shapes).toHaveLength(1);
+    const fields = Object.fromEntries(shapes[0].fields!.map((f) => [f.name, f]));
+    expect(Object.keys(fields).sort()).toEqual(['alpha', 'bootstrap', 'bts_prior_path', 'campaigns', 'folds', 'lambda', 'n_sim', 'obd_path', 'seed']);
+    expect(fields.bootstrap).toMatchObject({ configTypeKey: 'Int', defaultValueAsJson: '1000', isRequired: false });
+    expect(fields.alpha).toMatchObject({ configTypeKey: 'Float', defaultValueAsJson: '0.05' });
+    expect(fields.lambda).toMatchObject({ configTypeKey: 'Noneable.Float', isRequired: false });
+    expect(fields.bootstrap.description).toMatch(/Bootstrap replicates/);
+  });
+
+  it('runs a typed config and hands the asset its options; the asset history stays readable', async () => {
+    const runId = await launch(web!, ['ope'], { ops: { ope: { config: { bootstrap: 50, n_sim: 2000, alpha: 0.1, lambda: null } } } });
+    expect((await waitRun(web!, runId, 60_000)).status).toBe('SUCCESS');
+    expect(optionsSeen.get('ope')).toEqual({ bootstrap: 50, nSim: 2000, alpha: 0.1 });
+    // the stub also reports a NaN value: it is stored as text, and Dagster's reads still work
+    const h = await web!.gql<{ assetOrError: { __typename: string; assetMaterializations?: Array<{ runId: string; metadataEntries: Array<{ label: string; __typename: string }> }> } }>(
+      '{ assetOrError(assetKey: {path: ["ope"]}) { __typename ... on Asset { assetMaterializations { runId metadataEntries { label __typename } } } } }',
+    );
+    expect(h.assetOrError.__typename).toBe('Asset');
+    const mine = h.assetOrError.assetMaterializations!.find((m) => m.runId === runId)!;
+    expect(mine.metadataEntries.find((e) => e.label === 'not_a_number')?.__typename).toBe('TextMetadataEntry');
+    const stats = await web!.gql<{ runOrError: { stepStats: Array<{ stepKey: string; status: string; materializations: unknown[] }> } }>(
+      'query($runId: ID!) { runOrError(runId: $runId) { ... on Run { stepStats { stepKey status materializations { label } } } } }',
+      { runId },
+    );
+    expect(stats.runOrError.stepStats).toEqual([expect.objectContaining({ stepKey: 'ope', status: 'SUCCESS' })]);
+  }, 90_000);
+
   it('executes a subset in dependency order and only the selected steps', async () => {
     calls.length = 0;
     const runId = await launch(web!, ['conclude', 'replay']);
@@ -102,7 +160,7 @@ describeIf(() => hasPeer('dagster') && hasPostgres())('run lifecycle against the
   }, 90_000);
 
   it('ends a failing step as STEP_FAILURE and the run as FAILURE, with the error and its cause', async () => {
-    const runId = await launch(web!, null, { ops: { replay: { config: { fail: true } } } });
+    const runId = await launch(web!, null, { ops: { replay: { config: { campaigns: ['fail'] } } } });
     const run = await waitRun(web!, runId, 60_000);
     expect(run.status).toBe('FAILURE');
     const logs = await runLogs(web!, runId);
@@ -133,7 +191,7 @@ describeIf(() => hasPeer('dagster') && hasPostgres())('run lifecycle against the
   }, 120_000);
 
   it('terminates a running run through CancelExecution and records it CANCELED', async () => {
-    const runId = await launch(web!, ['replay'], { ops: { replay: { config: { block: true } } } });
+    const runId = await launch(web!, ['replay'], { ops: { replay: { config: { campaigns: ['block'] } } } });
     await waitRun(web!, runId, 30_000, (s) => s === 'STARTED');
     const t = await web!.gql<{ terminateRun: { __typename: string } }>(
       'mutation($runId: String!) { terminateRun(runId: $runId) { __typename ... on PythonError { message } ... on TerminateRunFailure { message } } }',

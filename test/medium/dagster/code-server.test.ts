@@ -184,10 +184,32 @@ describe('code server over real gRPC', () => {
     expect(await call('Ping', { echo: 'ok' })).toMatchObject({ echo: 'ok' });
   });
 
-  it('answers UNIMPLEMENTED for partitions, schedules, sensors and notebooks', async () => {
+  it('answers UNIMPLEMENTED for partitions and notebooks', async () => {
     await expectStatus(call('ExternalPartitionNames', { serialized_partition_names_args: '{}' }), grpc.status.UNIMPLEMENTED);
-    await expectStatus(call('SyncExternalSensorExecution', {}), grpc.status.UNIMPLEMENTED);
-    await expectStatus(stream('ExternalScheduleExecution', {}), grpc.status.UNIMPLEMENTED);
+    await expectStatus(call('ExternalNotebookData', {}), grpc.status.UNIMPLEMENTED);
+  });
+
+  const scheduleArgs = (name: string) =>
+    `{"__class__": "ExternalScheduleExecutionArgs", "instance_ref": null, "log_key": [], "repository_origin": ${ORIGIN}, "schedule_name": "${name}", "scheduled_execution_timestamp": 1795900000.0, "scheduled_execution_timezone": "UTC", "timeout": null}`;
+  const sensorArgs = (cursor: string | null) =>
+    `{"__class__": "SensorExecutionArgs", "cursor": ${cursor === null ? 'null' : `"${cursor}"`}, "instance_ref": null, "last_completion_time": null, "last_run_key": null, "last_sensor_start_time": null, "last_tick_completion_time": null, "log_key": [], "repository_origin": ${ORIGIN}, "sensor_name": "obp_logs_sensor", "timeout": 60}`;
+
+  it('evaluates the daily schedule (sync and streaming): a run request for ope + conclude', async () => {
+    const sync = parsePyJson(String((await call('SyncExternalScheduleExecution', { serialized_external_schedule_execution_args: scheduleArgs('daily_ope_conclude') })).serialized_schedule_result)) as SerdesObject;
+    expect(sync.__class__).toBe('ScheduleExecutionData');
+    const req = (sync.run_requests as SerdesObject[])[0];
+    expect((req.asset_selection as SerdesObject[]).map((k) => (k.path as string[])[0])).toEqual(['ope', 'conclude']);
+    expect(req.tags).toEqual({ 'dagster/schedule_name': 'daily_ope_conclude' });
+    const chunks = await stream('ExternalScheduleExecution', { serialized_external_schedule_execution_args: scheduleArgs('daily_ope_conclude') });
+    expect(parsePyJson(chunks.map((c) => String(c.serialized_chunk)).join(''))).toEqual(sync);
+    const missing = parsePyJson(String((await call('SyncExternalScheduleExecution', { serialized_external_schedule_execution_args: scheduleArgs('nope') })).serialized_schedule_result)) as SerdesObject;
+    expect(missing.__class__).toBe('ExternalScheduleExecutionErrorData');
+    await expectStatus(call('SyncExternalScheduleExecution', { serialized_external_schedule_execution_args: '{"__class__": "Nope"}' }), grpc.status.INVALID_ARGUMENT);
+  });
+
+  it('evaluates the sensor: skips without an OBD folder, keeping the cursor', async () => {
+    const res = parsePyJson(String((await call('SyncExternalSensorExecution', { serialized_external_sensor_execution_args: sensorArgs('c1') })).serialized_sensor_result)) as SerdesObject;
+    expect(res).toMatchObject({ __class__: 'SensorExecutionData', run_requests: [], cursor: 'c1', skip_message: expect.stringContaining('BANDIT_OBD_PATH') });
   });
 
   it('reports no current runs and refuses to cancel unknown ones', async () => {
@@ -268,6 +290,7 @@ describe('code server over real gRPC', () => {
       storeEvent: async (e: { type: string | null; entry: SerdesObject }) => {
         stored.push({ type: e.type, message: e.entry.user_message });
       },
+      stepsInProgress: async () => [],
       close: async () => undefined,
     };
     const runs = new RunManager({

@@ -63,13 +63,28 @@ describeIf(() => hasPeer('mlflow'))('MLflow tracking against a real server', () 
     it('is one run of experiment bayesian-bandit with the regret curve as stepped metrics', async () => {
       const env = tempConfig({ BANDIT_OBD_PATH: await obdShaped(), MLFLOW_TRACKING_URI: mlflow.url });
       try {
-        const p = await createPipeline(env.config);
-        await p.run('ingest_obp', recordingContext(), {});
+        const p = await createPipeline(env.config, {}, { name: 'dagster r-123', tags: { 'dagster.run_id': 'r-123' } });
+        const ingest = await p.run('ingest_obp', recordingContext(), {});
         const out = await p.run('replay', recordingContext(), { seed: 3 });
         await p.close();
+        // one pipeline run = one parent MLflow run, each asset a child of it
+        const childTags = async (url: string) => Object.fromEntries(((await client.getRun(path.basename(url))).data.tags ?? []).map((t) => [t.key, t.value]));
+        const replayTags = await childTags((out.metadata.tracking_run as { value: string }).value);
+        const ingestTags = await childTags((ingest.metadata.tracking_run as { value: string }).value);
+        expect(out.metadata.tracking_run.type).toBe('url');
+        expect(replayTags['mlflow.parentRunId']).toBeDefined();
+        expect(ingestTags['mlflow.parentRunId']).toBe(replayTags['mlflow.parentRunId']);
+        expect(replayTags).toMatchObject({ 'dagster.run_id': 'r-123', 'mlflow.source.type': 'JOB', 'mlflow.source.name': 'bandit-pipeline', 'bandit.asset': 'replay' });
+        expect(replayTags['mlflow.user']).toEqual(expect.any(String));
+        const parent = await client.getRun(replayTags['mlflow.parentRunId']);
+        expect(parent.info.run_name).toBe('dagster r-123');
+        expect(parent.info.status).toBe('FINISHED');
+        expect(Object.fromEntries((parent.data.tags ?? []).map((t) => [t.key, t.value]))).toMatchObject({ 'dagster.run_id': 'r-123', 'bandit.pipeline_run': 'true' });
         const runUrl = (out.metadata.tracking_run as { value: string }).value;
         const runId = path.basename(runUrl);
         const exp = await client.getExperimentByName(EXPERIMENT_NAME);
+        // MLflow 3 opens it as model training
+        expect((exp as unknown as { tags?: Array<{ key: string; value: string }> }).tags).toEqual(expect.arrayContaining([{ key: 'mlflow.experimentKind', value: 'custom_model_development' }]));
         expect(runUrl).toBe(`${mlflow.url}/#/experiments/${exp?.experiment_id}/runs/${runId}`);
         const replay = await getJson<CampaignReplay>(createObjectStore(env.config), keys.replay('men'));
         const history = await client.getMetricHistory(runId, 'men.regret');
