@@ -37,7 +37,7 @@ const fmtRate = (r) => (r >= 1e6 ? `${(r / 1e6).toFixed(1)} M/s` : `${(r / 1e3).
 const fmtMs = (ms) => (ms >= 1000 ? `${(ms / 1000).toFixed(1)} s` : ms >= 1 ? `${ms.toFixed(2)} ms` : `${(ms * 1000).toFixed(0)} µs`);
 
 const SAMPLING_METHOD =
-  'Ours, bulk: `sampleBetaInto(rng, α, β, out)` — one loop over a Float64Array with the xoshiro128** state in local variables and the ziggurat / Marsaglia–Tsang / Jöhnk fast paths inlined, output bit-identical to the per-draw sampler. Ours, per draw: `makeBetaSampler(α, β)` (validated once) called once per sample. Each pair and mode in a fresh Node process. numpy: `Generator.beta(α, β, size=N)` (one vectorised C loop, PCG64) and `Generator.beta(α, β)` called once per sample from Python.';
+  'Ours, bulk: `sampleBetaInto(rng, α, β, out)` — one loop over a Float64Array; for α, β ≥ 1 with the xoshiro128** state in local variables and the ziggurat / Marsaglia–Tsang fast paths inlined, for α, β < 1 Jöhnk in one loop; output bit-identical to the per-draw sampler. Ours, per draw: `makeBetaSampler(α, β)` (validated once) called once per sample. Each pair and mode in a fresh Node process. numpy: `Generator.beta(α, β, size=N)` (one vectorised C loop, PCG64) and `Generator.beta(α, β)` called once per sample from Python.';
 
 function samplingSection(py) {
   const params = [

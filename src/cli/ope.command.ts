@@ -16,6 +16,7 @@ interface Opts {
   alpha?: string;
   seed?: string;
   json?: boolean;
+  rowIndex?: string;
 }
 
 function parseNumber(name: string, v: string | undefined, check: (n: number) => boolean, what: string): number | undefined {
@@ -34,6 +35,9 @@ function print(result: { estimates: Estimate[] }, header: string, json?: boolean
   process.stdout.write(`${header}\n`);
   process.stdout.write(`${'estimator'.padEnd(10)} ${'value'.padStart(10)} ${'95% CI'.padStart(23)}\n`);
   for (const e of result.estimates) process.stdout.write(`${e.estimator.padEnd(10)} ${fmt(e.value).padStart(10)} ${`[${fmt(e.ci?.lower)}, ${fmt(e.ci?.upper)}]`.padStart(23)}\n`);
+  const resamples = result.estimates.find((e) => e.ci)?.ciResamples;
+  if (resamples === 'rows+model') process.stdout.write('intervals: rows resampled, reward model refitted in every replicate\n');
+  else if (resamples === 'rows') process.stdout.write('intervals: rows resampled with the reward model held fixed (DM-family intervals omit the model\'s own uncertainty)\n');
 }
 
 const fmt = (x: number | undefined) => (x === undefined || !Number.isFinite(x) ? '—' : x.toFixed(6));
@@ -54,6 +58,7 @@ export const opeCommand: CliCommand = {
       .option('--bootstrap <B>', 'bootstrap replicates for the 95% intervals (0: none)', '1000')
       .option('--alpha <a>', 'significance level of the intervals', '0.05')
       .option('--seed <n>', 'seed of the bootstrap', '0')
+      .option('--row-index <column>', 'with --action-dist: the logs column giving each row its index in action_dist (distinct integers 0..n-1); default: rows in timestamp order, ties in file order')
       .option('--json', 'print JSON')
       .action(async (o: Opts) => {
         const names = (o.estimators ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '');
@@ -85,6 +90,7 @@ export const opeCommand: CliCommand = {
           bootstrap: parseNumber('--bootstrap', o.bootstrap, (n) => Number.isInteger(n) && n >= 0, 'an integer >= 0'),
           alpha: parseNumber('--alpha', o.alpha, (n) => n > 0 && n < 1, 'in (0, 1)'),
           seed: parseNumber('--seed', o.seed, () => true, 'a number'),
+          rowIndex: o.rowIndex,
         });
         print(result, `rows ${result.rows}, items ${result.items}, slots ${result.lenList}, λ ${result.lambda ?? '∞'}, reward model: ${result.rewardModel}`, o.json);
       });

@@ -31,6 +31,11 @@ export interface OpeFileOptions {
   seed?: number;
   /** Folds of the reward model fit from the logs when no estimated rewards are given. */
   folds?: number;
+  /**
+   * A column of the logs holding each row's index in action_dist (distinct integers
+   * 0..n−1). Without it rows are matched in timestamp order, ties in file order.
+   */
+  rowIndex?: string;
 }
 
 export interface OpeFileResult {
@@ -73,7 +78,7 @@ export async function readTensor3(file: string, what: string): Promise<Tensor3> 
 }
 
 /** Reads OBD-shaped logs into typed arrays (position converted to 0-based). */
-export async function readLogs(duck: Duck, file: string): Promise<LoggedRows> {
+export async function readLogs(duck: Duck, file: string, rowIndex?: string): Promise<LoggedRows> {
   const ext = path.extname(file).toLowerCase();
   const src = ext === '.parquet' ? `read_parquet(${sqlString(file)})` : `read_csv(${sqlString(file)}, header = true)`;
   await fs.access(file).catch(() => {
@@ -82,8 +87,17 @@ export async function readLogs(duck: Duck, file: string): Promise<LoggedRows> {
   const cols = (await duck.all<{ column_name: string }>(`DESCRIBE SELECT * FROM ${src}`)).map((r) => r.column_name);
   for (const c of ['item_id', 'position', 'click', 'propensity_score']) if (!cols.includes(c)) throw invalidInput(`logs ${file}: missing column ${c}`);
   await duck.run(`CREATE OR REPLACE TEMP TABLE ope_logs AS SELECT * FROM ${src}`);
-  const order = cols.includes('timestamp') ? `ORDER BY ${sqlIdent('timestamp')}, rowid` : 'ORDER BY rowid';
+  let order = cols.includes('timestamp') ? `ORDER BY ${sqlIdent('timestamp')}, rowid` : 'ORDER BY rowid';
   const { n } = await duck.one<{ n: number }>('SELECT count(*)::INTEGER AS n FROM ope_logs');
+  if (rowIndex !== undefined) {
+    if (!cols.includes(rowIndex)) throw invalidInput(`logs ${file}: no column ${JSON.stringify(rowIndex)} for --row-index`);
+    const col = sqlIdent(rowIndex);
+    const v = await duck.one<{ bad: number; lo: number | null; hi: number | null; distinct: number }>(
+      `SELECT count(*) FILTER (WHERE ${col} IS NULL OR CAST(${col} AS DOUBLE) <> round(CAST(${col} AS DOUBLE)))::INTEGER AS bad, min(CAST(${col} AS DOUBLE)) AS lo, max(CAST(${col} AS DOUBLE)) AS hi, count(DISTINCT ${col})::INTEGER AS distinct FROM ope_logs`,
+    );
+    if (v.bad > 0 || (n > 0 && (v.lo !== 0 || v.hi !== n - 1 || v.distinct !== n))) throw invalidInput(`logs ${file}: --row-index column ${rowIndex} must hold the distinct integers 0..${n - 1} (one per row)`);
+    order = `ORDER BY ${col}`;
+  }
   const logs: LoggedRows = { action: new Int32Array(n), position: new Int32Array(n), reward: new Float64Array(n), pscore: new Float64Array(n) };
   let i = 0;
   for await (const chunk of duck.chunks(`SELECT CAST(item_id AS DOUBLE), CAST(position AS DOUBLE) - 1, CAST(click AS DOUBLE), CAST(propensity_score AS DOUBLE) FROM ope_logs ${order}`)) {
@@ -121,7 +135,7 @@ export async function opeOnFiles(o: OpeFileOptions): Promise<OpeFileResult> {
   const duck = await Duck.open();
   let logs: LoggedRows;
   try {
-    logs = await readLogs(duck, o.logs);
+    logs = await readLogs(duck, o.logs, o.rowIndex);
   } finally {
     duck.close();
   }

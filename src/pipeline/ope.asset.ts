@@ -12,11 +12,11 @@
  */
 import * as path from 'node:path';
 import { invalidInput, notFound } from '../common/errors';
-import { evaluateEstimators } from '../core/ope/evaluate';
+import { evaluateOnCells } from '../core/ope/evaluate-cells';
 import { crossFittedRewardModel, emptyFoldStats } from '../core/ope/reward-model';
 import { topKActionDist } from '../core/ope/top-k-action-dist';
 import { ESTIMATORS, type Estimate, type EstimatorName } from '../core/ope/types';
-import { unitsFromCells, type OpeCell } from '../core/ope/units';
+import type { OpeCell } from '../core/ope/units';
 import { createRng } from '../core/rng';
 import { getJson, putJson, type ObjectStore } from '../storage';
 import type { AssetContext } from './asset-graph';
@@ -83,10 +83,13 @@ export async function cellsOfLogs(duck: Duck, file: string, items: number, folds
   return { cells, rows, q: crossFittedRewardModel(stats, o) };
 }
 
-/** Every estimator with bootstrap intervals, for a policy π(a|k) shared by all rows. */
+/**
+ * Every estimator with bootstrap intervals, for a policy π(a|k) shared by all rows. The
+ * reward model is refitted inside every bootstrap replicate (evaluate-cells.ts), so DM's
+ * interval includes the model's uncertainty; the point estimates use `data.q`'s fit.
+ */
 export function opeOnCells(data: CellData, policy: Float64Array, items: number, o: CellOpeOptions, stream: string): Estimate[] {
-  const units = unitsFromCells(data.cells, policy, items, LEN_LIST, data.q);
-  return evaluateEstimators(units, o.estimators ?? ESTIMATORS, {
+  return evaluateOnCells(data.cells, policy, { folds: o.folds, items, lenList: LEN_LIST }, o.estimators ?? ESTIMATORS, {
     lambda: o.lambda,
     replayMatch: 'expected',
     bootstrap: o.bootstrap > 0 ? { replicates: o.bootstrap, alpha: o.alpha, rng: createRng(`ope/${stream}/${o.seed}`), onReplicate: o.onReplicate } : undefined,
@@ -157,7 +160,7 @@ export function protocolMarkdown(results: readonly CampaignOpe[]): string {
   const out: string[] = [];
   for (const r of results) {
     out.push(`### ${r.campaign}: BTS policy estimated from the random logs (${r.rows} rows)`, '');
-    out.push(`Ground truth V (BTS logs' click rate): ${f6(r.btsOnPolicyCtr)}; random logs' click rate ${f6(r.randomCtr)}; B = ${r.bootstrap}, n_sim = ${r.nSim}, K = ${r.folds} folds, λ = ${r.lambda ?? '∞'}.`, '');
+    out.push(`Ground truth V (BTS logs' click rate): ${f6(r.btsOnPolicyCtr)}; random logs' click rate ${f6(r.randomCtr)}; B = ${r.bootstrap} (rows resampled, reward model refitted in every replicate), n_sim = ${r.nSim}, K = ${r.folds} folds, λ = ${r.lambda ?? '∞'}.`, '');
     out.push('| estimator | V̂ | 95% CI | relative error \\|V̂ − V\\| / V |', '|---|---:|---|---:|');
     for (const p of r.protocol) out.push(`| ${p.estimator} | ${f6(p.value)} | [${f6(p.lower)}, ${f6(p.upper)}] | ${f3(p.relativeError)} |`);
     const ours = r.evaluations.find((e) => e.policy === 'ours');

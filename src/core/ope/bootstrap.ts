@@ -44,7 +44,8 @@ export function percentile(sorted: ArrayLike<number>, q: number): number {
   return sorted[lo] + (h - lo) * (sorted[hi] - sorted[lo]);
 }
 
-function summarize(replicates: Float64Array, alpha: number): BootstrapResult {
+/** Mean and the alpha/2, 1 − alpha/2 percentiles of bootstrap replicates. */
+export function summarizeReplicates(replicates: Float64Array, alpha: number): BootstrapResult {
   let mean = 0;
   for (const v of replicates) mean += v;
   mean /= replicates.length;
@@ -66,7 +67,7 @@ export function bootstrapCells(terms: readonly EstimatorTerms[], count: Float64A
     for (let e = 0; e < terms.length; e++) draws[e][b] = evaluateTerms(terms[e], resampled);
     options.onReplicate?.(b + 1);
   }
-  return draws.map((d) => summarize(d, options.alpha));
+  return draws.map((d) => summarizeReplicates(d, options.alpha));
 }
 
 /**
@@ -82,5 +83,5 @@ export function bootstrapRows(terms: readonly EstimatorTerms[], nRows: number, o
     for (let e = 0; e < terms.length; e++) draws[e][b] = evaluateTerms(terms[e], resampled);
     options.onReplicate?.(b + 1);
   }
-  return draws.map((d) => summarize(d, options.alpha));
+  return draws.map((d) => summarizeReplicates(d, options.alpha));
 }

@@ -29,6 +29,7 @@ export function evaluateEstimators(units: OpeUnits, estimators: readonly Estimat
     res.forEach((r, i) => {
       out[i].ci = r.ci;
       out[i].bootstrapMean = r.mean;
+      out[i].ciResamples = 'rows';
     });
   }
   return out;

@@ -54,4 +54,10 @@ export interface Estimate {
   ci?: Interval;
   /** Mean of the bootstrap replicates. */
   bootstrapMean?: number;
+  /**
+   * What the interval's replicates resample: `rows` — the logged rows only, the reward
+   * model held fixed (for DM-family estimators it then omits the model's own uncertainty);
+   * `rows+model` — the rows, with the reward model refitted inside every replicate.
+   */
+  ciResamples?: 'rows' | 'rows+model';
 }
