@@ -46,7 +46,9 @@ interface Proc {
 }
 
 function start(what: string, cmd: string, args: string[], env: Record<string, string>, cwd?: string): Proc & { port: number } {
-  const child = spawn(cmd, args, { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? os.tmpdir(), ...env }, cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+  // its own process group: seldon-core-microservice runs its REST server in a child process
+  // that outlives a signal to the parent alone
+  const child = spawn(cmd, args, { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: process.env.HOME ?? os.tmpdir(), ...env }, cwd, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
@@ -230,17 +232,16 @@ describeIf(() => hasDataset(path.join(EXECUTOR_DIR, 'build.sh')) && hasPeer('sel
   }, 900_000);
 
   afterAll(async () => {
-    await Promise.all(
-      procs.map(
-        (p) =>
-          new Promise<void>((resolve) => {
-            if (p.child.exitCode !== null || p.child.signalCode !== null) return resolve();
-            p.child.once('exit', () => resolve());
-            p.child.kill('SIGTERM');
-            setTimeout(() => p.child.kill('SIGKILL'), 10_000).unref();
-          }),
-      ),
-    );
+    const group = (p: Proc, signal: NodeJS.Signals) => {
+      try {
+        if (p.child.pid !== undefined) process.kill(-p.child.pid, signal);
+      } catch {
+        /* gone */
+      }
+    };
+    for (const p of procs) group(p, 'SIGTERM');
+    await new Promise((r) => setTimeout(r, 1500));
+    for (const p of procs) group(p, 'SIGKILL');
     await Promise.all(routers.map((r) => r.stop('SIGTERM')));
     await redis?.release();
     await db?.drop();
