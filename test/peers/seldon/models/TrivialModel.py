@@ -3,7 +3,7 @@ Python wrapper (`seldon-core-microservice TrivialModel --service-type MODEL`), c
 through the graph node's parameters (PREDICTIVE_UNIT_PARAMETERS: child STRING, index INT).
 It answers every prediction with its own index, one row per input row, and tags the reply
 with its name, so a test can tell which child served. It accepts the feedback the executor
-forwards to the chosen child and counts it (GET /metrics-free: the count is in the tags).
+forwards to the chosen child and counts it (the count is in the reply tags).
 """
 import numpy as np
 
