@@ -22,6 +22,21 @@ describe('routeReply', () => {
   });
 });
 
+describe('routeReply: never without data', () => {
+  it('every request kind gets a reply whose data holds the child index', () => {
+    for (const kind of ['tensor', 'ndarray', 'tftensor', 'binData', 'strData', 'jsonData', 'customData', 'none'] as const) {
+      const reply = routeReply(0, kind, { unitId: 'r', tags });
+      expect(reply.data).toBeDefined();
+      expect(reply.data?.names).toEqual(['t:0']);
+      expect(reply.data?.ndarray?.[0] ?? reply.data?.tensor?.values).toEqual([0]);
+    }
+  });
+
+  it('refuses to build a reply for -1 ("all children"), -2 or a non-integer', () => {
+    for (const bad of [-1, -2, 0.5, NaN]) expect(() => routeReply(bad, 'ndarray', { unitId: 'r', tags })).toThrow('a route reply needs a child index >= 0');
+  });
+});
+
 describe('armPredictReply / metadataReply', () => {
   it('arrays go to data.ndarray, other payloads to jsonData', () => {
     expect(armPredictReply('a', [[1, 2]])).toEqual({ data: { names: [], ndarray: [[1, 2]] }, meta: { tags: { arm: 'a' } } });

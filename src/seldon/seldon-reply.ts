@@ -1,7 +1,8 @@
 /**
  * Replies of a Seldon component, built to pass the strictest parsers on the path: Seldon's
- * executor (Go jsonpb: an unknown field is an error and a route reply without `data` means
- * "all children") and the Python client (protobuf `ParseDict`: an unknown field makes the
+ * executor (Go jsonpb: an unknown field is an error, and a route reply without `data` fails
+ * its branch parser — so every route reply carries `data`) and the Python client (protobuf
+ * `ParseDict`: an unknown field makes the
  * response `None`). Only proto fields appear; tag values are plain JSON values
  * (google.protobuf.Value), `metadata.custom` values are strings.
  */
@@ -35,6 +36,8 @@ export interface SeldonReply {
  * decision even without the executor's routing injection.
  */
 export function routeReply(arm: number, requestKind: DataKind, meta: { unitId: string; puid?: string; tags: RouteTags }): SeldonReply {
+  // a child index, never -1 ("all children") or -2 ("return the input"): the router picks one arm
+  if (!Number.isInteger(arm) || arm < 0) throw new Error(`a route reply needs a child index >= 0, got ${String(arm)}`);
   const data = requestKind === 'tensor' ? { names: ['t:0'], tensor: { shape: [1, 1], values: [arm] } } : { names: ['t:0'], ndarray: [[arm]] };
   const replyMeta: ReplyMeta = { tags: { ...meta.tags }, routing: { [meta.unitId]: arm } };
   if (meta.puid !== undefined) replyMeta.puid = meta.puid;

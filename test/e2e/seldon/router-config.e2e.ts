@@ -106,6 +106,27 @@ describeIf(() => hasBuiltCli())('bandit serve as a Seldon router: configuration'
     }
   });
 
+  it('a route with both a Seldon-Puid header and meta.puid is indexed under both: feedback naming either finds the decision', async () => {
+    let s: ServiceProcess | undefined;
+    try {
+      s = await spawnService({ BANDIT_DATA_DIR: tmp(), BANDIT_LOG_LEVEL: 'warn', PREDICTIVE_UNIT_ID: 'r', PREDICTIVE_UNIT_PARAMETERS: params(['experiment_id', 'two-puids', 'STRING'], ['n_branches', '3', 'INT']) });
+      const post = (p: string, body: unknown, headers: Record<string, string> = {}) =>
+        fetch(`${s?.url}${p}`, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) });
+      const routed = (await (await post('/route', { meta: { puid: 'body-puid' }, data: { ndarray: [[1]] } }, { 'Seldon-Puid': 'header-puid' })).json()) as { meta: { tags: { decision_id: string } } };
+      // a retried route under either puid gets the same decision
+      const again = (await (await post('/route', { meta: { puid: 'body-puid' }, data: { ndarray: [[1]] } })).json()) as { meta: { tags: { decision_id: string } } };
+      expect(again.meta.tags.decision_id).toBe(routed.meta.tags.decision_id);
+      const byBody = await post('/send-feedback', { request: { meta: { puid: 'body-puid' } }, reward: 1 });
+      expect(byBody.status).toBe(200);
+      expect(((await byBody.json()) as { meta: { tags: Record<string, unknown> } }).meta.tags).toMatchObject({ decision_id: routed.meta.tags.decision_id, accounting: 'decision', duplicate: false });
+      const byHeader = await post('/send-feedback', { reward: 1 }, { 'Seldon-Puid': 'header-puid' });
+      expect(byHeader.status).toBe(200);
+      expect(((await byHeader.json()) as { meta: { tags: Record<string, unknown> } }).meta.tags).toMatchObject({ decision_id: routed.meta.tags.decision_id, duplicate: true });
+    } finally {
+      await s?.stop('SIGTERM');
+    }
+  });
+
   const refuse = (raw: string, extraEnv: Record<string, string> = {}) =>
     spawnSync(process.execPath, [BANDIT_BIN, 'serve', '--port', '0', '--host', '127.0.0.1'], {
       env: {
