@@ -41,7 +41,10 @@ function decide(ok: () => boolean): { run: boolean; why: string; err?: unknown }
   missing = [];
   try {
     const run = ok();
-    return { run, why: missing.length > 0 ? missing.join('; ') : 'its condition is false' };
+    const why = missing.length > 0 ? missing.join('; ') : 'its condition is false';
+    // under CI nothing skips: a condition that is false without saying why fails too
+    if (!run && IN_CI) return { run, why, err: new Error(`CI=true and ${why} (declare what it needs with available())`) };
+    return { run, why };
   } catch (err) {
     return { run: false, why: err instanceof Error ? err.message : String(err), err };
   } finally {
