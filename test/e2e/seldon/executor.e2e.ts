@@ -25,7 +25,7 @@ import * as path from 'node:path';
 import { Client } from 'pg';
 import { BANDIT_BIN, describeIf, hasDataset, hasPeer, peerPython, REPO_ROOT, sharedPath } from '../../support/env';
 import { freePort, spawnService, waitFor, type ServiceProcess } from '../../support/processes';
-import { claimRedisDb, createTestDatabase, requirePostgres, requireRedis, type TestDatabase, type TestRedisDb } from '../../support/services';
+import { claimRedisDb, createTestDatabase, hasPostgres, hasRedis, type TestDatabase, type TestRedisDb } from '../../support/services';
 
 jest.setTimeout(300_000);
 
@@ -177,7 +177,7 @@ function expectDelta(actual: { alpha: number[]; beta: number[] }, counted: Array
   }
 }
 
-describeIf(() => hasDataset(path.join(EXECUTOR_DIR, 'build.sh')) && hasPeer('seldon'))("the router behind Seldon's executor (miniexec, Seldon Core v1.17.1)", () => {
+describeIf(() => hasDataset(path.join(EXECUTOR_DIR, 'build.sh')) && hasPeer('seldon') && hasRedis() && hasPostgres())("the router behind Seldon's executor (miniexec, Seldon Core v1.17.1)", () => {
   let db: TestDatabase | undefined;
   let redis: TestRedisDb | undefined;
   let ready = false;
@@ -191,7 +191,6 @@ describeIf(() => hasDataset(path.join(EXECUTOR_DIR, 'build.sh')) && hasPeer('sel
   const dataDirs: string[] = [];
 
   beforeAll(async () => {
-    if (!(await requireRedis()) || !(await requirePostgres())) return;
     buildDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bandit-miniexec-'));
     execFileSync('bash', [path.join(EXECUTOR_DIR, 'build.sh'), buildDir], { stdio: 'pipe', timeout: 600_000 });
     exec = path.join(buildDir, 'miniexec');
@@ -257,7 +256,7 @@ describeIf(() => hasDataset(path.join(EXECUTOR_DIR, 'build.sh')) && hasPeer('sel
   }
 
   it.each([true, false])('bandit arm children, routing injection %s: every feedback finds its decision (exact); resends are duplicates', async (injection) => {
-    if (!ready) return;
+    expect(ready).toBe(true);
     const g = await graphPair(armChildren, injection);
     const before = await posterior(routers[0].url);
     const r = drive(g.ports, plan(g.a, g.b));
@@ -280,7 +279,7 @@ describeIf(() => hasDataset(path.join(EXECUTOR_DIR, 'build.sh')) && hasPeer('sel
   });
 
   it('Seldon Python MODEL children, routing injection on: counted on the routed arm once per feedback call; a retry with the same Seldon-Puid once', async () => {
-    if (!ready) return;
+    expect(ready).toBe(true);
     const g = await graphPair(pyChildren, true);
     const before = await posterior(routers[0].url);
     const r = drive(g.ports, plan(g.a, g.b));
@@ -303,7 +302,7 @@ describeIf(() => hasDataset(path.join(EXECUTOR_DIR, 'build.sh')) && hasPeer('sel
   });
 
   it('Seldon Python MODEL children, routing injection off: the feedback names nothing; refused (404), nothing counted', async () => {
-    if (!ready) return;
+    expect(ready).toBe(true);
     const g = await graphPair(pyChildren, false);
     const before = await posterior(routers[0].url);
     const r = drive(g.ports, plan(g.a, g.b));
@@ -315,8 +314,8 @@ describeIf(() => hasDataset(path.join(EXECUTOR_DIR, 'build.sh')) && hasPeer('sel
   });
 
   it('routed-arm rewards are logged without a decision: propensity 0, no select event under their id', async () => {
-    if (!ready || !db) return;
-    const pg = new Client({ connectionString: db.url });
+    expect(ready).toBe(true);
+    const pg = new Client({ connectionString: db!.url });
     await pg.connect();
     try {
       const rows = await waitFor(
@@ -337,8 +336,8 @@ describeIf(() => hasDataset(path.join(EXECUTOR_DIR, 'build.sh')) && hasPeer('sel
   });
 
   it("side by side with Seldon's example Thompson router in the same graph: same inputs, same protocol answers", async () => {
-    if (!ready || !seldonTs) return;
-    const tsExec = await executor(exec, { name: 'ts-router', port: seldonTs.port }, pyChildren, true);
+    expect(ready).toBe(true);
+    const tsExec = await executor(exec, { name: 'ts-router', port: seldonTs!.port }, pyChildren, true);
     const ours = await executor(exec, { name: UNIT, port: routers[0].port }, pyChildren, true);
     procs.push(tsExec, ours);
     const ops: Op[] = [];
@@ -362,7 +361,7 @@ describeIf(() => hasDataset(path.join(EXECUTOR_DIR, 'build.sh')) && hasPeer('sel
     // the route replies themselves, for the same request: a 1×1 child index under names ["t:0"]
     const body = JSON.stringify({ data: { names: ['a', 'b'], ndarray: [[1, 2]] } });
     const route = async (port: number) => (await (await fetch(`http://127.0.0.1:${port}/route`, { method: 'POST', headers: { 'content-type': 'application/json' }, body })).json()) as Obj;
-    const [theirs, mine] = [await route(seldonTs.port), await route(routers[0].port)];
+    const [theirs, mine] = [await route(seldonTs!.port), await route(routers[0].port)];
     for (const reply of [theirs, mine]) {
       expect(reply.data.names).toEqual(['t:0']);
       expect(reply.data.ndarray).toHaveLength(1);

@@ -9,7 +9,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { BANDIT_BIN, describeIf, hasBuiltCli } from '../../support/env';
 import { freePort, spawnService, type ServiceProcess } from '../../support/processes';
-import { claimRedisDb, createTestDatabase, requirePostgres, requireRedis, type TestDatabase, type TestRedisDb } from '../../support/services';
+import { claimRedisDb, createTestDatabase, hasPostgres, hasRedis, type TestDatabase, type TestRedisDb } from '../../support/services';
 
 // servers start slowly on a busy machine (jest applied its 5 s default here, not the project timeout)
 jest.setTimeout(120_000);
@@ -157,13 +157,12 @@ describeIf(() => hasBuiltCli())('bandit serve as a Seldon router: configuration'
 });
 
 // the same refusals with the posterior store in Redis: the open connection must not keep the process alive
-describe('bandit serve as a Seldon router: refusing to start with Redis and Postgres', () => {
+describeIf(() => hasBuiltCli() && hasRedis() && hasPostgres())('bandit serve as a Seldon router: refusing to start with Redis and Postgres', () => {
   let db: TestDatabase | undefined;
   let redis: TestRedisDb | undefined;
   let ready = false;
   const dirs: string[] = [];
   beforeAll(async () => {
-    if (!(await requireRedis()) || !(await requirePostgres())) return;
     db = await createTestDatabase('bandit_seldon_cfg');
     redis = await claimRedisDb();
     ready = true;
@@ -200,7 +199,7 @@ describe('bandit serve as a Seldon router: refusing to start with Redis and Post
     [params(['n_branches', '-1', 'INT']), 'parameter n_branches must be between 2 and 100, got -1'],
     [params(['experiment_id', 'cfg-nochildren', 'STRING']), 'the number of children is unknown'],
   ])('%s: prints one line and exits 2', (raw, message) => {
-    if (!ready) return;
+    expect(ready).toBe(true);
     const r = serve(raw);
     expect({ status: r.status, signal: r.signal }).toEqual({ status: 2, signal: null });
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
@@ -208,7 +207,7 @@ describe('bandit serve as a Seldon router: refusing to start with Redis and Post
   });
 
   it("refuses a graph whose number of children differs from the experiment's arms (the executor would index past the last child)", async () => {
-    if (!ready) return;
+    expect(ready).toBe(true);
     // the experiment exists with four arms; a router over three children must not start
     const first = await spawnService({
       BANDIT_DATA_DIR: fs.mkdtempSync(path.join(os.tmpdir(), 'bandit-seldon-cfg-')),

@@ -9,20 +9,20 @@ import { connectRedis, DragonflyPosteriorStore } from '../../../src/state/dragon
 import { MemoryPosteriorStore } from '../../../src/state/memory.store';
 import { keys } from '../../../src/state/keys';
 import { priorCounters, type PosteriorStore } from '../../../src/state/posterior-store';
-import { claimRedisDb, redisUp, type TestRedisDb } from '../../support/services';
-import { available } from '../../support/env';
+import { claimRedisDb, hasRedis, type TestRedisDb } from '../../support/services';
+import { describeIf } from '../../support/env';
 
 jest.setTimeout(60_000);
 
 const RUNNING = { status: 'running' as const, winner: null };
 const rec = (token: string, arm: number, reward: number, ttlSeconds = 60) => ({ experimentId: 'fb', token, eventId: `fb.feedback.${token}`, arm, reward, ttlSeconds, at: 1_700_000_000_000 });
 
-describe.each([
-  ['memory', async () => ({ store: new MemoryPosteriorStore() as PosteriorStore, close: async () => undefined, raw: undefined })],
+const cases = [
+  ['memory', () => true, async () => ({ store: new MemoryPosteriorStore() as PosteriorStore, close: async () => undefined, raw: undefined })],
   [
     'dragonfly (Redis)',
+    () => hasRedis(),
     async () => {
-      if (!available('Redis', await redisUp(), 'start redis on 127.0.0.1:6379')) return null;
       const db: TestRedisDb = await claimRedisDb();
       const u = new URL(db.url);
       const client = connectRedis({ url: db.url, host: u.hostname, port: Number(u.port || 6379), db: db.db });
@@ -37,16 +37,17 @@ describe.each([
       };
     },
   ],
-] as const)('recordArmReward (%s store)', (_, open) => {
-  let s: Awaited<ReturnType<typeof open>> = null;
+] as const;
+
+for (const [name, needs, open] of cases) describeIf(needs)(`recordArmReward (${name} store)`, () => {
+  let s!: Awaited<ReturnType<typeof open>>;
   beforeAll(async () => {
     s = await open();
-    await s?.store.writeState('fb', priorCounters([{ alpha: 1, beta: 1 }, { alpha: 1, beta: 1 }, { alpha: 1, beta: 1 }]), RUNNING, 'overwrite');
+    await s.store.writeState('fb', priorCounters([{ alpha: 1, beta: 1 }, { alpha: 1, beta: 1 }, { alpha: 1, beta: 1 }]), RUNNING, 'overwrite');
   });
   afterAll(async () => s?.close());
 
   it('counts once per token, with its event; a duplicate returns the first reward and arm', async () => {
-    if (!s) return;
     const { store } = s;
     expect(await store.recordArmReward(rec('tok-a', 2, 0.25))).toEqual({ kind: 'counted', alpha: 1.25, beta: 1.75 });
     // the same token again — another reward, another arm — changes nothing
@@ -63,22 +64,20 @@ describe.each([
   });
 
   it('concurrent copies of one token count once', async () => {
-    if (!s) return;
     const outcomes = await Promise.all(Array.from({ length: 10 }, () => s?.store.recordArmReward(rec('tok-c', 1, 1))));
     expect(outcomes.filter((o) => o?.kind === 'counted')).toHaveLength(1);
     expect((await s.store.readCounters('fb', 3))?.alpha[1]).toBe(2);
   });
 
-  it('the marker expires with the TTL (Redis: under the experiment hash tag)', async () => {
-    if (!s?.raw) return;
+  // the memory store has no TTL to read: this case exists for the Redis store only
+  if (name !== 'memory') it('the marker expires with the TTL (Redis: under the experiment hash tag)', async () => {
     await s.store.recordArmReward(rec('tok-ttl', 0, 1, 30));
-    const ttl = await s.raw.ttl(keys.armFeedback('fb', 'tok-ttl'));
+    const ttl = await s.raw!.ttl(keys.armFeedback('fb', 'tok-ttl'));
     expect(ttl).toBeGreaterThan(20);
     expect(ttl).toBeLessThanOrEqual(30);
   });
 
   it('a stopped experiment counts nothing; a missing one says so', async () => {
-    if (!s) return;
     await s.store.setStatus('fb', { status: 'stopped', winner: null });
     expect(await s.store.recordArmReward(rec('tok-stopped', 0, 1))).toEqual({ kind: 'stopped' });
     expect(await s.store.recordArmReward({ ...rec('tok-x', 0, 1), experimentId: 'nope' })).toEqual({ kind: 'missing' });

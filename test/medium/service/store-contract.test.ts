@@ -228,7 +228,6 @@ for (const c of eventCases) describeIf(c.needs)(`event store contract: ${c.name}
   });
 
   it('keeps every field, the time to the millisecond and the queue order of a large batch; skips repeats within it', async () => {
-    if (!h) return;
     const repo = new EventRepository(h.ds);
     const n = 1234;
     const batch: QueuedEvent[] = [];
