@@ -82,9 +82,12 @@ export async function replayAsset(deps: PipelineDeps, ctx: AssetContext, options
       { key: `${r.campaign}.matched_ctr`, value: r.matchedCtr },
       { key: `${r.campaign}.matched_rows`, value: r.matched },
       { key: `${r.campaign}.final_regret`, value: r.finalRegret },
-      ...r.curve.flatMap((p) => [
+      ...r.curve.flatMap((p, i) => [
         { key: `${r.campaign}.regret`, value: p.regret, step: p.step },
         { key: `${r.campaign}.cumulative_reward`, value: p.cumulativeReward, step: p.step },
+        // the baselines on the same steps: one chart shows whether the sampler learns
+        { key: `${r.campaign}.regret_uniform`, value: r.baselines.uniform[i], step: p.step },
+        { key: `${r.campaign}.regret_logging`, value: r.baselines.logging[i], step: p.step },
       ]),
     ]);
     await run.logArtifact(`replay/${r.campaign}.json`, JSON.stringify(r, null, 2), 'application/json');
