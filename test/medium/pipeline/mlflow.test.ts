@@ -7,7 +7,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createPipeline } from '../../../src/pipeline';
 import { keys } from '../../../src/pipeline/layout';
-import type { CampaignReplay } from '../../../src/pipeline/replay.asset';
+import type { CampaignReplay, ReplaySummary } from '../../../src/pipeline/replay.asset';
 import { createObjectStore, getJson } from '../../../src/storage';
 import { EXPERIMENT_NAME, MlflowClient, MlflowTracker } from '../../../src/tracking';
 import { describeIf, hasDataset, hasPeer, OBD_PATH } from '../../support/env';
@@ -127,6 +127,15 @@ describeIf(() => hasPeer('mlflow'))('MLflow tracking against a real server', () 
         for (const c of replay.curve) {
           expect(uniform.get(c.step)).toBeCloseTo(c.step * ref.gap, 9);
           expect(logging.get(c.step)).toBeCloseTo(ref.logging[c.step - 1], 9);
+        }
+        // the campaign's nested run holds the three curves under plain names
+        const campaignRuns = await client.searchRuns([exp!.experiment_id], `tags.\`mlflow.parentRunId\` = '${runId}'`);
+        const summary = await getJson<ReplaySummary>(createObjectStore(env.config), keys.replayManifest());
+        expect(campaignRuns.map((r) => r.info.run_name).sort()).toEqual(summary.campaigns.map((c) => `replay ${c.campaign}`).sort());
+        expect(campaignRuns.every((r) => r.info.status === 'FINISHED')).toBe(true);
+        const men = campaignRuns.find((r) => r.info.run_name === 'replay men')!;
+        for (const key of ['regret', 'regret_uniform', 'regret_logging']) {
+          expect((await client.getMetricHistory(men.info.run_id, key)).map((h) => h.step).sort((a, b) => a - b)).toEqual(replay.curve.map((c) => c.step));
         }
         // the sampler learns: its regret ends below the uniform random policy's
         expect(replay.curve.at(-1)!.regret).toBeLessThan(uniform.get(replay.curve.at(-1)!.step)!);
