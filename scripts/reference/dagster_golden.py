@@ -138,6 +138,29 @@ def record_events(graph) -> None:
                       f, indent=1)
 
 
+REQUEST_CLASSES = [
+    "ExecuteExternalPipelineArgs", "ExecutionPlanSnapshotArgs", "PipelineSubsetSnapshotArgs",
+    "ExternalScheduleExecutionArgs", "SensorExecutionArgs", "CancelExecutionRequest",
+    "CanCancelExecutionRequest", "ExternalPipelineOrigin", "ExternalRepositoryOrigin",
+]
+
+
+def record_request_fields() -> None:
+    """Storage field names of the request payloads the host sends (what this version writes)."""
+    import dagster._core.remote_origin  # noqa: F401
+    import dagster._grpc.types  # noqa: F401
+    from dagster_shared.serdes.serdes import _WHITELIST_MAP
+
+    out = {}
+    for s in _WHITELIST_MAP.object_serializers.values():
+        name = s.get_storage_name()
+        if name in REQUEST_CLASSES:
+            fields = [s.storage_field_names.get(f, f) for f in s.constructor_param_names if f != "cls"]
+            out[name] = sorted(set(fields) | set(s.kwargs_fields or []) - {"cls"})
+    with open(os.path.join(OUT, "request-fields.json"), "w") as f:
+        json.dump({"dagster_version": dagster.__version__, "fields": out}, f, indent=1, sort_keys=True)
+
+
 def main() -> None:
     graph_path = sys.argv[1] if len(sys.argv) > 1 else os.path.join(OUT, "asset-graph.json")
     with open(graph_path) as f:
@@ -228,6 +251,7 @@ def main() -> None:
         proc.wait()
 
     record_events(graph)
+    record_request_fields()
 
     # serdes writer edge cases: Python's json.dumps(sort_keys=True) as Dagster uses it
     cases = [

@@ -53,6 +53,7 @@ export const codeServerCommand: CliCommand = {
             automation: { scheduleCron: process.env.BANDIT_DAGSTER_SCHEDULE_CRON || DEFAULT_SCHEDULE_CRON, obdPath: config.obdPath },
           },
           onShutdownRequested: () => stop(),
+          log: log.error,
         }).catch((err: Error) => {
           throw new CliError(`cannot listen on ${opts.host}:${port}: ${err.message}`, 1);
         });

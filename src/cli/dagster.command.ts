@@ -2,7 +2,7 @@ import type { Command } from 'commander';
 import { loadConfig } from '../config/config';
 import { pipelineFactory } from '../dagster/pipeline-loader';
 import { computeLogTargetFromInstanceRef, LocalStepLogCapture } from '../dagster/compute-logs';
-import { RunManager } from '../dagster/run-launcher';
+import { RUN_ARGS_ENV, RunManager } from '../dagster/run-launcher';
 import { expectClass, readObject, str } from '../dagster/serdes';
 import { openInstanceStorage, storageTargetFromInstanceRef } from '../dagster/storage/instance-storage';
 import { CliError, type CliCommand } from './command';
@@ -14,6 +14,11 @@ import { CliError, type CliCommand } from './command';
  * step's stdout / stderr to the instance's compute-log storage. `bandit code-server` starts
  * every run this way too, as a process of its own.
  */
+// Where the code server hands a run worker its ExecuteRunArgs: the environment (readable by
+// the same user only) rather than the command line, which every user can list and which would
+// show the instance's storage credentials.
+export { RUN_ARGS_ENV };
+
 export const dagsterCommand: CliCommand = {
   register(program: Command) {
     const dagster = program.command('dagster').description('Dagster run-worker commands (invoked by Dagster run launchers)');
@@ -21,8 +26,11 @@ export const dagsterCommand: CliCommand = {
     api
       .command('execute_run')
       .description('execute a Dagster run of the pipeline from serialized ExecuteRunArgs')
-      .argument('<args>', 'serialized ExecuteRunArgs (Dagster serdes JSON)')
-      .action(async (input: string) => {
+      .argument('<args>', `serialized ExecuteRunArgs (Dagster serdes JSON), or - to read them from ${RUN_ARGS_ENV}`)
+      .option('--run-id <id>', 'the run id (informational: shown in process listings when the args come from the environment)')
+      .action(async (arg: string) => {
+        const input = arg === '-' ? process.env[RUN_ARGS_ENV] : arg;
+        if (input === undefined || input === '') throw new CliError(`execute_run -: ${RUN_ARGS_ENV} is not set`);
         let args;
         try {
           args = readObject(input, ['ExecuteRunArgs'], 'ExecuteRunArgs');

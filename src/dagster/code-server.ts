@@ -6,11 +6,12 @@
 import * as grpc from '@grpc/grpc-js';
 import { DagsterApiService } from './dagster-api.service';
 import { HealthService } from './health.service';
+import { PROTOCOL_DAGSTER_VERSION } from './protocol-version';
 import type { RunLauncher } from './run-launcher';
 import type { CodeLocationInfo } from './snapshots';
 
 /** The Dagster version whose protocol this server speaks (reported to the host). */
-export const DAGSTER_PROTOCOL_VERSION = '1.13.27';
+export const DAGSTER_PROTOCOL_VERSION = PROTOCOL_DAGSTER_VERSION;
 
 export interface CodeServerOptions {
   host: string;
@@ -19,6 +20,8 @@ export interface CodeServerOptions {
   runs: RunLauncher;
   /** Called when the host sent ShutdownServer and every run has finished. */
   onShutdownRequested?: () => void;
+  /** Where protocol problems (a host of another Dagster version) are reported. */
+  log?: (message: string) => void;
 }
 
 export interface CodeServerHandle {
@@ -40,6 +43,7 @@ export async function startCodeServer(opts: CodeServerOptions): Promise<CodeServ
   const api = new DagsterApiService({
     info: opts.info,
     runs: opts.runs,
+    log: opts.log,
     onShutdown: () => {
       health.setServing(false);
       opts.onShutdownRequested?.();

@@ -14,6 +14,7 @@ import { isAssetKey, type AssetKey } from '../pipeline/asset-graph';
 import { automationSnapshots, DEFAULT_AUTOMATION, evaluateSchedule, evaluateSensor, type AutomationSettings } from './automation';
 import { serializableError } from './events';
 import { toGrpcError } from './grpc-status';
+import { ProtocolWatch } from './protocol-version';
 import { loadProtos, type DagsterApiRpc } from './proto';
 import type { RunLauncher } from './run-launcher';
 import { expectClass, klass, malformed, optCollection, pyJson, readObject, str, type SerdesObject, type SerdesValue } from './serdes';
@@ -43,14 +44,26 @@ export interface DagsterApiOptions {
   onShutdown?: () => void;
   /** Stable id for this process; a new one makes the host reload the location. */
   serverId?: string;
+  /** Where a request from an unsupported Dagster version is reported (default: stderr). */
+  log?: (message: string) => void;
 }
 
 export class DagsterApiService {
   readonly serverId: string;
   private shuttingDown = false;
 
+  private readonly protocol: ProtocolWatch;
+
   constructor(private readonly options: DagsterApiOptions) {
     this.serverId = options.serverId ?? randomUUID();
+    this.protocol = new ProtocolWatch(options.log ?? ((m) => process.stderr.write(`${new Date().toISOString()} code-server ERROR ${m}\n`)));
+  }
+
+  /** Reads a request payload, reporting one from another Dagster version. */
+  private request(text: string, classes: readonly string[], what: string): SerdesObject {
+    const obj = readObject(text, classes, what);
+    this.protocol.check(obj);
+    return obj;
   }
 
   private get automation(): AutomationSettings {
@@ -58,11 +71,11 @@ export class DagsterApiService {
   }
 
   private scheduleResult(text: string): string {
-    return pyJson(evaluateSchedule(readObject(text, ['ExternalScheduleExecutionArgs'], 'ExternalScheduleExecutionArgs')));
+    return pyJson(evaluateSchedule(this.request(text, ['ExternalScheduleExecutionArgs'], 'ExternalScheduleExecutionArgs')));
   }
 
   private sensorResult(text: string): string {
-    return pyJson(evaluateSensor(readObject(text, ['SensorExecutionArgs'], 'SensorExecutionArgs'), this.automation));
+    return pyJson(evaluateSensor(this.request(text, ['SensorExecutionArgs'], 'SensorExecutionArgs'), this.automation));
   }
 
   /** Calls received per RPC since start (what the host actually used). */
@@ -113,7 +126,7 @@ export class DagsterApiService {
       ExecutionPlanSnapshot: unary((r) => ({ serialized_execution_plan_snapshot: pyJson(this.executionPlan(String(r.serialized_execution_plan_snapshot_args ?? ''))) })),
       StartRun: unary(async (r) => ({ serialized_start_run_result: pyJson(await this.startRun(String(r.serialized_execute_run_args ?? ''))) })),
       CancelExecution: unary((r) => {
-        const req = readObject(String(r.serialized_cancel_execution_request ?? ''), ['CancelExecutionRequest'], 'CancelExecutionRequest');
+        const req = this.request(String(r.serialized_cancel_execution_request ?? ''), ['CancelExecutionRequest'], 'CancelExecutionRequest');
         const ok = this.options.runs.cancel(str(req, 'run_id', 'CancelExecutionRequest'));
         return { serialized_cancel_execution_result: pyJson(klass('CancelExecutionResult', { message: ok ? null : 'run is not executing on this server', serializable_error_info: null, success: ok })) };
       }),
@@ -159,7 +172,7 @@ export class DagsterApiService {
   }
 
   private subset(text: string): SerdesObject {
-    const args = readObject(text, ['PipelineSubsetSnapshotArgs'], 'PipelineSubsetSnapshotArgs');
+    const args = this.request(text, ['PipelineSubsetSnapshotArgs'], 'PipelineSubsetSnapshotArgs');
     readJobOrigin(args.pipeline_origin, 'PipelineSubsetSnapshotArgs.pipeline_origin');
     try {
       const selection = selectionOf(args, 'PipelineSubsetSnapshotArgs');
@@ -174,7 +187,7 @@ export class DagsterApiService {
   }
 
   private executionPlan(text: string): SerdesObject {
-    const args = readObject(text, ['ExecutionPlanSnapshotArgs'], 'ExecutionPlanSnapshotArgs');
+    const args = this.request(text, ['ExecutionPlanSnapshotArgs'], 'ExecutionPlanSnapshotArgs');
     readJobOrigin(args.pipeline_origin, 'ExecutionPlanSnapshotArgs.pipeline_origin');
     const snapshotIdSent = str(args, 'pipeline_snapshot_id', 'ExecutionPlanSnapshotArgs');
     try {
@@ -192,7 +205,7 @@ export class DagsterApiService {
     if (this.shuttingDown) {
       return klass('StartRunResult', { message: 'Tried to start a run on a server after telling it to shut down', serializable_error_info: null, success: false });
     }
-    const args = readObject(text, ['ExecuteExternalPipelineArgs'], 'ExecuteExternalPipelineArgs');
+    const args = this.request(text, ['ExecuteExternalPipelineArgs'], 'ExecuteExternalPipelineArgs');
     readJobOrigin(args.pipeline_origin, 'ExecuteExternalPipelineArgs.pipeline_origin');
     try {
       await this.options.runs.start(args);

@@ -1,7 +1,7 @@
 /**
  * Runs started by the host through `StartRun`. With a `worker` command (what `bandit
- * code-server` uses) every run is a process of its own — `<worker> dagster api execute_run
- * <ExecuteRunArgs>`, as Dagster's run launchers start `dagster api execute_run` — detached
+ * code-server` uses) every run is a process of its own — `<worker> dagster api execute_run -
+ * --run-id <id>` with the ExecuteRunArgs in its environment, as Dagster's run launchers start `dagster api execute_run` — detached
  * from the code server, so a SIGKILL, OOM or redeploy of the code server does not end it;
  * cancel is SIGTERM to that process (SIGKILL if it has not ended 10 s later); a worker that
  * dies without ending its run gets the run failed with its exit status and last output.
@@ -60,6 +60,9 @@ interface Execution {
  * computation only sees the signal between chunks); the code server then ends the run itself.
  */
 export const CANCEL_GRACE_MS = 5_000;
+
+/** The environment variable `bandit dagster api execute_run -` reads its ExecuteRunArgs from. */
+export const RUN_ARGS_ENV = 'BANDIT_DAGSTER_EXECUTE_RUN_ARGS';
 
 export class RunManager implements RunLauncher {
   private readonly runs = new Map<string, Execution>();
@@ -130,7 +133,12 @@ export class RunManager implements RunLauncher {
     const runArgs = klass('ExecuteRunArgs', { instance_ref: args.instance_ref, pipeline_origin: args.pipeline_origin, pipeline_run_id: runId, set_exit_code_on_failure: null });
     let child: ChildProcess;
     try {
-      child = spawn(worker.command, [...worker.args, 'dagster', 'api', 'execute_run', pyJson(runArgs)], { detached: true, stdio: ['ignore', fd, fd], env: worker.env ?? process.env });
+      // the args (with the instance's storage settings) go through the environment, not argv
+      child = spawn(worker.command, [...worker.args, 'dagster', 'api', 'execute_run', '-', '--run-id', runId], {
+        detached: true,
+        stdio: ['ignore', fd, fd],
+        env: { ...(worker.env ?? process.env), [RUN_ARGS_ENV]: pyJson(runArgs) },
+      });
     } finally {
       fs.closeSync(fd);
     }

@@ -18,6 +18,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { ASSET_GRAPH } from '../pipeline/asset-graph';
 import { automationSnapshots, DEFAULT_AUTOMATION, DEFAULT_SCHEDULE_CRON, evaluateSchedule, evaluateSensor, SCHEDULE, SENSOR } from './automation';
+import { HOST_REQUEST_FIELDS, PROTOCOL_DAGSTER_VERSION, protocolMismatch } from './protocol-version';
 import { parsePyJson, PyFloat, pyJson, snapshotId, type SerdesObject, type SerdesValue } from './serdes';
 import { executionPlanSnapshot, jobData, jobSnapshot, listRepositoriesResponse, repositorySnapshot, subsetResult } from './snapshots';
 
@@ -45,6 +46,16 @@ describe('snapshots vs Python Dagster 1.13 (golden)', () => {
   it('uses the same asset, schedule and sensor definitions as the golden script', () => {
     expect(JSON.parse(fs.readFileSync(path.join(FIXTURES, 'asset-graph.json'), 'utf8'))).toEqual(JSON.parse(JSON.stringify(ASSET_GRAPH)));
     expect(JSON.parse(fs.readFileSync(path.join(FIXTURES, 'automation.json'), 'utf8'))).toEqual({ cron: DEFAULT_SCHEDULE_CRON, schedule: SCHEDULE, sensor: SENSOR });
+  });
+
+  it('knows the request fields a Dagster 1.13 host sends (from Python Dagster\'s serializers)', () => {
+    const py = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'request-fields.json'), 'utf8')) as { dagster_version: string; fields: Record<string, string[]> };
+    expect(py.dagster_version).toBe(PROTOCOL_DAGSTER_VERSION);
+    expect(HOST_REQUEST_FIELDS).toEqual(py.fields);
+    // and what Python sent in the recorded requests matches them
+    expect(protocolMismatch(fixture('full_execution_plan_args'))).toBeNull();
+    expect(protocolMismatch(fixture('sensor_execution_args'))).toBeNull();
+    expect(protocolMismatch({ ...fixture('sensor_execution_args'), new_in_1_14: 1 })).toEqual({ cls: 'SensorExecutionArgs', added: ['new_in_1_14'], missing: [] });
   });
 
   it('schedule and sensor evaluations answer what Python Dagster answers (run requests, cursor)', () => {

@@ -9,7 +9,7 @@ import { posteriorPlot, regretPlot } from './plots';
 import { runReplay, type CampaignReplay } from './replay.asset';
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
-import type { TrackingRun } from '../tracking';
+import { EXPERIMENT_NAME, type TrackingRun } from '../tracking';
 import { invalidInput } from '../common/errors';
 import { runConclude } from './conclude.asset';
 import { EventStoreDecisions } from './decision-store';
@@ -82,13 +82,30 @@ export async function replayAsset(deps: PipelineDeps, ctx: AssetContext, options
       { key: `${r.campaign}.matched_ctr`, value: r.matchedCtr },
       { key: `${r.campaign}.matched_rows`, value: r.matched },
       { key: `${r.campaign}.final_regret`, value: r.finalRegret },
-      ...r.curve.flatMap((p) => [
+      ...r.curve.flatMap((p, i) => [
         { key: `${r.campaign}.regret`, value: p.regret, step: p.step },
         { key: `${r.campaign}.cumulative_reward`, value: p.cumulativeReward, step: p.step },
+        // the baselines on the same steps: one chart shows whether the sampler learns
+        { key: `${r.campaign}.regret_uniform`, value: r.baselines.uniform[i], step: p.step },
+        { key: `${r.campaign}.regret_logging`, value: r.baselines.logging[i], step: p.step },
       ]),
     ]);
     await run.logArtifact(`replay/${r.campaign}.json`, JSON.stringify(r, null, 2), 'application/json');
     for (const a of await plotsOf(r)) await run.logArtifact(a.path, a.svg, 'image/svg+xml');
+    // the campaign's own nested run: its curves under plain names, so one chart holds them all
+    await campaignRun(deps, run, 'replay', r.campaign, async (child) => {
+      await child.logMetrics([
+        { key: 'matched_ctr', value: r.matchedCtr },
+        { key: 'matched_rows', value: r.matched },
+        ...r.curve.flatMap((p, i) => [
+          { key: 'regret', value: p.regret, step: p.step },
+          { key: 'regret_uniform', value: r.baselines.uniform[i], step: p.step },
+          { key: 'regret_logging', value: r.baselines.logging[i], step: p.step },
+          { key: 'cumulative_reward', value: p.cumulativeReward, step: p.step },
+        ]),
+      ]);
+      for (const a of await plotsOf(r)) await child.logArtifact(a.path, a.svg, 'image/svg+xml');
+    });
   }
   const metadata: Record<string, MetadataValue> = { campaigns: int(results.length), seed: int(seed), prior: text(options.priorPath ?? 'uniform') };
   for (const c of summary.campaigns) {
@@ -97,6 +114,18 @@ export async function replayAsset(deps: PipelineDeps, ctx: AssetContext, options
     metadata[`${c.campaign}.final_regret`] = float(c.finalRegret);
   }
   return { value: summary, metadata };
+}
+
+/** A tracking run of one campaign, nested under the asset's run (`<asset> <campaign>`). */
+async function campaignRun(deps: PipelineDeps, parent: TrackingRun, asset: string, campaign: string, fill: (run: TrackingRun) => Promise<void>): Promise<void> {
+  const child = await deps.tracker.startRun(EXPERIMENT_NAME, `${asset} ${campaign}`, { 'mlflow.parentRunId': parent.runId, 'bandit.asset': asset, 'bandit.campaign': campaign });
+  try {
+    await fill(child);
+    await child.end('FINISHED');
+  } catch (err) {
+    await child.end('FAILED').catch(() => undefined);
+    throw err;
+  }
 }
 
 /** Regret and posterior plots of one campaign's replay. */
@@ -131,6 +160,14 @@ export async function opeAsset(deps: PipelineDeps, ctx: AssetContext, options: P
     ...r.protocol.map((p) => ({ key: `${r.campaign}.bts.${p.estimator}.relative_error`, value: p.relativeError })),
   ]);
   await run.logMetrics(metrics);
+  for (const r of results) {
+    await campaignRun(deps, run, 'ope', r.campaign, (child) =>
+      child.logMetrics([
+        ...r.evaluations.flatMap((ev) => ev.estimates.map((e) => ({ key: `${ev.policy}.${e.estimator}`, value: e.value }))),
+        ...r.protocol.map((p) => ({ key: `bts.${p.estimator}.relative_error`, value: p.relativeError })),
+      ]),
+    );
+  }
   await run.logArtifact('ope/table.md', table, 'text/markdown');
   for (const r of results) await run.logArtifact(`ope/${r.campaign}.json`, JSON.stringify(r, null, 2), 'application/json');
   const metadata: Record<string, MetadataValue> = { campaigns: int(results.length), bootstrap: int(o.bootstrap), n_sim: int(o.nSim), protocol_table: { type: 'md', value: table } };

@@ -15,6 +15,8 @@ export function regretPlot(r: CampaignReplay): string {
     yFromZero: true,
     series: [
       { name: 'cumulative regret', x, y: r.curve.map((p) => p.regret) },
+      { name: 'uniform random (expected regret)', x, y: r.baselines.uniform, dashed: true },
+      { name: 'logging policy (regret)', x, y: r.baselines.logging, dashed: true },
       { name: 'cumulative clicks', x, y: r.curve.map((p) => p.cumulativeReward), dashed: true },
     ],
   });

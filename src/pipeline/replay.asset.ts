@@ -26,6 +26,12 @@ export interface CampaignReplay extends ReplayResult {
   /** Per-item click rates over all random-log rows (the hindsight used for regret). */
   hindsightCtr: number[];
   finalRegret: number;
+  /**
+   * Baselines on the same steps as `curve` (t = matched rows of our sampler): the expected
+   * regret of a uniformly random policy, t·(μ* − mean μ), and the realized regret of the
+   * logging policy over the first t logged rows, Σ_{s≤t} (μ* − μ_{a_s}).
+   */
+  baselines: { uniform: number[]; logging: number[] };
 }
 
 export interface ReplaySummary {
@@ -66,7 +72,25 @@ export async function replayCampaign(store: ObjectStore, duck: Duck, ds: Dataset
     onRows(chunk.rows);
   }
   const r = replay.result();
-  return { ...r, campaign: ds.campaign, seed: options.seed, prior, hindsightCtr, finalRegret: r.curve.at(-1)?.regret ?? 0 };
+  const baselines = await regretBaselines(duck, file, hindsightCtr, r.curve.map((c) => c.step));
+  return { ...r, campaign: ds.campaign, seed: options.seed, prior, hindsightCtr, finalRegret: r.curve.at(-1)?.regret ?? 0, baselines };
+}
+
+/** The uniform-random and logging-policy regrets at `steps` (see `CampaignReplay.baselines`). */
+async function regretBaselines(duck: Duck, file: string, hindsightCtr: readonly number[], steps: readonly number[]): Promise<{ uniform: number[]; logging: number[] }> {
+  const best = Math.max(...hindsightCtr);
+  const mean = hindsightCtr.reduce((s, x) => s + x, 0) / hindsightCtr.length;
+  const uniform = steps.map((t) => t * (best - mean));
+  if (steps.length === 0) return { uniform, logging: [] };
+  const rates = hindsightCtr.map((c, i) => `(${i}, ${c})`).join(', ');
+  const rows = await duck.all<{ step: number; regret: number }>(
+    `WITH rates(item_id, ctr) AS (VALUES ${rates}),
+          c AS (SELECT l."row" + 1 AS step, sum(${best} - rates.ctr) OVER (ORDER BY l."row" ROWS UNBOUNDED PRECEDING) AS regret
+                FROM read_parquet(${file}) l JOIN rates USING (item_id))
+     SELECT step::BIGINT::DOUBLE AS step, regret::DOUBLE AS regret FROM c WHERE step IN (${[...new Set(steps)].join(', ')})`,
+  );
+  const at = new Map(rows.map((x) => [Number(x.step), Number(x.regret)]));
+  return { uniform, logging: steps.map((t) => at.get(t) ?? NaN) };
 }
 
 export async function runReplay(store: ObjectStore, ctx: AssetContext, options: ReplayOptions): Promise<{ summary: ReplaySummary; results: CampaignReplay[] }> {

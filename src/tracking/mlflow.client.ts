@@ -120,6 +120,11 @@ export class MlflowClient {
     }
   }
 
+  /** Runs matching an MLflow filter (e.g. "tags.`mlflow.parentRunId` = '…'"), first page of 1,000. */
+  async searchRuns(experimentIds: string[], filter: string): Promise<MlflowRun[]> {
+    return (await this.call<{ runs?: MlflowRun[] }>('POST', 'runs/search', { experiment_ids: experimentIds, filter, max_results: 1000 })).runs ?? [];
+  }
+
   async setExperimentTag(experimentId: string, key: string, value: string): Promise<void> {
     await this.call('POST', 'experiments/set-experiment-tag', { experiment_id: experimentId, key, value });
   }

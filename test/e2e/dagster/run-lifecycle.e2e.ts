@@ -62,7 +62,7 @@ describeIf(() => hasPeer('dagster') && hasPostgres())('run lifecycle against the
   beforeAll(async () => {
     db = await createTestDatabase('bandit_dagster_life');
     const runs = new RunManager({ pipeline: () => factory(), env: () => undefined, log: { info: (m) => log.push(m), error: (m) => log.push(`ERROR ${m}`) } });
-    server = await startCodeServer({ host: '127.0.0.1', port: 0, runs, info: { entryPoint: ['bandit', 'dagster'], containerImage: 'example/bandit-pipeline:test', dagsterVersion: '1.13.27' } });
+    server = await startCodeServer({ host: '127.0.0.1', port: 0, runs, log: (m) => log.push(`PROTOCOL ${m}`), info: { entryPoint: ['bandit', 'dagster'], containerImage: 'example/bandit-pipeline:test', dagsterVersion: '1.13.27' } });
     web = await startWebserver(server.port, { postgresUrl: db.url });
   }, 120_000);
   afterAll(async () => {
@@ -231,6 +231,8 @@ describeIf(() => hasPeer('dagster') && hasPostgres())('run lifecycle against the
     expect(used).toEqual(
       expect.arrayContaining(['CancelExecution', 'ExecutionPlanSnapshot', 'ExternalJob', 'ExternalPipelineSubsetSnapshot', 'ExternalRepository', 'GetServerId', 'ListRepositories', 'ReloadCode', 'StartRun']),
     );
+    // the pinned webserver's requests are exactly the 1.13 ones: no version complaint
+    expect(log.filter((l) => l.startsWith('PROTOCOL'))).toEqual([]);
     console.log(`RPCs called by dagster-webserver: ${[...server!.api.calls].map(([k, n]) => `${k}×${n}`).join(', ')}`);
   });
 });

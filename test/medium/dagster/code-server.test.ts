@@ -14,6 +14,7 @@ import { parsePyJson, pyJson, type SerdesObject } from '../../../src/dagster/ser
 import { POSTGRES_URL } from '../../support/env';
 
 type Reply = Record<string, unknown>;
+const protocolLog: string[] = [];
 type AnyClient = grpc.Client & Record<string, (...args: unknown[]) => unknown>;
 
 const ORIGIN = JSON.stringify({
@@ -103,7 +104,7 @@ beforeAll(async () => {
     env: () => undefined,
     log: { info: () => undefined, error: () => undefined },
   });
-  server = await startCodeServer({ host: '127.0.0.1', port: 0, runs, info: { entryPoint: ['bandit', 'dagster'], containerImage: 'example/image:1', containerContext: CONTEXT, dagsterVersion: '1.13.27' } });
+  server = await startCodeServer({ host: '127.0.0.1', port: 0, runs, log: (m) => protocolLog.push(m), info: { entryPoint: ['bandit', 'dagster'], containerImage: 'example/image:1', containerContext: CONTEXT, dagsterVersion: '1.13.27' } });
   address = `127.0.0.1:${server.port}`;
   client = dagsterApiClient(address, { 'grpc.default_compression_algorithm': grpc.compressionAlgorithms.gzip, 'grpc.default_compression_level': 2 }) as AnyClient;
 });
@@ -205,6 +206,20 @@ describe('code server over real gRPC', () => {
     const missing = parsePyJson(String((await call('SyncExternalScheduleExecution', { serialized_external_schedule_execution_args: scheduleArgs('nope') })).serialized_schedule_result)) as SerdesObject;
     expect(missing.__class__).toBe('ExternalScheduleExecutionErrorData');
     await expectStatus(call('SyncExternalScheduleExecution', { serialized_external_schedule_execution_args: '{"__class__": "Nope"}' }), grpc.status.INVALID_ARGUMENT);
+  });
+
+  it('says once, in its log, that a request comes from another Dagster version, and still answers', async () => {
+    protocolLog.length = 0;
+    const newer = sensorArgs('c1').replace('"timeout": 60', '"timeout": 60, "tick_budget": 5');
+    for (let i = 0; i < 2; i++) {
+      const res = parsePyJson(String((await call('SyncExternalSensorExecution', { serialized_external_sensor_execution_args: newer })).serialized_sensor_result)) as SerdesObject;
+      expect(res.__class__).toBe('SensorExecutionData');
+    }
+    expect(protocolLog).toHaveLength(1);
+    expect(protocolLog[0]).toMatch(/^unsupported Dagster version: the webserver \/ daemon sent SensorExecutionArgs with fields Dagster 1\.13 does not have: tick_budget\. This code server speaks the protocol of Dagster 1\.13\.27/);
+    const older = scheduleArgs('daily_ope_conclude').replace('"log_key": [], ', '');
+    await call('SyncExternalScheduleExecution', { serialized_external_schedule_execution_args: older });
+    expect(protocolLog[1]).toContain('fields Dagster 1.13 always sends missing: log_key');
   });
 
   it('evaluates the sensor: skips without an OBD folder, keeping the cursor', async () => {

@@ -3,10 +3,11 @@
  * store, --serve-artifacts): params, metrics with steps (more than one log-batch), tags,
  * artifacts, run status; then a pipeline materialization tracked in it.
  */
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { createPipeline } from '../../../src/pipeline';
 import { keys } from '../../../src/pipeline/layout';
-import type { CampaignReplay } from '../../../src/pipeline/replay.asset';
+import type { CampaignReplay, ReplaySummary } from '../../../src/pipeline/replay.asset';
 import { createObjectStore, getJson } from '../../../src/storage';
 import { EXPERIMENT_NAME, MlflowClient, MlflowTracker } from '../../../src/tracking';
 import { describeIf, hasPeer } from '../../support/env';
@@ -15,6 +16,35 @@ import { recordingContext, tempConfig } from './helpers';
 import { startMlflow, type Peer } from './peers';
 
 jest.setTimeout(300_000);
+
+/**
+ * Independent reference for the replay baselines from the raw OBD CSV: per-item click rates μ
+ * over the whole log, μ* − mean μ (uniform random policy's regret per row), and the logging
+ * policy's cumulative regret Σ (μ* − μ_{a_s}) over the rows in time order (ties: file order).
+ */
+function referenceBaselines(csv: string): { gap: number; logging: number[] } {
+  const [head, ...lines] = fs.readFileSync(csv, 'utf8').trim().split('\n');
+  const cols = head.split(',');
+  const at = (name: string) => cols.indexOf(name);
+  const rows = lines.map((l, i) => {
+    const f = l.split(',');
+    return { i, t: Date.parse(f[at('timestamp')]), item: Number(f[at('item_id')]), click: Number(f[at('click')]) };
+  });
+  rows.sort((a, b) => a.t - b.t || a.i - b.i);
+  const sum = new Map<number, { n: number; c: number }>();
+  for (const r of rows) {
+    const s = sum.get(r.item) ?? { n: 0, c: 0 };
+    s.n++;
+    s.c += r.click;
+    sum.set(r.item, s);
+  }
+  const items = Math.max(...rows.map((r) => r.item)) + 1;
+  const mu = Array.from({ length: items }, (_, i) => (sum.get(i) ? sum.get(i)!.c / sum.get(i)!.n : 0));
+  const best = Math.max(...mu);
+  const mean = mu.reduce((s, x) => s + x, 0) / items;
+  let acc = 0;
+  return { gap: best - mean, logging: rows.map((r) => (acc += best - mu[r.item])) };
+}
 
 describeIf(() => hasPeer('mlflow'))('MLflow tracking against a real server', () => {
   let mlflow: Peer;
@@ -89,6 +119,27 @@ describeIf(() => hasPeer('mlflow'))('MLflow tracking against a real server', () 
         const replay = await getJson<CampaignReplay>(createObjectStore(env.config), keys.replay('men'));
         const history = await client.getMetricHistory(runId, 'men.regret');
         expect(history.map((h) => [h.step, h.value]).sort((a, b) => a[0] - b[0])).toEqual(replay.curve.map((c) => [c.step, c.regret]));
+        // the baselines on the same steps, checked against an independent pass over the CSV
+        const ref = referenceBaselines(path.join(OBD_PATH, 'random', 'men', 'men.csv'));
+        const byStep = async (key: string) => new Map((await client.getMetricHistory(runId, key)).map((h) => [h.step, h.value]));
+        const uniform = await byStep('men.regret_uniform');
+        const logging = await byStep('men.regret_logging');
+        expect([...uniform.keys()].sort((a, b) => a - b)).toEqual(replay.curve.map((c) => c.step));
+        for (const c of replay.curve) {
+          expect(uniform.get(c.step)).toBeCloseTo(c.step * ref.gap, 9);
+          expect(logging.get(c.step)).toBeCloseTo(ref.logging[c.step - 1], 9);
+        }
+        // the campaign's nested run holds the three curves under plain names
+        const campaignRuns = await client.searchRuns([exp!.experiment_id], `tags.\`mlflow.parentRunId\` = '${runId}'`);
+        const summary = await getJson<ReplaySummary>(createObjectStore(env.config), keys.replayManifest());
+        expect(campaignRuns.map((r) => r.info.run_name).sort()).toEqual(summary.campaigns.map((c) => `replay ${c.campaign}`).sort());
+        expect(campaignRuns.every((r) => r.info.status === 'FINISHED')).toBe(true);
+        const men = campaignRuns.find((r) => r.info.run_name === 'replay men')!;
+        for (const key of ['regret', 'regret_uniform', 'regret_logging']) {
+          expect((await client.getMetricHistory(men.info.run_id, key)).map((h) => h.step).sort((a, b) => a - b)).toEqual(replay.curve.map((c) => c.step));
+        }
+        // the sampler learns: its regret ends below the uniform random policy's
+        expect(replay.curve.at(-1)!.regret).toBeLessThan(uniform.get(replay.curve.at(-1)!.step)!);
         const run = await client.getRun(runId);
         expect(run.info.status).toBe('FINISHED');
         expect((await client.downloadArtifact(run.info.artifact_uri, 'replay/men.json')).length).toBeGreaterThan(100);
