@@ -8,7 +8,7 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
-import { available, BANDIT_BIN, describeIf, hasDataset, hasPeer, OBD_PATH } from '../../support/env';
+import { describeIf, hasBuiltCli, hasDataset, hasPeer, OBD_PATH } from '../../support/env';
 import { freePort, LOCATION, pipelineEnv, runLogs, startCodeServerCli, startWebserver, waitFor, waitRun, type Proc, type Webserver } from './harness';
 
 const DAEMON_TIMEOUT = 300_000;
@@ -33,7 +33,7 @@ async function daemonRun(web: Webserver, key: string, value: string, statuses = 
   return waitFor(`a run tagged ${key}=${value} (${statuses.join('/')})`, async () => (await runsTagged(web, key, value)).find((r) => statuses.includes(r.status)), DAEMON_TIMEOUT, 2000);
 }
 
-describeIf(() => hasPeer('dagster') && hasDataset(OBD_PATH) && available(`the built CLI ${BANDIT_BIN}`, fs.existsSync(BANDIT_BIN), 'build it (npm run build) or set BANDIT_BIN'))(
+describeIf(() => hasPeer('dagster') && hasDataset(OBD_PATH) && hasBuiltCli())(
   'the Dagster daemon runs the schedule and the sensor (dagster dev, SQLite)',
   () => {
     let dataDir: string;

@@ -11,8 +11,8 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { dagsterApiClient } from '../../../src/dagster/proto';
-import { available, BANDIT_BIN, describeIf, hasDataset, hasPeer, OBD_PATH } from '../../support/env';
-import { requirePostgres } from '../../support/services';
+import { describeIf, hasBuiltCli, hasDataset, hasPeer, OBD_PATH } from '../../support/env';
+import { hasPostgres } from '../../support/services';
 import { launch, pipelineEnv, runLogs, startPostgresStack, waitFor, waitRun, type PostgresStack, type Proc, type Webserver } from './harness';
 
 const RUN_TIMEOUT = 180_000;
@@ -39,7 +39,7 @@ async function waitStep(web: Webserver, runId: string, step: string): Promise<vo
   await waitFor(`step ${step} of ${runId} to start`, async () => ((await stepStats(web, runId)).some((s) => s.stepKey === step) ? true : undefined), RUN_TIMEOUT, 500);
 }
 
-describeIf(() => hasPeer('dagster') && hasDataset(OBD_PATH) && available(`the built CLI ${BANDIT_BIN}`, fs.existsSync(BANDIT_BIN), 'build it (npm run build) or set BANDIT_BIN'))(
+describeIf(() => hasPeer('dagster') && hasDataset(OBD_PATH) && hasBuiltCli() && hasPostgres())(
   'runs execute out of the code server process (stock dagster-webserver, Postgres storage)',
   () => {
     let dataDir: string;
@@ -48,7 +48,6 @@ describeIf(() => hasPeer('dagster') && hasDataset(OBD_PATH) && available(`the bu
     let web: Webserver | undefined;
     let port: number;
     beforeAll(async () => {
-      if (!(await requirePostgres())) return;
       dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bandit-dagster-proc-'));
       stack = await startPostgresStack('bandit_dagster_proc', pipelineEnv(dataDir));
       ({ code, web, port } = stack);
