@@ -120,7 +120,7 @@ describeIf(() => hasPeer('mlflow'))('MLflow tracking against a real server', () 
         const history = await client.getMetricHistory(runId, 'men.regret');
         expect(history.map((h) => [h.step, h.value]).sort((a, b) => a[0] - b[0])).toEqual(replay.curve.map((c) => [c.step, c.regret]));
         // the baselines on the same steps, checked against an independent pass over the CSV
-        const ref = referenceBaselines(path.join(OBD_PATH, 'random', 'men', 'men.csv'));
+        const ref = referenceBaselines(path.join(await obdShaped(), 'random', 'men', 'men.csv'));
         const byStep = async (key: string) => new Map((await client.getMetricHistory(runId, key)).map((h) => [h.step, h.value]));
         const uniform = await byStep('men.regret_uniform');
         const logging = await byStep('men.regret_logging');
