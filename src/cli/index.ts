@@ -3,6 +3,7 @@ import { armCommand } from './arm.command';
 import { codeServerCommand } from './code-server.command';
 import { configCommand } from './config.command';
 import { demoCommand } from './demo.command';
+import { designCommand } from './design.command';
 import { dagsterCommand } from './dagster.command';
 import { genObdCommand } from './gen-obd.command';
 import { materializeCommand } from './materialize.command';
@@ -14,4 +15,4 @@ import { simulateCommand } from './simulate.command';
 import { statsCommand } from './stats.command';
 
 /** Every command of the `bandit` executable, in the order `--help` lists them. */
-export const COMMANDS: CliCommand[] = [configCommand, demoCommand, statsCommand, armCommand, serveCommand, rebuildCommand, simulateCommand, codeServerCommand, dagsterCommand, materializeCommand, opeCommand, genObdCommand, retailCommand];
+export const COMMANDS: CliCommand[] = [configCommand, demoCommand, statsCommand, armCommand, serveCommand, rebuildCommand, simulateCommand, codeServerCommand, dagsterCommand, materializeCommand, opeCommand, genObdCommand, retailCommand, designCommand];

@@ -11,6 +11,7 @@ import {
   summarizeArms,
   type AllocationPolicy,
   type ArmState,
+  type StoppingConfig,
   type StoppingDecision,
 } from '../core';
 import { BanditError, ErrorCode, notFound } from '../common/errors';
@@ -167,7 +168,7 @@ export class ExperimentsService {
     const arms = armStates(e.definition, counters);
     const d = evaluateStoppingRule(
       arms,
-      { probBest: e.definition.stopping.probBest, expectedLoss: e.definition.stopping.expectedLoss, minSamplesPerArm: e.definition.stopping.minSamplesPerArm },
+      stoppingConfigOf(e.definition),
       { exhausted },
     );
     const effectiveTrigger: DecisionTrigger = exhausted && d.status === 'no_winner' ? 'max_duration' : trigger;
@@ -388,6 +389,20 @@ export function policyOf(def: ExperimentDefinition): AllocationPolicy {
   };
 }
 
+/** The stopping rule's configuration of a definition (the optional fields as stored, else the rule's defaults). */
+export function stoppingConfigOf(def: ExperimentDefinition): StoppingConfig {
+  const s = def.stopping;
+  return {
+    probBest: s.probBest,
+    expectedLoss: s.expectedLoss,
+    minSamplesPerArm: s.minSamplesPerArm,
+    ...(s.expectedLossRelative != null && { expectedLossRelative: s.expectedLossRelative }),
+    ...(s.rope != null && { rope: s.rope }),
+    ...(s.probEquivalent != null && { probEquivalent: s.probEquivalent }),
+    ...(def.baselineRate != null && { baselineRate: def.baselineRate }),
+  };
+}
+
 /** Observations per arm: what the posterior learned from (α + β − α₀ − β₀). */
 export function armStates(def: ExperimentDefinition, c: ArmCounters): ArmState[] {
   return def.arms.map((name, k) => ({
@@ -399,7 +414,9 @@ export function armStates(def: ExperimentDefinition, c: ArmCounters): ArmState[]
 }
 
 /**
- * Probability that the next select serves each arm: the policy's allocation while running;
+ * Probability that the next select serves each arm: the policy's allocation while running
+ * (equal shares, within floors and caps, while an arm has fewer observations than the
+ * minimum sample — the burn-in);
  * after a winner, (1 − exploration) on the winner plus exploration × the policy's allocation.
  */
 export function liveAllocation(def: ExperimentDefinition, c: Pick<ArmCounters, 'alpha' | 'beta'>, status: StoredStatus): number[] {
@@ -409,7 +426,8 @@ export function liveAllocation(def: ExperimentDefinition, c: Pick<ArmCounters, '
   if (winner !== null && def.exploration === 0) return Array.from({ length: k }, (_, i) => (i === winner ? 1 : 0));
   const policy = allocationProbabilities(
     c.alpha.map((alpha, i) => ({ alpha, beta: c.beta[i] })),
-    policyOf(def),
+    { ...policyOf(def), burnIn: def.stopping.minSamplesPerArm },
+    c.alpha.map((alpha, i) => Math.round(alpha + c.beta[i] - def.prior[i].alpha - def.prior[i].beta)),
   );
   if (winner === null) return policy;
   return policy.map((p, i) => def.exploration * p + (i === winner ? 1 - def.exploration : 0));
