@@ -124,3 +124,16 @@ describe('stopping rule verdicts (ROPE, relative loss, plain words)', () => {
     expect(() => baselinePrior(0)).toThrow(/baselineRate/);
   });
 });
+
+describe('no winner before the minimum sample', () => {
+  it('says the maximum duration was reached, in the reason and the technical lines', () => {
+    const arms: ArmState[] = [
+      { name: 'a', alpha: 3, beta: 9, pulls: 10 },
+      { name: 'b', alpha: 5, beta: 7, pulls: 10 },
+    ];
+    const d = evaluateStoppingRule(arms, DEFAULT_STOPPING, { exhausted: true });
+    expect(d.verdict).toBe('no_winner');
+    expect(d.reason).toBe('No winner: the maximum duration was reached before every arm had 1000 observations (a has 10); b leads.');
+    expect(d.reasons.at(-1)).toBe('maximum duration reached without a winner; best guess is b');
+  });
+});

@@ -242,6 +242,7 @@ export function evaluateStoppingRule(arms: readonly ArmState[], config: Stopping
     );
   }
 
+  const capped = cfg.maxSamples !== undefined && core.totalSamples >= cfg.maxSamples;
   const ropeWords = `±${+(cfg.rope * 100).toPrecision(3)}% of the ${pct(baselineRate)} baseline rate`;
   let reason: string;
   if (verdict === 'winner') {
@@ -254,21 +255,23 @@ export function evaluateStoppingRule(arms: readonly ArmState[], config: Stopping
     const s = short[0];
     reason =
       verdict === 'no_winner'
-        ? `No winner: the experiment ended before every arm had ${cfg.minSamplesPerArm} observations (${s.name} has ${s.pulls}); ${leaderName} leads.`
+        ? `No winner: the ${capped ? `maximum of ${cfg.maxSamples} samples` : 'maximum duration'} was reached before every arm had ${cfg.minSamplesPerArm} observations (${s.name} has ${s.pulls}); ${leaderName} leads.`
         : `Keep going: every arm needs ${cfg.minSamplesPerArm} observations before a verdict, and ${s.name} has ${s.pulls}.`;
   } else {
     const why = !core.pOk
       ? `${leaderName} leads but is the best arm with probability ${pct(probBest[leader])} (${pct(cfg.probBest)} needed), and the arms are not yet shown to be within ${ropeWords} of each other`
       : `${leaderName} is probably the best arm, but the rate expected to be lost by choosing it, ${fmt(expectedLoss[leader])}, is above the ${fmt(core.lossThreshold)} allowed`;
-    if (verdict === 'no_winner') {
-      const capped = cfg.maxSamples !== undefined && core.totalSamples >= cfg.maxSamples;
-      reason = `No winner: the ${capped ? `maximum of ${cfg.maxSamples} samples` : 'maximum duration'} was reached before the evidence was clear; ${why}.`;
-      reasons.push(
-        capped
-          ? `maximum of ${cfg.maxSamples} samples reached (${core.totalSamples}) without a winner; best guess is ${leaderName}`
-          : `maximum duration reached without a winner; best guess is ${leaderName}`,
-      );
-    } else reason = `Keep going: ${why}.`;
+    reason =
+      verdict === 'no_winner'
+        ? `No winner: the ${capped ? `maximum of ${cfg.maxSamples} samples` : 'maximum duration'} was reached before the evidence was clear; ${why}.`
+        : `Keep going: ${why}.`;
+  }
+  if (verdict === 'no_winner') {
+    reasons.push(
+      capped
+        ? `maximum of ${cfg.maxSamples} samples reached (${core.totalSamples}) without a winner; best guess is ${leaderName}`
+        : `maximum duration reached without a winner; best guess is ${leaderName}`,
+    );
   }
   const status: StoppingDecision['status'] = verdict === 'winner' ? 'winner' : verdict === 'continue' ? 'continue' : 'no_winner';
   return {
