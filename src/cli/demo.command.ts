@@ -28,7 +28,7 @@ interface DemoOptions {
 }
 
 const DEFAULT_ARMS = 'control,variant-a,variant-b,variant-c';
-const DEFAULT_CTR = '0.04,0.05,0.06,0.045';
+const DEFAULT_CTR = '0.04,0.05,0.07,0.045';
 
 function number(name: string, raw: string, check: (v: number) => boolean, what: string): number {
   const v = Number(raw);
