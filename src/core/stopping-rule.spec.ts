@@ -137,3 +137,11 @@ describe('no winner before the minimum sample', () => {
     expect(d.reasons.at(-1)).toBe('maximum duration reached without a winner; best guess is b');
   });
 });
+
+describe('a single arm', () => {
+  it('is never "no meaningful difference" (nothing to compare) and is its own winner', () => {
+    const d = evaluateStoppingRule([{ name: 'only', alpha: 1, beta: 1, pulls: 0 }], { probBest: 0.51, expectedLoss: 1e-6, minSamplesPerArm: 0 });
+    expect(d.verdict).toBe('winner');
+    expect(d.probEquivalent).toEqual([]);
+  });
+});

@@ -186,7 +186,7 @@ export function stoppingVerdict(
   const probEquivalent: number[] = [];
   let verdict: Verdict = 'continue';
   if (samplesOk) {
-    if (config.rope > 0) {
+    if (config.rope > 0 && K > 1) {
       const delta = config.rope * baselineRate;
       let all = true;
       for (let k = 0; k < K; k++) probEquivalent.push(k === leader ? 1 : probabilityWithinNormal(arms[k], L, delta));
@@ -235,7 +235,7 @@ export function evaluateStoppingRule(arms: readonly ArmState[], config: Stopping
   reasons.push(
     `expected loss of leader ${leaderName} is ${fmt(expectedLoss[leader])} ${core.lossOk ? '<=' : '>'} ${fmt(core.lossThreshold)} (min of ${fmt(cfg.expectedLoss)} and ${fmt(cfg.expectedLossRelative)} × baseline ${fmt(baselineRate)})`,
   );
-  if (core.probEquivalent.length > 0) {
+  if (core.probEquivalent.length > 1) {
     const worst = core.probEquivalent.reduce((m, p, k) => (k !== leader && (m < 0 || p < core.probEquivalent[m]) ? k : m), -1);
     reasons.push(
       `P(every arm within ±${fmt(cfg.rope * baselineRate)} of ${leaderName}) is at least ${fmt(core.probEquivalent[worst])} (${arms[worst].name}) ${verdict === 'no_meaningful_difference' ? '>=' : '<'} ${fmt(cfg.probEquivalent)}`,
