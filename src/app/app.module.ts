@@ -9,6 +9,7 @@ import { CLOCK, type ClockRepository } from '../clock/clock.repository';
 import type { Config } from '../config/config';
 import { cachedIds, EventConsumer, IDS_TTL_MS } from '../events/event-consumer';
 import { EventRepository } from '../events/event.repository';
+import { DesignModule } from '../design/design.controller';
 import { ExperimentsController } from '../experiments/experiment.controller';
 import { ExperimentRepository } from '../experiments/experiment.repository';
 import { ExperimentsService } from '../experiments/experiment.service';
@@ -46,7 +47,7 @@ export class AppModule {
     return {
       module: AppModule,
       global: true,
-      imports: [SeldonModule, DashboardModule, ...(extra.imports ?? [])],
+      imports: [SeldonModule, DashboardModule, DesignModule, ...(extra.imports ?? [])],
       controllers: [ExperimentsController, ServingController, HealthController, MetricsController, ...(extra.controllers ?? [])],
       providers: [
         { provide: CONFIG, useValue: res.config },

@@ -28,7 +28,7 @@ interface DemoOptions {
 }
 
 const DEFAULT_ARMS = 'control,variant-a,variant-b,variant-c';
-const DEFAULT_CTR = '0.04,0.05,0.06,0.045';
+const DEFAULT_CTR = '0.04,0.05,0.07,0.045';
 
 function number(name: string, raw: string, check: (v: number) => boolean, what: string): number {
   const v = Number(raw);
@@ -61,7 +61,7 @@ export const demoCommand: CliCommand = {
       .option('--top-two-beta <p>', 'top-two: probability of serving the sampled leader', '0.5')
       .option('--prob-best <p>', `stopping: minimum P(best) of the winner (default ${DEFAULT_STOPPING.probBest})`)
       .option('--expected-loss <x>', `stopping: maximum expected loss of the winner (default ${DEFAULT_STOPPING.expectedLoss})`)
-      .option('--min-samples <n>', `stopping: minimum pulls per arm (default ${DEFAULT_STOPPING.minSamplesPerArm})`)
+      .option('--min-samples <n>', `stopping: minimum pulls per arm, served equally first (default ${DEFAULT_STOPPING.minSamplesPerArm})`)
       .option('--out <dir>', 'folder for the plots (default $BANDIT_DATA_DIR/demo)')
       .option('--json', 'print the report as JSON')
       .option('--quiet', 'no progress output')
@@ -74,6 +74,7 @@ export const demoCommand: CliCommand = {
         if (opts.algorithm !== 'thompson' && opts.algorithm !== 'top_two') throw new CliError(`--algorithm must be thompson or top_two, got ${JSON.stringify(opts.algorithm)}`);
         const policy: AllocationPolicy = { algorithm: opts.algorithm, topTwoBeta: number('--top-two-beta', opts.topTwoBeta, (v) => v >= 0 && v <= 1, 'a probability in [0, 1]') };
         const stopping: StoppingConfig = {
+          ...DEFAULT_STOPPING,
           probBest: opts.probBest === undefined ? DEFAULT_STOPPING.probBest : number('--prob-best', opts.probBest, () => true, 'a number'),
           expectedLoss: opts.expectedLoss === undefined ? DEFAULT_STOPPING.expectedLoss : number('--expected-loss', opts.expectedLoss, () => true, 'a number'),
           minSamplesPerArm: opts.minSamples === undefined ? DEFAULT_STOPPING.minSamplesPerArm : number('--min-samples', opts.minSamples, () => true, 'a number'),
@@ -89,7 +90,9 @@ export const demoCommand: CliCommand = {
         const service: DemoService | undefined = opts.inProcess
           ? undefined
           : await startDemoService(loadConfig(), { arms: arms.map((a) => a.name), policy, stopping, seed });
-        const client: BanditClient = service?.client ?? new InProcessBanditClient(arms.map((a) => a.name), { policy, rng: createRng(`${seed}:policy`) });
+        // in process, the burn-in the service applies: equal shares until every arm has the minimum sample
+        const client: BanditClient =
+          service?.client ?? new InProcessBanditClient(arms.map((a) => a.name), { policy: { ...policy, burnIn: stopping.minSamplesPerArm }, rng: createRng(`${seed}:policy`) });
         if (service && !opts.quiet) process.stderr.write(`bandit-service (in-process store, SQLite in ${loadConfig().dataDir}) at ${service.url}\n`);
         const progress = createProgressGroup({ silent: opts.quiet });
         const task = progress.task('demo', maxSamples);
@@ -102,7 +105,7 @@ export const demoCommand: CliCommand = {
           checkEvery,
           onCheck: (n, d) => task.update(n, `leader ${d.leaderName} P(best) ${d.probBest[d.leader].toFixed(3)}`),
         }).finally(() => service?.close());
-        task.done(result.decision.status === 'winner' ? `winner ${result.decision.winnerName}` : 'no winner');
+        task.done(result.decision.verdict === 'winner' ? `winner ${result.decision.winnerName}` : result.decision.verdict === 'no_meaningful_difference' ? 'no meaningful difference' : 'no winner');
         progress.stop();
         const plots = writePlots(outDir, arms, result);
         const report = buildReport(seed, arms, result, plots);

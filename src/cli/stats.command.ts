@@ -63,7 +63,7 @@ export function parseStatsInput(text: string, source: string): StatsInput {
   let stopping: StoppingConfig = { ...DEFAULT_STOPPING };
   if (doc.stopping !== undefined) {
     if (!isObject(doc.stopping)) throw new CliError(`${source}: "stopping" must be an object`);
-    const known = ['probBest', 'expectedLoss', 'minSamplesPerArm', 'maxSamples'];
+    const known = ['probBest', 'expectedLoss', 'minSamplesPerArm', 'maxSamples', 'expectedLossRelative', 'rope', 'probEquivalent', 'baselineRate'];
     const unknown = Object.keys(doc.stopping).filter((k) => !known.includes(k));
     if (unknown.length) throw new CliError(`${source}: unknown field stopping.${unknown[0]} (expected ${known.join(', ')})`);
     stopping = { ...stopping, ...(doc.stopping as Partial<StoppingConfig>) };
@@ -102,7 +102,7 @@ export const statsCommand: CliCommand = {
         if (opts.json) {
           const out = {
             arms: arms.map((a, k) => ({ name: a.name, mean: summaries[k].mean, ci95: summaries[k].ci95, probBest: summaries[k].probBest, expectedLoss: summaries[k].expectedLoss, pulls: a.pulls })),
-            decision: { status: decision.status, winner: decision.winnerName ?? null, leader: decision.leaderName, reasons: decision.reasons, thresholds: decision.thresholds, totalSamples: decision.totalSamples },
+            decision: { status: decision.status, verdict: decision.verdict, reason: decision.reason, winner: decision.winnerName ?? null, leader: decision.leaderName, reasons: decision.reasons, thresholds: decision.thresholds, totalSamples: decision.totalSamples },
           };
           process.stdout.write(JSON.stringify(out, null, 2) + '\n');
           return;
@@ -112,7 +112,7 @@ export const statsCommand: CliCommand = {
           arms.map((a, k) => [a.name, String(a.pulls), pct(summaries[k].mean), `${pct(summaries[k].ci95[0])} – ${pct(summaries[k].ci95[1])}`, summaries[k].probBest.toFixed(6), summaries[k].expectedLoss.toExponential(3)]),
         );
         const verdict = decision.status === 'winner' ? `winner: ${decision.winnerName}` : decision.status === 'no_winner' ? `no winner (leader: ${decision.leaderName})` : `continue (leader: ${decision.leaderName})`;
-        process.stdout.write(`${table}\n\ndecision: ${verdict}\n${decision.reasons.map((r) => `  - ${r}`).join('\n')}\n`);
+        process.stdout.write(`${table}\n\ndecision: ${verdict}\n${decision.reason}\n${decision.reasons.map((r) => `  - ${r}`).join('\n')}\n`);
       });
   },
 };

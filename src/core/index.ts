@@ -18,3 +18,4 @@ export * from './thompson';
 export { assertProbabilities } from './floors-caps';
 export * from './stopping-rule';
 export * from './summary';
+export * from './design';

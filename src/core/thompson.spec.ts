@@ -1,5 +1,5 @@
 import { createRng } from './rng';
-import { allocationProbabilities, applyFloorsAndCaps, sampleCategorical, selectArm, thompsonSample, topTwoProbabilities, topTwoSample } from './thompson';
+import { allocationProbabilities, applyFloorsAndCaps, burnInAllocation, sampleCategorical, selectArm, thompsonSample, topTwoProbabilities, topTwoSample } from './thompson';
 import { probabilityOfBest } from './probability-of-best';
 
 const arms = [
@@ -139,5 +139,32 @@ describe('allocation and selection', () => {
     for (let i = 0; i < n; i++) counts[sampleCategorical(probs, rng)]++;
     expect(counts[1]).toBe(0);
     probs.forEach((p, k) => p > 0 && expect(zScore(counts[k], n, p)).toBeLessThan(4.5));
+  });
+});
+
+describe('burn-in allocation', () => {
+  const arms = [
+    { alpha: 2, beta: 200 },
+    { alpha: 60, beta: 140 },
+  ];
+  it('serves every arm equally while one is below the minimum, then follows the policy', () => {
+    const policy = { algorithm: 'thompson' as const, burnIn: 100 };
+    expect(allocationProbabilities(arms, policy, [200, 99])).toEqual([0.5, 0.5]);
+    expect(allocationProbabilities(arms, policy, [200, 100])).toEqual(probabilityOfBest(arms));
+    expect(burnInAllocation(3, { algorithm: 'top_two', burnIn: 10 }, [10, 10, 10])).toBeNull();
+  });
+  it('keeps floors and caps during burn-in (a pinned control share)', () => {
+    const q = allocationProbabilities([...arms, { alpha: 1, beta: 1 }], { algorithm: 'thompson', burnIn: 50, caps: [0.2, 1, 1] }, [0, 0, 0]);
+    expect(q[0]).toBeCloseTo(0.2, 12);
+    expect(q[1]).toBeCloseTo(0.4, 12);
+    expect(q[2]).toBeCloseTo(0.4, 12);
+  });
+  it('selectArm logs the burn-in share as the propensity', () => {
+    const s = selectArm(arms, { algorithm: 'thompson', burnIn: 100 }, createRng('burn'), [3, 250]);
+    expect(s.propensity).toBe(0.5);
+  });
+  it('needs the observations when a burn-in is set', () => {
+    expect(() => allocationProbabilities(arms, { algorithm: 'thompson', burnIn: 10 })).toThrow(/observations must be an array of 2 counts/);
+    expect(() => allocationProbabilities(arms, { algorithm: 'thompson', burnIn: 1.5 }, [0, 0])).toThrow(/burnIn must be an integer/);
   });
 });

@@ -15,6 +15,11 @@
  *   thompson: p_k = P(best)_k; top-two: β p_k + (1 − β) Σ_{j≠k} p_j p_k / (1 − p_j);
  *   then floors and caps (floors-caps.ts). This is the propensity to log with every
  *   decision for off-policy evaluation.
+ * - Burn-in (`policy.burnIn`, with per-arm `observations`): while some arm has fewer
+ *   observations than the minimum sample, every arm gets an equal share (then floors and
+ *   caps) — Thompson sampling would otherwise starve a clearly worse arm below the
+ *   stopping rule's minimum sample, and the experiment could never conclude. The shares
+ *   are the exact propensities of that phase.
  * - `selectArm(arms, policy, rng)`: draw from exactly those probabilities and return the
  *   arm with its propensity — the way to serve when floors or caps are set (a raw
  *   Thompson draw cannot honour them).
@@ -45,6 +50,11 @@ export interface AllocationPolicy {
   floors?: readonly number[];
   /** Maximum allocation probability per arm. */
   caps?: readonly number[];
+  /**
+   * Burn-in: while some arm has fewer than this many observations, every arm is served
+   * with equal probability (then floors and caps), so a minimum sample is always reached.
+   */
+  burnIn?: number;
 }
 
 export const DEFAULT_TOP_TWO_BETA = 0.5;
@@ -110,11 +120,35 @@ export function topTwoProbabilities(probBest: readonly number[], beta: number): 
   return out.map((v) => v / sum);
 }
 
-/** Exact selection probability (propensity) of every arm under `policy`. Sums to 1. */
-export function allocationProbabilities(arms: readonly BetaPosterior[], policy: AllocationPolicy): number[] {
+/**
+ * Exact selection probability (propensity) of every arm under `policy`. Sums to 1.
+ * `observations` (per arm) are needed when the policy has a burn-in.
+ */
+export function allocationProbabilities(arms: readonly BetaPosterior[], policy: AllocationPolicy, observations?: readonly number[]): number[] {
   assertArms(arms);
+  const uniform = burnInAllocation(arms.length, policy, observations);
+  if (uniform) return uniform;
   const p = integratePosteriorMax(arms).probBest;
   return applyPolicy(p, policy);
+}
+
+/**
+ * The burn-in allocation — equal shares, then floors and caps — while some arm has fewer
+ * than `policy.burnIn` observations; null when there is no burn-in or it is over.
+ */
+export function burnInAllocation(K: number, policy: AllocationPolicy, observations?: readonly number[]): number[] | null {
+  const n = policy.burnIn ?? 0;
+  if (n === 0) return null;
+  assertInteger('burnIn', n, 0);
+  if (!Array.isArray(observations) || observations.length !== K) throw new RangeError(`observations must be an array of ${K} counts (one per arm) when the policy has a burn-in`);
+  let short = false;
+  observations.forEach((o, k) => {
+    if (typeof o !== 'number' || !(o >= 0)) throw new RangeError(`observations[${k}] must be a number >= 0, got ${String(o)}`);
+    if (o < n) short = true;
+  });
+  if (!short) return null;
+  const equal = new Array<number>(K).fill(1 / K);
+  return policy.floors || policy.caps ? applyFloorsAndCaps(equal, policy.floors, policy.caps) : equal;
 }
 
 /** Allocation probabilities from already computed P(best) values. */
@@ -153,9 +187,9 @@ export interface Selection {
   probabilities: number[];
 }
 
-/** Draws an arm from the exact allocation probabilities of `policy` (honours floors and caps). */
-export function selectArm(arms: readonly BetaPosterior[], policy: AllocationPolicy, rng: Rng): Selection {
-  const probabilities = allocationProbabilities(arms, policy);
+/** Draws an arm from the exact allocation probabilities of `policy` (honours floors, caps and burn-in). */
+export function selectArm(arms: readonly BetaPosterior[], policy: AllocationPolicy, rng: Rng, observations?: readonly number[]): Selection {
+  const probabilities = allocationProbabilities(arms, policy, observations);
   const arm = sampleCategorical(probabilities, rng);
   return { arm, propensity: probabilities[arm], probabilities };
 }

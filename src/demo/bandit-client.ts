@@ -41,17 +41,21 @@ export class InProcessBanditClient implements BanditClient {
   private readonly policy: AllocationPolicy;
   private readonly rng: Rng;
   private next = 0;
+  private readonly prior: { alpha: number; beta: number };
 
   constructor(names: readonly string[], opts: InProcessOptions = {}) {
     const alpha = opts.priorAlpha ?? 1;
     const beta = opts.priorBeta ?? 1;
+    this.prior = { alpha, beta };
     this.arms = names.map((name) => ({ name, alpha, beta, pulls: 0 }));
     this.policy = opts.policy ?? { algorithm: 'thompson' };
     this.rng = opts.rng ?? createRng('in-process');
   }
 
   async select(): Promise<Selection> {
-    const probs = allocationProbabilities(this.arms, this.policy);
+    // observations per arm (rewards counted), for the policy's burn-in
+    const observations = this.arms.map((a) => Math.round(a.alpha + a.beta - this.prior.alpha - this.prior.beta));
+    const probs = allocationProbabilities(this.arms, this.policy, observations);
     const k = sampleCategorical(probs, this.rng);
     this.arms[k].pulls++;
     const decisionId = `d${++this.next}`;

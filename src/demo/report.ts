@@ -14,6 +14,10 @@ export interface DemoReport {
   samples: number;
   clicks: number;
   status: string;
+  /** winner | no_meaningful_difference | no_winner (the maximum was reached). */
+  verdict: string;
+  /** The verdict in one plain sentence. */
+  reason: string;
   winner: string | null;
   leader: string;
   reasons: string[];
@@ -31,6 +35,8 @@ export function buildReport(seed: string, trueArms: readonly TrueArm[], result: 
     samples: result.samples,
     clicks: result.clicks,
     status: result.decision.status,
+    verdict: result.decision.verdict,
+    reason: result.decision.reason,
     winner: result.decision.winnerName ?? null,
     leader: result.decision.leaderName,
     reasons: result.decision.reasons,
@@ -65,13 +71,16 @@ export function formatReport(r: DemoReport): string {
   const verdict =
     r.status === 'winner'
       ? `Winner: ${r.winner} (after ${r.samples} visitors)`
-      : `No winner after ${r.samples} visitors; leading arm: ${r.leader}`;
+      : r.verdict === 'no_meaningful_difference'
+        ? `No meaningful difference after ${r.samples} visitors`
+        : `No winner after ${r.samples} visitors; leading arm: ${r.leader}`;
   return [
     `Thompson sampling demo — seed ${r.seed}`,
     '',
     table,
     '',
     verdict,
+    r.reason,
     ...r.reasons.map((s) => `  - ${s}`),
     `Clicks: ${r.clicks}; expected clicks lost to exploration: ${r.cumulativeRegret.toFixed(1)} (an equal split would lose ${r.equalSplitRegret.toFixed(1)})`,
     `Plots: ${r.plots.regret}`,

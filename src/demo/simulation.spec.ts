@@ -10,7 +10,7 @@ const arms = [
 async function run(seed: string) {
   const client = new InProcessBanditClient(
     arms.map((a) => a.name),
-    { rng: createRng(`${seed}:policy`) },
+    { rng: createRng(`${seed}:policy`), policy: { algorithm: 'thompson', burnIn: DEFAULT_STOPPING.minSamplesPerArm } },
   );
   return runSimulation({ client, arms, rng: createRng(`${seed}:visitors`), stopping: DEFAULT_STOPPING, maxSamples: 20_000, checkEvery: 50 });
 }

@@ -23,6 +23,20 @@ describe('experiment definitions', () => {
     });
   });
 
+  it('a stated baseline rate centres a weak prior on it; the relative thresholds and the equivalence region are kept', () => {
+    const d = normalizeDefinition(parse({ id: 'e', arms: ['a', 'b'], baselineRate: 0.05, stopping: { rope: 0.05, expectedLossRelative: 0.02, probEquivalent: 0.9 } }), DEFAULTS);
+    expect(d).toMatchObject({
+      prior: [
+        { alpha: 5, beta: 95 },
+        { alpha: 5, beta: 95 },
+      ],
+      baselineRate: 0.05,
+      stopping: { probBest: 0.95, rope: 0.05, expectedLossRelative: 0.02, probEquivalent: 0.9 },
+    });
+    expect(createExperimentSchema.safeParse({ id: 'e', arms: ['a', 'b'], baselineRate: 1 }).success).toBe(false);
+    expect(createExperimentSchema.safeParse({ id: 'e', arms: ['a', 'b'], stopping: { rope: -0.1 } }).success).toBe(false);
+  });
+
   it('name what is inconsistent', () => {
     expect(normalizeDefinition(parse({ id: 'e', arms: ['a', 'b'], prior: [{ alpha: 1, beta: 1 }] }), DEFAULTS)).toMatch(/one per arm/);
     expect(normalizeDefinition(parse({ id: 'e', arms: ['a', 'b'], floors: [0.6, 0.6] }), DEFAULTS)).toMatch(/floors add up/);

@@ -4,6 +4,7 @@
  */
 import { z } from 'zod';
 import { BETA_PARAM_MAX, betaParamProblem, MAX_ARMS } from '../core/limits';
+import { baselinePrior } from '../core/stopping-rule';
 import { EXPERIMENT_ID_PATTERN } from '../state/keys';
 import { evaluationViewSchema, SERVICE_TRIGGERS, VERDICT_STATUSES } from './stopping/stopping-evaluator';
 
@@ -39,7 +40,7 @@ export const createExperimentSchema = z
       .max(MAX_ARMS, `at most ${MAX_ARMS} arms`)
       .refine((a) => new Set(a).size === a.length, 'arm names must be unique')
       .meta({ example: ['control', 'treatment_a'] }),
-    prior: z.union([betaPriorSchema, z.array(betaPriorSchema)]).optional().meta({ description: 'one prior for every arm, or one per arm; default Beta(1, 1)' }),
+    prior: z.union([betaPriorSchema, z.array(betaPriorSchema)]).optional().meta({ description: 'one prior for every arm, or one per arm; default Beta(1, 1), or a weak prior centred on baselineRate when it is given' }),
     algorithm: z.enum(['thompson', 'top_two']).optional().meta({ description: 'default thompson' }),
     topTwoBeta: z.number().min(0).max(1).optional().meta({ description: 'top-two Thompson: probability of serving the leader candidate (default 0.5)' }),
     stopping: z
@@ -48,9 +49,13 @@ export const createExperimentSchema = z
         expectedLoss: z.number().min(0).max(1).optional(),
         minSamplesPerArm: z.number().int().min(0).max(1e9).optional(),
         maxDurationHours: z.number().positive().max(1e6).optional(),
+        expectedLossRelative: z.number().min(0).max(1e6).optional().meta({ description: 'maximum expected loss of a winner as a fraction of the baseline rate (default 0.01)' }),
+        rope: z.number().min(0).max(1e6).optional().meta({ description: 'region of practical equivalence, ± this fraction of the baseline rate (default 0.02; 0 turns "no meaningful difference" off)' }),
+        probEquivalent: z.number().gt(0).max(1).optional().meta({ description: 'posterior probability needed for "no meaningful difference" (default 0.95)' }),
       })
       .strict()
       .optional(),
+    baselineRate: z.number().gt(0).lt(1).optional().meta({ description: 'the expected rate of the control: centres a weak prior on it (when no prior is given) and is the baseline of the relative thresholds' }),
     floors: perArmShares.optional().meta({ description: 'minimum share of traffic per arm: an array in arm order or an object by arm name' }),
     caps: perArmShares.optional().meta({ description: 'maximum share of traffic per arm: an array in arm order or an object by arm name' }),
     sticky: z.boolean().optional().meta({ description: 'a unit keeps the first arm it was given' }),
@@ -67,14 +72,32 @@ export interface ExperimentDefinition {
   prior: Array<{ alpha: number; beta: number }>;
   algorithm: 'thompson' | 'top_two';
   topTwoBeta: number;
-  stopping: { probBest: number; expectedLoss: number; minSamplesPerArm: number; maxDurationHours: number | null };
+  stopping: {
+    probBest: number;
+    expectedLoss: number;
+    minSamplesPerArm: number;
+    maxDurationHours: number | null;
+    expectedLossRelative?: number;
+    rope?: number;
+    probEquivalent?: number;
+  };
   floors: number[] | null;
   caps: number[] | null;
   sticky: boolean;
   exploration: number;
+  /** Stated baseline rate (null or absent: the control's posterior mean is the baseline). */
+  baselineRate?: number | null;
 }
 
-const stoppingOut = z.object({ probBest: z.number(), expectedLoss: z.number(), minSamplesPerArm: z.number().int(), maxDurationHours: z.number().nullable() });
+const stoppingOut = z.object({
+  probBest: z.number(),
+  expectedLoss: z.number(),
+  minSamplesPerArm: z.number().int(),
+  maxDurationHours: z.number().nullable(),
+  expectedLossRelative: z.number().optional(),
+  rope: z.number().optional(),
+  probEquivalent: z.number().optional(),
+});
 
 export const definitionSchema = z.object({
   arms: z.array(z.string()),
@@ -86,6 +109,7 @@ export const definitionSchema = z.object({
   caps: z.array(z.number()).nullable(),
   sticky: z.boolean(),
   exploration: z.number(),
+  baselineRate: z.number().nullable().optional(),
 });
 
 export const decisionRecordSchema = z
@@ -145,11 +169,12 @@ export const concludeResponseSchema = z.object({ decision: decisionRecordSchema,
 /** Fills in defaults and resolves per-arm objects; throws a message for the client on inconsistent input. */
 export function normalizeDefinition(
   req: CreateExperimentRequest,
-  defaults: { probBest: number; expectedLoss: number; minSamplesPerArm: number },
+  defaults: { probBest: number; expectedLoss: number; minSamplesPerArm: number; expectedLossRelative?: number; rope?: number; probEquivalent?: number },
 ): ExperimentDefinition | string {
   const k = req.arms.length;
   let prior: Array<{ alpha: number; beta: number }>;
-  if (req.prior === undefined) prior = req.arms.map(() => ({ alpha: 1, beta: 1 }));
+  if (req.prior === undefined && req.baselineRate !== undefined) prior = req.arms.map(() => baselinePrior(req.baselineRate!));
+  else if (req.prior === undefined) prior = req.arms.map(() => ({ alpha: 1, beta: 1 }));
   else if (Array.isArray(req.prior)) {
     if (req.prior.length !== k) return `prior: expected ${k} priors (one per arm), got ${req.prior.length}`;
     prior = req.prior.map((p) => ({ ...p }));
@@ -183,11 +208,15 @@ export function normalizeDefinition(
       expectedLoss: req.stopping?.expectedLoss ?? defaults.expectedLoss,
       minSamplesPerArm: req.stopping?.minSamplesPerArm ?? defaults.minSamplesPerArm,
       maxDurationHours: req.stopping?.maxDurationHours ?? null,
+      ...defined('expectedLossRelative', req.stopping?.expectedLossRelative ?? defaults.expectedLossRelative),
+      ...defined('rope', req.stopping?.rope ?? defaults.rope),
+      ...defined('probEquivalent', req.stopping?.probEquivalent ?? defaults.probEquivalent),
     },
     floors,
     caps,
     sticky: req.sticky ?? false,
     exploration: req.exploration ?? 0,
+    ...defined('baselineRate', req.baselineRate),
   };
 }
 
@@ -209,6 +238,11 @@ function unionBranchIssues(issue: ZodIssueLike): ZodIssueLike[] {
   const best = [...issue.errors].sort((a, b) => depth(b) - depth(a))[0];
   if (!best.length || depth(best) === 0) return [issue];
   return best.flatMap((i) => unionBranchIssues({ ...i, path: [...issue.path, ...i.path] }));
+}
+
+/** `{ [key]: value }` when the value is defined, else `{}` (optional fields stay absent). */
+function defined<K extends string, V>(key: K, value: V | undefined): { [P in K]?: V } {
+  return (value === undefined ? {} : { [key]: value }) as { [P in K]?: V };
 }
 
 /** One line naming the first problems of a failed validation (path: message; …). */

@@ -353,7 +353,9 @@ export function policyOf(def: ExperimentDefinition): AllocationPolicy {
 }
 
 /**
- * Probability that the next select serves each arm: the policy's allocation while running;
+ * Probability that the next select serves each arm: the policy's allocation while running
+ * (equal shares, within floors and caps, while an arm has fewer observations than the
+ * minimum sample — the burn-in);
  * after a winner, (1 − exploration) on the winner plus exploration × the policy's allocation.
  */
 export function liveAllocation(def: ExperimentDefinition, c: Pick<ArmCounters, 'alpha' | 'beta'>, status: StoredStatus): number[] {
@@ -363,7 +365,8 @@ export function liveAllocation(def: ExperimentDefinition, c: Pick<ArmCounters, '
   if (winner !== null && def.exploration === 0) return Array.from({ length: k }, (_, i) => (i === winner ? 1 : 0));
   const policy = allocationProbabilities(
     c.alpha.map((alpha, i) => ({ alpha, beta: c.beta[i] })),
-    policyOf(def),
+    { ...policyOf(def), burnIn: def.stopping.minSamplesPerArm },
+    c.alpha.map((alpha, i) => Math.round(alpha + c.beta[i] - def.prior[i].alpha - def.prior[i].beta)),
   );
   if (winner === null) return policy;
   return policy.map((p, i) => def.exploration * p + (i === winner ? 1 - def.exploration : 0));

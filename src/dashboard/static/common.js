@@ -64,6 +64,9 @@
       source: e.source === 'decision' ? 'decision' : 'live',
       decisionId: num(e.decisionId),
       status: String(e.status),
+      // what the state means (winner | no_meaningful_difference | continue | no_winner) and why, in plain words
+      verdict: String(e.verdict || e.status),
+      reason: typeof e.reason === 'string' ? e.reason : '',
       leaderIndex: leader,
       winnerIndex: num(e.winnerIndex),
       probBest: leader === null ? null : probBest[leader],

@@ -95,7 +95,8 @@
       C.htmlEl('span', 'banner-name', title, armName(v, v.winnerIndex)).setAttribute('id', 'winner-name');
     } else {
       el.setAttribute('data-kind', v.status === 'concluded' ? 'nowinner' : 'stopped');
-      C.htmlEl('span', 'banner-label', title, v.status === 'concluded' ? 'Concluded without a winner' : 'Stopped');
+      var equivalent = v.status === 'concluded' && ev && ev.verdict === 'no_meaningful_difference';
+      C.htmlEl('span', 'banner-label', title, equivalent ? 'No meaningful difference' : v.status === 'concluded' ? 'Concluded without a winner' : 'Stopped');
       if (about !== null) C.htmlEl('span', 'banner-name', title, 'leader: ' + armName(v, about));
     }
     var facts = C.htmlEl('div', 'banner-facts', el);
@@ -105,6 +106,7 @@
       setNumber(C.htmlEl('strong', 'fact-value', item), f[2], f[1]);
     });
     if (ev) {
+      if (ev.reason) C.htmlEl('div', 'banner-verdict', el, ev.reason).setAttribute('id', 'verdict-reason');
       var why = [d ? TRIGGERS[d.trigger] || d.trigger : null].concat(ev.reasons);
       C.htmlEl('div', 'banner-reason', el, why.filter(Boolean).join(' · '));
     }
@@ -352,10 +354,10 @@
         progress: c.progress,
       });
     });
-    var verdict = ev.status === 'winner' ? 'winner ' + armName(v, ev.winnerIndex) : ev.status.replace('_', ' ');
-    var note = (ev.source === 'decision' ? 'As decided ' : 'Evaluated ') + F.dateTime(ev.at) + ': ' + verdict;
-    if (ev.reasons.length) note += ' (' + ev.reasons.join('; ') + ')';
-    note += '.';
+    var verdict = ev.verdict === 'winner' ? 'winner ' + armName(v, ev.winnerIndex) : ev.verdict === 'continue' ? 'keep going' : ev.verdict.split('_').join(' ');
+    var note = (ev.source === 'decision' ? 'As decided ' : 'Evaluated ') + F.dateTime(ev.at) + ': ' + verdict + '.';
+    if (ev.reason) note += ' ' + ev.reason;
+    if (ev.reasons.length) note += ' (' + ev.reasons.join('; ') + '.)';
     if (v.status === 'running') {
       var timed = ev.checks.some(function (c) {
         return c.key === 'maxDuration';

@@ -39,7 +39,8 @@ describe('the issue’s case: about 300 selects but 60 observations per arm', ()
     expect(checks.map((c) => [c.key, c.value, c.threshold, c.met])).toEqual([
       ['minSamples', 60, 100, false],
       ['probBest', ev.decision.probBest[2], 0.95, true],
-      ['expectedLoss', ev.decision.expectedLoss[2], 0.001, true],
+      // the loss threshold in force: min(absolute 0.001, 1% of the baseline rate)
+      ['expectedLoss', ev.decision.expectedLoss[2], Math.min(0.001, 0.01 * ev.decision.baselineRate), true],
     ]);
   });
 });
@@ -76,9 +77,11 @@ describe('checks agree with the core rule’s verdict', () => {
         const ev = evaluateStopping(d, p, { at: new Date(x.ageHours * 3600_000), createdAt: new Date(0) });
         const checks = checksOf(numbersOf(ev));
         const met = (key: string) => checks.find((c) => c.key === key)?.met;
-        const all = met('minSamples') === true && met('probBest') === true && met('expectedLoss') === true;
+        const equivalent = met('minSamples') === true && met('equivalence') === true;
+        const all = !equivalent && met('minSamples') === true && met('probBest') === true && met('expectedLoss') === true;
+        expect(ev.decision.verdict === 'no_meaningful_difference').toBe(equivalent);
         expect(ev.decision.status === 'winner').toBe(all);
-        expect(ev.decision.status === 'no_winner').toBe(!all && met('maxDuration') === true);
+        expect(ev.decision.status === 'no_winner').toBe(equivalent || (!all && met('maxDuration') === true));
         expect(checks.some((c) => c.key === 'maxDuration')).toBe(x.maxDurationHours !== null);
         expect(checks.find((c) => c.key === 'probBest')?.value).toBe(ev.decision.probBest[ev.decision.leader]);
       }),

@@ -15,13 +15,24 @@
  * small tests beside this file fail when the checks and the rule's verdict disagree.
  */
 import { z } from 'zod';
-import { evaluateStoppingRule, type StoppingConfig, type StoppingDecision } from '../../core';
+import { evaluateStoppingRule, resolveStopping, type StoppingConfig, type StoppingDecision, type Verdict } from '../../core';
 
 /** What the evaluator needs of an experiment's definition. */
 export interface StoppingDefinition {
   arms: readonly string[];
   prior: ReadonlyArray<{ alpha: number; beta: number }>;
-  stopping: { probBest: number; expectedLoss: number; minSamplesPerArm: number; maxDurationHours: number | null; maxSamples?: number };
+  stopping: {
+    probBest: number;
+    expectedLoss: number;
+    minSamplesPerArm: number;
+    maxDurationHours: number | null;
+    maxSamples?: number;
+    expectedLossRelative?: number | null;
+    rope?: number | null;
+    probEquivalent?: number | null;
+  };
+  /** The stated baseline rate (relative thresholds and the equivalence region are fractions of it). */
+  baselineRate?: number | null;
 }
 
 /** Posterior parameters per arm (the live counters, or counters rebuilt from events). */
@@ -33,6 +44,10 @@ export interface Posteriors {
 /** The rule's possible verdicts; a verdict the core adds fails to compile until it is listed here. */
 export const VERDICT_STATUSES = ['winner', 'continue', 'no_winner'] as const;
 export type VerdictStatus = (typeof VERDICT_STATUSES)[number];
+/** What a verdict means (a `no_meaningful_difference` verdict has status `no_winner`: it ends the experiment without a winner). */
+export const VERDICTS = ['winner', 'no_meaningful_difference', 'continue', 'no_winner'] as const;
+const _everyCoreVerdictListed: Record<Verdict, true> = { winner: true, no_meaningful_difference: true, continue: true, no_winner: true };
+void _everyCoreVerdictListed;
 const _everyCoreStatusListed: Record<StoppingDecision['status'], true> = { winner: true, continue: true, no_winner: true };
 void _everyCoreStatusListed;
 
@@ -47,7 +62,13 @@ export const ADVICE_TRIGGER = 'pipeline';
 
 export function stoppingConfigOf(def: StoppingDefinition): StoppingConfig {
   const s = def.stopping;
-  return { probBest: s.probBest, expectedLoss: s.expectedLoss, minSamplesPerArm: s.minSamplesPerArm, ...(s.maxSamples === undefined ? {} : { maxSamples: s.maxSamples }) };
+  const c: StoppingConfig = { probBest: s.probBest, expectedLoss: s.expectedLoss, minSamplesPerArm: s.minSamplesPerArm };
+  if (s.maxSamples != null) c.maxSamples = s.maxSamples;
+  if (s.expectedLossRelative != null) c.expectedLossRelative = s.expectedLossRelative;
+  if (s.rope != null) c.rope = s.rope;
+  if (s.probEquivalent != null) c.probEquivalent = s.probEquivalent;
+  if (def.baselineRate != null) c.baselineRate = def.baselineRate;
+  return c;
 }
 
 /** Observations per arm: rewarded selects, α + β − α₀ − β₀ (rounded: rewards may be fractional, their count is not). */
@@ -89,7 +110,7 @@ export function evaluateStopping(def: StoppingDefinition, p: Posteriors, when: {
 // ---------- how an evaluation is shown ----------
 
 export const stoppingCheckSchema = z.object({
-  key: z.string().meta({ description: 'minSamples | probBest | expectedLoss | maxDuration' }),
+  key: z.string().meta({ description: 'minSamples | probBest | expectedLoss | equivalence | maxDuration' }),
   label: z.string(),
   value: z.number().nullable(),
   op: z.enum(['≥', '≤', 'of']),
@@ -105,6 +126,8 @@ export const evaluationViewSchema = z
     source: z.enum(['live', 'decision']).meta({ description: 'live: evaluated now on the current posteriors; decision: the recorded decision that ended the experiment' }),
     decisionId: z.number().int().nullable(),
     status: z.enum(VERDICT_STATUSES),
+    verdict: z.enum(VERDICTS).meta({ description: 'what the state means: winner | no_meaningful_difference (every arm within the equivalence region of the leader) | continue | no_winner (limit reached)' }),
+    reason: z.string().meta({ description: 'the verdict in one plain sentence' }),
     leaderIndex: z.number().int(),
     leaderName: z.string(),
     winnerIndex: z.number().int().nullable(),
@@ -120,12 +143,21 @@ export type EvaluationView = z.infer<typeof evaluationViewSchema>;
 /** The numbers of an evaluation, live or as recorded. */
 export interface EvaluationNumbers {
   status: VerdictStatus;
+  verdict: Verdict;
+  /** The verdict in one plain sentence. */
+  reason: string;
   leader: number;
   winner: number | null;
   probBest: number[];
   expectedLoss: number[];
   observations: number[];
   thresholds: StoppingConfig & { maxDurationHours: number | null };
+  /** The expected-loss threshold in force: min(expectedLoss, expectedLossRelative × baseline rate). */
+  lossThreshold: number;
+  /** The baseline rate the relative thresholds were taken of. */
+  baselineRate: number;
+  /** Per arm, P(within the equivalence region of the leader); empty when not evaluated. */
+  probEquivalent: number[];
   ageSeconds: number | null;
   reasons: string[];
 }
@@ -134,15 +166,26 @@ export function numbersOf(e: StoppingEvaluation): EvaluationNumbers {
   const d = e.decision;
   return {
     status: d.status,
+    verdict: d.verdict,
+    reason: d.reason,
     leader: d.leader,
     winner: d.status === 'winner' ? (d.winner ?? null) : null,
     probBest: d.probBest,
     expectedLoss: d.expectedLoss,
     observations: e.observations,
     thresholds: { ...d.thresholds, maxDurationHours: e.maxDurationHours },
+    lossThreshold: lossThresholdOf(d.thresholds, d.baselineRate),
+    baselineRate: d.baselineRate,
+    probEquivalent: d.probEquivalent,
     ageSeconds: e.ageSeconds,
     reasons: d.reasons,
   };
+}
+
+/** The expected-loss threshold in force for these thresholds and baseline rate. */
+export function lossThresholdOf(t: StoppingConfig, baselineRate: number): number {
+  const r = resolveStopping(t);
+  return Math.min(r.expectedLoss, r.expectedLossRelative * baselineRate);
 }
 
 /** The rule's criteria against their thresholds, in the order the rule applies them. */
@@ -154,8 +197,14 @@ export function checksOf(n: EvaluationNumbers): StoppingCheck[] {
   const checks: StoppingCheck[] = [
     { key: 'minSamples', label: 'Fewest observations of any arm (rewarded selects)', value: fewest, op: '≥', threshold: t.minSamplesPerArm, unit: 'count', met: fewest >= t.minSamplesPerArm },
     { key: 'probBest', label: 'Leader P(best)', value: pb, op: '≥', threshold: t.probBest, unit: 'probability', met: pb === null ? null : pb >= t.probBest },
-    { key: 'expectedLoss', label: 'Leader expected loss', value: loss, op: '≤', threshold: t.expectedLoss, unit: 'rate', met: loss === null ? null : loss <= t.expectedLoss },
+    { key: 'expectedLoss', label: 'Leader expected loss', value: loss, op: '≤', threshold: n.lossThreshold, unit: 'rate', met: loss === null ? null : Math.max(0, loss) <= n.lossThreshold },
   ];
+  if (n.probEquivalent.length > 1) {
+    const others = n.probEquivalent.filter((_, k) => k !== n.leader);
+    const worst = Math.min(...others);
+    const needed = resolveStopping(t).probEquivalent;
+    checks.push({ key: 'equivalence', label: 'P(every arm within the equivalence region of the leader)', value: worst, op: '≥', threshold: needed, unit: 'probability', met: worst >= needed });
+  }
   if (t.maxDurationHours !== null) {
     const limit = t.maxDurationHours * 3600;
     checks.push({ key: 'maxDuration', label: 'Time (no winner after the limit)', value: n.ageSeconds, op: 'of', threshold: limit, unit: 'seconds', met: n.ageSeconds === null ? null : n.ageSeconds >= limit });
@@ -169,6 +218,8 @@ export function evaluationView(arms: readonly string[], n: EvaluationNumbers, at
     source,
     decisionId,
     status: n.status,
+    verdict: n.verdict,
+    reason: n.reason,
     leaderIndex: n.leader,
     leaderName: arms[n.leader] ?? `arm ${n.leader}`,
     winnerIndex: n.winner,

@@ -4,11 +4,11 @@
  * `decisions` row and `posterior_snapshots` rows of an evaluation, and an evaluation read
  * back from those rows.
  */
-import { summarizeArms } from '../../core';
+import { summarizeArms, type Verdict } from '../../core';
 import type { DecisionRow, PosteriorSnapshotRow } from '../../events/entities';
 import type { ArmEventTotals } from '../../events/event.repository';
 import { priorCounters, type ArmCounters } from '../../state/posterior-store';
-import { numbersOf, observationsOf, VERDICT_STATUSES, type EvaluationNumbers, type StoppingDefinition, type StoppingEvaluation, type VerdictStatus } from './stopping-evaluator';
+import { numbersOf, observationsOf, VERDICT_STATUSES, VERDICTS, type EvaluationNumbers, type StoppingDefinition, type StoppingEvaluation, type VerdictStatus } from './stopping-evaluator';
 
 export interface CountersFromEvents {
   counters: ArmCounters;
@@ -51,7 +51,8 @@ export function decisionRowOf(experimentId: string, e: StoppingEvaluation, trigg
     probBest: JSON.stringify(n.probBest),
     expectedLoss: JSON.stringify(n.expectedLoss),
     reasons: JSON.stringify(n.reasons),
-    thresholds: JSON.stringify(n.thresholds),
+    // the verdict and its sentence are kept beside the thresholds they were reached under
+    thresholds: JSON.stringify({ ...n.thresholds, outcome: { verdict: n.verdict, reason: n.reason, lossThreshold: n.lossThreshold, baselineRate: n.baselineRate, probEquivalent: n.probEquivalent } }),
     totalSamples: e.decision.totalSamples,
     createdAt: e.at,
   };
@@ -85,15 +86,21 @@ export function snapshotRowsOf(experimentId: string, arms: readonly string[], c:
  * older row come from the definition.
  */
 export function recordedNumbers(def: StoppingDefinition, row: DecisionRow, snapshots: readonly PosteriorSnapshotRow[], createdAt: Date): EvaluationNumbers {
-  const t = JSON.parse(row.thresholds) as Partial<EvaluationNumbers['thresholds']>;
+  const { outcome: o = {}, ...t } = JSON.parse(row.thresholds) as Partial<EvaluationNumbers['thresholds']> & {
+    outcome?: { verdict?: string; reason?: string; lossThreshold?: number; baselineRate?: number; probEquivalent?: number[] };
+  };
   const at = def.arms.map((_, k) => snapshots.find((x) => Number(x.armIndex) === k));
   const observations = observationsOf(def.prior, {
     alpha: at.map((s, k) => (s ? Number(s.alpha) : def.prior[k].alpha)),
     beta: at.map((s, k) => (s ? Number(s.beta) : def.prior[k].beta)),
   });
   const status = (VERDICT_STATUSES as readonly string[]).includes(row.status) ? (row.status as VerdictStatus) : 'continue';
+  // rows written before verdicts were recorded read as their status
+  const verdict = (VERDICTS as readonly string[]).includes(o.verdict ?? '') ? (o.verdict as Verdict) : status;
   return {
     status,
+    verdict,
+    reason: o.reason ?? (JSON.parse(row.reasons) as string[]).join('; '),
     leader: Number(row.leaderIndex),
     winner: row.winnerIndex === null ? null : Number(row.winnerIndex),
     probBest: JSON.parse(row.probBest) as number[],
@@ -104,7 +111,14 @@ export function recordedNumbers(def: StoppingDefinition, row: DecisionRow, snaps
       expectedLoss: t.expectedLoss ?? def.stopping.expectedLoss,
       minSamplesPerArm: t.minSamplesPerArm ?? def.stopping.minSamplesPerArm,
       maxDurationHours: t.maxDurationHours === undefined ? def.stopping.maxDurationHours : t.maxDurationHours,
+      ...(t.expectedLossRelative == null ? {} : { expectedLossRelative: t.expectedLossRelative }),
+      ...(t.rope == null ? {} : { rope: t.rope }),
+      ...(t.probEquivalent == null ? {} : { probEquivalent: t.probEquivalent }),
+      ...(t.baselineRate == null ? {} : { baselineRate: t.baselineRate }),
     },
+    lossThreshold: o.lossThreshold ?? t.expectedLoss ?? def.stopping.expectedLoss,
+    baselineRate: o.baselineRate ?? 0,
+    probEquivalent: o.probEquivalent ?? [],
     ageSeconds: (new Date(row.createdAt).getTime() - createdAt.getTime()) / 1000,
     reasons: JSON.parse(row.reasons) as string[],
   };

@@ -56,7 +56,8 @@ describe('served policy (in-process store + SQLite, manual clock)', () => {
   };
 
   it('logs the exact Thompson / top-two-with-floors-and-caps allocation as propensity, and serves by it', async () => {
-    await experiments.createFrom({ id: 'ts', arms: ['a', 'b', 'c'], prior: [{ alpha: 3, beta: 30 }, { alpha: 5, beta: 30 }, { alpha: 4, beta: 30 }] });
+    // minSamplesPerArm 0: no burn-in, the policy's own allocation from the first select
+    await experiments.createFrom({ id: 'ts', arms: ['a', 'b', 'c'], prior: [{ alpha: 3, beta: 30 }, { alpha: 5, beta: 30 }, { alpha: 4, beta: 30 }], stopping: { minSamplesPerArm: 0 } });
     await experiments.createFrom({
       id: 'tt',
       arms: ['a', 'b', 'c'],
@@ -65,6 +66,7 @@ describe('served policy (in-process store + SQLite, manual clock)', () => {
       topTwoBeta: 0.6,
       floors: { a: 0.15 },
       caps: { b: 0.7 },
+      stopping: { minSamplesPerArm: 0 },
     });
     const cases: Array<[string, Parameters<typeof allocationProbabilities>[1], Array<{ alpha: number; beta: number }>]> = [
       ['ts', { algorithm: 'thompson' }, [{ alpha: 3, beta: 30 }, { alpha: 5, beta: 30 }, { alpha: 4, beta: 30 }]],
@@ -82,6 +84,18 @@ describe('served policy (in-process store + SQLite, manual clock)', () => {
       // frequencies within 4.5 standard errors of the propensities
       counts.forEach((c, k) => expect(Math.abs(c / n - expected[k])).toBeLessThan(4.5 * Math.sqrt((expected[k] * (1 - expected[k])) / n) + 1e-9));
     }
+  });
+
+  it('burn-in: equal shares (within floors and caps) logged as the propensity until every arm has the minimum sample', async () => {
+    await experiments.createFrom({ id: 'burn', arms: ['a', 'b', 'c'], prior: [{ alpha: 3, beta: 30 }, { alpha: 9, beta: 30 }, { alpha: 4, beta: 30 }], caps: { a: 0.2 }, stopping: { minSamplesPerArm: 3 } });
+    const seen = [0, 0, 0];
+    for (let i = 0; i < 60 && seen.some((n) => n < 3); i++) {
+      const d = await serving.select('burn');
+      expect(d.propensity).toBeCloseTo([0.2, 0.4, 0.4][d.arm_index], 12);
+      seen[d.arm_index]++;
+      await serving.reward(d.decision_id, 0);
+    }
+    expect(seen.every((n) => n >= 3)).toBe(true);
   });
 
   it('after a winner: the winner with propensity 1, or the exploration mix', async () => {

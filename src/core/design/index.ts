@@ -1,0 +1,3 @@
+export * from './simulate';
+export * from './fixed-horizon';
+export * from './search';
