@@ -203,7 +203,7 @@ export function checksOf(n: EvaluationNumbers): StoppingCheck[] {
     const others = n.probEquivalent.filter((_, k) => k !== n.leader);
     const worst = Math.min(...others);
     const needed = resolveStopping(t).probEquivalent;
-    checks.push({ key: 'equivalence', label: 'P(every arm within the equivalence region of the leader)', value: worst, op: '≥', threshold: needed, unit: 'probability', met: worst >= needed });
+    checks.push({ key: 'equivalence', label: 'No meaningful difference (ends without a winner): P(every arm within the equivalence region of the leader)', value: worst, op: '≥', threshold: needed, unit: 'probability', met: worst >= needed });
   }
   if (t.maxDurationHours !== null) {
     const limit = t.maxDurationHours * 3600;
