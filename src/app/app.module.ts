@@ -8,6 +8,7 @@ import type { DataSource } from 'typeorm';
 import { CLOCK, type ClockRepository } from '../clock/clock.repository';
 import type { Config } from '../config/config';
 import { EventConsumer } from '../events/event-consumer';
+import { DeadLetterRepository } from '../events/dead-letter.repository';
 import { EventRepository } from '../events/event.repository';
 import { ExperimentsController } from '../experiments/experiment.controller';
 import { ExperimentRepository } from '../experiments/experiment.repository';
@@ -61,15 +62,15 @@ export class AppModule {
         { provide: ExperimentRepository, useFactory: (ds: DataSource) => new ExperimentRepository(ds), inject: [DATA_SOURCE] },
         {
           provide: EventConsumer,
-          useFactory: (store: PosteriorStore, events: EventRepository, repo: ExperimentRepository, config: Config) => {
+          useFactory: (store: PosteriorStore, events: EventRepository, repo: ExperimentRepository, config: Config, ds: DataSource) => {
             let cached: { at: number; ids: string[] } | undefined;
             const ids = async () => {
               if (!cached || Date.now() - cached.at > IDS_TTL_MS) cached = { at: Date.now(), ids: await repo.ids() };
               return cached.ids;
             };
-            return new EventConsumer(store, events, ids, config.eventFlushIntervalMs, new Logger('Events'));
+            return new EventConsumer(store, events, ids, config.eventFlushIntervalMs, new Logger('Events'), new DeadLetterRepository(ds));
           },
-          inject: [POSTERIOR_STORE, EventRepository, ExperimentRepository, CONFIG],
+          inject: [POSTERIOR_STORE, EventRepository, ExperimentRepository, CONFIG, DATA_SOURCE],
         },
         ExperimentsService,
         ServingService,
