@@ -46,6 +46,8 @@ export class ServiceLifecycle implements OnApplicationBootstrap, OnApplicationSh
         return out;
       },
       eventsStored: () => this.consumer.moved,
+      deadLetters: () => this.consumer.deadLettered,
+      queues: () => this.consumer.queueStats(),
     });
     this.consumer.start();
     if (this.config.snapshotIntervalSeconds > 0) {

@@ -71,4 +71,29 @@ export class InitialSchema1764300000000 implements MigrationInterface {
   }
 }
 
-export const MIGRATIONS = [InitialSchema1764300000000];
+/**
+ * Events the event store refused (a value it cannot hold): kept with the reason instead of
+ * blocking the queue. `payload` is the event as JSON (control characters escaped).
+ */
+export class DeadLetters1764900000000 implements MigrationInterface {
+  name = 'DeadLetters1764900000000';
+
+  async up(q: QueryRunner): Promise<void> {
+    const pg = q.connection.options.type === 'postgres';
+    await q.query(`CREATE TABLE bandit_dead_letters (
+      id ${pg ? 'bigserial PRIMARY KEY' : 'integer PRIMARY KEY AUTOINCREMENT'},
+      experiment_id text NOT NULL,
+      decision_id text NOT NULL,
+      event_type text NOT NULL,
+      payload text NOT NULL,
+      reason text NOT NULL,
+      created_at ${pg ? 'timestamptz' : 'datetime'} NOT NULL)`);
+    await q.query('CREATE INDEX bandit_dead_letters_experiment ON bandit_dead_letters (experiment_id, id)');
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('DROP TABLE IF EXISTS bandit_dead_letters');
+  }
+}
+
+export const MIGRATIONS = [InitialSchema1764300000000, DeadLetters1764900000000];

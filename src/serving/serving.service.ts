@@ -14,7 +14,7 @@
  */
 import { Inject, Injectable } from '@nestjs/common';
 import { createRng, sampleCategorical, type Rng } from '../core';
-import { BanditError, ErrorCode, notFound } from '../common/errors';
+import { BanditError, ErrorCode, invalidInput, notFound } from '../common/errors';
 import { CLOCK, type ClockRepository } from '../clock/clock.repository';
 import { CONFIG } from '../app/tokens';
 import type { Config } from '../config/config';
@@ -24,7 +24,7 @@ import { MetricsService } from '../metrics/metrics.service';
 import { newDecisionId, parseDecisionId } from '../state/decision-id';
 import { encodeStatus, POSTERIOR_STORE, type PosteriorRead, type PosteriorStore, type SelectionOutcome } from '../state/posterior-store';
 import { AllocationCache, type Allocation } from './allocation-cache';
-import type { RewardResponse, SelectResponse } from './serving.dto';
+import { unitIdProblem, type RewardResponse, type SelectResponse } from './serving.dto';
 
 export interface SelectOptions {
   /** Transport label for metrics (default "http"). */
@@ -54,6 +54,9 @@ export class ServingService {
   }
 
   async select(experimentId: string, unitId?: string, opts?: SelectOptions): Promise<SelectResponse> {
+    // every transport (HTTP, Seldon tags) passes here: an id the event store would refuse never gets a decision
+    const unitProblem = unitId === undefined ? null : unitIdProblem(unitId);
+    if (unitProblem) throw invalidInput(`unit_id: ${unitProblem}`);
     const exp = await this.experiments.served(experimentId);
     const sticky = exp.definition.sticky && unitId !== undefined;
     const source = opts?.source ?? 'http';

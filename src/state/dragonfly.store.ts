@@ -22,6 +22,7 @@ import {
   type PosteriorRead,
   type PosteriorStore,
   type QueuedEvent,
+  type QueueStats,
   type RewardOutcome,
   type RewardRecord,
   type SelectionOutcome,
@@ -266,6 +267,18 @@ export class DragonflyPosteriorStore implements PosteriorStore {
       [...byStream].map(async ([stream, ids]) => {
         await this.client.xack(stream, CONSUMER_GROUP, ...ids);
         await this.client.xdel(stream, ...ids);
+      }),
+    );
+  }
+
+  async queueStats(experimentIds: readonly string[]): Promise<QueueStats[]> {
+    return Promise.all(
+      experimentIds.map(async (id) => {
+        const stream = keys.events(id);
+        const [length, first] = await Promise.all([this.client.xlen(stream), this.client.xrange(stream, '-', '+', 'COUNT', 1)]);
+        // entries are deleted once stored, so the first one left is the oldest waiting; its id starts with the ms it was added
+        const oldestAt = first.length > 0 ? Number(first[0][0].split('-')[0]) : null;
+        return { experimentId: id, length, oldestAt };
       }),
     );
   }

@@ -12,6 +12,7 @@ import {
   type PosteriorRead,
   type PosteriorStore,
   type QueuedEvent,
+  type QueueStats,
   type RewardOutcome,
   type RewardRecord,
   type SelectionOutcome,
@@ -40,6 +41,8 @@ export class MemoryPosteriorStore implements PosteriorStore {
   readonly kind = 'memory' as const;
   private readonly experiments = new Map<string, ExperimentState>();
   private readonly queue: QueuedEvent[] = [];
+  /** Wall-clock time each queued event was queued at (the events carry the service clock's time). */
+  private readonly queuedAt = new Map<string, number>();
   private seq = 0;
   private writes = 0;
 
@@ -132,12 +135,27 @@ export class MemoryPosteriorStore implements PosteriorStore {
     let w = 0;
     for (const ev of this.queue) if (!done.has(ev.queueId)) this.queue[w++] = ev;
     this.queue.length = w;
+    for (const id of done) this.queuedAt.delete(id);
+  }
+
+  async queueStats(experimentIds: readonly string[]): Promise<QueueStats[]> {
+    const stats = new Map<string, QueueStats>(experimentIds.map((id) => [id, { experimentId: id, length: 0, oldestAt: null }]));
+    for (const ev of this.queue) {
+      const s = stats.get(ev.experimentId);
+      if (!s) continue;
+      s.length++;
+      s.oldestAt ??= this.queuedAt.get(ev.queueId) ?? null;
+    }
+    return [...stats.values()];
   }
 
   async drop(experimentId: string): Promise<void> {
     this.experiments.delete(experimentId);
     let w = 0;
-    for (const ev of this.queue) if (ev.experimentId !== experimentId) this.queue[w++] = ev;
+    for (const ev of this.queue) {
+      if (ev.experimentId !== experimentId) this.queue[w++] = ev;
+      else this.queuedAt.delete(ev.queueId);
+    }
     this.queue.length = w;
   }
 
@@ -146,7 +164,9 @@ export class MemoryPosteriorStore implements PosteriorStore {
   async close(): Promise<void> {}
 
   private enqueue(ev: Omit<QueuedEvent, 'queueId'>): void {
-    this.queue.push({ queueId: String(++this.seq), ...ev });
+    const queueId = String(++this.seq);
+    this.queue.push({ queueId, ...ev });
+    this.queuedAt.set(queueId, Date.now());
   }
 
   private sweep(now: number): void {

@@ -100,6 +100,13 @@ export interface QueuedEvent {
   at: number;
 }
 
+/** One experiment's event queue: how many events wait, and when the oldest was queued (ms; null when empty). */
+export interface QueueStats {
+  experimentId: string;
+  length: number;
+  oldestAt: number | null;
+}
+
 export interface PosteriorStore {
   readonly kind: 'dragonfly' | 'memory';
   /**
@@ -121,6 +128,8 @@ export interface PosteriorStore {
   /** Up to `max` queued events of these experiments, oldest first; they stay queued until `ack`. */
   pendingEvents(experimentIds: readonly string[], max: number): Promise<QueuedEvent[]>;
   ack(events: readonly QueuedEvent[]): Promise<void>;
+  /** Length and oldest entry of each experiment's queue (metrics, readiness). */
+  queueStats(experimentIds: readonly string[]): Promise<QueueStats[]>;
   /** Removes every key of the experiment (tests, and `restore` after a loss). */
   drop(experimentId: string, armCount: number): Promise<void>;
   ping(): Promise<void>;
