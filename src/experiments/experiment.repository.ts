@@ -49,6 +49,17 @@ export class ExperimentRepository {
   async setStatus(id: string, status: ExperimentRow['status'], winnerIndex: number | null, at: Date): Promise<void> {
     await this.rows.update({ id }, { status, winnerIndex, updatedAt: at });
   }
+
+  /**
+   * Compare-and-set of the status: changes it to `to` only while it is one of `from`
+   * (`winnerIndex` undefined keeps the stored one). True when this call changed it.
+   */
+  async transition(id: string, to: ExperimentRow['status'], from: ReadonlyArray<ExperimentRow['status']>, at: Date, winnerIndex?: number | null): Promise<boolean> {
+    const set: Partial<ExperimentRow> = { status: to, updatedAt: at };
+    if (winnerIndex !== undefined) set.winnerIndex = winnerIndex;
+    const r = await this.rows.createQueryBuilder().update().set(set).where('id = :id AND status IN (:...from)', { id, from: [...from] }).execute();
+    return (r.affected ?? 0) > 0;
+  }
 }
 
 function toStored(row: ExperimentRow): StoredExperiment {

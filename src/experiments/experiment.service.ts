@@ -35,6 +35,8 @@ export interface ServedExperiment {
   definition: ExperimentDefinition;
   policy: AllocationPolicy;
   createdAt: number;
+  /** Known to be stopped (by this process, or by the status sweep): never served again. */
+  stopped?: boolean;
 }
 
 export interface RebuildReport {
@@ -54,6 +56,10 @@ export class ExperimentsService {
   private readonly lastEvaluation = new Map<string, number>();
   private readonly evaluating = new Set<string>();
   private readonly lastSnapshotKey = new Map<string, string>();
+  /** Stopped experiments (the status is final, so this only grows). */
+  private readonly stoppedIds = new Set<string>();
+  /** Stops whose live status could not be written yet. */
+  private readonly unrepaired = new Set<string>();
 
   constructor(
     @Inject(CONFIG) private readonly config: Config,
@@ -78,7 +84,7 @@ export class ExperimentsService {
     const stored: StoredExperiment = { id: req.id, definition, status: 'running', winnerIndex: null, createdAt: now, updatedAt: now };
     if (!(await this.experiments.insert(stored))) throw new BanditError(ErrorCode.AlreadyExists, `experiment ${JSON.stringify(req.id)} already exists`);
     // leftovers of an experiment of the same id whose definition was deleted are replaced
-    await this.store.writeState(req.id, priorCounters(definition.prior), { status: 'running', winner: null }, 'overwrite');
+    await this.store.writeState(req.id, priorCounters(definition.prior), { status: 'running', winner: null }, 'reset');
     return this.view(stored);
   }
 
@@ -98,6 +104,7 @@ export class ExperimentsService {
     const e = await this.experiments.find(id);
     if (!e) throw notFound(`experiment ${JSON.stringify(id)} does not exist`);
     const s: ServedExperiment = { id, definition: e.definition, policy: policyOf(e.definition), createdAt: e.createdAt.getTime() };
+    if (e.status === 'stopped' || this.stoppedIds.has(id)) s.stopped = true;
     this.servedCache.set(id, s);
     return s;
   }
@@ -114,15 +121,48 @@ export class ExperimentsService {
     return { decision, experiment: await this.view(await this.stored(id)) };
   }
 
-  /** Stops an experiment: select and reward answer 409 from now on. Idempotent. */
+  /**
+   * Stops an experiment: select and reward answer 409 from now on. Idempotent, and final:
+   * it wins over a conclusion that lands at the same time. Every call (also a retry of a
+   * stop that reached only Postgres) writes the live status, so a half that failed is
+   * repaired; until then this process refuses to serve it, and the status sweep repairs
+   * it in the background.
+   */
   async stop(id: string): Promise<ExperimentView> {
     const e = await this.stored(id);
-    if (e.status !== 'stopped') {
-      const at = new Date(this.clock.now());
-      await this.experiments.setStatus(id, 'stopped', e.winnerIndex, at);
+    await this.experiments.transition(id, 'stopped', ['running', 'concluded'], new Date(this.clock.now()));
+    this.markStopped(id);
+    try {
       await this.setLiveStatus(e, { status: 'stopped', winner: null });
+    } catch (err) {
+      this.unrepaired.add(id);
+      throw err;
     }
+    this.unrepaired.delete(id);
     return this.get(id);
+  }
+
+  /**
+   * Status sweep (every few seconds): writes the live status of every concluded or stopped
+   * experiment again (a no-op when it already holds: the live status only moves forward),
+   * repairing a change whose Redis half failed — also one made by another replica — and
+   * marks stopped experiments in this process's cache of served definitions.
+   */
+  async repairStatuses(): Promise<number> {
+    let repaired = 0;
+    for (const e of await this.experiments.list()) {
+      if (e.status === 'running') continue;
+      if (e.status === 'stopped') this.markStopped(e.id);
+      await this.setLiveStatus(e, { status: e.status, winner: e.status === 'concluded' ? e.winnerIndex : null });
+      if (this.unrepaired.delete(e.id)) repaired++;
+    }
+    return repaired;
+  }
+
+  private markStopped(id: string): void {
+    const hit = this.servedCache.get(id);
+    if (hit) hit.stopped = true;
+    this.stoppedIds.add(id);
   }
 
   /**
@@ -170,7 +210,8 @@ export class ExperimentsService {
     const id = await this.events.insertDecision(row, snapshotRowsOf(e.id, e.definition.arms, counters, 'decision', now, ev));
     if (d.status !== 'continue') {
       const winner = d.status === 'winner' ? (d.winner ?? null) : null;
-      await this.experiments.setStatus(e.id, 'concluded', winner, now);
+      // compare-and-set: a stop that landed meanwhile wins
+      if (!(await this.experiments.transition(e.id, 'concluded', ['running'], now, winner))) return this.decisionRecord(e.definition, { ...row, id });
       await this.setLiveStatus(e, { status: 'concluded', winner });
       this.log.log(`experiment ${e.id} concluded: ${winner === null ? `no winner (leader ${e.definition.arms[d.leader]})` : `winner ${e.definition.arms[winner]}`} [${effectiveTrigger}]`);
     }

@@ -58,6 +58,7 @@ export class ServingService {
     const unitProblem = unitId === undefined ? null : unitIdProblem(unitId);
     if (unitProblem) throw invalidInput(`unit_id: ${unitProblem}`);
     const exp = await this.experiments.served(experimentId);
+    if (exp.stopped) throw stopped(experimentId);
     const sticky = exp.definition.sticky && unitId !== undefined;
     const source = opts?.source ?? 'http';
     // fast path, one round trip: draw from the current allocation, record if the status still holds

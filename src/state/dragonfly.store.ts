@@ -41,7 +41,7 @@ interface BanditCommands {
   banditSelect(...args: Array<string | number>): Promise<ScriptReply>;
   banditReward(...args: Array<string | number>): Promise<ScriptReply>;
   banditWriteState(...args: Array<string | number>): Promise<number>;
-  banditSetStatus(...args: Array<string | number>): Promise<number>;
+  banditSetStatus(...args: Array<string | number>): Promise<[number, string]>;
 }
 
 type Client = (Redis | Cluster) & BanditCommands;
@@ -204,7 +204,8 @@ export class DragonflyPosteriorStore implements PosteriorStore {
   }
 
   async setStatus(experimentId: string, status: StoredStatus): Promise<boolean> {
-    return (await this.client.banditSetStatus(1, keys.state(experimentId), encodeStatus(status))) === 1;
+    const [found] = await this.client.banditSetStatus(1, keys.state(experimentId), encodeStatus(status));
+    return found === 1;
   }
 
   async pendingEvents(experimentIds: readonly string[], max: number): Promise<QueuedEvent[]> {

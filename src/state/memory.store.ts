@@ -8,6 +8,7 @@
  */
 import {
   encodeStatus,
+  statusRank,
   type ArmCounters,
   type PosteriorRead,
   type PosteriorStore,
@@ -51,8 +52,9 @@ export class MemoryPosteriorStore implements PosteriorStore {
   async writeState(experimentId: string, c: ArmCounters, status: StoredStatus, mode: WriteMode): Promise<boolean> {
     const prev = this.experiments.get(experimentId);
     if (prev && mode === 'if-missing') return false;
+    const keep = prev && mode === 'overwrite' && statusRank(prev.status) >= statusRank(status);
     this.experiments.set(experimentId, {
-      status: { ...status },
+      status: keep ? prev.status : { ...status },
       alpha: [...c.alpha],
       beta: [...c.beta],
       pulls: [...c.pulls],
@@ -116,7 +118,7 @@ export class MemoryPosteriorStore implements PosteriorStore {
   async setStatus(experimentId: string, status: StoredStatus): Promise<boolean> {
     const e = this.experiments.get(experimentId);
     if (!e) return false;
-    e.status = { ...status };
+    if (statusRank(status) > statusRank(e.status)) e.status = { ...status };
     return true;
   }
 

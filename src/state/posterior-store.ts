@@ -77,7 +77,17 @@ export type RewardOutcome =
   | { kind: 'missing' }
   | { kind: 'stopped' };
 
-export type WriteMode = 'if-missing' | 'overwrite';
+/**
+ * `if-missing`: only when the status marker is missing (creation races, automatic rebuild);
+ * `overwrite`: replaces the counters, never moves the status back (manual rebuild);
+ * `reset`: replaces everything (a new experiment over leftovers of an old one).
+ */
+export type WriteMode = 'if-missing' | 'overwrite' | 'reset';
+
+/** Order of the status machine: running → concluded → stopped; a change never goes back. */
+export function statusRank(s: StoredStatus): number {
+  return s.status === 'stopped' ? 2 : s.status === 'concluded' ? 1 : 0;
+}
 
 /** Counters of a fresh experiment: the priors, nothing served. */
 export function priorCounters(priors: ReadonlyArray<{ alpha: number; beta: number }>): ArmCounters {
@@ -123,7 +133,10 @@ export interface PosteriorStore {
   recordSelection(record: SelectionRecord): Promise<SelectionOutcome>;
   /** Checks and marks the decision, updates α, β and queues the event — atomically. */
   recordReward(record: RewardRecord): Promise<RewardOutcome>;
-  /** Sets the status; false when the experiment's state is missing. */
+  /**
+   * Advances the status (running → concluded → stopped): a status of lower or equal rank
+   * than the stored one changes nothing. False when the experiment's state is missing.
+   */
   setStatus(experimentId: string, status: StoredStatus): Promise<boolean>;
   /** Up to `max` queued events of these experiments, oldest first; they stay queued until `ack`. */
   pendingEvents(experimentIds: readonly string[], max: number): Promise<QueuedEvent[]>;
