@@ -96,4 +96,30 @@ export class DeadLetters1764900000000 implements MigrationInterface {
   }
 }
 
-export const MIGRATIONS = [InitialSchema1764300000000, DeadLetters1764900000000];
+/**
+ * The experiment lifecycle: an archive mark on experiments, and the log of every change
+ * made through the admin API (pause, resume, edit, retire, ship, archive, restore).
+ */
+export class ExperimentLifecycle1764950000000 implements MigrationInterface {
+  name = 'ExperimentLifecycle1764950000000';
+
+  async up(q: QueryRunner): Promise<void> {
+    const pg = q.connection.options.type === 'postgres';
+    await q.query(`ALTER TABLE experiments ADD COLUMN archived_at ${pg ? 'timestamptz' : 'datetime'} NULL`);
+    await q.query(`CREATE TABLE experiment_changes (
+      id ${pg ? 'bigserial PRIMARY KEY' : 'integer PRIMARY KEY AUTOINCREMENT'},
+      experiment_id varchar(64) NOT NULL,
+      kind varchar(16) NOT NULL,
+      payload text NOT NULL,
+      actor text NULL,
+      created_at ${pg ? 'timestamptz' : 'datetime'} NOT NULL)`);
+    await q.query('CREATE INDEX experiment_changes_experiment ON experiment_changes (experiment_id, id)');
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('DROP TABLE IF EXISTS experiment_changes');
+    await q.query('ALTER TABLE experiments DROP COLUMN archived_at');
+  }
+}
+
+export const MIGRATIONS = [InitialSchema1764300000000, DeadLetters1764900000000, ExperimentLifecycle1764950000000];

@@ -20,6 +20,9 @@ describe('experiment definitions', () => {
       caps: null,
       sticky: false,
       exploration: 0,
+      name: null,
+      description: null,
+      retired: [],
     });
   });
 

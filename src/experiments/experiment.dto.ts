@@ -52,6 +52,8 @@ export const createExperimentSchema = z
     caps: perArmShares.optional().meta({ description: 'maximum share of traffic per arm: an array in arm order or an object by arm name' }),
     sticky: z.boolean().optional().meta({ description: 'a unit keeps the first arm it was given' }),
     exploration: z.number().min(0).lt(1).optional().meta({ description: 'after a winner is declared, the share of traffic still allocated by the policy (default 0)' }),
+    name: z.string().min(1).max(200).optional().meta({ description: 'a human-readable name' }),
+    description: z.string().max(5000).optional(),
   })
   .strict();
 export type CreateExperimentRequest = z.infer<typeof createExperimentSchema>;
@@ -69,6 +71,10 @@ export interface ExperimentDefinition {
   caps: number[] | null;
   sticky: boolean;
   exploration: number;
+  name: string | null;
+  description: string | null;
+  /** Indexes of retired arms: never served again, their history kept. */
+  retired: number[];
 }
 
 const stoppingOut = z.object({ probBest: z.number(), expectedLoss: z.number(), minSamplesPerArm: z.number().int(), maxDurationHours: z.number().nullable() });
@@ -83,6 +89,9 @@ export const definitionSchema = z.object({
   caps: z.array(z.number()).nullable(),
   sticky: z.boolean(),
   exploration: z.number(),
+  name: z.string().nullable(),
+  description: z.string().nullable(),
+  retired: z.array(z.number().int()).meta({ description: 'indexes of retired arms (served no more, history kept)' }),
 });
 
 export const decisionRecordSchema = z
@@ -120,7 +129,7 @@ export const armViewSchema = z.object({
 
 export const experimentViewSchema = z.object({
   id: z.string(),
-  status: z.enum(['running', 'concluded', 'stopped']),
+  status: z.enum(['running', 'paused', 'concluded', 'stopped']),
   createdAt: z.string().meta({ format: 'date-time' }),
   updatedAt: z.string().meta({ format: 'date-time' }),
   definition: definitionSchema,
@@ -135,7 +144,48 @@ export const experimentViewSchema = z.object({
 export type ExperimentView = z.infer<typeof experimentViewSchema>;
 export type ArmView = z.infer<typeof armViewSchema>;
 
-export const experimentListSchema = z.object({ experiments: z.array(experimentViewSchema) });
+export const experimentListSchema = z.object({
+  experiments: z.array(experimentViewSchema),
+  total: z.number().int().meta({ description: 'experiments matching the filter (archived ones are never listed)' }),
+  limit: z.number().int(),
+  offset: z.number().int(),
+});
+
+export const EXPERIMENT_STATUSES = ['running', 'paused', 'concluded', 'stopped'] as const;
+
+export const listQuerySchema = z
+  .object({
+    status: z.enum(EXPERIMENT_STATUSES).optional(),
+    limit: z.coerce.number().int().min(1).max(500).optional(),
+    offset: z.coerce.number().int().min(0).optional(),
+  })
+  .strict();
+export type ListQuery = z.infer<typeof listQuerySchema>;
+
+/** Who made a change and why (kept in the experiment's change log). */
+const actorFields = {
+  by: z.string().min(1).max(200).optional().meta({ description: 'who makes the change (kept in the change log)' }),
+  reason: z.string().max(2000).optional().meta({ description: 'why (kept in the change log)' }),
+};
+export const actorSchema = z.object(actorFields).strict();
+export type ActorRequest = z.infer<typeof actorSchema>;
+
+export const patchExperimentSchema = z
+  .object({
+    name: z.string().min(1).max(200).optional(),
+    description: z.string().max(5000).optional(),
+    stopping: createExperimentSchema.shape.stopping,
+    floors: perArmShares.optional().meta({ description: 'replaces the floors: an array in arm order (after add_arms) or an object by arm name' }),
+    caps: perArmShares.optional().meta({ description: 'replaces the caps: an array in arm order (after add_arms) or an object by arm name' }),
+    add_arms: z.array(armNameSchema).min(1).max(MAX_ARMS).optional().meta({ description: 'new arms: they start from the prior and join the allocation at once' }),
+    prior: betaPriorSchema.optional().meta({ description: 'prior of the added arms (default Beta(1, 1))' }),
+    ...actorFields,
+  })
+  .strict();
+export type PatchExperimentRequest = z.infer<typeof patchExperimentSchema>;
+
+export const shipSchema = z.object({ arm: armNameSchema, ...actorFields }).strict();
+export type ShipRequest = z.infer<typeof shipSchema>;
 
 export const concludeResponseSchema = z.object({ decision: decisionRecordSchema, experiment: experimentViewSchema });
 
@@ -156,19 +206,14 @@ export function normalizeDefinition(
   }
   const perArm = (name: 'floors' | 'caps'): number[] | null | string => {
     const v = req[name];
-    if (v === undefined) return null;
-    if (Array.isArray(v)) return v.length === k ? [...v] : `${name}: expected ${k} values (one per arm), got ${v.length}`;
-    const unknown = Object.keys(v).filter((n) => !req.arms.includes(n));
-    if (unknown.length > 0) return `${name}: unknown arm ${JSON.stringify(unknown[0])}`;
-    return req.arms.map((n) => v[n] ?? (name === 'floors' ? 0 : 1));
+    return v === undefined ? null : perArmValues(name, v, req.arms);
   };
   const floors = perArm('floors');
   if (typeof floors === 'string') return floors;
   const caps = perArm('caps');
   if (typeof caps === 'string') return caps;
-  if (floors && floors.reduce((a, b) => a + b, 0) > 1 + 1e-12) return 'floors: the floors add up to more than 1';
-  if (caps && caps.reduce((a, b) => a + b, 0) < 1 - 1e-12) return 'caps: the caps add up to less than 1, no allocation can satisfy them';
-  if (floors && caps && floors.some((f, i) => f > caps[i])) return 'floors / caps: a floor is above its cap';
+  const shares = sharesProblem(floors, caps);
+  if (shares) return shares;
   if (req.algorithm !== 'top_two' && req.topTwoBeta !== undefined) return 'topTwoBeta: only meaningful with algorithm "top_two"';
   return {
     arms: [...req.arms],
@@ -185,7 +230,31 @@ export function normalizeDefinition(
     caps,
     sticky: req.sticky ?? false,
     exploration: req.exploration ?? 0,
+    name: req.name ?? null,
+    description: req.description ?? null,
+    retired: [],
   };
+}
+
+/** A stored definition with the fields added after it was written filled in. */
+export function upgradeDefinition(d: Partial<ExperimentDefinition> & Pick<ExperimentDefinition, 'arms'>): ExperimentDefinition {
+  return { ...(d as ExperimentDefinition), name: d.name ?? null, description: d.description ?? null, retired: d.retired ?? [] };
+}
+
+/** Floors or caps by arm name or in arm order, resolved against `arms`; a message on inconsistent input. */
+export function perArmValues(name: 'floors' | 'caps', v: number[] | Record<string, number>, arms: readonly string[]): number[] | string {
+  if (Array.isArray(v)) return v.length === arms.length ? [...v] : `${name}: expected ${arms.length} values (one per arm), got ${v.length}`;
+  const unknown = Object.keys(v).filter((n) => !arms.includes(n));
+  if (unknown.length > 0) return `${name}: unknown arm ${JSON.stringify(unknown[0])}`;
+  return arms.map((n) => v[n] ?? (name === 'floors' ? 0 : 1));
+}
+
+/** Floors and caps together: a message when no allocation can satisfy them. */
+export function sharesProblem(floors: readonly number[] | null, caps: readonly number[] | null): string | null {
+  if (floors && floors.reduce((a, b) => a + b, 0) > 1 + 1e-12) return 'floors: the floors add up to more than 1';
+  if (caps && caps.reduce((a, b) => a + b, 0) < 1 - 1e-12) return 'caps: the caps add up to less than 1, no allocation can satisfy them';
+  if (floors && caps && floors.some((f, i) => f > caps[i])) return 'floors / caps: a floor is above its cap';
+  return null;
 }
 
 /** One line naming the first problems of a failed validation (path: message; …). */

@@ -3,8 +3,9 @@
  * definitions; the posterior store holds the live status marker used by the hot path).
  */
 import type { DataSource, Repository } from 'typeorm';
-import type { ExperimentRow } from '../events/entities';
-import type { ExperimentDefinition } from './experiment.dto';
+import { IsNull, type FindOptionsWhere } from 'typeorm';
+import type { ExperimentChangeRow, ExperimentRow } from '../events/entities';
+import { upgradeDefinition, type ExperimentDefinition } from './experiment.dto';
 
 export interface StoredExperiment {
   id: string;
@@ -13,13 +14,49 @@ export interface StoredExperiment {
   winnerIndex: number | null;
   createdAt: Date;
   updatedAt: Date;
+  archivedAt?: Date | null;
+  /** The definition's stored text (compare-and-set of an edit). */
+  definitionText?: string;
 }
 
 export class ExperimentRepository {
   private readonly rows: Repository<ExperimentRow>;
+  private readonly changes: Repository<ExperimentChangeRow>;
 
   constructor(ds: DataSource) {
     this.rows = ds.getRepository<ExperimentRow>('Experiment');
+    this.changes = ds.getRepository<ExperimentChangeRow>('ExperimentChange');
+  }
+
+  /** One page of the experiments that are not archived, optionally of one status, oldest first. */
+  async page(status: ExperimentRow['status'] | undefined, limit: number, offset: number): Promise<{ rows: StoredExperiment[]; total: number }> {
+    const where: FindOptionsWhere<ExperimentRow> = { archivedAt: IsNull() };
+    if (status) where.status = status;
+    const [rows, total] = await this.rows.findAndCount({ where, order: { createdAt: 'ASC', id: 'ASC' }, take: limit, skip: offset });
+    return { rows: rows.map(toStored), total };
+  }
+
+  /** Compare-and-set of the definition: replaces it only while it is still `before`. */
+  async replaceDefinition(id: string, before: string, after: ExperimentDefinition, at: Date): Promise<boolean> {
+    const r = await this.rows
+      .createQueryBuilder()
+      .update()
+      .set({ definition: JSON.stringify(after), updatedAt: at })
+      .where('id = :id AND definition = :before', { id, before })
+      .execute();
+    return (r.affected ?? 0) > 0;
+  }
+
+  async setArchived(id: string, archivedAt: Date | null, at: Date): Promise<void> {
+    await this.rows.update({ id }, { archivedAt, updatedAt: at });
+  }
+
+  async recordChange(c: Omit<ExperimentChangeRow, 'id'>): Promise<void> {
+    await this.changes.insert(c);
+  }
+
+  async changesOf(id: string): Promise<ExperimentChangeRow[]> {
+    return this.changes.find({ where: { experimentId: id }, order: { id: 'ASC' } });
   }
 
   /** false when an experiment with this id exists already. */
@@ -65,11 +102,13 @@ export class ExperimentRepository {
 function toStored(row: ExperimentRow): StoredExperiment {
   return {
     id: row.id,
-    definition: JSON.parse(row.definition) as ExperimentDefinition,
+    definition: upgradeDefinition(JSON.parse(row.definition) as ExperimentDefinition),
     status: row.status,
     winnerIndex: row.winnerIndex,
     createdAt: new Date(row.createdAt),
     updatedAt: new Date(row.updatedAt),
+    archivedAt: row.archivedAt ? new Date(row.archivedAt) : null,
+    definitionText: row.definition,
   };
 }
 

@@ -16,7 +16,14 @@ import { POSTERIOR_STORE, priorCounters, type ArmCounters, type PosteriorStore, 
 import {
   createExperimentSchema,
   formatZodError,
+  MAX_ARMS,
   normalizeDefinition,
+  perArmValues,
+  sharesProblem,
+  type ActorRequest,
+  type ListQuery,
+  type PatchExperimentRequest,
+  type ShipRequest,
   type ArmView,
   type CreateExperimentRequest,
   type DecisionRecord,
@@ -29,12 +36,20 @@ import { countersFromEvents, decisionRowOf, recordedNumbers, snapshotRowsOf } fr
 
 export type DecisionTrigger = ServiceTrigger;
 
-/** What the hot path needs of an experiment; definitions never change after creation. */
+/** How long a process serves with a cached definition before reading it again (edits reach every replica within this). */
+export const DEFINITION_REFRESH_MS = 1000;
+
+/** What the hot path needs of an experiment (re-read every DEFINITION_REFRESH_MS: edits, retired arms, archive). */
 export interface ServedExperiment {
   id: string;
   definition: ExperimentDefinition;
   policy: AllocationPolicy;
   createdAt: number;
+  /** performance.now() when read from the event store. */
+  loadedAt?: number;
+  /** Changes whenever the definition does (allocations computed for another one are dropped). */
+  generation?: number;
+  definitionText?: string;
   /** Known to be stopped (by this process, or by the status sweep): never served again. */
   stopped?: boolean;
 }
@@ -52,6 +67,7 @@ export interface RebuildReport {
 export class ExperimentsService {
   private readonly log = new Logger('Experiments');
   private readonly servedCache = new Map<string, ServedExperiment>();
+  private generations = 0;
   private readonly rebuilding = new Map<string, Promise<RebuildReport>>();
   private readonly lastEvaluation = new Map<string, number>();
   private readonly evaluating = new Set<string>();
@@ -85,25 +101,50 @@ export class ExperimentsService {
     if (!(await this.experiments.insert(stored))) throw new BanditError(ErrorCode.AlreadyExists, `experiment ${JSON.stringify(req.id)} already exists`);
     // leftovers of an experiment of the same id whose definition was deleted are replaced
     await this.store.writeState(req.id, priorCounters(definition.prior), { status: 'running', winner: null }, 'reset');
+    await this.change(req.id, 'created', {}, { definition });
     return this.view(stored);
   }
 
+  /** Every experiment that is not archived. */
   async list(): Promise<ExperimentView[]> {
-    const all = await this.experiments.list();
+    const all = (await this.experiments.list()).filter((e) => !e.archivedAt);
     return Promise.all(all.map((e) => this.view(e)));
   }
 
+  /** One page of the experiments that are not archived, optionally of one status. */
+  async listPage(q: ListQuery): Promise<{ experiments: ExperimentView[]; total: number; limit: number; offset: number }> {
+    const limit = q.limit ?? 50;
+    const offset = q.offset ?? 0;
+    const { rows, total } = await this.experiments.page(q.status, limit, offset);
+    return { experiments: await Promise.all(rows.map((e) => this.view(e))), total, limit, offset };
+  }
+
   async get(id: string): Promise<ExperimentView> {
-    return this.view(await this.stored(id));
+    return this.view(await this.live(id));
   }
 
   /** The definition the hot path serves with (cached; 404 when unknown). */
   async served(id: string): Promise<ServedExperiment> {
     const hit = this.servedCache.get(id);
-    if (hit) return hit;
+    if (hit && (hit.loadedAt === undefined || performance.now() - hit.loadedAt < DEFINITION_REFRESH_MS)) return hit;
     const e = await this.experiments.find(id);
-    if (!e) throw notFound(`experiment ${JSON.stringify(id)} does not exist`);
-    const s: ServedExperiment = { id, definition: e.definition, policy: policyOf(e.definition), createdAt: e.createdAt.getTime() };
+    if (!e || e.archivedAt) {
+      this.servedCache.delete(id);
+      throw notFound(`experiment ${JSON.stringify(id)} does not exist${e ? ' (it is archived)' : ''}`);
+    }
+    if (hit && hit.definitionText === e.definitionText) {
+      hit.loadedAt = performance.now();
+      return hit;
+    }
+    const s: ServedExperiment = {
+      id,
+      definition: e.definition,
+      policy: policyOf(e.definition),
+      createdAt: e.createdAt.getTime(),
+      loadedAt: performance.now(),
+      generation: ++this.generations,
+      definitionText: e.definitionText,
+    };
     if (e.status === 'stopped' || this.stoppedIds.has(id)) s.stopped = true;
     this.servedCache.set(id, s);
     return s;
@@ -111,7 +152,8 @@ export class ExperimentsService {
 
   /** Evaluates the stopping rule now and records the decision. */
   async conclude(id: string): Promise<{ decision: DecisionRecord; experiment: ExperimentView }> {
-    const e = await this.stored(id);
+    const e = await this.live(id);
+    if (e.status === 'paused') throw new BanditError(ErrorCode.Conflict, `experiment ${JSON.stringify(id)} is paused; resume it first`);
     if (e.status === 'stopped') throw new BanditError(ErrorCode.Conflict, `experiment ${JSON.stringify(id)} is stopped`);
     if (e.status === 'concluded') {
       const name = e.winnerIndex === null ? 'no winner' : `winner ${JSON.stringify(e.definition.arms[e.winnerIndex])}`;
@@ -129,8 +171,8 @@ export class ExperimentsService {
    * it in the background.
    */
   async stop(id: string): Promise<ExperimentView> {
-    const e = await this.stored(id);
-    await this.experiments.transition(id, 'stopped', ['running', 'concluded'], new Date(this.clock.now()));
+    const e = await this.live(id);
+    if (await this.experiments.transition(id, 'stopped', ['running', 'paused', 'concluded'], new Date(this.clock.now()))) await this.change(id, 'stopped', {}, {});
     this.markStopped(id);
     try {
       await this.setLiveStatus(e, { status: 'stopped', winner: null });
@@ -151,12 +193,171 @@ export class ExperimentsService {
   async repairStatuses(): Promise<number> {
     let repaired = 0;
     for (const e of await this.experiments.list()) {
-      if (e.status === 'running') continue;
+      // running ↔ paused are compare-and-set by pause / resume themselves
+      if (e.status === 'running' || e.status === 'paused') continue;
       if (e.status === 'stopped') this.markStopped(e.id);
       await this.setLiveStatus(e, { status: e.status, winner: e.status === 'concluded' ? e.winnerIndex : null });
       if (this.unrepaired.delete(e.id)) repaired++;
     }
     return repaired;
+  }
+
+  // ---- lifecycle (admin): every change is recorded in the experiment's change log ----
+
+  /** Pauses a running experiment: /select serves the control and records nothing; rewards still count. Idempotent. */
+  async pause(id: string, actor: ActorRequest): Promise<ExperimentView> {
+    return this.swap(id, 'running', 'paused', actor);
+  }
+
+  /** Resumes a paused experiment. Idempotent. */
+  async resume(id: string, actor: ActorRequest): Promise<ExperimentView> {
+    return this.swap(id, 'paused', 'running', actor);
+  }
+
+  private async swap(id: string, from: 'running' | 'paused', to: 'running' | 'paused', actor: ActorRequest): Promise<ExperimentView> {
+    const e = await this.live(id);
+    const verb = to === 'paused' ? 'paused' : 'resumed';
+    if (e.status !== to) {
+      if (!(await this.experiments.transition(id, to, [from], new Date(this.clock.now())))) {
+        const now = await this.live(id);
+        if (now.status !== to) throw new BanditError(ErrorCode.Conflict, `experiment ${JSON.stringify(id)} is ${now.status}; only a ${from} experiment can be ${verb}`);
+      } else await this.change(id, verb, actor, {});
+    }
+    // also on a retry: the live half of an earlier call may have failed
+    if ((await this.store.swapStatus(id, from, to)) === 'missing') await this.ensureState(id);
+    this.servedCache.delete(id);
+    return this.get(id);
+  }
+
+  /**
+   * Edits an experiment: name, description, stopping thresholds, floors / caps, and new
+   * arms (at their prior, in the allocation at once). Compare-and-set on the stored
+   * definition, so concurrent edits never lose one another.
+   */
+  async patch(id: string, req: PatchExperimentRequest): Promise<ExperimentView> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const e = await this.live(id);
+      const before = e.definition;
+      const def: ExperimentDefinition = structuredClone(before);
+      if (req.name !== undefined) def.name = req.name;
+      if (req.description !== undefined) def.description = req.description;
+      if (req.stopping) def.stopping = { ...def.stopping, ...req.stopping };
+      const added = req.add_arms ?? [];
+      if (added.length > 0) {
+        if (e.status === 'stopped') throw new BanditError(ErrorCode.Conflict, `experiment ${JSON.stringify(id)} is stopped; no arms can be added`);
+        const dup = added.find((n, i) => def.arms.includes(n) || added.indexOf(n) !== i);
+        if (dup !== undefined) throw new BanditError(ErrorCode.InvalidInput, `add_arms: arm ${JSON.stringify(dup)} exists already`);
+        if (def.arms.length + added.length > MAX_ARMS) throw new BanditError(ErrorCode.InvalidInput, `add_arms: at most ${MAX_ARMS} arms`);
+        for (const n of added) {
+          def.arms.push(n);
+          def.prior.push({ ...(req.prior ?? { alpha: 1, beta: 1 }) });
+          def.floors?.push(0);
+          def.caps?.push(1);
+        }
+      }
+      for (const name of ['floors', 'caps'] as const) {
+        const v = req[name];
+        if (v === undefined) continue;
+        const resolved = perArmValues(name, v, def.arms);
+        if (typeof resolved === 'string') throw new BanditError(ErrorCode.InvalidInput, resolved);
+        def[name] = resolved;
+      }
+      const problem = sharesProblem(def.floors, def.caps) ?? effectiveSharesProblem(def);
+      if (problem) throw new BanditError(ErrorCode.InvalidInput, problem);
+      // the new arms' keys exist before any replica serves with the new definition
+      if (added.length > 0) await this.store.addArms(id, before.arms.length, def.prior.slice(before.arms.length));
+      if (e.definitionText !== undefined && (await this.experiments.replaceDefinition(id, e.definitionText, def, new Date(this.clock.now())))) {
+        const { by, reason, ...changes } = req;
+        await this.change(id, 'patched', { by, reason }, { changes, definition: def });
+        this.servedCache.delete(id);
+        return this.get(id);
+      }
+    }
+    throw new BanditError(ErrorCode.Conflict, `experiment ${JSON.stringify(id)} was edited concurrently; retry`);
+  }
+
+  /** Retires an arm: served no more (allocation 0), its history and posterior kept. Idempotent. */
+  async retire(id: string, armName: string, actor: ActorRequest): Promise<ExperimentView> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const e = await this.live(id);
+      const k = e.definition.arms.indexOf(armName);
+      if (k < 0) throw notFound(`experiment ${JSON.stringify(id)} has no arm ${JSON.stringify(armName)}`);
+      if (e.definition.retired.includes(k)) return this.view(e);
+      if (e.status === 'concluded' && e.winnerIndex === k) throw new BanditError(ErrorCode.Conflict, `arm ${JSON.stringify(armName)} is the declared winner; it cannot be retired`);
+      const def: ExperimentDefinition = { ...e.definition, retired: [...e.definition.retired, k].sort((a, b) => a - b) };
+      if (def.retired.length >= def.arms.length) throw new BanditError(ErrorCode.Conflict, 'at least one arm must stay in service');
+      const problem = effectiveSharesProblem(def);
+      if (problem) throw new BanditError(ErrorCode.Conflict, `retiring ${JSON.stringify(armName)} leaves no feasible allocation: ${problem}`);
+      if (e.definitionText !== undefined && (await this.experiments.replaceDefinition(id, e.definitionText, def, new Date(this.clock.now())))) {
+        await this.change(id, 'retired', actor, { arm: armName, index: k });
+        this.servedCache.delete(id);
+        return this.get(id);
+      }
+    }
+    throw new BanditError(ErrorCode.Conflict, `experiment ${JSON.stringify(id)} was edited concurrently; retry`);
+  }
+
+  /**
+   * Declares an arm the winner by hand: a decision with trigger `manual` (who and why in its
+   * reasons and thresholds), then the experiment is concluded and /select serves the
+   * winner exactly as after an automatic verdict.
+   */
+  async ship(id: string, req: ShipRequest): Promise<{ decision: DecisionRecord; experiment: ExperimentView }> {
+    const e = await this.live(id);
+    if (e.status === 'stopped' || e.status === 'concluded') throw new BanditError(ErrorCode.Conflict, `experiment ${JSON.stringify(id)} is ${e.status}; nothing can be shipped`);
+    const k = e.definition.arms.indexOf(req.arm);
+    if (k < 0) throw new BanditError(ErrorCode.InvalidInput, `arm: experiment ${JSON.stringify(id)} has no arm ${JSON.stringify(req.arm)}`);
+    if (e.definition.retired.includes(k)) throw new BanditError(ErrorCode.Conflict, `arm ${JSON.stringify(req.arm)} is retired`);
+    const counters = await this.countersOf(e);
+    const ev = this.evaluateNow(e, counters);
+    const base = decisionRowOf(e.id, ev, 'manual');
+    const why = `shipped by hand${req.by ? ` by ${req.by}` : ''}${req.reason ? `: ${req.reason}` : ''}`;
+    const row: DecisionRow = {
+      ...base,
+      status: 'winner',
+      winnerIndex: k,
+      reasons: JSON.stringify([why]),
+      thresholds: JSON.stringify({ ...(JSON.parse(base.thresholds) as Record<string, unknown>), manual: { by: req.by ?? null, reason: req.reason ?? null } }),
+    };
+    const decisionId = await this.events.insertDecision(row, snapshotRowsOf(e.id, e.definition.arms, counters, 'decision', ev.at, ev));
+    if (!(await this.experiments.transition(id, 'concluded', ['running', 'paused'], ev.at, k))) {
+      throw new BanditError(ErrorCode.Conflict, `experiment ${JSON.stringify(id)} was concluded or stopped meanwhile`);
+    }
+    await this.setLiveStatus(e, { status: 'concluded', winner: k });
+    await this.change(id, 'shipped', req, { arm: req.arm, index: k, decision: decisionId });
+    this.servedCache.delete(id);
+    return { decision: this.decisionRecord(e.definition, { ...row, id: decisionId }), experiment: await this.get(id) };
+  }
+
+  /** Archives: gone from lists, /select and GET (404), kept in the event store, restorable. Idempotent. */
+  async archive(id: string, actor: ActorRequest): Promise<{ id: string; archived: true }> {
+    const e = await this.stored(id);
+    if (!e.archivedAt) {
+      await this.experiments.setArchived(id, new Date(this.clock.now()), new Date(this.clock.now()));
+      await this.change(id, 'archived', actor, {});
+    }
+    this.servedCache.delete(id);
+    return { id, archived: true };
+  }
+
+  async restore(id: string, actor: ActorRequest): Promise<ExperimentView> {
+    const e = await this.stored(id);
+    if (e.archivedAt) {
+      await this.experiments.setArchived(id, null, new Date(this.clock.now()));
+      await this.change(id, 'restored', actor, {});
+    }
+    return this.get(id);
+  }
+
+  /** The experiment's change log, oldest first. */
+  async changes(id: string): Promise<Array<{ id: number; kind: string; by: string | null; payload: unknown; at: string }>> {
+    await this.stored(id);
+    return (await this.experiments.changesOf(id)).map((c) => ({ id: Number(c.id), kind: c.kind, by: c.actor, payload: JSON.parse(c.payload) as unknown, at: new Date(c.createdAt).toISOString() }));
+  }
+
+  private async change(id: string, kind: string, actor: ActorRequest, payload: Record<string, unknown>): Promise<void> {
+    const body = actor.reason ? { ...payload, reason: actor.reason } : payload;
+    await this.experiments.recordChange({ experimentId: id, kind, payload: JSON.stringify(body), actor: actor.by ?? null, createdAt: new Date(this.clock.now()) });
   }
 
   private markStopped(id: string): void {
@@ -297,6 +498,13 @@ export class ExperimentsService {
     return e;
   }
 
+  /** An experiment that is not archived (404 otherwise). */
+  private async live(id: string): Promise<StoredExperiment> {
+    const e = await this.stored(id);
+    if (e.archivedAt) throw notFound(`experiment ${JSON.stringify(id)} is archived (POST /experiments/${id}/restore brings it back)`);
+    return e;
+  }
+
   private async setLiveStatus(e: StoredExperiment, status: StoredStatus): Promise<void> {
     if (!(await this.store.setStatus(e.id, status))) await this.ensureState(e.id);
   }
@@ -384,13 +592,23 @@ export class ExperimentsService {
   }
 }
 
+/** The allocation policy of a definition: a retired arm has floor and cap 0. */
 export function policyOf(def: ExperimentDefinition): AllocationPolicy {
+  const retired = def.retired ?? [];
+  const floors = def.floors && retired.length > 0 ? def.floors.map((f, k) => (retired.includes(k) ? 0 : f)) : def.floors;
+  const caps = retired.length > 0 ? (def.caps ?? def.arms.map(() => 1)).map((c, k) => (retired.includes(k) ? 0 : c)) : def.caps;
   return {
     algorithm: def.algorithm,
     topTwoBeta: def.algorithm === 'top_two' ? def.topTwoBeta : undefined,
-    floors: def.floors ?? undefined,
-    caps: def.caps ?? undefined,
+    floors: floors ?? undefined,
+    caps: caps ?? undefined,
   };
+}
+
+/** Whether the floors and caps left after retiring arms can still be satisfied. */
+function effectiveSharesProblem(def: ExperimentDefinition): string | null {
+  const p = policyOf(def);
+  return sharesProblem(p.floors ?? null, p.caps ?? null);
 }
 
 /**
@@ -400,6 +618,7 @@ export function policyOf(def: ExperimentDefinition): AllocationPolicy {
 export function liveAllocation(def: ExperimentDefinition, c: Pick<ArmCounters, 'alpha' | 'beta'>, status: StoredStatus): number[] {
   const k = def.arms.length;
   if (status.status === 'stopped') return new Array<number>(k).fill(0);
+  if (status.status === 'paused') return Array.from({ length: k }, (_, i) => (i === 0 ? 1 : 0));
   const winner = status.status === 'concluded' ? status.winner : null;
   if (winner !== null && def.exploration === 0) return Array.from({ length: k }, (_, i) => (i === winner ? 1 : 0));
   const policy = allocationProbabilities(

@@ -62,8 +62,12 @@ export class ServingService {
     const sticky = exp.definition.sticky && unitId !== undefined;
     const source = opts?.source ?? 'http';
     // fast path, one round trip: draw from the current allocation, record if the status still holds
-    const current = sticky ? undefined : this.cache.peek(experimentId);
+    let current = sticky ? undefined : this.cache.peek(experimentId);
+    // computed for an earlier definition (arms added or retired, floors changed)
+    if (current && current.generation !== exp.generation) current = undefined;
     if (current?.status === 'stopped') throw stopped(experimentId);
+    // a pause ends by a resume on any replica: read the status again
+    if (current?.status === 'paused') current = undefined;
     if (current) {
       if (this.cache.isStale(current, this.clock.now())) this.refreshInBackground(exp);
       const arm = sampleCategorical(current.probs, this.rng);
@@ -72,11 +76,13 @@ export class ServingService {
       if (outcome.kind === 'recorded') return this.selected(exp, outcome, id.decisionId, source);
       if (outcome.kind === 'stopped') throw stopped(experimentId);
       this.cache.forget(experimentId);
+      if (outcome.kind === 'paused') return this.paused(exp);
     }
     // read the state, (re)compute the allocation, record
     let read = await this.readState(exp, sticky ? unitId : undefined);
     for (let attempt = 0; attempt < 3; attempt++) {
       if (read.status.status === 'stopped') throw stopped(experimentId);
+      if (read.status.status === 'paused') return this.paused(exp);
       let arm: number;
       let propensity: number;
       let expected: string | undefined;
@@ -98,6 +104,9 @@ export class ServingService {
           break;
         case 'stopped':
           throw stopped(experimentId);
+        case 'paused':
+          this.cache.forget(experimentId);
+          return this.paused(exp);
         case 'status-changed':
         case 'missing':
           this.cache.forget(experimentId);
@@ -140,6 +149,11 @@ export class ServingService {
     this.consumer.touch(exp.id);
     this.metrics.selected(exp.id, arm, source);
     return { decision_id: decisionId, experiment_id: exp.id, arm, arm_index: outcome.arm, propensity: outcome.propensity };
+  }
+
+  /** A paused experiment serves its control (arm 0) and records nothing: no decision to reward. */
+  private paused(exp: ServedExperiment): SelectResponse {
+    return { decision_id: '', experiment_id: exp.id, arm: exp.definition.arms[0], arm_index: 0, propensity: 1, paused: true };
   }
 
   /** Re-reads α, β once (per experiment at a time) and refreshes the allocation off the request path. */
@@ -213,7 +227,7 @@ export class ServingService {
   }
 
   private allocation(exp: ServedExperiment, read: PosteriorRead): Allocation {
-    return this.cache.resolve(exp.id, encodeStatus(read.status), read.alpha, read.beta, this.clock.now(), () => liveAllocation(exp.definition, read, read.status));
+    return this.cache.resolve(exp.id, encodeStatus(read.status), read.alpha, read.beta, this.clock.now(), () => liveAllocation(exp.definition, read, read.status), exp.generation);
   }
 }
 

@@ -42,6 +42,7 @@ interface BanditCommands {
   banditReward(...args: Array<string | number>): Promise<ScriptReply>;
   banditWriteState(...args: Array<string | number>): Promise<number>;
   banditSetStatus(...args: Array<string | number>): Promise<[number, string]>;
+  banditSwapStatus(...args: Array<string | number>): Promise<string>;
 }
 
 type Client = (Redis | Cluster) & BanditCommands;
@@ -96,6 +97,7 @@ export class DragonflyPosteriorStore implements PosteriorStore {
     define('banditReward', 'reward');
     define('banditWriteState', 'write-state');
     define('banditSetStatus', 'set-status');
+    define('banditSwapStatus', 'swap-status');
   }
 
   async writeState(experimentId: string, counters: ArmCounters, status: StoredStatus, mode: WriteMode): Promise<boolean> {
@@ -166,6 +168,8 @@ export class DragonflyPosteriorStore implements PosteriorStore {
         return { kind: 'missing' };
       case 'stopped':
         return { kind: 'stopped' };
+      case 'paused':
+        return { kind: 'paused' };
       default:
         throw new Error(`unexpected reply of the select script: ${JSON.stringify(reply)}`);
     }
@@ -206,6 +210,22 @@ export class DragonflyPosteriorStore implements PosteriorStore {
   async setStatus(experimentId: string, status: StoredStatus): Promise<boolean> {
     const [found] = await this.client.banditSetStatus(1, keys.state(experimentId), encodeStatus(status));
     return found === 1;
+  }
+
+  async swapStatus(experimentId: string, from: 'running' | 'paused', to: 'running' | 'paused'): Promise<'changed' | 'same' | 'mismatch' | 'missing'> {
+    return (await this.client.banditSwapStatus(1, keys.state(experimentId), from, to)) as 'changed' | 'same' | 'mismatch' | 'missing';
+  }
+
+  async addArms(experimentId: string, from: number, priors: ReadonlyArray<{ alpha: number; beta: number }>): Promise<void> {
+    const id = experimentId;
+    await Promise.all(
+      priors.flatMap((p, j) => [
+        this.client.set(keys.alpha(id, from + j), String(p.alpha), 'NX'),
+        this.client.set(keys.beta(id, from + j), String(p.beta), 'NX'),
+        this.client.set(keys.pulls(id, from + j), '0', 'NX'),
+        this.client.set(keys.rewards(id, from + j), '0', 'NX'),
+      ]),
+    );
   }
 
   async pendingEvents(experimentIds: readonly string[], max: number): Promise<QueuedEvent[]> {

@@ -84,6 +84,7 @@ export class MemoryPosteriorStore implements PosteriorStore {
     const e = this.experiments.get(r.experimentId);
     if (!e) return { kind: 'missing' };
     if (e.status.status === 'stopped') return { kind: 'stopped' };
+    if (e.status.status === 'paused') return { kind: 'paused' };
     if (r.expectedStatus !== undefined && r.expectedStatus !== '' && r.expectedStatus !== encodeStatus(e.status)) return { kind: 'status-changed', status: { ...e.status } };
     let propensity = r.propensity;
     if (r.sticky && r.unitId !== undefined) {
@@ -120,6 +121,28 @@ export class MemoryPosteriorStore implements PosteriorStore {
     if (!e) return false;
     if (statusRank(status) > statusRank(e.status)) e.status = { ...status };
     return true;
+  }
+
+  async swapStatus(experimentId: string, from: 'running' | 'paused', to: 'running' | 'paused'): Promise<'changed' | 'same' | 'mismatch' | 'missing'> {
+    const e = this.experiments.get(experimentId);
+    if (!e) return 'missing';
+    if (e.status.status === to) return 'same';
+    if (e.status.status !== from) return 'mismatch';
+    e.status = { status: to, winner: null };
+    return 'changed';
+  }
+
+  async addArms(experimentId: string, from: number, priors: ReadonlyArray<{ alpha: number; beta: number }>): Promise<void> {
+    const e = this.experiments.get(experimentId);
+    if (!e) return;
+    priors.forEach((p, j) => {
+      const k = from + j;
+      if (e.alpha.length > k) return;
+      e.alpha.push(p.alpha);
+      e.beta.push(p.beta);
+      e.pulls.push(0);
+      e.rewards.push(0);
+    });
   }
 
   async pendingEvents(experimentIds: readonly string[], max: number): Promise<QueuedEvent[]> {

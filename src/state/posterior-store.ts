@@ -11,7 +11,8 @@
  * an acknowledged select or reward is never only in process memory of a Redis-backed
  * service (see docs/service.md, "Durability").
  */
-export type ExperimentStatus = 'running' | 'concluded' | 'stopped';
+/** `paused` ranks with `running` (pause and resume swap the two by compare-and-set). */
+export type ExperimentStatus = 'running' | 'paused' | 'concluded' | 'stopped';
 
 export interface StoredStatus {
   status: ExperimentStatus;
@@ -59,7 +60,9 @@ export type SelectionOutcome =
   | { kind: 'sticky'; arm: number; propensity: number }
   | { kind: 'status-changed'; status: StoredStatus }
   | { kind: 'missing' }
-  | { kind: 'stopped' };
+  | { kind: 'stopped' }
+  /** paused: nothing recorded, the caller serves the control */
+  | { kind: 'paused' };
 
 export interface RewardRecord {
   experimentId: string;
@@ -138,6 +141,13 @@ export interface PosteriorStore {
    * than the stored one changes nothing. False when the experiment's state is missing.
    */
   setStatus(experimentId: string, status: StoredStatus): Promise<boolean>;
+  /**
+   * Compare-and-set of the status marker between `running` and `paused` (pause, resume):
+   * changes it only while it is `from`. `same` when it already is `to`.
+   */
+  swapStatus(experimentId: string, from: 'running' | 'paused', to: 'running' | 'paused'): Promise<'changed' | 'same' | 'mismatch' | 'missing'>;
+  /** Starts arms `from`… at their priors (only keys that do not exist yet are written). */
+  addArms(experimentId: string, from: number, priors: ReadonlyArray<{ alpha: number; beta: number }>): Promise<void>;
   /** Up to `max` queued events of these experiments, oldest first; they stay queued until `ack`. */
   pendingEvents(experimentIds: readonly string[], max: number): Promise<QueuedEvent[]>;
   ack(events: readonly QueuedEvent[]): Promise<void>;
@@ -157,7 +167,7 @@ export function encodeStatus(s: StoredStatus): string {
 }
 
 export function decodeStatus(raw: string): StoredStatus {
-  if (raw === 'running' || raw === 'stopped') return { status: raw, winner: null };
+  if (raw === 'running' || raw === 'stopped' || raw === 'paused') return { status: raw, winner: null };
   if (raw.startsWith('concluded:')) {
     const w = Number(raw.slice('concluded:'.length));
     return { status: 'concluded', winner: Number.isInteger(w) && w >= 0 ? w : null };

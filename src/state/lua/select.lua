@@ -6,6 +6,7 @@
 local st = redis.call('GET', KEYS[1])
 if not st then return {'missing'} end
 if st == 'stopped' then return {'stopped'} end
+if st == 'paused' then return {'paused'} end
 if ARGV[8] ~= '' and ARGV[8] ~= st then return {'status', st} end
 local arm = ARGV[1]
 local prop = ARGV[2]
