@@ -158,7 +158,8 @@ export function normalizeDefinition(
     if (Array.isArray(v)) return v.length === k ? [...v] : `${name}: expected ${k} values (one per arm), got ${v.length}`;
     const unknown = Object.keys(v).filter((n) => !req.arms.includes(n));
     if (unknown.length > 0) return `${name}: unknown arm ${JSON.stringify(unknown[0])}`;
-    return req.arms.map((n) => v[n] ?? (name === 'floors' ? 0 : 1));
+    // own keys only: an arm named "constructor" or "toString" must not pick up an inherited property
+    return req.arms.map((n) => (Object.hasOwn(v, n) ? v[n] : name === 'floors' ? 0 : 1));
   };
   const floors = perArm('floors');
   if (typeof floors === 'string') return floors;
@@ -168,6 +169,8 @@ export function normalizeDefinition(
   if (caps && caps.reduce((a, b) => a + b, 0) < 1 - 1e-12) return 'caps: the caps add up to less than 1, no allocation can satisfy them';
   if (floors && caps && floors.some((f, i) => f > caps[i])) return 'floors / caps: a floor is above its cap';
   if (req.algorithm !== 'top_two' && req.topTwoBeta !== undefined) return 'topTwoBeta: only meaningful with algorithm "top_two"';
+  const shares = [...(floors ?? []), ...(caps ?? [])];
+  if (shares.some((x) => typeof x !== 'number' || !(x >= 0 && x <= 1))) return 'floors / caps: every share must be a number in [0, 1]';
   return {
     arms: [...req.arms],
     prior,
