@@ -186,6 +186,7 @@ export class DragonflyPosteriorStore implements PosteriorStore {
       r.decisionId,
       r.arm,
       r.at,
+      randomBytes(6).toString('base64url'),
     );
     switch (reply[0]) {
       case 'counted':

@@ -1,5 +1,6 @@
 -- Records one served decision: the decision key (expires), the arm's pull count and the
--- select event on the experiment's stream, atomically.
+-- select event on the experiment's stream, atomically. Idempotent per request (the
+-- decision id is random per request).
 -- KEYS: 1 state marker, 2 decision, 3 pulls of the arm, 4 event stream, 5 sticky units hash
 -- ARGV: 1 arm, 2 propensity, 3 ttl seconds, 4 decision id, 5 unit id ('' = none),
 --       6 time (ms), 7 sticky ('1' | '0'), 8 the status the arm was chosen under ('' = any)
@@ -7,6 +8,13 @@ local st = redis.call('GET', KEYS[1])
 if not st then return {'missing'} end
 if st == 'stopped' then return {'stopped'} end
 if ARGV[8] ~= '' and ARGV[8] ~= st then return {'status', st} end
+-- the same request again (ioredis re-sends a script whose reply a connection reset lost):
+-- the decision exists already, so answer what was recorded and record nothing more
+local seen = redis.call('GET', KEYS[2])
+if seen then
+  local sep = string.find(seen, '|', 3, true)
+  return {'recorded', ARGV[1], string.sub(seen, 3, sep - 1)}
+end
 local arm = ARGV[1]
 local prop = ARGV[2]
 if ARGV[7] == '1' then
