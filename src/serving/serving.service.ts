@@ -29,6 +29,11 @@ import { unitIdProblem, type RewardResponse, type SelectResponse } from './servi
 export interface SelectOptions {
   /** Transport label for metrics (default "http"). */
   source?: string;
+  /**
+   * The client's key for this request (a Seldon puid): every select with the same key
+   * answers the one decision recorded for it (one pull, one select event), on any replica.
+   */
+  requestKey?: string;
 }
 
 export interface RewardOptions {
@@ -67,7 +72,7 @@ export class ServingService {
     if (current) {
       if (this.cache.isStale(current, this.clock.now())) this.refreshInBackground(exp);
       const arm = sampleCategorical(current.probs, this.rng);
-      const outcome = await this.record(exp, arm, current.probs[arm], unitId, false, current.status);
+      const outcome = await this.record(exp, arm, current.probs[arm], unitId, false, current.status, opts.requestKey);
       if (outcome.kind === 'recorded') return this.selected(exp, outcome, source);
       if (outcome.kind === 'stopped') throw stopped(experimentId);
       this.cache.forget(experimentId);
@@ -87,7 +92,7 @@ export class ServingService {
         propensity = alloc.probs[arm];
         expected = alloc.status;
       }
-      const outcome = await this.record(exp, arm, propensity, unitId, sticky, expected);
+      const outcome = await this.record(exp, arm, propensity, unitId, sticky, expected, opts.requestKey);
       switch (outcome.kind) {
         case 'recorded':
           return this.selected(exp, outcome, source);
@@ -116,6 +121,7 @@ export class ServingService {
     unitId: string | undefined,
     sticky: boolean,
     expectedStatus: string | undefined,
+    requestKey: string | undefined,
   ): Promise<SelectionOutcome & { decisionId: string }> {
     const { decisionId, token } = newDecisionId(exp.id, arm);
     const outcome = await this.store.recordSelection({
@@ -129,8 +135,9 @@ export class ServingService {
       ttlSeconds: this.config.decisionTtlSeconds,
       at: this.clock.now(),
       expectedStatus,
+      requestKey,
     });
-    return { ...outcome, decisionId };
+    return { ...outcome, decisionId: (outcome.kind === 'recorded' ? outcome.decisionId : undefined) ?? decisionId };
   }
 
   private selected(exp: ServedExperiment, outcome: { arm: number; propensity: number; decisionId: string }, source: string): SelectResponse {
