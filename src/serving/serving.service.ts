@@ -104,6 +104,8 @@ export class ServingService {
         case 'status-changed':
         case 'missing':
           this.cache.forget(experimentId);
+          // a counter the script needs is missing (evicted alone): the same rebuild as a missing marker
+          if (outcome.kind === 'missing') await this.experiments.ensureState(exp.id);
           read = await this.readState(exp, sticky ? unitId : undefined);
           break;
       }

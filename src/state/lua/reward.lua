@@ -17,6 +17,8 @@ if string.sub(d, 1, 2) == 'r|' then
   return {'duplicate', d}
 end
 if st == 'stopped' then return {'stopped'} end
+-- a counter evicted alone: rebuild first, never count from 0
+if redis.call('EXISTS', KEYS[3], KEYS[4], KEYS[5]) < 3 then return {'missing'} end
 local sep = string.find(d, '|', 3, true)
 local prop = string.sub(d, 3, sep - 1)
 local unit = string.sub(d, sep + 1)

@@ -9,6 +9,8 @@ local st = redis.call('GET', KEYS[1])
 if not st then return {'missing'} end
 if st == 'stopped' then return {'stopped'} end
 if ARGV[8] ~= '' and ARGV[8] ~= st then return {'status', st} end
+-- the pull count evicted alone: rebuild first, never count from 0
+if redis.call('EXISTS', KEYS[3]) == 0 then return {'missing'} end
 -- a request key (e.g. a Seldon puid) already bound to a decision: answer that decision
 if KEYS[6] then
   local bound = redis.call('GET', KEYS[6])
