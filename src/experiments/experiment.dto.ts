@@ -212,9 +212,11 @@ export function normalizeDefinition(
   if (typeof floors === 'string') return floors;
   const caps = perArm('caps');
   if (typeof caps === 'string') return caps;
-  const shares = sharesProblem(floors, caps);
-  if (shares) return shares;
+  const problem = sharesProblem(floors, caps);
+  if (problem) return problem;
   if (req.algorithm !== 'top_two' && req.topTwoBeta !== undefined) return 'topTwoBeta: only meaningful with algorithm "top_two"';
+  const shares = [...(floors ?? []), ...(caps ?? [])];
+  if (shares.some((x) => typeof x !== 'number' || !(x >= 0 && x <= 1))) return 'floors / caps: every share must be a number in [0, 1]';
   return {
     arms: [...req.arms],
     prior,
@@ -246,7 +248,8 @@ export function perArmValues(name: 'floors' | 'caps', v: number[] | Record<strin
   if (Array.isArray(v)) return v.length === arms.length ? [...v] : `${name}: expected ${arms.length} values (one per arm), got ${v.length}`;
   const unknown = Object.keys(v).filter((n) => !arms.includes(n));
   if (unknown.length > 0) return `${name}: unknown arm ${JSON.stringify(unknown[0])}`;
-  return arms.map((n) => v[n] ?? (name === 'floors' ? 0 : 1));
+  // own keys only: an arm named "constructor" or "toString" must not pick up an inherited property
+  return arms.map((n) => (Object.hasOwn(v, n) ? v[n] : name === 'floors' ? 0 : 1));
 }
 
 /** Floors and caps together: a message when no allocation can satisfy them. */

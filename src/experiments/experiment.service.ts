@@ -96,6 +96,7 @@ export class ExperimentsService {
   async createFrom(req: CreateExperimentRequest): Promise<ExperimentView> {
     const definition = normalizeDefinition(req, DEFAULT_STOPPING);
     if (typeof definition === 'string') throw new BanditError(ErrorCode.InvalidInput, definition);
+    assertServable(definition);
     const now = new Date(this.clock.now());
     const stored: StoredExperiment = { id: req.id, definition, status: 'running', winnerIndex: null, createdAt: now, updatedAt: now };
     if (!(await this.experiments.insert(stored))) throw new BanditError(ErrorCode.AlreadyExists, `experiment ${JSON.stringify(req.id)} already exists`);
@@ -264,6 +265,7 @@ export class ExperimentsService {
       }
       const problem = sharesProblem(def.floors, def.caps) ?? effectiveSharesProblem(def);
       if (problem) throw new BanditError(ErrorCode.InvalidInput, problem);
+      assertServable(def);
       // the new arms' keys exist before any replica serves with the new definition
       if (added.length > 0) await this.store.addArms(id, before.arms.length, def.prior.slice(before.arms.length));
       if (e.definitionText !== undefined && (await this.experiments.replaceDefinition(id, e.definitionText, def, new Date(this.clock.now())))) {
@@ -589,6 +591,23 @@ export class ExperimentsService {
       lastDecision: last,
       evaluation,
     };
+  }
+}
+
+/**
+ * A definition is stored only when it can be served: its allocation under the prior is
+ * computed once here (400 when that fails), so a definition that passed the schema but
+ * cannot be served never reaches the store and breaks every later list and select.
+ */
+function assertServable(definition: ExperimentDefinition): void {
+  let probs: number[];
+  try {
+    probs = liveAllocation(definition, priorCounters(definition.prior), { status: 'running', winner: null });
+  } catch (err) {
+    throw new BanditError(ErrorCode.InvalidInput, `the definition cannot be served: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (probs.length !== definition.arms.length || probs.some((p) => !Number.isFinite(p))) {
+    throw new BanditError(ErrorCode.InvalidInput, 'the definition cannot be served: its allocation is not a probability per arm');
   }
 }
 

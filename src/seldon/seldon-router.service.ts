@@ -93,7 +93,7 @@ export class SeldonRouterService implements OnModuleInit {
     if (decision) this.replays.inc({ experiment: s.experimentId });
     else {
       const unit = message.meta.tags.unit_id;
-      const sel = await this.serving.select(s.experimentId, typeof unit === 'string' && unit !== '' ? unit : undefined, { source: 'seldon' });
+      const sel = await this.serving.select(s.experimentId, typeof unit === 'string' && unit !== '' ? unit : undefined, { source: 'seldon', requestKey: puid });
       decision = { decisionId: sel.decision_id, arm: sel.arm, armIndex: sel.arm_index, propensity: sel.propensity };
       if (puid !== undefined) decision = await this.puids.bind(s.experimentId, puid, decision, this.config.decisionTtlSeconds);
     }

@@ -29,6 +29,11 @@ import { unitIdProblem, type RewardResponse, type SelectResponse } from './servi
 export interface SelectOptions {
   /** Transport label for metrics (default "http"). */
   source?: string;
+  /**
+   * The client's key for this request (a Seldon puid): every select with the same key
+   * answers the one decision recorded for it (one pull, one select event), on any replica.
+   */
+  requestKey?: string;
 }
 
 export interface RewardOptions {
@@ -53,27 +58,26 @@ export class ServingService {
     this.cache = new AllocationCache(config.allocationRefreshMs);
   }
 
-  async select(experimentId: string, unitId?: string, opts?: SelectOptions): Promise<SelectResponse> {
+  async select(experimentId: string, unitId?: string, opts: SelectOptions = {}): Promise<SelectResponse> {
     // every transport (HTTP, Seldon tags) passes here: an id the event store would refuse never gets a decision
     const unitProblem = unitId === undefined ? null : unitIdProblem(unitId);
     if (unitProblem) throw invalidInput(`unit_id: ${unitProblem}`);
     const exp = await this.experiments.served(experimentId);
     if (exp.stopped) throw stopped(experimentId);
     const sticky = exp.definition.sticky && unitId !== undefined;
-    const source = opts?.source ?? 'http';
+    const source = opts.source ?? 'http';
     // fast path, one round trip: draw from the current allocation, record if the status still holds
     let current = sticky ? undefined : this.cache.peek(experimentId);
+    if (current?.status === 'stopped') throw stopped(experimentId);
     // computed for an earlier definition (arms added or retired, floors changed)
     if (current && current.generation !== exp.generation) current = undefined;
-    if (current?.status === 'stopped') throw stopped(experimentId);
     // a pause ends by a resume on any replica: read the status again
     if (current?.status === 'paused') current = undefined;
     if (current) {
       if (this.cache.isStale(current, this.clock.now())) this.refreshInBackground(exp);
       const arm = sampleCategorical(current.probs, this.rng);
-      const id = newDecisionId(exp.id, arm);
-      const outcome = await this.record(exp, id, arm, current.probs[arm], unitId, false, current.status);
-      if (outcome.kind === 'recorded') return this.selected(exp, outcome, id.decisionId, source);
+      const outcome = await this.record(exp, arm, current.probs[arm], unitId, false, current.status, opts.requestKey);
+      if (outcome.kind === 'recorded') return this.selected(exp, outcome, source);
       if (outcome.kind === 'stopped') throw stopped(experimentId);
       this.cache.forget(experimentId);
       if (outcome.kind === 'paused') return this.paused(exp);
@@ -94,11 +98,10 @@ export class ServingService {
         propensity = alloc.probs[arm];
         expected = alloc.status;
       }
-      const id = newDecisionId(exp.id, arm);
-      const outcome = await this.record(exp, id, arm, propensity, unitId, sticky, expected);
+      const outcome = await this.record(exp, arm, propensity, unitId, sticky, expected, opts.requestKey);
       switch (outcome.kind) {
         case 'recorded':
-          return this.selected(exp, outcome, id.decisionId, source);
+          return this.selected(exp, outcome, source);
         case 'sticky':
           read = { ...read, sticky: { arm: outcome.arm, propensity: outcome.propensity } };
           break;
@@ -110,6 +113,8 @@ export class ServingService {
         case 'status-changed':
         case 'missing':
           this.cache.forget(experimentId);
+          // a counter the script needs is missing (evicted alone): the same rebuild as a missing marker
+          if (outcome.kind === 'missing') await this.experiments.ensureState(exp.id);
           read = await this.readState(exp, sticky ? unitId : undefined);
           break;
       }
@@ -120,20 +125,20 @@ export class ServingService {
     throw new BanditError(ErrorCode.Unavailable, `could not record a decision for experiment ${JSON.stringify(experimentId)}; retry`);
   }
 
-  /** The store's promise itself (no async layer of its own on the hot path). */
-  private record(
+  private async record(
     exp: ServedExperiment,
-    id: { decisionId: string; token: string },
     arm: number,
     propensity: number,
     unitId: string | undefined,
     sticky: boolean,
     expectedStatus: string | undefined,
-  ): Promise<SelectionOutcome> {
-    return this.store.recordSelection({
+    requestKey: string | undefined,
+  ): Promise<SelectionOutcome & { decisionId: string }> {
+    const { decisionId, token } = newDecisionId(exp.id, arm);
+    const outcome = await this.store.recordSelection({
       experimentId: exp.id,
-      decisionId: id.decisionId,
-      token: id.token,
+      decisionId,
+      token,
       arm,
       propensity,
       unitId,
@@ -141,14 +146,16 @@ export class ServingService {
       ttlSeconds: this.config.decisionTtlSeconds,
       at: this.clock.now(),
       expectedStatus,
+      requestKey,
     });
+    return { ...outcome, decisionId: (outcome.kind === 'recorded' ? outcome.decisionId : undefined) ?? decisionId };
   }
 
-  private selected(exp: ServedExperiment, outcome: { arm: number; propensity: number }, decisionId: string, source: string): SelectResponse {
+  private selected(exp: ServedExperiment, outcome: { arm: number; propensity: number; decisionId: string }, source: string): SelectResponse {
     const arm = exp.definition.arms[outcome.arm];
     this.consumer.touch(exp.id);
     this.metrics.selected(exp.id, arm, source);
-    return { decision_id: decisionId, experiment_id: exp.id, arm, arm_index: outcome.arm, propensity: outcome.propensity };
+    return { decision_id: outcome.decisionId, experiment_id: exp.id, arm, arm_index: outcome.arm, propensity: outcome.propensity };
   }
 
   /** A paused experiment serves its control (arm 0) and records nothing: no decision to reward. */
@@ -171,7 +178,7 @@ export class ServingService {
       .finally(() => this.refreshing.delete(exp.id));
   }
 
-  async reward(decisionId: string, reward: number, opts?: RewardOptions): Promise<RewardResponse> {
+  async reward(decisionId: string, reward: number, opts: RewardOptions = {}): Promise<RewardResponse> {
     if (!(reward >= 0 && reward <= 1)) throw new BanditError(ErrorCode.InvalidInput, `reward must be a number in [0, 1], got ${String(reward)}`);
     const parsed = parseDecisionId(decisionId);
     if (!parsed) throw unknownDecision(decisionId);
@@ -190,17 +197,17 @@ export class ServingService {
       await this.experiments.ensureState(parsed.experimentId);
       outcome = await this.store.recordReward(record);
     }
-    const arm = exp.definition.arms[parsed.arm];
-    const source = opts?.source ?? 'http';
+    const base = { decision_id: decisionId, experiment_id: parsed.experimentId, arm: exp.definition.arms[parsed.arm], arm_index: parsed.arm };
+    const source = opts.source ?? 'http';
     switch (outcome.kind) {
       case 'counted':
         this.consumer.touch(parsed.experimentId);
-        this.metrics.rewarded(parsed.experimentId, arm, reward, source);
+        this.metrics.rewarded(parsed.experimentId, base.arm, reward, source);
         this.experiments.noteReward(parsed.experimentId);
-        return { decision_id: decisionId, experiment_id: parsed.experimentId, arm, arm_index: parsed.arm, reward, rewarded_at: new Date(at).toISOString(), duplicate: false };
+        return { ...base, reward, rewarded_at: new Date(at).toISOString(), duplicate: false };
       case 'duplicate':
         this.metrics.duplicateReward(parsed.experimentId, source);
-        return { decision_id: decisionId, experiment_id: parsed.experimentId, arm, arm_index: parsed.arm, reward: outcome.reward, rewarded_at: new Date(outcome.at).toISOString(), duplicate: true };
+        return { ...base, reward: outcome.reward, rewarded_at: new Date(outcome.at).toISOString(), duplicate: true };
       case 'unknown':
         throw unknownDecision(decisionId);
       case 'stopped':

@@ -10,7 +10,7 @@
  *   acknowledged and deleted only after the event store committed them.
  */
 import { hostname } from 'node:os';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import Redis, { Cluster, type RedisOptions } from 'ioredis';
 import type { RedisConfig } from '../config/config';
 import { keys, posteriorKeys } from './keys';
@@ -141,13 +141,11 @@ export class DragonflyPosteriorStore implements PosteriorStore {
 
   async recordSelection(r: SelectionRecord): Promise<SelectionOutcome> {
     const id = r.experimentId;
+    const ks = [keys.state(id), keys.decision(id, r.token), keys.pulls(id, r.arm), keys.events(id), keys.units(id)];
+    if (r.requestKey !== undefined) ks.push(keys.request(id, createHash('sha256').update(r.requestKey).digest('base64url')));
     const reply = await this.client.banditSelect(
-      5,
-      keys.state(id),
-      keys.decision(id, r.token),
-      keys.pulls(id, r.arm),
-      keys.events(id),
-      keys.units(id),
+      ks.length,
+      ...ks,
       r.arm,
       String(r.propensity),
       r.ttlSeconds,
@@ -158,8 +156,11 @@ export class DragonflyPosteriorStore implements PosteriorStore {
       r.expectedStatus ?? '',
     );
     switch (reply[0]) {
-      case 'recorded':
-        return { kind: 'recorded', arm: Number(reply[1]), propensity: Number(reply[2]) };
+      case 'recorded': {
+        const out: SelectionOutcome = { kind: 'recorded', arm: Number(reply[1]), propensity: Number(reply[2]) };
+        if (reply[3]) out.decisionId = reply[3];
+        return out;
+      }
       case 'sticky':
         return { kind: 'sticky', arm: Number(reply[1]), propensity: Number(reply[2]) };
       case 'status':
@@ -190,6 +191,7 @@ export class DragonflyPosteriorStore implements PosteriorStore {
       r.decisionId,
       r.arm,
       r.at,
+      randomBytes(6).toString('base64url'),
     );
     switch (reply[0]) {
       case 'counted':

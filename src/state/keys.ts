@@ -12,6 +12,7 @@
  *   experiment:{id}:d:<token>         one outstanding / rewarded decision (expires)
  *   experiment:{id}:units             sticky assignments: unit id → "<arm>|<propensity>"
  *   experiment:{id}:events            stream of select / reward events awaiting the event store
+ *   experiment:{id}:req:<sha256>      the decision served for one request key (Seldon puid; expires)
  */
 export const EXPERIMENT_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
@@ -28,6 +29,8 @@ export const keys = {
   decision: (id: string, token: string) => `${experimentTag(id)}:d:${token}`,
   units: (id: string) => `${experimentTag(id)}:units`,
   events: (id: string) => `${experimentTag(id)}:events`,
+  /** One decision per client request key (a Seldon puid), by its SHA-256 (any string, fixed length). */
+  request: (id: string, keyHash: string) => `${experimentTag(id)}:req:${keyHash}`,
 };
 
 /** Every α key then every β key of the experiment, the order `readPosteriors` uses. */

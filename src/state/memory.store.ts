@@ -44,6 +44,8 @@ export class MemoryPosteriorStore implements PosteriorStore {
   private readonly queue: QueuedEvent[] = [];
   /** Wall-clock time each queued event was queued at (the events carry the service clock's time). */
   private readonly queuedAt = new Map<string, number>();
+  /** Request keys (Seldon puids) → the decision served for them. */
+  private readonly requests = new Map<string, { decisionId: string; arm: number; propensity: number; expiresAt: number }>();
   private seq = 0;
   private writes = 0;
 
@@ -86,6 +88,9 @@ export class MemoryPosteriorStore implements PosteriorStore {
     if (e.status.status === 'stopped') return { kind: 'stopped' };
     if (e.status.status === 'paused') return { kind: 'paused' };
     if (r.expectedStatus !== undefined && r.expectedStatus !== '' && r.expectedStatus !== encodeStatus(e.status)) return { kind: 'status-changed', status: { ...e.status } };
+    const requestKey = r.requestKey === undefined ? undefined : `${r.experimentId}\u0000${r.requestKey}`;
+    const bound = requestKey === undefined ? undefined : this.requests.get(requestKey);
+    if (bound && bound.expiresAt > this.now()) return { kind: 'recorded', arm: bound.arm, propensity: bound.propensity, decisionId: bound.decisionId };
     let propensity = r.propensity;
     if (r.sticky && r.unitId !== undefined) {
       const prev = e.units.get(r.unitId);
@@ -96,6 +101,7 @@ export class MemoryPosteriorStore implements PosteriorStore {
     const at = this.now();
     e.decisions.set(r.token, { arm: r.arm, propensity, unitId: r.unitId ?? '', expiresAt: at + r.ttlSeconds * 1000 });
     e.pulls[r.arm] += 1;
+    if (requestKey !== undefined) this.requests.set(requestKey, { decisionId: r.decisionId, arm: r.arm, propensity, expiresAt: at + r.ttlSeconds * 1000 });
     this.enqueue({ experimentId: r.experimentId, type: 'select', decisionId: r.decisionId, arm: r.arm, propensity, reward: null, unitId: r.unitId ?? null, at: r.at });
     if (++this.writes % SWEEP_EVERY === 0) this.sweep(at);
     return { kind: 'recorded', arm: r.arm, propensity };
@@ -196,5 +202,6 @@ export class MemoryPosteriorStore implements PosteriorStore {
 
   private sweep(now: number): void {
     for (const e of this.experiments.values()) for (const [k, d] of e.decisions) if (d.expiresAt <= now) e.decisions.delete(k);
+    for (const [k, d] of this.requests) if (d.expiresAt <= now) this.requests.delete(k);
   }
 }

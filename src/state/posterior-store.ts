@@ -52,10 +52,16 @@ export interface SelectionRecord {
    * was declared meanwhile) nothing is written and the outcome is `status-changed`.
    */
   expectedStatus?: string;
+  /**
+   * A client's key for this request (a Seldon puid): the first selection with the key is
+   * recorded, later ones (any replica) answer that decision and record nothing.
+   */
+  requestKey?: string;
 }
 
 export type SelectionOutcome =
-  | { kind: 'recorded'; arm: number; propensity: number }
+  /** `decisionId`: set when the request key named an earlier decision (answer that one). */
+  | { kind: 'recorded'; arm: number; propensity: number; decisionId?: string }
   /** sticky unit already assigned to another arm (a concurrent first select): select again with it */
   | { kind: 'sticky'; arm: number; propensity: number }
   | { kind: 'status-changed'; status: StoredStatus }

@@ -1,6 +1,8 @@
 -- Records one served decision: the decision key (expires), the arm's pull count and the
--- select event on the experiment's stream, atomically.
--- KEYS: 1 state marker, 2 decision, 3 pulls of the arm, 4 event stream, 5 sticky units hash
+-- select event on the experiment's stream, atomically. Idempotent per request (the
+-- decision id is random per request).
+-- KEYS: 1 state marker, 2 decision, 3 pulls of the arm, 4 event stream, 5 sticky units hash,
+--       6 (optional) request key: one decision per key ('<decision id>|<arm>|<propensity>', expires with it)
 -- ARGV: 1 arm, 2 propensity, 3 ttl seconds, 4 decision id, 5 unit id ('' = none),
 --       6 time (ms), 7 sticky ('1' | '0'), 8 the status the arm was chosen under ('' = any)
 local st = redis.call('GET', KEYS[1])
@@ -8,6 +10,24 @@ if not st then return {'missing'} end
 if st == 'stopped' then return {'stopped'} end
 if st == 'paused' then return {'paused'} end
 if ARGV[8] ~= '' and ARGV[8] ~= st then return {'status', st} end
+-- the pull count evicted alone: rebuild first, never count from 0
+if redis.call('EXISTS', KEYS[3]) == 0 then return {'missing'} end
+-- a request key (e.g. a Seldon puid) already bound to a decision: answer that decision
+if KEYS[6] then
+  local bound = redis.call('GET', KEYS[6])
+  if bound then
+    local s1 = string.find(bound, '|', 1, true)
+    local s2 = string.find(bound, '|', s1 + 1, true)
+    return {'recorded', string.sub(bound, s1 + 1, s2 - 1), string.sub(bound, s2 + 1), string.sub(bound, 1, s1 - 1)}
+  end
+end
+-- the same request again (ioredis re-sends a script whose reply a connection reset lost):
+-- the decision exists already, so answer what was recorded and record nothing more
+local seen = redis.call('GET', KEYS[2])
+if seen then
+  local sep = string.find(seen, '|', 3, true)
+  return {'recorded', ARGV[1], string.sub(seen, 3, sep - 1)}
+end
 local arm = ARGV[1]
 local prop = ARGV[2]
 if ARGV[7] == '1' then
@@ -24,5 +44,6 @@ if ARGV[7] == '1' then
 end
 redis.call('SET', KEYS[2], 's|' .. prop .. '|' .. ARGV[5], 'EX', ARGV[3])
 redis.call('INCR', KEYS[3])
+if KEYS[6] then redis.call('SET', KEYS[6], ARGV[4] .. '|' .. arm .. '|' .. prop, 'EX', ARGV[3]) end
 redis.call('XADD', KEYS[4], '*', 't', 's', 'd', ARGV[4], 'a', arm, 'p', prop, 'u', ARGV[5], 'ts', ARGV[6])
 return {'recorded', arm, prop}

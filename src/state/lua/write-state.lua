@@ -1,13 +1,14 @@
 -- Writes an experiment's whole state: status marker and, per arm, α, β, pulls and reward
 -- sum; makes sure the event stream and its consumer group exist.
--- ARGV[1]: 'if-missing' writes nothing when the marker exists (returns 0); 'overwrite'
+-- ARGV[1]: 'if-missing' writes nothing when the marker and every counter exist (returns 0); 'overwrite'
 -- (rebuild) replaces the counters but never moves the status back (running →
 -- concluded → stopped); 'reset' (a new experiment) replaces everything.
 -- KEYS: 1 state marker, 2 event stream, then per arm k: alpha, beta, pulls, rewards
 -- ARGV: 1 mode, 2 status, 3 consumer group, then per arm: alpha, beta, pulls, rewards
 --#include status-rank
 local cur = redis.call('GET', KEYS[1])
-if ARGV[1] == 'if-missing' and cur then return 0 end
+-- 'if-missing': the state is missing when the marker or any counter key is (partial eviction)
+if ARGV[1] == 'if-missing' and cur and redis.call('EXISTS', unpack(KEYS, 3)) == #KEYS - 2 then return 0 end
 local n = (#KEYS - 2) / 4
 for k = 0, n - 1 do
   for j = 1, 4 do
