@@ -23,6 +23,7 @@ import { SeldonModule } from '../seldon/seldon.module';
 import { DashboardModule } from '../dashboard/dashboard.module';
 import { HealthController } from './health.controller';
 import { ServiceLifecycle } from './lifecycle';
+import { WindowSweeper } from '../experiments/window-sweeper';
 import { CONFIG, DATA_SOURCE, OWNS_RESOURCES } from './tokens';
 
 export interface AppResources {
@@ -68,6 +69,7 @@ export class AppModule {
         MetricsService,
         AdminGuard,
         ServiceLifecycle,
+        WindowSweeper,
         ...(extra.providers ?? []),
       ],
       exports: exported,

@@ -23,6 +23,8 @@ describe('experiment definitions', () => {
       name: null,
       description: null,
       retired: [],
+      conversionWindowSeconds: null,
+      defaultReward: 0,
     });
   });
 

@@ -54,6 +54,14 @@ export const createExperimentSchema = z
     exploration: z.number().min(0).lt(1).optional().meta({ description: 'after a winner is declared, the share of traffic still allocated by the policy (default 0)' }),
     name: z.string().min(1).max(200).optional().meta({ description: 'a human-readable name' }),
     description: z.string().max(5000).optional(),
+    conversion_window_seconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(90 * 24 * 3600)
+      .optional()
+      .meta({ description: 'a decision not rewarded within this many seconds counts default_reward once; a later reward is refused (409 window_closed)' }),
+    default_reward: z.number().min(0).max(1).optional().meta({ description: 'the reward a decision counts when its conversion window closes unrewarded (default 0)' }),
   })
   .strict();
 export type CreateExperimentRequest = z.infer<typeof createExperimentSchema>;
@@ -75,6 +83,10 @@ export interface ExperimentDefinition {
   description: string | null;
   /** Indexes of retired arms: never served again, their history kept. */
   retired: number[];
+  /** Conversion window (seconds); null: rewards are explicit, decisions expire after the decision TTL. */
+  conversionWindowSeconds: number | null;
+  /** Reward counted when a window closes unrewarded. */
+  defaultReward: number;
 }
 
 const stoppingOut = z.object({ probBest: z.number(), expectedLoss: z.number(), minSamplesPerArm: z.number().int(), maxDurationHours: z.number().nullable() });
@@ -92,6 +104,8 @@ export const definitionSchema = z.object({
   name: z.string().nullable(),
   description: z.string().nullable(),
   retired: z.array(z.number().int()).meta({ description: 'indexes of retired arms (served no more, history kept)' }),
+  conversionWindowSeconds: z.number().int().nullable(),
+  defaultReward: z.number(),
 });
 
 export const decisionRecordSchema = z
@@ -125,6 +139,7 @@ export const armViewSchema = z.object({
   probBest: z.number(),
   expectedLoss: z.number(),
   allocation: z.number().meta({ description: 'probability that the next select serves this arm' }),
+  pending: z.number().int().meta({ description: 'decisions whose conversion window is still open (not counted yet; 0 without a window)' }),
 });
 
 export const experimentViewSchema = z.object({
@@ -214,6 +229,7 @@ export function normalizeDefinition(
   if (typeof caps === 'string') return caps;
   const problem = sharesProblem(floors, caps);
   if (problem) return problem;
+  if (req.default_reward !== undefined && req.conversion_window_seconds === undefined) return 'default_reward: only meaningful with conversion_window_seconds';
   if (req.algorithm !== 'top_two' && req.topTwoBeta !== undefined) return 'topTwoBeta: only meaningful with algorithm "top_two"';
   const shares = [...(floors ?? []), ...(caps ?? [])];
   if (shares.some((x) => typeof x !== 'number' || !(x >= 0 && x <= 1))) return 'floors / caps: every share must be a number in [0, 1]';
@@ -235,12 +251,21 @@ export function normalizeDefinition(
     name: req.name ?? null,
     description: req.description ?? null,
     retired: [],
+    conversionWindowSeconds: req.conversion_window_seconds ?? null,
+    defaultReward: req.default_reward ?? 0,
   };
 }
 
 /** A stored definition with the fields added after it was written filled in. */
 export function upgradeDefinition(d: Partial<ExperimentDefinition> & Pick<ExperimentDefinition, 'arms'>): ExperimentDefinition {
-  return { ...(d as ExperimentDefinition), name: d.name ?? null, description: d.description ?? null, retired: d.retired ?? [] };
+  return {
+    ...(d as ExperimentDefinition),
+    name: d.name ?? null,
+    description: d.description ?? null,
+    retired: d.retired ?? [],
+    conversionWindowSeconds: d.conversionWindowSeconds ?? null,
+    defaultReward: d.defaultReward ?? 0,
+  };
 }
 
 /** Floors or caps by arm name or in arm order, resolved against `arms`; a message on inconsistent input. */

@@ -68,6 +68,8 @@ export class ExperimentsService {
   private readonly log = new Logger('Experiments');
   private readonly servedCache = new Map<string, ServedExperiment>();
   private generations = 0;
+  /** Experiments with a conversion window (re-read every DEFINITION_REFRESH_MS by the sweep). */
+  private windowed: { at: number; list: StoredExperiment[] } | null = null;
   private readonly rebuilding = new Map<string, Promise<RebuildReport>>();
   private readonly lastEvaluation = new Map<string, number>();
   private readonly evaluating = new Set<string>();
@@ -362,6 +364,27 @@ export class ExperimentsService {
     await this.experiments.recordChange({ experimentId: id, kind, payload: JSON.stringify(body), actor: actor.by ?? null, createdAt: new Date(this.clock.now()) });
   }
 
+  /**
+   * Conversion windows (every few hundred ms, on every replica): counts the default reward
+   * of each decision whose window closed unrewarded, through the store's atomic claim.
+   */
+  async sweepWindows(max = 500): Promise<number> {
+    const now = Date.now();
+    if (this.windowed === null || now - this.windowed.at > DEFINITION_REFRESH_MS) {
+      const all = await this.experiments.list();
+      this.windowed = { at: now, list: all.filter((e) => e.definition.conversionWindowSeconds !== null && e.status !== 'stopped') };
+    }
+    let counted = 0;
+    for (const e of this.windowed.list) {
+      const n = await this.store.sweepWindows(e.id, this.clock.now(), e.definition.defaultReward, max);
+      if (n > 0) {
+        counted += n;
+        this.noteReward(e.id);
+      }
+    }
+    return counted;
+  }
+
   private markStopped(id: string): void {
     const hit = this.servedCache.get(id);
     if (hit) hit.stopped = true;
@@ -558,6 +581,7 @@ export class ExperimentsService {
     const counters = (await this.store.readCounters(e.id, e.definition.arms.length)) ?? (await this.countersOf(e));
     const summary = summarizeArms(counters.alpha.map((alpha, k) => ({ alpha, beta: counters.beta[k] })));
     const allocation = liveAllocation(e.definition, counters, { status: e.status, winner: e.winnerIndex });
+    const pending = e.definition.conversionWindowSeconds === null ? null : await this.store.openDecisions(e.id, e.definition.arms.length);
     const arms: ArmView[] = e.definition.arms.map((name, k) => ({
       index: k,
       name,
@@ -570,6 +594,7 @@ export class ExperimentsService {
       probBest: summary[k].probBest,
       expectedLoss: summary[k].expectedLoss,
       allocation: allocation[k],
+      pending: pending?.[k] ?? 0,
     }));
     // the service's own evaluations only: the pipeline's verdict on a live experiment is advice
     const decisions = await this.events.latestDecisions(e.id, 1, SERVICE_TRIGGERS);

@@ -135,6 +135,8 @@ export class ServingService {
     requestKey: string | undefined,
   ): Promise<SelectionOutcome & { decisionId: string }> {
     const { decisionId, token } = newDecisionId(exp.id, arm);
+    const window = exp.definition.conversionWindowSeconds;
+    const now = this.clock.now();
     const outcome = await this.store.recordSelection({
       experimentId: exp.id,
       decisionId,
@@ -143,8 +145,10 @@ export class ServingService {
       propensity,
       unitId,
       sticky,
-      ttlSeconds: this.config.decisionTtlSeconds,
-      at: this.clock.now(),
+      // a decision with a conversion window lives until well after its window closed
+      ttlSeconds: window === null ? this.config.decisionTtlSeconds : Math.max(this.config.decisionTtlSeconds, window + 3600),
+      windowDeadline: window === null ? undefined : now + window * 1000,
+      at: now,
       expectedStatus,
       requestKey,
     });
@@ -191,7 +195,7 @@ export class ServingService {
     }
     if (parsed.arm >= exp.definition.arms.length) throw unknownDecision(decisionId);
     const at = this.clock.now();
-    const record = { experimentId: parsed.experimentId, decisionId, token: parsed.token, arm: parsed.arm, reward, at };
+    const record = { experimentId: parsed.experimentId, decisionId, token: parsed.token, arm: parsed.arm, reward, at, windowed: exp.definition.conversionWindowSeconds !== null };
     let outcome = await this.store.recordReward(record);
     if (outcome.kind === 'missing') {
       await this.experiments.ensureState(parsed.experimentId);
@@ -212,6 +216,8 @@ export class ServingService {
         throw unknownDecision(decisionId);
       case 'stopped':
         throw new BanditError(ErrorCode.Conflict, `experiment ${JSON.stringify(parsed.experimentId)} is stopped; rewards are no longer counted`);
+      case 'window_closed':
+        throw new BanditError(ErrorCode.WindowClosed, `the conversion window of decision ${JSON.stringify(decisionId)} closed; its default reward was counted and this reward changes nothing`);
       case 'missing':
         throw new BanditError(ErrorCode.Unavailable, `the live state of experiment ${JSON.stringify(parsed.experimentId)} is missing; retry`);
     }

@@ -43,6 +43,7 @@ interface BanditCommands {
   banditWriteState(...args: Array<string | number>): Promise<number>;
   banditSetStatus(...args: Array<string | number>): Promise<[number, string]>;
   banditSwapStatus(...args: Array<string | number>): Promise<string>;
+  banditExpireDecision(...args: Array<string | number>): Promise<string>;
 }
 
 type Client = (Redis | Cluster) & BanditCommands;
@@ -98,6 +99,7 @@ export class DragonflyPosteriorStore implements PosteriorStore {
     define('banditWriteState', 'write-state');
     define('banditSetStatus', 'set-status');
     define('banditSwapStatus', 'swap-status');
+    define('banditExpireDecision', 'expire-decision');
   }
 
   async writeState(experimentId: string, counters: ArmCounters, status: StoredStatus, mode: WriteMode): Promise<boolean> {
@@ -143,6 +145,8 @@ export class DragonflyPosteriorStore implements PosteriorStore {
     const id = r.experimentId;
     const ks = [keys.state(id), keys.decision(id, r.token), keys.pulls(id, r.arm), keys.events(id), keys.units(id)];
     if (r.requestKey !== undefined) ks.push(keys.request(id, createHash('sha256').update(r.requestKey).digest('base64url')));
+    // the open set is the last key when the decision has a conversion window
+    if (r.windowDeadline !== undefined) ks.push(keys.open(id));
     const reply = await this.client.banditSelect(
       ks.length,
       ...ks,
@@ -154,6 +158,7 @@ export class DragonflyPosteriorStore implements PosteriorStore {
       r.at,
       r.sticky && r.unitId !== undefined ? '1' : '0',
       r.expectedStatus ?? '',
+      r.windowDeadline === undefined ? '' : String(r.windowDeadline),
     );
     switch (reply[0]) {
       case 'recorded': {
@@ -178,14 +183,11 @@ export class DragonflyPosteriorStore implements PosteriorStore {
 
   async recordReward(r: RewardRecord): Promise<RewardOutcome> {
     const id = r.experimentId;
+    const ks = [keys.state(id), keys.decision(id, r.token), keys.alpha(id, r.arm), keys.beta(id, r.arm), keys.rewards(id, r.arm), keys.events(id)];
+    if (r.windowed) ks.push(keys.open(id));
     const reply = await this.client.banditReward(
-      6,
-      keys.state(id),
-      keys.decision(id, r.token),
-      keys.alpha(id, r.arm),
-      keys.beta(id, r.arm),
-      keys.rewards(id, r.arm),
-      keys.events(id),
+      ks.length,
+      ...ks,
       String(r.reward),
       String(1 - r.reward),
       r.decisionId,
@@ -203,6 +205,7 @@ export class DragonflyPosteriorStore implements PosteriorStore {
       case 'unknown':
       case 'missing':
       case 'stopped':
+      case 'window_closed':
         return { kind: reply[0] };
       default:
         throw new Error(`unexpected reply of the reward script: ${JSON.stringify(reply)}`);
@@ -212,6 +215,48 @@ export class DragonflyPosteriorStore implements PosteriorStore {
   async setStatus(experimentId: string, status: StoredStatus): Promise<boolean> {
     const [found] = await this.client.banditSetStatus(1, keys.state(experimentId), encodeStatus(status));
     return found === 1;
+  }
+
+  async sweepWindows(experimentId: string, now: number, defaultReward: number, max: number): Promise<number> {
+    const id = experimentId;
+    const due = await this.client.zrangebyscore(keys.open(id), '-inf', now, 'LIMIT', 0, max);
+    let counted = 0;
+    for (const token of due) {
+      const arm = Number(token.slice(0, token.indexOf('.')));
+      if (!Number.isInteger(arm) || arm < 0) {
+        await this.client.zrem(keys.open(id), token);
+        continue;
+      }
+      const r = await this.client.banditExpireDecision(
+        7,
+        keys.state(id),
+        keys.open(id),
+        keys.decision(id, token),
+        keys.alpha(id, arm),
+        keys.beta(id, arm),
+        keys.rewards(id, arm),
+        keys.events(id),
+        token,
+        now,
+        String(defaultReward),
+        String(1 - defaultReward),
+        `${id}.${token}`,
+        arm,
+      );
+      if (r === 'counted') counted++;
+      // the state is missing: the next sweep after its rebuild counts the rest
+      if (r === 'missing') break;
+    }
+    return counted;
+  }
+
+  async openDecisions(experimentId: string, armCount: number): Promise<number[]> {
+    const out = new Array<number>(armCount).fill(0);
+    for (const token of await this.client.zrange(keys.open(experimentId), 0, -1)) {
+      const arm = Number(token.slice(0, token.indexOf('.')));
+      if (arm >= 0 && arm < armCount) out[arm]++;
+    }
+    return out;
   }
 
   async swapStatus(experimentId: string, from: 'running' | 'paused', to: 'running' | 'paused'): Promise<'changed' | 'same' | 'mismatch' | 'missing'> {
@@ -307,7 +352,7 @@ export class DragonflyPosteriorStore implements PosteriorStore {
   }
 
   async drop(experimentId: string, armCount: number): Promise<void> {
-    const ks = [keys.state(experimentId), keys.units(experimentId), keys.events(experimentId)];
+    const ks = [keys.state(experimentId), keys.units(experimentId), keys.events(experimentId), keys.open(experimentId)];
     for (let k = 0; k < armCount; k++) ks.push(keys.alpha(experimentId, k), keys.beta(experimentId, k), keys.pulls(experimentId, k), keys.rewards(experimentId, k));
     await this.client.del(...ks);
   }

@@ -11,6 +11,7 @@
  *                                     its absence means the experiment's state was lost → rebuild
  *   experiment:{id}:d:<token>         one outstanding / rewarded decision (expires)
  *   experiment:{id}:units             sticky assignments: unit id → "<arm>|<propensity>"
+ *   experiment:{id}:open              decisions whose conversion window is open: key suffix → deadline (ms)
  *   experiment:{id}:events            stream of select / reward events awaiting the event store
  *   experiment:{id}:req:<sha256>      the decision served for one request key (Seldon puid; expires)
  */
@@ -29,6 +30,7 @@ export const keys = {
   decision: (id: string, token: string) => `${experimentTag(id)}:d:${token}`,
   units: (id: string) => `${experimentTag(id)}:units`,
   events: (id: string) => `${experimentTag(id)}:events`,
+  open: (id: string) => `${experimentTag(id)}:open`,
   /** One decision per client request key (a Seldon puid), by its SHA-256 (any string, fixed length). */
   request: (id: string, keyHash: string) => `${experimentTag(id)}:req:${keyHash}`,
 };

@@ -28,6 +28,10 @@ interface Decision {
   unitId: string;
   expiresAt: number;
   reward?: { value: number; at: number };
+  /** Deadline (ms) of the conversion window while it is open. */
+  deadline?: number;
+  /** The window closed unrewarded: its default reward was counted. */
+  windowClosed?: boolean;
 }
 
 interface ExperimentState extends ArmCounters {
@@ -99,7 +103,7 @@ export class MemoryPosteriorStore implements PosteriorStore {
       else e.units.set(r.unitId, { arm: r.arm, propensity });
     }
     const at = this.now();
-    e.decisions.set(r.token, { arm: r.arm, propensity, unitId: r.unitId ?? '', expiresAt: at + r.ttlSeconds * 1000 });
+    e.decisions.set(r.token, { arm: r.arm, propensity, unitId: r.unitId ?? '', expiresAt: at + r.ttlSeconds * 1000, deadline: r.windowDeadline });
     e.pulls[r.arm] += 1;
     if (requestKey !== undefined) this.requests.set(requestKey, { decisionId: r.decisionId, arm: r.arm, propensity, expiresAt: at + r.ttlSeconds * 1000 });
     this.enqueue({ experimentId: r.experimentId, type: 'select', decisionId: r.decisionId, arm: r.arm, propensity, reward: null, unitId: r.unitId ?? null, at: r.at });
@@ -112,8 +116,10 @@ export class MemoryPosteriorStore implements PosteriorStore {
     if (!e) return { kind: 'missing' };
     const d = e.decisions.get(r.token);
     if (!d || d.expiresAt <= this.now() || d.arm !== r.arm) return { kind: 'unknown' };
+    if (d.windowClosed || (r.windowed && d.deadline !== undefined && d.deadline <= r.at && !d.reward)) return { kind: 'window_closed' };
     if (d.reward) return { kind: 'duplicate', reward: d.reward.value, at: d.reward.at };
     if (e.status.status === 'stopped') return { kind: 'stopped' };
+    d.deadline = undefined;
     e.alpha[r.arm] += r.reward;
     e.beta[r.arm] += 1 - r.reward;
     e.rewards[r.arm] += r.reward;
@@ -127,6 +133,31 @@ export class MemoryPosteriorStore implements PosteriorStore {
     if (!e) return false;
     if (statusRank(status) > statusRank(e.status)) e.status = { ...status };
     return true;
+  }
+
+  async sweepWindows(experimentId: string, now: number, defaultReward: number, max: number): Promise<number> {
+    const e = this.experiments.get(experimentId);
+    if (!e) return 0;
+    let counted = 0;
+    for (const [token, d] of e.decisions) {
+      if (counted >= max) break;
+      if (d.deadline === undefined || d.deadline > now || d.reward) continue;
+      d.deadline = undefined;
+      if (e.status.status === 'stopped') continue;
+      d.windowClosed = true;
+      e.alpha[d.arm] += defaultReward;
+      e.beta[d.arm] += 1 - defaultReward;
+      e.rewards[d.arm] += defaultReward;
+      this.enqueue({ experimentId, type: 'reward', decisionId: `${experimentId}.${token}`, arm: d.arm, propensity: d.propensity, reward: defaultReward, unitId: d.unitId || null, at: now });
+      counted++;
+    }
+    return counted;
+  }
+
+  async openDecisions(experimentId: string, armCount: number): Promise<number[]> {
+    const out = new Array<number>(armCount).fill(0);
+    for (const d of this.experiments.get(experimentId)?.decisions.values() ?? []) if (d.deadline !== undefined && !d.reward && d.arm < armCount) out[d.arm]++;
+    return out;
   }
 
   async swapStatus(experimentId: string, from: 'running' | 'paused', to: 'running' | 'paused'): Promise<'changed' | 'same' | 'mismatch' | 'missing'> {

@@ -52,6 +52,8 @@ export interface SelectionRecord {
    * was declared meanwhile) nothing is written and the outcome is `status-changed`.
    */
   expectedStatus?: string;
+  /** Deadline (ms) of the conversion window: the decision stays open until then. */
+  windowDeadline?: number;
   /**
    * A client's key for this request (a Seldon puid): the first selection with the key is
    * recorded, later ones (any replica) answer that decision and record nothing.
@@ -77,6 +79,8 @@ export interface RewardRecord {
   arm: number;
   reward: number;
   at: number;
+  /** The experiment has a conversion window: a reward after the decision's deadline is refused. */
+  windowed?: boolean;
 }
 
 export type RewardOutcome =
@@ -84,7 +88,9 @@ export type RewardOutcome =
   | { kind: 'duplicate'; reward: number; at: number }
   | { kind: 'unknown' }
   | { kind: 'missing' }
-  | { kind: 'stopped' };
+  | { kind: 'stopped' }
+  /** the decision's conversion window closed (its default reward was or will be counted) */
+  | { kind: 'window_closed' };
 
 /**
  * `if-missing`: only when the status marker is missing (creation races, automatic rebuild);
@@ -152,6 +158,14 @@ export interface PosteriorStore {
    * changes it only while it is `from`. `same` when it already is `to`.
    */
   swapStatus(experimentId: string, from: 'running' | 'paused', to: 'running' | 'paused'): Promise<'changed' | 'same' | 'mismatch' | 'missing'>;
+  /**
+   * Counts the default reward of up to `max` open decisions whose window closed by `now`,
+   * each exactly once across every process sweeping (an atomic claim per decision).
+   * Returns how many this call counted.
+   */
+  sweepWindows(experimentId: string, now: number, defaultReward: number, max: number): Promise<number>;
+  /** Open decisions (window not closed yet) per arm. */
+  openDecisions(experimentId: string, armCount: number): Promise<number[]>;
   /** Starts arms `from`… at their priors (only keys that do not exist yet are written). */
   addArms(experimentId: string, from: number, priors: ReadonlyArray<{ alpha: number; beta: number }>): Promise<void>;
   /** Up to `max` queued events of these experiments, oldest first; they stay queued until `ack`. */

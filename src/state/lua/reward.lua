@@ -3,11 +3,15 @@
 -- and appends the reward event to the experiment's stream, atomically.
 -- KEYS: 1 state marker, 2 decision, 3 alpha, 4 beta, 5 reward sum, 6 event stream
 -- ARGV: 1 reward, 2 1 - reward, 3 decision id, 4 arm, 5 time (ms), 6 request nonce
--- (a rewarded decision holds 'r|<reward>|<ms>|<nonce>')
+-- (a rewarded decision holds 'r|<reward>|<ms>|<nonce>'; one whose conversion window closed
+-- unrewarded 'w|<default reward>|<ms>')
+-- KEYS 7 (optional): the experiment's open decisions by window deadline; a reward after the
+-- deadline is refused (window_closed), one inside it leaves the set
 local st = redis.call('GET', KEYS[1])
 if not st then return {'missing'} end
 local d = redis.call('GET', KEYS[2])
 if not d then return {'unknown'} end
+if string.sub(d, 1, 2) == 'w|' then return {'window_closed'} end
 if string.sub(d, 1, 2) == 'r|' then
   -- this very request again (ioredis re-sends a script whose reply a connection reset
   -- lost): answer as counted, count nothing more
@@ -19,6 +23,12 @@ end
 if st == 'stopped' then return {'stopped'} end
 -- a counter evicted alone: rebuild first, never count from 0
 if redis.call('EXISTS', KEYS[3], KEYS[4], KEYS[5]) < 3 then return {'missing'} end
+local member = nil
+if KEYS[7] then
+  member = string.match(KEYS[2], ':d:(.*)$')
+  local deadline = redis.call('ZSCORE', KEYS[7], member)
+  if deadline and tonumber(deadline) <= tonumber(ARGV[5]) then return {'window_closed'} end
+end
 local sep = string.find(d, '|', 3, true)
 local prop = string.sub(d, 3, sep - 1)
 local unit = string.sub(d, sep + 1)
@@ -26,5 +36,6 @@ local a = redis.call('INCRBYFLOAT', KEYS[3], ARGV[1])
 local b = redis.call('INCRBYFLOAT', KEYS[4], ARGV[2])
 redis.call('INCRBYFLOAT', KEYS[5], ARGV[1])
 redis.call('SET', KEYS[2], 'r|' .. ARGV[1] .. '|' .. ARGV[5] .. '|' .. ARGV[6], 'KEEPTTL')
+if member then redis.call('ZREM', KEYS[7], member) end
 redis.call('XADD', KEYS[6], '*', 't', 'r', 'd', ARGV[3], 'a', ARGV[4], 'p', prop, 'r', ARGV[1], 'u', unit, 'ts', ARGV[5])
 return {'counted', a, b}

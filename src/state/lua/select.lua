@@ -4,7 +4,15 @@
 -- KEYS: 1 state marker, 2 decision, 3 pulls of the arm, 4 event stream, 5 sticky units hash,
 --       6 (optional) request key: one decision per key ('<decision id>|<arm>|<propensity>', expires with it)
 -- ARGV: 1 arm, 2 propensity, 3 ttl seconds, 4 decision id, 5 unit id ('' = none),
---       6 time (ms), 7 sticky ('1' | '0'), 8 the status the arm was chosen under ('' = any)
+--       6 time (ms), 7 sticky ('1' | '0'), 8 the status the arm was chosen under ('' = any),
+--       9 (optional) deadline of the conversion window (ms): the decision joins the set of
+--         open decisions, the last key, by deadline (member: the decision's key suffix)
+local reqk = KEYS[6]
+local open = nil
+if ARGV[9] and ARGV[9] ~= '' then
+  open = KEYS[#KEYS]
+  if #KEYS == 6 then reqk = nil end
+end
 local st = redis.call('GET', KEYS[1])
 if not st then return {'missing'} end
 if st == 'stopped' then return {'stopped'} end
@@ -13,8 +21,8 @@ if ARGV[8] ~= '' and ARGV[8] ~= st then return {'status', st} end
 -- the pull count evicted alone: rebuild first, never count from 0
 if redis.call('EXISTS', KEYS[3]) == 0 then return {'missing'} end
 -- a request key (e.g. a Seldon puid) already bound to a decision: answer that decision
-if KEYS[6] then
-  local bound = redis.call('GET', KEYS[6])
+if reqk then
+  local bound = redis.call('GET', reqk)
   if bound then
     local s1 = string.find(bound, '|', 1, true)
     local s2 = string.find(bound, '|', s1 + 1, true)
@@ -44,6 +52,7 @@ if ARGV[7] == '1' then
 end
 redis.call('SET', KEYS[2], 's|' .. prop .. '|' .. ARGV[5], 'EX', ARGV[3])
 redis.call('INCR', KEYS[3])
-if KEYS[6] then redis.call('SET', KEYS[6], ARGV[4] .. '|' .. arm .. '|' .. prop, 'EX', ARGV[3]) end
+if reqk then redis.call('SET', reqk, ARGV[4] .. '|' .. arm .. '|' .. prop, 'EX', ARGV[3]) end
+if open then redis.call('ZADD', open, ARGV[9], string.match(KEYS[2], ':d:(.*)$')) end
 redis.call('XADD', KEYS[4], '*', 't', 's', 'd', ARGV[4], 'a', arm, 'p', prop, 'u', ARGV[5], 'ts', ARGV[6])
 return {'recorded', arm, prop}
