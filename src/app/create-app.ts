@@ -63,6 +63,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
   });
   adapter.lockErrorHandler();
   installRequestHooks(fastify, app.get(MetricsService), config.rateLimitPerMinute);
+  installBodyTimeout(fastify, config.requestBodyTimeoutMs);
   installServingFastPath(fastify, app.get(ServingService));
   installDocs(app, buildOpenApi(app));
   await app.init();
@@ -142,6 +143,34 @@ function installServingFastPath(fastify: FastifyInstance, serving: ServingServic
       );
       return;
     }
+    done();
+  });
+}
+
+/**
+ * A request whose body has not fully arrived `timeoutMs` after its headers answers 408 (the
+ * JSON error shape, `Connection: close`) and its connection is closed: a client trickling
+ * a body byte by byte cannot hold a connection and a request slot for long.
+ */
+function installBodyTimeout(fastify: FastifyInstance, timeoutMs: number): void {
+  if (timeoutMs <= 0) return;
+  fastify.addHook('onRequest', (req, reply, done) => {
+    const len = req.headers['content-length'];
+    if ((len === undefined || len === '0') && req.headers['transfer-encoding'] === undefined) return done();
+    const timer = setTimeout(() => {
+      if (reply.sent || req.raw.complete) return;
+      reply.hijack();
+      const res = reply.raw;
+      const body = JSON.stringify({ error: { code: ErrorCode.InvalidInput, message: `the request body did not arrive within ${timeoutMs} ms; send it at once` } });
+      res.once('finish', () => req.raw.socket?.destroy());
+      res.writeHead(408, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
+      res.end(body);
+    }, timeoutMs);
+    timer.unref();
+    const clear = () => clearTimeout(timer);
+    req.raw.once('end', clear);
+    req.raw.once('close', clear);
+    reply.raw.once('finish', clear);
     done();
   });
 }
