@@ -66,6 +66,7 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
   });
   adapter.lockErrorHandler();
   installRequestHooks(fastify, app.get(MetricsService), config.rateLimitPerMinute);
+  installBodyTimeout(fastify, config.requestBodyTimeoutMs);
   installServingFastPath(fastify, app.get(ServingService));
   installDocs(app, buildOpenApi(app));
   if (opts.eventConsumer === false) app.get(EventConsumer).background = false;
@@ -152,6 +153,34 @@ function installServingFastPath(fastify: FastifyInstance, serving: ServingServic
 
 /** When a request arrived (performance.now(), ms), on the request itself: a declared field, no WeakMap, no BigInt. */
 const STARTED = 'banditStartedMs';
+
+/**
+ * A request whose body has not fully arrived `timeoutMs` after its headers answers 408 (the
+ * JSON error shape, `Connection: close`) and its connection is closed: a client trickling
+ * a body byte by byte cannot hold a connection and a request slot for long.
+ */
+function installBodyTimeout(fastify: FastifyInstance, timeoutMs: number): void {
+  if (timeoutMs <= 0) return;
+  fastify.addHook('onRequest', (req, reply, done) => {
+    const len = req.headers['content-length'];
+    if ((len === undefined || len === '0') && req.headers['transfer-encoding'] === undefined) return done();
+    const timer = setTimeout(() => {
+      if (reply.sent || req.raw.complete) return;
+      reply.hijack();
+      const res = reply.raw;
+      const body = JSON.stringify({ error: { code: ErrorCode.InvalidInput, message: `the request body did not arrive within ${timeoutMs} ms; send it at once` } });
+      res.once('finish', () => req.raw.socket?.destroy());
+      res.writeHead(408, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
+      res.end(body);
+    }, timeoutMs);
+    timer.unref();
+    const clear = () => clearTimeout(timer);
+    req.raw.once('end', clear);
+    req.raw.once('close', clear);
+    reply.raw.once('finish', clear);
+    done();
+  });
+}
 
 function installRequestHooks(fastify: FastifyInstance, metrics: MetricsService, perMinute: number): void {
   fastify.decorateRequest(STARTED, -1);

@@ -38,8 +38,8 @@ export class HealthController {
   async readyz() {
     const failures: string[] = [];
     await Promise.all([
-      withTimeout(this.store.ping(), 'posterior store').catch((e: unknown) => failures.push(`posterior store (${this.store.kind}): ${errText(e)}`)),
-      withTimeout(this.events.ping(), 'event store').catch((e: unknown) => failures.push(`event store (${this.events.driver}): ${errText(e)}`)),
+      withTimeout(this.store.ping(), 'posterior store').catch((e: unknown) => failures.push(`posterior store (${this.storeName()}): ${errText(e)}`)),
+      withTimeout(this.events.ping(), 'event store').catch((e: unknown) => failures.push(`event store (${this.eventStoreName()}): ${errText(e)}`)),
     ]);
     if (failures.length === 0) {
       const lag = await withTimeout(this.laggingQueue(), 'posterior store').catch((e: unknown) => `posterior store (${this.store.kind}): ${errText(e)}`);
@@ -47,6 +47,23 @@ export class HealthController {
     }
     if (failures.length > 0) throw new BanditError(ErrorCode.Unavailable, `not ready: ${failures.join('; ')}`);
     return { status: 'ready' as const, store: this.store.kind, database: this.events.driver };
+  }
+
+  /** "redis host:port" / "memory". */
+  private storeName(): string {
+    const address = (this.store as { address?: unknown }).address;
+    return typeof address === 'string' ? address : this.store.kind;
+  }
+
+  /** "postgres host:port" / "sqlite". */
+  private eventStoreName(): string {
+    if (!this.config.databaseUrl) return this.events.driver;
+    try {
+      const u = new URL(this.config.databaseUrl);
+      return `postgres ${u.hostname}:${u.port || 5432}`;
+    } catch {
+      return this.events.driver;
+    }
   }
 
   /** "degraded: …" when the oldest queued event of some experiment waited longer than the threshold. */

@@ -12,6 +12,7 @@
 import { hostname } from 'node:os';
 import { createHash, randomBytes } from 'node:crypto';
 import Redis, { Cluster, type RedisOptions } from 'ioredis';
+import { BanditError, ErrorCode } from '../common/errors';
 import type { RedisConfig } from '../config/config';
 import { keys, posteriorKeys } from './keys';
 import { luaScript } from './lua-scripts';
@@ -57,26 +58,48 @@ export function connectRedis(config: RedisConfig, extra: RedisOptions = {}): Red
  * are configured (every key of an experiment shares one hash tag, so each script and MGET
  * stays on one node), else one connection.
  */
-export function connectRedisClient(config: RedisConfig, extra: { lazyConnect?: boolean } = {}): Redis | Cluster {
-  if (!config.cluster) return connectRedis(config, extra);
+export function connectRedisClient(config: RedisConfig, extra: { lazyConnect?: boolean; commandTimeout?: number } = {}): Redis | Cluster {
+  const { commandTimeout, ...rest } = extra;
+  if (!config.cluster) return connectRedis(config, { ...rest, ...(commandTimeout ? { commandTimeout } : {}) });
   return quietErrors(
     new Cluster(config.cluster, {
-      ...extra,
+      ...rest,
       // no auto-pipelining: ioredis cannot place scripts whose key count is an argument into a slot's pipeline
       enableAutoPipelining: false,
-      redisOptions: { password: config.password, maxRetriesPerRequest: 2, connectTimeout: 5000 },
+      redisOptions: { password: config.password, maxRetriesPerRequest: 2, connectTimeout: 5000, ...(commandTimeout ? { commandTimeout } : {}) },
     }),
   );
 }
+
+/** "redis host:port" or "redis cluster host:port,…" — for operators' messages (never the password). */
+export function redisAddress(config: RedisConfig): string {
+  return config.cluster ? `redis cluster ${config.cluster.map((n) => `${n.host}:${n.port}`).join(',')}` : `redis ${config.host}:${config.port}`;
+}
+
+/** The last connection error of each client (the cause behind "max retries per request"). */
+const lastConnectionError = new WeakMap<object, string>();
 
 /**
  * Connection errors reach the callers as failed commands (503) and /readyz; the client
  * reconnects by itself. Without a listener ioredis prints every failed reconnect attempt.
  */
 function quietErrors<C extends Redis | Cluster>(client: C): C {
-  client.on('error', () => undefined);
+  client.on('error', (err: unknown) => lastConnectionError.set(client, err instanceof Error ? err.message : String(err)));
+  client.on('ready', () => lastConnectionError.delete(client));
   return client;
 }
+
+/** Connection-level failures of the client (the request may be retried), as opposed to a script or data error. */
+function isConnectionFailure(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const e = err as Error & { code?: string };
+  if (e.name === 'MaxRetriesPerRequestError' || e.name === 'ClusterAllFailedError') return true;
+  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH'].includes(e.code ?? '')) return true;
+  return /^(Command timed out|Connection is closed|Stream isn't writeable|connect E|CLUSTERDOWN|Failed to refresh slots cache|None of startup nodes is available)/.test(e.message);
+}
+
+/** Every operation of the store whose failures are reported with the store's address and cause. */
+const OPERATIONS = ['writeState', 'readPosteriors', 'readCounters', 'recordSelection', 'recordReward', 'setStatus', 'pendingEvents', 'ack', 'queueStats', 'drop', 'ping'] as const;
 
 export class DragonflyPosteriorStore implements PosteriorStore {
   readonly kind = 'dragonfly' as const;
@@ -87,10 +110,22 @@ export class DragonflyPosteriorStore implements PosteriorStore {
 
   private readonly claimIdleMs: number;
 
-  /** `claimIdleMs`: how long another consumer's unacknowledged entries wait before being taken over (default 30 s). */
-  constructor(client: Redis | Cluster, opts: { claimIdleMs?: number } = {}) {
+  /** For messages: "redis host:port". */
+  readonly address: string;
+
+  /**
+   * `claimIdleMs`: how long another consumer's unacknowledged entries wait before being
+   * taken over (default 30 s); `address`: how operators' messages name the store.
+   */
+  constructor(client: Redis | Cluster, opts: { claimIdleMs?: number; address?: string } = {}) {
     this.client = client as Client;
     this.claimIdleMs = opts.claimIdleMs ?? CLAIM_IDLE_MS;
+    this.address = opts.address ?? 'redis';
+    // a connection failure or a command timeout becomes one 503 naming the store, its address and the cause
+    for (const name of OPERATIONS) {
+      const op = (this[name] as (...a: unknown[]) => Promise<unknown>).bind(this);
+      (this as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => op(...args).catch((err: unknown) => Promise.reject(this.unavailable(err)));
+    }
     const define = (name: keyof BanditCommands, script: Parameters<typeof luaScript>[0]) => {
       if (typeof (this.client as unknown as Record<string, unknown>)[name] !== 'function') this.client.defineCommand(name, { lua: luaScript(script) });
     };
@@ -359,6 +394,14 @@ export class DragonflyPosteriorStore implements PosteriorStore {
 
   async ping(): Promise<void> {
     await this.client.ping();
+  }
+
+  private unavailable(err: unknown): unknown {
+    if (!isConnectionFailure(err)) return err;
+    const message = (err as Error).message;
+    const last = lastConnectionError.get(this.client);
+    const cause = /^Command timed out/.test(message) ? 'a command timed out (no answer)' : last && last !== message ? `${last} (${message})` : message;
+    return new BanditError(ErrorCode.Unavailable, `the posterior store (${this.address}) is unavailable: ${cause}; retry`, undefined, { cause: err });
   }
 
   async close(): Promise<void> {

@@ -4,74 +4,28 @@
  * select records nothing more (one pull, one event), the replayed reward answers
  * `duplicate: false` and counts nothing more.
  */
-import * as net from 'node:net';
 import Redis from 'ioredis';
 import { keys } from '../../../src/state/keys';
+import { FaultProxy } from '../../support/fault-proxy';
 import { claimRedisDb, type TestRedisDb } from '../../support/services';
 import { call, startService, type ServiceUnderTest } from '../service/harness';
 
 jest.setTimeout(180_000);
 
-/**
- * Forwards to Redis; when armed, the next reply chunk containing `marker` is swallowed and
- * both sides are reset (Redis executed the command, the client never hears of it).
- */
-class ReplyDropper {
-  port = 0;
-  armed: string | undefined;
-  drops = 0;
-  private readonly server = net.createServer((client) => {
-    const up = net.connect(this.redisPort, '127.0.0.1');
-    const end = () => {
-      client.destroy();
-      up.destroy();
-    };
-    client.on('error', end);
-    up.on('error', end);
-    client.on('close', end);
-    up.on('close', end);
-    client.pipe(up);
-    up.on('data', (chunk: Buffer) => {
-      if (this.armed !== undefined && chunk.includes(this.armed)) {
-        this.armed = undefined;
-        this.drops++;
-        end();
-        return;
-      }
-      client.write(chunk);
-    });
-  });
-
-  constructor(private readonly redisPort: number) {}
-
-  async listen(): Promise<void> {
-    await new Promise<void>((resolve) => this.server.listen(0, '127.0.0.1', () => resolve()));
-    const a = this.server.address();
-    this.port = typeof a === 'object' && a ? a.port : 0;
-  }
-
-  close(): Promise<void> {
-    return new Promise((resolve) => this.server.close(() => resolve()));
-  }
-}
-
 describe('select and reward are idempotent when ioredis replays them after a connection reset', () => {
   let s: ServiceUnderTest;
   let redisDb: TestRedisDb;
-  let dropper: ReplyDropper;
+  let dropper: FaultProxy;
   let redis: Redis;
 
   beforeAll(async () => {
     redisDb = await claimRedisDb();
-    const u = new URL(redisDb.url);
-    dropper = new ReplyDropper(Number(u.port || 6379));
-    await dropper.listen();
-    u.port = String(dropper.port);
+    dropper = await new FaultProxy(Number(new URL(redisDb.url).port || 6379)).listen();
     // no event moves, no background refresh: the only script replies on the wire are the requests'
     s = await startService({
       store: 'memory',
       events: 'postgres',
-      env: { BANDIT_REDIS_URL: u.toString(), BANDIT_EVENT_FLUSH_MS: '600000', BANDIT_ALLOCATION_REFRESH_MS: '1000000000', BANDIT_LOG_LEVEL: 'silent' },
+      env: { BANDIT_REDIS_URL: dropper.via(redisDb.url), BANDIT_EVENT_FLUSH_MS: '600000', BANDIT_ALLOCATION_REFRESH_MS: '1000000000', BANDIT_LOG_LEVEL: 'silent' },
     });
     redis = new Redis(redisDb.url);
     expect((await call(s.url, 'POST', '/experiments', { id: 'replay', arms: ['a', 'b'], stopping: { minSamplesPerArm: 1_000_000 } })).status).toBe(201);
@@ -89,14 +43,14 @@ describe('select and reward are idempotent when ioredis replays them after a con
     // warm: the allocation is computed once, later selects are one script each
     decisions.push((await call<{ decision_id: string }>(s.url, 'POST', '/select', { experiment_id: 'replay' })).body.decision_id);
     for (let i = 0; i < 20; i++) {
-      dropper.armed = 'recorded';
+      dropper.dropReplyWith('recorded');
       const r = await call<{ decision_id: string }>(s.url, 'POST', '/select', { experiment_id: 'replay' });
       expect(r.status).toBe(200);
       decisions.push(r.body.decision_id);
     }
     let duplicates = 0;
     for (const d of decisions.slice(0, 20)) {
-      dropper.armed = 'counted';
+      dropper.dropReplyWith('counted');
       const r = await call<{ duplicate: boolean }>(s.url, 'POST', '/reward', { decision_id: d, reward: 1 });
       expect(r.status).toBe(200);
       if (r.body.duplicate) duplicates++;
