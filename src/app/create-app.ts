@@ -51,6 +51,17 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     if (opts.store === undefined) await store.close().catch(() => undefined);
     throw new BanditError(ErrorCode.Unavailable, `cannot open the event store (${config.databaseUrl ? 'postgres' : config.sqlitePath}): ${err instanceof Error ? err.message : String(err)}`);
   }
+  try {
+    return await buildApp(config, opts, store, dataSource, ownsResources);
+  } catch (err) {
+    // a failed start leaves no open connection behind (it would keep the process alive)
+    if (opts.store === undefined) await store.close().catch(() => undefined);
+    if (opts.dataSource === undefined && dataSource.isInitialized) await dataSource.destroy().catch(() => undefined);
+    throw err;
+  }
+}
+
+async function buildApp(config: Config, opts: CreateAppOptions, store: PosteriorStore, dataSource: DataSource, ownsResources: boolean): Promise<NestFastifyApplication> {
   const adapter = new ServiceFastifyAdapter({ bodyLimit: config.bodyLimitBytes, logger: false, return503OnClosing: false });
   const fastify = adapter.getInstance() as unknown as FastifyInstance;
   const module = AppModule.forRoot({ config, store, dataSource, clock: opts.clock ?? new SystemClock(), ownsResources }, opts);
