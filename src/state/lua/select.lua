@@ -48,6 +48,8 @@ if ARGV[7] == '1' then
     prop = pprop
   else
     redis.call('HSET', KEYS[5], ARGV[5], arm .. '|' .. prop)
+    -- retention: the assignments expire one decision TTL after the last new unit
+    redis.call('EXPIRE', KEYS[5], ARGV[3])
   end
 end
 redis.call('SET', KEYS[2], 's|' .. prop .. '|' .. ARGV[5], 'EX', ARGV[3])
