@@ -151,6 +151,12 @@ export class ExperimentsController {
     return this.experiments.restore(id, body);
   }
 
+  @adminRoute(Post, ':id/srm/acknowledge', 'Acknowledge a failed sample-ratio-mismatch check: automatic winners are allowed again', 'acknowledgeSrm', experimentViewSchema, 'the experiment')
+  @ApiJsonBody(actorSchema, 'optional: who and why')
+  acknowledgeSrm(@Param('id', idPipe) id: string, @Body(actorPipe) body: ActorRequest) {
+    return this.experiments.acknowledgeSrm(id, body);
+  }
+
   @Get(':id/changes')
   @idParam
   @ApiOperation({ summary: 'The change log of an experiment (creation, edits, pause, resume, retire, ship, archive, restore, stop)', operationId: 'experimentChanges' })

@@ -25,6 +25,7 @@ describe('experiment definitions', () => {
       retired: [],
       conversionWindowSeconds: null,
       defaultReward: 0,
+      srmAcknowledged: false,
     });
   });
 

@@ -87,6 +87,8 @@ export interface ExperimentDefinition {
   conversionWindowSeconds: number | null;
   /** Reward counted when a window closes unrewarded. */
   defaultReward: number;
+  /** An admin acknowledged a failed sample-ratio-mismatch check: automatic winners are allowed again. */
+  srmAcknowledged: boolean;
 }
 
 const stoppingOut = z.object({ probBest: z.number(), expectedLoss: z.number(), minSamplesPerArm: z.number().int(), maxDurationHours: z.number().nullable() });
@@ -106,6 +108,7 @@ export const definitionSchema = z.object({
   retired: z.array(z.number().int()).meta({ description: 'indexes of retired arms (served no more, history kept)' }),
   conversionWindowSeconds: z.number().int().nullable(),
   defaultReward: z.number(),
+  srmAcknowledged: z.boolean(),
 });
 
 export const decisionRecordSchema = z
@@ -155,6 +158,26 @@ export const experimentViewSchema = z.object({
     .meta({ description: 'the declared winner and the decision that declared it' }),
   lastDecision: decisionRecordSchema.nullable().meta({ description: "the service’s latest evaluation of the stopping rule (the pipeline’s advice is not one)" }),
   evaluation: evaluationViewSchema,
+  health: z
+    .object({
+      srm: z
+        .object({
+          p_value: z.number().nullable(),
+          ok: z.boolean(),
+          statistic: z.number().nullable(),
+          df: z.number().int(),
+          observed: z.array(z.number()),
+          expected: z.array(z.number()),
+          acknowledged: z.boolean(),
+        })
+        .meta({ description: 'sample-ratio mismatch: chi-square of the stored assignments per arm against the sums of their logged propensities; a failure (p < 0.001) holds back an automatic winner until acknowledged' }),
+      open_share: z.number().meta({ description: 'share of served decisions whose conversion window is still open' }),
+      conversion_delay: z
+        .object({ median_seconds: z.number(), p90_seconds: z.number(), conversions: z.number().int() })
+        .nullable()
+        .meta({ description: 'seconds from select to a positive reward (latest 2000 conversions)' }),
+    })
+    .meta({ description: 'health checks of the experiment' }),
 });
 export type ExperimentView = z.infer<typeof experimentViewSchema>;
 export type ArmView = z.infer<typeof armViewSchema>;
@@ -253,6 +276,7 @@ export function normalizeDefinition(
     retired: [],
     conversionWindowSeconds: req.conversion_window_seconds ?? null,
     defaultReward: req.default_reward ?? 0,
+    srmAcknowledged: false,
   };
 }
 
@@ -265,6 +289,7 @@ export function upgradeDefinition(d: Partial<ExperimentDefinition> & Pick<Experi
     retired: d.retired ?? [],
     conversionWindowSeconds: d.conversionWindowSeconds ?? null,
     defaultReward: d.defaultReward ?? 0,
+    srmAcknowledged: d.srmAcknowledged ?? false,
   };
 }
 

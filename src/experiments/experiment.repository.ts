@@ -4,7 +4,7 @@
  */
 import type { DataSource, Repository } from 'typeorm';
 import { IsNull, type FindOptionsWhere } from 'typeorm';
-import type { ExperimentChangeRow, ExperimentRow } from '../events/entities';
+import type { BanditEventRow, ExperimentChangeRow, ExperimentRow } from '../events/entities';
 import { upgradeDefinition, type ExperimentDefinition } from './experiment.dto';
 
 export interface StoredExperiment {
@@ -22,8 +22,10 @@ export interface StoredExperiment {
 export class ExperimentRepository {
   private readonly rows: Repository<ExperimentRow>;
   private readonly changes: Repository<ExperimentChangeRow>;
+  private readonly events: Repository<BanditEventRow>;
 
   constructor(ds: DataSource) {
+    this.events = ds.getRepository<BanditEventRow>('BanditEvent');
     this.rows = ds.getRepository<ExperimentRow>('Experiment');
     this.changes = ds.getRepository<ExperimentChangeRow>('ExperimentChange');
   }
@@ -53,6 +55,33 @@ export class ExperimentRepository {
 
   async recordChange(c: Omit<ExperimentChangeRow, 'id'>): Promise<void> {
     await this.changes.insert(c);
+  }
+
+  /** Per arm: stored select events and the sum of their logged propensities (the SRM check). */
+  async assignments(id: string): Promise<Array<{ arm: number; selects: number; propensitySum: number }>> {
+    const raw = await this.events
+      .createQueryBuilder('e')
+      .select('e.armIndex', 'arm')
+      .addSelect('COUNT(*)', 'selects')
+      .addSelect('SUM(e.propensity)', 'propensitySum')
+      .where("e.experimentId = :id AND e.eventType = 'select'", { id })
+      .groupBy('e.armIndex')
+      .getRawMany<{ arm: number | string; selects: number | string; propensitySum: number | string | null }>();
+    return raw.map((r) => ({ arm: Number(r.arm), selects: Number(r.selects), propensitySum: Number(r.propensitySum ?? 0) }));
+  }
+
+  /** Seconds from select to a positive reward, of the latest `limit` conversions. */
+  async conversionDelays(id: string, limit = 2000): Promise<number[]> {
+    const raw = await this.events
+      .createQueryBuilder('r')
+      .innerJoin('BanditEvent', 's', "s.decisionId = r.decisionId AND s.eventType = 'select'")
+      .select('r.createdAt', 'rewardedAt')
+      .addSelect('s.createdAt', 'selectedAt')
+      .where("r.experimentId = :id AND r.eventType = 'reward' AND r.reward > 0", { id })
+      .orderBy('r.id', 'DESC')
+      .limit(limit)
+      .getRawMany<{ rewardedAt: Date | string; selectedAt: Date | string }>();
+    return raw.map((x) => Math.max(0, (new Date(x.rewardedAt).getTime() - new Date(x.selectedAt).getTime()) / 1000));
   }
 
   async changesOf(id: string): Promise<ExperimentChangeRow[]> {

@@ -31,6 +31,7 @@ import {
   type ExperimentView,
 } from './experiment.dto';
 import { ExperimentRepository, type StoredExperiment } from './experiment.repository';
+import { delaySummary, srmCheck, type SrmResult } from './health';
 import { durationAt, evaluateStopping, evaluationView, numbersOf, SERVICE_TRIGGERS, type EvaluationView, type ServiceTrigger, type StoppingEvaluation } from './stopping/stopping-evaluator';
 import { countersFromEvents, decisionRowOf, recordedNumbers, snapshotRowsOf } from './stopping/stopping-records';
 
@@ -333,6 +334,34 @@ export class ExperimentsService {
     return { decision: this.decisionRecord(e.definition, { ...row, id: decisionId }), experiment: await this.get(id) };
   }
 
+  /** Acknowledges a failed sample-ratio-mismatch check: automatic winners are allowed again. */
+  async acknowledgeSrm(id: string, actor: ActorRequest): Promise<ExperimentView> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const e = await this.live(id);
+      if (e.definition.srmAcknowledged) return this.view(e);
+      const srm = await this.srm(e);
+      const def: ExperimentDefinition = { ...e.definition, srmAcknowledged: true };
+      if (e.definitionText !== undefined && (await this.experiments.replaceDefinition(id, e.definitionText, def, new Date(this.clock.now())))) {
+        await this.change(id, 'srm_acknowledged', actor, { p_value: srm.p_value });
+        this.servedCache.delete(id);
+        return this.get(id);
+      }
+    }
+    throw new BanditError(ErrorCode.Conflict, `experiment ${JSON.stringify(id)} was edited concurrently; retry`);
+  }
+
+  private async srm(e: StoredExperiment): Promise<SrmResult> {
+    const k = e.definition.arms.length;
+    const observed = new Array<number>(k).fill(0);
+    const expected = new Array<number>(k).fill(0);
+    for (const a of await this.experiments.assignments(e.id)) {
+      if (a.arm < 0 || a.arm >= k) continue;
+      observed[a.arm] = a.selects;
+      expected[a.arm] = a.propensitySum;
+    }
+    return srmCheck(observed, expected);
+  }
+
   /** Archives: gone from lists, /select and GET (404), kept in the event store, restorable. Idempotent. */
   async archive(id: string, actor: ActorRequest): Promise<{ id: string; archived: true }> {
     const e = await this.stored(id);
@@ -433,6 +462,11 @@ export class ExperimentsService {
     const now = ev.at;
     const row: DecisionRow = decisionRowOf(e.id, ev, effectiveTrigger);
     if (trigger !== 'manual' && d.status === 'continue') return this.decisionRecord(e.definition, { ...row, id: 0 });
+    // a failed sample-ratio check holds back an automatic winner until an admin acknowledges it
+    if (trigger !== 'manual' && d.status === 'winner' && !e.definition.srmAcknowledged && !(await this.srm(e)).ok) {
+      this.log.warn(`experiment ${e.id}: automatic winner held back, the sample-ratio-mismatch check failed (acknowledge it to allow one)`);
+      return this.decisionRecord(e.definition, { ...row, id: 0 });
+    }
     const id = await this.events.insertDecision(row, snapshotRowsOf(e.id, e.definition.arms, counters, 'decision', now, ev));
     if (d.status !== 'continue') {
       const winner = d.status === 'winner' ? (d.winner ?? null) : null;
@@ -605,7 +639,16 @@ export class ExperimentsService {
       const declaring = last && last.winnerIndex === e.winnerIndex ? last : null;
       winner = { index: e.winnerIndex, name: e.definition.arms[e.winnerIndex], decision: declaring };
     }
+    const srm = await this.srm(e);
+    const served = counters.pulls.reduce((a, b) => a + b, 0);
+    const open = (pending ?? []).reduce((a, b) => a + b, 0);
+    const health: ExperimentView['health'] = {
+      srm: { ...srm, acknowledged: e.definition.srmAcknowledged },
+      open_share: served > 0 ? open / served : 0,
+      conversion_delay: delaySummary(await this.experiments.conversionDelays(e.id)),
+    };
     return {
+      health,
       id: e.id,
       status: e.status,
       createdAt: e.createdAt.toISOString(),
