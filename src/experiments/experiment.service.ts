@@ -39,6 +39,10 @@ export type DecisionTrigger = ServiceTrigger;
 
 /** How long a process serves with a cached definition before reading it again (edits reach every replica within this). */
 export const DEFINITION_REFRESH_MS = 1000;
+/** How long an unknown experiment id answers 404 without asking the event store again. */
+const NEGATIVE_TTL_MS = 1000;
+/** Bound of the unknown-id memory (cleared when full). */
+const NEGATIVE_MAX = 10_000;
 
 /** What the hot path needs of an experiment (re-read every DEFINITION_REFRESH_MS: edits, retired arms, archive). */
 export interface ServedExperiment {
@@ -75,6 +79,9 @@ export class ExperimentsService {
   private readonly lastEvaluation = new Map<string, number>();
   private readonly evaluating = new Set<string>();
   private readonly lastSnapshotKey = new Map<string, string>();
+  /** Ids looked up and not found, with when (see served). */
+  private readonly unknownIds = new Map<string, number>();
+  private readonly lookups = new Map<string, Promise<StoredExperiment | null>>();
   /** Stopped experiments (the status is final, so this only grows). */
   private readonly stoppedIds = new Set<string>();
   /** Stops whose live status could not be written yet. */
@@ -103,6 +110,7 @@ export class ExperimentsService {
     const now = new Date(this.clock.now());
     const stored: StoredExperiment = { id: req.id, definition, status: 'running', winnerIndex: null, createdAt: now, updatedAt: now };
     if (!(await this.experiments.insert(stored))) throw new BanditError(ErrorCode.AlreadyExists, `experiment ${JSON.stringify(req.id)} already exists`);
+    this.unknownIds.delete(req.id);
     // leftovers of an experiment of the same id whose definition was deleted are replaced
     await this.store.writeState(req.id, priorCounters(definition.prior), { status: 'running', winner: null }, 'reset');
     await this.change(req.id, 'created', {}, { definition });
@@ -127,18 +135,36 @@ export class ExperimentsService {
     return this.view(await this.live(id));
   }
 
-  /** The definition the hot path serves with (cached; 404 when unknown). */
+  /**
+   * The definition the hot path serves with (cached; 404 when unknown). An unknown id is
+   * remembered for NEGATIVE_TTL_MS and concurrent lookups of one id share one query, so a
+   * flood of requests for experiments that do not exist cannot fill the database pool.
+   */
   async served(id: string): Promise<ServedExperiment> {
     const hit = this.servedCache.get(id);
     if (hit && (hit.loadedAt === undefined || performance.now() - hit.loadedAt < DEFINITION_REFRESH_MS)) return hit;
-    const e = await this.experiments.find(id);
-    if (!e || e.archivedAt) {
-      this.servedCache.delete(id);
-      throw notFound(`experiment ${JSON.stringify(id)} does not exist${e ? ' (it is archived)' : ''}`);
+    const missAt = this.unknownIds.get(id);
+    if (missAt !== undefined && Date.now() - missAt < NEGATIVE_TTL_MS) throw notFound(`experiment ${JSON.stringify(id)} does not exist`);
+    let lookup = this.lookups.get(id);
+    if (!lookup) {
+      lookup = this.experiments.find(id).finally(() => this.lookups.delete(id));
+      this.lookups.set(id, lookup);
     }
-    if (hit && hit.definitionText === e.definitionText) {
-      hit.loadedAt = performance.now();
-      return hit;
+    const e = await lookup;
+    if (!e) {
+      if (this.unknownIds.size >= NEGATIVE_MAX) this.unknownIds.clear();
+      this.unknownIds.set(id, Date.now());
+      this.servedCache.delete(id);
+      throw notFound(`experiment ${JSON.stringify(id)} does not exist`);
+    }
+    if (e.archivedAt) {
+      this.servedCache.delete(id);
+      throw notFound(`experiment ${JSON.stringify(id)} does not exist (it is archived)`);
+    }
+    const cached = this.servedCache.get(id);
+    if (cached && cached.definitionText === e.definitionText) {
+      cached.loadedAt = performance.now();
+      return cached;
     }
     const s: ServedExperiment = {
       id,

@@ -8,14 +8,14 @@
 import Redis from 'ioredis';
 import { Client } from 'pg';
 import { keys } from '../../../src/state/keys';
+import { seldonRouterEnv } from './seldon-env';
 import { call, pool, startService, waitFor, type ServiceUnderTest } from '../service/harness';
 
 jest.setTimeout(180_000);
 
-const SELDON_ENV = { PREDICTIVE_UNIT_ID: 'router', PREDICTIVE_UNIT_PARAMETERS: JSON.stringify([
-    { name: 'experiment_id', value: 'sx', type: 'STRING' },
-    { name: 'arms', value: 'a,b', type: 'STRING' },
-  ]) };
+const SELDON_ENV = {
+  ...seldonRouterEnv('sx', 'a,b'),
+};
 
 describe('event storage never wedges (Redis + Postgres)', () => {
   let s: ServiceUnderTest;

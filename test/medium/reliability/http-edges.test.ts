@@ -7,16 +7,13 @@
 import * as net from 'node:net';
 import Redis from 'ioredis';
 import { keys } from '../../../src/state/keys';
+import { seldonRouterEnv } from './seldon-env';
 import { call, startService, type ServiceUnderTest } from '../service/harness';
 
 jest.setTimeout(180_000);
 
 const SELDON_ENV = {
-  PREDICTIVE_UNIT_ID: 'router',
-  PREDICTIVE_UNIT_PARAMETERS: JSON.stringify([
-    { name: 'experiment_id', value: 'edges', type: 'STRING' },
-    { name: 'arms', value: 'a,b', type: 'STRING' },
-  ]),
+  ...seldonRouterEnv('edges', 'a,b'),
   BANDIT_DECISION_TTL_SECONDS: '3600',
 };
 

@@ -6,16 +6,13 @@
 import Redis from 'ioredis';
 import { Client } from 'pg';
 import { keys } from '../../../src/state/keys';
+import { seldonRouterEnv } from './seldon-env';
 import { call, startService, waitFor, type ServiceUnderTest } from '../service/harness';
 
 jest.setTimeout(180_000);
 
 const SELDON_ENV = {
-  PREDICTIVE_UNIT_ID: 'router',
-  PREDICTIVE_UNIT_PARAMETERS: JSON.stringify([
-    { name: 'experiment_id', value: 'puids', type: 'STRING' },
-    { name: 'arms', value: 'a,b,c', type: 'STRING' },
-  ]),
+  ...seldonRouterEnv('puids', 'a,b,c'),
   BANDIT_LOG_LEVEL: 'silent',
 };
 
