@@ -12,6 +12,9 @@ import { call, startService, waitFor, type ServiceUnderTest } from './harness';
 
 jest.setTimeout(180_000);
 
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const common = (require('../../../src/dashboard/static/common.js') as { BanditCommon: { normalize(v: unknown): { health: unknown; pendingTotal: number } } }).BanditCommon;
+
 const TOKEN = 'health-admin-token-0123456789';
 const auth = { authorization: `Bearer ${TOKEN}` };
 
@@ -82,6 +85,8 @@ describeIf(() => hasRedis() && hasPostgres())('experiment health on Redis + Post
     let v = (await call<View>(s.url, 'GET', '/experiments/h-srm')).body;
     expect(v.health.srm.ok).toBe(false);
     expect(v.status).toBe('running');
+    // the dashboard's view model (common.js, run under Node) carries the failed check
+    expect(common.normalize(v).health).toMatchObject({ srmOk: false, srmAcknowledged: false });
     // the stopping rule itself says winner: only the SRM check holds it back
     expect((v as unknown as { evaluation: { status: string; reasons: string[] } }).evaluation).toMatchObject({ status: 'winner' });
     // the same rule with the check acknowledged concludes at the next reward
