@@ -95,7 +95,8 @@ export class SeldonRouterService implements OnModuleInit {
       const unit = message.meta.tags.unit_id;
       const sel = await this.serving.select(s.experimentId, typeof unit === 'string' && unit !== '' ? unit : undefined, { source: 'seldon', requestKey: puid });
       decision = { decisionId: sel.decision_id, arm: sel.arm, armIndex: sel.arm_index, propensity: sel.propensity };
-      if (puid !== undefined) decision = await this.puids.bind(s.experimentId, puid, decision, this.config.decisionTtlSeconds);
+      // a paused experiment records no decision: nothing to bind the request to
+      if (puid !== undefined && !sel.paused) decision = await this.puids.bind(s.experimentId, puid, decision, this.config.decisionTtlSeconds);
     }
     return routeReply(decision.armIndex, message.kind, {
       unitId: s.unitId,
