@@ -4,9 +4,11 @@
  * grown by exactly 50 and 40 zero-reward events in bandit_events; a reward after its window
  * closed is refused (409 window_closed). Then the lifecycle across processes: a pause on
  * one replica is served by the other at once, and an arm added on one gets traffic on the
- * other.
+ * other; after Redis loses everything, `bandit rebuild --all` reproduces the paused, edited,
+ * retired and shipped experiments.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import Redis from 'ioredis';
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
@@ -40,13 +42,14 @@ describeIf(servicesUp)('conversion windows and the lifecycle across two service 
   let db: TestDatabase;
   let dataDir: string;
   let pg: Client;
+  let env: Record<string, string>;
   const replicas: ServiceProcess[] = [];
 
   beforeAll(async () => {
     redis = await claimRedisDb();
     db = await createTestDatabase('bandit_e2e_windows');
     dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bandit-windows-'));
-    const env = { BANDIT_REDIS_URL: redis.url, BANDIT_DATABASE_URL: db.url, BANDIT_DATA_DIR: dataDir, BANDIT_ADMIN_TOKEN: TOKEN, BANDIT_LOG_LEVEL: 'warn', BANDIT_SNAPSHOT_INTERVAL_SECONDS: '0', BANDIT_EVENT_FLUSH_MS: '100' };
+    env = { BANDIT_REDIS_URL: redis.url, BANDIT_DATABASE_URL: db.url, BANDIT_DATA_DIR: dataDir, BANDIT_ADMIN_TOKEN: TOKEN, BANDIT_LOG_LEVEL: 'warn', BANDIT_SNAPSHOT_INTERVAL_SECONDS: '0', BANDIT_EVENT_FLUSH_MS: '100' };
     replicas.push(await spawnService(env));
     replicas.push(await spawnService(env));
     pg = new Client({ connectionString: db.url });
@@ -97,5 +100,40 @@ describeIf(servicesUp)('conversion windows and the lifecycle across two service 
     const arms: string[] = [];
     for (let i = 0; i < 40; i++) arms.push((await call<{ arm: string }>(b, 'POST', '/select', { experiment_id: 'life2' })).body.arm);
     expect(arms.filter((x) => x === 'c').length).toBeGreaterThan(3);
+  });
+
+  it('after a Redis loss, bandit rebuild --all reproduces paused, edited, retired and shipped experiments', async () => {
+    const [a] = replicas.map((r) => r.url);
+    expect((await call(a, 'POST', '/experiments/life2/arms/b/retire', {}, auth)).status).toBe(200);
+    expect((await call(a, 'POST', '/experiments/life2/pause', {}, auth)).status).toBe(200);
+    expect((await call(a, 'POST', '/experiments', { id: 'ship2', arms: ['x', 'y'] }, auth)).status).toBe(201);
+    expect((await call(a, 'POST', '/experiments/ship2/ship', { arm: 'y', by: 'ana' }, auth)).status).toBe(200);
+    type Full = { status: string; definition: unknown; winner: { index: number } | null; arms: Array<{ alpha: number; beta: number; pulls: number }> };
+    const before = await Promise.all(['life2', 'ship2', 'win2'].map(async (id) => (await call<Full>(a, 'GET', `/experiments/${id}`)).body));
+    // the replicas move every queued event into Postgres as they stop
+    for (const r of replicas.splice(0)) await r.stop();
+    const r = new Redis(redis.url);
+    await r.flushdb();
+    r.disconnect();
+    const cli = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const child = spawn(process.execPath, [BANDIT_BIN, 'rebuild', '--all'], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', HOME: os.tmpdir(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+      let out = '';
+      child.stdout.on('data', (d: Buffer) => (out += d.toString()));
+      child.stderr.on('data', (d: Buffer) => (out += d.toString()));
+      child.on('exit', (code) => resolve({ code, out }));
+    });
+    expect(cli.code).toBe(0);
+    expect(cli.out).toMatch(/life2: .* → written/);
+    replicas.push(await spawnService(env));
+    const url = replicas[0].url;
+    const after = await Promise.all(['life2', 'ship2', 'win2'].map(async (id) => (await call<Full>(url, 'GET', `/experiments/${id}`)).body));
+    for (let i = 0; i < 3; i++) {
+      expect(after[i].status).toBe(before[i].status);
+      expect(after[i].definition).toEqual(before[i].definition);
+      expect(after[i].winner?.index ?? null).toBe(before[i].winner?.index ?? null);
+      expect(after[i].arms.map((x) => [x.alpha, x.beta, x.pulls])).toEqual(before[i].arms.map((x) => [x.alpha, x.beta, x.pulls]));
+    }
+    expect((await call<{ paused?: boolean }>(url, 'POST', '/select', { experiment_id: 'life2' })).body.paused).toBe(true);
+    expect((await call<{ arm: string }>(url, 'POST', '/select', { experiment_id: 'ship2' })).body.arm).toBe('y');
   });
 });
