@@ -36,7 +36,7 @@ export interface BanditEventRow {
   id?: string;
   experimentId: string;
   decisionId: string;
-  eventType: 'select' | 'reward';
+  eventType: 'select' | 'reward' | 'hselect' | 'hreward';
   armIndex: number;
   propensity: number;
   reward: number | null;

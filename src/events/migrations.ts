@@ -122,4 +122,48 @@ export class ExperimentLifecycle1764950000000 implements MigrationInterface {
   }
 }
 
-export const MIGRATIONS = [InitialSchema1764300000000, DeadLetters1764900000000, ExperimentLifecycle1764950000000];
+/**
+ * Holdout decisions: events of type `hselect` / `hreward` (kept out of the posterior and of
+ * rebuilds, which count `select` / `reward` only). Postgres replaces the check constraint;
+ * SQLite, which cannot alter one, copies the table.
+ */
+export class HoldoutEvents1764960000000 implements MigrationInterface {
+  name = 'HoldoutEvents1764960000000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await this.allow(q, ['select', 'reward', 'hselect', 'hreward']);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query("DELETE FROM bandit_events WHERE event_type IN ('hselect', 'hreward')");
+    await this.allow(q, ['select', 'reward']);
+  }
+
+  private async allow(q: QueryRunner, types: string[]): Promise<void> {
+    const check = `CHECK (event_type IN (${types.map((t) => `'${t}'`).join(', ')}))`;
+    if (q.connection.options.type === 'postgres') {
+      await q.query('ALTER TABLE bandit_events DROP CONSTRAINT IF EXISTS bandit_events_event_type_check');
+      await q.query(`ALTER TABLE bandit_events ADD CONSTRAINT bandit_events_event_type_check ${check}`);
+      return;
+    }
+    await q.query(`CREATE TABLE bandit_events_next (
+      id integer PRIMARY KEY AUTOINCREMENT,
+      experiment_id varchar(64) NOT NULL,
+      decision_id varchar(100) NOT NULL,
+      event_type varchar(8) NOT NULL ${check},
+      arm_index integer NOT NULL,
+      propensity real NOT NULL,
+      reward real NULL,
+      unit_id varchar(256) NULL,
+      created_at datetime NOT NULL)`);
+    await q.query(
+      'INSERT INTO bandit_events_next (id, experiment_id, decision_id, event_type, arm_index, propensity, reward, unit_id, created_at) SELECT id, experiment_id, decision_id, event_type, arm_index, propensity, reward, unit_id, created_at FROM bandit_events',
+    );
+    await q.query('DROP TABLE bandit_events');
+    await q.query('ALTER TABLE bandit_events_next RENAME TO bandit_events');
+    await q.query('CREATE UNIQUE INDEX bandit_events_decision_type ON bandit_events (decision_id, event_type)');
+    await q.query('CREATE INDEX bandit_events_experiment ON bandit_events (experiment_id, event_type, arm_index)');
+  }
+}
+
+export const MIGRATIONS = [InitialSchema1764300000000, DeadLetters1764900000000, ExperimentLifecycle1764950000000, HoldoutEvents1764960000000];

@@ -26,6 +26,7 @@ describe('experiment definitions', () => {
       conversionWindowSeconds: null,
       defaultReward: 0,
       srmAcknowledged: false,
+      holdout: 0,
     });
   });
 

@@ -61,6 +61,7 @@ export const createExperimentSchema = z
       .max(90 * 24 * 3600)
       .optional()
       .meta({ description: 'a decision not rewarded within this many seconds counts default_reward once; a later reward is refused (409 window_closed)' }),
+    holdout: z.number().min(0).max(0.5).optional().meta({ description: 'share of traffic served uniformly at random and kept out of the posterior, to measure the lift of the bandit (default 0)' }),
     default_reward: z.number().min(0).max(1).optional().meta({ description: 'the reward a decision counts when its conversion window closes unrewarded (default 0)' }),
   })
   .strict();
@@ -89,6 +90,8 @@ export interface ExperimentDefinition {
   defaultReward: number;
   /** An admin acknowledged a failed sample-ratio-mismatch check: automatic winners are allowed again. */
   srmAcknowledged: boolean;
+  /** Share of traffic served uniformly at random and kept out of the posterior. */
+  holdout: number;
 }
 
 const stoppingOut = z.object({ probBest: z.number(), expectedLoss: z.number(), minSamplesPerArm: z.number().int(), maxDurationHours: z.number().nullable() });
@@ -109,6 +112,7 @@ export const definitionSchema = z.object({
   conversionWindowSeconds: z.number().int().nullable(),
   defaultReward: z.number(),
   srmAcknowledged: z.boolean(),
+  holdout: z.number(),
 });
 
 export const decisionRecordSchema = z
@@ -178,6 +182,16 @@ export const experimentViewSchema = z.object({
         .meta({ description: 'seconds from select to a positive reward (latest 2000 conversions)' }),
     })
     .meta({ description: 'health checks of the experiment' }),
+  holdout: z
+    .object({
+      share: z.number(),
+      bandit: z.object({ decisions: z.number().int(), rewarded: z.number().int(), mean: z.number().nullable() }),
+      holdout: z.object({ decisions: z.number().int(), rewarded: z.number().int(), mean: z.number().nullable() }),
+      lift: z.number().nullable().meta({ description: 'mean reward per rewarded decision: bandit minus holdout (an equal split)' }),
+      ci95: z.array(z.number()).min(2).max(2).nullable().meta({ description: '95% normal-approximation interval of the lift' }),
+    })
+    .nullable()
+    .meta({ description: 'the holdout and the lift of the bandit over it (null without a holdout)' }),
 });
 export type ExperimentView = z.infer<typeof experimentViewSchema>;
 export type ArmView = z.infer<typeof armViewSchema>;
@@ -252,6 +266,7 @@ export function normalizeDefinition(
   if (typeof caps === 'string') return caps;
   const problem = sharesProblem(floors, caps);
   if (problem) return problem;
+  if (req.holdout && req.sticky) return 'holdout: not available with sticky units (a unit keeps its arm, so it cannot be held out at random)';
   if (req.default_reward !== undefined && req.conversion_window_seconds === undefined) return 'default_reward: only meaningful with conversion_window_seconds';
   if (req.algorithm !== 'top_two' && req.topTwoBeta !== undefined) return 'topTwoBeta: only meaningful with algorithm "top_two"';
   const shares = [...(floors ?? []), ...(caps ?? [])];
@@ -277,6 +292,7 @@ export function normalizeDefinition(
     conversionWindowSeconds: req.conversion_window_seconds ?? null,
     defaultReward: req.default_reward ?? 0,
     srmAcknowledged: false,
+    holdout: req.holdout ?? 0,
   };
 }
 
@@ -290,6 +306,7 @@ export function upgradeDefinition(d: Partial<ExperimentDefinition> & Pick<Experi
     conversionWindowSeconds: d.conversionWindowSeconds ?? null,
     defaultReward: d.defaultReward ?? 0,
     srmAcknowledged: d.srmAcknowledged ?? false,
+    holdout: d.holdout ?? 0,
   };
 }
 

@@ -70,6 +70,20 @@ export class ExperimentRepository {
     return raw.map((r) => ({ arm: Number(r.arm), selects: Number(r.selects), propensitySum: Number(r.propensitySum ?? 0) }));
   }
 
+  /** Per event type: count, Σ reward and Σ reward² (the holdout's lift). */
+  async rewardTotalsByType(id: string): Promise<Array<{ type: string; n: number; sum: number; sumSq: number }>> {
+    const raw = await this.events
+      .createQueryBuilder('e')
+      .select('e.eventType', 'type')
+      .addSelect('COUNT(*)', 'n')
+      .addSelect('SUM(COALESCE(e.reward, 0))', 'sum')
+      .addSelect('SUM(COALESCE(e.reward, 0) * COALESCE(e.reward, 0))', 'sumSq')
+      .where('e.experimentId = :id', { id })
+      .groupBy('e.eventType')
+      .getRawMany<{ type: string; n: number | string; sum: number | string | null; sumSq: number | string | null }>();
+    return raw.map((r) => ({ type: String(r.type), n: Number(r.n), sum: Number(r.sum ?? 0), sumSq: Number(r.sumSq ?? 0) }));
+  }
+
   /** Seconds from select to a positive reward, of the latest `limit` conversions. */
   async conversionDelays(id: string, limit = 2000): Promise<number[]> {
     const raw = await this.events

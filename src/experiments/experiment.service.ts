@@ -31,7 +31,7 @@ import {
   type ExperimentView,
 } from './experiment.dto';
 import { ExperimentRepository, type StoredExperiment } from './experiment.repository';
-import { delaySummary, srmCheck, type SrmResult } from './health';
+import { delaySummary, liftOf, srmCheck, type RewardTotals, type SrmResult } from './health';
 import { durationAt, evaluateStopping, evaluationView, numbersOf, SERVICE_TRIGGERS, type EvaluationView, type ServiceTrigger, type StoppingEvaluation } from './stopping/stopping-evaluator';
 import { countersFromEvents, decisionRowOf, recordedNumbers, snapshotRowsOf } from './stopping/stopping-records';
 
@@ -376,6 +376,26 @@ export class ExperimentsService {
     throw new BanditError(ErrorCode.Conflict, `experiment ${JSON.stringify(id)} was edited concurrently; retry`);
   }
 
+  /** The holdout's decisions and rewards against the bandit's, from the event store, and the lift. */
+  private async holdoutOf(e: StoredExperiment): Promise<ExperimentView['holdout']> {
+    if (!(e.definition.holdout > 0)) return null;
+    const by = new Map((await this.experiments.rewardTotalsByType(e.id)).map((t) => [t.type, t]));
+    const totals = (select: string, reward: string): RewardTotals => {
+      const r = by.get(reward);
+      return { decisions: by.get(select)?.n ?? 0, rewarded: r?.n ?? 0, sum: r?.sum ?? 0, sumSq: r?.sumSq ?? 0 };
+    };
+    const bandit = totals('select', 'reward');
+    const held = totals('hselect', 'hreward');
+    const l = liftOf(bandit, held);
+    return {
+      share: e.definition.holdout,
+      bandit: { decisions: bandit.decisions, rewarded: bandit.rewarded, mean: l.banditMean },
+      holdout: { decisions: held.decisions, rewarded: held.rewarded, mean: l.holdoutMean },
+      lift: l.lift,
+      ci95: l.ci95,
+    };
+  }
+
   private async srm(e: StoredExperiment): Promise<SrmResult> {
     const k = e.definition.arms.length;
     const observed = new Array<number>(k).fill(0);
@@ -675,6 +695,7 @@ export class ExperimentsService {
     };
     return {
       health,
+      holdout: await this.holdoutOf(e),
       id: e.id,
       status: e.status,
       createdAt: e.createdAt.toISOString(),

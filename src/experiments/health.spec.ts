@@ -5,7 +5,7 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { chiSquareSurvival, delaySummary, srmCheck } from './health';
+import { chiSquareSurvival, delaySummary, liftOf, srmCheck } from './health';
 
 const ref = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'test', 'fixtures', 'service', 'srm-chi2.json'), 'utf8')) as {
   sf: Array<{ x: number; df: number; sf: number }>;
@@ -34,6 +34,16 @@ describe('SRM check', () => {
   it('no decisions, or one arm expected: no test', () => {
     expect(srmCheck([0, 0], [0, 0])).toMatchObject({ p_value: null, ok: true });
     expect(srmCheck([10, 0], [10, 0])).toMatchObject({ p_value: null, ok: true });
+  });
+
+  it('lift: difference of means with a Welch interval', () => {
+    // bandit: 100 rewarded, 60 ones; holdout: 50 rewarded, 20 ones (0/1 rewards: Σr² = Σr)
+    const r = liftOf({ decisions: 120, rewarded: 100, sum: 60, sumSq: 60 }, { decisions: 60, rewarded: 50, sum: 20, sumSq: 20 });
+    const se = Math.sqrt((0.6 * 0.4 * 100) / 99 / 100 + (0.4 * 0.6 * 50) / 49 / 50);
+    expect(r.lift).toBeCloseTo(0.2, 12);
+    expect(r.ci95?.[0]).toBeCloseTo(0.2 - 1.959963984540054 * se, 12);
+    expect(r.ci95?.[1]).toBeCloseTo(0.2 + 1.959963984540054 * se, 12);
+    expect(liftOf({ decisions: 5, rewarded: 1, sum: 1, sumSq: 1 }, { decisions: 5, rewarded: 3, sum: 1, sumSq: 1 }).lift).toBeNull();
   });
 
   it('delay summary: median and p90 by linear interpolation', () => {

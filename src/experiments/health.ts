@@ -94,3 +94,29 @@ export function delaySummary(delaysSeconds: readonly number[]): { median_seconds
   };
   return { median_seconds: q(0.5), p90_seconds: q(0.9), conversions: s.length };
 }
+
+/** Rewards of one group of decisions: how many were served, how many rewarded, Σ r, Σ r². */
+export interface RewardTotals {
+  decisions: number;
+  rewarded: number;
+  sum: number;
+  sumSq: number;
+}
+
+const Z975 = 1.959963984540054;
+
+/**
+ * Lift of the bandit over the holdout (an equal split): the difference of the mean reward
+ * per rewarded decision, with a 95% normal-approximation interval from the two sample
+ * variances (Welch). Null without at least two rewarded decisions in each group.
+ */
+export function liftOf(bandit: RewardTotals, holdout: RewardTotals): { lift: number | null; ci95: [number, number] | null; banditMean: number | null; holdoutMean: number | null } {
+  const mean = (t: RewardTotals) => (t.rewarded > 0 ? t.sum / t.rewarded : null);
+  const variance = (t: RewardTotals, m: number) => Math.max(0, (t.sumSq - t.rewarded * m * m) / (t.rewarded - 1));
+  const mb = mean(bandit);
+  const mh = mean(holdout);
+  if (mb === null || mh === null || bandit.rewarded < 2 || holdout.rewarded < 2) return { lift: null, ci95: null, banditMean: mb, holdoutMean: mh };
+  const se = Math.sqrt(variance(bandit, mb) / bandit.rewarded + variance(holdout, mh) / holdout.rewarded);
+  const lift = mb - mh;
+  return { lift, ci95: [lift - Z975 * se, lift + Z975 * se], banditMean: mb, holdoutMean: mh };
+}

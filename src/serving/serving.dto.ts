@@ -38,6 +38,7 @@ export const selectResponseSchema = z.object({
   arm: z.string(),
   arm_index: z.number().int(),
   propensity: z.number().meta({ description: 'probability the policy gave this arm at the moment of selection' }),
+  holdout: z.boolean().optional().meta({ description: 'true for a holdout decision: served uniformly at random, its reward is kept out of the posterior' }),
   paused: z.boolean().optional().meta({ description: 'true while the experiment is paused: the control is served, no decision is recorded (decision_id is empty)' }),
 });
 export type SelectResponse = z.infer<typeof selectResponseSchema>;

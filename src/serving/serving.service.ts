@@ -66,6 +66,12 @@ export class ServingService {
     if (exp.stopped) throw stopped(experimentId);
     const sticky = exp.definition.sticky && unitId !== undefined;
     const source = opts.source ?? 'http';
+    // holdout: this share of traffic is served uniformly at random over the arms in service and kept out of the posterior
+    const holdout = exp.definition.holdout;
+    if (holdout > 0 && !sticky && this.rng.nextFloat() < holdout) {
+      const answer = await this.selectHoldout(exp, unitId, source, opts.requestKey);
+      if (answer) return answer;
+    }
     // fast path, one round trip: draw from the current allocation, record if the status still holds
     let current = sticky ? undefined : this.cache.peek(experimentId);
     if (current?.status === 'stopped') throw stopped(experimentId);
@@ -133,6 +139,7 @@ export class ServingService {
     sticky: boolean,
     expectedStatus: string | undefined,
     requestKey: string | undefined,
+    holdout = false,
   ): Promise<SelectionOutcome & { decisionId: string }> {
     const { decisionId, token } = newDecisionId(exp.id, arm);
     const window = exp.definition.conversionWindowSeconds;
@@ -151,6 +158,7 @@ export class ServingService {
       at: now,
       expectedStatus,
       requestKey,
+      holdout,
     });
     return { ...outcome, decisionId: (outcome.kind === 'recorded' ? outcome.decisionId : undefined) ?? decisionId };
   }
@@ -160,6 +168,17 @@ export class ServingService {
     this.consumer.touch(exp.id);
     this.metrics.selected(exp.id, arm, source);
     return { decision_id: outcome.decisionId, experiment_id: exp.id, arm, arm_index: outcome.arm, propensity: outcome.propensity };
+  }
+
+  /** One holdout decision; null when the state must be read first (the normal path does that). */
+  private async selectHoldout(exp: ServedExperiment, unitId: string | undefined, source: string, requestKey: string | undefined): Promise<SelectResponse | null> {
+    const active = exp.definition.arms.map((_, k) => k).filter((k) => !exp.definition.retired.includes(k));
+    const arm = active[Math.min(active.length - 1, Math.floor(this.rng.nextFloat() * active.length))];
+    const outcome = await this.record(exp, arm, 1 / active.length, unitId, false, undefined, requestKey, true);
+    if (outcome.kind === 'recorded') return { ...this.selected(exp, outcome, source), holdout: true };
+    if (outcome.kind === 'stopped') throw stopped(exp.id);
+    if (outcome.kind === 'paused') return this.paused(exp);
+    return null;
   }
 
   /** A paused experiment serves its control (arm 0) and records nothing: no decision to reward. */

@@ -20,6 +20,7 @@ import {
   decodeStatus,
   encodeStatus,
   type ArmCounters,
+  type EventType,
   type PosteriorRead,
   type PosteriorStore,
   type QueuedEvent,
@@ -194,6 +195,7 @@ export class DragonflyPosteriorStore implements PosteriorStore {
       r.sticky && r.unitId !== undefined ? '1' : '0',
       r.expectedStatus ?? '',
       r.windowDeadline === undefined ? '' : String(r.windowDeadline),
+      r.holdout ? '1' : '0',
     );
     switch (reply[0]) {
       case 'recorded': {
@@ -414,18 +416,23 @@ function parseAssignment(v: string): { arm: number; propensity: number } {
   return { arm: Number(v.slice(0, sep)), propensity: Number(v.slice(sep + 1)) };
 }
 
+/** Stream entry type → event type (`h…`: holdout decisions). */
+const EVENT_TYPES: Record<string, EventType | undefined> = { s: 'select', r: 'reward', hs: 'hselect', hr: 'hreward' };
+
 function toEvent(experimentId: string, queueId: string, fields: string[]): QueuedEvent | null {
   const f: Record<string, string> = {};
   for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]] = fields[i + 1];
-  if (f.t !== 's' && f.t !== 'r') return null;
+  const type = EVENT_TYPES[f.t];
+  if (type === undefined) return null;
+  const reward = type === 'reward' || type === 'hreward';
   return {
     queueId,
     experimentId,
-    type: f.t === 's' ? 'select' : 'reward',
+    type,
     decisionId: f.d,
     arm: Number(f.a),
     propensity: Number(f.p),
-    reward: f.t === 'r' ? Number(f.r) : null,
+    reward: reward ? Number(f.r) : null,
     unitId: f.u ? f.u : null,
     at: Number(f.ts),
   };

@@ -32,6 +32,8 @@ interface Decision {
   deadline?: number;
   /** The window closed unrewarded: its default reward was counted. */
   windowClosed?: boolean;
+  /** Kept out of the posterior (holdout). */
+  holdout?: boolean;
 }
 
 interface ExperimentState extends ArmCounters {
@@ -103,10 +105,10 @@ export class MemoryPosteriorStore implements PosteriorStore {
       else e.units.set(r.unitId, { arm: r.arm, propensity });
     }
     const at = this.now();
-    e.decisions.set(r.token, { arm: r.arm, propensity, unitId: r.unitId ?? '', expiresAt: at + r.ttlSeconds * 1000, deadline: r.windowDeadline });
-    e.pulls[r.arm] += 1;
+    e.decisions.set(r.token, { arm: r.arm, propensity, unitId: r.unitId ?? '', expiresAt: at + r.ttlSeconds * 1000, deadline: r.windowDeadline, holdout: r.holdout });
+    if (!r.holdout) e.pulls[r.arm] += 1;
     if (requestKey !== undefined) this.requests.set(requestKey, { decisionId: r.decisionId, arm: r.arm, propensity, expiresAt: at + r.ttlSeconds * 1000 });
-    this.enqueue({ experimentId: r.experimentId, type: 'select', decisionId: r.decisionId, arm: r.arm, propensity, reward: null, unitId: r.unitId ?? null, at: r.at });
+    this.enqueue({ experimentId: r.experimentId, type: r.holdout ? 'hselect' : 'select', decisionId: r.decisionId, arm: r.arm, propensity, reward: null, unitId: r.unitId ?? null, at: r.at });
     if (++this.writes % SWEEP_EVERY === 0) this.sweep(at);
     return { kind: 'recorded', arm: r.arm, propensity };
   }
@@ -120,11 +122,13 @@ export class MemoryPosteriorStore implements PosteriorStore {
     if (d.reward) return { kind: 'duplicate', reward: d.reward.value, at: d.reward.at };
     if (e.status.status === 'stopped') return { kind: 'stopped' };
     d.deadline = undefined;
-    e.alpha[r.arm] += r.reward;
-    e.beta[r.arm] += 1 - r.reward;
-    e.rewards[r.arm] += r.reward;
+    if (!d.holdout) {
+      e.alpha[r.arm] += r.reward;
+      e.beta[r.arm] += 1 - r.reward;
+      e.rewards[r.arm] += r.reward;
+    }
     d.reward = { value: r.reward, at: r.at };
-    this.enqueue({ experimentId: r.experimentId, type: 'reward', decisionId: r.decisionId, arm: r.arm, propensity: d.propensity, reward: r.reward, unitId: d.unitId || null, at: r.at });
+    this.enqueue({ experimentId: r.experimentId, type: d.holdout ? 'hreward' : 'reward', decisionId: r.decisionId, arm: r.arm, propensity: d.propensity, reward: r.reward, unitId: d.unitId || null, at: r.at });
     return { kind: 'counted', alpha: e.alpha[r.arm], beta: e.beta[r.arm] };
   }
 
@@ -145,10 +149,12 @@ export class MemoryPosteriorStore implements PosteriorStore {
       d.deadline = undefined;
       if (e.status.status === 'stopped') continue;
       d.windowClosed = true;
-      e.alpha[d.arm] += defaultReward;
-      e.beta[d.arm] += 1 - defaultReward;
-      e.rewards[d.arm] += defaultReward;
-      this.enqueue({ experimentId, type: 'reward', decisionId: `${experimentId}.${token}`, arm: d.arm, propensity: d.propensity, reward: defaultReward, unitId: d.unitId || null, at: now });
+      if (!d.holdout) {
+        e.alpha[d.arm] += defaultReward;
+        e.beta[d.arm] += 1 - defaultReward;
+        e.rewards[d.arm] += defaultReward;
+      }
+      this.enqueue({ experimentId, type: d.holdout ? 'hreward' : 'reward', decisionId: `${experimentId}.${token}`, arm: d.arm, propensity: d.propensity, reward: defaultReward, unitId: d.unitId || null, at: now });
       counted++;
     }
     return counted;

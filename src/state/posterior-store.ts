@@ -54,6 +54,8 @@ export interface SelectionRecord {
   expectedStatus?: string;
   /** Deadline (ms) of the conversion window: the decision stays open until then. */
   windowDeadline?: number;
+  /** A holdout decision: no pull, its reward leaves α and β alone, its events are hselect / hreward. */
+  holdout?: boolean;
   /**
    * A client's key for this request (a Seldon puid): the first selection with the key is
    * recorded, later ones (any replica) answer that decision and record nothing.
@@ -109,7 +111,8 @@ export function priorCounters(priors: ReadonlyArray<{ alpha: number; beta: numbe
   return { alpha: priors.map((p) => p.alpha), beta: priors.map((p) => p.beta), pulls: priors.map(() => 0), rewards: priors.map(() => 0) };
 }
 
-export type EventType = 'select' | 'reward';
+/** `hselect` / `hreward`: a holdout decision and its reward (kept out of the posterior and of rebuilds). */
+export type EventType = 'select' | 'reward' | 'hselect' | 'hreward';
 
 /** One event waiting in the store's queue (a Redis stream entry, or the in-process queue). */
 export interface QueuedEvent {

@@ -20,13 +20,17 @@ end
 if redis.call('EXISTS', KEYS[4], KEYS[5], KEYS[6]) < 3 then return 'missing' end
 redis.call('ZREM', KEYS[2], ARGV[1])
 local d = redis.call('GET', KEYS[3])
-if not d or string.sub(d, 1, 2) ~= 's|' then return 'gone' end
+if not d then return 'gone' end
+local holdout = string.sub(d, 1, 2) == 'h|'
+if not holdout and string.sub(d, 1, 2) ~= 's|' then return 'gone' end
 local sep = string.find(d, '|', 3, true)
 local prop = string.sub(d, 3, sep - 1)
 local unit = string.sub(d, sep + 1)
-redis.call('INCRBYFLOAT', KEYS[4], ARGV[3])
-redis.call('INCRBYFLOAT', KEYS[5], ARGV[4])
-redis.call('INCRBYFLOAT', KEYS[6], ARGV[3])
+if not holdout then
+  redis.call('INCRBYFLOAT', KEYS[4], ARGV[3])
+  redis.call('INCRBYFLOAT', KEYS[5], ARGV[4])
+  redis.call('INCRBYFLOAT', KEYS[6], ARGV[3])
+end
 redis.call('SET', KEYS[3], 'w|' .. ARGV[3] .. '|' .. ARGV[2], 'KEEPTTL')
-redis.call('XADD', KEYS[7], '*', 't', 'r', 'd', ARGV[5], 'a', ARGV[6], 'p', prop, 'r', ARGV[3], 'u', unit, 'ts', ARGV[2])
+redis.call('XADD', KEYS[7], '*', 't', holdout and 'hr' or 'r', 'd', ARGV[5], 'a', ARGV[6], 'p', prop, 'r', ARGV[3], 'u', unit, 'ts', ARGV[2])
 return 'counted'

@@ -32,10 +32,18 @@ end
 local sep = string.find(d, '|', 3, true)
 local prop = string.sub(d, 3, sep - 1)
 local unit = string.sub(d, sep + 1)
-local a = redis.call('INCRBYFLOAT', KEYS[3], ARGV[1])
-local b = redis.call('INCRBYFLOAT', KEYS[4], ARGV[2])
-redis.call('INCRBYFLOAT', KEYS[5], ARGV[1])
+-- a holdout decision ('h|…') is kept out of the posterior: only its event is recorded
+local holdout = string.sub(d, 1, 2) == 'h|'
+local a, b
+if holdout then
+  a = redis.call('GET', KEYS[3])
+  b = redis.call('GET', KEYS[4])
+else
+  a = redis.call('INCRBYFLOAT', KEYS[3], ARGV[1])
+  b = redis.call('INCRBYFLOAT', KEYS[4], ARGV[2])
+  redis.call('INCRBYFLOAT', KEYS[5], ARGV[1])
+end
 redis.call('SET', KEYS[2], 'r|' .. ARGV[1] .. '|' .. ARGV[5] .. '|' .. ARGV[6], 'KEEPTTL')
 if member then redis.call('ZREM', KEYS[7], member) end
-redis.call('XADD', KEYS[6], '*', 't', 'r', 'd', ARGV[3], 'a', ARGV[4], 'p', prop, 'r', ARGV[1], 'u', unit, 'ts', ARGV[5])
+redis.call('XADD', KEYS[6], '*', 't', holdout and 'hr' or 'r', 'd', ARGV[3], 'a', ARGV[4], 'p', prop, 'r', ARGV[1], 'u', unit, 'ts', ARGV[5])
 return {'counted', a, b}

@@ -6,7 +6,10 @@
 -- ARGV: 1 arm, 2 propensity, 3 ttl seconds, 4 decision id, 5 unit id ('' = none),
 --       6 time (ms), 7 sticky ('1' | '0'), 8 the status the arm was chosen under ('' = any),
 --       9 (optional) deadline of the conversion window (ms): the decision joins the set of
---         open decisions, the last key, by deadline (member: the decision's key suffix)
+--         open decisions, the last key, by deadline (member: the decision's key suffix),
+--       10 (optional) '1': a holdout decision (served uniformly at random, kept out of the
+--         posterior): no pull counted, the decision is 'h|…' and its event type 'hs'
+local holdout = ARGV[10] == '1'
 local reqk = KEYS[6]
 local open = nil
 if ARGV[9] and ARGV[9] ~= '' then
@@ -52,9 +55,9 @@ if ARGV[7] == '1' then
     redis.call('EXPIRE', KEYS[5], ARGV[3])
   end
 end
-redis.call('SET', KEYS[2], 's|' .. prop .. '|' .. ARGV[5], 'EX', ARGV[3])
-redis.call('INCR', KEYS[3])
+redis.call('SET', KEYS[2], (holdout and 'h|' or 's|') .. prop .. '|' .. ARGV[5], 'EX', ARGV[3])
+if not holdout then redis.call('INCR', KEYS[3]) end
 if reqk then redis.call('SET', reqk, ARGV[4] .. '|' .. arm .. '|' .. prop, 'EX', ARGV[3]) end
 if open then redis.call('ZADD', open, ARGV[9], string.match(KEYS[2], ':d:(.*)$')) end
-redis.call('XADD', KEYS[4], '*', 't', 's', 'd', ARGV[4], 'a', arm, 'p', prop, 'u', ARGV[5], 'ts', ARGV[6])
+redis.call('XADD', KEYS[4], '*', 't', holdout and 'hs' or 's', 'd', ARGV[4], 'a', arm, 'p', prop, 'u', ARGV[5], 'ts', ARGV[6])
 return {'recorded', arm, prop}
