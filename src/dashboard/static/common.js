@@ -139,6 +139,9 @@
       name: def.name ? String(def.name) : null,
       status: String(view.status || 'running'),
       health: health(view.health),
+      holdout: view.holdout
+        ? { share: num(view.holdout.share), lift: num(view.holdout.lift), ciLow: view.holdout.ci95 ? num(view.holdout.ci95[0]) : null, ciHigh: view.holdout.ci95 ? num(view.holdout.ci95[1]) : null }
+        : null,
       pendingTotal: arms.reduce(function (s, a) {
         return s + a.pending;
       }, 0),

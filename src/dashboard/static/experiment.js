@@ -528,6 +528,15 @@
       );
     }
     if (h.delayMedianSeconds !== null) parts.push('conversion delay median ' + h.delayMedianSeconds.toFixed(1) + ' s, p90 ' + (h.delayP90Seconds || 0).toFixed(1) + ' s');
+    var ho = v.holdout;
+    if (ho) {
+      parts.push(
+        'holdout ' +
+          Math.round((ho.share || 0) * 100) +
+          '%: lift ' +
+          (ho.lift === null ? 'not measured yet' : (ho.lift >= 0 ? '+' : '') + F.rate(ho.lift) + (ho.ciLow === null ? '' : ' (95% ' + F.interval(ho.ciLow, ho.ciHigh) + ')')),
+      );
+    }
     C.htmlEl('span', 'health-text', el, parts.join(' · '));
   }
 

@@ -12,6 +12,9 @@ import { call, startService, waitFor, type ServiceUnderTest } from './harness';
 
 jest.setTimeout(180_000);
 
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const common = (require('../../../src/dashboard/static/common.js') as { BanditCommon: { normalize(v: unknown): { holdout: unknown } } }).BanditCommon;
+
 interface View {
   arms: Array<{ alpha: number; beta: number; pulls: number }>;
   holdout: {
@@ -62,6 +65,8 @@ describeIf(() => hasRedis() && hasPostgres())('holdout on Redis + Postgres', () 
     expect(v.holdout?.holdout.mean).toBeCloseTo(heldArms[1] / held, 12);
     expect(v.holdout?.lift).toBeGreaterThan(0);
     expect(v.holdout?.ci95?.[0]).toBeGreaterThan(0);
+    // the dashboard's view model (common.js, run under Node) carries the lift
+    expect(common.normalize(v).holdout).toMatchObject({ share: 0.3, lift: v.holdout?.lift, ciLow: v.holdout?.ci95?.[0] });
     // a rebuild from the events keeps the holdout out of the posterior
     const before = v.arms.map((x) => [x.alpha, x.beta, x.pulls]);
     await s.stop();

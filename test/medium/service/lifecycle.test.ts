@@ -190,7 +190,7 @@ describeIf(() => hasRedis() && hasPostgres())('experiment lifecycle on Redis + P
   it('the OpenAPI document lists every lifecycle route', async () => {
     const doc = (await call<{ paths: Record<string, Record<string, { operationId: string }>> }>(s.url, 'GET', '/openapi.json')).body;
     const ops = Object.values(doc.paths).flatMap((p) => Object.values(p).map((o) => o.operationId));
-    for (const op of ['pauseExperiment', 'resumeExperiment', 'patchExperiment', 'retireArm', 'shipArm', 'archiveExperiment', 'restoreExperiment', 'experimentChanges']) {
+    for (const op of ['pauseExperiment', 'resumeExperiment', 'patchExperiment', 'retireArm', 'shipArm', 'archiveExperiment', 'restoreExperiment', 'experimentChanges', 'acknowledgeSrm']) {
       expect(ops).toContain(op);
     }
     expect(Object.keys(doc.paths['/experiments/{id}'])).toEqual(expect.arrayContaining(['get', 'patch', 'delete']));
