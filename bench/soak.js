@@ -15,7 +15,13 @@
  * memory loss, which a memory-only Redis cannot keep, and the rest, which must be 0),
  * events stored twice (must be 0), live α / β against the stored events (must be equal).
  *
- *   node bench/soak.js [--minutes 10] [--every 45] [--workers 8]
+ *   node bench/soak.js [--minutes 10] [--every 45] [--workers 8] [--hostile 0.01] [--poison-every 20]
+ *
+ * `--hostile`: that share of requests is hostile (a unit id with NUL or 300 characters,
+ * a JSON-looking form body, an unknown experiment, a forged decision, a reward out of
+ * range, an oversized body); each must answer 4xx. Every `--poison-every` seconds a row
+ * the event store refuses is written straight into the stream (as an older writer
+ * would): it must end in bandit_dead_letters, and no stream may be left with entries.
  *
  * BANDIT_DIST names the build (default dist). Prints a JSON summary and writes it to
  * bench/results/soak.json. Loopback only; everything started is stopped.
@@ -41,6 +47,10 @@ const opt = (name, def) => {
 const MINUTES = opt('minutes', 10);
 const EVERY_S = opt('every', 45);
 const WORKERS = opt('workers', 8);
+/** Share of requests that are hostile (bad ids, form bodies, forged decisions, …). */
+const HOSTILE = opt('hostile', 0.01);
+/** A row the event store refuses, written straight into the stream, every this many seconds. */
+const POISON_EVERY_S = opt('poison-every', 20);
 const FLUSH_MS = 200;
 const TOKEN = 'soak-admin-token-0123456789';
 
@@ -153,6 +163,10 @@ async function main() {
     for (let round = 0; running; round++) {
       const a = replicas[(round + w) % 2];
       const b = replicas[(round + w + 1) % 2];
+      if (Math.random() < HOSTILE) {
+        await hostileReq(a.url);
+        continue;
+      }
       const s = await req(a.url, '/select', { experiment_id: id });
       if (s.status !== 200) {
         await sleep(50);
@@ -163,7 +177,47 @@ async function main() {
       if (r.status === 200 && r.body.duplicate === false) acked.set(s.body.decision_id, { reward, at: now() });
     }
   };
+  const hostileCounts = {};
+  const hostile = [
+    ['unit NUL', (u) => postJson(u + '/select', { experiment_id: id, unit_id: 'u\u0000x' })],
+    ['unit 300', (u) => postJson(u + '/select', { experiment_id: id, unit_id: 'x'.repeat(300) })],
+    ['form body', (u) => fetch(u + '/select', { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: JSON.stringify({ experiment_id: id }) }).then(async (r) => ({ status: r.status, body: await r.text() }))],
+    ['unknown experiment', (u) => postJson(u + '/select', { experiment_id: `ghost-${Math.floor(Math.random() * 1e6)}` })],
+    ['forged decision', (u) => postJson(u + '/reward', { decision_id: `${id}.0.AAAAAAAAAAAAAAAAAAAAAA`, reward: 1 })],
+    ['reward out of range', (u) => postJson(u + '/reward', { decision_id: `${id}.0.AAAAAAAAAAAAAAAAAAAAAA`, reward: 7 })],
+    ['oversized body', (u) => postJson(u + '/select', { experiment_id: id, unit_id: 'y'.repeat(100_000) })],
+    ['arm named __proto__', (u) => postJson(u + '/experiments', JSON.parse('{"id":"h","arms":["a","b"],"floors":{"__proto__":1}}'), { authorization: `Bearer ${TOKEN}` })],
+  ];
+  const hostileReq = async (url) => {
+    const [name, send] = hostile[Math.floor(Math.random() * hostile.length)];
+    const a = now();
+    let status = 0;
+    try {
+      status = (await send(url)).status;
+    } catch (err) {
+      status = 0;
+    }
+    const k = `${name} ${status}`;
+    hostileCounts[k] = (hostileCounts[k] || 0) + 1;
+    if (status >= 500) fivexx.push([a, now(), `hostile ${name}`, status]);
+  };
   const workers = Array.from({ length: WORKERS }, (_, w) => worker(w));
+  // rows the event store refuses, straight into the stream (the edge refuses them now)
+  const Redis = require('ioredis');
+  const raw = new Redis(`redis://127.0.0.1:${redisPort}/0`, { maxRetriesPerRequest: 1, lazyConnect: false });
+  raw.on('error', () => undefined);
+  let poisoned = 0;
+  const poisoner = (async () => {
+    for (let i = 0; running; i++) {
+      await sleep(POISON_EVERY_S * 1000);
+      if (!running) break;
+      const unit = i % 2 ? 'nul\u0000unit' : 'z'.repeat(300);
+      const ok = await raw
+        .xadd(`experiment:{${id}}:events`, '*', 't', 's', 'd', `${id}.0.poison${String(i).padStart(16, '0')}`, 'a', '0', 'p', '0.5', 'u', unit, 'ts', String(Date.now()))
+        .then(() => true, () => false);
+      if (ok) poisoned++;
+    }
+  })();
 
   const faults = ['postgres', 'sigkill', 'sigterm', 'redis'];
   const done = [];
@@ -182,9 +236,10 @@ async function main() {
       await new Promise((r) => (victim.child.exitCode !== null || victim.child.signalCode !== null ? r() : victim.child.once('exit', r)));
       await start(i);
     } else {
-      redisLosses.push(from);
       redis.kill('SIGKILL');
       await new Promise((r) => redis.once('exit', r));
+      // what Redis acknowledged until it was gone is lost with its memory (not yet moved)
+      redisLosses.push(now());
       await sleep(1000);
       redis = await redisServer(redisPort);
     }
@@ -196,6 +251,7 @@ async function main() {
   }
   running = false;
   await Promise.all(workers);
+  await poisoner;
 
   // let the consumers move everything (a killed replica's entries are taken over after 30 s idle)
   const client = new Client({ connectionString: db.url });
@@ -209,6 +265,9 @@ async function main() {
     rows = next;
   }
   rows = await stored();
+  const deadLetters = Number((await client.query('select count(*) as n from bandit_dead_letters where experiment_id = $1', [id])).rows[0].n);
+  const streamLength = await raw.xlen(`experiment:{${id}}:events`).catch(() => -1);
+  raw.disconnect();
   const live = (await (await fetch(`${replicas[0].url}/experiments/${id}`)).json()).arms.map((a) => ({ alpha: a.alpha, beta: a.beta, pulls: a.pulls }));
   const fromEvents = [0, 1, 2].map((k) => {
     const mine = rows.filter((r) => r.arm_index === k);
@@ -240,6 +299,11 @@ async function main() {
       const near = windows.map(([from, , kind]) => ({ kind, msBeforeFault: from - v.at })).sort((x, y) => Math.abs(x.msBeforeFault) - Math.abs(y.msBeforeFault))[0];
       return { decision: d, ackedAtMs: v.at, ...near };
     }),
+    hostileShare: HOSTILE,
+    hostile: hostileCounts,
+    poisonedRowsWritten: poisoned,
+    deadLetters,
+    streamEntriesLeft: streamLength,
     liveEqualsEvents: JSON.stringify(live) === JSON.stringify(fromEvents),
     live,
     fromEvents,
@@ -253,7 +317,8 @@ async function main() {
   fs.mkdirSync(path.join(__dirname, 'results'), { recursive: true });
   fs.writeFileSync(path.join(__dirname, 'results', 'soak.json'), JSON.stringify(summary, null, 2));
   process.stdout.write(JSON.stringify(summary, null, 2) + '\n');
-  const ok = summary.fiveXXOutsideFaults === 0 && summary.doubledEvents === 0 && summary.lostAcknowledgedRewards === 0 && summary.liveEqualsEvents;
+  const ok =
+    summary.fiveXXOutsideFaults === 0 && summary.doubledEvents === 0 && summary.lostAcknowledgedRewards === 0 && summary.liveEqualsEvents && summary.streamEntriesLeft === 0 && deadLetters <= poisoned;
   process.exitCode = ok ? 0 : 1;
 }
 

@@ -8,6 +8,7 @@ import type { DataSource } from 'typeorm';
 import { CLOCK, type ClockRepository } from '../clock/clock.repository';
 import type { Config } from '../config/config';
 import { cachedIds, EventConsumer, IDS_TTL_MS } from '../events/event-consumer';
+import { DeadLetterRepository } from '../events/dead-letter.repository';
 import { EventRepository } from '../events/event.repository';
 import { DesignModule } from '../design/design.controller';
 import { ExperimentsController } from '../experiments/experiment.controller';
@@ -23,6 +24,7 @@ import { SeldonModule } from '../seldon/seldon.module';
 import { DashboardModule } from '../dashboard/dashboard.module';
 import { HealthController } from './health.controller';
 import { ServiceLifecycle } from './lifecycle';
+import { WindowSweeper } from '../experiments/window-sweeper';
 import { CONFIG, DATA_SOURCE, OWNS_RESOURCES } from './tokens';
 
 export interface AppResources {
@@ -59,15 +61,16 @@ export class AppModule {
         { provide: ExperimentRepository, useFactory: (ds: DataSource) => new ExperimentRepository(ds), inject: [DATA_SOURCE] },
         {
           provide: EventConsumer,
-          useFactory: (store: PosteriorStore, events: EventRepository, repo: ExperimentRepository, config: Config) =>
-            new EventConsumer(store, events, cachedIds(() => repo.ids(), IDS_TTL_MS), config.eventFlushIntervalMs, new Logger('Events')),
-          inject: [POSTERIOR_STORE, EventRepository, ExperimentRepository, CONFIG],
+          useFactory: (store: PosteriorStore, events: EventRepository, repo: ExperimentRepository, config: Config, ds: DataSource) =>
+            new EventConsumer(store, events, cachedIds(() => repo.ids(), IDS_TTL_MS), config.eventFlushIntervalMs, new Logger('Events'), new DeadLetterRepository(ds)),
+          inject: [POSTERIOR_STORE, EventRepository, ExperimentRepository, CONFIG, DATA_SOURCE],
         },
         ExperimentsService,
         ServingService,
         MetricsService,
         AdminGuard,
         ServiceLifecycle,
+        WindowSweeper,
         ...(extra.providers ?? []),
       ],
       exports: exported,

@@ -9,6 +9,9 @@ import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fa
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import type { LogLevel } from '@nestjs/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import { SELDON_PATHS } from '../seldon/seldon.controller';
 import { ZodPipe } from '../http/zod.pipe';
 import { rewardRequestSchema, selectRequestSchema, type RewardRequest, type SelectRequest } from '../serving/serving.dto';
 import { ServingService } from '../serving/serving.service';
@@ -54,7 +57,18 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
     if (opts.store === undefined) await store.close().catch(() => undefined);
     throw new BanditError(ErrorCode.Unavailable, `cannot open the event store (${config.databaseUrl ? 'postgres' : config.sqlitePath}): ${err instanceof Error ? err.message : String(err)}`);
   }
-  const adapter = new ServiceFastifyAdapter({ bodyLimit: config.bodyLimitBytes, logger: false, return503OnClosing: false });
+  try {
+    return await buildApp(config, opts, store, dataSource, ownsResources);
+  } catch (err) {
+    // a failed start leaves no open connection behind (it would keep the process alive)
+    if (opts.store === undefined) await store.close().catch(() => undefined);
+    if (opts.dataSource === undefined && dataSource.isInitialized) await dataSource.destroy().catch(() => undefined);
+    throw err;
+  }
+}
+
+async function buildApp(config: Config, opts: CreateAppOptions, store: PosteriorStore, dataSource: DataSource, ownsResources: boolean): Promise<NestFastifyApplication> {
+  const adapter = new ServiceFastifyAdapter({ bodyLimit: config.bodyLimitBytes, logger: false, return503OnClosing: false, clientErrorHandler: answerClientError });
   const fastify = adapter.getInstance() as unknown as FastifyInstance;
   const module = AppModule.forRoot({ config, store, dataSource, clock: opts.clock ?? new SystemClock(), ownsResources }, opts);
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, { logger: LOG_LEVELS[config.logLevel], abortOnError: false });
@@ -66,6 +80,8 @@ export async function createApp(config: Config, opts: CreateAppOptions = {}): Pr
   });
   adapter.lockErrorHandler();
   installRequestHooks(fastify, app.get(MetricsService), config.rateLimitPerMinute);
+  installBodyTimeout(fastify, config.requestBodyTimeoutMs);
+  refuseFormBodies(fastify);
   installServingFastPath(fastify, app.get(ServingService));
   installDocs(app, buildOpenApi(app));
   if (opts.eventConsumer === false) app.get(EventConsumer).background = false;
@@ -161,6 +177,73 @@ function installServingFastPath(fastify: FastifyInstance, serving: ServingServic
 
 /** When a request arrived (performance.now(), ms), on the request itself: a declared field, no WeakMap, no BigInt. */
 const STARTED = 'banditStartedMs';
+
+/**
+ * A request Node's HTTP parser refuses (Content-Length together with Transfer-Encoding,
+ * bad chunking, oversized headers) answers in the documented error shape, then the
+ * connection closes.
+ */
+function answerClientError(err: Error & { code?: string }, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, message] =
+    err.code === 'HPE_HEADER_OVERFLOW'
+      ? [431, 'request headers are larger than the limit']
+      : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? [408, 'the request did not arrive in time']
+        : [400, `malformed HTTP request (${err.code ?? 'unreadable'}): send either Content-Length or Transfer-Encoding, and well-formed headers`];
+  const body = JSON.stringify({ error: { code: ErrorCode.InvalidInput, message } });
+  if (socket.writable) {
+    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  }
+  socket.destroy();
+}
+
+/** Routes that take form bodies (Seldon's protocol); every other route takes JSON only. */
+const FORM_ROUTES = new Set<string>(SELDON_PATHS);
+
+/**
+ * Form bodies (urlencoded, multipart) on a JSON route answer 415 naming the content type
+ * to send: `curl -d '{…}'` gets a useful answer instead of an "unrecognized key", and a
+ * cross-site HTML form cannot create, conclude or stop experiments.
+ */
+function refuseFormBodies(fastify: FastifyInstance): void {
+  fastify.addHook('onRequest', (req, reply, done) => {
+    const type = (req.headers['content-type'] ?? '').toLowerCase();
+    if (!(type.startsWith('application/x-www-form-urlencoded') || type.startsWith('multipart/form-data') || type.startsWith('text/plain'))) return done();
+    const path = req.url.split('?')[0];
+    if (FORM_ROUTES.has(path)) return done();
+    const body = { error: { code: ErrorCode.InvalidInput, message: `this route takes JSON: send the body with content-type: application/json (got ${type.split(';')[0]})` } };
+    void reply.status(415).header('content-type', 'application/json; charset=utf-8').header('connection', 'close').send(body);
+  });
+}
+
+/**
+ * A request whose body has not fully arrived `timeoutMs` after its headers answers 408 (the
+ * JSON error shape, `Connection: close`) and its connection is closed: a client trickling
+ * a body byte by byte cannot hold a connection and a request slot for long.
+ */
+function installBodyTimeout(fastify: FastifyInstance, timeoutMs: number): void {
+  if (timeoutMs <= 0) return;
+  fastify.addHook('onRequest', (req, reply, done) => {
+    const len = req.headers['content-length'];
+    if ((len === undefined || len === '0') && req.headers['transfer-encoding'] === undefined) return done();
+    const timer = setTimeout(() => {
+      if (reply.sent || req.raw.complete) return;
+      reply.hijack();
+      const res = reply.raw;
+      const body = JSON.stringify({ error: { code: ErrorCode.InvalidInput, message: `the request body did not arrive within ${timeoutMs} ms; send it at once` } });
+      res.once('finish', () => req.raw.socket?.destroy());
+      res.writeHead(408, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
+      res.end(body);
+    }, timeoutMs);
+    timer.unref();
+    const clear = () => clearTimeout(timer);
+    req.raw.once('end', clear);
+    req.raw.once('close', clear);
+    reply.raw.once('finish', clear);
+    done();
+  });
+}
 
 function installRequestHooks(fastify: FastifyInstance, metrics: MetricsService, perMinute: number): void {
   fastify.decorateRequest(STARTED, -1);

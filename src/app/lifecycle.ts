@@ -13,10 +13,14 @@ import { MetricsService } from '../metrics/metrics.service';
 import { POSTERIOR_STORE, type PosteriorStore } from '../state/posterior-store';
 import { CONFIG, DATA_SOURCE, OWNS_RESOURCES } from './tokens';
 
+/** Period of the status sweep (see ExperimentsService.repairStatuses). */
+const STATUS_SWEEP_MS = 2000;
+
 @Injectable()
 export class ServiceLifecycle implements OnApplicationBootstrap, OnApplicationShutdown {
   private readonly log = new Logger('Service');
   private snapshotTimer: NodeJS.Timeout | undefined;
+  private statusTimer: NodeJS.Timeout | undefined;
   private closed = false;
 
   constructor(
@@ -46,8 +50,15 @@ export class ServiceLifecycle implements OnApplicationBootstrap, OnApplicationSh
         return out;
       },
       eventsStored: () => this.consumer.moved,
+      deadLetters: () => this.consumer.deadLettered,
+      queues: () => this.consumer.queueStats(),
     });
     this.consumer.start();
+    // a status change whose live half failed (Redis unreachable) is written again until it holds
+    this.statusTimer = setInterval(() => {
+      this.experiments.repairStatuses().catch(() => undefined);
+    }, STATUS_SWEEP_MS);
+    this.statusTimer.unref();
     if (this.config.snapshotIntervalSeconds > 0) {
       this.snapshotTimer = setInterval(() => {
         this.experiments.snapshotAll().catch((err: unknown) => this.log.warn(`periodic snapshot failed: ${String(err)}`));
@@ -60,6 +71,7 @@ export class ServiceLifecycle implements OnApplicationBootstrap, OnApplicationSh
     if (this.closed) return;
     this.closed = true;
     if (this.snapshotTimer) clearInterval(this.snapshotTimer);
+    if (this.statusTimer) clearInterval(this.statusTimer);
     await this.consumer.stop();
     await this.consumer.flush().catch((err: unknown) => this.log.warn(`events left in the queue at shutdown: ${String(err)}`));
     if (this.ownsResources) {

@@ -1,6 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/config';
 import { openDataSource } from '../events/data-source';
+import { DeadLetterRepository } from '../events/dead-letter.repository';
 import { cachedIds, EventConsumer, IDS_TTL_MS } from '../events/event-consumer';
 import { EventRepository } from '../events/event.repository';
 import { ExperimentRepository } from '../experiments/experiment.repository';
@@ -38,7 +39,7 @@ export const consumeCommand: CliCommand = {
         const repo = new ExperimentRepository(ds);
         const consumer = new EventConsumer(store, new EventRepository(ds), cachedIds(() => repo.ids(), IDS_TTL_MS), config.eventFlushIntervalMs, {
           warn: (m) => process.stderr.write(`bandit consume: ${m}\n`),
-        });
+        }, new DeadLetterRepository(ds));
         const close = async () => {
           await store.close().catch(() => undefined);
           await ds.destroy().catch(() => undefined);

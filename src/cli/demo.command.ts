@@ -25,6 +25,7 @@ interface DemoOptions {
   json?: boolean;
   quiet?: boolean;
   inProcess?: boolean;
+  window?: string;
 }
 
 const DEFAULT_ARMS = 'control,variant-a,variant-b,variant-c';
@@ -65,6 +66,7 @@ export const demoCommand: CliCommand = {
       .option('--out <dir>', 'folder for the plots (default $BANDIT_DATA_DIR/demo)')
       .option('--json', 'print the report as JSON')
       .option('--quiet', 'no progress output')
+      .option('--window <seconds>', 'conversion window: visitors report clicks only, a decision without a click counts 0 when its window closes')
       .option('--in-process', 'run on the numeric core directly instead of through bandit-service started in this process')
       .action(async (opts: DemoOptions) => {
         const arms = parseDemoArms(opts.arms, opts.ctr);
@@ -84,12 +86,14 @@ export const demoCommand: CliCommand = {
         } catch (err) {
           throw new CliError(`stopping: ${(err as Error).message}`);
         }
+        const window = opts.window === undefined ? undefined : number('--window', opts.window, (v) => Number.isInteger(v) && v >= 1 && v <= 3600, 'an integer number of seconds in [1, 3600]');
+        if (window !== undefined && opts.inProcess) throw new CliError('--window needs the service (conversion windows are closed by it): drop --in-process');
         const outDir = opts.out ? path.resolve(opts.out) : path.join(loadConfig().dataDir, 'demo');
 
         // by default the traffic goes through the real service (embedded defaults, free port)
         const service: DemoService | undefined = opts.inProcess
           ? undefined
-          : await startDemoService(loadConfig(), { arms: arms.map((a) => a.name), policy, stopping, seed });
+          : await startDemoService(loadConfig(), { arms: arms.map((a) => a.name), policy, stopping, seed, conversionWindowSeconds: window });
         // in process, the burn-in the service applies: equal shares until every arm has the minimum sample
         const client: BanditClient =
           service?.client ?? new InProcessBanditClient(arms.map((a) => a.name), { policy: { ...policy, burnIn: stopping.minSamplesPerArm }, rng: createRng(`${seed}:policy`) });
@@ -103,6 +107,7 @@ export const demoCommand: CliCommand = {
           stopping,
           maxSamples,
           checkEvery,
+          onlyClicks: window !== undefined,
           onCheck: (n, d) => task.update(n, `leader ${d.leaderName} P(best) ${d.probBest[d.leader].toFixed(3)}`),
         }).finally(() => service?.close());
         task.done(result.decision.verdict === 'winner' ? `winner ${result.decision.winnerName}` : result.decision.verdict === 'no_meaningful_difference' ? 'no meaningful difference' : 'no winner');

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { SystemClock } from '../clock/clock.repository';
 import { loadConfig } from '../config/config';
 import { openDataSource } from '../events/data-source';
+import { DeadLetterRepository } from '../events/dead-letter.repository';
 import { EventConsumer } from '../events/event-consumer';
 import { EventRepository } from '../events/event.repository';
 import { ExperimentRepository } from '../experiments/experiment.repository';
@@ -29,7 +30,7 @@ export const rebuildCommand: CliCommand = {
         try {
           const events = new EventRepository(ds);
           const repo = new ExperimentRepository(ds);
-          const consumer = new EventConsumer(store, events, () => repo.ids(), config.eventFlushIntervalMs, { warn: (m) => process.stderr.write(`${m}\n`) });
+          const consumer = new EventConsumer(store, events, () => repo.ids(), config.eventFlushIntervalMs, { warn: (m) => process.stderr.write(`${m}\n`) }, new DeadLetterRepository(ds));
           const experiments = new ExperimentsService(config, store, new SystemClock(), repo, events, consumer);
           const ids = opts.all ? await repo.ids() : [opts.experiment as string];
           let differs = false;

@@ -15,6 +15,8 @@ export enum ErrorCode {
   Expired = 'expired',
   Unavailable = 'unavailable',
   Internal = 'internal',
+  /** a reward after its decision's conversion window closed */
+  WindowClosed = 'window_closed',
 }
 
 export class BanditError extends Error {
@@ -44,4 +46,5 @@ export const CLI_EXIT_CODE: Record<ErrorCode, number> = {
   [ErrorCode.Expired]: 2,
   [ErrorCode.Unavailable]: 1,
   [ErrorCode.Internal]: 1,
+  [ErrorCode.WindowClosed]: 2,
 };

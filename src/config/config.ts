@@ -85,6 +85,12 @@ export interface Config {
     /** Second listener for Prometheus text (PREDICTIVE_UNIT_METRICS_SERVICE_PORT, set by the Seldon operator). */
     metricsPort?: number;
   };
+  /** /readyz answers 503 "degraded" when an event waited this long in the queue (0: never). */
+  readyMaxEventLagSeconds: number;
+  /** Redis commands that get no answer for this long fail (503); 0: no limit. */
+  redisCommandTimeoutMs: number;
+  /** A request whose body is not received within this long answers 408; 0: no limit. */
+  requestBodyTimeoutMs: number;
 }
 
 type Env = Record<string, string | undefined>;
@@ -249,6 +255,9 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
       metricsPath: parse(env, 'PREDICTIVE_UNIT_METRICS_ENDPOINT', z.string().regex(/^\/[A-Za-z0-9/_-]*$/, 'must be a path like /prometheus'), '/prometheus'),
       metricsPort: nonEmpty(env.PREDICTIVE_UNIT_METRICS_SERVICE_PORT) === undefined ? undefined : parse(env, 'PREDICTIVE_UNIT_METRICS_SERVICE_PORT', port),
     },
+    readyMaxEventLagSeconds: parse(env, 'BANDIT_READY_MAX_EVENT_LAG_SECONDS', nonNegativeInt, '60'),
+    redisCommandTimeoutMs: parse(env, 'BANDIT_REDIS_COMMAND_TIMEOUT_MS', nonNegativeInt, '2000'),
+    requestBodyTimeoutMs: parse(env, 'BANDIT_REQUEST_BODY_TIMEOUT_MS', nonNegativeInt, '10000'),
   };
 }
 
@@ -278,4 +287,7 @@ export const CONFIG_VARIABLES: ReadonlyArray<{ name: string; default: string; me
   { name: 'PREDICTIVE_UNIT_ID / PREDICTIVE_UNIT_PARAMETERS', default: '(unset: not a Seldon router)', meaning: 'Seldon graph node name and parameters (experiment_id, arms | n_branches); set by the Seldon operator' },
   { name: 'PREDICTIVE_UNIT_HTTP_SERVICE_PORT', default: '(unset: PORT)', meaning: 'HTTP port inside a Seldon graph; wins over PORT' },
   { name: 'PREDICTIVE_UNIT_METRICS_SERVICE_PORT / PREDICTIVE_UNIT_METRICS_ENDPOINT', default: '(unset) / /prometheus', meaning: 'extra port and path of the Prometheus text for Seldon' },
+  { name: 'BANDIT_READY_MAX_EVENT_LAG_SECONDS', default: '60', meaning: '/readyz answers 503 "degraded" when an event has waited this long to be stored (0: never)' },
+  { name: 'BANDIT_REDIS_COMMAND_TIMEOUT_MS', default: '2000', meaning: 'a Redis command without an answer this long fails with 503 (0: wait forever)' },
+  { name: 'BANDIT_REQUEST_BODY_TIMEOUT_MS', default: '10000', meaning: 'a request body not received within this long answers 408 (0: no limit)' },
 ];

@@ -11,6 +11,7 @@ export const GRPC_STATUS: Record<ErrorCode, status> = {
   [ErrorCode.PayloadTooLarge]: status.RESOURCE_EXHAUSTED,
   [ErrorCode.RateLimited]: status.RESOURCE_EXHAUSTED,
   [ErrorCode.Expired]: status.DEADLINE_EXCEEDED,
+  [ErrorCode.WindowClosed]: status.FAILED_PRECONDITION,
   [ErrorCode.Unavailable]: status.UNAVAILABLE,
   [ErrorCode.Internal]: status.INTERNAL,
 };

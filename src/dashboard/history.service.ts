@@ -38,7 +38,8 @@ export function assembleHistory(
     let b = byBucket.get(e.bucket);
     if (!b) byBucket.set(e.bucket, (b = { selects: zeros(), rewards: zeros() }));
     if (e.type === 'select') b.selects[e.arm] += e.count;
-    else b.rewards[e.arm] += e.rewardSum;
+    // holdout events (hselect / hreward) are not the bandit's traffic
+    else if (e.type === 'reward') b.rewards[e.arm] += e.rewardSum;
   }
   const order = [...byBucket.keys()].sort((a, b) => a - b);
 

@@ -18,6 +18,8 @@ export interface BanditClient {
   /** Reward of a served decision: 1 = click / conversion, 0 = none. */
   reward(decisionId: string, r: number): Promise<void>;
   state(): Promise<ArmState[]>;
+  /** Waits until every open conversion window closed (only a bandit with windows has any). */
+  settle?(): Promise<void>;
 }
 
 export interface InProcessOptions {

@@ -47,6 +47,17 @@ export class HttpBanditClient implements BanditClient {
     return body.arms.map((a) => ({ name: a.name, alpha: a.alpha, beta: a.beta, pulls: a.pulls }));
   }
 
+  /** Waits until no decision of the experiment has an open conversion window. */
+  async settle(timeoutMs = 120_000): Promise<void> {
+    const t0 = Date.now();
+    for (;;) {
+      const body = await this.request<{ arms: Array<{ pending?: number }> }>('GET', `/experiments/${encodeURIComponent(this.experimentId)}`);
+      if (body.arms.every((a) => !a.pending)) return;
+      if (Date.now() - t0 > timeoutMs) throw new HttpError(504, 'timeout', `conversion windows of ${this.experimentId} still open after ${timeoutMs} ms`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+
   /** Creates the experiment (admin route). */
   async create(definition: Record<string, unknown>): Promise<void> {
     await this.request('POST', '/experiments', { id: this.experimentId, ...definition });
@@ -102,7 +113,7 @@ export interface DemoService {
  */
 export async function startDemoService(
   base: Config,
-  experiment: { arms: readonly string[]; policy: AllocationPolicy; stopping: StoppingConfig; seed: string },
+  experiment: { arms: readonly string[]; policy: AllocationPolicy; stopping: StoppingConfig; seed: string; conversionWindowSeconds?: number },
 ): Promise<DemoService> {
   // Reproducible for a seed: the allocation is recomputed on every posterior change and the
   // stopping rule evaluated on every reward, instead of on wall-clock intervals.
@@ -133,6 +144,7 @@ export async function startDemoService(
     algorithm: experiment.policy.algorithm,
     ...(experiment.policy.algorithm === 'top_two' && experiment.policy.topTwoBeta !== undefined ? { topTwoBeta: experiment.policy.topTwoBeta } : {}),
     stopping: { probBest: experiment.stopping.probBest, expectedLoss: experiment.stopping.expectedLoss, minSamplesPerArm: experiment.stopping.minSamplesPerArm },
+    ...(experiment.conversionWindowSeconds !== undefined ? { conversion_window_seconds: experiment.conversionWindowSeconds } : {}),
   });
   return { url, client, close: () => app.close() };
 }

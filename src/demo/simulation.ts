@@ -30,6 +30,11 @@ export interface SimulationOptions {
   maxSamples: number;
   /** Evaluate the stopping rule every this many visitors (default 100). */
   checkEvery?: number;
+  /**
+   * Visitors report clicks only (the experiment has a conversion window that counts the
+   * others as 0 when it closes); at the end the run waits for the last windows to close.
+   */
+  onlyClicks?: boolean;
   /** Called after every stopping-rule check. */
   onCheck?: (samples: number, decision: StoppingDecision) => void;
 }
@@ -62,7 +67,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
     if (rate === undefined) throw new Error(`the bandit served an unknown arm '${sel.arm}'`);
     const click = o.rng.nextFloat() < rate ? 1 : 0;
     clicks += click;
-    await o.client.reward(sel.decisionId, click);
+    if (click === 1 || !o.onlyClicks) await o.client.reward(sel.decisionId, click);
     cumulative += best - rate;
     regret[samples] = cumulative;
     samples++;
@@ -72,6 +77,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
       if (decision.status !== 'continue') break;
     }
   }
+  if (o.onlyClicks) await o.client.settle?.();
   const state = await o.client.state();
   decision ??= evaluateStoppingRule(state, stopping);
   return { samples, clicks, decision, state, regret: regret.slice(0, samples), equalSplitRegretPerVisitor: best - meanRate };

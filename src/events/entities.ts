@@ -12,17 +12,31 @@ export interface ExperimentRow {
   id: string;
   /** JSON of the experiment definition (see experiments/experiment.dto.ts). */
   definition: string;
-  status: 'running' | 'concluded' | 'stopped';
+  status: 'running' | 'paused' | 'concluded' | 'stopped';
   winnerIndex: number | null;
   createdAt: Date;
   updatedAt: Date;
+  /** Set while the experiment is archived (hidden from lists and /select, restorable). */
+  archivedAt?: Date | null;
+}
+
+/** One change of an experiment's definition or lifecycle (the audit trail of the admin API). */
+export interface ExperimentChangeRow {
+  id?: string;
+  experimentId: string;
+  /** created | patched | paused | resumed | retired | shipped | archived | restored | stopped */
+  kind: string;
+  /** JSON: what changed (the request, and the definition after it when it changed). */
+  payload: string;
+  actor: string | null;
+  createdAt: Date;
 }
 
 export interface BanditEventRow {
   id?: string;
   experimentId: string;
   decisionId: string;
-  eventType: 'select' | 'reward';
+  eventType: 'select' | 'reward' | 'hselect' | 'hreward';
   armIndex: number;
   propensity: number;
   reward: number | null;
@@ -83,6 +97,19 @@ export function entitySchemas(driver: Driver) {
       winnerIndex: { name: 'winner_index', type: 'integer', nullable: true },
       createdAt: { name: 'created_at', type: ts(driver) },
       updatedAt: { name: 'updated_at', type: ts(driver) },
+      archivedAt: { name: 'archived_at', type: ts(driver), nullable: true },
+    },
+  });
+  const changes = new EntitySchema<ExperimentChangeRow>({
+    name: 'ExperimentChange',
+    tableName: 'experiment_changes',
+    columns: {
+      id: { type: bigId(driver), primary: true, generated: 'increment' },
+      experimentId: { name: 'experiment_id', type: 'varchar', length: 64 },
+      kind: { type: 'varchar', length: 16 },
+      payload: { type: 'text' },
+      actor: { type: 'text', nullable: true },
+      createdAt: { name: 'created_at', type: ts(driver) },
     },
   });
   const events = new EntitySchema<BanditEventRow>({
@@ -140,5 +167,5 @@ export function entitySchemas(driver: Driver) {
       createdAt: { name: 'created_at', type: ts(driver) },
     },
   });
-  return { experiments, events, snapshots, decisions };
+  return { experiments, events, snapshots, decisions, changes };
 }

@@ -4,8 +4,15 @@
  * is idempotent, so a batch re-delivered after a crash between commit and acknowledge is
  * stored once. While the event store is down the events stay queued and the consumer
  * retries every interval.
+ *
+ * A row the event store refuses (a value it cannot hold) never blocks the queue: when a
+ * batch is refused, it is split in halves until the refused rows are alone; those go to
+ * the dead-letter table with the database's reason, the rest is stored, and the whole
+ * batch is acknowledged. An unreachable event store is not a refusal: nothing is
+ * acknowledged and the batch is retried.
  */
-import type { PosteriorStore } from '../state/posterior-store';
+import type { PosteriorStore, QueuedEvent, QueueStats } from '../state/posterior-store';
+import { isRefusedRow, type DeadLetter, type DeadLetterRepository } from './dead-letter.repository';
 import type { EventRepository } from './event.repository';
 
 export interface ConsumerLog {
@@ -28,6 +35,8 @@ export class EventConsumer {
   private readonly active = new Set<string>();
   /** Events moved since start (metrics). */
   moved = 0;
+  /** Events set aside in the dead-letter table by this process (metrics). */
+  deadLettered = 0;
   /** The last failure to store a batch, cleared by the next success. */
   lastError: string | undefined;
   /**
@@ -42,7 +51,13 @@ export class EventConsumer {
     private readonly experimentIds: () => Promise<readonly string[]>,
     private readonly intervalMs: number,
     private readonly log: ConsumerLog,
+    private readonly deadLetters?: DeadLetterRepository,
   ) {}
+
+  /** Per experiment: events waiting in its queue and the enqueue time of the oldest. */
+  async queueStats(): Promise<QueueStats[]> {
+    return this.store.queueStats(await this.experimentIds());
+  }
 
   /** Notes that an event was queued for this experiment (read at the next tick). */
   touch(experimentId: string): void {
@@ -104,7 +119,8 @@ export class EventConsumer {
       for (let round = 0; round < MAX_ROUNDS; round++) {
         const batch = await this.store.pendingEvents(ids, BATCH);
         if (batch.length === 0) break;
-        await this.events.insertEvents(batch);
+        const refused = await this.insertIsolating(batch);
+        if (refused.length > 0) await this.setAside(refused);
         await this.store.ack(batch);
         total += batch.length;
         this.moved += batch.length;
@@ -119,6 +135,29 @@ export class EventConsumer {
       }
       throw err;
     }
+  }
+
+  /** Inserts the rows; returns the ones the event store refused (each alone), rethrows anything else. */
+  private async insertIsolating(rows: readonly QueuedEvent[]): Promise<DeadLetter[]> {
+    try {
+      await this.events.insertEvents(rows);
+      return [];
+    } catch (err) {
+      if (!this.deadLetters || !isRefusedRow(err)) throw err;
+      if (rows.length === 1) return [{ event: rows[0], reason: err instanceof Error ? err.message : String(err) }];
+      const mid = rows.length >> 1;
+      const first = await this.insertIsolating(rows.slice(0, mid));
+      return first.concat(await this.insertIsolating(rows.slice(mid)));
+    }
+  }
+
+  private async setAside(refused: readonly DeadLetter[]): Promise<void> {
+    await this.deadLetters?.insert(refused);
+    this.deadLettered += refused.length;
+    const first = refused[0];
+    this.log.warn(
+      `${refused.length} event(s) refused by the event store were set aside in bandit_dead_letters (first: ${first.event.type} ${JSON.stringify(first.event.decisionId)} of experiment ${JSON.stringify(first.event.experimentId)}: ${first.reason})`,
+    );
   }
 }
 

@@ -71,4 +71,99 @@ export class InitialSchema1764300000000 implements MigrationInterface {
   }
 }
 
-export const MIGRATIONS = [InitialSchema1764300000000];
+/**
+ * Events the event store refused (a value it cannot hold): kept with the reason instead of
+ * blocking the queue. `payload` is the event as JSON (control characters escaped).
+ */
+export class DeadLetters1764900000000 implements MigrationInterface {
+  name = 'DeadLetters1764900000000';
+
+  async up(q: QueryRunner): Promise<void> {
+    const pg = q.connection.options.type === 'postgres';
+    await q.query(`CREATE TABLE bandit_dead_letters (
+      id ${pg ? 'bigserial PRIMARY KEY' : 'integer PRIMARY KEY AUTOINCREMENT'},
+      experiment_id text NOT NULL,
+      decision_id text NOT NULL,
+      event_type text NOT NULL,
+      payload text NOT NULL,
+      reason text NOT NULL,
+      created_at ${pg ? 'timestamptz' : 'datetime'} NOT NULL)`);
+    await q.query('CREATE INDEX bandit_dead_letters_experiment ON bandit_dead_letters (experiment_id, id)');
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('DROP TABLE IF EXISTS bandit_dead_letters');
+  }
+}
+
+/**
+ * The experiment lifecycle: an archive mark on experiments, and the log of every change
+ * made through the admin API (pause, resume, edit, retire, ship, archive, restore).
+ */
+export class ExperimentLifecycle1764950000000 implements MigrationInterface {
+  name = 'ExperimentLifecycle1764950000000';
+
+  async up(q: QueryRunner): Promise<void> {
+    const pg = q.connection.options.type === 'postgres';
+    await q.query(`ALTER TABLE experiments ADD COLUMN archived_at ${pg ? 'timestamptz' : 'datetime'} NULL`);
+    await q.query(`CREATE TABLE experiment_changes (
+      id ${pg ? 'bigserial PRIMARY KEY' : 'integer PRIMARY KEY AUTOINCREMENT'},
+      experiment_id varchar(64) NOT NULL,
+      kind varchar(16) NOT NULL,
+      payload text NOT NULL,
+      actor text NULL,
+      created_at ${pg ? 'timestamptz' : 'datetime'} NOT NULL)`);
+    await q.query('CREATE INDEX experiment_changes_experiment ON experiment_changes (experiment_id, id)');
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query('DROP TABLE IF EXISTS experiment_changes');
+    await q.query('ALTER TABLE experiments DROP COLUMN archived_at');
+  }
+}
+
+/**
+ * Holdout decisions: events of type `hselect` / `hreward` (kept out of the posterior and of
+ * rebuilds, which count `select` / `reward` only). Postgres replaces the check constraint;
+ * SQLite, which cannot alter one, copies the table.
+ */
+export class HoldoutEvents1764960000000 implements MigrationInterface {
+  name = 'HoldoutEvents1764960000000';
+
+  async up(q: QueryRunner): Promise<void> {
+    await this.allow(q, ['select', 'reward', 'hselect', 'hreward']);
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query("DELETE FROM bandit_events WHERE event_type IN ('hselect', 'hreward')");
+    await this.allow(q, ['select', 'reward']);
+  }
+
+  private async allow(q: QueryRunner, types: string[]): Promise<void> {
+    const check = `CHECK (event_type IN (${types.map((t) => `'${t}'`).join(', ')}))`;
+    if (q.connection.options.type === 'postgres') {
+      await q.query('ALTER TABLE bandit_events DROP CONSTRAINT IF EXISTS bandit_events_event_type_check');
+      await q.query(`ALTER TABLE bandit_events ADD CONSTRAINT bandit_events_event_type_check ${check}`);
+      return;
+    }
+    await q.query(`CREATE TABLE bandit_events_next (
+      id integer PRIMARY KEY AUTOINCREMENT,
+      experiment_id varchar(64) NOT NULL,
+      decision_id varchar(100) NOT NULL,
+      event_type varchar(8) NOT NULL ${check},
+      arm_index integer NOT NULL,
+      propensity real NOT NULL,
+      reward real NULL,
+      unit_id varchar(256) NULL,
+      created_at datetime NOT NULL)`);
+    await q.query(
+      'INSERT INTO bandit_events_next (id, experiment_id, decision_id, event_type, arm_index, propensity, reward, unit_id, created_at) SELECT id, experiment_id, decision_id, event_type, arm_index, propensity, reward, unit_id, created_at FROM bandit_events',
+    );
+    await q.query('DROP TABLE bandit_events');
+    await q.query('ALTER TABLE bandit_events_next RENAME TO bandit_events');
+    await q.query('CREATE UNIQUE INDEX bandit_events_decision_type ON bandit_events (decision_id, event_type)');
+    await q.query('CREATE INDEX bandit_events_experiment ON bandit_events (experiment_id, event_type, arm_index)');
+  }
+}
+
+export const MIGRATIONS = [InitialSchema1764300000000, DeadLetters1764900000000, ExperimentLifecycle1764950000000, HoldoutEvents1764960000000];

@@ -20,6 +20,13 @@ describe('experiment definitions', () => {
       caps: null,
       sticky: false,
       exploration: 0,
+      name: null,
+      description: null,
+      retired: [],
+      conversionWindowSeconds: null,
+      defaultReward: 0,
+      srmAcknowledged: false,
+      holdout: 0,
     });
   });
 

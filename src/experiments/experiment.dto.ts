@@ -60,6 +60,17 @@ export const createExperimentSchema = z
     caps: perArmShares.optional().meta({ description: 'maximum share of traffic per arm: an array in arm order or an object by arm name' }),
     sticky: z.boolean().optional().meta({ description: 'a unit keeps the first arm it was given' }),
     exploration: z.number().min(0).lt(1).optional().meta({ description: 'after a winner is declared, the share of traffic still allocated by the policy (default 0)' }),
+    name: z.string().min(1).max(200).optional().meta({ description: 'a human-readable name' }),
+    description: z.string().max(5000).optional(),
+    conversion_window_seconds: z
+      .number()
+      .int()
+      .min(1)
+      .max(90 * 24 * 3600)
+      .optional()
+      .meta({ description: 'a decision not rewarded within this many seconds counts default_reward once; a later reward is refused (409 window_closed)' }),
+    holdout: z.number().min(0).max(0.5).optional().meta({ description: 'share of traffic served uniformly at random and kept out of the posterior, to measure the lift of the bandit (default 0)' }),
+    default_reward: z.number().min(0).max(1).optional().meta({ description: 'the reward a decision counts when its conversion window closes unrewarded (default 0)' }),
   })
   .strict();
 export type CreateExperimentRequest = z.infer<typeof createExperimentSchema>;
@@ -87,6 +98,18 @@ export interface ExperimentDefinition {
   exploration: number;
   /** Stated baseline rate (null or absent: the control's posterior mean is the baseline). */
   baselineRate?: number | null;
+  name: string | null;
+  description: string | null;
+  /** Indexes of retired arms: never served again, their history kept. */
+  retired: number[];
+  /** Conversion window (seconds); null: rewards are explicit, decisions expire after the decision TTL. */
+  conversionWindowSeconds: number | null;
+  /** Reward counted when a window closes unrewarded. */
+  defaultReward: number;
+  /** An admin acknowledged a failed sample-ratio-mismatch check: automatic winners are allowed again. */
+  srmAcknowledged: boolean;
+  /** Share of traffic served uniformly at random and kept out of the posterior. */
+  holdout: number;
 }
 
 const stoppingOut = z.object({
@@ -110,6 +133,13 @@ export const definitionSchema = z.object({
   sticky: z.boolean(),
   exploration: z.number(),
   baselineRate: z.number().nullable().optional(),
+  name: z.string().nullable(),
+  description: z.string().nullable(),
+  retired: z.array(z.number().int()).meta({ description: 'indexes of retired arms (served no more, history kept)' }),
+  conversionWindowSeconds: z.number().int().nullable(),
+  defaultReward: z.number(),
+  srmAcknowledged: z.boolean(),
+  holdout: z.number(),
 });
 
 export const decisionRecordSchema = z
@@ -143,11 +173,12 @@ export const armViewSchema = z.object({
   probBest: z.number(),
   expectedLoss: z.number(),
   allocation: z.number().meta({ description: 'probability that the next select serves this arm' }),
+  pending: z.number().int().meta({ description: 'decisions whose conversion window is still open (not counted yet; 0 without a window)' }),
 });
 
 export const experimentViewSchema = z.object({
   id: z.string(),
-  status: z.enum(['running', 'concluded', 'stopped']),
+  status: z.enum(['running', 'paused', 'concluded', 'stopped']),
   createdAt: z.string().meta({ format: 'date-time' }),
   updatedAt: z.string().meta({ format: 'date-time' }),
   definition: definitionSchema,
@@ -158,11 +189,82 @@ export const experimentViewSchema = z.object({
     .meta({ description: 'the declared winner and the decision that declared it' }),
   lastDecision: decisionRecordSchema.nullable().meta({ description: "the service’s latest evaluation of the stopping rule (the pipeline’s advice is not one)" }),
   evaluation: evaluationViewSchema,
+  health: z
+    .object({
+      srm: z
+        .object({
+          p_value: z.number().nullable(),
+          ok: z.boolean(),
+          statistic: z.number().nullable(),
+          df: z.number().int(),
+          observed: z.array(z.number()),
+          expected: z.array(z.number()),
+          acknowledged: z.boolean(),
+        })
+        .meta({ description: 'sample-ratio mismatch: chi-square of the stored assignments per arm against the sums of their logged propensities; a failure (p < 0.001) holds back an automatic winner until acknowledged' }),
+      open_share: z.number().meta({ description: 'share of served decisions whose conversion window is still open' }),
+      conversion_delay: z
+        .object({ median_seconds: z.number(), p90_seconds: z.number(), conversions: z.number().int() })
+        .nullable()
+        .meta({ description: 'seconds from select to a positive reward (latest 2000 conversions)' }),
+    })
+    .meta({ description: 'health checks of the experiment' }),
+  holdout: z
+    .object({
+      share: z.number(),
+      bandit: z.object({ decisions: z.number().int(), rewarded: z.number().int(), mean: z.number().nullable() }),
+      holdout: z.object({ decisions: z.number().int(), rewarded: z.number().int(), mean: z.number().nullable() }),
+      lift: z.number().nullable().meta({ description: 'mean reward per rewarded decision: bandit minus holdout (an equal split)' }),
+      ci95: z.array(z.number()).min(2).max(2).nullable().meta({ description: '95% normal-approximation interval of the lift' }),
+    })
+    .nullable()
+    .meta({ description: 'the holdout and the lift of the bandit over it (null without a holdout)' }),
 });
 export type ExperimentView = z.infer<typeof experimentViewSchema>;
 export type ArmView = z.infer<typeof armViewSchema>;
 
-export const experimentListSchema = z.object({ experiments: z.array(experimentViewSchema) });
+export const experimentListSchema = z.object({
+  experiments: z.array(experimentViewSchema),
+  total: z.number().int().meta({ description: 'experiments matching the filter (archived ones are never listed)' }),
+  limit: z.number().int(),
+  offset: z.number().int(),
+});
+
+export const EXPERIMENT_STATUSES = ['running', 'paused', 'concluded', 'stopped'] as const;
+
+export const listQuerySchema = z
+  .object({
+    status: z.enum(EXPERIMENT_STATUSES).optional(),
+    limit: z.coerce.number().int().min(1).max(500).optional(),
+    offset: z.coerce.number().int().min(0).optional(),
+  })
+  .strict();
+export type ListQuery = z.infer<typeof listQuerySchema>;
+
+/** Who made a change and why (kept in the experiment's change log). */
+const actorFields = {
+  by: z.string().min(1).max(200).optional().meta({ description: 'who makes the change (kept in the change log)' }),
+  reason: z.string().max(2000).optional().meta({ description: 'why (kept in the change log)' }),
+};
+export const actorSchema = z.object(actorFields).strict();
+export type ActorRequest = z.infer<typeof actorSchema>;
+
+export const patchExperimentSchema = z
+  .object({
+    name: z.string().min(1).max(200).optional(),
+    description: z.string().max(5000).optional(),
+    stopping: createExperimentSchema.shape.stopping,
+    floors: perArmShares.optional().meta({ description: 'replaces the floors: an array in arm order (after add_arms) or an object by arm name' }),
+    caps: perArmShares.optional().meta({ description: 'replaces the caps: an array in arm order (after add_arms) or an object by arm name' }),
+    add_arms: z.array(armNameSchema).min(1).max(MAX_ARMS).optional().meta({ description: 'new arms: they start from the prior and join the allocation at once' }),
+    prior: betaPriorSchema.optional().meta({ description: 'prior of the added arms (default Beta(1, 1))' }),
+    ...actorFields,
+  })
+  .strict();
+export type PatchExperimentRequest = z.infer<typeof patchExperimentSchema>;
+
+export const shipSchema = z.object({ arm: armNameSchema, ...actorFields }).strict();
+export type ShipRequest = z.infer<typeof shipSchema>;
 
 export const concludeResponseSchema = z.object({ decision: decisionRecordSchema, experiment: experimentViewSchema });
 
@@ -184,20 +286,19 @@ export function normalizeDefinition(
   }
   const perArm = (name: 'floors' | 'caps'): number[] | null | string => {
     const v = req[name];
-    if (v === undefined) return null;
-    if (Array.isArray(v)) return v.length === k ? [...v] : `${name}: expected ${k} values (one per arm), got ${v.length}`;
-    const unknown = Object.keys(v).filter((n) => !req.arms.includes(n));
-    if (unknown.length > 0) return `${name}: unknown arm ${JSON.stringify(unknown[0])}`;
-    return req.arms.map((n) => v[n] ?? (name === 'floors' ? 0 : 1));
+    return v === undefined ? null : perArmValues(name, v, req.arms);
   };
   const floors = perArm('floors');
   if (typeof floors === 'string') return floors;
   const caps = perArm('caps');
   if (typeof caps === 'string') return caps;
-  if (floors && floors.reduce((a, b) => a + b, 0) > 1 + 1e-12) return 'floors: the floors add up to more than 1';
-  if (caps && caps.reduce((a, b) => a + b, 0) < 1 - 1e-12) return 'caps: the caps add up to less than 1, no allocation can satisfy them';
-  if (floors && caps && floors.some((f, i) => f > caps[i])) return 'floors / caps: a floor is above its cap';
+  const problem = sharesProblem(floors, caps);
+  if (problem) return problem;
+  if (req.holdout && req.sticky) return 'holdout: not available with sticky units (a unit keeps its arm, so it cannot be held out at random)';
+  if (req.default_reward !== undefined && req.conversion_window_seconds === undefined) return 'default_reward: only meaningful with conversion_window_seconds';
   if (req.algorithm !== 'top_two' && req.topTwoBeta !== undefined) return 'topTwoBeta: only meaningful with algorithm "top_two"';
+  const shares = [...(floors ?? []), ...(caps ?? [])];
+  if (shares.some((x) => typeof x !== 'number' || !(x >= 0 && x <= 1))) return 'floors / caps: every share must be a number in [0, 1]';
   return {
     arms: [...req.arms],
     prior,
@@ -217,7 +318,45 @@ export function normalizeDefinition(
     sticky: req.sticky ?? false,
     exploration: req.exploration ?? 0,
     ...defined('baselineRate', req.baselineRate),
+    name: req.name ?? null,
+    description: req.description ?? null,
+    retired: [],
+    conversionWindowSeconds: req.conversion_window_seconds ?? null,
+    defaultReward: req.default_reward ?? 0,
+    srmAcknowledged: false,
+    holdout: req.holdout ?? 0,
   };
+}
+
+/** A stored definition with the fields added after it was written filled in. */
+export function upgradeDefinition(d: Partial<ExperimentDefinition> & Pick<ExperimentDefinition, 'arms'>): ExperimentDefinition {
+  return {
+    ...(d as ExperimentDefinition),
+    name: d.name ?? null,
+    description: d.description ?? null,
+    retired: d.retired ?? [],
+    conversionWindowSeconds: d.conversionWindowSeconds ?? null,
+    defaultReward: d.defaultReward ?? 0,
+    srmAcknowledged: d.srmAcknowledged ?? false,
+    holdout: d.holdout ?? 0,
+  };
+}
+
+/** Floors or caps by arm name or in arm order, resolved against `arms`; a message on inconsistent input. */
+export function perArmValues(name: 'floors' | 'caps', v: number[] | Record<string, number>, arms: readonly string[]): number[] | string {
+  if (Array.isArray(v)) return v.length === arms.length ? [...v] : `${name}: expected ${arms.length} values (one per arm), got ${v.length}`;
+  const unknown = Object.keys(v).filter((n) => !arms.includes(n));
+  if (unknown.length > 0) return `${name}: unknown arm ${JSON.stringify(unknown[0])}`;
+  // own keys only: an arm named "constructor" or "toString" must not pick up an inherited property
+  return arms.map((n) => (Object.hasOwn(v, n) ? v[n] : name === 'floors' ? 0 : 1));
+}
+
+/** Floors and caps together: a message when no allocation can satisfy them. */
+export function sharesProblem(floors: readonly number[] | null, caps: readonly number[] | null): string | null {
+  if (floors && floors.reduce((a, b) => a + b, 0) > 1 + 1e-12) return 'floors: the floors add up to more than 1';
+  if (caps && caps.reduce((a, b) => a + b, 0) < 1 - 1e-12) return 'caps: the caps add up to less than 1, no allocation can satisfy them';
+  if (floors && caps && floors.some((f, i) => f > caps[i])) return 'floors / caps: a floor is above its cap';
+  return null;
 }
 
 interface ZodIssueLike {

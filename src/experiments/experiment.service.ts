@@ -16,7 +16,14 @@ import { POSTERIOR_STORE, priorCounters, type ArmCounters, type PosteriorStore, 
 import {
   createExperimentSchema,
   formatZodError,
+  MAX_ARMS,
   normalizeDefinition,
+  perArmValues,
+  sharesProblem,
+  type ActorRequest,
+  type ListQuery,
+  type PatchExperimentRequest,
+  type ShipRequest,
   type ArmView,
   type CreateExperimentRequest,
   type DecisionRecord,
@@ -24,17 +31,32 @@ import {
   type ExperimentView,
 } from './experiment.dto';
 import { ExperimentRepository, type StoredExperiment } from './experiment.repository';
+import { delaySummary, liftOf, srmCheck, type RewardTotals, type SrmResult } from './health';
 import { durationAt, evaluateStopping, evaluationView, numbersOf, SERVICE_TRIGGERS, type EvaluationView, type ServiceTrigger, type StoppingEvaluation } from './stopping/stopping-evaluator';
 import { countersFromEvents, decisionRowOf, recordedNumbers, snapshotRowsOf } from './stopping/stopping-records';
 
 export type DecisionTrigger = ServiceTrigger;
 
-/** What the hot path needs of an experiment; definitions never change after creation. */
+/** How long a process serves with a cached definition before reading it again (edits reach every replica within this). */
+export const DEFINITION_REFRESH_MS = 1000;
+/** How long an unknown experiment id answers 404 without asking the event store again. */
+const NEGATIVE_TTL_MS = 1000;
+/** Bound of the unknown-id memory (cleared when full). */
+const NEGATIVE_MAX = 10_000;
+
+/** What the hot path needs of an experiment (re-read every DEFINITION_REFRESH_MS: edits, retired arms, archive). */
 export interface ServedExperiment {
   id: string;
   definition: ExperimentDefinition;
   policy: AllocationPolicy;
   createdAt: number;
+  /** performance.now() when read from the event store. */
+  loadedAt?: number;
+  /** Changes whenever the definition does (allocations computed for another one are dropped). */
+  generation?: number;
+  definitionText?: string;
+  /** Known to be stopped (by this process, or by the status sweep): never served again. */
+  stopped?: boolean;
 }
 
 export interface RebuildReport {
@@ -50,10 +72,20 @@ export interface RebuildReport {
 export class ExperimentsService {
   private readonly log = new Logger('Experiments');
   private readonly servedCache = new Map<string, ServedExperiment>();
+  private generations = 0;
+  /** Experiments with a conversion window (re-read every DEFINITION_REFRESH_MS by the sweep). */
+  private windowed: { at: number; list: StoredExperiment[] } | null = null;
   private readonly rebuilding = new Map<string, Promise<RebuildReport>>();
   private readonly lastEvaluation = new Map<string, number>();
   private readonly evaluating = new Set<string>();
   private readonly lastSnapshotKey = new Map<string, string>();
+  /** Ids looked up and not found, with when (see served). */
+  private readonly unknownIds = new Map<string, number>();
+  private readonly lookups = new Map<string, Promise<StoredExperiment | null>>();
+  /** Stopped experiments (the status is final, so this only grows). */
+  private readonly stoppedIds = new Set<string>();
+  /** Stops whose live status could not be written yet. */
+  private readonly unrepaired = new Set<string>();
 
   constructor(
     @Inject(CONFIG) private readonly config: Config,
@@ -74,37 +106,84 @@ export class ExperimentsService {
   async createFrom(req: CreateExperimentRequest): Promise<ExperimentView> {
     const definition = normalizeDefinition(req, DEFAULT_STOPPING);
     if (typeof definition === 'string') throw new BanditError(ErrorCode.InvalidInput, definition);
+    assertServable(definition);
     const now = new Date(this.clock.now());
     const stored: StoredExperiment = { id: req.id, definition, status: 'running', winnerIndex: null, createdAt: now, updatedAt: now };
     if (!(await this.experiments.insert(stored))) throw new BanditError(ErrorCode.AlreadyExists, `experiment ${JSON.stringify(req.id)} already exists`);
+    this.unknownIds.delete(req.id);
     // leftovers of an experiment of the same id whose definition was deleted are replaced
-    await this.store.writeState(req.id, priorCounters(definition.prior), { status: 'running', winner: null }, 'overwrite');
+    await this.store.writeState(req.id, priorCounters(definition.prior), { status: 'running', winner: null }, 'reset');
+    await this.change(req.id, 'created', {}, { definition });
     return this.view(stored);
   }
 
+  /** Every experiment that is not archived. */
   async list(): Promise<ExperimentView[]> {
-    const all = await this.experiments.list();
+    const all = (await this.experiments.list()).filter((e) => !e.archivedAt);
     return Promise.all(all.map((e) => this.view(e)));
   }
 
-  async get(id: string): Promise<ExperimentView> {
-    return this.view(await this.stored(id));
+  /** One page of the experiments that are not archived, optionally of one status. */
+  async listPage(q: ListQuery): Promise<{ experiments: ExperimentView[]; total: number; limit: number; offset: number }> {
+    const limit = q.limit ?? 50;
+    const offset = q.offset ?? 0;
+    const { rows, total } = await this.experiments.page(q.status, limit, offset);
+    return { experiments: await Promise.all(rows.map((e) => this.view(e))), total, limit, offset };
   }
 
-  /** The definition the hot path serves with (cached; 404 when unknown). */
+  async get(id: string): Promise<ExperimentView> {
+    return this.view(await this.live(id));
+  }
+
+  /**
+   * The definition the hot path serves with (cached; 404 when unknown). An unknown id is
+   * remembered for NEGATIVE_TTL_MS and concurrent lookups of one id share one query, so a
+   * flood of requests for experiments that do not exist cannot fill the database pool.
+   */
   async served(id: string): Promise<ServedExperiment> {
     const hit = this.servedCache.get(id);
-    if (hit) return hit;
-    const e = await this.experiments.find(id);
-    if (!e) throw notFound(`experiment ${JSON.stringify(id)} does not exist`);
-    const s: ServedExperiment = { id, definition: e.definition, policy: policyOf(e.definition), createdAt: e.createdAt.getTime() };
+    if (hit && (hit.loadedAt === undefined || performance.now() - hit.loadedAt < DEFINITION_REFRESH_MS)) return hit;
+    const missAt = this.unknownIds.get(id);
+    if (missAt !== undefined && Date.now() - missAt < NEGATIVE_TTL_MS) throw notFound(`experiment ${JSON.stringify(id)} does not exist`);
+    let lookup = this.lookups.get(id);
+    if (!lookup) {
+      lookup = this.experiments.find(id).finally(() => this.lookups.delete(id));
+      this.lookups.set(id, lookup);
+    }
+    const e = await lookup;
+    if (!e) {
+      if (this.unknownIds.size >= NEGATIVE_MAX) this.unknownIds.clear();
+      this.unknownIds.set(id, Date.now());
+      this.servedCache.delete(id);
+      throw notFound(`experiment ${JSON.stringify(id)} does not exist`);
+    }
+    if (e.archivedAt) {
+      this.servedCache.delete(id);
+      throw notFound(`experiment ${JSON.stringify(id)} does not exist (it is archived)`);
+    }
+    const cached = this.servedCache.get(id);
+    if (cached && cached.definitionText === e.definitionText) {
+      cached.loadedAt = performance.now();
+      return cached;
+    }
+    const s: ServedExperiment = {
+      id,
+      definition: e.definition,
+      policy: policyOf(e.definition),
+      createdAt: e.createdAt.getTime(),
+      loadedAt: performance.now(),
+      generation: ++this.generations,
+      definitionText: e.definitionText,
+    };
+    if (e.status === 'stopped' || this.stoppedIds.has(id)) s.stopped = true;
     this.servedCache.set(id, s);
     return s;
   }
 
   /** Evaluates the stopping rule now and records the decision. */
   async conclude(id: string): Promise<{ decision: DecisionRecord; experiment: ExperimentView }> {
-    const e = await this.stored(id);
+    const e = await this.live(id);
+    if (e.status === 'paused') throw new BanditError(ErrorCode.Conflict, `experiment ${JSON.stringify(id)} is paused; resume it first`);
     if (e.status === 'stopped') throw new BanditError(ErrorCode.Conflict, `experiment ${JSON.stringify(id)} is stopped`);
     if (e.status === 'concluded') {
       const name = e.winnerIndex === null ? 'no winner' : `winner ${JSON.stringify(e.definition.arms[e.winnerIndex])}`;
@@ -114,15 +193,277 @@ export class ExperimentsService {
     return { decision, experiment: await this.view(await this.stored(id)) };
   }
 
-  /** Stops an experiment: select and reward answer 409 from now on. Idempotent. */
+  /**
+   * Stops an experiment: select and reward answer 409 from now on. Idempotent, and final:
+   * it wins over a conclusion that lands at the same time. Every call (also a retry of a
+   * stop that reached only Postgres) writes the live status, so a half that failed is
+   * repaired; until then this process refuses to serve it, and the status sweep repairs
+   * it in the background.
+   */
   async stop(id: string): Promise<ExperimentView> {
-    const e = await this.stored(id);
-    if (e.status !== 'stopped') {
-      const at = new Date(this.clock.now());
-      await this.experiments.setStatus(id, 'stopped', e.winnerIndex, at);
+    const e = await this.live(id);
+    if (await this.experiments.transition(id, 'stopped', ['running', 'paused', 'concluded'], new Date(this.clock.now()))) await this.change(id, 'stopped', {}, {});
+    this.markStopped(id);
+    try {
       await this.setLiveStatus(e, { status: 'stopped', winner: null });
+    } catch (err) {
+      this.unrepaired.add(id);
+      throw err;
+    }
+    this.unrepaired.delete(id);
+    return this.get(id);
+  }
+
+  /**
+   * Status sweep (every few seconds): writes the live status of every concluded or stopped
+   * experiment again (a no-op when it already holds: the live status only moves forward),
+   * repairing a change whose Redis half failed — also one made by another replica — and
+   * marks stopped experiments in this process's cache of served definitions.
+   */
+  async repairStatuses(): Promise<number> {
+    let repaired = 0;
+    for (const e of await this.experiments.list()) {
+      // running ↔ paused are compare-and-set by pause / resume themselves
+      if (e.status === 'running' || e.status === 'paused') continue;
+      if (e.status === 'stopped') this.markStopped(e.id);
+      await this.setLiveStatus(e, { status: e.status, winner: e.status === 'concluded' ? e.winnerIndex : null });
+      if (this.unrepaired.delete(e.id)) repaired++;
+    }
+    return repaired;
+  }
+
+  // ---- lifecycle (admin): every change is recorded in the experiment's change log ----
+
+  /** Pauses a running experiment: /select serves the control and records nothing; rewards still count. Idempotent. */
+  async pause(id: string, actor: ActorRequest): Promise<ExperimentView> {
+    return this.swap(id, 'running', 'paused', actor);
+  }
+
+  /** Resumes a paused experiment. Idempotent. */
+  async resume(id: string, actor: ActorRequest): Promise<ExperimentView> {
+    return this.swap(id, 'paused', 'running', actor);
+  }
+
+  private async swap(id: string, from: 'running' | 'paused', to: 'running' | 'paused', actor: ActorRequest): Promise<ExperimentView> {
+    const e = await this.live(id);
+    const verb = to === 'paused' ? 'paused' : 'resumed';
+    if (e.status !== to) {
+      if (!(await this.experiments.transition(id, to, [from], new Date(this.clock.now())))) {
+        const now = await this.live(id);
+        if (now.status !== to) throw new BanditError(ErrorCode.Conflict, `experiment ${JSON.stringify(id)} is ${now.status}; only a ${from} experiment can be ${verb}`);
+      } else await this.change(id, verb, actor, {});
+    }
+    // also on a retry: the live half of an earlier call may have failed
+    if ((await this.store.swapStatus(id, from, to)) === 'missing') await this.ensureState(id);
+    this.servedCache.delete(id);
+    return this.get(id);
+  }
+
+  /**
+   * Edits an experiment: name, description, stopping thresholds, floors / caps, and new
+   * arms (at their prior, in the allocation at once). Compare-and-set on the stored
+   * definition, so concurrent edits never lose one another.
+   */
+  async patch(id: string, req: PatchExperimentRequest): Promise<ExperimentView> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const e = await this.live(id);
+      const before = e.definition;
+      const def: ExperimentDefinition = structuredClone(before);
+      if (req.name !== undefined) def.name = req.name;
+      if (req.description !== undefined) def.description = req.description;
+      if (req.stopping) def.stopping = { ...def.stopping, ...req.stopping };
+      const added = req.add_arms ?? [];
+      if (added.length > 0) {
+        if (e.status === 'stopped') throw new BanditError(ErrorCode.Conflict, `experiment ${JSON.stringify(id)} is stopped; no arms can be added`);
+        const dup = added.find((n, i) => def.arms.includes(n) || added.indexOf(n) !== i);
+        if (dup !== undefined) throw new BanditError(ErrorCode.InvalidInput, `add_arms: arm ${JSON.stringify(dup)} exists already`);
+        if (def.arms.length + added.length > MAX_ARMS) throw new BanditError(ErrorCode.InvalidInput, `add_arms: at most ${MAX_ARMS} arms`);
+        for (const n of added) {
+          def.arms.push(n);
+          def.prior.push({ ...(req.prior ?? { alpha: 1, beta: 1 }) });
+          def.floors?.push(0);
+          def.caps?.push(1);
+        }
+      }
+      for (const name of ['floors', 'caps'] as const) {
+        const v = req[name];
+        if (v === undefined) continue;
+        const resolved = perArmValues(name, v, def.arms);
+        if (typeof resolved === 'string') throw new BanditError(ErrorCode.InvalidInput, resolved);
+        def[name] = resolved;
+      }
+      const problem = sharesProblem(def.floors, def.caps) ?? effectiveSharesProblem(def);
+      if (problem) throw new BanditError(ErrorCode.InvalidInput, problem);
+      assertServable(def);
+      // the new arms' keys exist before any replica serves with the new definition
+      if (added.length > 0) await this.store.addArms(id, before.arms.length, def.prior.slice(before.arms.length));
+      if (e.definitionText !== undefined && (await this.experiments.replaceDefinition(id, e.definitionText, def, new Date(this.clock.now())))) {
+        const { by, reason, ...changes } = req;
+        await this.change(id, 'patched', { by, reason }, { changes, definition: def });
+        this.servedCache.delete(id);
+        return this.get(id);
+      }
+    }
+    throw new BanditError(ErrorCode.Conflict, `experiment ${JSON.stringify(id)} was edited concurrently; retry`);
+  }
+
+  /** Retires an arm: served no more (allocation 0), its history and posterior kept. Idempotent. */
+  async retire(id: string, armName: string, actor: ActorRequest): Promise<ExperimentView> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const e = await this.live(id);
+      const k = e.definition.arms.indexOf(armName);
+      if (k < 0) throw notFound(`experiment ${JSON.stringify(id)} has no arm ${JSON.stringify(armName)}`);
+      if (e.definition.retired.includes(k)) return this.view(e);
+      if (e.status === 'concluded' && e.winnerIndex === k) throw new BanditError(ErrorCode.Conflict, `arm ${JSON.stringify(armName)} is the declared winner; it cannot be retired`);
+      const def: ExperimentDefinition = { ...e.definition, retired: [...e.definition.retired, k].sort((a, b) => a - b) };
+      if (def.retired.length >= def.arms.length) throw new BanditError(ErrorCode.Conflict, 'at least one arm must stay in service');
+      const problem = effectiveSharesProblem(def);
+      if (problem) throw new BanditError(ErrorCode.Conflict, `retiring ${JSON.stringify(armName)} leaves no feasible allocation: ${problem}`);
+      if (e.definitionText !== undefined && (await this.experiments.replaceDefinition(id, e.definitionText, def, new Date(this.clock.now())))) {
+        await this.change(id, 'retired', actor, { arm: armName, index: k });
+        this.servedCache.delete(id);
+        return this.get(id);
+      }
+    }
+    throw new BanditError(ErrorCode.Conflict, `experiment ${JSON.stringify(id)} was edited concurrently; retry`);
+  }
+
+  /**
+   * Declares an arm the winner by hand: a decision with trigger `manual` (who and why in its
+   * reasons and thresholds), then the experiment is concluded and /select serves the
+   * winner exactly as after an automatic verdict.
+   */
+  async ship(id: string, req: ShipRequest): Promise<{ decision: DecisionRecord; experiment: ExperimentView }> {
+    const e = await this.live(id);
+    if (e.status === 'stopped' || e.status === 'concluded') throw new BanditError(ErrorCode.Conflict, `experiment ${JSON.stringify(id)} is ${e.status}; nothing can be shipped`);
+    const k = e.definition.arms.indexOf(req.arm);
+    if (k < 0) throw new BanditError(ErrorCode.InvalidInput, `arm: experiment ${JSON.stringify(id)} has no arm ${JSON.stringify(req.arm)}`);
+    if (e.definition.retired.includes(k)) throw new BanditError(ErrorCode.Conflict, `arm ${JSON.stringify(req.arm)} is retired`);
+    const counters = await this.countersOf(e);
+    const ev = this.evaluateNow(e, counters);
+    const base = decisionRowOf(e.id, ev, 'manual');
+    const why = `shipped by hand${req.by ? ` by ${req.by}` : ''}${req.reason ? `: ${req.reason}` : ''}`;
+    const row: DecisionRow = {
+      ...base,
+      status: 'winner',
+      winnerIndex: k,
+      reasons: JSON.stringify([why]),
+      thresholds: JSON.stringify({ ...(JSON.parse(base.thresholds) as Record<string, unknown>), manual: { by: req.by ?? null, reason: req.reason ?? null } }),
+    };
+    const decisionId = await this.events.insertDecision(row, snapshotRowsOf(e.id, e.definition.arms, counters, 'decision', ev.at, ev));
+    if (!(await this.experiments.transition(id, 'concluded', ['running', 'paused'], ev.at, k))) {
+      throw new BanditError(ErrorCode.Conflict, `experiment ${JSON.stringify(id)} was concluded or stopped meanwhile`);
+    }
+    await this.setLiveStatus(e, { status: 'concluded', winner: k });
+    await this.change(id, 'shipped', req, { arm: req.arm, index: k, decision: decisionId });
+    this.servedCache.delete(id);
+    return { decision: this.decisionRecord(e.definition, { ...row, id: decisionId }), experiment: await this.get(id) };
+  }
+
+  /** Acknowledges a failed sample-ratio-mismatch check: automatic winners are allowed again. */
+  async acknowledgeSrm(id: string, actor: ActorRequest): Promise<ExperimentView> {
+    for (let attempt = 0; attempt < 5; attempt++) {
+      const e = await this.live(id);
+      if (e.definition.srmAcknowledged) return this.view(e);
+      const srm = await this.srm(e);
+      const def: ExperimentDefinition = { ...e.definition, srmAcknowledged: true };
+      if (e.definitionText !== undefined && (await this.experiments.replaceDefinition(id, e.definitionText, def, new Date(this.clock.now())))) {
+        await this.change(id, 'srm_acknowledged', actor, { p_value: srm.p_value });
+        this.servedCache.delete(id);
+        return this.get(id);
+      }
+    }
+    throw new BanditError(ErrorCode.Conflict, `experiment ${JSON.stringify(id)} was edited concurrently; retry`);
+  }
+
+  /** The holdout's decisions and rewards against the bandit's, from the event store, and the lift. */
+  private async holdoutOf(e: StoredExperiment): Promise<ExperimentView['holdout']> {
+    if (!(e.definition.holdout > 0)) return null;
+    const by = new Map((await this.experiments.rewardTotalsByType(e.id)).map((t) => [t.type, t]));
+    const totals = (select: string, reward: string): RewardTotals => {
+      const r = by.get(reward);
+      return { decisions: by.get(select)?.n ?? 0, rewarded: r?.n ?? 0, sum: r?.sum ?? 0, sumSq: r?.sumSq ?? 0 };
+    };
+    const bandit = totals('select', 'reward');
+    const held = totals('hselect', 'hreward');
+    const l = liftOf(bandit, held);
+    return {
+      share: e.definition.holdout,
+      bandit: { decisions: bandit.decisions, rewarded: bandit.rewarded, mean: l.banditMean },
+      holdout: { decisions: held.decisions, rewarded: held.rewarded, mean: l.holdoutMean },
+      lift: l.lift,
+      ci95: l.ci95,
+    };
+  }
+
+  private async srm(e: StoredExperiment): Promise<SrmResult> {
+    const k = e.definition.arms.length;
+    const observed = new Array<number>(k).fill(0);
+    const expected = new Array<number>(k).fill(0);
+    for (const a of await this.experiments.assignments(e.id)) {
+      if (a.arm < 0 || a.arm >= k) continue;
+      observed[a.arm] = a.selects;
+      expected[a.arm] = a.propensitySum;
+    }
+    return srmCheck(observed, expected);
+  }
+
+  /** Archives: gone from lists, /select and GET (404), kept in the event store, restorable. Idempotent. */
+  async archive(id: string, actor: ActorRequest): Promise<{ id: string; archived: true }> {
+    const e = await this.stored(id);
+    if (!e.archivedAt) {
+      await this.experiments.setArchived(id, new Date(this.clock.now()), new Date(this.clock.now()));
+      await this.change(id, 'archived', actor, {});
+    }
+    this.servedCache.delete(id);
+    return { id, archived: true };
+  }
+
+  async restore(id: string, actor: ActorRequest): Promise<ExperimentView> {
+    const e = await this.stored(id);
+    if (e.archivedAt) {
+      await this.experiments.setArchived(id, null, new Date(this.clock.now()));
+      await this.change(id, 'restored', actor, {});
     }
     return this.get(id);
+  }
+
+  /** The experiment's change log, oldest first. */
+  async changes(id: string): Promise<Array<{ id: number; kind: string; by: string | null; payload: unknown; at: string }>> {
+    await this.stored(id);
+    return (await this.experiments.changesOf(id)).map((c) => ({ id: Number(c.id), kind: c.kind, by: c.actor, payload: JSON.parse(c.payload) as unknown, at: new Date(c.createdAt).toISOString() }));
+  }
+
+  private async change(id: string, kind: string, actor: ActorRequest, payload: Record<string, unknown>): Promise<void> {
+    const body = actor.reason ? { ...payload, reason: actor.reason } : payload;
+    await this.experiments.recordChange({ experimentId: id, kind, payload: JSON.stringify(body), actor: actor.by ?? null, createdAt: new Date(this.clock.now()) });
+  }
+
+  /**
+   * Conversion windows (every few hundred ms, on every replica): counts the default reward
+   * of each decision whose window closed unrewarded, through the store's atomic claim.
+   */
+  async sweepWindows(max = 500): Promise<number> {
+    const now = Date.now();
+    if (this.windowed === null || now - this.windowed.at > DEFINITION_REFRESH_MS) {
+      const all = await this.experiments.list();
+      this.windowed = { at: now, list: all.filter((e) => e.definition.conversionWindowSeconds !== null && e.status !== 'stopped') };
+    }
+    let counted = 0;
+    for (const e of this.windowed.list) {
+      const n = await this.store.sweepWindows(e.id, this.clock.now(), e.definition.defaultReward, max);
+      if (n > 0) {
+        counted += n;
+        this.noteReward(e.id);
+      }
+    }
+    return counted;
+  }
+
+  private markStopped(id: string): void {
+    const hit = this.servedCache.get(id);
+    if (hit) hit.stopped = true;
+    this.stoppedIds.add(id);
   }
 
   /**
@@ -167,10 +508,16 @@ export class ExperimentsService {
     const now = ev.at;
     const row: DecisionRow = decisionRowOf(e.id, ev, effectiveTrigger);
     if (trigger !== 'manual' && d.status === 'continue') return this.decisionRecord(e.definition, { ...row, id: 0 });
+    // a failed sample-ratio check holds back an automatic winner until an admin acknowledges it
+    if (trigger !== 'manual' && d.status === 'winner' && !e.definition.srmAcknowledged && !(await this.srm(e)).ok) {
+      this.log.warn(`experiment ${e.id}: automatic winner held back, the sample-ratio-mismatch check failed (acknowledge it to allow one)`);
+      return this.decisionRecord(e.definition, { ...row, id: 0 });
+    }
     const id = await this.events.insertDecision(row, snapshotRowsOf(e.id, e.definition.arms, counters, 'decision', now, ev));
     if (d.status !== 'continue') {
       const winner = d.status === 'winner' ? (d.winner ?? null) : null;
-      await this.experiments.setStatus(e.id, 'concluded', winner, now);
+      // compare-and-set: a stop that landed meanwhile wins
+      if (!(await this.experiments.transition(e.id, 'concluded', ['running'], now, winner))) return this.decisionRecord(e.definition, { ...row, id });
       await this.setLiveStatus(e, { status: 'concluded', winner });
       this.log.log(`experiment ${e.id} concluded: ${winner === null ? `no winner (leader ${e.definition.arms[d.leader]})` : `winner ${e.definition.arms[winner]}`} [${effectiveTrigger}]`);
     }
@@ -256,6 +603,13 @@ export class ExperimentsService {
     return e;
   }
 
+  /** An experiment that is not archived (404 otherwise). */
+  private async live(id: string): Promise<StoredExperiment> {
+    const e = await this.stored(id);
+    if (e.archivedAt) throw notFound(`experiment ${JSON.stringify(id)} is archived (POST /experiments/${id}/restore brings it back)`);
+    return e;
+  }
+
   private async setLiveStatus(e: StoredExperiment, status: StoredStatus): Promise<void> {
     if (!(await this.store.setStatus(e.id, status))) await this.ensureState(e.id);
   }
@@ -307,6 +661,7 @@ export class ExperimentsService {
     const counters = (await this.store.readCounters(e.id, e.definition.arms.length)) ?? (await this.countersOf(e));
     const summary = summarizeArms(counters.alpha.map((alpha, k) => ({ alpha, beta: counters.beta[k] })));
     const allocation = liveAllocation(e.definition, counters, { status: e.status, winner: e.winnerIndex });
+    const pending = e.definition.conversionWindowSeconds === null ? null : await this.store.openDecisions(e.id, e.definition.arms.length);
     const arms: ArmView[] = e.definition.arms.map((name, k) => ({
       index: k,
       name,
@@ -319,6 +674,7 @@ export class ExperimentsService {
       probBest: summary[k].probBest,
       expectedLoss: summary[k].expectedLoss,
       allocation: allocation[k],
+      pending: pending?.[k] ?? 0,
     }));
     // the service's own evaluations only: the pipeline's verdict on a live experiment is advice
     const decisions = await this.events.latestDecisions(e.id, 1, SERVICE_TRIGGERS);
@@ -329,7 +685,17 @@ export class ExperimentsService {
       const declaring = last && last.winnerIndex === e.winnerIndex ? last : null;
       winner = { index: e.winnerIndex, name: e.definition.arms[e.winnerIndex], decision: declaring };
     }
+    const srm = await this.srm(e);
+    const served = counters.pulls.reduce((a, b) => a + b, 0);
+    const open = (pending ?? []).reduce((a, b) => a + b, 0);
+    const health: ExperimentView['health'] = {
+      srm: { ...srm, acknowledged: e.definition.srmAcknowledged },
+      open_share: served > 0 ? open / served : 0,
+      conversion_delay: delaySummary(await this.experiments.conversionDelays(e.id)),
+    };
     return {
+      health,
+      holdout: await this.holdoutOf(e),
       id: e.id,
       status: e.status,
       createdAt: e.createdAt.toISOString(),
@@ -343,13 +709,40 @@ export class ExperimentsService {
   }
 }
 
+/**
+ * A definition is stored only when it can be served: its allocation under the prior is
+ * computed once here (400 when that fails), so a definition that passed the schema but
+ * cannot be served never reaches the store and breaks every later list and select.
+ */
+function assertServable(definition: ExperimentDefinition): void {
+  let probs: number[];
+  try {
+    probs = liveAllocation(definition, priorCounters(definition.prior), { status: 'running', winner: null });
+  } catch (err) {
+    throw new BanditError(ErrorCode.InvalidInput, `the definition cannot be served: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (probs.length !== definition.arms.length || probs.some((p) => !Number.isFinite(p))) {
+    throw new BanditError(ErrorCode.InvalidInput, 'the definition cannot be served: its allocation is not a probability per arm');
+  }
+}
+
+/** The allocation policy of a definition: a retired arm has floor and cap 0. */
 export function policyOf(def: ExperimentDefinition): AllocationPolicy {
+  const retired = def.retired ?? [];
+  const floors = def.floors && retired.length > 0 ? def.floors.map((f, k) => (retired.includes(k) ? 0 : f)) : def.floors;
+  const caps = retired.length > 0 ? (def.caps ?? def.arms.map(() => 1)).map((c, k) => (retired.includes(k) ? 0 : c)) : def.caps;
   return {
     algorithm: def.algorithm,
     topTwoBeta: def.algorithm === 'top_two' ? def.topTwoBeta : undefined,
-    floors: def.floors ?? undefined,
-    caps: def.caps ?? undefined,
+    floors: floors ?? undefined,
+    caps: caps ?? undefined,
   };
+}
+
+/** Whether the floors and caps left after retiring arms can still be satisfied. */
+function effectiveSharesProblem(def: ExperimentDefinition): string | null {
+  const p = policyOf(def);
+  return sharesProblem(p.floors ?? null, p.caps ?? null);
 }
 
 /**
@@ -361,6 +754,7 @@ export function policyOf(def: ExperimentDefinition): AllocationPolicy {
 export function liveAllocation(def: ExperimentDefinition, c: Pick<ArmCounters, 'alpha' | 'beta'>, status: StoredStatus): number[] {
   const k = def.arms.length;
   if (status.status === 'stopped') return new Array<number>(k).fill(0);
+  if (status.status === 'paused') return Array.from({ length: k }, (_, i) => (i === 0 ? 1 : 0));
   const winner = status.status === 'concluded' ? status.winner : null;
   if (winner !== null && def.exploration === 0) return Array.from({ length: k }, (_, i) => (i === winner ? 1 : 0));
   const policy = allocationProbabilities(

@@ -11,7 +11,10 @@ import { codeForStatus, errorBody, HTTP_STATUS, type ErrorBody } from './error-m
 const log = new Logger('HTTP');
 
 export function toHttpError(err: unknown): { status: number; body: ErrorBody } {
-  if (err instanceof BanditError) return { status: HTTP_STATUS[err.code], body: errorBody(err.code, err.message) };
+  if (err instanceof BanditError) {
+    if (err.code === ErrorCode.Unavailable) logUnavailable(err.message);
+    return { status: HTTP_STATUS[err.code], body: errorBody(err.code, err.message) };
+  }
   if (err instanceof HttpException) {
     const status = err.getStatus();
     const code = codeForStatus(status);
@@ -32,6 +35,15 @@ export function toHttpError(err: unknown): { status: number; body: ErrorBody } {
   }
   log.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
   return { status: 500, body: errorBody(ErrorCode.Internal, 'internal error') };
+}
+
+let lastUnavailableLog = 0;
+/** Operators see why requests answer 503 (at most one line per 10 s during an outage). */
+function logUnavailable(message: string): void {
+  const now = Date.now();
+  if (now - lastUnavailableLog < 10_000) return;
+  lastUnavailableLog = now;
+  log.warn(message);
 }
 
 /** Connection-level failures of Dragonfly / Redis or Postgres (not bugs): the request may be retried. */

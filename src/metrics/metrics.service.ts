@@ -12,6 +12,10 @@ export interface PosteriorSource {
   /** Per experiment and arm: α, β and pulls, for the gauges (called at scrape time). */
   posteriors(): Promise<Array<{ experiment: string; arm: string; alpha: number; beta: number; pulls: number }>>;
   eventsStored(): number;
+  /** Events set aside in the dead-letter table by this process. */
+  deadLetters?(): number;
+  /** Per experiment: queued events and the enqueue time of the oldest (ms). */
+  queues?(): Promise<Array<{ experimentId: string; length: number; oldestAt: number | null }>>;
 }
 
 @Injectable()
@@ -58,6 +62,41 @@ export class MetricsService {
       registers: [this.registry],
       collect() {
         this.set(sourceOf()?.eventsStored() ?? 0);
+      },
+    });
+    new Gauge({
+      name: 'bandit_event_dead_letters_total',
+      help: 'Events the event store refused, set aside in bandit_dead_letters by this process',
+      registers: [this.registry],
+      collect() {
+        this.set(sourceOf()?.deadLetters?.() ?? 0);
+      },
+    });
+    // one read of the queues per scrape feeds both gauges
+    let queues: Promise<Array<{ experimentId: string; length: number; oldestAt: number | null }>> | undefined;
+    const readQueues = () => {
+      queues ??= (sourceOf()?.queues?.() ?? Promise.resolve([])).catch(() => []).finally(() => setImmediate(() => (queues = undefined)));
+      return queues;
+    };
+    new Gauge({
+      name: 'bandit_event_queue_length',
+      help: 'Events waiting in the queue (Redis stream) to be stored, per experiment',
+      labelNames: ['experiment'] as const,
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        for (const q of await readQueues()) this.set({ experiment: q.experimentId }, q.length);
+      },
+    });
+    new Gauge({
+      name: 'bandit_event_queue_oldest_age_seconds',
+      help: 'Age of the oldest event waiting to be stored, per experiment (0 when none waits)',
+      labelNames: ['experiment'] as const,
+      registers: [this.registry],
+      async collect() {
+        this.reset();
+        const now = Date.now();
+        for (const q of await readQueues()) this.set({ experiment: q.experimentId }, q.oldestAt === null ? 0 : Math.max(0, (now - q.oldestAt) / 1000));
       },
     });
   }

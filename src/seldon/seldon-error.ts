@@ -24,6 +24,7 @@ export const SELDON_ERROR: Record<ErrorCode, { http: number; reason: SeldonReaso
   [ErrorCode.Expired]: { http: 410, reason: 'MICROSERVICE_BAD_DATA' },
   [ErrorCode.Unavailable]: { http: 503, reason: 'MICROSERVICE_INTERNAL_ERROR' },
   [ErrorCode.Internal]: { http: 500, reason: 'MICROSERVICE_INTERNAL_ERROR' },
+  [ErrorCode.WindowClosed]: { http: 409, reason: 'MICROSERVICE_BAD_DATA' },
 };
 
 export function seldonErrorBody(info: string, reason: SeldonReason): SeldonErrorBody {

@@ -93,7 +93,7 @@ function fields(v: unknown, path: string, known: Record<string, string>): Record
   if (!isObject(v)) fail(path, 'an object', v);
   const out: Record<string, unknown> = {};
   for (const [k, value] of Object.entries(v)) {
-    const canonical = known[k];
+    const canonical = Object.hasOwn(known, k) ? known[k] : undefined;
     if (canonical === undefined) {
       const names = [...new Set(Object.values(known))].join(', ');
       throw invalidInput(`${path}: unknown field ${JSON.stringify(k)} (known: ${names})`, { path: `${path}.${k}` });

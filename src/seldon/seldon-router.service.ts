@@ -106,14 +106,18 @@ export class SeldonRouterService implements OnModuleInit {
       decision = await this.puids.lookup(s.experimentId, puid);
       if (decision) break;
     }
+    let paused = false;
     if (decision) this.replays.inc({ experiment: s.experimentId });
     else {
       const unit = message.meta.tags.unit_id;
-      const sel = await this.serving.select(s.experimentId, typeof unit === 'string' && unit !== '' ? unit : undefined, { source: 'seldon' });
+      // the first puid is the request key: one decision per request across replicas
+      const sel = await this.serving.select(s.experimentId, typeof unit === 'string' && unit !== '' ? unit : undefined, { source: 'seldon', requestKey: puids[0] });
       decision = { decisionId: sel.decision_id, arm: sel.arm, armIndex: sel.arm_index, propensity: sel.propensity };
+      paused = sel.paused === true;
     }
-    // the first binding of a puid wins (a concurrent retry on another replica answers with it)
-    for (const [i, puid] of puids.entries()) {
+    // the first binding of a puid wins (a concurrent retry on another replica answers with it);
+    // a paused experiment records no decision: nothing to bind the request to
+    if (!paused) for (const [i, puid] of puids.entries()) {
       const bound = await this.puids.bind(s.experimentId, puid, decision, this.config.decisionTtlSeconds);
       if (i === 0) decision = bound;
     }

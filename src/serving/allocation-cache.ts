@@ -19,6 +19,8 @@ export interface Allocation {
   key: string;
   probs: number[];
   computedAt: number;
+  /** Generation of the experiment's definition the probabilities were computed for. */
+  generation?: number;
 }
 
 export class AllocationCache {
@@ -38,8 +40,8 @@ export class AllocationCache {
   }
 
   /** The allocation of exactly this state: reused when the state is unchanged, else computed. */
-  resolve(experimentId: string, status: string, alpha: readonly number[], beta: readonly number[], now: number, compute: () => number[]): Allocation {
-    const key = `${status}|${alpha.join(',')}|${beta.join(',')}`;
+  resolve(experimentId: string, status: string, alpha: readonly number[], beta: readonly number[], now: number, compute: () => number[], generation?: number): Allocation {
+    const key = `${generation ?? ''}|${status}|${alpha.join(',')}|${beta.join(',')}`;
     const cur = this.byExperiment.get(experimentId);
     if (cur && cur.key === key) {
       this.hits++;
@@ -47,7 +49,7 @@ export class AllocationCache {
       return cur;
     }
     this.misses++;
-    const next: Allocation = { status, key, probs: compute(), computedAt: now };
+    const next: Allocation = { status, key, probs: compute(), computedAt: now, generation };
     this.byExperiment.set(experimentId, next);
     return next;
   }

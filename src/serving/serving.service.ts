@@ -15,7 +15,7 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { createRng, sampleCategorical, type Rng } from '../core';
-import { BanditError, ErrorCode, notFound } from '../common/errors';
+import { BanditError, ErrorCode, invalidInput, notFound } from '../common/errors';
 import { CLOCK, type ClockRepository } from '../clock/clock.repository';
 import { CONFIG } from '../app/tokens';
 import type { Config } from '../config/config';
@@ -25,11 +25,16 @@ import { MetricsService } from '../metrics/metrics.service';
 import { newDecisionId, parseDecisionId } from '../state/decision-id';
 import { encodeStatus, POSTERIOR_STORE, type PosteriorRead, type PosteriorStore, type SelectionOutcome } from '../state/posterior-store';
 import { AllocationCache, type Allocation } from './allocation-cache';
-import type { RewardResponse, SelectResponse } from './serving.dto';
+import { unitIdProblem, type RewardResponse, type SelectResponse } from './serving.dto';
 
 export interface SelectOptions {
   /** Transport label for metrics (default "http"). */
   source?: string;
+  /**
+   * The client's key for this request (a Seldon puid): every select with the same key
+   * answers the one decision recorded for it (one pull, one select event), on any replica.
+   */
+  requestKey?: string;
 }
 
 export interface RewardOptions {
@@ -54,26 +59,41 @@ export class ServingService {
     this.cache = new AllocationCache(config.allocationRefreshMs);
   }
 
-  async select(experimentId: string, unitId?: string, opts?: SelectOptions): Promise<SelectResponse> {
+  async select(experimentId: string, unitId?: string, opts: SelectOptions = {}): Promise<SelectResponse> {
+    // every transport (HTTP, Seldon tags) passes here: an id the event store would refuse never gets a decision
+    const unitProblem = unitId === undefined ? null : unitIdProblem(unitId);
+    if (unitProblem) throw invalidInput(`unit_id: ${unitProblem}`);
     const exp = await this.experiments.served(experimentId);
+    if (exp.stopped) throw stopped(experimentId);
     const sticky = exp.definition.sticky && unitId !== undefined;
-    const source = opts?.source ?? 'http';
+    const source = opts.source ?? 'http';
+    // holdout: this share of traffic is served uniformly at random over the arms in service and kept out of the posterior
+    const holdout = exp.definition.holdout;
+    if (holdout > 0 && !sticky && this.rng.nextFloat() < holdout) {
+      const answer = await this.selectHoldout(exp, unitId, source, opts.requestKey);
+      if (answer) return answer;
+    }
     // fast path, one round trip: draw from the current allocation, record if the status still holds
-    const current = sticky ? undefined : this.cache.peek(experimentId);
+    let current = sticky ? undefined : this.cache.peek(experimentId);
     if (current?.status === 'stopped') throw stopped(experimentId);
+    // computed for an earlier definition (arms added or retired, floors changed)
+    if (current && current.generation !== exp.generation) current = undefined;
+    // a pause ends by a resume on any replica: read the status again
+    if (current?.status === 'paused') current = undefined;
     if (current) {
       if (this.cache.isStale(current, this.clock.now())) this.refreshInBackground(exp);
       const arm = sampleCategorical(current.probs, this.rng);
-      const id = newDecisionId(exp.id, arm);
-      const outcome = await this.record(exp, id, arm, current.probs[arm], unitId, false, current.status);
-      if (outcome.kind === 'recorded') return this.selected(exp, outcome, id.decisionId, source);
+      const outcome = await this.record(exp, arm, current.probs[arm], unitId, false, current.status, opts.requestKey);
+      if (outcome.kind === 'recorded') return this.selected(exp, outcome, source);
       if (outcome.kind === 'stopped') throw stopped(experimentId);
       this.cache.forget(experimentId);
+      if (outcome.kind === 'paused') return this.paused(exp);
     }
     // read the state, (re)compute the allocation, record
     let read = await this.readState(exp, sticky ? unitId : undefined);
     for (let attempt = 0; attempt < 3; attempt++) {
       if (read.status.status === 'stopped') throw stopped(experimentId);
+      if (read.status.status === 'paused') return this.paused(exp);
       let arm: number;
       let propensity: number;
       let expected: string | undefined;
@@ -85,19 +105,23 @@ export class ServingService {
         propensity = alloc.probs[arm];
         expected = alloc.status;
       }
-      const id = newDecisionId(exp.id, arm);
-      const outcome = await this.record(exp, id, arm, propensity, unitId, sticky, expected);
+      const outcome = await this.record(exp, arm, propensity, unitId, sticky, expected, opts.requestKey);
       switch (outcome.kind) {
         case 'recorded':
-          return this.selected(exp, outcome, id.decisionId, source);
+          return this.selected(exp, outcome, source);
         case 'sticky':
           read = { ...read, sticky: { arm: outcome.arm, propensity: outcome.propensity } };
           break;
         case 'stopped':
           throw stopped(experimentId);
+        case 'paused':
+          this.cache.forget(experimentId);
+          return this.paused(exp);
         case 'status-changed':
         case 'missing':
           this.cache.forget(experimentId);
+          // a counter the script needs is missing (evicted alone): the same rebuild as a missing marker
+          if (outcome.kind === 'missing') await this.experiments.ensureState(exp.id);
           read = await this.readState(exp, sticky ? unitId : undefined);
           break;
       }
@@ -108,35 +132,59 @@ export class ServingService {
     throw new BanditError(ErrorCode.Unavailable, `could not record a decision for experiment ${JSON.stringify(experimentId)}; retry`);
   }
 
-  /** The store's promise itself (no async layer of its own on the hot path). */
-  private record(
+  private async record(
     exp: ServedExperiment,
-    id: { decisionId: string; token: string },
     arm: number,
     propensity: number,
     unitId: string | undefined,
     sticky: boolean,
     expectedStatus: string | undefined,
-  ): Promise<SelectionOutcome> {
-    return this.store.recordSelection({
+    requestKey: string | undefined,
+    holdout = false,
+  ): Promise<SelectionOutcome & { decisionId: string }> {
+    const { decisionId, token } = newDecisionId(exp.id, arm);
+    const window = exp.definition.conversionWindowSeconds;
+    const now = this.clock.now();
+    const outcome = await this.store.recordSelection({
       experimentId: exp.id,
-      decisionId: id.decisionId,
-      token: id.token,
+      decisionId,
+      token,
       arm,
       propensity,
       unitId,
       sticky,
-      ttlSeconds: this.config.decisionTtlSeconds,
-      at: this.clock.now(),
+      // a decision with a conversion window lives until well after its window closed
+      ttlSeconds: window === null ? this.config.decisionTtlSeconds : Math.max(this.config.decisionTtlSeconds, window + 3600),
+      windowDeadline: window === null ? undefined : now + window * 1000,
+      at: now,
       expectedStatus,
+      requestKey,
+      holdout,
     });
+    return { ...outcome, decisionId: (outcome.kind === 'recorded' ? outcome.decisionId : undefined) ?? decisionId };
   }
 
-  private selected(exp: ServedExperiment, outcome: { arm: number; propensity: number }, decisionId: string, source: string): SelectResponse {
+  private selected(exp: ServedExperiment, outcome: { arm: number; propensity: number; decisionId: string }, source: string): SelectResponse {
     const arm = exp.definition.arms[outcome.arm];
     this.consumer.touch(exp.id);
     this.metrics.selected(exp.id, arm, source);
-    return { decision_id: decisionId, experiment_id: exp.id, arm, arm_index: outcome.arm, propensity: outcome.propensity };
+    return { decision_id: outcome.decisionId, experiment_id: exp.id, arm, arm_index: outcome.arm, propensity: outcome.propensity };
+  }
+
+  /** One holdout decision; null when the state must be read first (the normal path does that). */
+  private async selectHoldout(exp: ServedExperiment, unitId: string | undefined, source: string, requestKey: string | undefined): Promise<SelectResponse | null> {
+    const active = exp.definition.arms.map((_, k) => k).filter((k) => !exp.definition.retired.includes(k));
+    const arm = active[Math.min(active.length - 1, Math.floor(this.rng.nextFloat() * active.length))];
+    const outcome = await this.record(exp, arm, 1 / active.length, unitId, false, undefined, requestKey, true);
+    if (outcome.kind === 'recorded') return { ...this.selected(exp, outcome, source), holdout: true };
+    if (outcome.kind === 'stopped') throw stopped(exp.id);
+    if (outcome.kind === 'paused') return this.paused(exp);
+    return null;
+  }
+
+  /** A paused experiment serves its control (arm 0) and records nothing: no decision to reward. */
+  private paused(exp: ServedExperiment): SelectResponse {
+    return { decision_id: '', experiment_id: exp.id, arm: exp.definition.arms[0], arm_index: 0, propensity: 1, paused: true };
   }
 
   /** Re-reads α, β once (per experiment at a time) and refreshes the allocation off the request path. */
@@ -154,7 +202,7 @@ export class ServingService {
       .finally(() => this.refreshing.delete(exp.id));
   }
 
-  async reward(decisionId: string, reward: number, opts?: RewardOptions): Promise<RewardResponse> {
+  async reward(decisionId: string, reward: number, opts: RewardOptions = {}): Promise<RewardResponse> {
     if (!(reward >= 0 && reward <= 1)) throw new BanditError(ErrorCode.InvalidInput, `reward must be a number in [0, 1], got ${String(reward)}`);
     const parsed = parseDecisionId(decisionId);
     if (!parsed) throw unknownDecision(decisionId);
@@ -167,27 +215,29 @@ export class ServingService {
     }
     if (parsed.arm >= exp.definition.arms.length) throw unknownDecision(decisionId);
     const at = this.clock.now();
-    const record = { experimentId: parsed.experimentId, decisionId, token: parsed.token, arm: parsed.arm, reward, at };
+    const record = { experimentId: parsed.experimentId, decisionId, token: parsed.token, arm: parsed.arm, reward, at, windowed: exp.definition.conversionWindowSeconds !== null };
     let outcome = await this.store.recordReward(record);
     if (outcome.kind === 'missing') {
       await this.experiments.ensureState(parsed.experimentId);
       outcome = await this.store.recordReward(record);
     }
-    const arm = exp.definition.arms[parsed.arm];
-    const source = opts?.source ?? 'http';
+    const base = { decision_id: decisionId, experiment_id: parsed.experimentId, arm: exp.definition.arms[parsed.arm], arm_index: parsed.arm };
+    const source = opts.source ?? 'http';
     switch (outcome.kind) {
       case 'counted':
         this.consumer.touch(parsed.experimentId);
-        this.metrics.rewarded(parsed.experimentId, arm, reward, source);
+        this.metrics.rewarded(parsed.experimentId, base.arm, reward, source);
         this.experiments.noteReward(parsed.experimentId);
-        return { decision_id: decisionId, experiment_id: parsed.experimentId, arm, arm_index: parsed.arm, reward, rewarded_at: new Date(at).toISOString(), duplicate: false };
+        return { ...base, reward, rewarded_at: new Date(at).toISOString(), duplicate: false };
       case 'duplicate':
         this.metrics.duplicateReward(parsed.experimentId, source);
-        return { decision_id: decisionId, experiment_id: parsed.experimentId, arm, arm_index: parsed.arm, reward: outcome.reward, rewarded_at: new Date(outcome.at).toISOString(), duplicate: true };
+        return { ...base, reward: outcome.reward, rewarded_at: new Date(outcome.at).toISOString(), duplicate: true };
       case 'unknown':
         throw unknownDecision(decisionId);
       case 'stopped':
         throw new BanditError(ErrorCode.Conflict, `experiment ${JSON.stringify(parsed.experimentId)} is stopped; rewards are no longer counted`);
+      case 'window_closed':
+        throw new BanditError(ErrorCode.WindowClosed, `the conversion window of decision ${JSON.stringify(decisionId)} closed; its default reward was counted and this reward changes nothing`);
       case 'missing':
         throw new BanditError(ErrorCode.Unavailable, `the live state of experiment ${JSON.stringify(parsed.experimentId)} is missing; retry`);
     }
@@ -248,7 +298,7 @@ export class ServingService {
   }
 
   private allocation(exp: ServedExperiment, read: PosteriorRead): Allocation {
-    return this.cache.resolve(exp.id, encodeStatus(read.status), read.alpha, read.beta, this.clock.now(), () => liveAllocation(exp.definition, read, read.status));
+    return this.cache.resolve(exp.id, encodeStatus(read.status), read.alpha, read.beta, this.clock.now(), () => liveAllocation(exp.definition, read, read.status), exp.generation);
   }
 }
 

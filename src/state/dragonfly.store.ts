@@ -10,8 +10,9 @@
  *   acknowledged and deleted only after the event store committed them.
  */
 import { hostname } from 'node:os';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import Redis, { Cluster, type RedisOptions } from 'ioredis';
+import { BanditError, ErrorCode } from '../common/errors';
 import type { RedisConfig } from '../config/config';
 import { keys, posteriorKeys } from './keys';
 import { luaScript } from './lua-scripts';
@@ -21,9 +22,11 @@ import {
   type ArmCounters,
   type ArmRewardOutcome,
   type ArmRewardRecord,
+  type EventType,
   type PosteriorRead,
   type PosteriorStore,
   type QueuedEvent,
+  type QueueStats,
   type RewardOutcome,
   type RewardRecord,
   type SelectionOutcome,
@@ -43,7 +46,9 @@ interface BanditCommands {
   banditReward(...args: Array<string | number>): Promise<ScriptReply>;
   banditArmReward(...args: Array<string | number>): Promise<ScriptReply>;
   banditWriteState(...args: Array<string | number>): Promise<number>;
-  banditSetStatus(...args: Array<string | number>): Promise<number>;
+  banditSetStatus(...args: Array<string | number>): Promise<[number, string]>;
+  banditSwapStatus(...args: Array<string | number>): Promise<string>;
+  banditExpireDecision(...args: Array<string | number>): Promise<string>;
 }
 
 type Client = (Redis | Cluster) & BanditCommands;
@@ -57,26 +62,48 @@ export function connectRedis(config: RedisConfig, extra: RedisOptions = {}): Red
  * are configured (every key of an experiment shares one hash tag, so each script and MGET
  * stays on one node), else one connection.
  */
-export function connectRedisClient(config: RedisConfig, extra: { lazyConnect?: boolean } = {}): Redis | Cluster {
-  if (!config.cluster) return connectRedis(config, extra);
+export function connectRedisClient(config: RedisConfig, extra: { lazyConnect?: boolean; commandTimeout?: number } = {}): Redis | Cluster {
+  const { commandTimeout, ...rest } = extra;
+  if (!config.cluster) return connectRedis(config, { ...rest, ...(commandTimeout ? { commandTimeout } : {}) });
   return quietErrors(
     new Cluster(config.cluster, {
-      ...extra,
+      ...rest,
       // no auto-pipelining: ioredis cannot place scripts whose key count is an argument into a slot's pipeline
       enableAutoPipelining: false,
-      redisOptions: { password: config.password, maxRetriesPerRequest: 2, connectTimeout: 5000 },
+      redisOptions: { password: config.password, maxRetriesPerRequest: 2, connectTimeout: 5000, ...(commandTimeout ? { commandTimeout } : {}) },
     }),
   );
 }
+
+/** "redis host:port" or "redis cluster host:port,…" — for operators' messages (never the password). */
+export function redisAddress(config: RedisConfig): string {
+  return config.cluster ? `redis cluster ${config.cluster.map((n) => `${n.host}:${n.port}`).join(',')}` : `redis ${config.host}:${config.port}`;
+}
+
+/** The last connection error of each client (the cause behind "max retries per request"). */
+const lastConnectionError = new WeakMap<object, string>();
 
 /**
  * Connection errors reach the callers as failed commands (503) and /readyz; the client
  * reconnects by itself. Without a listener ioredis prints every failed reconnect attempt.
  */
 function quietErrors<C extends Redis | Cluster>(client: C): C {
-  client.on('error', () => undefined);
+  client.on('error', (err: unknown) => lastConnectionError.set(client, err instanceof Error ? err.message : String(err)));
+  client.on('ready', () => lastConnectionError.delete(client));
   return client;
 }
+
+/** Connection-level failures of the client (the request may be retried), as opposed to a script or data error. */
+function isConnectionFailure(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const e = err as Error & { code?: string };
+  if (e.name === 'MaxRetriesPerRequestError' || e.name === 'ClusterAllFailedError') return true;
+  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH'].includes(e.code ?? '')) return true;
+  return /^(Command timed out|Connection is closed|Stream isn't writeable|connect E|CLUSTERDOWN|Failed to refresh slots cache|None of startup nodes is available)/.test(e.message);
+}
+
+/** Every operation of the store whose failures are reported with the store's address and cause. */
+const OPERATIONS = ['writeState', 'readPosteriors', 'readCounters', 'recordSelection', 'recordReward', 'setStatus', 'pendingEvents', 'ack', 'queueStats', 'drop', 'ping'] as const;
 
 export class DragonflyPosteriorStore implements PosteriorStore {
   readonly kind = 'dragonfly' as const;
@@ -87,10 +114,22 @@ export class DragonflyPosteriorStore implements PosteriorStore {
 
   private readonly claimIdleMs: number;
 
-  /** `claimIdleMs`: how long another consumer's unacknowledged entries wait before being taken over (default 30 s). */
-  constructor(client: Redis | Cluster, opts: { claimIdleMs?: number } = {}) {
+  /** For messages: "redis host:port". */
+  readonly address: string;
+
+  /**
+   * `claimIdleMs`: how long another consumer's unacknowledged entries wait before being
+   * taken over (default 30 s); `address`: how operators' messages name the store.
+   */
+  constructor(client: Redis | Cluster, opts: { claimIdleMs?: number; address?: string } = {}) {
     this.client = client as Client;
     this.claimIdleMs = opts.claimIdleMs ?? CLAIM_IDLE_MS;
+    this.address = opts.address ?? 'redis';
+    // a connection failure or a command timeout becomes one 503 naming the store, its address and the cause
+    for (const name of OPERATIONS) {
+      const op = (this[name] as (...a: unknown[]) => Promise<unknown>).bind(this);
+      (this as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => op(...args).catch((err: unknown) => Promise.reject(this.unavailable(err)));
+    }
     const define = (name: keyof BanditCommands, script: Parameters<typeof luaScript>[0]) => {
       if (typeof (this.client as unknown as Record<string, unknown>)[name] !== 'function') this.client.defineCommand(name, { lua: luaScript(script) });
     };
@@ -99,6 +138,8 @@ export class DragonflyPosteriorStore implements PosteriorStore {
     define('banditWriteState', 'write-state');
     define('banditSetStatus', 'set-status');
     define('banditArmReward', 'arm-reward');
+    define('banditSwapStatus', 'swap-status');
+    define('banditExpireDecision', 'expire-decision');
   }
 
   async writeState(experimentId: string, counters: ArmCounters, status: StoredStatus, mode: WriteMode): Promise<boolean> {
@@ -142,13 +183,13 @@ export class DragonflyPosteriorStore implements PosteriorStore {
 
   async recordSelection(r: SelectionRecord): Promise<SelectionOutcome> {
     const id = r.experimentId;
+    const ks = [keys.state(id), keys.decision(id, r.token), keys.pulls(id, r.arm), keys.events(id), keys.units(id)];
+    if (r.requestKey !== undefined) ks.push(keys.request(id, createHash('sha256').update(r.requestKey).digest('base64url')));
+    // the open set is the last key when the decision has a conversion window
+    if (r.windowDeadline !== undefined) ks.push(keys.open(id));
     const reply = await this.client.banditSelect(
-      5,
-      keys.state(id),
-      keys.decision(id, r.token),
-      keys.pulls(id, r.arm),
-      keys.events(id),
-      keys.units(id),
+      ks.length,
+      ...ks,
       r.arm,
       String(r.propensity),
       r.ttlSeconds,
@@ -157,10 +198,15 @@ export class DragonflyPosteriorStore implements PosteriorStore {
       r.at,
       r.sticky && r.unitId !== undefined ? '1' : '0',
       r.expectedStatus ?? '',
+      r.windowDeadline === undefined ? '' : String(r.windowDeadline),
+      r.holdout ? '1' : '0',
     );
     switch (reply[0]) {
-      case 'recorded':
-        return { kind: 'recorded', arm: Number(reply[1]), propensity: Number(reply[2]) };
+      case 'recorded': {
+        const out: SelectionOutcome = { kind: 'recorded', arm: Number(reply[1]), propensity: Number(reply[2]) };
+        if (reply[3]) out.decisionId = reply[3];
+        return out;
+      }
       case 'sticky':
         return { kind: 'sticky', arm: Number(reply[1]), propensity: Number(reply[2]) };
       case 'status':
@@ -169,6 +215,8 @@ export class DragonflyPosteriorStore implements PosteriorStore {
         return { kind: 'missing' };
       case 'stopped':
         return { kind: 'stopped' };
+      case 'paused':
+        return { kind: 'paused' };
       default:
         throw new Error(`unexpected reply of the select script: ${JSON.stringify(reply)}`);
     }
@@ -176,19 +224,17 @@ export class DragonflyPosteriorStore implements PosteriorStore {
 
   async recordReward(r: RewardRecord): Promise<RewardOutcome> {
     const id = r.experimentId;
+    const ks = [keys.state(id), keys.decision(id, r.token), keys.alpha(id, r.arm), keys.beta(id, r.arm), keys.rewards(id, r.arm), keys.events(id)];
+    if (r.windowed) ks.push(keys.open(id));
     const reply = await this.client.banditReward(
-      6,
-      keys.state(id),
-      keys.decision(id, r.token),
-      keys.alpha(id, r.arm),
-      keys.beta(id, r.arm),
-      keys.rewards(id, r.arm),
-      keys.events(id),
+      ks.length,
+      ...ks,
       String(r.reward),
       String(1 - r.reward),
       r.decisionId,
       r.arm,
       r.at,
+      randomBytes(6).toString('base64url'),
     );
     switch (reply[0]) {
       case 'counted':
@@ -200,6 +246,7 @@ export class DragonflyPosteriorStore implements PosteriorStore {
       case 'unknown':
       case 'missing':
       case 'stopped':
+      case 'window_closed':
         return { kind: reply[0] };
       default:
         throw new Error(`unexpected reply of the reward script: ${JSON.stringify(reply)}`);
@@ -239,7 +286,66 @@ export class DragonflyPosteriorStore implements PosteriorStore {
   }
 
   async setStatus(experimentId: string, status: StoredStatus): Promise<boolean> {
-    return (await this.client.banditSetStatus(1, keys.state(experimentId), encodeStatus(status))) === 1;
+    const [found] = await this.client.banditSetStatus(1, keys.state(experimentId), encodeStatus(status));
+    return found === 1;
+  }
+
+  async sweepWindows(experimentId: string, now: number, defaultReward: number, max: number): Promise<number> {
+    const id = experimentId;
+    const due = await this.client.zrangebyscore(keys.open(id), '-inf', now, 'LIMIT', 0, max);
+    let counted = 0;
+    for (const token of due) {
+      const arm = Number(token.slice(0, token.indexOf('.')));
+      if (!Number.isInteger(arm) || arm < 0) {
+        await this.client.zrem(keys.open(id), token);
+        continue;
+      }
+      const r = await this.client.banditExpireDecision(
+        7,
+        keys.state(id),
+        keys.open(id),
+        keys.decision(id, token),
+        keys.alpha(id, arm),
+        keys.beta(id, arm),
+        keys.rewards(id, arm),
+        keys.events(id),
+        token,
+        now,
+        String(defaultReward),
+        String(1 - defaultReward),
+        `${id}.${token}`,
+        arm,
+      );
+      if (r === 'counted') counted++;
+      // the state is missing: the next sweep after its rebuild counts the rest
+      if (r === 'missing') break;
+    }
+    return counted;
+  }
+
+  async openDecisions(experimentId: string, armCount: number): Promise<number[]> {
+    const out = new Array<number>(armCount).fill(0);
+    for (const token of await this.client.zrange(keys.open(experimentId), 0, -1)) {
+      const arm = Number(token.slice(0, token.indexOf('.')));
+      if (arm >= 0 && arm < armCount) out[arm]++;
+    }
+    return out;
+  }
+
+  async swapStatus(experimentId: string, from: 'running' | 'paused', to: 'running' | 'paused'): Promise<'changed' | 'same' | 'mismatch' | 'missing'> {
+    return (await this.client.banditSwapStatus(1, keys.state(experimentId), from, to)) as 'changed' | 'same' | 'mismatch' | 'missing';
+  }
+
+  async addArms(experimentId: string, from: number, priors: ReadonlyArray<{ alpha: number; beta: number }>): Promise<void> {
+    const id = experimentId;
+    await Promise.all(
+      priors.flatMap((p, j) => [
+        this.client.set(keys.alpha(id, from + j), String(p.alpha), 'NX'),
+        this.client.set(keys.beta(id, from + j), String(p.beta), 'NX'),
+        this.client.set(keys.pulls(id, from + j), '0', 'NX'),
+        this.client.set(keys.rewards(id, from + j), '0', 'NX'),
+      ]),
+    );
   }
 
   async pendingEvents(experimentIds: readonly string[], max: number): Promise<QueuedEvent[]> {
@@ -306,14 +412,34 @@ export class DragonflyPosteriorStore implements PosteriorStore {
     );
   }
 
+  async queueStats(experimentIds: readonly string[]): Promise<QueueStats[]> {
+    return Promise.all(
+      experimentIds.map(async (id) => {
+        const stream = keys.events(id);
+        const [length, first] = await Promise.all([this.client.xlen(stream), this.client.xrange(stream, '-', '+', 'COUNT', 1)]);
+        // entries are deleted once stored, so the first one left is the oldest waiting; its id starts with the ms it was added
+        const oldestAt = first.length > 0 ? Number(first[0][0].split('-')[0]) : null;
+        return { experimentId: id, length, oldestAt };
+      }),
+    );
+  }
+
   async drop(experimentId: string, armCount: number): Promise<void> {
-    const ks = [keys.state(experimentId), keys.units(experimentId), keys.events(experimentId)];
+    const ks = [keys.state(experimentId), keys.units(experimentId), keys.events(experimentId), keys.open(experimentId)];
     for (let k = 0; k < armCount; k++) ks.push(keys.alpha(experimentId, k), keys.beta(experimentId, k), keys.pulls(experimentId, k), keys.rewards(experimentId, k));
     await this.client.del(...ks);
   }
 
   async ping(): Promise<void> {
     await this.client.ping();
+  }
+
+  private unavailable(err: unknown): unknown {
+    if (!isConnectionFailure(err)) return err;
+    const message = (err as Error).message;
+    const last = lastConnectionError.get(this.client);
+    const cause = /^Command timed out/.test(message) ? 'a command timed out (no answer)' : last && last !== message ? `${last} (${message})` : message;
+    return new BanditError(ErrorCode.Unavailable, `the posterior store (${this.address}) is unavailable: ${cause}; retry`, undefined, { cause: err });
   }
 
   async close(): Promise<void> {
@@ -326,18 +452,23 @@ function parseAssignment(v: string): { arm: number; propensity: number } {
   return { arm: Number(v.slice(0, sep)), propensity: Number(v.slice(sep + 1)) };
 }
 
+/** Stream entry type → event type (`h…`: holdout decisions). */
+const EVENT_TYPES: Record<string, EventType | undefined> = { s: 'select', r: 'reward', hs: 'hselect', hr: 'hreward' };
+
 function toEvent(experimentId: string, queueId: string, fields: string[]): QueuedEvent | null {
   const f: Record<string, string> = {};
   for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]] = fields[i + 1];
-  if (f.t !== 's' && f.t !== 'r') return null;
+  const type = EVENT_TYPES[f.t];
+  if (type === undefined) return null;
+  const reward = type === 'reward' || type === 'hreward';
   return {
     queueId,
     experimentId,
-    type: f.t === 's' ? 'select' : 'reward',
+    type,
     decisionId: f.d,
     arm: Number(f.a),
     propensity: Number(f.p),
-    reward: f.t === 'r' ? Number(f.r) : null,
+    reward: reward ? Number(f.r) : null,
     unitId: f.u ? f.u : null,
     at: Number(f.ts),
   };

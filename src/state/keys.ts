@@ -11,8 +11,10 @@
  *                                     its absence means the experiment's state was lost → rebuild
  *   experiment:{id}:d:<token>         one outstanding / rewarded decision (expires)
  *   experiment:{id}:units             sticky assignments: unit id → "<arm>|<propensity>"
+ *   experiment:{id}:open              decisions whose conversion window is open: key suffix → deadline (ms)
  *   experiment:{id}:events            stream of select / reward events awaiting the event store
  *   experiment:{id}:fb:<token>        one counted reward without a decision (a routed-arm feedback; expires)
+ *   experiment:{id}:req:<sha256>      the decision served for one request key (Seldon puid; expires)
  */
 export const EXPERIMENT_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 
@@ -30,6 +32,9 @@ export const keys = {
   units: (id: string) => `${experimentTag(id)}:units`,
   events: (id: string) => `${experimentTag(id)}:events`,
   armFeedback: (id: string, token: string) => `${experimentTag(id)}:fb:${token}`,
+  open: (id: string) => `${experimentTag(id)}:open`,
+  /** One decision per client request key (a Seldon puid), by its SHA-256 (any string, fixed length). */
+  request: (id: string, keyHash: string) => `${experimentTag(id)}:req:${keyHash}`,
 };
 
 /** Every α key then every β key of the experiment, the order `readPosteriors` uses. */

@@ -8,12 +8,14 @@
  */
 import {
   encodeStatus,
+  statusRank,
   type ArmCounters,
   type ArmRewardOutcome,
   type ArmRewardRecord,
   type PosteriorRead,
   type PosteriorStore,
   type QueuedEvent,
+  type QueueStats,
   type RewardOutcome,
   type RewardRecord,
   type SelectionOutcome,
@@ -28,6 +30,12 @@ interface Decision {
   unitId: string;
   expiresAt: number;
   reward?: { value: number; at: number };
+  /** Deadline (ms) of the conversion window while it is open. */
+  deadline?: number;
+  /** The window closed unrewarded: its default reward was counted. */
+  windowClosed?: boolean;
+  /** Kept out of the posterior (holdout). */
+  holdout?: boolean;
 }
 
 interface ExperimentState extends ArmCounters {
@@ -42,6 +50,10 @@ export class MemoryPosteriorStore implements PosteriorStore {
   readonly kind = 'memory' as const;
   private readonly experiments = new Map<string, ExperimentState>();
   private readonly queue: QueuedEvent[] = [];
+  /** Wall-clock time each queued event was queued at (the events carry the service clock's time). */
+  private readonly queuedAt = new Map<string, number>();
+  /** Request keys (Seldon puids) → the decision served for them. */
+  private readonly requests = new Map<string, { decisionId: string; arm: number; propensity: number; expiresAt: number }>();
   private seq = 0;
   private writes = 0;
 
@@ -50,8 +62,9 @@ export class MemoryPosteriorStore implements PosteriorStore {
   async writeState(experimentId: string, c: ArmCounters, status: StoredStatus, mode: WriteMode): Promise<boolean> {
     const prev = this.experiments.get(experimentId);
     if (prev && mode === 'if-missing') return false;
+    const keep = prev && mode === 'overwrite' && statusRank(prev.status) >= statusRank(status);
     this.experiments.set(experimentId, {
-      status: { ...status },
+      status: keep ? prev.status : { ...status },
       alpha: [...c.alpha],
       beta: [...c.beta],
       pulls: [...c.pulls],
@@ -81,7 +94,11 @@ export class MemoryPosteriorStore implements PosteriorStore {
     const e = this.experiments.get(r.experimentId);
     if (!e) return { kind: 'missing' };
     if (e.status.status === 'stopped') return { kind: 'stopped' };
+    if (e.status.status === 'paused') return { kind: 'paused' };
     if (r.expectedStatus !== undefined && r.expectedStatus !== '' && r.expectedStatus !== encodeStatus(e.status)) return { kind: 'status-changed', status: { ...e.status } };
+    const requestKey = r.requestKey === undefined ? undefined : `${r.experimentId}\u0000${r.requestKey}`;
+    const bound = requestKey === undefined ? undefined : this.requests.get(requestKey);
+    if (bound && bound.expiresAt > this.now()) return { kind: 'recorded', arm: bound.arm, propensity: bound.propensity, decisionId: bound.decisionId };
     let propensity = r.propensity;
     if (r.sticky && r.unitId !== undefined) {
       const prev = e.units.get(r.unitId);
@@ -90,9 +107,10 @@ export class MemoryPosteriorStore implements PosteriorStore {
       else e.units.set(r.unitId, { arm: r.arm, propensity });
     }
     const at = this.now();
-    e.decisions.set(r.token, { arm: r.arm, propensity, unitId: r.unitId ?? '', expiresAt: at + r.ttlSeconds * 1000 });
-    e.pulls[r.arm] += 1;
-    this.enqueue({ experimentId: r.experimentId, type: 'select', decisionId: r.decisionId, arm: r.arm, propensity, reward: null, unitId: r.unitId ?? null, at: r.at });
+    e.decisions.set(r.token, { arm: r.arm, propensity, unitId: r.unitId ?? '', expiresAt: at + r.ttlSeconds * 1000, deadline: r.windowDeadline, holdout: r.holdout });
+    if (!r.holdout) e.pulls[r.arm] += 1;
+    if (requestKey !== undefined) this.requests.set(requestKey, { decisionId: r.decisionId, arm: r.arm, propensity, expiresAt: at + r.ttlSeconds * 1000 });
+    this.enqueue({ experimentId: r.experimentId, type: r.holdout ? 'hselect' : 'select', decisionId: r.decisionId, arm: r.arm, propensity, reward: null, unitId: r.unitId ?? null, at: r.at });
     if (++this.writes % SWEEP_EVERY === 0) this.sweep(at);
     return { kind: 'recorded', arm: r.arm, propensity };
   }
@@ -102,13 +120,17 @@ export class MemoryPosteriorStore implements PosteriorStore {
     if (!e) return { kind: 'missing' };
     const d = e.decisions.get(r.token);
     if (!d || d.expiresAt <= this.now() || d.arm !== r.arm) return { kind: 'unknown' };
+    if (d.windowClosed || (r.windowed && d.deadline !== undefined && d.deadline <= r.at && !d.reward)) return { kind: 'window_closed' };
     if (d.reward) return { kind: 'duplicate', reward: d.reward.value, at: d.reward.at };
     if (e.status.status === 'stopped') return { kind: 'stopped' };
-    e.alpha[r.arm] += r.reward;
-    e.beta[r.arm] += 1 - r.reward;
-    e.rewards[r.arm] += r.reward;
+    d.deadline = undefined;
+    if (!d.holdout) {
+      e.alpha[r.arm] += r.reward;
+      e.beta[r.arm] += 1 - r.reward;
+      e.rewards[r.arm] += r.reward;
+    }
     d.reward = { value: r.reward, at: r.at };
-    this.enqueue({ experimentId: r.experimentId, type: 'reward', decisionId: r.decisionId, arm: r.arm, propensity: d.propensity, reward: r.reward, unitId: d.unitId || null, at: r.at });
+    this.enqueue({ experimentId: r.experimentId, type: d.holdout ? 'hreward' : 'reward', decisionId: r.decisionId, arm: r.arm, propensity: d.propensity, reward: r.reward, unitId: d.unitId || null, at: r.at });
     return { kind: 'counted', alpha: e.alpha[r.arm], beta: e.beta[r.arm] };
   }
 
@@ -131,8 +153,57 @@ export class MemoryPosteriorStore implements PosteriorStore {
   async setStatus(experimentId: string, status: StoredStatus): Promise<boolean> {
     const e = this.experiments.get(experimentId);
     if (!e) return false;
-    e.status = { ...status };
+    if (statusRank(status) > statusRank(e.status)) e.status = { ...status };
     return true;
+  }
+
+  async sweepWindows(experimentId: string, now: number, defaultReward: number, max: number): Promise<number> {
+    const e = this.experiments.get(experimentId);
+    if (!e) return 0;
+    let counted = 0;
+    for (const [token, d] of e.decisions) {
+      if (counted >= max) break;
+      if (d.deadline === undefined || d.deadline > now || d.reward) continue;
+      d.deadline = undefined;
+      if (e.status.status === 'stopped') continue;
+      d.windowClosed = true;
+      if (!d.holdout) {
+        e.alpha[d.arm] += defaultReward;
+        e.beta[d.arm] += 1 - defaultReward;
+        e.rewards[d.arm] += defaultReward;
+      }
+      this.enqueue({ experimentId, type: d.holdout ? 'hreward' : 'reward', decisionId: `${experimentId}.${token}`, arm: d.arm, propensity: d.propensity, reward: defaultReward, unitId: d.unitId || null, at: now });
+      counted++;
+    }
+    return counted;
+  }
+
+  async openDecisions(experimentId: string, armCount: number): Promise<number[]> {
+    const out = new Array<number>(armCount).fill(0);
+    for (const d of this.experiments.get(experimentId)?.decisions.values() ?? []) if (d.deadline !== undefined && !d.reward && d.arm < armCount) out[d.arm]++;
+    return out;
+  }
+
+  async swapStatus(experimentId: string, from: 'running' | 'paused', to: 'running' | 'paused'): Promise<'changed' | 'same' | 'mismatch' | 'missing'> {
+    const e = this.experiments.get(experimentId);
+    if (!e) return 'missing';
+    if (e.status.status === to) return 'same';
+    if (e.status.status !== from) return 'mismatch';
+    e.status = { status: to, winner: null };
+    return 'changed';
+  }
+
+  async addArms(experimentId: string, from: number, priors: ReadonlyArray<{ alpha: number; beta: number }>): Promise<void> {
+    const e = this.experiments.get(experimentId);
+    if (!e) return;
+    priors.forEach((p, j) => {
+      const k = from + j;
+      if (e.alpha.length > k) return;
+      e.alpha.push(p.alpha);
+      e.beta.push(p.beta);
+      e.pulls.push(0);
+      e.rewards.push(0);
+    });
   }
 
   async pendingEvents(experimentIds: readonly string[], max: number): Promise<QueuedEvent[]> {
@@ -150,12 +221,27 @@ export class MemoryPosteriorStore implements PosteriorStore {
     let w = 0;
     for (const ev of this.queue) if (!done.has(ev.queueId)) this.queue[w++] = ev;
     this.queue.length = w;
+    for (const id of done) this.queuedAt.delete(id);
+  }
+
+  async queueStats(experimentIds: readonly string[]): Promise<QueueStats[]> {
+    const stats = new Map<string, QueueStats>(experimentIds.map((id) => [id, { experimentId: id, length: 0, oldestAt: null }]));
+    for (const ev of this.queue) {
+      const s = stats.get(ev.experimentId);
+      if (!s) continue;
+      s.length++;
+      s.oldestAt ??= this.queuedAt.get(ev.queueId) ?? null;
+    }
+    return [...stats.values()];
   }
 
   async drop(experimentId: string): Promise<void> {
     this.experiments.delete(experimentId);
     let w = 0;
-    for (const ev of this.queue) if (ev.experimentId !== experimentId) this.queue[w++] = ev;
+    for (const ev of this.queue) {
+      if (ev.experimentId !== experimentId) this.queue[w++] = ev;
+      else this.queuedAt.delete(ev.queueId);
+    }
     this.queue.length = w;
   }
 
@@ -164,10 +250,13 @@ export class MemoryPosteriorStore implements PosteriorStore {
   async close(): Promise<void> {}
 
   private enqueue(ev: Omit<QueuedEvent, 'queueId'>): void {
-    this.queue.push({ queueId: String(++this.seq), ...ev });
+    const queueId = String(++this.seq);
+    this.queue.push({ queueId, ...ev });
+    this.queuedAt.set(queueId, Date.now());
   }
 
   private sweep(now: number): void {
     for (const e of this.experiments.values()) for (const [k, d] of e.decisions) if (d.expiresAt <= now) e.decisions.delete(k);
+    for (const [k, d] of this.requests) if (d.expiresAt <= now) this.requests.delete(k);
   }
 }

@@ -11,7 +11,8 @@
  * an acknowledged select or reward is never only in process memory of a Redis-backed
  * service (see docs/service.md, "Durability").
  */
-export type ExperimentStatus = 'running' | 'concluded' | 'stopped';
+/** `paused` ranks with `running` (pause and resume swap the two by compare-and-set). */
+export type ExperimentStatus = 'running' | 'paused' | 'concluded' | 'stopped';
 
 export interface StoredStatus {
   status: ExperimentStatus;
@@ -51,15 +52,27 @@ export interface SelectionRecord {
    * was declared meanwhile) nothing is written and the outcome is `status-changed`.
    */
   expectedStatus?: string;
+  /** Deadline (ms) of the conversion window: the decision stays open until then. */
+  windowDeadline?: number;
+  /** A holdout decision: no pull, its reward leaves α and β alone, its events are hselect / hreward. */
+  holdout?: boolean;
+  /**
+   * A client's key for this request (a Seldon puid): the first selection with the key is
+   * recorded, later ones (any replica) answer that decision and record nothing.
+   */
+  requestKey?: string;
 }
 
 export type SelectionOutcome =
-  | { kind: 'recorded'; arm: number; propensity: number }
+  /** `decisionId`: set when the request key named an earlier decision (answer that one). */
+  | { kind: 'recorded'; arm: number; propensity: number; decisionId?: string }
   /** sticky unit already assigned to another arm (a concurrent first select): select again with it */
   | { kind: 'sticky'; arm: number; propensity: number }
   | { kind: 'status-changed'; status: StoredStatus }
   | { kind: 'missing' }
-  | { kind: 'stopped' };
+  | { kind: 'stopped' }
+  /** paused: nothing recorded, the caller serves the control */
+  | { kind: 'paused' };
 
 export interface RewardRecord {
   experimentId: string;
@@ -68,6 +81,8 @@ export interface RewardRecord {
   arm: number;
   reward: number;
   at: number;
+  /** The experiment has a conversion window: a reward after the decision's deadline is refused. */
+  windowed?: boolean;
 }
 
 export type RewardOutcome =
@@ -75,7 +90,9 @@ export type RewardOutcome =
   | { kind: 'duplicate'; reward: number; at: number }
   | { kind: 'unknown' }
   | { kind: 'missing' }
-  | { kind: 'stopped' };
+  | { kind: 'stopped' }
+  /** the decision's conversion window closed (its default reward was or will be counted) */
+  | { kind: 'window_closed' };
 
 /**
  * A reward counted on an arm without a decision: feedback that names the arm it was routed
@@ -99,14 +116,25 @@ export type ArmRewardOutcome =
   | { kind: 'missing' }
   | { kind: 'stopped' };
 
-export type WriteMode = 'if-missing' | 'overwrite';
+/**
+ * `if-missing`: only when the status marker is missing (creation races, automatic rebuild);
+ * `overwrite`: replaces the counters, never moves the status back (manual rebuild);
+ * `reset`: replaces everything (a new experiment over leftovers of an old one).
+ */
+export type WriteMode = 'if-missing' | 'overwrite' | 'reset';
+
+/** Order of the status machine: running → concluded → stopped; a change never goes back. */
+export function statusRank(s: StoredStatus): number {
+  return s.status === 'stopped' ? 2 : s.status === 'concluded' ? 1 : 0;
+}
 
 /** Counters of a fresh experiment: the priors, nothing served. */
 export function priorCounters(priors: ReadonlyArray<{ alpha: number; beta: number }>): ArmCounters {
   return { alpha: priors.map((p) => p.alpha), beta: priors.map((p) => p.beta), pulls: priors.map(() => 0), rewards: priors.map(() => 0) };
 }
 
-export type EventType = 'select' | 'reward';
+/** `hselect` / `hreward`: a holdout decision and its reward (kept out of the posterior and of rebuilds). */
+export type EventType = 'select' | 'reward' | 'hselect' | 'hreward';
 
 /** One event waiting in the store's queue (a Redis stream entry, or the in-process queue). */
 export interface QueuedEvent {
@@ -120,6 +148,13 @@ export interface QueuedEvent {
   reward: number | null;
   unitId: string | null;
   at: number;
+}
+
+/** One experiment's event queue: how many events wait, and when the oldest was queued (ms; null when empty). */
+export interface QueueStats {
+  experimentId: string;
+  length: number;
+  oldestAt: number | null;
 }
 
 export interface PosteriorStore {
@@ -140,11 +175,31 @@ export interface PosteriorStore {
   recordReward(record: RewardRecord): Promise<RewardOutcome>;
   /** Checks and marks the feedback token, updates α, β and queues the event — atomically. */
   recordArmReward(record: ArmRewardRecord): Promise<ArmRewardOutcome>;
-  /** Sets the status; false when the experiment's state is missing. */
+  /**
+   * Advances the status (running → concluded → stopped): a status of lower or equal rank
+   * than the stored one changes nothing. False when the experiment's state is missing.
+   */
   setStatus(experimentId: string, status: StoredStatus): Promise<boolean>;
+  /**
+   * Compare-and-set of the status marker between `running` and `paused` (pause, resume):
+   * changes it only while it is `from`. `same` when it already is `to`.
+   */
+  swapStatus(experimentId: string, from: 'running' | 'paused', to: 'running' | 'paused'): Promise<'changed' | 'same' | 'mismatch' | 'missing'>;
+  /**
+   * Counts the default reward of up to `max` open decisions whose window closed by `now`,
+   * each exactly once across every process sweeping (an atomic claim per decision).
+   * Returns how many this call counted.
+   */
+  sweepWindows(experimentId: string, now: number, defaultReward: number, max: number): Promise<number>;
+  /** Open decisions (window not closed yet) per arm. */
+  openDecisions(experimentId: string, armCount: number): Promise<number[]>;
+  /** Starts arms `from`… at their priors (only keys that do not exist yet are written). */
+  addArms(experimentId: string, from: number, priors: ReadonlyArray<{ alpha: number; beta: number }>): Promise<void>;
   /** Up to `max` queued events of these experiments, oldest first; they stay queued until `ack`. */
   pendingEvents(experimentIds: readonly string[], max: number): Promise<QueuedEvent[]>;
   ack(events: readonly QueuedEvent[]): Promise<void>;
+  /** Length and oldest entry of each experiment's queue (metrics, readiness). */
+  queueStats(experimentIds: readonly string[]): Promise<QueueStats[]>;
   /** Removes every key of the experiment (tests, and `restore` after a loss). */
   drop(experimentId: string, armCount: number): Promise<void>;
   ping(): Promise<void>;
@@ -159,7 +214,7 @@ export function encodeStatus(s: StoredStatus): string {
 }
 
 export function decodeStatus(raw: string): StoredStatus {
-  if (raw === 'running' || raw === 'stopped') return { status: raw, winner: null };
+  if (raw === 'running' || raw === 'stopped' || raw === 'paused') return { status: raw, winner: null };
   if (raw.startsWith('concluded:')) {
     const w = Number(raw.slice('concluded:'.length));
     return { status: 'concluded', winner: Number.isInteger(w) && w >= 0 ? w : null };

@@ -91,6 +91,22 @@
     };
   }
 
+  /** The health checks of GET /experiments/:id (null when the server sends none). */
+  function health(h) {
+    if (!h || typeof h !== 'object') return null;
+    var srm = h.srm || {};
+    var delay = h.conversion_delay || null;
+    return {
+      srmP: num(srm.p_value),
+      srmOk: srm.ok !== false,
+      srmAcknowledged: srm.acknowledged === true,
+      openShare: num(h.open_share),
+      delayMedianSeconds: delay ? num(delay.median_seconds) : null,
+      delayP90Seconds: delay ? num(delay.p90_seconds) : null,
+      conversions: delay ? num(delay.conversions) : 0,
+    };
+  }
+
   /**
    * The experiment view the pages draw, from GET /experiments/:id. Numbers are the API's
    * own values, passed through unchanged.
@@ -113,6 +129,7 @@
         probBest: num(a.probBest),
         expectedLoss: num(a.expectedLoss),
         allocation: num(a.allocation),
+        pending: num(a.pending) || 0,
       };
     });
     var leader = null;
@@ -122,7 +139,15 @@
     var maxHours = num(stop.maxDurationHours);
     return {
       id: String(view.id),
+      name: def.name ? String(def.name) : null,
       status: String(view.status || 'running'),
+      health: health(view.health),
+      holdout: view.holdout
+        ? { share: num(view.holdout.share), lift: num(view.holdout.lift), ciLow: view.holdout.ci95 ? num(view.holdout.ci95[0]) : null, ciHigh: view.holdout.ci95 ? num(view.holdout.ci95[1]) : null }
+        : null,
+      pendingTotal: arms.reduce(function (s, a) {
+        return s + a.pending;
+      }, 0),
       createdAt: view.createdAt || null,
       updatedAt: view.updatedAt || null,
       algorithm: def.algorithm || null,

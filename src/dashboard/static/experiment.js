@@ -40,8 +40,9 @@
 
   function renderHeader(v) {
     document.title = v.id + ' · Bayesian Bandit';
-    byId('exp-name').textContent = v.id;
+    byId('exp-name').textContent = v.name || v.id;
     var bits = [v.arms.length + ' arms'];
+    if (v.name) bits.unshift(v.id);
     if (v.algorithm) bits.push(v.algorithm === 'top_two' ? 'top-two Thompson sampling' : 'Thompson sampling');
     if (v.createdAt) bits.push('created ' + F.dateTime(v.createdAt));
     byId('exp-description').textContent = bits.join(' · ');
@@ -83,6 +84,13 @@
       return;
     }
     el.hidden = false;
+    if (v.status === 'paused') {
+      el.setAttribute('data-kind', 'stopped');
+      var paused = C.htmlEl('div', 'banner-title', el);
+      C.htmlEl('span', 'banner-label', paused, 'Paused');
+      C.htmlEl('span', 'banner-name', paused, 'serving ' + armName(v, 0) + ' to everyone; nothing is recorded or learnt');
+      return;
+    }
     var title = C.htmlEl('div', 'banner-title', el);
     var ev = v.evaluation;
     // the decision record that goes with the evaluation (for its trigger), when it is one
@@ -497,11 +505,49 @@
 
   // ---------- updates ----------
 
+  /** One line of health checks: sample-ratio mismatch, open conversion windows, conversion delay. */
+  function renderHealth(v) {
+    var el = byId('health');
+    if (!el) return;
+    el.textContent = '';
+    var h = v.health;
+    el.hidden = !h;
+    if (!h) return;
+    el.setAttribute('data-ok', h.srmOk || h.srmAcknowledged ? 'true' : 'false');
+    var srm = h.srmP === null ? 'sample ratio: not enough decisions yet' : 'sample ratio p = ' + F.prob(h.srmP) + (h.srmOk ? ' (ok)' : h.srmAcknowledged ? ' (mismatch, acknowledged)' : ' (mismatch: automatic winner held back until acknowledged)');
+    var parts = [srm];
+    if (v.pendingTotal > 0 || (h.openShare !== null && h.openShare > 0)) {
+      parts.push(
+        'open decisions ' +
+          F.count(v.pendingTotal) +
+          ' (' +
+          v.arms
+            .map(function (a) {
+              return a.name + ' ' + F.count(a.pending);
+            })
+            .join(', ') +
+          ')',
+      );
+    }
+    if (h.delayMedianSeconds !== null) parts.push('conversion delay median ' + h.delayMedianSeconds.toFixed(1) + ' s, p90 ' + (h.delayP90Seconds || 0).toFixed(1) + ' s');
+    var ho = v.holdout;
+    if (ho) {
+      parts.push(
+        'holdout ' +
+          Math.round((ho.share || 0) * 100) +
+          '%: lift ' +
+          (ho.lift === null ? 'not measured yet' : (ho.lift >= 0 ? '+' : '') + F.rate(ho.lift) + (ho.ciLow === null ? '' : ' (95% ' + F.interval(ho.ciLow, ho.ciHigh) + ')')),
+      );
+    }
+    C.htmlEl('span', 'health-text', el, parts.join(' · '));
+  }
+
   function render() {
     var v = state.view;
     if (!v) return;
     renderHeader(v);
     renderBanner(v);
+    renderHealth(v);
     renderKpis(v);
     renderDensity(v);
     applyFocus(state.focus);

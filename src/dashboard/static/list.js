@@ -90,7 +90,7 @@
   }
 
   function refresh() {
-    K.getJson(root + 'experiments')
+    K.getJson(root + 'experiments?limit=500') // the API pages by 50 by default
       .then(function (body) {
         return Promise.all(listOf(body).map(detailed));
       })

@@ -9,6 +9,8 @@ if not st then return {'missing'} end
 local seen = redis.call('GET', KEYS[2])
 if seen then return {'duplicate', seen} end
 if st == 'stopped' then return {'stopped'} end
+-- a counter evicted alone: rebuild first, never count from 0
+if redis.call('EXISTS', KEYS[3], KEYS[4], KEYS[5]) < 3 then return {'missing'} end
 local a = redis.call('INCRBYFLOAT', KEYS[3], ARGV[1])
 local b = redis.call('INCRBYFLOAT', KEYS[4], ARGV[2])
 redis.call('INCRBYFLOAT', KEYS[5], ARGV[1])

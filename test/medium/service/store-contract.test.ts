@@ -128,8 +128,15 @@ for (const c of storeCases) describeIf(c.needs)(`posterior store contract: ${c.n
     expect((await select(store, 'c5', 0)).outcome).toEqual({ kind: 'stopped' });
     expect(await reward(store, 'c5', b, 1, 1)).toEqual({ kind: 'stopped' });
     expect((await reward(store, 'c5', a, 0, 0)).kind).toBe('duplicate');
+    // the status only moves forward: a conclusion after the stop changes nothing, nor does a rebuild
     expect(await store.setStatus('c5', { status: 'concluded', winner: 1 })).toBe(true);
-    expect((await store.readPosteriors('c5', 2))?.status).toEqual({ status: 'concluded', winner: 1 });
+    expect((await store.readPosteriors('c5', 2))?.status).toEqual({ status: 'stopped', winner: null });
+    expect(await store.setStatus('c5', RUNNING)).toBe(true);
+    expect(await store.writeState('c5', priorCounters([{ alpha: 1, beta: 1 }, { alpha: 1, beta: 1 }]), RUNNING, 'overwrite')).toBe(true);
+    expect((await store.readPosteriors('c5', 2))?.status).toEqual({ status: 'stopped', winner: null });
+    // a new experiment of the same id starts over
+    expect(await store.writeState('c5', priorCounters([{ alpha: 1, beta: 1 }, { alpha: 1, beta: 1 }]), RUNNING, 'reset')).toBe(true);
+    expect((await store.readPosteriors('c5', 2))?.status).toEqual(RUNNING);
   });
 
   it('reports a missing state on every write and never recreates it implicitly', async () => {

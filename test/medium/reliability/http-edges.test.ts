@@ -1,0 +1,88 @@
+/**
+ * Edges of the HTTP surface: a JSON-looking form body on a JSON route is a 415 telling to
+ * send application/json (Seldon routes keep their form support); a cross-site form POST
+ * cannot create or stop experiments; a request with both Content-Length and
+ * Transfer-Encoding gets the documented error shape; the sticky-units hash expires.
+ */
+import * as net from 'node:net';
+import Redis from 'ioredis';
+import { keys } from '../../../src/state/keys';
+import { seldonRouterEnv } from './seldon-env';
+import { call, startService, type ServiceUnderTest } from '../service/harness';
+
+jest.setTimeout(180_000);
+
+const SELDON_ENV = {
+  ...seldonRouterEnv('edges', 'a,b'),
+  BANDIT_DECISION_TTL_SECONDS: '3600',
+};
+
+async function form(url: string, route: string, body: string): Promise<{ status: number; body: { error?: { code: string; message: string } } }> {
+  const res = await fetch(url + route, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body });
+  const text = await res.text();
+  return { status: res.status, body: JSON.parse(text) as { error?: { code: string; message: string } } };
+}
+
+function raw(port: number, request: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const sock = net.connect(port, '127.0.0.1', () => sock.write(request));
+    let got = '';
+    sock.on('data', (d) => (got += d.toString()));
+    sock.on('close', () => resolve(got));
+    sock.on('error', reject);
+    setTimeout(() => sock.destroy(), 5000);
+  });
+}
+
+describe('HTTP edges', () => {
+  let s: ServiceUnderTest;
+  let redis: Redis;
+
+  beforeAll(async () => {
+    s = await startService({ store: 'redis', events: 'postgres', env: SELDON_ENV });
+    redis = new Redis(s.redis?.url ?? '');
+  });
+
+  afterAll(async () => {
+    redis?.disconnect();
+    await s?.close();
+  });
+
+  it('a JSON-looking form body on /select and /reward: 415 telling to send content-type: application/json', async () => {
+    for (const route of ['/select', '/reward']) {
+      const r = await form(s.url, route, '{"experiment_id":"edges"}');
+      expect(r.status).toBe(415);
+      expect(r.body.error?.message).toMatch(/content-type: application\/json/);
+    }
+  });
+
+  it('a cross-site form POST cannot create, conclude or stop an experiment (no admin token configured)', async () => {
+    expect((await form(s.url, '/experiments', 'id=evil&arms=a&arms=b')).status).toBe(415);
+    expect((await call(s.url, 'GET', '/experiments/evil')).status).toBe(404);
+    expect((await form(s.url, '/experiments/edges/stop', '')).status).toBe(415);
+    expect((await form(s.url, '/experiments/edges/conclude', '')).status).toBe(415);
+    expect((await call<{ status: string }>(s.url, 'GET', '/experiments/edges')).body.status).toBe('running');
+  });
+
+  it('Seldon /route still takes a form body', async () => {
+    const r = await form(s.url, '/route', `json=${encodeURIComponent(JSON.stringify({ data: { ndarray: [[1]] } }))}`);
+    expect(r.status).toBe(200);
+  });
+
+  it('Content-Length together with Transfer-Encoding: 400 in the documented error shape', async () => {
+    const port = Number(new URL(s.url).port);
+    const reply = await raw(port, 'POST /select HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n');
+    expect(reply).toMatch(/^HTTP\/1\.1 400/);
+    const body = JSON.parse(reply.slice(reply.indexOf('\r\n\r\n') + 4)) as { error: { code: string; message: string } };
+    expect(body.error.code).toBe('invalid_input');
+    expect(body.error.message).toMatch(/malformed HTTP request/);
+  });
+
+  it('the sticky-units hash expires with the decision TTL', async () => {
+    expect((await call(s.url, 'POST', '/experiments', { id: 'sticky', arms: ['a', 'b'], sticky: true })).status).toBe(201);
+    expect((await call(s.url, 'POST', '/select', { experiment_id: 'sticky', unit_id: 'u1' })).status).toBe(200);
+    const ttl = await redis.ttl(keys.units('sticky'));
+    expect(ttl).toBeGreaterThan(3500);
+    expect(ttl).toBeLessThanOrEqual(3600);
+  });
+});
