@@ -114,7 +114,8 @@ export class EventConsumer {
   private async drain(only?: readonly string[]): Promise<number> {
     let total = 0;
     try {
-      const ids = only ?? (await this.experimentIds());
+      // every experiment (the list may be cached) plus those this process queued for since (created after the list was read)
+      const ids = only ?? [...new Set([...(await this.experimentIds()), ...this.active])];
       if (ids.length === 0) return 0;
       for (let round = 0; round < MAX_ROUNDS; round++) {
         const batch = await this.store.pendingEvents(ids, BATCH);

@@ -150,7 +150,17 @@ export class ExperimentsService {
       lookup = this.experiments.find(id).finally(() => this.lookups.delete(id));
       this.lookups.set(id, lookup);
     }
-    const e = await lookup;
+    let e: Awaited<typeof lookup>;
+    try {
+      e = await lookup;
+    } catch (err) {
+      // the experiment store is unreachable: keep serving the definition this replica has
+      // (Redis holds the state; stops reach it through the status marker), and ask again
+      // after the refresh interval rather than on every request
+      if (!hit) throw err;
+      hit.loadedAt = performance.now();
+      return hit;
+    }
     if (!e) {
       if (this.unknownIds.size >= NEGATIVE_MAX) this.unknownIds.clear();
       this.unknownIds.set(id, Date.now());
