@@ -203,7 +203,10 @@ describeIf(() => hasBuiltCli() && hasChromium() && hasPostgres() && hasRedis())(
     // the stopping rule's thresholds are the definition's
     const threshold = async (key: string) => Number(await page.getAttribute(`[data-criterion="${key}"] .criterion-threshold`, 'data-value'));
     expect(await threshold('probBest')).toBe(view.definition.stopping.probBest);
-    expect(await threshold('expectedLoss')).toBe(view.definition.stopping.expectedLoss);
+    // the loss threshold in force: the smaller of the absolute one and the relative one times the baseline rate
+    const lossCheck = view.evaluation.checks.find((c: { key: string }) => c.key === 'expectedLoss');
+    expect(lossCheck.threshold).toBeLessThanOrEqual(view.definition.stopping.expectedLoss);
+    expect(await threshold('expectedLoss')).toBe(lossCheck.threshold);
     expect(await threshold('minSamples')).toBe(view.definition.stopping.minSamplesPerArm);
     // and its current numbers are the server's evaluation (observations, not selects, for the minimum sample)
     const leader = view.arms.reduce((best, a) => (a.probBest > best.probBest ? a : best));
@@ -213,6 +216,9 @@ describeIf(() => hasBuiltCli() && hasChromium() && hasPostgres() && hasRedis())(
     expect(await current('expectedLoss')).toBe(ev.expectedLoss[ev.leaderIndex]);
     expect(await current('minSamples')).toBe(Math.min(...ev.observations));
     expect(await page.getAttribute('#stopping', 'data-status')).toBe(ev.status);
+    // the verdict in plain words, as the API gives it
+    expect(ev.reason.length).toBeGreaterThan(20);
+    expect(await page.textContent('#stopping-note')).toContain(ev.reason);
     expect(await page.textContent('#stopping-at')).toMatch(/^evaluated /);
     expect(Number(await page.getAttribute('#kpi-pbest', 'data-value'))).toBe(leader.probBest);
     expect(await page.textContent('#kpi-leader')).toBe(leader.name);
