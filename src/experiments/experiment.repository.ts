@@ -58,16 +58,18 @@ export class ExperimentRepository {
   }
 
   /** Per arm: stored select events and the sum of their logged propensities (the SRM check). */
-  async assignments(id: string): Promise<Array<{ arm: number; selects: number; propensitySum: number }>> {
+  /** Per arm: select events with a known propensity, Σ 1/propensity and Σ 1/propensity² (the SRM check). */
+  async assignments(id: string): Promise<Array<{ arm: number; selects: number; inverseSum: number; inverseSquareSum: number }>> {
     const raw = await this.events
       .createQueryBuilder('e')
       .select('e.armIndex', 'arm')
       .addSelect('COUNT(*)', 'selects')
-      .addSelect('SUM(e.propensity)', 'propensitySum')
-      .where("e.experimentId = :id AND e.eventType = 'select'", { id })
+      .addSelect('SUM(1.0 / e.propensity)', 'inverseSum')
+      .addSelect('SUM(1.0 / (e.propensity * e.propensity))', 'inverseSquareSum')
+      .where("e.experimentId = :id AND e.eventType = 'select' AND e.propensity > 0", { id })
       .groupBy('e.armIndex')
-      .getRawMany<{ arm: number | string; selects: number | string; propensitySum: number | string | null }>();
-    return raw.map((r) => ({ arm: Number(r.arm), selects: Number(r.selects), propensitySum: Number(r.propensitySum ?? 0) }));
+      .getRawMany<{ arm: number | string; selects: number | string; inverseSum: number | string | null; inverseSquareSum: number | string | null }>();
+    return raw.map((r) => ({ arm: Number(r.arm), selects: Number(r.selects), inverseSum: Number(r.inverseSum ?? 0), inverseSquareSum: Number(r.inverseSquareSum ?? 0) }));
   }
 
   /** Per event type: count, Σ reward and Σ reward² (the holdout's lift). */

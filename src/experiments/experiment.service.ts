@@ -31,7 +31,7 @@ import {
   type ExperimentView,
 } from './experiment.dto';
 import { ExperimentRepository, type StoredExperiment } from './experiment.repository';
-import { delaySummary, liftOf, srmCheck, type RewardTotals, type SrmResult } from './health';
+import { delaySummary, liftOf, srmCheckLogged, type ArmAssignments, type RewardTotals, type SrmResult } from './health';
 import { durationAt, evaluateStopping, evaluationView, numbersOf, SERVICE_TRIGGERS, type EvaluationView, type ServiceTrigger, type StoppingEvaluation } from './stopping/stopping-evaluator';
 import { countersFromEvents, decisionRowOf, recordedNumbers, snapshotRowsOf } from './stopping/stopping-records';
 
@@ -408,14 +408,12 @@ export class ExperimentsService {
 
   private async srm(e: StoredExperiment): Promise<SrmResult> {
     const k = e.definition.arms.length;
-    const observed = new Array<number>(k).fill(0);
-    const expected = new Array<number>(k).fill(0);
+    const arms: ArmAssignments[] = Array.from({ length: k }, () => ({ selects: 0, inverseSum: 0, inverseSquareSum: 0 }));
     for (const a of await this.experiments.assignments(e.id)) {
       if (a.arm < 0 || a.arm >= k) continue;
-      observed[a.arm] = a.selects;
-      expected[a.arm] = a.propensitySum;
+      arms[a.arm] = { selects: a.selects, inverseSum: a.inverseSum, inverseSquareSum: a.inverseSquareSum };
     }
-    return srmCheck(observed, expected);
+    return srmCheckLogged(arms);
   }
 
   /** Archives: gone from lists, /select and GET (404), kept in the event store, restorable. Idempotent. */

@@ -5,7 +5,8 @@
  */
 import * as fs from 'node:fs';
 import * as path from 'node:path';
-import { chiSquareSurvival, delaySummary, liftOf, srmCheck } from './health';
+import { createRng, type Rng } from '../core';
+import { chiSquareSurvival, delaySummary, liftOf, srmCheck, srmCheckLogged, type ArmAssignments } from './health';
 
 const ref = JSON.parse(fs.readFileSync(path.join(__dirname, '..', '..', 'test', 'fixtures', 'service', 'srm-chi2.json'), 'utf8')) as {
   sf: Array<{ x: number; df: number; sf: number }>;
@@ -34,6 +35,60 @@ describe('SRM check', () => {
   it('no decisions, or one arm expected: no test', () => {
     expect(srmCheck([0, 0], [0, 0])).toMatchObject({ p_value: null, ok: true });
     expect(srmCheck([10, 0], [10, 0])).toMatchObject({ p_value: null, ok: true });
+  });
+
+  /**
+   * A log drawn the way the service draws: the allocation moves over time (equal shares,
+   * then a drifting Thompson-like split), each decision logs the propensity of its arm; a
+   * fraction `drop` of arm 0's decisions never reaches the event store.
+   */
+  function adaptiveLog(rng: Rng, n: number, drop = 0): { arms: ArmAssignments[]; servedSums: number[] } {
+    const arms: ArmAssignments[] = [0, 1, 2].map(() => ({ selects: 0, inverseSum: 0, inverseSquareSum: 0 }));
+    const servedSums = [0, 0, 0];
+    for (let t = 0; t < n; t++) {
+      const w = t < n / 4 ? 0 : Math.min(1, (t - n / 4) / (n / 2));
+      const p = [(1 - w) / 3 + w * 0.05, (1 - w) / 3 + w * 0.15, (1 - w) / 3 + w * 0.8];
+      const u = rng.nextFloat();
+      const k = u < p[0] ? 0 : u < p[0] + p[1] ? 1 : 2;
+      if (k === 0 && rng.nextFloat() < drop) continue;
+      arms[k].selects++;
+      arms[k].inverseSum += 1 / p[k];
+      arms[k].inverseSquareSum += 1 / (p[k] * p[k]);
+      servedSums[k] += p[k];
+    }
+    return { arms, servedSums };
+  }
+
+  it('adaptive allocation from logged propensities: about SRM_ALPHA false alarms where counts against Σ served propensities alarm almost always', () => {
+    let alarms = 0;
+    let naiveAlarms = 0;
+    const runs = 300;
+    for (let seed = 0; seed < runs; seed++) {
+      const { arms, servedSums } = adaptiveLog(createRng(`srm:${seed}`), 4000);
+      if (!srmCheckLogged(arms).ok) alarms++;
+      if (!srmCheck(arms.map((a) => a.selects), servedSums).ok) naiveAlarms++;
+    }
+    // nominal 0.1%: allow the approximation up to 2% (6 of 300); the shortcut alarms on nearly every log
+    expect(alarms).toBeLessThanOrEqual(6);
+    expect(naiveAlarms).toBeGreaterThan(runs * 0.9);
+  });
+
+  it('adaptive allocation: detects a fifth of one arm’s decisions lost', () => {
+    let detected = 0;
+    for (let seed = 0; seed < 50; seed++) if (!srmCheckLogged(adaptiveLog(createRng(`srm-drop:${seed}`), 20000, 0.2).arms).ok) detected++;
+    expect(detected).toBeGreaterThanOrEqual(45);
+  });
+
+  it('constant allocation: Neyman’s chi-square of the counts', () => {
+    // 3 arms at 1/3 each: S_k = 3 n_k, W_k = 9 n_k → (3 n_k − n)² / (9 n_k) = (n_k − n/3)² / n_k
+    const counts = [380, 300, 320];
+    const n = 1000;
+    const r = srmCheckLogged(counts.map((c) => ({ selects: c, inverseSum: 3 * c, inverseSquareSum: 9 * c })));
+    const neyman = counts.reduce((x, c) => x + (c - n / 3) ** 2 / c, 0);
+    expect(r.statistic).toBeCloseTo(neyman, 10);
+    expect(r.df).toBe(2);
+    expect(r.p_value).toBeCloseTo(chiSquareSurvival(neyman, 2), 12);
+    expect(srmCheckLogged([{ selects: 0, inverseSum: 0, inverseSquareSum: 0 }, { selects: 5, inverseSum: 10, inverseSquareSum: 20 }])).toMatchObject({ p_value: null, ok: true });
   });
 
   it('lift: difference of means with a Welch interval', () => {

@@ -3,12 +3,21 @@
  * whose conversion window is still open, and the observed conversion delay.
  *
  * SRM: a bandit's allocation changes all the time, so the expected number of assignments of
- * arm k is not a fixed share of the traffic but Σ of the propensities the policy logged for
- * arm k over every decision. Pearson's chi-square of the observed assignments against those
- * expectations (rescaled to the observed total) with (arms − 1) degrees of freedom; a
+ * arm k is not a fixed share of the traffic, and each stored decision logs only the
+ * propensity of the arm it served. What the log does support is Horvitz–Thompson: for every
+ * arm k, S_k = Σ over k's decisions of 1/p_i estimates the total number of decisions n
+ * without bias, with variance estimated by W_k = Σ 1/p_i² (minus S_k, negligible). The check
+ * is X = Σ_k (S_k − n)² / W_k against χ²(arms − 1): with a constant allocation it is
+ * Neyman's chi-square of the counts (observed counts in the denominators), so it reduces to
+ * the usual SRM test; with an adaptive one it is an approximation (the arms' estimates are
+ * correlated through the shared allocation). Arms with no stored decision are left out. A
  * p-value under SRM_ALPHA means the decisions that reached the event store are not the ones
  * the policy drew (lost or duplicated events, a broken client, bots) and an automatic winner
  * is held back until an admin acknowledges it.
+ *
+ * (Comparing counts with Σ of the served arm's own propensities, the tempting shortcut, is
+ * wrong: its expectation is Σ_t p_t(k)², not Σ_t p_t(k), and it raises false alarms on every
+ * non-uniform allocation.)
  */
 import { logGamma } from '../core';
 
@@ -81,6 +90,30 @@ export function srmCheck(observed: readonly number[], propensitySums: readonly n
   const statistic = used.reduce((s, k) => s + (observed[k] - expected[k]) ** 2 / expected[k], 0);
   const p = chiSquareSurvival(statistic, df);
   return { p_value: p, ok: !(p < SRM_ALPHA), statistic, df, observed: [...observed], expected };
+}
+
+/** Per arm: stored decisions, Σ 1/propensity and Σ 1/propensity² over them. */
+export interface ArmAssignments {
+  selects: number;
+  inverseSum: number;
+  inverseSquareSum: number;
+}
+
+/**
+ * The SRM check of an adaptive allocation from logged propensities (see the file comment).
+ * `expected` reports, per arm, the count its Horvitz–Thompson estimate would need to equal
+ * the total (n_k · n / S_k).
+ */
+export function srmCheckLogged(arms: readonly ArmAssignments[]): SrmResult {
+  const observed = arms.map((a) => a.selects);
+  const n = observed.reduce((a, b) => a + b, 0);
+  const used = arms.map((_, k) => k).filter((k) => arms[k].selects > 0 && arms[k].inverseSquareSum > 0);
+  const expected = arms.map((a) => (a.inverseSum > 0 ? (a.selects * n) / a.inverseSum : 0));
+  const df = used.length - 1;
+  if (n === 0 || df < 1) return { p_value: null, ok: true, statistic: null, df: Math.max(df, 0), observed, expected };
+  const statistic = used.reduce((x, k) => x + (arms[k].inverseSum - n) ** 2 / arms[k].inverseSquareSum, 0);
+  const p = chiSquareSurvival(statistic, df);
+  return { p_value: p, ok: !(p < SRM_ALPHA), statistic, df, observed, expected };
 }
 
 /** Median and 90th percentile of conversion delays (seconds); null without conversions. */
