@@ -14,6 +14,8 @@ describe('bandit design', () => {
   it('names the bad option in one line', () => {
     expect(() => planFromOptions({ ...base, baseline: '1.5' })).toThrow(/^--baseline must be a rate in \(0, 1\), got "1.5"$/);
     expect(() => planFromOptions({ ...base, lift: '0' })).toThrow(/^--lift must be/);
+    // a lift so small that both rates are the same number: refused, not a crash
+    expect(() => planFromOptions({ ...base, lift: '5e-324' })).toThrow(/^--lift must be/);
     expect(() => planFromOptions({ ...base, arms: '1' })).toThrow(/^--arms must be an integer in \[2, 100\]/);
     expect(() => planFromOptions({ ...base, algorithm: 'ucb' })).toThrow(/^--algorithm must be thompson or top_two/);
     expect(() => planFromOptions({ ...base, probBest: '2' })).toThrow(/^--prob-best must be a number in \(0, 1\]/);

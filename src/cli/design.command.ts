@@ -80,7 +80,7 @@ export function planFromOptions(o: DesignOptions): DesignPlan {
   try {
     return designPlan({
       baselineRate,
-      minLift: num('--lift', o.lift, (v) => v > 0 && baselineRate * (1 + v) < 1, 'a relative lift > 0 with baseline × (1 + lift) < 1'),
+      minLift: num('--lift', o.lift, (v) => v >= 0.001 && baselineRate * (1 + v) < 1, 'a relative lift ≥ 0.001 with baseline × (1 + lift) < 1'),
       arms: int('--arms', o.arms, 2, 100),
       stopping,
       policy: { algorithm: o.algorithm, topTwoBeta: o.algorithm === 'top_two' ? num('--top-two-beta', o.topTwoBeta, (v) => v >= 0 && v <= 1, 'a probability in [0, 1]') : undefined },

@@ -11,7 +11,7 @@ export const DESIGN_LIMITS = Object.freeze({ runs: 200, maxVisitors: 100_000, ar
 export const designRequestSchema = z
   .object({
     baselineRate: z.number().gt(0).lt(1).optional().meta({ description: 'baseline (control) rate, default 0.05' }),
-    minLift: z.number().gt(0).max(100).optional().meta({ description: 'smallest relative lift that matters, default 0.1 (+10%)' }),
+    minLift: z.number().min(0.001).max(100).optional().meta({ description: 'smallest relative lift that matters, default 0.1 (+10%), at least 0.001' }),
     arms: z.number().int().min(2).max(DESIGN_LIMITS.arms).optional().meta({ description: 'number of arms, default 2' }),
     runs: z.number().int().min(1).max(DESIGN_LIMITS.runs).optional().meta({ description: `simulated experiments per scenario, default 100, at most ${DESIGN_LIMITS.runs}` }),
     maxVisitors: z.number().int().min(100).max(DESIGN_LIMITS.maxVisitors).optional().meta({ description: `horizon of every run, default 50000, at most ${DESIGN_LIMITS.maxVisitors}` }),
@@ -43,6 +43,7 @@ const summary = z.object({
   visitors: z.object({ median: z.number().nullable(), p90: z.number().nullable() }),
   visitorsToCorrectWinner: z.object({ median: z.number().nullable(), p90: z.number().nullable() }),
   meanRegret: z.number(),
+  stalled: z.number().int().meta({ description: 'runs that reached the horizon with an arm still short of the minimum sample (0 with burn-in)' }),
 });
 
 export const designResponseSchema = z

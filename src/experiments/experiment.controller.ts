@@ -110,13 +110,13 @@ export class ExperimentsController {
   }
 
   @adminRoute(Post, ':id/pause', 'Pause: /select serves the control (arm 0) with "paused": true and records nothing; rewards of earlier decisions still count', 'pauseExperiment', experimentViewSchema, 'the paused experiment')
-  @ApiJsonBody(actorSchema, 'optional: who and why')
+  @ApiJsonBody(actorSchema, 'optional: who and why', false)
   pause(@Param('id', idPipe) id: string, @Body(actorPipe) body: ActorRequest) {
     return this.experiments.pause(id, body);
   }
 
   @adminRoute(Post, ':id/resume', 'Resume a paused experiment', 'resumeExperiment', experimentViewSchema, 'the running experiment')
-  @ApiJsonBody(actorSchema, 'optional: who and why')
+  @ApiJsonBody(actorSchema, 'optional: who and why', false)
   resume(@Param('id', idPipe) id: string, @Body(actorPipe) body: ActorRequest) {
     return this.experiments.resume(id, body);
   }
@@ -129,7 +129,7 @@ export class ExperimentsController {
 
   @adminRoute(Post, ':id/arms/:name/retire', 'Retire an arm: it is served no more, its history is kept', 'retireArm', experimentViewSchema, 'the experiment')
   @ApiParam({ name: 'name', description: 'arm name', schema: { type: 'string' } })
-  @ApiJsonBody(actorSchema, 'optional: who and why')
+  @ApiJsonBody(actorSchema, 'optional: who and why', false)
   retire(@Param('id', idPipe) id: string, @Param('name', armPipe) name: string, @Body(actorPipe) body: ActorRequest) {
     return this.experiments.retire(id, name, body);
   }
@@ -146,13 +146,13 @@ export class ExperimentsController {
   }
 
   @adminRoute(Post, ':id/restore', 'Restore an archived experiment', 'restoreExperiment', experimentViewSchema, 'the restored experiment')
-  @ApiJsonBody(actorSchema, 'optional: who and why')
+  @ApiJsonBody(actorSchema, 'optional: who and why', false)
   restore(@Param('id', idPipe) id: string, @Body(actorPipe) body: ActorRequest) {
     return this.experiments.restore(id, body);
   }
 
   @adminRoute(Post, ':id/srm/acknowledge', 'Acknowledge a failed sample-ratio-mismatch check: automatic winners are allowed again', 'acknowledgeSrm', experimentViewSchema, 'the experiment')
-  @ApiJsonBody(actorSchema, 'optional: who and why')
+  @ApiJsonBody(actorSchema, 'optional: who and why', false)
   acknowledgeSrm(@Param('id', idPipe) id: string, @Body(actorPipe) body: ActorRequest) {
     return this.experiments.acknowledgeSrm(id, body);
   }

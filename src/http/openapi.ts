@@ -31,8 +31,9 @@ export function ApiErrors(...statuses: number[]): MethodDecorator {
   return applyDecorators(...statuses.map((status) => ApiResponse({ status, description: ERROR_TEXT[status] ?? 'error', schema })));
 }
 
-export function ApiJsonBody(schema: z.ZodType, description?: string): MethodDecorator {
-  return ApiBody({ schema: jsonSchema(schema, 'input'), description, required: true });
+/** A JSON request body; `required: false` for routes that take an empty request (an optional who/why). */
+export function ApiJsonBody(schema: z.ZodType, description?: string, required = true): MethodDecorator {
+  return ApiBody({ schema: jsonSchema(schema, 'input'), description, required });
 }
 
 export function ApiJsonResponse(status: number, schema: z.ZodType, description: string): MethodDecorator {
