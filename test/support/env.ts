@@ -15,8 +15,8 @@ export function sharedPath(envVar: string, rel: string): string {
   return path.resolve(process.env[envVar] ?? path.join(REPO_ROOT, '..', 'shared', rel));
 }
 export const OBD_PATH = sharedPath('BANDIT_OBD_PATH', 'datasets/obd');
-/** Seldon Core v1 specs: vendored in test/fixtures/seldon (with their license), or BANDIT_SELDON_SPECS. */
-export const SELDON_SPECS_PATH = path.resolve(process.env.BANDIT_SELDON_SPECS ?? path.join(REPO_ROOT, 'test', 'fixtures', 'seldon'));
+/** Seldon Core v1 specs: `../shared/specs/seldon`, or BANDIT_SELDON_SPECS (suites that need them skip visibly without). */
+export const SELDON_SPECS_PATH = sharedPath('BANDIT_SELDON_SPECS', 'specs/seldon');
 
 /** Reasons recorded by `available` while a describeIf / itIf condition is evaluated. */
 let missing: string[] = [];
@@ -74,6 +74,7 @@ export function describeIf(ok: () => boolean): jest.Describe {
         void fn;
       })) as unknown as jest.Describe;
   }
+  // the one visible skip of a suite: its title carries the reason (d.why); under CI=true this branch is never reached
   return ((name: string, fn: () => void) => describe.skip(skippedTitle(name, d.why), fn)) as unknown as jest.Describe;
 }
 
@@ -93,6 +94,7 @@ export function itIf(ok: () => boolean): jest.It {
       });
     return failing;
   }
+  // the one visible skip of a test: its title carries the reason (d.why); under CI=true this branch is never reached
   const skipped = ((name: string, fn?: jest.ProvidesCallback) => it.skip(skippedTitle(name, d.why), fn)) as unknown as jest.It;
   (skipped as unknown as { each: unknown }).each = (cases: readonly unknown[]) => (name: string, fn: (...args: unknown[]) => unknown) =>
     it.skip.each(cases as unknown[][])(skippedTitle(name, d.why), fn as never);

@@ -6,11 +6,11 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { loadConfig } from '../../../src/config/config';
-import { REPO_ROOT } from '../../support/env';
+import { describeIf, hasDataset, REPO_ROOT } from '../../support/env';
 import { APP_ROOT, find, IMAGES, isYaml, K8S_ROOT, kindOf, loadManifests, Manifest, nameOf, parseYamlFile, rel, walk } from './lib/repo-files';
 import { findPlaintextSecrets } from './lib/secrets-check';
 import { strictTypeErrors, TYPED_KINDS, TypedValue } from './lib/strict-types';
-import { validateManifest } from './lib/validate';
+import { seldonSchemaPath, validateManifest } from './lib/validate';
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -33,9 +33,9 @@ describe('k8s/ manifests', () => {
     expect(manifests.length).toBeGreaterThanOrEqual(files.length);
   });
 
-  it('every document validates against the schema of its kind', () => {
+  it('every document validates against the schema of its kind (the SeldonDeployment below, against its CRD schema)', () => {
     const errors: string[] = [];
-    for (const m of manifests) {
+    for (const m of manifests.filter((x) => x.obj.kind !== 'SeldonDeployment')) {
       try {
         validateManifest(m);
       } catch (err) {
@@ -410,7 +410,8 @@ describe('the Dagster workspace patch', () => {
   });
 });
 
-describe('the SeldonDeployment', () => {
+// the CRD schema is a spec read from ../shared/specs/seldon: without it these skip visibly (fail under CI=true)
+describeIf(() => hasDataset(seldonSchemaPath()))('the SeldonDeployment', () => {
   const files = walk(APP_ROOT, (f) => path.basename(f) === 'seldondeployment.yaml');
   it('validates against the SeldonDeployment v1 CRD schema, runs the service image, and names its ports', () => {
     const sds = files.flatMap((f) => parseYamlFile(f)).filter((o) => o.kind === 'SeldonDeployment');

@@ -39,7 +39,7 @@ describeIf(() => hasRedis() && hasPostgres())('experiment health on Redis + Post
   const play = async (id: string, n: number) => {
     for (let i = 0; i < n; i++) {
       const sel = await call<{ decision_id: string; arm: string }>(s.url, 'POST', '/select', { experiment_id: id });
-      if (sel.status !== 200) return;
+      expect(sel.status).toBe(200);
       await call(s.url, 'POST', '/reward', { decision_id: sel.body.decision_id, reward: sel.body.arm === 'b' ? 1 : 0 });
     }
   };

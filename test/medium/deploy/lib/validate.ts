@@ -142,7 +142,7 @@ const kustomizeComponent = z
   .strict();
 
 let seldonValidator: Validator | undefined;
-/** The SeldonDeployment v1 CRD schema vendored in test/fixtures/seldon (or BANDIT_SELDON_SPECS). */
+/** The SeldonDeployment v1 CRD schema in ../shared/specs/seldon (or BANDIT_SELDON_SPECS). */
 export function seldonSchemaPath(): string {
   return path.join(SELDON_SPECS_PATH, 'seldondeployment-v1.openapi-schema.json');
 }
