@@ -181,10 +181,11 @@ const STARTED = 'banditStartedMs';
 /**
  * A request Node's HTTP parser refuses (Content-Length together with Transfer-Encoding,
  * bad chunking, oversized headers) answers in the documented error shape, then the
- * connection closes.
+ * connection closes (after draining briefly).
  */
 function answerClientError(err: Error & { code?: string }, socket: Socket): void {
-  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  // the parser raises again for every chunk that still arrives on a refused connection
+  if (err.code === 'ECONNRESET' || socket.destroyed || REFUSED.has(socket)) return;
   const [status, message] =
     err.code === 'HPE_HEADER_OVERFLOW'
       ? [431, 'request headers are larger than the limit']
@@ -192,11 +193,25 @@ function answerClientError(err: Error & { code?: string }, socket: Socket): void
         ? [408, 'the request did not arrive in time']
         : [400, `malformed HTTP request (${err.code ?? 'unreadable'}): send either Content-Length or Transfer-Encoding, and well-formed headers`];
   const body = JSON.stringify({ error: { code: ErrorCode.InvalidInput, message } });
-  if (socket.writable) {
-    socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  if (!socket.writable) {
+    socket.destroy();
+    return;
   }
-  socket.destroy();
+  // A lingering close: answer, half-close, and discard what the client still sends for a
+  // moment. Destroying at once would make the kernel reset the connection when the rest of
+  // the request arrives, and a client still sending it would lose the answer.
+  REFUSED.add(socket);
+  socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+  socket.on('data', () => undefined).resume();
+  const linger = setTimeout(() => socket.destroy(), LINGER_MS);
+  linger.unref();
+  socket.once('close', () => clearTimeout(linger));
 }
+
+/** How long a connection refused by the HTTP parser still drains what its client sends. */
+const LINGER_MS = 2000;
+/** Connections answered by answerClientError, draining until they close. */
+const REFUSED = new WeakSet<Socket>();
 
 /** Routes that take form bodies (Seldon's protocol); every other route takes JSON only. */
 const FORM_ROUTES = new Set<string>(SELDON_PATHS);
@@ -204,7 +219,10 @@ const FORM_ROUTES = new Set<string>(SELDON_PATHS);
 /**
  * Form bodies (urlencoded, multipart) on a JSON route answer 415 naming the content type
  * to send: `curl -d '{…}'` gets a useful answer instead of an "unrecognized key", and a
- * cross-site HTML form cannot create, conclude or stop experiments.
+ * cross-site HTML form cannot create, conclude or stop experiments. The connection stays
+ * open: Node drains the unread body, where closing it would make the kernel reset the
+ * connection when the rest of the body arrives and a client still sending it would lose
+ * the answer.
  */
 function refuseFormBodies(fastify: FastifyInstance): void {
   fastify.addHook('onRequest', (req, reply, done) => {
@@ -213,7 +231,7 @@ function refuseFormBodies(fastify: FastifyInstance): void {
     const path = req.url.split('?')[0];
     if (FORM_ROUTES.has(path)) return done();
     const body = { error: { code: ErrorCode.InvalidInput, message: `this route takes JSON: send the body with content-type: application/json (got ${type.split(';')[0]})` } };
-    void reply.status(415).header('content-type', 'application/json; charset=utf-8').header('connection', 'close').send(body);
+    void reply.status(415).header('content-type', 'application/json; charset=utf-8').send(body);
   });
 }
 

@@ -99,7 +99,12 @@ describeIf(() => hasBuiltCli() && hasPeer('schemathesis') && hasPostgres() && ha
     fs.writeFileSync(path.join(os.tmpdir(), 'bandit-schemathesis-last.txt'), out);
     const generated = Number(/(\d+) generated/.exec(out)?.[1] ?? 0);
     process.stderr.write(`schemathesis: ${/Test cases:[^\n]*\n[^\n]*/.exec(out)?.[0].replace(/\s+/g, ' ') ?? 'no summary'}\n`);
-    if (run.status !== 0) throw new Error(`schemathesis failed (exit ${run.status}):\n${out.slice(-6000)}\nservice log:\n${svc.logs().slice(-4000)}`);
+    if (run.status !== 0) {
+      // the sections naming the failing operations first (a CI log keeps the start of a long message)
+      const at = out.search(/=+ (ERRORS|FAILURES) =+/);
+      const details = at >= 0 ? `${out.slice(at, at + 6000)}\n…\n` : '';
+      throw new Error(`schemathesis failed (exit ${run.status}):\n${details}${out.slice(-3000)}\nservice log:\n${svc.logs().slice(-3000)}`);
+    }
     expect(generated).toBeGreaterThanOrEqual(1000);
     // the service never logged an internal error while being fuzzed
     expect(svc.logs()).not.toMatch(/ERROR \[HTTP\]/);

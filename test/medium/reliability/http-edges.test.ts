@@ -56,6 +56,33 @@ describe('HTTP edges', () => {
     }
   });
 
+  it('a 415 answered before the form body has arrived keeps the connection: the body is drained and the next request on it is served', async () => {
+    // The refusal is decided from the headers. Closing the connection then (Connection: close)
+    // makes the server's kernel reset it when the rest of the body arrives, and a client still
+    // sending its body loses the answer (a "network error" under a fuzzer's load).
+    const port = Number(new URL(s.url).port);
+    const body = 'x='.padEnd(64 * 1024, 'y');
+    const replies = await new Promise<string>((resolve, reject) => {
+      const sock = net.connect(port, '127.0.0.1', () => {
+        sock.write(`POST /select HTTP/1.1\r\nHost: x\r\nContent-Type: application/x-www-form-urlencoded\r\nContent-Length: ${body.length}\r\n\r\n`);
+        sock.write(body.slice(0, 10));
+        // the rest of the body, after the server has had time to answer from the headers
+        setTimeout(() => sock.write(body.slice(10) + 'GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n'), 300);
+      });
+      let got = '';
+      sock.on('data', (d) => {
+        got += d.toString();
+        if ((got.match(/HTTP\/1\.1 /g) ?? []).length >= 2 && got.trimEnd().endsWith('}')) sock.end();
+      });
+      sock.on('close', () => resolve(got));
+      sock.on('error', (e) => reject(new Error(`connection failed after ${JSON.stringify(got.slice(0, 80))}: ${e.message}`)));
+      setTimeout(() => sock.destroy(), 5000);
+    });
+    expect(replies).toMatch(/^HTTP\/1\.1 415/);
+    expect(replies).not.toMatch(/connection: close/i);
+    expect(replies.match(/HTTP\/1\.1 \d+/g)).toEqual(['HTTP/1.1 415', 'HTTP/1.1 200']);
+  });
+
   it('a cross-site form POST cannot create, conclude or stop an experiment (no admin token configured)', async () => {
     expect((await form(s.url, '/experiments', 'id=evil&arms=a&arms=b')).status).toBe(415);
     expect((await call(s.url, 'GET', '/experiments/evil')).status).toBe(404);
@@ -76,6 +103,24 @@ describe('HTTP edges', () => {
     const body = JSON.parse(reply.slice(reply.indexOf('\r\n\r\n') + 4)) as { error: { code: string; message: string } };
     expect(body.error.code).toBe('invalid_input');
     expect(body.error.message).toMatch(/malformed HTTP request/);
+  });
+
+  it('a request the HTTP parser refuses while its body is still in flight: the client reads the answer and the connection closes without a reset', async () => {
+    const port = Number(new URL(s.url).port);
+    const result = await new Promise<{ got: string; error?: string }>((resolve) => {
+      let got = '';
+      const sock = net.connect(port, '127.0.0.1', () => {
+        sock.write('POST /select HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 4000000\r\nTransfer-Encoding: chunked\r\n\r\n');
+        sock.write('y'.repeat(4_000_000));
+        sock.end();
+      });
+      sock.on('data', (d) => (got += d.toString()));
+      sock.on('close', () => resolve({ got }));
+      sock.on('error', (e) => resolve({ got, error: e.message }));
+      setTimeout(() => sock.destroy(), 5000);
+    });
+    expect(result.got).toMatch(/^HTTP\/1\.1 400/);
+    expect(result.error).toBeUndefined();
   });
 
   it('the sticky-units hash expires with the decision TTL', async () => {
