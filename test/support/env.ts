@@ -101,8 +101,12 @@ export function itIf(ok: () => boolean): jest.It {
   return skipped;
 }
 
-export function hasDataset(p: string): boolean {
-  return available(`dataset ${p}`, fs.existsSync(p), 'lay the shared datasets at ../shared beside the project, or set BANDIT_OBD_PATH');
+/**
+ * A file or folder from ../shared (datasets, specs, tools) exists. `envVar` names the variable
+ * that points elsewhere (sharedPath's first argument), so the skip says which one to set.
+ */
+export function hasDataset(p: string, envVar = 'BANDIT_OBD_PATH'): boolean {
+  return available(`shared input ${p}`, fs.existsSync(p), `lay the shared folder at ../shared beside the project, or set ${envVar}`);
 }
 
 /** Path of a peer venv's python, or null (see test/peers/venv.sh). */

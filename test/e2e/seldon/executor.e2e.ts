@@ -177,7 +177,7 @@ function expectDelta(actual: { alpha: number[]; beta: number[] }, counted: Array
   }
 }
 
-describeIf(() => hasDataset(path.join(EXECUTOR_DIR, 'build.sh')) && hasPeer('seldon') && hasRedis() && hasPostgres())("the router behind Seldon's executor (miniexec, Seldon Core v1.17.1)", () => {
+describeIf(() => hasDataset(path.join(EXECUTOR_DIR, 'build.sh'), 'BANDIT_SELDON_EXECUTOR') && hasPeer('seldon') && hasRedis() && hasPostgres())("the router behind Seldon's executor (miniexec, Seldon Core v1.17.1)", () => {
   let db: TestDatabase | undefined;
   let redis: TestRedisDb | undefined;
   let ready = false;

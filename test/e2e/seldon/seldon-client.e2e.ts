@@ -122,7 +122,7 @@ async function posterior(base: string): Promise<{ alpha: number[]; beta: number[
   return { alpha: arms.map((a) => a.alpha), beta: arms.map((a) => a.beta), pulls: arms.map((a) => a.pulls) };
 }
 
-describeIf(() => hasPeer('seldon') && hasDataset(path.join(SELDON_SPECS_PATH, 'wrapper.oas3.json')) && hasBuiltCli() && hasRedis() && hasPostgres())('Seldon router conformance (SeldonClient 1.17.1)', () => {
+describeIf(() => hasPeer('seldon') && hasDataset(path.join(SELDON_SPECS_PATH, 'wrapper.oas3.json'), 'BANDIT_SELDON_SPECS') && hasBuiltCli() && hasRedis() && hasPostgres())('Seldon router conformance (SeldonClient 1.17.1)', () => {
   let db: TestDatabase;
   let redis: TestRedisDb | undefined;
   const routers: ServiceProcess[] = [];

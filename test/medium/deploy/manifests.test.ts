@@ -411,7 +411,7 @@ describe('the Dagster workspace patch', () => {
 });
 
 // the CRD schema is a spec read from ../shared/specs/seldon: without it these skip visibly (fail under CI=true)
-describeIf(() => hasDataset(seldonSchemaPath()))('the SeldonDeployment', () => {
+describeIf(() => hasDataset(seldonSchemaPath(), 'BANDIT_SELDON_SPECS'))('the SeldonDeployment', () => {
   const files = walk(APP_ROOT, (f) => path.basename(f) === 'seldondeployment.yaml');
   it('validates against the SeldonDeployment v1 CRD schema, runs the service image, and names its ports', () => {
     const sds = files.flatMap((f) => parseYamlFile(f)).filter((o) => o.kind === 'SeldonDeployment');

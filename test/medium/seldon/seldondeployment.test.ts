@@ -36,7 +36,7 @@ function nodes(graph: Obj): Obj[] {
   return [graph, ...((graph.children as Obj[] | undefined) ?? []).flatMap(nodes)];
 }
 
-describeIf(() => hasDataset(SCHEMA))('the bandit-router SeldonDeployment', () => {
+describeIf(() => hasDataset(SCHEMA, 'BANDIT_SELDON_SPECS'))('the bandit-router SeldonDeployment', () => {
   const sd = load();
   const predictor = sd.spec.predictors[0] as Obj;
   const containers = (predictor.componentSpecs as Obj[]).flatMap((c) => c.spec.containers as Obj[]);
