@@ -12,6 +12,8 @@
  *   not 405.
  * - use_after_free / ensure_resource_availability: the API has no delete.
  * The server-sent event stream is left out: a stream never ends within a request timeout.
+ * The request timeout (60 s) is set by POST /design, the one operation that does seconds of
+ * bounded work.
  */
 import { spawnSync } from 'node:child_process';
 import * as fs from 'node:fs';
@@ -82,8 +84,11 @@ describeIf(() => hasBuiltCli() && hasPeer('schemathesis') && hasPostgres() && ha
       // one worker: hypothesis 6's lambda-source cache is not thread-safe (a runtime error with 2)
       '--workers',
       '1',
+      // catches a hang, not a slow simulation: POST /design simulates for seconds (3–6 s here
+      // with the machine busy, over 10 s on a loaded CI runner, which requests reports as a
+      // network error); every other operation answers within 0.1 s
       '--request-timeout',
-      '10',
+      '60',
       '--no-color',
       // no example database in the working tree
       '--generation-database',
