@@ -40,6 +40,16 @@ export interface DesignJob {
   workerBootstrap?: string;
   /** Called after each slice with the runs done and the total. */
   onProgress?: (done: number, total: number) => void;
+  /** Stops the simulation (workers terminated, no further slice): runDesign rejects with DesignAborted. */
+  signal?: AbortSignal;
+}
+
+/** runDesign's rejection when its job's signal aborted. */
+export class DesignAborted extends Error {
+  constructor() {
+    super('the design simulation was stopped before it finished');
+    this.name = 'DesignAborted';
+  }
 }
 
 const WORKER = path.join(__dirname, 'worker.js');
@@ -62,11 +72,13 @@ export async function runDesign(job: DesignJob): Promise<DesignReport[]> {
     job.onProgress?.(done, total);
   };
   const threads = Math.max(1, Math.min(job.threads ?? os.availableParallelism(), units.length));
-  if (job.workerBootstrap !== undefined || (fs.existsSync(WORKER) && threads > 1)) await inWorkers(units, threads, finish, job.workerBootstrap);
+  if (job.signal?.aborted) throw new DesignAborted();
+  if (job.workerBootstrap !== undefined || (fs.existsSync(WORKER) && threads > 1)) await inWorkers(units, threads, finish, job.workerBootstrap, job.signal);
   else {
     for (const u of units) {
       finish(u.id, simulateRuns(u.plan, u.kind, u.seed, u.from, u.to));
       await new Promise((r) => setImmediate(r));
+      if (job.signal?.aborted) throw new DesignAborted();
     }
   }
   return job.plans.map((plan) => {
@@ -75,11 +87,19 @@ export async function runDesign(job: DesignJob): Promise<DesignReport[]> {
   });
 }
 
-async function inWorkers(units: readonly DesignUnit[], threads: number, finish: (id: number, r: RunResult[]) => void, bootstrap?: string): Promise<void> {
+async function inWorkers(units: readonly DesignUnit[], threads: number, finish: (id: number, r: RunResult[]) => void, bootstrap?: string, signal?: AbortSignal): Promise<void> {
   let next = 0;
   const workers: Worker[] = [];
+  let onAbort: (() => void) | undefined;
+  const aborted = new Promise<never>((_, reject) => {
+    onAbort = () => reject(new DesignAborted());
+    signal?.addEventListener('abort', onAbort, { once: true });
+  });
+  aborted.catch(() => undefined);
   try {
-    await Promise.all(
+    await Promise.race([
+      aborted,
+      Promise.all(
       Array.from({ length: threads }, () => {
         const w = bootstrap === undefined ? new Worker(WORKER) : new Worker(bootstrap, { eval: true });
         workers.push(w);
@@ -97,8 +117,10 @@ async function inWorkers(units: readonly DesignUnit[], threads: number, finish: 
           feed();
         });
       }),
-    );
+      ),
+    ]);
   } finally {
+    if (onAbort) signal?.removeEventListener('abort', onAbort);
     await Promise.all(workers.map((w) => w.terminate()));
   }
 }

@@ -46,4 +46,5 @@ describe('POST /design', () => {
     const noToken = await call(s.url, 'POST', '/design', { runs: 1 });
     expect(noToken.status).toBe(401);
   });
+
 });
