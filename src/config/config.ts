@@ -1,8 +1,12 @@
 /**
- * The one place where the environment is read. Everything else receives a typed
- * `Config` (or the part of it that it needs); no other file reads `process.env`.
+ * The one place where configuration is read: every variable declared in ./spec.ts, parsed
+ * by its declared schema into a typed `Config`. Everything else receives the `Config` (or
+ * the part of it that it needs); outside src/config no file reads `process.env`
+ * (config.spec.ts fails when one does; ./environment.ts serves the values known only at
+ * run time).
  *
- * An invalid value stops startup with a `ConfigError` naming the variable.
+ * An invalid value stops startup with a `ConfigError` naming the variable (a secret's
+ * value is never echoed).
  */
 import * as path from 'node:path';
 import { VARIABLES, type Defaulted, type Variable } from './spec';
