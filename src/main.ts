@@ -9,13 +9,14 @@ import { COMMANDS } from './cli';
 import { CliError } from './cli/command';
 import { BanditError, CLI_EXIT_CODE } from './common/errors';
 import { ConfigError } from './config/config';
+import { VERSION } from './config/version';
 
 export function buildProgram(): Command {
   const program = new Command();
   program
     .name('bandit')
     .description('Bayesian Bandit: Thompson sampling over Beta posteriors for adaptive experiments')
-    .version(process.env.npm_package_version ?? '0.1.0')
+    .version(VERSION)
     .showHelpAfterError()
     .exitOverride();
   for (const c of COMMANDS) c.register(program);

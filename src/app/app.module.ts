@@ -7,8 +7,7 @@ import { Logger, Module, type DynamicModule, type Provider, type Type } from '@n
 import type { DataSource } from 'typeorm';
 import { CLOCK, type ClockRepository } from '../clock/clock.repository';
 import type { Config } from '../config/config';
-import { cachedIds, EventConsumer, IDS_TTL_MS } from '../events/event-consumer';
-import { DeadLetterRepository } from '../events/dead-letter.repository';
+import { EventConsumer } from '../events/event-consumer';
 import { EventRepository } from '../events/event.repository';
 import { DesignModule } from '../design/design.controller';
 import { ExperimentsController } from '../experiments/experiment.controller';
@@ -22,6 +21,7 @@ import { ServingService } from '../serving/serving.service';
 import { POSTERIOR_STORE, type PosteriorStore } from '../state/posterior-store';
 import { SeldonModule } from '../seldon/seldon.module';
 import { DashboardModule } from '../dashboard/dashboard.module';
+import { composeServices, SERVICE_GRAPH, type ServiceGraph } from './composition';
 import { HealthController } from './health.controller';
 import { ServiceLifecycle } from './lifecycle';
 import { WindowSweeper } from '../experiments/window-sweeper';
@@ -45,7 +45,7 @@ export interface AppExtensions {
 @Module({})
 export class AppModule {
   static forRoot(res: AppResources, extra: AppExtensions = {}): DynamicModule {
-    const exported = [CONFIG, POSTERIOR_STORE, DATA_SOURCE, CLOCK, EventRepository, ExperimentRepository, EventConsumer, ExperimentsService, ServingService, MetricsService, AdminGuard];
+    const exported = [SERVICE_GRAPH, CONFIG, POSTERIOR_STORE, DATA_SOURCE, CLOCK, EventRepository, ExperimentRepository, EventConsumer, ExperimentsService, ServingService, MetricsService, AdminGuard];
     return {
       module: AppModule,
       global: true,
@@ -57,15 +57,16 @@ export class AppModule {
         { provide: DATA_SOURCE, useValue: res.dataSource },
         { provide: CLOCK, useValue: res.clock },
         { provide: OWNS_RESOURCES, useValue: res.ownsResources },
-        { provide: EventRepository, useFactory: (ds: DataSource) => new EventRepository(ds), inject: [DATA_SOURCE] },
-        { provide: ExperimentRepository, useFactory: (ds: DataSource) => new ExperimentRepository(ds), inject: [DATA_SOURCE] },
+        // the one wiring of the shared parts, which the CLI uses too (src/app/composition.ts)
         {
-          provide: EventConsumer,
-          useFactory: (store: PosteriorStore, events: EventRepository, repo: ExperimentRepository, config: Config, ds: DataSource) =>
-            new EventConsumer(store, events, cachedIds(() => repo.ids(), IDS_TTL_MS), config.eventFlushIntervalMs, new Logger('Events'), new DeadLetterRepository(ds)),
-          inject: [POSTERIOR_STORE, EventRepository, ExperimentRepository, CONFIG, DATA_SOURCE],
+          provide: SERVICE_GRAPH,
+          useFactory: (config: Config, store: PosteriorStore, dataSource: DataSource, clock: ClockRepository) => composeServices({ config, store, dataSource, clock }, new Logger('Events')),
+          inject: [CONFIG, POSTERIOR_STORE, DATA_SOURCE, CLOCK],
         },
-        ExperimentsService,
+        { provide: EventRepository, useFactory: (g: ServiceGraph) => g.events, inject: [SERVICE_GRAPH] },
+        { provide: ExperimentRepository, useFactory: (g: ServiceGraph) => g.experimentRepository, inject: [SERVICE_GRAPH] },
+        { provide: EventConsumer, useFactory: (g: ServiceGraph) => g.consumer, inject: [SERVICE_GRAPH] },
+        { provide: ExperimentsService, useFactory: (g: ServiceGraph) => g.experiments, inject: [SERVICE_GRAPH] },
         ServingService,
         MetricsService,
         AdminGuard,

@@ -19,6 +19,7 @@ import type { DataSource } from 'typeorm';
 import { SystemClock, type ClockRepository } from '../clock/clock.repository';
 import { BanditError, ErrorCode } from '../common/errors';
 import type { Config } from '../config/config';
+import { VERSION } from '../config/version';
 import { openDataSource } from '../events/data-source';
 import { EventConsumer } from '../events/event-consumer';
 import { installDocs } from '../http/docs';
@@ -122,7 +123,7 @@ export function buildOpenApi(app: NestFastifyApplication): OpenAPIObject {
       'Thompson sampling over Beta posteriors: create experiments, serve arms with /select, count rewards with /reward, ' +
         'read posteriors and winners. Every error is JSON {"error": {"code", "message"}}.',
     )
-    .setVersion('0.1.0')
+    .setVersion(VERSION)
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'BANDIT_ADMIN_TOKEN (creating, concluding, stopping experiments)' })
     .build();
   return SwaggerModule.createDocument(app, doc, { operationIdFactory: (_c, method) => method });

@@ -8,6 +8,7 @@
 import * as http from 'node:http';
 import type { Command } from 'commander';
 import { loadConfig } from '../config/config';
+import { VERSION } from '../config/version';
 import { createArmListener, listen } from '../seldon/arm-server';
 import { CliError, type CliCommand } from './command';
 
@@ -37,7 +38,7 @@ async function runArm(opts: ArmOptions): Promise<void> {
   const listener = createArmListener({
     name: opts.name,
     payload,
-    version: process.env.npm_package_version ?? '0.1.0',
+    version: VERSION,
     metricsPath: config.seldon.metricsPath,
     bodyLimitBytes: config.bodyLimitBytes,
   });

@@ -1,6 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/config';
-import { DEFAULT_SCHEDULE_CRON } from '../dagster/automation';
+import { envLookup } from '../config/environment';
 import { DAGSTER_PROTOCOL_VERSION, startCodeServer } from '../dagster/code-server';
 import { pipelineFactory } from '../dagster/pipeline-loader';
 import { RunManager } from '../dagster/run-launcher';
@@ -34,7 +34,7 @@ export const codeServerCommand: CliCommand = {
         // every run is a worker process of its own: `bandit dagster api execute_run <args>`
         const runs = new RunManager({
           pipeline: pipelineFactory(config),
-          env: (n) => process.env[n],
+          env: envLookup,
           log,
           worker: { command: process.execPath, args: [...process.execArgv, process.argv[1]] },
         });
@@ -50,7 +50,7 @@ export const codeServerCommand: CliCommand = {
             containerContext: config.dagsterContainerContext,
             dagsterVersion: DAGSTER_PROTOCOL_VERSION,
             // the schedule's cron (UTC) and the folder the sensor watches
-            automation: { scheduleCron: process.env.BANDIT_DAGSTER_SCHEDULE_CRON || DEFAULT_SCHEDULE_CRON, obdPath: config.obdPath },
+            automation: { scheduleCron: config.dagsterScheduleCron, obdPath: config.obdPath },
           },
           onShutdownRequested: () => stop(),
           log: log.error,

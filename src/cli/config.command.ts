@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
-import { CONFIG_VARIABLES, loadConfig } from '../config/config';
+import { loadConfig } from '../config/config';
+import { variableLines } from '../config/docs-table';
 import type { CliCommand } from './command';
 
 const redact = (k: string, v: unknown) => (/token|secret|password|accessKey/i.test(k) && typeof v === 'string' ? '<redacted>' : v);
@@ -9,10 +10,10 @@ export const configCommand: CliCommand = {
     program
       .command('config')
       .description('validate the environment and print the resolved configuration (secrets redacted)')
-      .option('--variables', 'list the environment variables that are read')
+      .option('--variables', 'list the environment variables that are read: name, default, deployables that read it, secret or not, meaning (tab-separated)')
       .action((opts: { variables?: boolean }) => {
         if (opts.variables) {
-          for (const v of CONFIG_VARIABLES) process.stdout.write(`${v.name}\t${v.default}\t${v.meaning}\n`);
+          for (const line of variableLines()) process.stdout.write(`${line}\n`);
           return;
         }
         const cfg = loadConfig();

@@ -1,12 +1,7 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/config';
-import { openDataSource } from '../events/data-source';
-import { DeadLetterRepository } from '../events/dead-letter.repository';
-import { cachedIds, EventConsumer, IDS_TTL_MS } from '../events/event-consumer';
-import { EventRepository } from '../events/event.repository';
-import { ExperimentRepository } from '../experiments/experiment.repository';
-import { openPosteriorStore } from '../state/open-store';
 import { CliError, type CliCommand } from './command';
+import { openCliServices } from './services';
 
 /**
  * `bandit consume`: the event consumer of `bandit serve` in a process of its own, so that
@@ -27,23 +22,8 @@ export const consumeCommand: CliCommand = {
         if (!config.redis) {
           throw new CliError('no Dragonfly configured (DRAGONFLY_HOST or BANDIT_REDIS_URL): the in-process store queues its events inside `bandit serve`, which moves them itself');
         }
-        const store = openPosteriorStore(config);
-        const target = config.databaseUrl ? 'postgres' : `sqlite ${config.sqlitePath}`;
-        let ds: Awaited<ReturnType<typeof openDataSource>>;
-        try {
-          ds = await openDataSource(config);
-        } catch (err) {
-          await store.close().catch(() => undefined);
-          throw new CliError(`cannot open the event store (${target}): ${err instanceof Error ? err.message : String(err)}`, 1);
-        }
-        const repo = new ExperimentRepository(ds);
-        const consumer = new EventConsumer(store, new EventRepository(ds), cachedIds(() => repo.ids(), IDS_TTL_MS), config.eventFlushIntervalMs, {
-          warn: (m) => process.stderr.write(`bandit consume: ${m}\n`),
-        }, new DeadLetterRepository(ds));
-        const close = async () => {
-          await store.close().catch(() => undefined);
-          await ds.destroy().catch(() => undefined);
-        };
+        // the server's own wiring (src/app/composition.ts), on the configured stores
+        const { consumer, close, eventStore: target } = await openCliServices(config, 'consume');
         if (opts.once) {
           try {
             process.stdout.write(`moved ${await consumer.flush()} events\n`);

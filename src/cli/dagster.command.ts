@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/config';
+import { envLookup } from '../config/environment';
 import { pipelineFactory } from '../dagster/pipeline-loader';
 import { computeLogTargetFromInstanceRef, LocalStepLogCapture } from '../dagster/compute-logs';
 import { RUN_ARGS_ENV, RunManager } from '../dagster/run-launcher';
@@ -29,7 +30,7 @@ export const dagsterCommand: CliCommand = {
       .argument('<args>', `serialized ExecuteRunArgs (Dagster serdes JSON), or - to read them from ${RUN_ARGS_ENV}`)
       .option('--run-id <id>', 'the run id (informational: shown in process listings when the args come from the environment)')
       .action(async (arg: string) => {
-        const input = arg === '-' ? process.env[RUN_ARGS_ENV] : arg;
+        const input = arg === '-' ? envLookup(RUN_ARGS_ENV) : arg;
         if (input === undefined || input === '') throw new CliError(`execute_run -: ${RUN_ARGS_ENV} is not set`);
         let args;
         try {
@@ -43,12 +44,12 @@ export const dagsterCommand: CliCommand = {
         if (!args.instance_ref) throw new CliError('ExecuteRunArgs.instance_ref is required');
         const config = loadConfig();
         const ref = expectClass(args.instance_ref, ['InstanceRef'], 'instance_ref');
-        const target = storageTargetFromInstanceRef(ref, (n) => process.env[n]);
+        const target = storageTargetFromInstanceRef(ref, envLookup);
         const logs = computeLogTargetFromInstanceRef(ref);
         const capture = logs.kind === 'local' ? new LocalStepLogCapture(logs.baseDir, runId) : undefined;
         if (logs.kind === 'none') process.stderr.write(`step stdout/stderr not captured: ${logs.reason}\n`);
         const log = { info: (m: string) => process.stderr.write(`${m}\n`), error: (m: string) => process.stderr.write(`ERROR ${m}\n`) };
-        const runs = new RunManager({ pipeline: pipelineFactory(config), env: (n) => process.env[n], log });
+        const runs = new RunManager({ pipeline: pipelineFactory(config), env: envLookup, log });
         const abort = new AbortController();
         for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => abort.abort(new Error(`received ${sig}`)));
         let startError: unknown;

@@ -1,15 +1,8 @@
 import type { Command } from 'commander';
-import { SystemClock } from '../clock/clock.repository';
 import { loadConfig } from '../config/config';
-import { openDataSource } from '../events/data-source';
-import { DeadLetterRepository } from '../events/dead-letter.repository';
-import { EventConsumer } from '../events/event-consumer';
-import { EventRepository } from '../events/event.repository';
-import { ExperimentRepository } from '../experiments/experiment.repository';
-import { ExperimentsService } from '../experiments/experiment.service';
 import { evaluateStopping } from '../experiments/stopping/stopping-evaluator';
-import { openPosteriorStore } from '../state/open-store';
 import { CliError, type CliCommand } from './command';
+import { openCliServices } from './services';
 
 export const rebuildCommand: CliCommand = {
   register(program: Command) {
@@ -25,13 +18,10 @@ export const rebuildCommand: CliCommand = {
         if (!config.redis) {
           throw new CliError('no Dragonfly configured (DRAGONFLY_HOST or BANDIT_REDIS_URL): the in-process store lives inside `bandit serve`, which rebuilds it from the events at every start');
         }
-        const store = openPosteriorStore(config);
-        const ds = await openDataSource(config);
+        // the server's own wiring (src/app/composition.ts), on the configured stores
+        const services = await openCliServices(config, 'rebuild');
+        const { store, experimentRepository: repo, experiments } = services;
         try {
-          const events = new EventRepository(ds);
-          const repo = new ExperimentRepository(ds);
-          const consumer = new EventConsumer(store, events, () => repo.ids(), config.eventFlushIntervalMs, { warn: (m) => process.stderr.write(`${m}\n`) }, new DeadLetterRepository(ds));
-          const experiments = new ExperimentsService(config, store, new SystemClock(), repo, events, consumer);
           const ids = opts.all ? await repo.ids() : [opts.experiment as string];
           let differs = false;
           for (const id of ids) {
@@ -54,8 +44,7 @@ export const rebuildCommand: CliCommand = {
             process.exitCode = 1;
           }
         } finally {
-          await store.close();
-          await ds.destroy();
+          await services.close();
         }
       });
   },

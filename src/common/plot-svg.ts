@@ -14,6 +14,9 @@
  *   });
  *   fs.writeFileSync('regret.svg', svg);
  */
+import { niceTicks } from '../core/ticks';
+
+export { niceTicks };
 
 export interface PlotBand {
   lower: readonly number[];
@@ -61,20 +64,6 @@ export const PALETTE = ['#0072B2', '#D55E00', '#009E73', '#CC79A7', '#E69F00', '
 /** Escapes text for SVG content and attributes. */
 export function escapeXml(s: string): string {
   return s.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
-}
-
-/** About `count` round tick values covering [lo, hi] (1, 2, 2.5 or 5 × 10^k steps). */
-export function niceTicks(lo: number, hi: number, count = 6): number[] {
-  if (!(hi > lo)) return [lo];
-  const raw = (hi - lo) / Math.max(1, count);
-  const mag = Math.pow(10, Math.floor(Math.log10(raw)));
-  const step = [1, 2, 2.5, 5, 10].map((m) => m * mag).find((s) => s >= raw) ?? 10 * mag;
-  const first = Math.ceil(lo / step - 1e-9);
-  const last = Math.floor(hi / step + 1e-9);
-  const ticks: number[] = [];
-  // k·step rounded to 12 significant digits: no accumulated drift (0.060000000000000005)
-  for (let k = first; k <= last; k++) ticks.push(k === 0 ? 0 : Number((k * step).toPrecision(12)));
-  return ticks;
 }
 
 /** Compact number format for tick labels: 1,200 / 0.05 / 2e-5 / 1.5M. */

@@ -14,6 +14,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { BanditError, ErrorCode } from '../common/errors';
+import { inheritedEnvironment } from '../config/environment';
 import { events, serializableError } from './events';
 import type { StepLogCapture } from './compute-logs';
 import { executeRun, type PipelineFactory } from './run-worker';
@@ -137,7 +138,7 @@ export class RunManager implements RunLauncher {
       child = spawn(worker.command, [...worker.args, 'dagster', 'api', 'execute_run', '-', '--run-id', runId], {
         detached: true,
         stdio: ['ignore', fd, fd],
-        env: { ...(worker.env ?? process.env), [RUN_ARGS_ENV]: pyJson(runArgs) },
+        env: { ...(worker.env ?? inheritedEnvironment()), [RUN_ARGS_ENV]: pyJson(runArgs) },
       });
     } finally {
       fs.closeSync(fd);

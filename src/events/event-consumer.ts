@@ -49,7 +49,8 @@ export class EventConsumer {
     private readonly store: PosteriorStore,
     private readonly events: EventRepository,
     private readonly experimentIds: () => Promise<readonly string[]>,
-    private readonly intervalMs: number,
+    /** Period of the background moves (BANDIT_EVENT_FLUSH_MS). */
+    readonly intervalMs: number,
     private readonly log: ConsumerLog,
     private readonly deadLetters?: DeadLetterRepository,
   ) {}

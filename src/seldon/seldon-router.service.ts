@@ -30,6 +30,7 @@ import { Counter } from 'prom-client';
 import { BanditError, ErrorCode, invalidInput, notFound } from '../common/errors';
 import { CONFIG } from '../app/tokens';
 import type { Config } from '../config/config';
+import { VERSION } from '../config/version';
 import { ExperimentsService } from '../experiments/experiment.service';
 import { MetricsService } from '../metrics/metrics.service';
 import type { RewardResponse } from '../serving/serving.dto';
@@ -49,8 +50,6 @@ export interface RouterSettings {
   /** The number of children in the graph (from the parameters; equals the experiment's arms). */
   children: number;
 }
-
-const VERSION = process.env.npm_package_version ?? '0.1.0';
 
 @Injectable()
 export class SeldonRouterService implements OnModuleInit {

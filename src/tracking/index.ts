@@ -10,6 +10,6 @@ export { LocalTracker } from './local.tracker';
 export { MlflowTracker } from './mlflow.tracker';
 
 /** MLflow when `config.mlflowTrackingUri` is set; the local run folder `config.mlflowRunsDir` otherwise. */
-export function createTracker(config: Pick<Config, 'mlflowTrackingUri' | 'mlflowRunsDir'>): Tracker {
-  return config.mlflowTrackingUri ? new MlflowTracker(new MlflowClient(config.mlflowTrackingUri)) : new LocalTracker(config.mlflowRunsDir);
+export function createTracker(config: Pick<Config, 'mlflowTrackingUri' | 'mlflowRunsDir' | 'mlflowUser'>): Tracker {
+  return config.mlflowTrackingUri ? new MlflowTracker(new MlflowClient(config.mlflowTrackingUri), config.mlflowUser) : new LocalTracker(config.mlflowRunsDir);
 }

@@ -4,11 +4,11 @@ import type { Metric, RunStatus, Tracker, TrackingRun } from './tracker';
 
 const str = (v: string | number | boolean) => (typeof v === 'string' ? v : String(v));
 
-/** What MLflow shows as a run's source and user. */
-const SOURCE_TAGS = (): Record<string, string> => ({
+/** What MLflow shows as a run's source and user (BANDIT_MLFLOW_USER, else the OS user). */
+const SOURCE_TAGS = (user: string | undefined): Record<string, string> => ({
   'mlflow.source.type': 'JOB',
   'mlflow.source.name': 'bandit-pipeline',
-  'mlflow.user': process.env.BANDIT_MLFLOW_USER || safeUser(),
+  'mlflow.user': user ?? safeUser(),
 });
 
 function safeUser(): string {
@@ -24,7 +24,10 @@ export class MlflowTracker implements Tracker {
   readonly location: string;
   private readonly experiments = new Map<string, Promise<string>>();
 
-  constructor(readonly client: MlflowClient) {
+  constructor(
+    readonly client: MlflowClient,
+    private readonly user?: string,
+  ) {
     this.location = client.trackingUri;
   }
 
@@ -43,7 +46,7 @@ export class MlflowTracker implements Tracker {
     const info = await this.client.createRun(
       experimentId,
       runName,
-      Object.entries({ 'mlflow.runName': runName, ...SOURCE_TAGS(), ...tags }).map(([key, value]) => ({ key, value })),
+      Object.entries({ 'mlflow.runName': runName, ...SOURCE_TAGS(this.user), ...tags }).map(([key, value]) => ({ key, value })),
     );
     return new MlflowRun(this.client, info.run_id, experimentId, info.artifact_uri, `${this.location}/#/experiments/${experimentId}/runs/${info.run_id}`);
   }

@@ -24,24 +24,9 @@
     return e;
   }
 
-  /** About `count` round tick values covering [min, max]. */
-  function niceTicks(min, max, count) {
-    if (!(max > min)) return [min];
-    var raw = (max - min) / Math.max(1, count);
-    var mag = Math.pow(10, Math.floor(Math.log10(raw)));
-    var steps = [1, 2, 2.5, 5, 10];
-    var step = mag;
-    for (var i = 0; i < steps.length; i++) {
-      if (steps[i] * mag >= raw) {
-        step = steps[i] * mag;
-        break;
-      }
-    }
-    var out = [];
-    var start = Math.ceil(min / step - 1e-9) * step;
-    for (var v = start; v <= max + step * 1e-9; v += step) out.push(Math.abs(v) < step * 1e-9 ? 0 : v);
-    return out;
-  }
+  // ticks and densities: the server's own TypeScript, bundled into bandit-math.js
+  var M = root.BanditMath;
+  var niceTicks = M.niceTicks;
 
   var TIME_STEPS = [1, 2, 5, 10, 15, 30, 60, 120, 300, 600, 900, 1800, 3600, 7200, 10800, 21600, 43200, 86400, 172800, 604800];
 
@@ -251,7 +236,7 @@
         px: px,
         title: 'rate ' + F.rate(xv),
         rows: curves.map(function (c) {
-          return { name: c.name, color: c.color, value: 'density ' + F.num(root.BetaDensity.pdf(xv, c.alpha, c.beta), 3) };
+          return { name: c.name, color: c.color, value: 'density ' + F.num(M.pdf(xv, c.alpha, c.beta), 3) };
         }),
       };
     });

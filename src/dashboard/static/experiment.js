@@ -7,7 +7,7 @@
 (function () {
   'use strict';
   var F = window.BanditFormat;
-  var B = window.BetaDensity;
+  var B = window.BanditMath;
   var C = window.BanditCharts;
   var K = window.BanditCommon;
 

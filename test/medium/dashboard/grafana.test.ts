@@ -10,7 +10,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { parse as parseYaml, parseAllDocuments } from 'yaml';
-import { allQueries, DATASOURCE_UID, generatedManifests, grafanaDashboard, MANIFEST_DIR, PANELS, VARIABLES } from '../../../src/dashboard/grafana/grafana-dashboard';
+import { allQueries, DATASOURCE_UID, generatedManifests, grafanaDashboard, MANIFEST_DIR, PANELS, VARIABLES } from '../../../scripts/grafana-dashboard';
 import { describeIf, REPO_ROOT } from '../../support/env';
 import { createTestDatabase, hasPostgres, type TestDatabase } from '../../support/services';
 import { expandGrafanaSql, formatInterval, parseInterval, rfc3339Nano, type MacroContext } from './grafana-macros';
@@ -56,7 +56,7 @@ describe('Grafana macro expander', () => {
 });
 
 describe('the committed Grafana manifests', () => {
-  it('are what src/dashboard/grafana/grafana-dashboard.ts generates', () => {
+  it('are what scripts/grafana-dashboard.ts generates', () => {
     for (const [name, text] of Object.entries(generatedManifests())) {
       const file = path.join(REPO_ROOT, MANIFEST_DIR, name);
       expect({ file: name, text: fs.readFileSync(file, 'utf8') }).toEqual({ file: name, text });
