@@ -33,7 +33,8 @@ from dagster._core.remote_origin import (
 )
 from dagster._core.definitions.events import AssetKey
 from dagster._grpc.client import DagsterGrpcClient
-from dagster._grpc.types import ExecutionPlanSnapshotArgs, ExternalScheduleExecutionArgs, JobSubsetSnapshotArgs, SensorExecutionArgs
+from dagster._grpc.types import (ExecutionPlanSnapshotArgs, ExternalScheduleExecutionArgs, JobSubsetSnapshotArgs, PartitionArgs, PartitionNamesArgs,
+                                 PartitionSetExecutionParamArgs, SensorExecutionArgs)
 from dagster._serdes import deserialize_value, serialize_value
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -80,13 +81,17 @@ def automation_source(auto, graph) -> str:
 
 
 def defs_source(graph) -> str:
-    lines = ["from dagster import asset, AssetKey, Field, Noneable, Int, Float, String, schedule, sensor, RunRequest, SensorResult, Definitions", ""]
+    lines = ["from dagster import asset, AssetKey, Field, Noneable, Int, Float, String, schedule, sensor, RunRequest, SensorResult, Definitions,"
+             " MultiPartitionsDefinition, StaticPartitionsDefinition", ""]
     for a in graph:
+        parts = a.get("partitions")
+        partitions = ("MultiPartitionsDefinition({%s})" % ", ".join("%r: StaticPartitionsDefinition(%r)" % (d["name"], d["keys"]) for d in parts)
+                      if parts else "None")
         lines.append(
             "@asset(name=%r, group_name=%r, description=%r, metadata=%r, deps=%r, config_schema=%s,"
-            " code_version=%r, owners=%r, kinds=%r, tags=%r)"
+            " code_version=%r, owners=%r, kinds=%r, tags=%r, partitions_def=%s)"
             % (a["key"], a["group"], a["description"], a["metadata"], [AssetKey(d) for d in a["deps"]], config_source(a["config"]),
-               a["codeVersion"], a["owners"], set(a["kinds"]), a["tags"])
+               a["codeVersion"], a["owners"], set(a["kinds"]), a["tags"], partitions)
         )
         lines.append("def _%s():\n    return None\n" % a["key"])
     return "\n".join(lines).replace("AssetKey(path=", "AssetKey(")
@@ -142,6 +147,7 @@ REQUEST_CLASSES = [
     "ExecuteExternalPipelineArgs", "ExecutionPlanSnapshotArgs", "PipelineSubsetSnapshotArgs",
     "ExternalScheduleExecutionArgs", "SensorExecutionArgs", "CancelExecutionRequest",
     "CanCancelExecutionRequest", "ExternalPipelineOrigin", "ExternalRepositoryOrigin",
+    "PartitionNamesArgs", "PartitionArgs", "PartitionSetExecutionParamArgs",
 ]
 
 
@@ -233,6 +239,22 @@ def main() -> None:
         sched_args = ExternalScheduleExecutionArgs(repository_origin=origin, instance_ref=None, schedule_name=auto["schedule"]["name"],
                                                    scheduled_execution_timestamp=1795900000.0, scheduled_execution_timezone="UTC")
         out["schedule_execution"] = client.external_schedule_execution(sched_args)
+        # partition-set RPCs of the asset job (ingest_obp's static partitions)
+        pset = "__ASSET_JOB_partition_set"
+        names_args = PartitionNamesArgs(repository_origin=origin, partition_set_name=pset, job_name="__ASSET_JOB")
+        out["partition_names_args"] = serialize_value(names_args)
+        out["partition_names"] = client.external_partition_names(names_args)
+        first = deserialize_value(out["partition_names"]).partition_names[0]
+        part_args = PartitionArgs(repository_origin=origin, partition_set_name=pset, partition_name=first, job_name="__ASSET_JOB", instance_ref=None)
+        out["partition_args"] = serialize_value(part_args)
+        out["partition_config"] = client.external_partition_config(part_args)
+        out["partition_tags"] = client.external_partition_tags(part_args)
+        bad_args = PartitionArgs(repository_origin=origin, partition_set_name=pset, partition_name="nope|nope", job_name="__ASSET_JOB", instance_ref=None)
+        out["partition_tags_unknown"] = client.external_partition_tags(bad_args)
+        exec_args = PartitionSetExecutionParamArgs(repository_origin=origin, partition_set_name=pset,
+                                                   partition_names=deserialize_value(out["partition_names"]).partition_names[:2], instance_ref=None)
+        out["partition_execution_params_args"] = serialize_value(exec_args)
+        out["partition_execution_params"] = client.external_partition_set_execution_params(exec_args)
         sensor_args = SensorExecutionArgs(repository_origin=origin, instance_ref=None, sensor_name=auto["sensor"]["name"],
                                           last_tick_completion_time=None, last_run_key=None, cursor=None, timeout=60)
         out["sensor_execution_args"] = serialize_value(sensor_args)

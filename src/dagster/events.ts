@@ -32,6 +32,8 @@ export interface RunEvent {
   stepKey: string | null;
   /** `AssetKey.to_string()` for asset events. */
   assetKey: string | null;
+  /** `partition` column: the partition key of a partitioned asset's event. */
+  partition?: string | null;
 }
 
 export interface RunIdentity {
@@ -114,6 +116,7 @@ export interface EventSpec {
   stepKey?: string | null;
   specific?: SerdesObject | null;
   assetKey?: string | null;
+  partition?: string | null;
 }
 
 /** Builds the `EventLogEntry` Python Dagster would store for one event. */
@@ -148,7 +151,7 @@ export function runEvent(run: RunIdentity, spec: EventSpec, now: number): RunEve
     timestamp: new PyFloat(now),
     user_message: spec.message,
   });
-  return { runId: run.runId, entry, type: spec.type, timestamp: now, stepKey, assetKey: spec.assetKey ?? null };
+  return { runId: run.runId, entry, type: spec.type, timestamp: now, stepKey, assetKey: spec.assetKey ?? null, partition: spec.partition ?? null };
 }
 
 // ---- the events a run writes ------------------------------------------------------------------
@@ -213,7 +216,15 @@ export const events = {
       },
       now,
     ),
-  materialization: (run: RunIdentity, now: number, step: string, metadata: Record<string, MetadataValue>, description: string | null, versions: { code?: string; data?: string } = {}) =>
+  materialization: (
+    run: RunIdentity,
+    now: number,
+    step: string,
+    metadata: Record<string, MetadataValue>,
+    description: string | null,
+    versions: { code?: string; data?: string } = {},
+    partition: string | null = null,
+  ) =>
     runEvent(
       run,
       {
@@ -221,13 +232,14 @@ export const events = {
         message: `Materialized value ${step}.`,
         stepKey: step,
         assetKey: assetKeyString(step),
+        partition,
         specific: klass('StepMaterializationData', {
           asset_lineage: [],
           materialization: klass('AssetMaterialization', {
             asset_key: assetKeyObject(step),
             description,
             metadata_entries: Object.entries(metadata).map(([k, v]) => metadataEntry(k, v)),
-            partition: null,
+            partition,
             // what Dagster's staleness reads: the code version run, and the data version written
             tags: {
               ...(versions.code !== undefined ? { 'dagster/code_version': versions.code } : {}),

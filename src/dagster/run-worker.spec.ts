@@ -188,4 +188,46 @@ describe('run worker', () => {
     expect(types(storage)).not.toContain('ASSET_MATERIALIZATION:ope');
     expect(String(storage.events.at(-1)?.entry.user_message)).toContain('ops.ope.config.bootstrap: expected an Int, got "abc"');
   });
+  describe('partitions', () => {
+    const ingestOnly = { asset_selection: { __frozenset__: [{ __class__: 'AssetKey', path: ['ingest_obp'] }] } };
+    const slices = async () => ({
+      async run() {
+        return {
+          value: null,
+          metadata: { rows: { type: 'int' as const, value: 3 } },
+          partitions: [
+            { dimensions: { campaign: 'men', policy: 'random' }, metadata: { rows: { type: 'int' as const, value: 1 } }, dataVersion: 'a' },
+            { dimensions: { campaign: 'women', policy: 'bts' }, metadata: { rows: { type: 'int' as const, value: 2 } }, dataVersion: 'b' },
+          ],
+        };
+      },
+    });
+    const materialized = (s: MemoryStorage) => s.events.filter((e) => e.type === 'ASSET_MATERIALIZATION').map((e) => e.partition);
+
+    it('a run for one partition passes the slice to the asset and materializes that partition', async () => {
+      const seen: Array<[string, Record<string, unknown>]> = [];
+      const storage = new MemoryStorage({ body: body({ ...ingestOnly, tags: { 'dagster/partition': 'men|random' } }), status: 'STARTING' });
+      expect(await executeRun('p1', { storage, pipeline: pipeline({}, seen), signal: new AbortController().signal, now: () => 1 })).toBe('SUCCESS');
+      expect(seen).toEqual([['ingest_obp', { campaigns: ['men'], behaviors: ['random'] }]]);
+      expect(materialized(storage)).toEqual(['men|random']);
+      const m = storage.events.find((e) => e.type === 'ASSET_MATERIALIZATION')!;
+      expect(((m.entry.dagster_event as SerdesObject).event_specific_data as SerdesObject).materialization).toMatchObject({ partition: 'men|random' });
+    });
+
+    it('a run of no partition records one materialization per partition the asset wrote; a partition run only its own', async () => {
+      const whole = new MemoryStorage({ body: body(ingestOnly), status: 'STARTING' });
+      await executeRun('p2', { storage: whole, pipeline: slices, signal: new AbortController().signal, now: () => 1 });
+      expect(materialized(whole)).toEqual(['men|random', 'women|bts']);
+      const one = new MemoryStorage({ body: body({ ...ingestOnly, tags: { 'dagster/partition': 'women|bts' } }), status: 'STARTING' });
+      await executeRun('p3', { storage: one, pipeline: slices, signal: new AbortController().signal, now: () => 1 });
+      expect(materialized(one)).toEqual(['women|bts']);
+    });
+
+    it('fails a run tagged with an unknown partition before any step, naming the valid keys', async () => {
+      const storage = new MemoryStorage({ body: body({ ...ingestOnly, tags: { 'dagster/partition': 'kids|random' } }), status: 'STARTING' });
+      expect(await executeRun('p4', { storage, pipeline: pipeline(), signal: new AbortController().signal, now: () => 1 })).toBe('FAILURE');
+      expect(types(storage)).toEqual(['PIPELINE_START', 'PIPELINE_FAILURE']);
+      expect(String(storage.events[1].entry.user_message)).toContain('unknown partition "kids|random" (expected one of all|random');
+    });
+  });
 });

@@ -9,7 +9,8 @@ import { ASSET_GRAPH, type AssetContext, type AssetKey, type AssetOutcome } from
 import { assetKeysOf } from './dagster-api.service';
 import { events, LEVEL, serializableError, type RunEvent, type RunIdentity } from './events';
 import { isObject, optCollection, PyFloat, type SerdesObject, type SerdesValue } from './serdes';
-import { assetDefinition, isAssetKey, type ConfigFieldDefinition } from '../pipeline/asset-graph';
+import { assetDefinition, isAssetKey, partitionOptions, type ConfigFieldDefinition } from '../pipeline/asset-graph';
+import { jobPartitions, PARTITION_TAG, partitionDimensions, partitionKey, partitionKeys } from './partitions';
 import type { DagsterInstanceStorage } from './storage/instance-storage';
 import type { StepLogCapture } from './compute-logs';
 
@@ -133,6 +134,20 @@ export function stepOptions(body: SerdesObject, step: AssetKey): Record<string, 
   return out;
 }
 
+/**
+ * The partition a run was launched for (its `dagster/partition` tag), split by dimension; null
+ * for a run of no partition. An unknown key is refused naming the valid ones.
+ */
+export function runPartition(body: SerdesObject): { key: string; dimensions: Record<string, string> } | null {
+  const key = isObject(body.tags) ? body.tags[PARTITION_TAG] : undefined;
+  if (key === undefined || key === null) return null;
+  const dims = jobPartitions();
+  if (typeof key !== 'string' || !dims) throw new BanditError(ErrorCode.InvalidInput, `run tag ${PARTITION_TAG}=${shown(key)}: this job is not partitioned by such a key`);
+  const dimensions = partitionDimensions(dims, key);
+  if (!dimensions) throw new BanditError(ErrorCode.InvalidInput, `run tag ${PARTITION_TAG}: unknown partition ${JSON.stringify(key)} (expected one of ${partitionKeys(dims).join(', ')})`);
+  return { key, dimensions };
+}
+
 type RunResult = 'SUCCESS' | 'FAILURE' | 'CANCELED';
 
 export async function executeRun(runId: string, deps: RunWorkerDeps): Promise<RunResult> {
@@ -153,6 +168,7 @@ class RunExecution {
   private readonly done = new Set<AssetKey>();
   private firstFailure: SerdesObject | null = null;
   private firstError: SerdesObject | null = null;
+  private partition: { key: string; dimensions: Record<string, string> } | null = null;
 
   constructor(
     runId: string,
@@ -189,6 +205,7 @@ class RunExecution {
     try {
       selection = runSelection(this.body);
       for (const step of selection) stepOptions(this.body, step);
+      this.partition = runPartition(this.body);
     } catch (err) {
       await this.fail((err as Error).message, err);
       return 'FAILURE';
@@ -269,11 +286,14 @@ class RunExecution {
     };
     const interrupted = abortion(this.deps.signal);
     try {
-      const outcome = await Promise.race([pipeline.run(step, ctx, stepOptions(this.body, step)), interrupted.promise]);
+      const slice = this.partition && assetDefinition(step).partitions ? partitionOptions(step, this.partition.dimensions) : {};
+      const outcome = await Promise.race([pipeline.run(step, ctx, { ...stepOptions(this.body, step), ...slice }), interrupted.promise]);
       await Promise.all(pending);
       if (this.deps.signal.aborted) return await this.interrupted(step);
       await this.write(events.stepOutput(run, this.now(), step));
-      await this.write(events.materialization(run, this.now(), step, outcome.metadata, null, { code: assetDefinition(step).codeVersion, data: outcome.dataVersion }));
+      for (const m of this.materializations(step, outcome)) {
+        await this.write(events.materialization(run, this.now(), step, m.metadata, null, { code: assetDefinition(step).codeVersion, data: m.dataVersion }, m.partition));
+      }
       await this.write(events.stepSuccess(run, this.now(), step, Date.now() - t0));
       this.done.add(step);
       return 'OK';
@@ -291,6 +311,18 @@ class RunExecution {
     } finally {
       interrupted.dispose();
     }
+  }
+
+  /**
+   * What a step materialized: one materialization, or for a partitioned asset one per partition
+   * it wrote (only the run's partition when it has one).
+   */
+  private materializations(step: AssetKey, outcome: AssetOutcome): Array<{ metadata: AssetOutcome['metadata']; dataVersion?: string; partition: string | null }> {
+    if (!assetDefinition(step).partitions) return [{ metadata: outcome.metadata, dataVersion: outcome.dataVersion, partition: null }];
+    if (!outcome.partitions) return [{ metadata: outcome.metadata, dataVersion: outcome.dataVersion, partition: this.partition?.key ?? null }];
+    return outcome.partitions
+      .map((p) => ({ metadata: p.metadata, dataVersion: p.dataVersion, partition: partitionKey(p.dimensions) }))
+      .filter((p) => this.partition === null || p.partition === this.partition.key);
   }
 
   /** A step stopped by termination ends as a failure (not left in progress), then the run is canceled. */

@@ -15,6 +15,7 @@
 import { createHash } from 'node:crypto';
 import type { AutomationSettings } from './automation';
 import { ASSET_GRAPH, type AssetDefinition, type AssetKey, type ConfigFieldDefinition, type ConfigFieldType } from '../pipeline/asset-graph';
+import { jobPartitions, partitionSetSnap, partitionsSnap } from './partitions';
 import { codePointCompare, enumValue, fromJson, klass, PyFloat, pyJson, pySet, snapshotId, type SerdesObject, type SerdesValue } from './serdes';
 
 export const REPOSITORY_NAME = '__repository__';
@@ -68,7 +69,7 @@ function assetNode(def: AssetDefinition): SerdesObject {
     op_names: [def.key],
     output_name: OUTPUT_NAME,
     owners: [...def.owners],
-    partitions_def_data: null,
+    partitions_def_data: def.partitions ? partitionsSnap(def.partitions) : null,
     pools: { __set__: [] },
     required_top_level_resources: [],
     tags: { ...Object.fromEntries(def.kinds.map((k) => [`dagster/kind/${k}`, ''])), ...def.tags },
@@ -291,6 +292,7 @@ export function jobData(selection: readonly AssetKey[] | null = null, kind: Sele
  * ExternalJob; `automation` holds the schedule and sensor snapshots (src/dagster/automation.ts).
  */
 export function repositorySnapshot(deferSnapshots: boolean, automation: { schedules: SerdesObject[]; sensors: SerdesObject[] } = { schedules: [], sensors: [] }): SerdesObject {
+  const partitions = jobPartitions();
   return klass('ExternalRepositoryData', {
     external_asset_checks: [],
     external_asset_graph_data: [...ASSET_GRAPH].sort((a, b) => codePointCompare(a.key, b.key)).map(assetNode),
@@ -307,7 +309,7 @@ export function repositorySnapshot(deferSnapshots: boolean, automation: { schedu
           }),
         ]
       : null,
-    external_partition_set_datas: [],
+    external_partition_set_datas: partitions ? [partitionSetSnap(ASSET_JOB_NAME, partitions)] : [],
     external_pipeline_datas: deferSnapshots ? null : [jobData(null)],
     external_resource_data: [],
     external_schedule_datas: automation.schedules,
@@ -347,7 +349,7 @@ function executionStep(def: AssetDefinition, inPlan: ReadonlySet<AssetKey>): Ser
           asset_execution_type: enumValue('AssetExecutionType.MATERIALIZATION'),
           asset_key: assetKeyObject(def.key),
           is_asset: true,
-          is_asset_partitioned: false,
+          is_asset_partitioned: def.partitions !== undefined,
           is_dynamic: false,
           is_required: true,
           should_materialize: false,

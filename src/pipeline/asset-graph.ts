@@ -1,3 +1,5 @@
+import { BEHAVIORS, CAMPAIGNS as OBD_CAMPAIGNS } from './layout';
+
 /**
  * The one definition of the pipeline's assets. `bandit materialize` runs them in order;
  * the Dagster code location (src/dagster) serializes its snapshots from this same list.
@@ -32,7 +34,24 @@ export interface AssetDefinition {
   kinds: readonly string[];
   /** Dagster definition tags. */
   tags: Readonly<Record<string, string>>;
+  /**
+   * Static partitions: one dimension per entry, each a fixed list of keys (Dagster's
+   * `MultiPartitionsDefinition` of `StaticPartitionsDefinition`s). A partition key names one
+   * key per dimension, joined by `|` in dimension-name order (e.g. `men|random`).
+   */
+  partitions?: readonly PartitionDimension[];
 }
+
+export interface PartitionDimension {
+  name: string;
+  keys: readonly string[];
+}
+
+/** OBD's campaigns × behavior (logging) policies: one `ingest_obp` partition per pair. */
+export const OBD_PARTITIONS: readonly PartitionDimension[] = [
+  { name: 'campaign', keys: OBD_CAMPAIGNS },
+  { name: 'policy', keys: BEHAVIORS },
+];
 
 /** Config types, named as Dagster names them (`[String]` is a list of strings). */
 export type ConfigFieldType = 'Int' | 'Float' | 'String' | '[String]';
@@ -64,6 +83,7 @@ export const ASSET_GRAPH: readonly AssetDefinition[] = [
     metadata: { layer: 'bronze+silver', source: 'Open Bandit Dataset (ZOZO Research, Apache-2.0)' },
     config: [OBD_PATH, CAMPAIGNS],
     codeVersion: '1', owners: OWNERS, kinds: ['duckdb', 'parquet'], tags: { layer: 'silver', source: 'obd' },
+    partitions: OBD_PARTITIONS,
   },
   {
     key: 'replay',
@@ -108,6 +128,15 @@ export function assetDefinition(key: AssetKey): AssetDefinition {
   const def = ASSET_GRAPH.find((a) => a.key === key);
   if (!def) throw new Error(`unknown asset ${String(key)}`);
   return def;
+}
+
+/**
+ * The options that restrict a partitioned asset to one partition (its key by dimension):
+ * `ingest_obp`'s `men|random` reads and writes random/men only.
+ */
+export function partitionOptions(key: AssetKey, dimensions: Readonly<Record<string, string>>): Record<string, unknown> {
+  if (key !== 'ingest_obp') return {};
+  return { campaigns: [dimensions.campaign], behaviors: [dimensions.policy] };
 }
 
 export function isAssetKey(s: string): s is AssetKey {
@@ -161,4 +190,10 @@ export interface AssetOutcome<T = unknown> {
   metadata: Record<string, MetadataValue>;
   /** Dagster data version of what was written (e.g. a hash over the silver manifests' input hashes). */
   dataVersion?: string;
+  /**
+   * For a partitioned asset: what each partition written holds (its key by dimension, e.g.
+   * `{campaign: 'men', policy: 'random'}`, its own metadata and data version), so Dagster
+   * records one materialization per partition.
+   */
+  partitions?: ReadonlyArray<{ dimensions: Readonly<Record<string, string>>; metadata: Record<string, MetadataValue>; dataVersion?: string }>;
 }

@@ -29,7 +29,7 @@ export function seedOf(options: PipelineOptions): number {
 
 export async function ingestAsset(deps: PipelineDeps, ctx: AssetContext, options: PipelineOptions, run: TrackingRun): Promise<AssetOutcome> {
   const obdPath = resolveObdPath(deps.config, options);
-  const result = await ingestObp(deps.store, ctx, { obdPath, campaigns: options.campaigns });
+  const result = await ingestObp(deps.store, ctx, { obdPath, campaigns: options.campaigns, behaviors: options.behaviors });
   await run.logParams({ obd_path: obdPath, campaigns: result.datasets.map((d) => `${d.behavior}/${d.campaign}`).join(',') });
   await run.logMetrics(result.datasets.flatMap((d) => [
     { key: `${d.behavior}.${d.campaign}.rows`, value: d.rows },
@@ -48,7 +48,20 @@ export async function ingestAsset(deps: PipelineDeps, ctx: AssetContext, options
   // Dagster's own vocabulary: the rows of the silver logs tables and their columns
   metadata['dagster/row_count'] = int(result.datasets.reduce((s, d) => s + d.rows, 0));
   metadata['dagster/column_schema'] = { type: 'table_schema', value: SILVER_LOGS_COLUMNS };
-  return { value: result, metadata, dataVersion: ingestDataVersion(result.datasets) };
+  const partitions = result.datasets.map((d) => ({
+    dimensions: { campaign: d.campaign, policy: d.behavior },
+    metadata: {
+      rows: int(d.rows),
+      clicks: int(d.clicks),
+      ctr: float(d.ctr),
+      items: int(d.items),
+      status: text(d.status),
+      'dagster/row_count': int(d.rows),
+      'dagster/column_schema': { type: 'table_schema', value: SILVER_LOGS_COLUMNS } as MetadataValue,
+    },
+    dataVersion: ingestDataVersion([d]),
+  }));
+  return { value: result, metadata, dataVersion: ingestDataVersion(result.datasets), partitions };
 }
 
 /** Columns of silver/obp/<behavior>/<campaign>/logs.parquet (plus the log's user_feature_* columns). */

@@ -41,8 +41,8 @@ export class PostgresInstanceStorage implements DagsterInstanceStorage {
     const json = pyJson(event.entry);
     const inserted = await this.pool.query<{ run_id: string; id: string }>(
       `INSERT INTO event_logs (run_id, event, dagster_event_type, timestamp, step_key, asset_key, partition)
-       VALUES ($1, $2, $3, ${utc('$4')}, $5, $6, NULL) RETURNING run_id, id`,
-      [event.runId, json, event.type, event.timestamp, event.stepKey, event.assetKey],
+       VALUES ($1, $2, $3, ${utc('$4')}, $5, $6, $7) RETURNING run_id, id`,
+      [event.runId, json, event.type, event.timestamp, event.stepKey, event.assetKey, event.partition ?? null],
     );
     const id = Number(inserted.rows[0].id);
     await this.pool.query('SELECT pg_notify($1, $2)', [CHANNEL, `${event.runId}_${id}`]);

@@ -14,7 +14,7 @@ import type { DagsterInstanceStorage, StoredRun } from './instance-storage';
 import { FAILURE_REASON_TAG, isAssetEvent, lastMaterialization, openSteps, readRunBody, runStatusChange, STEP_EVENTS_SQL, sqliteDateTime } from './run-body';
 
 const INSERT_EVENT = `INSERT INTO event_logs (run_id, event, dagster_event_type, timestamp, step_key, asset_key, partition)
-  VALUES (?, ?, ?, ?, ?, ?, NULL)`;
+  VALUES (?, ?, ?, ?, ?, ?, ?)`;
 
 function openDb(file: string): Database.Database {
   if (!fs.existsSync(file)) throw new BanditError(ErrorCode.Unavailable, `Dagster SQLite storage file ${file} does not exist (has the instance created it?)`);
@@ -51,7 +51,7 @@ export class SqliteInstanceStorage implements DagsterInstanceStorage {
   }
 
   async storeEvent(event: RunEvent): Promise<void> {
-    const values = [event.runId, pyJson(event.entry), event.type, sqliteDateTime(event.timestamp), event.stepKey, event.assetKey];
+    const values = [event.runId, pyJson(event.entry), event.type, sqliteDateTime(event.timestamp), event.stepKey, event.assetKey, event.partition ?? null];
     const shard = this.shard(event.runId);
     shard.prepare(INSERT_EVENT).run(...values);
     // Dagster's shards are in WAL mode, and the webserver learns of new events by watching the
