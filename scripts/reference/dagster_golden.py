@@ -82,16 +82,17 @@ def automation_source(auto, graph) -> str:
 
 def defs_source(graph) -> str:
     lines = ["from dagster import asset, AssetKey, Field, Noneable, Int, Float, String, schedule, sensor, RunRequest, SensorResult, Definitions,"
-             " MultiPartitionsDefinition, StaticPartitionsDefinition", ""]
+             " MultiPartitionsDefinition, StaticPartitionsDefinition, AssetCheckSpec", ""]
     for a in graph:
         parts = a.get("partitions")
         partitions = ("MultiPartitionsDefinition({%s})" % ", ".join("%r: StaticPartitionsDefinition(%r)" % (d["name"], d["keys"]) for d in parts)
                       if parts else "None")
+        checks = "[%s]" % ", ".join("AssetCheckSpec(%r, asset=%r, description=%r)" % (c["name"], a["key"], c["description"]) for c in a.get("checks", []))
         lines.append(
             "@asset(name=%r, group_name=%r, description=%r, metadata=%r, deps=%r, config_schema=%s,"
-            " code_version=%r, owners=%r, kinds=%r, tags=%r, partitions_def=%s)"
+            " code_version=%r, owners=%r, kinds=%r, tags=%r, partitions_def=%s, check_specs=%s)"
             % (a["key"], a["group"], a["description"], a["metadata"], [AssetKey(d) for d in a["deps"]], config_source(a["config"]),
-               a["codeVersion"], a["owners"], set(a["kinds"]), a["tags"], partitions)
+               a["codeVersion"], a["owners"], set(a["kinds"]), a["tags"], partitions, checks)
         )
         lines.append("def _%s():\n    return None\n" % a["key"])
     return "\n".join(lines).replace("AssetKey(path=", "AssetKey(")
@@ -141,6 +142,34 @@ def record_events(graph) -> None:
             json.dump({"run_id": run_id, "run_body": run_row[0], "status": run_row[1],
                        "events": [{"event": r[0], "type": r[1], "step_key": r[2], "asset_key": r[3]} for r in rows]},
                       f, indent=1)
+
+
+def record_check_events() -> None:
+    """Events and asset_check_executions rows Python Dagster writes for an asset with a check."""
+    import sqlite3
+
+    from dagster import AssetCheckResult, AssetCheckSpec, DagsterInstance, MetadataValue, Output, asset, materialize
+
+    @asset(name="replay", check_specs=[AssetCheckSpec("matched_rows", asset="replay", description="d")])
+    def _replay():
+        yield Output(None)
+        yield AssetCheckResult(check_name="matched_rows", passed=False, description="men matched 0 rows",
+                               metadata={"men.matched_rows": MetadataValue.int(0)})
+
+    home = tempfile.mkdtemp()
+    with DagsterInstance.local_temp(home) as instance:
+        run_id = materialize([_replay], instance=instance, raise_on_error=False).run_id
+    db = sqlite3.connect(os.path.join(home, "history", "runs", run_id + ".db"))
+    rows = db.execute("select event, dagster_event_type, step_key, asset_key from event_logs order by id").fetchall()
+    idx = sqlite3.connect(os.path.join(home, "history", "runs", "index.db"))
+    cols = [c[1] for c in idx.execute("pragma table_info(asset_check_executions)").fetchall()]
+    checks = [dict(zip(cols, r)) for r in idx.execute("select * from asset_check_executions").fetchall()]
+    for c in checks:
+        for k in ("create_timestamp", "id"):
+            c.pop(k, None)
+    with open(os.path.join(OUT, "events-check.json"), "w") as f:
+        json.dump({"run_id": run_id, "events": [{"event": r[0], "type": r[1], "step_key": r[2], "asset_key": r[3]} for r in rows],
+                   "asset_check_executions": checks}, f, indent=1, default=str)
 
 
 REQUEST_CLASSES = [
@@ -273,6 +302,7 @@ def main() -> None:
         proc.wait()
 
     record_events(graph)
+    record_check_events()
     record_request_fields()
 
     # serdes writer edge cases: Python's json.dumps(sort_keys=True) as Dagster uses it

@@ -10,6 +10,8 @@ import { assetKeysOf } from './dagster-api.service';
 import { events, LEVEL, serializableError, type RunEvent, type RunIdentity } from './events';
 import { isObject, optCollection, PyFloat, type SerdesObject, type SerdesValue } from './serdes';
 import { assetDefinition, isAssetKey, partitionOptions, type ConfigFieldDefinition } from '../pipeline/asset-graph';
+import { dataVersionTags, type InputProvenance } from './data-version';
+import { assetKeyString, checkOutputName } from './snapshots';
 import { jobPartitions, PARTITION_TAG, partitionDimensions, partitionKey, partitionKeys } from './partitions';
 import type { DagsterInstanceStorage } from './storage/instance-storage';
 import type { StepLogCapture } from './compute-logs';
@@ -182,14 +184,17 @@ class RunExecution {
   private queue: Promise<void> = Promise.resolve();
 
   /** Stores events one at a time, in the order they happen (log lines arrive unawaited). */
-  private write(e: RunEvent): Promise<void> {
+  private write(e: RunEvent): Promise<number | null> {
     const p = this.queue.then(() => this.deps.storage.storeEvent(e));
-    this.queue = p.catch(() => undefined);
+    this.queue = p.then(
+      () => undefined,
+      () => undefined,
+    );
     return p;
   }
 
-  private fail(message: string, err: unknown): Promise<void> {
-    return this.write(events.runFailure(this.run, this.now(), `Execution of run for "${this.run.jobName}" failed. ${message}`, serializableError(err), 'JOB_INITIALIZATION_FAILURE', null));
+  private async fail(message: string, err: unknown): Promise<void> {
+    await this.write(events.runFailure(this.run, this.now(), `Execution of run for "${this.run.jobName}" failed. ${message}`, serializableError(err), 'JOB_INITIALIZATION_FAILURE', null));
   }
 
   private async cancelled(): Promise<'CANCELED'> {
@@ -266,7 +271,7 @@ class RunExecution {
     const { run } = this;
     await this.write(events.stepStart(run, this.now(), step));
     const t0 = Date.now();
-    const pending: Promise<void>[] = [];
+    const pending: Promise<unknown>[] = [];
     const capture = this.deps.capture;
     const logAt = (level: number) => (msg: string) => {
       if (capture) process.stderr.write(consoleLine(run, step, level, msg));
@@ -291,8 +296,19 @@ class RunExecution {
       await Promise.all(pending);
       if (this.deps.signal.aborted) return await this.interrupted(step);
       await this.write(events.stepOutput(run, this.now(), step));
+      let target: { storageId: number; timestamp: number } | null = null;
+      const inputs = await this.inputProvenance(step);
       for (const m of this.materializations(step, outcome)) {
-        await this.write(events.materialization(run, this.now(), step, m.metadata, null, { code: assetDefinition(step).codeVersion, data: m.dataVersion }, m.partition));
+        const at = this.now();
+        const tags = dataVersionTags(assetDefinition(step).codeVersion, m.dataVersion, inputs);
+        const id = await this.write(events.materialization(run, at, step, m.metadata, null, tags, m.partition));
+        if (id !== null) target = { storageId: id, timestamp: at };
+      }
+      for (const check of assetDefinition(step).checks ?? []) {
+        const result = outcome.checks?.find((c) => c.name === check.name);
+        if (!result) continue;
+        await this.write(events.stepOutput(run, this.now(), step, checkOutputName(step, check.name)));
+        await this.write(events.checkEvaluation(run, this.now(), step, result, target));
       }
       await this.write(events.stepSuccess(run, this.now(), step, Date.now() - t0));
       this.done.add(step);
@@ -311,6 +327,16 @@ class RunExecution {
     } finally {
       interrupted.dispose();
     }
+  }
+
+  /** The data version and event of each input's latest materialization (what this step read). */
+  private async inputProvenance(step: AssetKey): Promise<InputProvenance[]> {
+    return Promise.all(
+      assetDefinition(step).deps.map(async (dep) => {
+        const latest = await this.deps.storage.latestMaterialization(assetKeyString(dep));
+        return { asset: dep, dataVersion: latest?.dataVersion ?? null, storageId: latest?.storageId ?? null };
+      }),
+    );
   }
 
   /**

@@ -40,6 +40,13 @@ export interface AssetDefinition {
    * key per dimension, joined by `|` in dimension-name order (e.g. `men|random`).
    */
   partitions?: readonly PartitionDimension[];
+  /** Dagster asset checks evaluated with each materialization (their results: `AssetOutcome.checks`). */
+  checks?: readonly AssetCheckDefinition[];
+}
+
+export interface AssetCheckDefinition {
+  name: string;
+  description: string;
 }
 
 export interface PartitionDimension {
@@ -84,6 +91,12 @@ export const ASSET_GRAPH: readonly AssetDefinition[] = [
     config: [OBD_PATH, CAMPAIGNS],
     codeVersion: '1', owners: OWNERS, kinds: ['duckdb', 'parquet'], tags: { layer: 'silver', source: 'obd' },
     partitions: OBD_PARTITIONS,
+    checks: [
+      {
+        name: 'propensities_valid',
+        description: "Every logged propensity score is in (0, 1], and the uniformly random policy's are 1 / items (what the logging policy says).",
+      },
+    ],
   },
   {
     key: 'replay',
@@ -93,6 +106,7 @@ export const ASSET_GRAPH: readonly AssetDefinition[] = [
     metadata: { method: 'replay (rejection sampling on random logs)' },
     config: [SEED, { name: 'prior_path', type: 'String', description: 'Beta prior file (zozotown_prior_bts.json shape) of the replayed sampler (default: uniform Beta(1, 1)).' }, CAMPAIGNS],
     codeVersion: '1', owners: OWNERS, kinds: ['typescript'], tags: { layer: 'gold', method: 'replay' },
+    checks: [{ name: 'matched_rows', description: 'The replay matched at least one logged row in every campaign (else its curves say nothing).' }],
   },
   {
     key: 'ope',
@@ -112,6 +126,12 @@ export const ASSET_GRAPH: readonly AssetDefinition[] = [
       CAMPAIGNS,
     ],
     codeVersion: '1', owners: OWNERS, kinds: ['duckdb', 'typescript'], tags: { layer: 'gold', method: 'ope' },
+    checks: [
+      {
+        name: 'estimators_agree',
+        description: "For each campaign and policy, the estimators' bootstrap intervals share a common value (no estimator contradicts another).",
+      },
+    ],
   },
   {
     key: 'conclude',
@@ -190,6 +210,8 @@ export interface AssetOutcome<T = unknown> {
   metadata: Record<string, MetadataValue>;
   /** Dagster data version of what was written (e.g. a hash over the silver manifests' input hashes). */
   dataVersion?: string;
+  /** Results of the asset's checks (`AssetDefinition.checks`), each with what it measured. */
+  checks?: ReadonlyArray<{ name: string; passed: boolean; description?: string; metadata: Record<string, MetadataValue> }>;
   /**
    * For a partitioned asset: what each partition written holds (its key by dimension, e.g.
    * `{campaign: 'men', policy: 'random'}`, its own metadata and data version), so Dagster

@@ -4,6 +4,7 @@
  */
 import type { AssetContext, AssetOutcome, MetadataValue } from './asset-graph';
 import { resolveObdPath, type PipelineDeps, type PipelineOptions } from './pipeline.types';
+import { estimatorsAgreeCheck, matchedRowsCheck, propensityCheck } from './checks';
 import { ingestObp } from './ingest-obp';
 import { posteriorPlot, regretPlot } from './plots';
 import { runReplay, type CampaignReplay } from './replay.asset';
@@ -61,7 +62,7 @@ export async function ingestAsset(deps: PipelineDeps, ctx: AssetContext, options
     },
     dataVersion: ingestDataVersion([d]),
   }));
-  return { value: result, metadata, dataVersion: ingestDataVersion(result.datasets), partitions };
+  return { value: result, metadata, dataVersion: ingestDataVersion(result.datasets), partitions, checks: [await propensityCheck(deps.store, result.datasets)] };
 }
 
 /** Columns of silver/obp/<behavior>/<campaign>/logs.parquet (plus the log's user_feature_* columns). */
@@ -126,7 +127,7 @@ export async function replayAsset(deps: PipelineDeps, ctx: AssetContext, options
     metadata[`${c.campaign}.matched_rows`] = int(c.matched);
     metadata[`${c.campaign}.final_regret`] = float(c.finalRegret);
   }
-  return { value: summary, metadata };
+  return { value: summary, metadata, checks: [matchedRowsCheck(summary.campaigns)] };
 }
 
 /** A tracking run of one campaign, nested under the asset's run (`<asset> <campaign>`). */
@@ -190,7 +191,7 @@ export async function opeAsset(deps: PipelineDeps, ctx: AssetContext, options: P
     const ours = r.evaluations.find((e) => e.policy === 'ours');
     for (const e of ours?.estimates ?? []) metadata[`${r.campaign}.ours.${e.estimator}`] = float(e.value);
   }
-  return { value: { campaigns: results, table }, metadata };
+  return { value: { campaigns: results, table }, metadata, checks: [estimatorsAgreeCheck(results)] };
 }
 
 export async function concludeAsset(deps: PipelineDeps, ctx: AssetContext, options: PipelineOptions, run: TrackingRun): Promise<AssetOutcome> {

@@ -285,3 +285,21 @@ export async function startDevStack(prefix: string, extra: NodeJS.ProcessEnv = {
     },
   };
 }
+
+export interface CheckView {
+  name: string;
+  description: string | null;
+  executionForLatestMaterialization: { status: string; runId: string; evaluation: { success: boolean; metadataEntries: Array<{ label: string }> } | null } | null;
+}
+
+/** The asset checks the UI lists for `asset`, with the execution for its latest materialization. */
+export async function assetChecks(ws: Webserver, asset: string): Promise<CheckView[]> {
+  const d = await ws.gql<{ assetNodeOrError: { assetChecksOrError: { checks?: CheckView[]; message?: string } } }>(
+    `query($k: AssetKeyInput!) { assetNodeOrError(assetKey: $k) { ... on AssetNode { assetChecksOrError { ... on AssetChecks { checks { name description
+      executionForLatestMaterialization { status runId evaluation { success metadataEntries { label } } } } } ... on AssetCheckNeedsMigrationError { message } } } } }`,
+    { k: { path: [asset] } },
+  );
+  const checks = d.assetNodeOrError.assetChecksOrError.checks;
+  if (!checks) throw new Error(`asset checks of ${asset}: ${JSON.stringify(d.assetNodeOrError.assetChecksOrError)}`);
+  return checks;
+}

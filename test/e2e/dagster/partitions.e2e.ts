@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describeIf, hasBuiltCli, hasPeer } from '../../support/env';
 import { obdShaped } from '../../support/obd';
-import { LOCATION, runLogs, startDevStack, waitFor, waitRun, type DevStack, type Proc, type Webserver } from './harness';
+import { assetChecks, LOCATION, runLogs, startDevStack, waitFor, waitRun, type DevStack, type Proc, type Webserver } from './harness';
 
 const DAEMON_TIMEOUT = 300_000;
 const REPO = { repositoryLocationName: LOCATION, repositoryName: '__repository__' };
@@ -107,6 +107,10 @@ describeIf(() => hasPeer('dagster') && hasBuiltCli())('static partitions of inge
     expect(fs.existsSync(path.join(silver, 'bts'))).toBe(false);
     const logs = await runLogs(web!, runId);
     expect(logs.some((e) => e.stepKey === 'ingest_obp' && /women/.test(e.message ?? ''))).toBe(false);
+    // the propensity check ran on that slice
+    const [check] = await assetChecks(web!, 'ingest_obp');
+    expect(check).toMatchObject({ name: 'propensities_valid', executionForLatestMaterialization: { runId, status: 'SUCCEEDED', evaluation: { success: true } } });
+    expect(check.executionForLatestMaterialization?.evaluation?.metadataEntries.map((e) => e.label).sort()).toEqual(['random/men.not_one_over_items', 'random/men.propensity_max', 'random/men.propensity_min']);
   }, DAEMON_TIMEOUT + 10_000);
 
   it('a partition the logs do not hold fails its run with a clear error', async () => {

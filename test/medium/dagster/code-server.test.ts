@@ -321,7 +321,9 @@ describe('code server over real gRPC', () => {
       getRun: async () => ({ body: parsePyJson('{"__class__": "PipelineRun", "pipeline_name": "__ASSET_JOB", "run_config": {}}') as SerdesObject, status: 'STARTING' }),
       storeEvent: async (e: { type: string | null; entry: SerdesObject }) => {
         stored.push({ type: e.type, message: e.entry.user_message });
+        return null;
       },
+      latestMaterialization: async () => null,
       stepsInProgress: async () => [],
       close: async () => undefined,
     };

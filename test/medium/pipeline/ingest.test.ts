@@ -8,6 +8,7 @@ import * as path from 'node:path';
 import { ErrorCode } from '../../../src/common/errors';
 import { Duck, sqlString } from '../../../src/pipeline/duckdb';
 import { ingestObp, type DatasetManifest, type IngestManifest } from '../../../src/pipeline/ingest-obp';
+import { propensityCheck } from '../../../src/pipeline/checks';
 import { keys } from '../../../src/pipeline/layout';
 import { createObjectStore, getJson, type ObjectStore } from '../../../src/storage';
 import { hasDataset, itIf, OBD_PATH } from '../../support/env';
@@ -130,6 +131,23 @@ describe('ingest_obp', () => {
       expect(after.datasets.map((d) => `${d.behavior}/${d.campaign}:${d.rows}`)).toEqual(['random/men:30', 'random/women:31']);
       // a slice without logs is named
       await expect(ingestObp(s, recordingContext(), { obdPath: obd, campaigns: ['men'], behaviors: ['bts'] })).rejects.toThrow(/no OBD logs under .* for bts\/men \(expected bts\/men\/men\.csv\)/);
+    } finally {
+      fresh.cleanup();
+    }
+  });
+  it('checks the propensities of the silver logs: in (0, 1], and 1/items under the random policy', async () => {
+    const obd = smallObd(await obdShaped(), ['men'], 30, (_c, lines) => setCell(lines, 5, 'propensity_score', '0.5'));
+    made.push(obd);
+    const fresh = tempConfig();
+    try {
+      const s = createObjectStore(fresh.config);
+      const good = await ingestObp(s, recordingContext(), { obdPath: await obdShaped() });
+      const ok = await propensityCheck(s, good.datasets);
+      expect(ok).toMatchObject({ name: 'propensities_valid', passed: true, metadata: { 'random/men.not_one_over_items': { type: 'int', value: 0 } } });
+      expect((ok.metadata['random/men.propensity_max'] as { value: number }).value).toBeCloseTo(1 / 34, 12);
+      const edited = await ingestObp(s, recordingContext(), { obdPath: obd });
+      const bad = await propensityCheck(s, edited.datasets);
+      expect(bad).toMatchObject({ passed: false, description: 'random/men: 1 propensities differ from 1/34 under the uniform policy' });
     } finally {
       fresh.cleanup();
     }
