@@ -33,7 +33,8 @@ from dagster._core.remote_origin import (
 )
 from dagster._core.definitions.events import AssetKey
 from dagster._grpc.client import DagsterGrpcClient
-from dagster._grpc.types import ExecutionPlanSnapshotArgs, ExternalScheduleExecutionArgs, JobSubsetSnapshotArgs, SensorExecutionArgs
+from dagster._grpc.types import (ExecutionPlanSnapshotArgs, ExternalScheduleExecutionArgs, JobSubsetSnapshotArgs, PartitionArgs, PartitionNamesArgs,
+                                 PartitionSetExecutionParamArgs, SensorExecutionArgs)
 from dagster._serdes import deserialize_value, serialize_value
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
@@ -80,13 +81,18 @@ def automation_source(auto, graph) -> str:
 
 
 def defs_source(graph) -> str:
-    lines = ["from dagster import asset, AssetKey, Field, Noneable, Int, Float, String, schedule, sensor, RunRequest, SensorResult, Definitions", ""]
+    lines = ["from dagster import asset, AssetKey, Field, Noneable, Int, Float, String, schedule, sensor, RunRequest, SensorResult, Definitions,"
+             " MultiPartitionsDefinition, StaticPartitionsDefinition, AssetCheckSpec", ""]
     for a in graph:
+        parts = a.get("partitions")
+        partitions = ("MultiPartitionsDefinition({%s})" % ", ".join("%r: StaticPartitionsDefinition(%r)" % (d["name"], d["keys"]) for d in parts)
+                      if parts else "None")
+        checks = "[%s]" % ", ".join("AssetCheckSpec(%r, asset=%r, description=%r)" % (c["name"], a["key"], c["description"]) for c in a.get("checks", []))
         lines.append(
             "@asset(name=%r, group_name=%r, description=%r, metadata=%r, deps=%r, config_schema=%s,"
-            " code_version=%r, owners=%r, kinds=%r, tags=%r)"
+            " code_version=%r, owners=%r, kinds=%r, tags=%r, partitions_def=%s, check_specs=%s)"
             % (a["key"], a["group"], a["description"], a["metadata"], [AssetKey(d) for d in a["deps"]], config_source(a["config"]),
-               a["codeVersion"], a["owners"], set(a["kinds"]), a["tags"])
+               a["codeVersion"], a["owners"], set(a["kinds"]), a["tags"], partitions, checks)
         )
         lines.append("def _%s():\n    return None\n" % a["key"])
     return "\n".join(lines).replace("AssetKey(path=", "AssetKey(")
@@ -138,10 +144,39 @@ def record_events(graph) -> None:
                       f, indent=1)
 
 
+def record_check_events() -> None:
+    """Events and asset_check_executions rows Python Dagster writes for an asset with a check."""
+    import sqlite3
+
+    from dagster import AssetCheckResult, AssetCheckSpec, DagsterInstance, MetadataValue, Output, asset, materialize
+
+    @asset(name="replay", check_specs=[AssetCheckSpec("matched_rows", asset="replay", description="d")])
+    def _replay():
+        yield Output(None)
+        yield AssetCheckResult(check_name="matched_rows", passed=False, description="men matched 0 rows",
+                               metadata={"men.matched_rows": MetadataValue.int(0)})
+
+    home = tempfile.mkdtemp()
+    with DagsterInstance.local_temp(home) as instance:
+        run_id = materialize([_replay], instance=instance, raise_on_error=False).run_id
+    db = sqlite3.connect(os.path.join(home, "history", "runs", run_id + ".db"))
+    rows = db.execute("select event, dagster_event_type, step_key, asset_key from event_logs order by id").fetchall()
+    idx = sqlite3.connect(os.path.join(home, "history", "runs", "index.db"))
+    cols = [c[1] for c in idx.execute("pragma table_info(asset_check_executions)").fetchall()]
+    checks = [dict(zip(cols, r)) for r in idx.execute("select * from asset_check_executions").fetchall()]
+    for c in checks:
+        for k in ("create_timestamp", "id"):
+            c.pop(k, None)
+    with open(os.path.join(OUT, "events-check.json"), "w") as f:
+        json.dump({"run_id": run_id, "events": [{"event": r[0], "type": r[1], "step_key": r[2], "asset_key": r[3]} for r in rows],
+                   "asset_check_executions": checks}, f, indent=1, default=str)
+
+
 REQUEST_CLASSES = [
     "ExecuteExternalPipelineArgs", "ExecutionPlanSnapshotArgs", "PipelineSubsetSnapshotArgs",
     "ExternalScheduleExecutionArgs", "SensorExecutionArgs", "CancelExecutionRequest",
     "CanCancelExecutionRequest", "ExternalPipelineOrigin", "ExternalRepositoryOrigin",
+    "PartitionNamesArgs", "PartitionArgs", "PartitionSetExecutionParamArgs",
 ]
 
 
@@ -233,6 +268,22 @@ def main() -> None:
         sched_args = ExternalScheduleExecutionArgs(repository_origin=origin, instance_ref=None, schedule_name=auto["schedule"]["name"],
                                                    scheduled_execution_timestamp=1795900000.0, scheduled_execution_timezone="UTC")
         out["schedule_execution"] = client.external_schedule_execution(sched_args)
+        # partition-set RPCs of the asset job (ingest_obp's static partitions)
+        pset = "__ASSET_JOB_partition_set"
+        names_args = PartitionNamesArgs(repository_origin=origin, partition_set_name=pset, job_name="__ASSET_JOB")
+        out["partition_names_args"] = serialize_value(names_args)
+        out["partition_names"] = client.external_partition_names(names_args)
+        first = deserialize_value(out["partition_names"]).partition_names[0]
+        part_args = PartitionArgs(repository_origin=origin, partition_set_name=pset, partition_name=first, job_name="__ASSET_JOB", instance_ref=None)
+        out["partition_args"] = serialize_value(part_args)
+        out["partition_config"] = client.external_partition_config(part_args)
+        out["partition_tags"] = client.external_partition_tags(part_args)
+        bad_args = PartitionArgs(repository_origin=origin, partition_set_name=pset, partition_name="nope|nope", job_name="__ASSET_JOB", instance_ref=None)
+        out["partition_tags_unknown"] = client.external_partition_tags(bad_args)
+        exec_args = PartitionSetExecutionParamArgs(repository_origin=origin, partition_set_name=pset,
+                                                   partition_names=deserialize_value(out["partition_names"]).partition_names[:2], instance_ref=None)
+        out["partition_execution_params_args"] = serialize_value(exec_args)
+        out["partition_execution_params"] = client.external_partition_set_execution_params(exec_args)
         sensor_args = SensorExecutionArgs(repository_origin=origin, instance_ref=None, sensor_name=auto["sensor"]["name"],
                                           last_tick_completion_time=None, last_run_key=None, cursor=None, timeout=60)
         out["sensor_execution_args"] = serialize_value(sensor_args)
@@ -251,6 +302,7 @@ def main() -> None:
         proc.wait()
 
     record_events(graph)
+    record_check_events()
     record_request_fields()
 
     # serdes writer edge cases: Python's json.dumps(sort_keys=True) as Dagster uses it

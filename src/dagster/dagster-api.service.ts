@@ -14,6 +14,7 @@ import { isAssetKey, type AssetKey } from '../pipeline/asset-graph';
 import { automationSnapshots, DEFAULT_AUTOMATION, evaluateSchedule, evaluateSensor, type AutomationSettings } from './automation';
 import { serializableError } from './events';
 import { toGrpcError } from './grpc-status';
+import { partitionConfigResult, partitionExecutionParamsResult, partitionNamesResult, partitionTagsResult } from './partitions';
 import { ProtocolWatch } from './protocol-version';
 import { loadProtos, type DagsterApiRpc } from './proto';
 import type { RunLauncher } from './run-launcher';
@@ -97,10 +98,7 @@ export class DagsterApiService {
 
   private handlers(): Handlers {
     const unimplemented = (name: string): Unary => (_call, cb) =>
-      cb({ code: grpc.status.UNIMPLEMENTED, details: `${name} is not implemented by bandit-pipeline (no partitions or notebooks)` });
-    const unimplementedStream = (name: string): Streaming => (call) => {
-      call.emit('error', { code: grpc.status.UNIMPLEMENTED, details: `${name} is not implemented by bandit-pipeline` });
-    };
+      cb({ code: grpc.status.UNIMPLEMENTED, details: `${name} is not implemented by bandit-pipeline (no notebooks or component state)` });
     return {
       Ping: unary((r) => ({ echo: r.echo ?? '', serialized_server_utilization_metrics: '' })),
       Heartbeat: unary((r) => ({ echo: r.echo ?? '' })),
@@ -145,11 +143,20 @@ export class DagsterApiService {
       }),
       // The definitions are compiled in: there is nothing to reload; answer like `dagster api grpc` does.
       ReloadCode: unary(() => ({ serialized_error: '' })),
-      ExternalPartitionNames: unimplemented('ExternalPartitionNames'),
+      ExternalPartitionNames: unary((r) => ({
+        serialized_external_partition_names_or_external_partition_execution_error: pyJson(partitionNamesResult(this.request(String(r.serialized_partition_names_args ?? ''), ['PartitionNamesArgs'], 'PartitionNamesArgs'))),
+      })),
       ExternalNotebookData: unimplemented('ExternalNotebookData'),
-      ExternalPartitionConfig: unimplemented('ExternalPartitionConfig'),
-      ExternalPartitionTags: unimplemented('ExternalPartitionTags'),
-      ExternalPartitionSetExecutionParams: unimplementedStream('ExternalPartitionSetExecutionParams'),
+      ExternalPartitionConfig: unary((r) => ({
+        serialized_external_partition_config_or_external_partition_execution_error: pyJson(partitionConfigResult(this.request(String(r.serialized_partition_args ?? ''), ['PartitionArgs'], 'PartitionArgs'))),
+      })),
+      ExternalPartitionTags: unary((r) => ({
+        serialized_external_partition_tags_or_external_partition_execution_error: pyJson(partitionTagsResult(this.request(String(r.serialized_partition_args ?? ''), ['PartitionArgs'], 'PartitionArgs'))),
+      })),
+      ExternalPartitionSetExecutionParams: streaming((r) => {
+        const args = this.request(String(r.serialized_partition_set_execution_param_args ?? ''), ['PartitionSetExecutionParamArgs'], 'PartitionSetExecutionParamArgs');
+        return chunks(pyJson(partitionExecutionParamsResult(args))).map((c, i) => ({ sequence_number: i, serialized_chunk: c }));
+      }),
       ExternalScheduleExecution: streaming((r) =>
         chunks(this.scheduleResult(String(r.serialized_external_schedule_execution_args ?? ''))).map((c, i) => ({ sequence_number: i, serialized_chunk: c })),
       ),

@@ -4,6 +4,7 @@
  * same classes, same fields, same metadata entry classes per value type. Values (ids, times,
  * pids, messages) legitimately differ and are not compared.
  */
+import { dataVersionTags } from './data-version';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { events, serializableError } from './events';
@@ -110,13 +111,33 @@ describe('run events have the shapes Python Dagster writes', () => {
   });
 
   it('writes dagster/column_schema as the TableSchema Python Dagster writes, and the code / data version tags', () => {
-    const e = events.materialization(RUN, 1.5, 'ingest_obp', { 'dagster/row_count': { type: 'int', value: 5 }, 'dagster/column_schema': { type: 'table_schema', value: [{ name: 'a', type: 'int', description: 'd' }, { name: 'b', type: 'string' }] } }, null, { code: '1', data: 'abc' });
+    const e = events.materialization(RUN, 1.5, 'ingest_obp', { 'dagster/row_count': { type: 'int', value: 5 }, 'dagster/column_schema': { type: 'table_schema', value: [{ name: 'a', type: 'int', description: 'd' }, { name: 'b', type: 'string' }] } }, null, dataVersionTags('1', 'abc', []));
     const m = (((plain(e.entry) as SerdesObject).dagster_event as SerdesObject).event_specific_data as SerdesObject).materialization as SerdesObject;
     // AssetMaterialization(metadata={"dagster/row_count": 5, "dagster/column_schema": TableSchema([TableColumn("a", "int", description="d"), TableColumn("b", "string")])}) in Dagster 1.13
     const python = parsePyJson(
       '[{"__class__": "EventMetadataEntry", "description": null, "entry_data": {"__class__": "IntMetadataEntryData", "value": 5}, "label": "dagster/row_count"}, {"__class__": "EventMetadataEntry", "description": null, "entry_data": {"__class__": "TableSchemaMetadataEntryData", "schema": {"__class__": "TableSchema", "columns": [{"__class__": "TableColumn", "constraints": {"__class__": "TableColumnConstraints", "nullable": true, "other": [], "unique": false}, "description": "d", "name": "a", "type": "int"}, {"__class__": "TableColumn", "constraints": {"__class__": "TableColumnConstraints", "nullable": true, "other": [], "unique": false}, "description": null, "name": "b", "type": "string"}], "constraints": {"__class__": "TableConstraints", "other": []}}}, "label": "dagster/column_schema"}]',
     );
     expect(m.metadata_entries).toEqual(python);
-    expect(m.tags).toEqual({ 'dagster/code_version': '1', 'dagster/data_version': 'abc' });
+    expect(m.tags).toEqual({ 'dagster/code_version': '1', 'dagster/data_version': 'abc', 'dagster/data_version_is_user_provided': 'true' });
+  });
+  it('ASSET_CHECK_EVALUATION as Python writes it (severity WARN: our checks do not block), and the execution row it completes', () => {
+    const rec = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'events-check.json'), 'utf8')) as Recorded & { run_id: string; asset_check_executions: Array<Record<string, unknown>> };
+    const py = parsePyJson(rec.events.find((e) => e.type === 'ASSET_CHECK_EVALUATION')!.event) as SerdesObject;
+    const pyEvent = py.dagster_event as SerdesObject;
+    const target = (pyEvent.event_specific_data as SerdesObject).target_materialization_data as SerdesObject;
+    const ours = events.checkEvaluation(
+      { runId: rec.run_id, jobName: '__ephemeral_asset_job__', pid: 1 },
+      1,
+      'replay',
+      { name: 'matched_rows', passed: false, description: 'men matched 0 rows', metadata: { 'men.matched_rows': { type: 'int', value: 0 } } },
+      { storageId: target.storage_id as number, timestamp: target.timestamp instanceof PyFloat ? target.timestamp.value : (target.timestamp as number) },
+    );
+    const mine = plain(ours.entry) as SerdesObject;
+    const data = (mine.dagster_event as SerdesObject).event_specific_data as SerdesObject;
+    expect({ ...data, severity: null }).toEqual({ ...(pyEvent.event_specific_data as SerdesObject), severity: null });
+    expect(data.severity).toEqual({ __enum__: 'AssetCheckSeverity.WARN' });
+    expect((mine.dagster_event as SerdesObject).message).toBe(pyEvent.message);
+    const row = rec.asset_check_executions[0];
+    expect(ours.check).toEqual({ assetKey: row.asset_key, name: row.check_name, passed: row.execution_status === 'SUCCEEDED', partition: row.partition, materializationStorageId: row.materialization_event_storage_id });
   });
 });

@@ -32,6 +32,20 @@ export interface RunEvent {
   stepKey: string | null;
   /** `AssetKey.to_string()` for asset events. */
   assetKey: string | null;
+  /** `partition` column: the partition key of a partitioned asset's event. */
+  partition?: string | null;
+  /** For an asset check evaluation: the `asset_check_executions` row it completes. */
+  check?: CheckExecution;
+}
+
+export interface CheckExecution {
+  /** `AssetKey.to_string()`. */
+  assetKey: string;
+  name: string;
+  passed: boolean;
+  partition: string | null;
+  /** Storage id of the materialization the check evaluated. */
+  materializationStorageId: number | null;
 }
 
 export interface RunIdentity {
@@ -114,6 +128,8 @@ export interface EventSpec {
   stepKey?: string | null;
   specific?: SerdesObject | null;
   assetKey?: string | null;
+  partition?: string | null;
+  check?: CheckExecution;
 }
 
 /** Builds the `EventLogEntry` Python Dagster would store for one event. */
@@ -148,7 +164,7 @@ export function runEvent(run: RunIdentity, spec: EventSpec, now: number): RunEve
     timestamp: new PyFloat(now),
     user_message: spec.message,
   });
-  return { runId: run.runId, entry, type: spec.type, timestamp: now, stepKey, assetKey: spec.assetKey ?? null };
+  return { runId: run.runId, entry, type: spec.type, timestamp: now, stepKey, assetKey: spec.assetKey ?? null, partition: spec.partition ?? null, ...(spec.check ? { check: spec.check } : {}) };
 }
 
 // ---- the events a run writes ------------------------------------------------------------------
@@ -197,23 +213,31 @@ export const events = {
       now,
     ),
   stepStart: (run: RunIdentity, now: number, step: string) => runEvent(run, { type: 'STEP_START', message: `Started execution of step "${step}".`, stepKey: step }, now),
-  stepOutput: (run: RunIdentity, now: number, step: string) =>
+  stepOutput: (run: RunIdentity, now: number, step: string, output = OUTPUT_NAME) =>
     runEvent(
       run,
       {
         type: 'STEP_OUTPUT',
-        message: `Yielded output "${OUTPUT_NAME}" of type "Any". (Type check passed).`,
+        message: `Yielded output "${output}" of type "Any". (Type check passed).`,
         stepKey: step,
         specific: klass('StepOutputData', {
           metadata_entries: [],
-          step_output_handle: klass('StepOutputHandle', { mapping_key: null, output_name: OUTPUT_NAME, step_key: step }),
-          type_check_data: klass('TypeCheckData', { description: null, label: OUTPUT_NAME, metadata_entries: [], success: true }),
+          step_output_handle: klass('StepOutputHandle', { mapping_key: null, output_name: output, step_key: step }),
+          type_check_data: klass('TypeCheckData', { description: null, label: output, metadata_entries: [], success: true }),
           version: null,
         }),
       },
       now,
     ),
-  materialization: (run: RunIdentity, now: number, step: string, metadata: Record<string, MetadataValue>, description: string | null, versions: { code?: string; data?: string } = {}) =>
+  materialization: (
+    run: RunIdentity,
+    now: number,
+    step: string,
+    metadata: Record<string, MetadataValue>,
+    description: string | null,
+    tags: Record<string, string> = {},
+    partition: string | null = null,
+  ) =>
     runEvent(
       run,
       {
@@ -221,20 +245,52 @@ export const events = {
         message: `Materialized value ${step}.`,
         stepKey: step,
         assetKey: assetKeyString(step),
+        partition,
         specific: klass('StepMaterializationData', {
           asset_lineage: [],
           materialization: klass('AssetMaterialization', {
             asset_key: assetKeyObject(step),
             description,
             metadata_entries: Object.entries(metadata).map(([k, v]) => metadataEntry(k, v)),
-            partition: null,
-            // what Dagster's staleness reads: the code version run, and the data version written
-            tags: {
-              ...(versions.code !== undefined ? { 'dagster/code_version': versions.code } : {}),
-              ...(versions.data !== undefined ? { 'dagster/data_version': versions.data } : {}),
-            },
+            partition,
+            // what Dagster's staleness reads: code version, inputs' versions and events, data version (data-version.ts)
+            tags,
           }),
         }),
+      },
+      now,
+    ),
+  /**
+   * ASSET_CHECK_EVALUATION of check `name` on asset `step` (the host wrote the PLANNED row when it
+   * created the run); `target` is the materialization it evaluated.
+   */
+  checkEvaluation: (
+    run: RunIdentity,
+    now: number,
+    step: string,
+    check: { name: string; passed: boolean; description?: string; metadata: Record<string, MetadataValue> },
+    target: { storageId: number; timestamp: number } | null,
+  ) =>
+    runEvent(
+      run,
+      {
+        type: 'ASSET_CHECK_EVALUATION',
+        message: `Asset check '${check.name}' on '${step}' ${check.passed ? 'passed.' : 'did not pass.'}${check.description === undefined ? '' : ` Description: '${check.description}'`}`,
+        stepKey: step,
+        specific: klass('AssetCheckEvaluation', {
+          asset_key: assetKeyObject(step),
+          blocking: false,
+          check_name: check.name,
+          description: check.description ?? null,
+          metadata: Object.fromEntries(Object.entries(check.metadata).map(([k, v]) => [k, metadataEntry(k, v).entry_data as SerdesObject])),
+          partition: null,
+          severity: enumValue('AssetCheckSeverity.WARN'),
+          success: check.passed,
+          target_materialization_data: target
+            ? klass('AssetCheckEvaluationTargetMaterializationData', { run_id: run.runId, storage_id: target.storageId, timestamp: new PyFloat(target.timestamp) })
+            : null,
+        }),
+        check: { assetKey: assetKeyString(step), name: check.name, passed: check.passed, partition: null, materializationStorageId: target?.storageId ?? null },
       },
       now,
     ),

@@ -19,6 +19,9 @@ export const HOST_REQUEST_FIELDS: Readonly<Record<string, readonly string[]>> = 
   ExternalPipelineOrigin: ['external_repository_origin', 'pipeline_name'],
   ExternalRepositoryOrigin: ['repository_location_origin', 'repository_name'],
   ExternalScheduleExecutionArgs: ['instance_ref', 'log_key', 'repository_origin', 'schedule_name', 'scheduled_execution_timestamp', 'scheduled_execution_timezone', 'timeout'],
+  PartitionArgs: ['instance_ref', 'job_name', 'partition_name', 'partition_set_name', 'repository_origin'],
+  PartitionNamesArgs: ['job_name', 'partition_set_name', 'repository_origin'],
+  PartitionSetExecutionParamArgs: ['instance_ref', 'partition_names', 'partition_set_name', 'repository_origin'],
   PipelineSubsetSnapshotArgs: ['asset_check_selection', 'asset_selection', 'include_parent_snapshot', 'pipeline_origin', 'solid_selection'],
   SensorExecutionArgs: ['cursor', 'instance_ref', 'last_completion_time', 'last_run_key', 'last_sensor_start_time', 'last_tick_completion_time', 'log_key', 'repository_origin', 'sensor_name', 'timeout'],
 };

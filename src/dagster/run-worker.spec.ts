@@ -4,6 +4,7 @@ import * as path from 'node:path';
 import type { AssetKey } from '../pipeline/asset-graph';
 import { computeLogPath, LocalStepLogCapture } from './compute-logs';
 import type { RunEvent } from './events';
+import { logicalDataVersion } from './data-version';
 import { executeRun, runSelection, stepOptions, type PipelinePort } from './run-worker';
 import { parsePyJson, type SerdesObject } from './serdes';
 import type { DagsterInstanceStorage, StoredRun } from './storage/instance-storage';
@@ -17,10 +18,17 @@ class MemoryStorage implements DagsterInstanceStorage {
   async getRun(): Promise<StoredRun | null> {
     return this.run;
   }
-  async storeEvent(e: RunEvent): Promise<void> {
+  async storeEvent(e: RunEvent): Promise<number | null> {
     // earlier log lines take longer to store than later ones
     await new Promise((r) => setTimeout(r, e.type === null ? Math.max(0, 25 - 5 * this.logs++) : 0));
     this.events.push(e);
+    return e.type === 'ASSET_MATERIALIZATION' || e.check ? 100 + this.events.length : null;
+  }
+  async latestMaterialization(assetKey: string): Promise<{ storageId: number; dataVersion: string | null } | null> {
+    const i = this.events.map((e) => e.type === 'ASSET_MATERIALIZATION' && e.assetKey === assetKey).lastIndexOf(true);
+    if (i < 0) return null;
+    const tags = (((this.events[i].entry.dagster_event as SerdesObject).event_specific_data as SerdesObject).materialization as SerdesObject).tags as Record<string, string>;
+    return { storageId: 101 + i, dataVersion: tags['dagster/data_version'] ?? null };
   }
   async stepsInProgress(): Promise<string[]> {
     return [];
@@ -187,5 +195,90 @@ describe('run worker', () => {
     expect(seen).toEqual([]);
     expect(types(storage)).not.toContain('ASSET_MATERIALIZATION:ope');
     expect(String(storage.events.at(-1)?.entry.user_message)).toContain('ops.ope.config.bootstrap: expected an Int, got "abc"');
+  });
+  describe('partitions', () => {
+    const ingestOnly = { asset_selection: { __frozenset__: [{ __class__: 'AssetKey', path: ['ingest_obp'] }] } };
+    const slices = async () => ({
+      async run() {
+        return {
+          value: null,
+          metadata: { rows: { type: 'int' as const, value: 3 } },
+          partitions: [
+            { dimensions: { campaign: 'men', policy: 'random' }, metadata: { rows: { type: 'int' as const, value: 1 } }, dataVersion: 'a' },
+            { dimensions: { campaign: 'women', policy: 'bts' }, metadata: { rows: { type: 'int' as const, value: 2 } }, dataVersion: 'b' },
+          ],
+        };
+      },
+    });
+    const materialized = (s: MemoryStorage) => s.events.filter((e) => e.type === 'ASSET_MATERIALIZATION').map((e) => e.partition);
+
+    it('a run for one partition passes the slice to the asset and materializes that partition', async () => {
+      const seen: Array<[string, Record<string, unknown>]> = [];
+      const storage = new MemoryStorage({ body: body({ ...ingestOnly, tags: { 'dagster/partition': 'men|random' } }), status: 'STARTING' });
+      expect(await executeRun('p1', { storage, pipeline: pipeline({}, seen), signal: new AbortController().signal, now: () => 1 })).toBe('SUCCESS');
+      expect(seen).toEqual([['ingest_obp', { campaigns: ['men'], behaviors: ['random'] }]]);
+      expect(materialized(storage)).toEqual(['men|random']);
+      const m = storage.events.find((e) => e.type === 'ASSET_MATERIALIZATION')!;
+      expect(((m.entry.dagster_event as SerdesObject).event_specific_data as SerdesObject).materialization).toMatchObject({ partition: 'men|random' });
+    });
+
+    it('a run of no partition records one materialization per partition the asset wrote; a partition run only its own', async () => {
+      const whole = new MemoryStorage({ body: body(ingestOnly), status: 'STARTING' });
+      await executeRun('p2', { storage: whole, pipeline: slices, signal: new AbortController().signal, now: () => 1 });
+      expect(materialized(whole)).toEqual(['men|random', 'women|bts']);
+      const one = new MemoryStorage({ body: body({ ...ingestOnly, tags: { 'dagster/partition': 'women|bts' } }), status: 'STARTING' });
+      await executeRun('p3', { storage: one, pipeline: slices, signal: new AbortController().signal, now: () => 1 });
+      expect(materialized(one)).toEqual(['women|bts']);
+    });
+
+    it('fails a run tagged with an unknown partition before any step, naming the valid keys', async () => {
+      const storage = new MemoryStorage({ body: body({ ...ingestOnly, tags: { 'dagster/partition': 'kids|random' } }), status: 'STARTING' });
+      expect(await executeRun('p4', { storage, pipeline: pipeline(), signal: new AbortController().signal, now: () => 1 })).toBe('FAILURE');
+      expect(types(storage)).toEqual(['PIPELINE_START', 'PIPELINE_FAILURE']);
+      expect(String(storage.events[1].entry.user_message)).toContain('unknown partition "kids|random" (expected one of all|random');
+    });
+  });
+  it('evaluates the asset checks after the materialization, against its storage id', async () => {
+    const storage = new MemoryStorage({ body: body({ asset_selection: { __frozenset__: [{ __class__: 'AssetKey', path: ['replay'] }] } }), status: 'STARTING' });
+    const checked = async () => ({
+      async run() {
+        return { value: null, metadata: {}, checks: [{ name: 'matched_rows', passed: false, description: 'no matched rows for men', metadata: { 'men.matched_rows': { type: 'int' as const, value: 0 } } }] };
+      },
+    });
+    expect(await executeRun('c1', { storage, pipeline: checked, signal: new AbortController().signal, now: () => 5 })).toBe('SUCCESS');
+    expect(types(storage)).toEqual(['PIPELINE_START', 'ENGINE_EVENT', 'STEP_START:replay', 'STEP_OUTPUT:replay', 'ASSET_MATERIALIZATION:replay', 'STEP_OUTPUT:replay', 'ASSET_CHECK_EVALUATION:replay', 'STEP_SUCCESS:replay', 'ENGINE_EVENT', 'PIPELINE_SUCCESS']);
+    const ev = storage.events.find((e) => e.type === 'ASSET_CHECK_EVALUATION')!;
+    const data = (ev.entry.dagster_event as SerdesObject).event_specific_data as SerdesObject;
+    expect(data).toMatchObject({ check_name: 'matched_rows', success: false, description: 'no matched rows for men', metadata: { 'men.matched_rows': { __class__: 'IntMetadataEntryData', value: 0 } } });
+    expect(data.target_materialization_data).toMatchObject({ run_id: 'c1', storage_id: 105 });
+    expect(ev.check).toEqual({ assetKey: '["replay"]', name: 'matched_rows', passed: false, partition: null, materializationStorageId: 105 });
+    expect((ev.entry.dagster_event as SerdesObject).message).toBe("Asset check 'matched_rows' on 'replay' did not pass. Description: 'no matched rows for men'");
+  });
+  it('tags each materialization with its inputs\' data versions and events, and a logical data version when the asset has none', async () => {
+    const storage = new MemoryStorage({ body: body({ asset_selection: { __frozenset__: ['ingest_obp', 'replay', 'ope'].map((k) => ({ __class__: 'AssetKey', path: [k] })) } }), status: 'STARTING' });
+    const versioned = async () => ({
+      async run(key: AssetKey) {
+        return { value: null, metadata: {}, dataVersion: key === 'ingest_obp' ? 'files-v1' : undefined };
+      },
+    });
+    expect(await executeRun('d1', { storage, pipeline: versioned, signal: new AbortController().signal, now: () => 1 })).toBe('SUCCESS');
+    const tagsOf = (asset: string) => {
+      const e = storage.events.find((x) => x.type === 'ASSET_MATERIALIZATION' && x.assetKey === `["${asset}"]`)!;
+      return { tags: (((e.entry.dagster_event as SerdesObject).event_specific_data as SerdesObject).materialization as SerdesObject).tags as Record<string, string>, id: 101 + storage.events.indexOf(e) };
+    };
+    const ingest = tagsOf('ingest_obp');
+    const replay = tagsOf('replay');
+    expect(ingest.tags).toEqual({ 'dagster/code_version': '1', 'dagster/data_version': 'files-v1', 'dagster/data_version_is_user_provided': 'true' });
+    expect(replay.tags).toEqual({
+      'dagster/code_version': '1',
+      'dagster/input_data_version/ingest_obp': 'files-v1',
+      'dagster/input_event_pointer/ingest_obp': String(ingest.id),
+      'dagster/data_version': logicalDataVersion('1', [{ asset: 'ingest_obp', dataVersion: 'files-v1', storageId: ingest.id }]),
+    });
+    expect(tagsOf('ope').tags).toMatchObject({
+      'dagster/input_data_version/ingest_obp': 'files-v1',
+      'dagster/input_data_version/replay': replay.tags['dagster/data_version'],
+      'dagster/input_event_pointer/replay': String(replay.id),
+    });
   });
 });

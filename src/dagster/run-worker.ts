@@ -9,7 +9,10 @@ import { ASSET_GRAPH, type AssetContext, type AssetKey, type AssetOutcome } from
 import { assetKeysOf } from './dagster-api.service';
 import { events, LEVEL, serializableError, type RunEvent, type RunIdentity } from './events';
 import { isObject, optCollection, PyFloat, type SerdesObject, type SerdesValue } from './serdes';
-import { assetDefinition, isAssetKey, type ConfigFieldDefinition } from '../pipeline/asset-graph';
+import { assetDefinition, isAssetKey, partitionOptions, type ConfigFieldDefinition } from '../pipeline/asset-graph';
+import { dataVersionTags, type InputProvenance } from './data-version';
+import { assetKeyString, checkOutputName } from './snapshots';
+import { jobPartitions, PARTITION_TAG, partitionDimensions, partitionKey, partitionKeys } from './partitions';
 import type { DagsterInstanceStorage } from './storage/instance-storage';
 import type { StepLogCapture } from './compute-logs';
 
@@ -133,6 +136,20 @@ export function stepOptions(body: SerdesObject, step: AssetKey): Record<string, 
   return out;
 }
 
+/**
+ * The partition a run was launched for (its `dagster/partition` tag), split by dimension; null
+ * for a run of no partition. An unknown key is refused naming the valid ones.
+ */
+export function runPartition(body: SerdesObject): { key: string; dimensions: Record<string, string> } | null {
+  const key = isObject(body.tags) ? body.tags[PARTITION_TAG] : undefined;
+  if (key === undefined || key === null) return null;
+  const dims = jobPartitions();
+  if (typeof key !== 'string' || !dims) throw new BanditError(ErrorCode.InvalidInput, `run tag ${PARTITION_TAG}=${shown(key)}: this job is not partitioned by such a key`);
+  const dimensions = partitionDimensions(dims, key);
+  if (!dimensions) throw new BanditError(ErrorCode.InvalidInput, `run tag ${PARTITION_TAG}: unknown partition ${JSON.stringify(key)} (expected one of ${partitionKeys(dims).join(', ')})`);
+  return { key, dimensions };
+}
+
 type RunResult = 'SUCCESS' | 'FAILURE' | 'CANCELED';
 
 export async function executeRun(runId: string, deps: RunWorkerDeps): Promise<RunResult> {
@@ -153,6 +170,7 @@ class RunExecution {
   private readonly done = new Set<AssetKey>();
   private firstFailure: SerdesObject | null = null;
   private firstError: SerdesObject | null = null;
+  private partition: { key: string; dimensions: Record<string, string> } | null = null;
 
   constructor(
     runId: string,
@@ -166,14 +184,17 @@ class RunExecution {
   private queue: Promise<void> = Promise.resolve();
 
   /** Stores events one at a time, in the order they happen (log lines arrive unawaited). */
-  private write(e: RunEvent): Promise<void> {
+  private write(e: RunEvent): Promise<number | null> {
     const p = this.queue.then(() => this.deps.storage.storeEvent(e));
-    this.queue = p.catch(() => undefined);
+    this.queue = p.then(
+      () => undefined,
+      () => undefined,
+    );
     return p;
   }
 
-  private fail(message: string, err: unknown): Promise<void> {
-    return this.write(events.runFailure(this.run, this.now(), `Execution of run for "${this.run.jobName}" failed. ${message}`, serializableError(err), 'JOB_INITIALIZATION_FAILURE', null));
+  private async fail(message: string, err: unknown): Promise<void> {
+    await this.write(events.runFailure(this.run, this.now(), `Execution of run for "${this.run.jobName}" failed. ${message}`, serializableError(err), 'JOB_INITIALIZATION_FAILURE', null));
   }
 
   private async cancelled(): Promise<'CANCELED'> {
@@ -189,6 +210,7 @@ class RunExecution {
     try {
       selection = runSelection(this.body);
       for (const step of selection) stepOptions(this.body, step);
+      this.partition = runPartition(this.body);
     } catch (err) {
       await this.fail((err as Error).message, err);
       return 'FAILURE';
@@ -249,7 +271,7 @@ class RunExecution {
     const { run } = this;
     await this.write(events.stepStart(run, this.now(), step));
     const t0 = Date.now();
-    const pending: Promise<void>[] = [];
+    const pending: Promise<unknown>[] = [];
     const capture = this.deps.capture;
     const logAt = (level: number) => (msg: string) => {
       if (capture) process.stderr.write(consoleLine(run, step, level, msg));
@@ -269,11 +291,25 @@ class RunExecution {
     };
     const interrupted = abortion(this.deps.signal);
     try {
-      const outcome = await Promise.race([pipeline.run(step, ctx, stepOptions(this.body, step)), interrupted.promise]);
+      const slice = this.partition && assetDefinition(step).partitions ? partitionOptions(step, this.partition.dimensions) : {};
+      const outcome = await Promise.race([pipeline.run(step, ctx, { ...stepOptions(this.body, step), ...slice }), interrupted.promise]);
       await Promise.all(pending);
       if (this.deps.signal.aborted) return await this.interrupted(step);
       await this.write(events.stepOutput(run, this.now(), step));
-      await this.write(events.materialization(run, this.now(), step, outcome.metadata, null, { code: assetDefinition(step).codeVersion, data: outcome.dataVersion }));
+      let target: { storageId: number; timestamp: number } | null = null;
+      const inputs = await this.inputProvenance(step);
+      for (const m of this.materializations(step, outcome)) {
+        const at = this.now();
+        const tags = dataVersionTags(assetDefinition(step).codeVersion, m.dataVersion, inputs);
+        const id = await this.write(events.materialization(run, at, step, m.metadata, null, tags, m.partition));
+        if (id !== null) target = { storageId: id, timestamp: at };
+      }
+      for (const check of assetDefinition(step).checks ?? []) {
+        const result = outcome.checks?.find((c) => c.name === check.name);
+        if (!result) continue;
+        await this.write(events.stepOutput(run, this.now(), step, checkOutputName(step, check.name)));
+        await this.write(events.checkEvaluation(run, this.now(), step, result, target));
+      }
       await this.write(events.stepSuccess(run, this.now(), step, Date.now() - t0));
       this.done.add(step);
       return 'OK';
@@ -291,6 +327,28 @@ class RunExecution {
     } finally {
       interrupted.dispose();
     }
+  }
+
+  /** The data version and event of each input's latest materialization (what this step read). */
+  private async inputProvenance(step: AssetKey): Promise<InputProvenance[]> {
+    return Promise.all(
+      assetDefinition(step).deps.map(async (dep) => {
+        const latest = await this.deps.storage.latestMaterialization(assetKeyString(dep));
+        return { asset: dep, dataVersion: latest?.dataVersion ?? null, storageId: latest?.storageId ?? null };
+      }),
+    );
+  }
+
+  /**
+   * What a step materialized: one materialization, or for a partitioned asset one per partition
+   * it wrote (only the run's partition when it has one).
+   */
+  private materializations(step: AssetKey, outcome: AssetOutcome): Array<{ metadata: AssetOutcome['metadata']; dataVersion?: string; partition: string | null }> {
+    if (!assetDefinition(step).partitions) return [{ metadata: outcome.metadata, dataVersion: outcome.dataVersion, partition: null }];
+    if (!outcome.partitions) return [{ metadata: outcome.metadata, dataVersion: outcome.dataVersion, partition: this.partition?.key ?? null }];
+    return outcome.partitions
+      .map((p) => ({ metadata: p.metadata, dataVersion: p.dataVersion, partition: partitionKey(p.dimensions) }))
+      .filter((p) => this.partition === null || p.partition === this.partition.key);
   }
 
   /** A step stopped by termination ends as a failure (not left in progress), then the run is canceled. */

@@ -15,6 +15,7 @@
 import { createHash } from 'node:crypto';
 import type { AutomationSettings } from './automation';
 import { ASSET_GRAPH, type AssetDefinition, type AssetKey, type ConfigFieldDefinition, type ConfigFieldType } from '../pipeline/asset-graph';
+import { jobPartitions, partitionSetSnap, partitionsSnap } from './partitions';
 import { codePointCompare, enumValue, fromJson, klass, PyFloat, pyJson, pySet, snapshotId, type SerdesObject, type SerdesValue } from './serdes';
 
 export const REPOSITORY_NAME = '__repository__';
@@ -34,6 +35,51 @@ const stepOutputHandle = (stepKey: string): SerdesObject => klass('StepOutputHan
 export const assetKeySet = (keys: readonly string[], frozen = false): SerdesObject =>
   pySet(keys, (k) => `AssetKey(['${k}'])`, assetKeyObject, frozen);
 
+/** `str(AssetCheckKey)` as Python writes it. */
+const checkKeyString = (asset: string, name: string) => `AssetCheckKey(asset_key=AssetKey(['${asset}']), name='${name}')`;
+
+/** Output name of a check inside its asset's op (`<asset>_<check>`), as Dagster names it. */
+export const checkOutputName = (asset: string, check: string) => `${asset}_${check}`;
+
+export const assetCheckKeyObject = (asset: string, name: string): SerdesObject => klass('AssetCheckKey', { asset_key: assetKeyObject(asset), name });
+
+/**
+ * Dagster's execution-set id of an op that yields several assets / checks: the first 8 hex
+ * digits of the MD5 of the JSON list of their sorted `str()` keys; null for an asset alone.
+ */
+function executionUnitId(def: AssetDefinition): string | null {
+  if (!def.checks || def.checks.length === 0) return null;
+  const keys = [`AssetKey(['${def.key}'])`, ...def.checks.map((c) => checkKeyString(def.key, c.name))].sort(codePointCompare);
+  return createHash('md5').update(pyJson(keys), 'utf8').digest('hex').slice(0, 8);
+}
+
+/** `ExternalAssetCheck` (AssetCheckNodeSnap) of each check, by asset key then name. */
+function assetChecks(): SerdesObject[] {
+  return [...ASSET_GRAPH]
+    .sort((a, b) => codePointCompare(a.key, b.key))
+    .flatMap((def) =>
+      (def.checks ?? []).map((c) =>
+        klass('ExternalAssetCheck', {
+          additional_asset_keys: [],
+          asset_key: assetKeyObject(def.key),
+          atomic_execution_unit_id: executionUnitId(def),
+          automation_condition: null,
+          automation_condition_snapshot: null,
+          blocking: false,
+          description: c.description,
+          job_names: [ASSET_JOB_NAME],
+          name: c.name,
+          partitions_def_snapshot: null,
+        }),
+      ),
+    );
+}
+
+/** Output names of an asset's op: its result and one per check, sorted as Dagster sorts them. */
+function outputNames(def: AssetDefinition): string[] {
+  return [OUTPUT_NAME, ...(def.checks ?? []).map((c) => checkOutputName(def.key, c.name))].sort(codePointCompare);
+}
+
 function textEntry(label: string, text: string): SerdesObject {
   return klass('EventMetadataEntry', { description: null, label, entry_data: klass('TextMetadataEntryData', { text }) });
 }
@@ -41,7 +87,7 @@ function textEntry(label: string, text: string): SerdesObject {
 function assetNode(def: AssetDefinition): SerdesObject {
   return klass('ExternalAssetNode', {
     asset_key: assetKeyObject(def.key),
-    atomic_execution_unit_id: null,
+    atomic_execution_unit_id: executionUnitId(def),
     auto_materialize_policy: null,
     auto_observe_interval_minutes: null,
     automation_condition_snapshot: null,
@@ -68,7 +114,7 @@ function assetNode(def: AssetDefinition): SerdesObject {
     op_names: [def.key],
     output_name: OUTPUT_NAME,
     owners: [...def.owners],
-    partitions_def_data: null,
+    partitions_def_data: def.partitions ? partitionsSnap(def.partitions) : null,
     pools: { __set__: [] },
     required_top_level_resources: [],
     tags: { ...Object.fromEntries(def.kinds.map((k) => [`dagster/kind/${k}`, ''])), ...def.tags },
@@ -213,7 +259,7 @@ function opDefinition(def: AssetDefinition, configField: SerdesObject): SerdesOb
     description: def.description,
     input_def_snaps: sortedKeys(def.deps).map((d) => klass('InputDefSnap', { dagster_type_key: 'Nothing', description: null, name: d })),
     name: def.key,
-    output_def_snaps: [klass('OutputDefSnap', { dagster_type_key: 'Any', description: null, is_dynamic: false, is_required: true, name: OUTPUT_NAME })],
+    output_def_snaps: outputNames(def).map((name) => klass('OutputDefSnap', { dagster_type_key: 'Any', description: null, is_dynamic: false, is_required: true, name })),
     required_resource_keys: [],
     tags: {},
   });
@@ -291,8 +337,9 @@ export function jobData(selection: readonly AssetKey[] | null = null, kind: Sele
  * ExternalJob; `automation` holds the schedule and sensor snapshots (src/dagster/automation.ts).
  */
 export function repositorySnapshot(deferSnapshots: boolean, automation: { schedules: SerdesObject[]; sensors: SerdesObject[] } = { schedules: [], sensors: [] }): SerdesObject {
+  const partitions = jobPartitions();
   return klass('ExternalRepositoryData', {
-    external_asset_checks: [],
+    external_asset_checks: assetChecks(),
     external_asset_graph_data: [...ASSET_GRAPH].sort((a, b) => codePointCompare(a.key, b.key)).map(assetNode),
     external_job_refs: deferSnapshots
       ? [
@@ -307,7 +354,7 @@ export function repositorySnapshot(deferSnapshots: boolean, automation: { schedu
           }),
         ]
       : null,
-    external_partition_set_datas: [],
+    external_partition_set_datas: partitions ? [partitionSetSnap(ASSET_JOB_NAME, partitions)] : [],
     external_pipeline_datas: deferSnapshots ? null : [jobData(null)],
     external_resource_data: [],
     external_schedule_datas: automation.schedules,
@@ -338,23 +385,24 @@ function executionStep(def: AssetDefinition, inPlan: ReadonlySet<AssetKey>): Ser
     key: def.key,
     kind: enumValue('StepKind.COMPUTE'),
     metadata_items: [],
-    outputs: [
-      klass('ExecutionStepOutputSnap', {
+    outputs: outputNames(def).map((name) => {
+      const check = name === OUTPUT_NAME ? null : (def.checks ?? []).find((c) => checkOutputName(def.key, c.name) === name);
+      return klass('ExecutionStepOutputSnap', {
         dagster_type_key: 'Any',
-        name: OUTPUT_NAME,
+        name,
         properties: klass('StepOutputProperties', {
-          asset_check_key: null,
-          asset_execution_type: enumValue('AssetExecutionType.MATERIALIZATION'),
-          asset_key: assetKeyObject(def.key),
-          is_asset: true,
-          is_asset_partitioned: false,
+          asset_check_key: check ? assetCheckKeyObject(def.key, check.name) : null,
+          asset_execution_type: check ? null : enumValue('AssetExecutionType.MATERIALIZATION'),
+          asset_key: check ? null : assetKeyObject(def.key),
+          is_asset: !check,
+          is_asset_partitioned: !check && def.partitions !== undefined,
           is_dynamic: false,
           is_required: true,
           should_materialize: false,
         }),
         solid_handle: solidHandle(def.key),
-      }),
-    ],
+      });
+    }),
     solid_handle_id: def.key,
     step_handle: klass('StepHandle', { key: def.key, solid_handle: solidHandle(def.key) }),
     tags: {},

@@ -1,3 +1,5 @@
+import { BEHAVIORS, CAMPAIGNS as OBD_CAMPAIGNS } from './layout';
+
 /**
  * The one definition of the pipeline's assets. `bandit materialize` runs them in order;
  * the Dagster code location (src/dagster) serializes its snapshots from this same list.
@@ -32,7 +34,31 @@ export interface AssetDefinition {
   kinds: readonly string[];
   /** Dagster definition tags. */
   tags: Readonly<Record<string, string>>;
+  /**
+   * Static partitions: one dimension per entry, each a fixed list of keys (Dagster's
+   * `MultiPartitionsDefinition` of `StaticPartitionsDefinition`s). A partition key names one
+   * key per dimension, joined by `|` in dimension-name order (e.g. `men|random`).
+   */
+  partitions?: readonly PartitionDimension[];
+  /** Dagster asset checks evaluated with each materialization (their results: `AssetOutcome.checks`). */
+  checks?: readonly AssetCheckDefinition[];
 }
+
+export interface AssetCheckDefinition {
+  name: string;
+  description: string;
+}
+
+export interface PartitionDimension {
+  name: string;
+  keys: readonly string[];
+}
+
+/** OBD's campaigns × behavior (logging) policies: one `ingest_obp` partition per pair. */
+export const OBD_PARTITIONS: readonly PartitionDimension[] = [
+  { name: 'campaign', keys: OBD_CAMPAIGNS },
+  { name: 'policy', keys: BEHAVIORS },
+];
 
 /** Config types, named as Dagster names them (`[String]` is a list of strings). */
 export type ConfigFieldType = 'Int' | 'Float' | 'String' | '[String]';
@@ -64,6 +90,13 @@ export const ASSET_GRAPH: readonly AssetDefinition[] = [
     metadata: { layer: 'bronze+silver', source: 'Open Bandit Dataset (ZOZO Research, Apache-2.0)' },
     config: [OBD_PATH, CAMPAIGNS],
     codeVersion: '1', owners: OWNERS, kinds: ['duckdb', 'parquet'], tags: { layer: 'silver', source: 'obd' },
+    partitions: OBD_PARTITIONS,
+    checks: [
+      {
+        name: 'propensities_valid',
+        description: "Every logged propensity score is in (0, 1], and the uniformly random policy's are 1 / items (what the logging policy says).",
+      },
+    ],
   },
   {
     key: 'replay',
@@ -73,6 +106,7 @@ export const ASSET_GRAPH: readonly AssetDefinition[] = [
     metadata: { method: 'replay (rejection sampling on random logs)' },
     config: [SEED, { name: 'prior_path', type: 'String', description: 'Beta prior file (zozotown_prior_bts.json shape) of the replayed sampler (default: uniform Beta(1, 1)).' }, CAMPAIGNS],
     codeVersion: '1', owners: OWNERS, kinds: ['typescript'], tags: { layer: 'gold', method: 'replay' },
+    checks: [{ name: 'matched_rows', description: 'The replay matched at least one logged row in every campaign (else its curves say nothing).' }],
   },
   {
     key: 'ope',
@@ -92,6 +126,12 @@ export const ASSET_GRAPH: readonly AssetDefinition[] = [
       CAMPAIGNS,
     ],
     codeVersion: '1', owners: OWNERS, kinds: ['duckdb', 'typescript'], tags: { layer: 'gold', method: 'ope' },
+    checks: [
+      {
+        name: 'estimators_agree',
+        description: "For each campaign and policy, the estimators' bootstrap intervals share a common value (no estimator contradicts another).",
+      },
+    ],
   },
   {
     key: 'conclude',
@@ -108,6 +148,15 @@ export function assetDefinition(key: AssetKey): AssetDefinition {
   const def = ASSET_GRAPH.find((a) => a.key === key);
   if (!def) throw new Error(`unknown asset ${String(key)}`);
   return def;
+}
+
+/**
+ * The options that restrict a partitioned asset to one partition (its key by dimension):
+ * `ingest_obp`'s `men|random` reads and writes random/men only.
+ */
+export function partitionOptions(key: AssetKey, dimensions: Readonly<Record<string, string>>): Record<string, unknown> {
+  if (key !== 'ingest_obp') return {};
+  return { campaigns: [dimensions.campaign], behaviors: [dimensions.policy] };
 }
 
 export function isAssetKey(s: string): s is AssetKey {
@@ -161,4 +210,12 @@ export interface AssetOutcome<T = unknown> {
   metadata: Record<string, MetadataValue>;
   /** Dagster data version of what was written (e.g. a hash over the silver manifests' input hashes). */
   dataVersion?: string;
+  /** Results of the asset's checks (`AssetDefinition.checks`), each with what it measured. */
+  checks?: ReadonlyArray<{ name: string; passed: boolean; description?: string; metadata: Record<string, MetadataValue> }>;
+  /**
+   * For a partitioned asset: what each partition written holds (its key by dimension, e.g.
+   * `{campaign: 'men', policy: 'random'}`, its own metadata and data version), so Dagster
+   * records one materialization per partition.
+   */
+  partitions?: ReadonlyArray<{ dimensions: Readonly<Record<string, string>>; metadata: Record<string, MetadataValue>; dataVersion?: string }>;
 }

@@ -4,6 +4,7 @@
  */
 import type { AssetContext, AssetOutcome, MetadataValue } from './asset-graph';
 import { resolveObdPath, type PipelineDeps, type PipelineOptions } from './pipeline.types';
+import { estimatorsAgreeCheck, matchedRowsCheck, propensityCheck } from './checks';
 import { ingestObp } from './ingest-obp';
 import { posteriorPlot, regretPlot } from './plots';
 import { runReplay, type CampaignReplay } from './replay.asset';
@@ -29,7 +30,7 @@ export function seedOf(options: PipelineOptions): number {
 
 export async function ingestAsset(deps: PipelineDeps, ctx: AssetContext, options: PipelineOptions, run: TrackingRun): Promise<AssetOutcome> {
   const obdPath = resolveObdPath(deps.config, options);
-  const result = await ingestObp(deps.store, ctx, { obdPath, campaigns: options.campaigns });
+  const result = await ingestObp(deps.store, ctx, { obdPath, campaigns: options.campaigns, behaviors: options.behaviors });
   await run.logParams({ obd_path: obdPath, campaigns: result.datasets.map((d) => `${d.behavior}/${d.campaign}`).join(',') });
   await run.logMetrics(result.datasets.flatMap((d) => [
     { key: `${d.behavior}.${d.campaign}.rows`, value: d.rows },
@@ -48,7 +49,20 @@ export async function ingestAsset(deps: PipelineDeps, ctx: AssetContext, options
   // Dagster's own vocabulary: the rows of the silver logs tables and their columns
   metadata['dagster/row_count'] = int(result.datasets.reduce((s, d) => s + d.rows, 0));
   metadata['dagster/column_schema'] = { type: 'table_schema', value: SILVER_LOGS_COLUMNS };
-  return { value: result, metadata, dataVersion: ingestDataVersion(result.datasets) };
+  const partitions = result.datasets.map((d) => ({
+    dimensions: { campaign: d.campaign, policy: d.behavior },
+    metadata: {
+      rows: int(d.rows),
+      clicks: int(d.clicks),
+      ctr: float(d.ctr),
+      items: int(d.items),
+      status: text(d.status),
+      'dagster/row_count': int(d.rows),
+      'dagster/column_schema': { type: 'table_schema', value: SILVER_LOGS_COLUMNS } as MetadataValue,
+    },
+    dataVersion: ingestDataVersion([d]),
+  }));
+  return { value: result, metadata, dataVersion: ingestDataVersion(result.datasets), partitions, checks: [await propensityCheck(deps.store, result.datasets)] };
 }
 
 /** Columns of silver/obp/<behavior>/<campaign>/logs.parquet (plus the log's user_feature_* columns). */
@@ -113,7 +127,7 @@ export async function replayAsset(deps: PipelineDeps, ctx: AssetContext, options
     metadata[`${c.campaign}.matched_rows`] = int(c.matched);
     metadata[`${c.campaign}.final_regret`] = float(c.finalRegret);
   }
-  return { value: summary, metadata };
+  return { value: summary, metadata, checks: [matchedRowsCheck(summary.campaigns)] };
 }
 
 /** A tracking run of one campaign, nested under the asset's run (`<asset> <campaign>`). */
@@ -177,7 +191,7 @@ export async function opeAsset(deps: PipelineDeps, ctx: AssetContext, options: P
     const ours = r.evaluations.find((e) => e.policy === 'ours');
     for (const e of ours?.estimates ?? []) metadata[`${r.campaign}.ours.${e.estimator}`] = float(e.value);
   }
-  return { value: { campaigns: results, table }, metadata };
+  return { value: { campaigns: results, table }, metadata, checks: [estimatorsAgreeCheck(results)] };
 }
 
 export async function concludeAsset(deps: PipelineDeps, ctx: AssetContext, options: PipelineOptions, run: TrackingRun): Promise<AssetOutcome> {

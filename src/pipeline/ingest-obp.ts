@@ -65,14 +65,15 @@ interface Found {
   itemFile: string;
 }
 
-/** The datasets present under `obdPath` (restricted to `campaigns` when given). */
-export async function discoverObd(obdPath: string, campaigns?: readonly string[]): Promise<Found[]> {
+/** The datasets present under `obdPath` (restricted to `campaigns` / `behaviors` when given). */
+export async function discoverObd(obdPath: string, campaigns?: readonly string[], behaviors?: readonly Behavior[]): Promise<Found[]> {
   const st = await fs.stat(obdPath).catch(() => null);
   if (!st?.isDirectory()) throw invalidInput(`OBD folder ${obdPath} does not exist (set --obd-path or BANDIT_OBD_PATH)`);
   const wanted = campaigns && campaigns.length > 0 ? campaigns : CAMPAIGNS;
   for (const c of wanted) if (!/^[a-z0-9_-]+$/.test(c)) throw invalidInput(`invalid campaign name ${JSON.stringify(c)}`);
   const found: Found[] = [];
-  for (const behavior of BEHAVIORS) {
+  for (const b of behaviors ?? []) if (!BEHAVIORS.includes(b)) throw invalidInput(`invalid behavior policy ${JSON.stringify(b)} (expected ${BEHAVIORS.join(' or ')})`);
+  for (const behavior of behaviors && behaviors.length > 0 ? behaviors : BEHAVIORS) {
     for (const campaign of wanted) {
       const dir = path.join(obdPath, behavior, campaign);
       const logsFile = path.join(dir, `${campaign}.csv`);
@@ -83,10 +84,18 @@ export async function discoverObd(obdPath: string, campaigns?: readonly string[]
     }
   }
   if (found.length === 0) {
-    throw invalidInput(`no OBD logs under ${obdPath} for campaign(s) ${wanted.join(', ')} (expected <random|bts>/<campaign>/<campaign>.csv)`);
+    const slice = behaviors && behaviors.length > 0 ? behaviors.flatMap((b) => wanted.map((c) => `${b}/${c}`)) : null;
+    throw invalidInput(
+      slice
+        ? `no OBD logs under ${obdPath} for ${slice.join(', ')} (expected ${slice.map((s) => `${s}/${s.split('/')[1]}.csv`).join(', ')})`
+        : `no OBD logs under ${obdPath} for campaign(s) ${wanted.join(', ')} (expected <random|bts>/<campaign>/<campaign>.csv)`,
+    );
   }
   if (campaigns && campaigns.length > 0) {
     for (const c of campaigns) if (!found.some((f) => f.campaign === c)) throw invalidInput(`campaign ${c} has no logs under ${obdPath}`);
+  }
+  for (const b of behaviors ?? []) {
+    if (!found.some((f) => f.behavior === b)) throw invalidInput(`no ${b} logs under ${obdPath} for campaign(s) ${wanted.join(', ')} (expected ${b}/<campaign>/<campaign>.csv)`);
   }
   return found;
 }
@@ -227,9 +236,18 @@ function sameInputs(a: readonly InputFile[], b: readonly InputFile[]): boolean {
   return a.length === b.length && a.every((x, i) => x.file === b[i].file && x.sha256 === b[i].sha256 && x.bytes === b[i].bytes);
 }
 
-export async function ingestObp(store: ObjectStore, ctx: AssetContext, options: { obdPath: string; campaigns?: readonly string[] }): Promise<IngestResult> {
+/**
+ * Ingests the OBD logs under `obdPath`. With `behaviors` (one slice, e.g. a Dagster partition
+ * `men|random`) only those datasets are read and written, and the ingest manifest keeps the
+ * other datasets of the previous ingest of the same folder, so downstream assets still see them.
+ */
+export async function ingestObp(
+  store: ObjectStore,
+  ctx: AssetContext,
+  options: { obdPath: string; campaigns?: readonly string[]; behaviors?: readonly Behavior[] },
+): Promise<IngestResult> {
   const obdPath = path.resolve(options.obdPath);
-  const found = await discoverObd(obdPath, options.campaigns);
+  const found = await discoverObd(obdPath, options.campaigns, options.behaviors);
   const total = found.length * 2;
   let done = 0;
   const unchanged: Array<DatasetManifest & { status: 'unchanged' }> = [];
@@ -279,12 +297,14 @@ export async function ingestObp(store: ObjectStore, ctx: AssetContext, options: 
     });
   }
   const datasets = [...unchanged, ...written].sort((a, b) => `${a.behavior}/${a.campaign}`.localeCompare(`${b.behavior}/${b.campaign}`));
-  const summary: IngestManifest = {
-    schemaVersion: 1,
-    obdPath,
-    datasets: datasets.map((d) => ({ behavior: d.behavior, campaign: d.campaign, manifest: keys.manifest(d.behavior, d.campaign), rows: d.rows, clicks: d.clicks, items: d.items })),
-  };
   const prevSummary = (await store.exists(keys.ingestManifest())) ? (await store.get(keys.ingestManifest())).toString('utf8') : '';
+  const entries: IngestManifest['datasets'] = datasets.map((d) => ({ behavior: d.behavior, campaign: d.campaign, manifest: keys.manifest(d.behavior, d.campaign), rows: d.rows, clicks: d.clicks, items: d.items }));
+  if (options.behaviors && options.behaviors.length > 0 && prevSummary !== '') {
+    const prev = JSON.parse(prevSummary) as IngestManifest;
+    if (prev.obdPath === obdPath) entries.push(...prev.datasets.filter((p) => !entries.some((e) => e.behavior === p.behavior && e.campaign === p.campaign)));
+    entries.sort((a, b) => `${a.behavior}/${a.campaign}`.localeCompare(`${b.behavior}/${b.campaign}`));
+  }
+  const summary: IngestManifest = { schemaVersion: 1, obdPath, datasets: entries };
   if (prevSummary !== JSON.stringify(summary, null, 2) + '\n') await putJson(store, keys.ingestManifest(), summary);
   return { store: store.location, datasets };
 }

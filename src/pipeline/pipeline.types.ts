@@ -5,6 +5,7 @@ import type { ObjectStore } from '../storage';
 import type { Tracker, TrackingRun } from '../tracking';
 import type { DecisionStore } from './decision-store';
 import type { AssetContext, AssetOutcome } from './asset-graph';
+import type { Behavior } from './layout';
 
 export interface PipelineOptions {
   /** OBD folder for ingest_obp (default: config.obdPath). */
@@ -21,6 +22,8 @@ export interface PipelineOptions {
   btsPriorPath?: string;
   /** Restrict to these campaigns (default: every ingested one). */
   campaigns?: string[];
+  /** ingest_obp: restrict to these behavior (logging) policies, one slice (default: every present one). */
+  behaviors?: Behavior[];
   /** λ of IPW / DR clipping and Switch-DR (default ∞). */
   lambda?: number;
   /** Folds of the cross-fitted reward model (default 5). */

@@ -12,6 +12,7 @@ import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { BanditError, ErrorCode } from '../../common/errors';
 import type { RunEvent } from '../events';
+import type { LatestMaterialization } from './run-body';
 import { PostgresInstanceStorage } from './postgres-instance.storage';
 import { SqliteInstanceStorage } from './sqlite-instance.storage';
 import { expectClass, isObject, malformed, str, type SerdesObject } from '../serdes';
@@ -26,8 +27,13 @@ export interface DagsterInstanceStorage {
   /** Human-readable description (logs). */
   readonly description: string;
   getRun(runId: string): Promise<StoredRun | null>;
-  /** Stores one event with the side writes Dagster makes for it. */
-  storeEvent(event: RunEvent): Promise<void>;
+  /**
+   * Stores one event with the side writes Dagster makes for it; resolves to the storage id
+   * Dagster's asset records refer to (for materializations and check evaluations), else null.
+   */
+  storeEvent(event: RunEvent): Promise<number | null>;
+  /** The latest materialization of an asset (`AssetKey.to_string()`), as `asset_keys` records it; null when never materialized. */
+  latestMaterialization(assetKey: string): Promise<LatestMaterialization | null>;
   /** Steps of the run that started and have not succeeded or failed (what a killed worker left). */
   stepsInProgress(runId: string): Promise<string[]>;
   close(): Promise<void>;

@@ -8,7 +8,7 @@ import { BanditError, ErrorCode } from '../../common/errors';
 import type { RunEvent } from '../events';
 import { pyJson } from '../serdes';
 import type { DagsterInstanceStorage, StoredRun } from './instance-storage';
-import { FAILURE_REASON_TAG, isAssetEvent, lastMaterialization, openSteps, readRunBody, runStatusChange, STEP_EVENTS_SQL } from './run-body';
+import { checkExecutionValues, FAILURE_REASON_TAG, isAssetEvent, lastMaterialization, readLastMaterialization, type LatestMaterialization, openSteps, readRunBody, runStatusChange, STEP_EVENTS_SQL } from './run-body';
 
 const CHANNEL = 'run_events';
 const utc = (param: string) => `(to_timestamp(${param}) AT TIME ZONE 'UTC')`;
@@ -37,12 +37,12 @@ export class PostgresInstanceStorage implements DagsterInstanceStorage {
     return { body: readRunBody(r.rows[0].run_body), status: r.rows[0].status };
   }
 
-  async storeEvent(event: RunEvent): Promise<void> {
+  async storeEvent(event: RunEvent): Promise<number | null> {
     const json = pyJson(event.entry);
     const inserted = await this.pool.query<{ run_id: string; id: string }>(
       `INSERT INTO event_logs (run_id, event, dagster_event_type, timestamp, step_key, asset_key, partition)
-       VALUES ($1, $2, $3, ${utc('$4')}, $5, $6, NULL) RETURNING run_id, id`,
-      [event.runId, json, event.type, event.timestamp, event.stepKey, event.assetKey],
+       VALUES ($1, $2, $3, ${utc('$4')}, $5, $6, $7) RETURNING run_id, id`,
+      [event.runId, json, event.type, event.timestamp, event.stepKey, event.assetKey, event.partition ?? null],
     );
     const id = Number(inserted.rows[0].id);
     await this.pool.query('SELECT pg_notify($1, $2)', [CHANNEL, `${event.runId}_${id}`]);
@@ -55,7 +55,26 @@ export class PostgresInstanceStorage implements DagsterInstanceStorage {
         [event.assetKey, lastMaterialization(event, id), event.runId, event.timestamp],
       );
     }
+    const check = checkExecutionValues(event, id);
+    if (check) {
+      const values = [check.status, check.evaluationEvent, event.timestamp, check.storageId, check.materializationStorageId, check.partition, check.assetKey, check.checkName, event.runId];
+      const updated = await this.pool.query(
+        `UPDATE asset_check_executions SET execution_status = $1, evaluation_event = $2, evaluation_event_timestamp = ${utc('$3')},
+           evaluation_event_storage_id = $4, materialization_event_storage_id = $5, partition = $6
+         WHERE asset_key = $7 AND check_name = $8 AND run_id = $9 AND partition IS NOT DISTINCT FROM $6`,
+        values,
+      );
+      if (updated.rowCount === 0) {
+        await this.pool.query(
+          `INSERT INTO asset_check_executions (execution_status, evaluation_event, evaluation_event_timestamp, evaluation_event_storage_id,
+             materialization_event_storage_id, partition, asset_key, check_name, run_id)
+           VALUES ($1, $2, ${utc('$3')}, $4, $5, $6, $7, $8, $9)`,
+          values,
+        );
+      }
+    }
     await this.applyRunStatus(event);
+    return isAssetEvent(event) || check ? id : null;
   }
 
   private async applyRunStatus(event: RunEvent): Promise<void> {
@@ -74,6 +93,11 @@ export class PostgresInstanceStorage implements DagsterInstanceStorage {
          start_time = COALESCE($5, start_time), end_time = COALESCE($6, end_time) WHERE run_id = $1`,
       [event.runId, change.runBody, change.status, event.timestamp, change.startTime, change.endTime],
     );
+  }
+
+  async latestMaterialization(assetKey: string): Promise<LatestMaterialization | null> {
+    const r = await this.pool.query<{ last_materialization: string | null }>('SELECT last_materialization FROM asset_keys WHERE asset_key = $1', [assetKey]);
+    return readLastMaterialization(r.rows[0]?.last_materialization);
   }
 
   async stepsInProgress(runId: string): Promise<string[]> {

@@ -45,6 +45,25 @@ export function runStatusChange(event: RunEvent, currentBody: string): RunStatus
   };
 }
 
+/** What staleness needs of an asset's latest materialization: its storage id and data version tag. */
+export interface LatestMaterialization {
+  storageId: number;
+  dataVersion: string | null;
+}
+
+/** Reads `asset_keys.last_materialization` (an `EventLogRecord`); null when absent or unreadable. */
+export function readLastMaterialization(text: string | null | undefined): LatestMaterialization | null {
+  if (!text) return null;
+  try {
+    const rec = JSON.parse(text) as { storage_id?: unknown; event_log_entry?: { dagster_event?: { event_specific_data?: { materialization?: { tags?: Record<string, unknown> } } } } };
+    if (typeof rec.storage_id !== 'number') return null;
+    const tag = rec.event_log_entry?.dagster_event?.event_specific_data?.materialization?.tags?.['dagster/data_version'];
+    return { storageId: rec.storage_id, dataVersion: typeof tag === 'string' ? tag : null };
+  } catch {
+    return null;
+  }
+}
+
 /** `asset_keys.last_materialization`: the serialized `EventLogRecord` of the event. */
 export function lastMaterialization(event: RunEvent, storageId: number): string {
   return pyJson(klass('EventLogRecord', { event_log_entry: event.entry, storage_id: storageId }));
@@ -56,6 +75,21 @@ export function sqliteDateTime(seconds: number): string {
   const micros = Math.round((seconds - Math.floor(seconds)) * 1e6) % 1e6;
   const p = (n: number, w = 2) => String(n).padStart(w, '0');
   return `${d.getUTCFullYear()}-${p(d.getUTCMonth() + 1)}-${p(d.getUTCDate())} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())}.${p(micros, 6)}`;
+}
+
+/** `asset_check_executions` values of a check evaluation stored with id `storageId` (Dagster's `_update_asset_check_evaluation`). */
+export function checkExecutionValues(event: RunEvent, storageId: number) {
+  const c = event.check;
+  if (!c) return null;
+  return {
+    status: c.passed ? 'SUCCEEDED' : 'FAILED',
+    evaluationEvent: pyJson(event.entry),
+    storageId,
+    materializationStorageId: c.materializationStorageId,
+    partition: c.partition,
+    assetKey: c.assetKey,
+    checkName: c.name,
+  };
 }
 
 export const isAssetEvent = (e: RunEvent) => e.type === 'ASSET_MATERIALIZATION' && e.assetKey !== null;

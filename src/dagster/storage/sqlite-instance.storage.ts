@@ -11,10 +11,10 @@ import { BanditError, ErrorCode } from '../../common/errors';
 import type { RunEvent } from '../events';
 import { pyJson } from '../serdes';
 import type { DagsterInstanceStorage, StoredRun } from './instance-storage';
-import { FAILURE_REASON_TAG, isAssetEvent, lastMaterialization, openSteps, readRunBody, runStatusChange, STEP_EVENTS_SQL, sqliteDateTime } from './run-body';
+import { checkExecutionValues, FAILURE_REASON_TAG, isAssetEvent, lastMaterialization, readLastMaterialization, type LatestMaterialization, openSteps, readRunBody, runStatusChange, STEP_EVENTS_SQL, sqliteDateTime } from './run-body';
 
 const INSERT_EVENT = `INSERT INTO event_logs (run_id, event, dagster_event_type, timestamp, step_key, asset_key, partition)
-  VALUES (?, ?, ?, ?, ?, ?, NULL)`;
+  VALUES (?, ?, ?, ?, ?, ?, ?)`;
 
 function openDb(file: string): Database.Database {
   if (!fs.existsSync(file)) throw new BanditError(ErrorCode.Unavailable, `Dagster SQLite storage file ${file} does not exist (has the instance created it?)`);
@@ -50,8 +50,8 @@ export class SqliteInstanceStorage implements DagsterInstanceStorage {
     return row ? { body: readRunBody(row.run_body), status: row.status } : null;
   }
 
-  async storeEvent(event: RunEvent): Promise<void> {
-    const values = [event.runId, pyJson(event.entry), event.type, sqliteDateTime(event.timestamp), event.stepKey, event.assetKey];
+  async storeEvent(event: RunEvent): Promise<number | null> {
+    const values = [event.runId, pyJson(event.entry), event.type, sqliteDateTime(event.timestamp), event.stepKey, event.assetKey, event.partition ?? null];
     const shard = this.shard(event.runId);
     shard.prepare(INSERT_EVENT).run(...values);
     // Dagster's shards are in WAL mode, and the webserver learns of new events by watching the
@@ -59,10 +59,31 @@ export class SqliteInstanceStorage implements DagsterInstanceStorage {
     // (Python Dagster gets the same effect by closing its connection after every write).
     shard.pragma('wal_checkpoint(PASSIVE)');
     const change = await this.statusChange(event);
-    if (isAssetEvent(event) || change) {
+    let storageId: number | null = null;
+    if (isAssetEvent(event) || event.check || change) {
       const index = this.shard('index');
       const tx = index.transaction(() => {
         const id = Number(index.prepare(INSERT_EVENT).run(...values).lastInsertRowid);
+        if (isAssetEvent(event) || event.check) storageId = id;
+        const check = checkExecutionValues(event, id);
+        if (check) {
+          const v = [check.status, check.evaluationEvent, sqliteDateTime(event.timestamp), check.storageId, check.materializationStorageId, check.partition];
+          const where = [check.assetKey, check.checkName, event.runId, check.partition];
+          const updated = index
+            .prepare(
+              `UPDATE asset_check_executions SET execution_status = ?, evaluation_event = ?, evaluation_event_timestamp = ?, evaluation_event_storage_id = ?,
+                 materialization_event_storage_id = ?, partition = ? WHERE asset_key = ? AND check_name = ? AND run_id = ? AND partition IS ?`,
+            )
+            .run(...v, ...where);
+          if (updated.changes === 0) {
+            index
+              .prepare(
+                `INSERT INTO asset_check_executions (execution_status, evaluation_event, evaluation_event_timestamp, evaluation_event_storage_id,
+                   materialization_event_storage_id, partition, asset_key, check_name, run_id) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+              )
+              .run(...v, ...where.slice(0, 3));
+          }
+        }
         if (isAssetEvent(event)) {
           const v = [lastMaterialization(event, id), event.runId, sqliteDateTime(event.timestamp)];
           const updated = index
@@ -89,11 +110,17 @@ export class SqliteInstanceStorage implements DagsterInstanceStorage {
       tx();
       this.runs.pragma('wal_checkpoint(PASSIVE)');
     }
+    return storageId;
   }
 
   private async statusChange(event: RunEvent) {
     const row = this.runs.prepare('SELECT run_body FROM runs WHERE run_id = ?').get(event.runId) as { run_body: string } | undefined;
     return row ? runStatusChange(event, row.run_body) : null;
+  }
+
+  async latestMaterialization(assetKey: string): Promise<LatestMaterialization | null> {
+    const row = this.shard('index').prepare('SELECT last_materialization FROM asset_keys WHERE asset_key = ?').get(assetKey) as { last_materialization: string | null } | undefined;
+    return readLastMaterialization(row?.last_materialization);
   }
 
   async stepsInProgress(runId: string): Promise<string[]> {

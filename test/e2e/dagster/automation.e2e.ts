@@ -5,11 +5,8 @@
  * gRPC and starts `ingest_obp`, and the scheduler daemon evaluates the schedule (cron every
  * minute here, BANDIT_DAGSTER_SCHEDULE_CRON) and starts `ope` + `conclude`.
  */
-import * as fs from 'node:fs';
-import * as os from 'node:os';
-import * as path from 'node:path';
 import { describeIf, hasBuiltCli, hasDataset, hasPeer, OBD_PATH } from '../../support/env';
-import { freePort, LOCATION, pipelineEnv, runLogs, startCodeServerCli, startWebserver, waitFor, waitRun, type Proc, type Webserver } from './harness';
+import { LOCATION, runLogs, startDevStack, waitFor, waitRun, type DevStack, type Proc, type Webserver } from './harness';
 
 const DAEMON_TIMEOUT = 300_000;
 const REPO = `repositoryLocationName: "${LOCATION}", repositoryName: "__repository__"`;
@@ -36,19 +33,15 @@ async function daemonRun(web: Webserver, key: string, value: string, statuses = 
 describeIf(() => hasPeer('dagster') && hasDataset(OBD_PATH) && hasBuiltCli())(
   'the Dagster daemon runs the schedule and the sensor (dagster dev, SQLite)',
   () => {
-    let dataDir: string;
+    let stack: DevStack | undefined;
     let code: Proc | undefined;
     let web: Webserver | undefined;
     beforeAll(async () => {
-      dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bandit-dagster-auto-'));
-      const port = await freePort();
-      code = await startCodeServerCli(port, pipelineEnv(dataDir, { BANDIT_DAGSTER_SCHEDULE_CRON: '* * * * *' }));
-      web = await startWebserver(port, 'sqlite', { dev: true });
+      stack = await startDevStack('bandit-dagster-auto-', { BANDIT_DAGSTER_SCHEDULE_CRON: '* * * * *' });
+      ({ code, web } = stack);
     }, 120_000);
     afterAll(async () => {
-      await web?.stop();
-      await code?.stop();
-      if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
+      await stack?.stop();
     }, 60_000);
 
     it('lists the schedule and the sensor', async () => {

@@ -11,7 +11,7 @@ import { DAGSTER_ENTRY_POINT } from '../../../src/cli/code-server.command';
 import { describeIf, hasBuiltCli, hasPeer } from '../../support/env';
 import { obdShaped } from '../../support/obd';
 import { hasPostgres, type TestDatabase } from '../../support/services';
-import { ASSETS_QUERY, freePort, launch, pipelineEnv, runLogs, startCodeServerCli, startPostgresStack, startWebserver, waitRun, WORKSPACE_QUERY, type PostgresStack, type Proc, type RunView, type Webserver } from './harness';
+import { assetChecks, ASSETS_QUERY, freePort, launch, pipelineEnv, runLogs, startCodeServerCli, startPostgresStack, startWebserver, waitRun, WORKSPACE_QUERY, type PostgresStack, type Proc, type RunView, type Webserver } from './harness';
 
 const RUN_TIMEOUT = 120_000;
 const IMAGE = 'ghcr.io/example/bandit-pipeline:e2e';
@@ -26,18 +26,39 @@ const codeServerEnv = (dataDir: string) => pipelineEnv(dataDir, { BANDIT_OBD_PAT
 
 const labels = (m: RunView['assetMaterializations'][number]) => m.metadataEntries.map((e) => e.label);
 
+/** The four assets materialized; ingest_obp (partitioned) once per slice of the logs: men / women × random / bts. */
 function expectFourMaterializations(run: RunView) {
-  expect(run.assetMaterializations.map((m) => m.assetKey.path[0]).sort()).toEqual(['conclude', 'ingest_obp', 'ope', 'replay']);
+  expect([...new Set(run.assetMaterializations.map((m) => m.assetKey.path[0]))].sort()).toEqual(['conclude', 'ingest_obp', 'ope', 'replay']);
   for (const m of run.assetMaterializations) expect(m.metadataEntries.length).toBeGreaterThan(0);
-  const ingest = run.assetMaterializations.find((m) => m.assetKey.path[0] === 'ingest_obp')!;
-  const rows = ingest.metadataEntries.find((e) => e.label === 'rows');
-  expect(rows?.__typename).toBe('IntMetadataEntry');
-  expect(rows?.intValue).toBeGreaterThan(0);
-  expect(ingest.metadataEntries.find((e) => e.label === 'dagster/row_count')).toMatchObject({ __typename: 'IntMetadataEntry', intValue: rows?.intValue });
-  expect(ingest.metadataEntries.find((e) => e.label === 'dagster/column_schema')?.__typename).toBe('TableSchemaMetadataEntry');
+  const ingests = run.assetMaterializations.filter((m) => m.assetKey.path[0] === 'ingest_obp');
+  expect(ingests.map((m) => m.partition).sort()).toEqual(['men|bts', 'men|random', 'women|bts', 'women|random']);
+  for (const ingest of ingests) {
+    const rows = ingest.metadataEntries.find((e) => e.label === 'rows');
+    expect(rows?.__typename).toBe('IntMetadataEntry');
+    expect(rows?.intValue).toBeGreaterThan(0);
+    expect(ingest.metadataEntries.find((e) => e.label === 'dagster/row_count')).toMatchObject({ __typename: 'IntMetadataEntry', intValue: rows?.intValue });
+    expect(ingest.metadataEntries.find((e) => e.label === 'dagster/column_schema')?.__typename).toBe('TableSchemaMetadataEntry');
+  }
   const ope = run.assetMaterializations.find((m) => m.assetKey.path[0] === 'ope')!;
   expect(ope.metadataEntries.some((e) => e.__typename === 'FloatMetadataEntry')).toBe(true);
   expect(labels(run.assetMaterializations.find((m) => m.assetKey.path[0] === 'conclude')!).length).toBeGreaterThan(0);
+}
+
+/** The UI lists each asset's checks, evaluated by run `runId` against its materialization (stored in asset_check_executions). */
+async function expectChecksEvaluated(web: Webserver, runId: string) {
+  const checks = Object.fromEntries(
+    await Promise.all((['ingest_obp', 'replay', 'ope'] as const).map(async (a) => [a, await assetChecks(web, a)] as const)),
+  );
+  expect(Object.fromEntries(Object.entries(checks).map(([a, cs]) => [a, cs.map((c) => c.name)]))).toEqual({ ingest_obp: ['propensities_valid'], replay: ['matched_rows'], ope: ['estimators_agree'] });
+  for (const [a, [c]] of Object.entries(checks)) {
+    expect(c.description).toBeTruthy();
+    expect({ asset: a, runId: c.executionForLatestMaterialization?.runId }).toEqual({ asset: a, runId });
+    expect(['SUCCEEDED', 'FAILED']).toContain(c.executionForLatestMaterialization?.status);
+    expect(c.executionForLatestMaterialization?.evaluation?.metadataEntries.length).toBeGreaterThan(0);
+  }
+  // the generated logs are valid and the replay matches rows: these two pass
+  expect(checks.ingest_obp[0].executionForLatestMaterialization).toMatchObject({ status: 'SUCCEEDED', evaluation: { success: true } });
+  expect(checks.replay[0].executionForLatestMaterialization).toMatchObject({ status: 'SUCCEEDED', evaluation: { success: true } });
 }
 
 describeIf(() => hasPeer('dagster') && hasBuiltCli())('stock Dagster runs the bandit-pipeline code location', () => {
@@ -92,7 +113,7 @@ describeIf(() => hasPeer('dagster') && hasBuiltCli())('stock Dagster runs the ba
       expect(ingest.tags).toEqual(expect.arrayContaining([{ key: 'layer', value: 'silver' }]));
     });
 
-    it('runs the whole __ASSET_JOB to SUCCESS with four materializations carrying metadata', async () => {
+    it('runs the whole __ASSET_JOB to SUCCESS with four materializations carrying metadata and the asset checks evaluated', async () => {
       const listener = new Client({ connectionString: db!.url });
       await listener.connect();
       const notified: string[] = [];
@@ -103,6 +124,7 @@ describeIf(() => hasPeer('dagster') && hasBuiltCli())('stock Dagster runs the ba
       await listener.end();
       if (run.status !== 'SUCCESS') throw new Error(`run ${run.status}: ${JSON.stringify(await runLogs(web!, runId), null, 1)}\n${code!.output()}`);
       expectFourMaterializations(run);
+      await expectChecksEvaluated(web!, runId);
       // every stored event is announced as <run_id>_<event id>, as dagster-postgres does
       const ours = notified.filter((p) => p.startsWith(`${runId}_`));
       expect(ours.length).toBeGreaterThanOrEqual(4 * 4 + 2);
@@ -128,6 +150,34 @@ describeIf(() => hasPeer('dagster') && hasBuiltCli())('stock Dagster runs the ba
       } finally {
         await c.end();
       }
+    }, RUN_TIMEOUT + 10_000);
+
+    it('records data versions and provenance downstream: replay again on the same data leaves ope and conclude fresh', async () => {
+      type Node = { assetKey: { path: string[] }; staleStatus: string; staleCauses: Array<{ reason: string }> };
+      const stale = async () =>
+        Object.fromEntries(
+          (await web!.gql<{ assetNodes: Node[] }>('{ assetNodes { assetKey { path } staleStatus staleCauses { reason } } }')).assetNodes.map((n) => [n.assetKey.path[0], [n.staleStatus, n.staleCauses.map((c) => c.reason)]]),
+        );
+      const versions = async (asset: string) =>
+        (
+          await web!.gql<{ assetOrError: { assetMaterializations: Array<{ runId: string; tags: Array<{ key: string; value: string }> }> } }>(
+            `{ assetOrError(assetKey: {path: ["${asset}"]}) { ... on Asset { assetMaterializations(limit: 1) { runId tags { key value } } } } }`,
+          )
+        ).assetOrError.assetMaterializations[0];
+      const before = await versions('replay');
+      const tag = (m: { tags: Array<{ key: string; value: string }> }, k: string) => m.tags.find((t) => t.key === k)?.value;
+      expect(tag(before, 'dagster/input_data_version/ingest_obp')).toMatch(/^[0-9a-f]{16}$/);
+      expect(tag(before, 'dagster/input_event_pointer/ingest_obp')).toMatch(/^\d+$/);
+      expect(tag(await versions('ope'), 'dagster/input_data_version/replay')).toBe(tag(before, 'dagster/data_version'));
+      expect((await stale()).ope).toEqual(['FRESH', []]);
+      // replay again: newer than ope, but the same code on the same data gives the same data version
+      const runId = await launch(web!, ['replay']);
+      expect((await waitRun(web!, runId, RUN_TIMEOUT)).status).toBe('SUCCESS');
+      const after = await versions('replay');
+      expect(after.runId).toBe(runId);
+      expect(tag(after, 'dagster/data_version')).toBe(tag(before, 'dagster/data_version'));
+      const now = await stale();
+      expect({ ope: now.ope, conclude: now.conclude }).toEqual({ ope: ['FRESH', []], conclude: ['FRESH', []] });
     }, RUN_TIMEOUT + 10_000);
 
     it('runs the subset ope + conclude to SUCCESS', async () => {
@@ -167,11 +217,12 @@ describeIf(() => hasPeer('dagster') && hasBuiltCli())('stock Dagster runs the ba
       await code?.stop();
     }, 60_000);
 
-    it('runs the whole __ASSET_JOB to SUCCESS with four materializations carrying metadata', async () => {
+    it('runs the whole __ASSET_JOB to SUCCESS with four materializations carrying metadata and the asset checks evaluated', async () => {
       const runId = await launch(web!, null, FAST);
       const run = await waitRun(web!, runId, RUN_TIMEOUT);
       if (run.status !== 'SUCCESS') throw new Error(`run ${run.status}: ${JSON.stringify(await runLogs(web!, runId), null, 1)}\n${code!.output()}`);
       expectFourMaterializations(run);
+      await expectChecksEvaluated(web!, runId);
       const assets = await web!.gql<{ assetsOrError: { nodes: Array<{ key: { path: string[] } }> } }>('{ assetsOrError { ... on AssetConnection { nodes { key { path } } } } }');
       expect(assets.assetsOrError.nodes.map((n) => n.key.path[0]).sort()).toEqual(['conclude', 'ingest_obp', 'ope', 'replay']);
     }, RUN_TIMEOUT + 10_000);

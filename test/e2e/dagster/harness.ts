@@ -175,7 +175,7 @@ export const LAUNCH = `mutation($selection: [AssetKeyInput!], $runConfigData: Ru
 
 export interface RunView {
   status: string;
-  assetMaterializations: Array<{ assetKey: { path: string[] }; metadataEntries: Array<{ label: string; __typename: string; text?: string; intValue?: number; floatValue?: number }> }>;
+  assetMaterializations: Array<{ assetKey: { path: string[] }; partition: string | null; metadataEntries: Array<{ label: string; __typename: string; text?: string; intValue?: number; floatValue?: number }> }>;
 }
 
 export async function launch(ws: Webserver, selection: string[] | null, runConfigData: Record<string, unknown> = {}): Promise<string> {
@@ -188,7 +188,7 @@ export async function launch(ws: Webserver, selection: string[] | null, runConfi
 }
 
 const RUN_QUERY = `query($runId: ID!) { runOrError(runId: $runId) { __typename ... on Run { status
-  assetMaterializations { assetKey { path } metadataEntries { label __typename ... on TextMetadataEntry { text } ... on IntMetadataEntry { intValue }
+  assetMaterializations { assetKey { path } partition metadataEntries { label __typename ... on TextMetadataEntry { text } ... on IntMetadataEntry { intValue }
     ... on FloatMetadataEntry { floatValue } } } } } }`;
 
 const FINISHED = ['SUCCESS', 'FAILURE', 'CANCELED'];
@@ -256,4 +256,50 @@ export async function startPostgresStack(dbName: string, env: NodeJS.ProcessEnv)
       await db.drop();
     },
   };
+}
+
+export interface DevStack {
+  dataDir: string;
+  code: Proc;
+  web: Webserver;
+  stop(): Promise<void>;
+}
+
+/** `dagster dev` (webserver + daemon, SQLite) on the built `bandit code-server`, with a data folder of its own. */
+export async function startDevStack(prefix: string, extra: NodeJS.ProcessEnv = {}): Promise<DevStack> {
+  const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
+  const port = await freePort();
+  const code = await startCodeServerCli(port, pipelineEnv(dataDir, extra));
+  const web = await startWebserver(port, 'sqlite', { dev: true }).catch(async (err: unknown) => {
+    await code.stop();
+    throw err;
+  });
+  return {
+    dataDir,
+    code,
+    web,
+    async stop() {
+      await web.stop();
+      await code.stop();
+      fs.rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface CheckView {
+  name: string;
+  description: string | null;
+  executionForLatestMaterialization: { status: string; runId: string; evaluation: { success: boolean; metadataEntries: Array<{ label: string }> } | null } | null;
+}
+
+/** The asset checks the UI lists for `asset`, with the execution for its latest materialization. */
+export async function assetChecks(ws: Webserver, asset: string): Promise<CheckView[]> {
+  const d = await ws.gql<{ assetNodeOrError: { assetChecksOrError: { checks?: CheckView[]; message?: string } } }>(
+    `query($k: AssetKeyInput!) { assetNodeOrError(assetKey: $k) { ... on AssetNode { assetChecksOrError { ... on AssetChecks { checks { name description
+      executionForLatestMaterialization { status runId evaluation { success metadataEntries { label } } } } } ... on AssetCheckNeedsMigrationError { message } } } } }`,
+    { k: { path: [asset] } },
+  );
+  const checks = d.assetNodeOrError.assetChecksOrError.checks;
+  if (!checks) throw new Error(`asset checks of ${asset}: ${JSON.stringify(d.assetNodeOrError.assetChecksOrError)}`);
+  return checks;
 }

@@ -6,7 +6,9 @@
  */
 import { execFileSync } from 'node:child_process';
 import { automationSnapshots, DEFAULT_AUTOMATION, evaluateSchedule, SCHEDULE } from '../../../src/dagster/automation';
+import { dataVersionTags } from '../../../src/dagster/data-version';
 import { events, serializableError } from '../../../src/dagster/events';
+import { partitionExecutionParamsResult, partitionNamesResult, partitionTagsResult } from '../../../src/dagster/partitions';
 import { pyJson, snapshotId, type SerdesObject } from '../../../src/dagster/serdes';
 import { executionPlanSnapshot, jobData, jobSnapshot, listRepositoriesResponse, repositorySnapshot, subsetResult } from '../../../src/dagster/snapshots';
 import { runStatusChange } from '../../../src/dagster/storage/run-body';
@@ -34,6 +36,14 @@ json.dump(out, sys.stdout)
 const INFO = { entryPoint: ['bandit', 'dagster'], containerImage: 'ghcr.io/example/bandit-pipeline:1', dagsterVersion: '1.13.27' };
 const RUN = { runId: 'f0e1d2c3-b4a5-4697-8899-aabbccddeeff', jobName: '__ASSET_JOB', pid: 4242 };
 const RUN_BODY = `{"__class__": "PipelineRun", "asset_check_selection": null, "asset_selection": {"__frozenset__": [{"__class__": "AssetKey", "path": ["ope"]}]}, "execution_plan_snapshot_id": "e", "external_pipeline_origin": null, "has_repository_load_data": false, "mode": null, "parent_run_id": null, "partitions_subset": null, "pipeline_code_origin": null, "pipeline_name": "__ASSET_JOB", "pipeline_snapshot_id": "p", "root_run_id": null, "run_config": {}, "run_id": "${RUN.runId}", "run_op_concurrency": null, "solid_selection": null, "solids_to_execute": null, "status": {"__enum__": "PipelineRunStatus.STARTING"}, "step_keys_to_execute": null, "tags": {}}`;
+
+const partitionArgs = (cls: string, extra: SerdesObject): SerdesObject => ({
+  __class__: cls,
+  job_name: '__ASSET_JOB',
+  partition_set_name: '__ASSET_JOB_partition_set',
+  repository_origin: { __class__: 'ExternalRepositoryOrigin', repository_location_origin: null, repository_name: '__repository__' },
+  ...extra,
+});
 
 function payloads(): Array<{ name: string; text: string }> {
   const t = 1795918840.5143325;
@@ -67,6 +77,11 @@ function payloads(): Array<{ name: string; text: string }> {
     events.runFailure(RUN, t, 'failed', serializableError(nested), 'STEP_FAILURE', stepFailure.entry.dagster_event as SerdesObject),
     events.runCanceled(RUN, t, 'canceled'),
     events.runSuccess(RUN, t),
+    // asset checks, partitions and provenance
+    events.checkEvaluation(RUN, t, 'replay', { name: 'matched_rows', passed: false, description: 'no matched rows for men', metadata: { 'men.matched_rows': { type: 'int', value: 0 }, gap: { type: 'float', value: -0.001 } } }, { storageId: 4, timestamp: t }),
+    events.stepOutput(RUN, t, 'replay', 'replay_matched_rows'),
+    events.materialization(RUN, t, 'ingest_obp', { rows: { type: 'int', value: 3 } }, null, dataVersionTags('1', 'abc', []), 'men|random'),
+    events.materialization(RUN, t, 'ope', {}, null, dataVersionTags('1', undefined, [{ asset: 'ingest_obp', dataVersion: 'abc', storageId: 7 }, { asset: 'replay', dataVersion: null, storageId: null }])),
   ];
   const failedBody = runStatusChange(evs[8], RUN_BODY)!.runBody;
   return [
@@ -81,6 +96,10 @@ function payloads(): Array<{ name: string; text: string }> {
     { name: 'op_subset_job_snapshot', text: pyJson(jobSnapshot(['ope', 'conclude'], 'ops')) },
     { name: 'execution_plan', text: pyJson(executionPlanSnapshot(['ope', 'conclude'], snapshotId(jobSnapshot(['ope', 'conclude'])))) },
     { name: 'run_body_failed', text: failedBody },
+    { name: 'partition_names', text: pyJson(partitionNamesResult(partitionArgs('PartitionNamesArgs', {}))) },
+    { name: 'partition_tags', text: pyJson(partitionTagsResult(partitionArgs('PartitionArgs', { instance_ref: null, partition_name: 'men|bts' }))) },
+    { name: 'partition_unknown', text: pyJson(partitionTagsResult(partitionArgs('PartitionArgs', { instance_ref: null, partition_name: 'x|y' }))) },
+    { name: 'partition_params', text: pyJson(partitionExecutionParamsResult(partitionArgs('PartitionSetExecutionParamArgs', { instance_ref: null, partition_names: ['men|bts', 'all|random'] }))) },
     ...evs.map((e, i) => ({ name: `event_${i}_${e.type ?? 'LOG'}`, text: pyJson(e.entry) })),
   ];
 }

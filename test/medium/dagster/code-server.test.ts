@@ -185,9 +185,26 @@ describe('code server over real gRPC', () => {
     expect(await call('Ping', { echo: 'ok' })).toMatchObject({ echo: 'ok' });
   });
 
-  it('answers UNIMPLEMENTED for partitions and notebooks', async () => {
-    await expectStatus(call('ExternalPartitionNames', { serialized_partition_names_args: '{}' }), grpc.status.UNIMPLEMENTED);
+  it('answers UNIMPLEMENTED for notebooks', async () => {
     await expectStatus(call('ExternalNotebookData', {}), grpc.status.UNIMPLEMENTED);
+  });
+
+  it('answers the partition-set RPCs of ingest_obp\'s partitions (unary and streaming), and refuses a malformed request', async () => {
+    const set = `"partition_set_name": "__ASSET_JOB_partition_set", "repository_origin": ${ORIGIN}`;
+    const names = parsePyJson(String((await call('ExternalPartitionNames', { serialized_partition_names_args: `{"__class__": "PartitionNamesArgs", "job_name": "__ASSET_JOB", ${set}}` }))
+      .serialized_external_partition_names_or_external_partition_execution_error)) as SerdesObject;
+    expect(names).toEqual({ __class__: 'ExternalPartitionNamesData', partition_names: ['all|random', 'all|bts', 'men|random', 'men|bts', 'women|random', 'women|bts'] });
+    const args = (key: string) => ({ serialized_partition_args: `{"__class__": "PartitionArgs", "instance_ref": null, "job_name": "__ASSET_JOB", "partition_name": "${key}", ${set}}` });
+    const tags = parsePyJson(String((await call('ExternalPartitionTags', args('men|bts'))).serialized_external_partition_tags_or_external_partition_execution_error)) as SerdesObject;
+    expect(tags.tags).toMatchObject({ 'dagster/partition': 'men|bts', 'dagster/partition/campaign': 'men', 'dagster/partition/policy': 'bts' });
+    const config = parsePyJson(String((await call('ExternalPartitionConfig', args('kids|bts'))).serialized_external_partition_config_or_external_partition_execution_error)) as SerdesObject;
+    expect(config.__class__).toBe('ExternalPartitionExecutionErrorData');
+    const chunks = await stream('ExternalPartitionSetExecutionParams', {
+      serialized_partition_set_execution_param_args: `{"__class__": "PartitionSetExecutionParamArgs", "instance_ref": null, "partition_names": ["men|bts", "women|random"], ${set}}`,
+    });
+    const params = parsePyJson(chunks.map((c) => c.serialized_chunk).join('')) as SerdesObject;
+    expect((params.partition_data as SerdesObject[]).map((p) => p.name)).toEqual(['men|bts', 'women|random']);
+    await expectStatus(call('ExternalPartitionNames', { serialized_partition_names_args: '{}' }), grpc.status.INVALID_ARGUMENT);
   });
 
   const scheduleArgs = (name: string) =>
@@ -304,7 +321,9 @@ describe('code server over real gRPC', () => {
       getRun: async () => ({ body: parsePyJson('{"__class__": "PipelineRun", "pipeline_name": "__ASSET_JOB", "run_config": {}}') as SerdesObject, status: 'STARTING' }),
       storeEvent: async (e: { type: string | null; entry: SerdesObject }) => {
         stored.push({ type: e.type, message: e.entry.user_message });
+        return null;
       },
+      latestMaterialization: async () => null,
       stepsInProgress: async () => [],
       close: async () => undefined,
     };

@@ -7,7 +7,8 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ErrorCode } from '../../../src/common/errors';
 import { Duck, sqlString } from '../../../src/pipeline/duckdb';
-import { ingestObp, type DatasetManifest } from '../../../src/pipeline/ingest-obp';
+import { ingestObp, type DatasetManifest, type IngestManifest } from '../../../src/pipeline/ingest-obp';
+import { propensityCheck } from '../../../src/pipeline/checks';
 import { keys } from '../../../src/pipeline/layout';
 import { createObjectStore, getJson, type ObjectStore } from '../../../src/storage';
 import { hasDataset, itIf, OBD_PATH } from '../../support/env';
@@ -111,5 +112,44 @@ describe('ingest_obp', () => {
     await expect(ingestObp(store, recordingContext(), { obdPath: empty })).rejects.toThrow(/no OBD logs under .*empty-/);
     await expect(ingestObp(store, recordingContext(), { obdPath: path.join(env.dir, 'nope') })).rejects.toThrow(/does not exist/);
     await expect(ingestObp(store, recordingContext(), { obdPath: await obdShaped(), campaigns: ['all'] })).rejects.toThrow(/no OBD logs under .* for campaign\(s\) all/);
+  });
+  it('ingests one slice (a Dagster partition) and keeps the other datasets in the ingest manifest', async () => {
+    const obd = smallObd(await obdShaped(), ['men', 'women'], 30, () => undefined);
+    made.push(obd);
+    const fresh = tempConfig();
+    try {
+      const s = createObjectStore(fresh.config);
+      await ingestObp(s, recordingContext(), { obdPath: obd });
+      const all = await getJson<IngestManifest>(s, keys.ingestManifest());
+      expect(all.datasets.map((d) => `${d.behavior}/${d.campaign}`)).toEqual(['random/men', 'random/women']);
+      // one slice: only random/women is read, the manifest still lists random/men
+      fs.appendFileSync(path.join(obd, 'random', 'women', 'women.csv'), fs.readFileSync(path.join(obd, 'random', 'women', 'women.csv'), 'utf8').split('\n').filter(Boolean).at(-1)!.replace(/^\d+/, '30') + '\n');
+      const ctx = recordingContext();
+      const r = await ingestObp(s, ctx, { obdPath: obd, campaigns: ['women'], behaviors: ['random'] });
+      expect(r.datasets.map((d) => [`${d.behavior}/${d.campaign}`, d.status, d.rows])).toEqual([['random/women', 'written', 31]]);
+      const after = await getJson<IngestManifest>(s, keys.ingestManifest());
+      expect(after.datasets.map((d) => `${d.behavior}/${d.campaign}:${d.rows}`)).toEqual(['random/men:30', 'random/women:31']);
+      // a slice without logs is named
+      await expect(ingestObp(s, recordingContext(), { obdPath: obd, campaigns: ['men'], behaviors: ['bts'] })).rejects.toThrow(/no OBD logs under .* for bts\/men \(expected bts\/men\/men\.csv\)/);
+    } finally {
+      fresh.cleanup();
+    }
+  });
+  it('checks the propensities of the silver logs: in (0, 1], and 1/items under the random policy', async () => {
+    const obd = smallObd(await obdShaped(), ['men'], 30, (_c, lines) => setCell(lines, 5, 'propensity_score', '0.5'));
+    made.push(obd);
+    const fresh = tempConfig();
+    try {
+      const s = createObjectStore(fresh.config);
+      const good = await ingestObp(s, recordingContext(), { obdPath: await obdShaped() });
+      const ok = await propensityCheck(s, good.datasets);
+      expect(ok).toMatchObject({ name: 'propensities_valid', passed: true, metadata: { 'random/men.not_one_over_items': { type: 'int', value: 0 } } });
+      expect((ok.metadata['random/men.propensity_max'] as { value: number }).value).toBeCloseTo(1 / 34, 12);
+      const edited = await ingestObp(s, recordingContext(), { obdPath: obd });
+      const bad = await propensityCheck(s, edited.datasets);
+      expect(bad).toMatchObject({ passed: false, description: 'random/men: 1 propensities differ from 1/34 under the uniform policy' });
+    } finally {
+      fresh.cleanup();
+    }
   });
 });
