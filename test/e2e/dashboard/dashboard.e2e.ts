@@ -40,7 +40,17 @@ interface ExperimentView {
   arms: ArmView[];
   definition: { stopping: { probBest: number; expectedLoss: number; minSamplesPerArm: number } };
   winner: { index: number; name: string } | null;
-  evaluation: { at: string; source: 'live' | 'decision'; status: string; leaderIndex: number; probBest: number[]; expectedLoss: number[]; observations: number[] };
+  evaluation: {
+    at: string;
+    source: 'live' | 'decision';
+    status: string;
+    leaderIndex: number;
+    probBest: number[];
+    expectedLoss: number[];
+    observations: number[];
+    reason: string;
+    checks: Array<{ key: string; threshold: number }>;
+  };
 }
 
 /** A deterministic 0/1 reward with the arm's rate. */
@@ -204,9 +214,9 @@ describeIf(() => hasBuiltCli() && hasChromium() && hasPostgres() && hasRedis())(
     const threshold = async (key: string) => Number(await page.getAttribute(`[data-criterion="${key}"] .criterion-threshold`, 'data-value'));
     expect(await threshold('probBest')).toBe(view.definition.stopping.probBest);
     // the loss threshold in force: the smaller of the absolute one and the relative one times the baseline rate
-    const lossCheck = view.evaluation.checks.find((c: { key: string }) => c.key === 'expectedLoss');
-    expect(lossCheck.threshold).toBeLessThanOrEqual(view.definition.stopping.expectedLoss);
-    expect(await threshold('expectedLoss')).toBe(lossCheck.threshold);
+    const lossCheck = view.evaluation.checks.find((c) => c.key === 'expectedLoss');
+    expect(lossCheck?.threshold).toBeLessThanOrEqual(view.definition.stopping.expectedLoss);
+    expect(await threshold('expectedLoss')).toBe(lossCheck?.threshold);
     expect(await threshold('minSamples')).toBe(view.definition.stopping.minSamplesPerArm);
     // and its current numbers are the server's evaluation (observations, not selects, for the minimum sample)
     const leader = view.arms.reduce((best, a) => (a.probBest > best.probBest ? a : best));

@@ -121,7 +121,7 @@ describeIf(() => hasBuiltCli() && hasPostgres() && hasRedis())('faults', () => {
     }
 
     // the killed process's unacknowledged stream entries are taken over once idle (30 s)
-    const ackedIds = new Set(acked.map((o) => o.decisionId));
+    const ackedIds = new Set(acked.flatMap((o) => (o.decisionId === undefined ? [] : [o.decisionId])));
     const rows = await waitFor(
       'every acknowledged reward in bandit_events',
       async () => {

@@ -47,6 +47,13 @@ describeIf(() => hasPostgres())('conclude on Postgres', () => {
         caps: null,
         sticky: false,
         exploration: 0,
+        name: null,
+        description: null,
+        retired: [],
+        conversionWindowSeconds: null,
+        defaultReward: 0,
+        srmAcknowledged: false,
+        holdout: 0,
       };
       const now = new Date();
       await new ExperimentRepository(ds).insert({ id: 'live-exp', definition, status: 'running', winnerIndex: null, createdAt: now, updatedAt: now });
