@@ -63,7 +63,7 @@ export class ServingService {
     // every transport (HTTP, Seldon tags) passes here: an id the event store would refuse never gets a decision
     const unitProblem = unitId === undefined ? null : unitIdProblem(unitId);
     if (unitProblem) throw invalidInput(`unit_id: ${unitProblem}`);
-    const exp = await this.experiments.served(experimentId);
+    const exp = this.experiments.servedIfFresh(experimentId) ?? (await this.experiments.served(experimentId));
     if (exp.stopped) throw stopped(experimentId);
     const sticky = exp.definition.sticky && unitId !== undefined;
     const source = opts?.source ?? 'http';
@@ -213,7 +213,7 @@ export class ServingService {
     if (!parsed) throw unknownDecision(decisionId);
     let exp: ServedExperiment;
     try {
-      exp = await this.experiments.served(parsed.experimentId);
+      exp = this.experiments.servedIfFresh(parsed.experimentId) ?? (await this.experiments.served(parsed.experimentId));
     } catch (err) {
       if (err instanceof BanditError && err.code === ErrorCode.NotFound) throw unknownDecision(decisionId);
       throw err;
