@@ -510,6 +510,8 @@ function runningSection(sections) {
     'npm run bench -- --resume                   # skip sections that already have a result of this mode',
     'node bench/run-all.js --report-only         # rewrite the report from the stored results',
     'BANDIT_DIST=dist-x node bench/run-all.js    # measure another build folder (no build step)',
+    'BANDIT_BENCH_BEFORE=DIR npm run bench -- --only ceiling          # also a build made by bench/lib/make-build.sh DIR REV, side by side',
+    'BANDIT_SELDON_MINIEXEC=OUT/miniexec npm run bench -- --only seldon   # also /route behind Seldon\'s executor (../shared/tools/seldon-executor/build.sh OUT)',
     '```',
     '',
     'Results are kept in `bench/results/<full|quick>/<section>.json` (not committed). Needs Redis and PostgreSQL on loopback (as for the medium tests), `redis-benchmark`, Python 3.11 for the peers (venvs built on first use from `bench/peers/*/requirements.txt` and `test/peers/*/requirements.txt`, cached under `~/.cache/bandit/venvs`). Every load is bounded in time or count, all traffic stays on loopback, and every server a section starts is stopped with it. A full run takes about 15 minutes on this machine when it is quiet (the service section is the longest), half an hour under load.',
