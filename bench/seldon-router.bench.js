@@ -8,7 +8,16 @@
  * time, interleaved over the rounds, so drift of a shared machine hits all of them alike;
  * the median round is reported.
  *
- *   node bench/seldon-router.bench.js [--duration 10] [--connections 16] [--rounds 3] [--out FILE]
+ *   node bench/seldon-router.bench.js [--duration 10] [--connections 16] [--rounds 3] [--executor MINIEXEC] [--out FILE]
+ *
+ * With --executor (or BANDIT_SELDON_MINIEXEC): the path of `miniexec`, Seldon Core v1.17.1's
+ * executor built by ../shared/tools/seldon-executor/build.sh. Then the Python router (1
+ * worker) and the Redis-backed bandit router are also measured behind it, each in the
+ * graph a SeldonDeployment runs: the executor takes the prediction, asks the ROUTER for a
+ * branch and calls that MODEL child (three `bandit arm` processes, the same ones for both
+ * graphs); the figure is the executor's predictions per second with bandit as the router ÷
+ * with the Python router. A constant router (node:http answering branch 1 at once) behind the
+ * same executor and children shows what the executor and its children alone allow here.
  *
  * Needs the built CLI (BANDIT_BIN, default dist/main.js) and the seldon peer venv
  * (`bash test/peers/venv.sh seldon`). With Redis at BANDIT_BENCH_REDIS_URL (default
@@ -37,6 +46,7 @@ const DURATION = Number(arg('duration', '10'));
 const CONNECTIONS = Number(arg('connections', '16'));
 const ROUNDS = Number(arg('rounds', '3'));
 const OUT = arg('out', undefined);
+const EXECUTOR = arg('executor', process.env.BANDIT_SELDON_MINIEXEC);
 
 /** Ready once a /route answers 200. */
 function routeAnswers(url) {
@@ -91,6 +101,25 @@ async function redisAvailable() {
   }
 }
 
+/** A MODEL child of the executor's graph: `bandit arm` answering its name. */
+async function armChild(name) {
+  const proc = startServer(`bandit arm ${name}`, process.execPath, [BIN, 'arm', '--name', name, '--payload', JSON.stringify({ arm: name }), '--port', '0', '--host', '127.0.0.1'], { cwd: ROOT });
+  await waitUntil(proc, async () => /listening on http:\/\/127\.0\.0\.1:\d+/.test(proc.log()), 30000);
+  proc.port = Number(/listening on http:\/\/127\.0\.0\.1:(\d+)/.exec(proc.log())[1]);
+  return proc;
+}
+
+/** Seldon's executor in front of `router` (its /route URL) with the MODEL children, as a SeldonDeployment runs it. */
+async function executorFor(router, children) {
+  const port = await freePort();
+  const u = new URL(router.url);
+  const graph = { name: 'router', type: 'ROUTER', host: '127.0.0.1', port: Number(u.port), children: children.map((c, i) => ({ name: ARMS[i], type: 'MODEL', host: '127.0.0.1', port: c.port })) };
+  const proc = startServer(`${router.label} behind Seldon's executor (miniexec, Seldon Core v1.17.1)`, EXECUTOR, ['-http_port', String(port), '-graph', JSON.stringify(graph)], {});
+  proc.url = `http://127.0.0.1:${port}/api/v1.0/predictions`;
+  proc.behind = router.label;
+  return proc;
+}
+
 function cannon(url) {
   return autocannon({ url, method: 'POST', headers: { 'content-type': 'application/json' }, body: BODY, connections: CONNECTIONS, duration: DURATION });
 }
@@ -142,6 +171,22 @@ async function main() {
   const targets = [await pythonRouter(1), await pythonRouter(2), await banditRouter('memory')];
   if (await redisAvailable()) targets.push(await banditRouter('redis'));
   else process.stderr.write(`Redis at ${REDIS_URL} not reachable: the Redis-backed router is not measured\n`);
+  const helpers = [];
+  if (EXECUTOR) {
+    if (!fs.existsSync(EXECUTOR)) throw new Error(`--executor ${EXECUTOR}: no such file (build it with ../shared/tools/seldon-executor/build.sh OUTDIR)`);
+    const children = [];
+    for (const a of ARMS) children.push(await armChild(a));
+    helpers.push(...children);
+    // the executor's own ceiling here: a router that answers a constant branch at once (node:http)
+    const port = await freePort();
+    const constant = startServer('constant router (node:http, always branch 1)', process.execPath, [path.join(__dirname, 'lib', 'ceiling-server.js'), String(port), JSON.stringify({ data: { names: [], ndarray: [[1]] } })], { cwd: ROOT });
+    constant.url = `http://127.0.0.1:${port}/route`;
+    helpers.push(constant);
+    for (const t of [targets[0], targets.find((x) => /Redis/.test(x.label)), constant].filter(Boolean)) {
+      await waitUntil(t, routeAnswers(t.url), 60000);
+      targets.push(await executorFor(t, children));
+    }
+  }
   const tools = { autocannon: cannon, fetch: fetchLoad };
   const results = new Map(targets.flatMap((t) => Object.keys(tools).map((tool) => [`${t.label}|${tool}`, []])));
   try {
@@ -162,7 +207,7 @@ async function main() {
       }
     }
   } finally {
-    await Promise.all(targets.map((t) => t.stop()));
+    await Promise.all([...targets, ...helpers].map((t) => t.stop()));
     for (const t of targets) if (t.dataDir) fs.rmSync(t.dataDir, { recursive: true, force: true });
   }
   const rows = targets.flatMap((t) =>
@@ -172,15 +217,19 @@ async function main() {
     }),
   );
   const base = (tool) => rows.find((r) => r.tool === tool).rps;
+  // behind the executor: against the Python router behind the same executor and children
+  const viaExecutor = (r) => / behind Seldon's executor/.test(r.target);
+  const pyExec = (tool) => rows.find((r) => r.tool === tool && viaExecutor(r) && /^Python/.test(r.target))?.rps;
   const summary = {
     machine: `${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, shared with other work (load average ${os.loadavg()[0].toFixed(1)} at the end); node ${process.version}`,
     settings: { durationSeconds: DURATION, connections: CONNECTIONS, rounds: ROUNDS, body: BODY },
-    rows: rows.map((r) => ({ ...r, ratioToPython1: r.rps / base(r.tool) })),
+    executor: EXECUTOR ? 'miniexec (Seldon Core v1.17.1 executor, REST), MODEL children: three `bandit arm` processes' : null,
+    rows: rows.map((r) => ({ ...r, ratioToPython1: r.rps / base(r.tool), ...(viaExecutor(r) && pyExec(r.tool) ? { ratioToPythonBehindExecutor: r.rps / pyExec(r.tool) } : {}) })),
   };
   const lines = [
-    `| target | load tool | /route req/s (median of ${ROUNDS}) | p50 ms | p99 ms | failed requests | × Python (1 worker) |`,
-    '|---|---|---:|---:|---:|---:|---:|',
-    ...summary.rows.map((r) => `| ${r.target} | ${r.tool} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.failed} | ${r.ratioToPython1.toFixed(2)} |`),
+    `| target | load tool | req/s (median of ${ROUNDS}) | p50 ms | p99 ms | failed requests | × Python (1 worker) | × Python behind the executor |`,
+    '|---|---|---:|---:|---:|---:|---:|---:|',
+    ...summary.rows.map((r) => `| ${r.target} | ${r.tool} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.failed} | ${r.ratioToPython1.toFixed(2)} | ${r.ratioToPythonBehindExecutor?.toFixed(2) ?? ''} |`),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
   if (OUT) fs.writeFileSync(OUT, JSON.stringify(summary, null, 2));

@@ -62,7 +62,7 @@ function summaryRowOfMeasured(line, ctx) {
   if (has('ceiling') && /realistic ceiling|÷ node:http constant|this build ÷ before/.test(what)) return true;
   if (has('service') && /^\/select (req\/s|p99), bandit-service|constant Nest route|FastAPI|store's own limit/.test(what)) return true;
   if (has('core') && /Beta samples|P\(best\)/.test(what)) return true;
-  if (has('seldon') && /^\/route/.test(what)) return true;
+  if (has('seldon') && /^\/route|^predictions\/s behind/.test(what)) return true;
   if (has('ope') && /OPE|peak memory/.test(what)) return true;
   if (has('demo') && /^Demo/.test(what)) return true;
   if (has('select-arms') && /arms ÷/.test(what)) return true;
@@ -133,6 +133,10 @@ function summarySection(ctx) {
       const py = seldonRow(run, 'Python Thompson router', 'fetch');
       const b = run.rows.find((r) => r.tool === 'fetch' && /Redis/.test(r.target));
       if (py && b) add(`/route req/s, bandit (Redis) ÷ Python Thompson router (1 gunicorn worker), ${run.connections} connections, fetch client`, ratio(b.rps / py.rps));
+      for (const tool of ['autocannon', 'fetch']) {
+        const ex = run.rows.find((r) => r.tool === tool && r.ratioToPythonBehindExecutor !== undefined && /^bandit/.test(r.target));
+        if (ex) add(`predictions/s behind Seldon's executor (miniexec, v1.17.1), bandit (Redis) as the ROUTER ÷ the Python Thompson router (1 worker), same MODEL children, ${run.connections} connections, ${tool}`, ratio(ex.ratioToPythonBehindExecutor), '≥ 3×', ex.ratioToPythonBehindExecutor >= 3);
+      }
     }
   }
   const core = ctx.result('core');
@@ -266,18 +270,35 @@ function seldonSection(res) {
   ];
   for (const run of res.runs) {
     parts.push(`**${run.connections} connections** (${run.settings.durationSeconds} s per target and tool, ${run.settings.rounds} round${run.settings.rounds > 1 ? 's' : ''}):`, '');
-    parts.push(table(['target', 'load tool', '/route req/s', 'p50 ms', 'p99 ms', 'failed requests', '× Python (1 worker)'], run.rows.map((r) => [r.target, r.tool, num(r.rps), r.p50, r.p99, num(r.failed), ratio(r.ratioToPython1)]), ['l', 'l', 'r', 'r', 'r', 'r', 'r']), '');
+    if (run.executor) {
+      parts.push(table(['target', 'load tool', 'req/s', 'p50 ms', 'p99 ms', 'failed requests', '× Python (1 worker)', '× Python behind the executor'], run.rows.map((r) => [r.target, r.tool, num(r.rps), r.p50, r.p99, num(r.failed), ratio(r.ratioToPython1), r.ratioToPythonBehindExecutor === undefined ? '' : ratio(r.ratioToPythonBehindExecutor)]), ['l', 'l', 'r', 'r', 'r', 'r', 'r', 'r']), '');
+    } else {
+      parts.push(table(['target', 'load tool', '/route req/s', 'p50 ms', 'p99 ms', 'failed requests', '× Python (1 worker)'], run.rows.map((r) => [r.target, r.tool, num(r.rps), r.p50, r.p99, num(r.failed), ratio(r.ratioToPython1)]), ['l', 'l', 'r', 'r', 'r', 'r', 'r']), '');
+    }
   }
   const fetchRatios = res.runs.map((run) => {
     const py = seldonRow(run, 'Python Thompson router (seldon-core-microservice, gunicorn, 1', 'fetch') ?? seldonRow(run, 'Python Thompson router', 'fetch');
-    const b = run.rows.filter((r) => r.tool === 'fetch' && r.target.startsWith('bandit'));
+    const b = run.rows.filter((r) => r.tool === 'fetch' && r.target.startsWith('bandit') && r.ratioToPythonBehindExecutor === undefined);
     return b.map((r) => r.rps / py.rps);
   });
+  const behind = res.runs.flatMap((run) => run.rows.filter((r) => r.ratioToPythonBehindExecutor !== undefined).map((r) => ({ ...r, connections: run.connections })));
   const all = fetchRatios.flat().filter(Number.isFinite);
   if (all.length)
     parts.push(
       `Reading: measured with the fetch client, bandit's \`/route\` served **${ratio(Math.min(...all))} to ${ratio(Math.max(...all))} the requests of the Python router with one gunicorn worker** — while doing more per request: every route is recorded atomically as a decision with its propensity, queued for the event log and, with Redis, read from and written to a store shared by all replicas. Where the two-worker Python router serves more, it does so with two unrelated posteriors (each worker learns only from the feedback that happens to reach it).`,
     );
+  if (behind.length) {
+    const at = (re, tool, c) => behind.find((r) => re.test(r.target) && r.tool === tool && r.connections === c);
+    const cells = res.runs.map((run) => {
+      const b = at(/^bandit/, 'autocannon', run.connections);
+      const k = at(/^constant/, 'autocannon', run.connections);
+      return b && k ? `${run.connections} connections: ${ratio(b.ratioToPythonBehindExecutor)} (the constant router: ${ratio(k.ratioToPythonBehindExecutor)})` : undefined;
+    });
+    parts.push(
+      '',
+      `**Behind Seldon's executor** (\`--executor\`: \`miniexec\`, Seldon Core v1.17.1's executor built from source by \`../shared/tools/seldon-executor/build.sh\`; MODEL children: three \`bandit arm\` processes, the same for every graph), predictions per second with bandit (Redis) as the ROUTER ÷ with the Python router (1 worker), autocannon: ${cells.filter(Boolean).join('; ')}. The constant router — node:http answering branch 1 at once — is what the executor and its children allow on this machine whatever the router: every prediction is three HTTP exchanges (client → executor, executor → router, executor → child) on the same two cores, so a router's own speed shows only in the part of each prediction it takes.`,
+    );
+  }
   return parts.join('\n');
 }
 
@@ -489,6 +510,8 @@ function runningSection(sections) {
     'npm run bench -- --resume                   # skip sections that already have a result of this mode',
     'node bench/run-all.js --report-only         # rewrite the report from the stored results',
     'BANDIT_DIST=dist-x node bench/run-all.js    # measure another build folder (no build step)',
+    'BANDIT_BENCH_BEFORE=DIR npm run bench -- --only ceiling          # also a build made by bench/lib/make-build.sh DIR REV, side by side',
+    'BANDIT_SELDON_MINIEXEC=OUT/miniexec npm run bench -- --only seldon   # also /route behind Seldon\'s executor (../shared/tools/seldon-executor/build.sh OUT)',
     '```',
     '',
     'Results are kept in `bench/results/<full|quick>/<section>.json` (not committed). Needs Redis and PostgreSQL on loopback (as for the medium tests), `redis-benchmark`, Python 3.11 for the peers (venvs built on first use from `bench/peers/*/requirements.txt` and `test/peers/*/requirements.txt`, cached under `~/.cache/bandit/venvs`). Every load is bounded in time or count, all traffic stays on loopback, and every server a section starts is stopped with it. A full run takes about 15 minutes on this machine when it is quiet (the service section is the longest), half an hour under load.',

@@ -11,6 +11,7 @@ import type { LogLevel } from '@nestjs/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
+import type { z } from 'zod';
 import { SELDON_PATHS } from '../seldon/seldon.controller';
 import { ZodPipe } from '../http/zod.pipe';
 import { rewardRequestSchema, selectRequestSchema, type RewardRequest, type SelectRequest } from '../serving/serving.dto';
@@ -134,7 +135,9 @@ export function buildOpenApi(app: NestFastifyApplication): OpenAPIObject {
  * controllers' zod pipes) and the same ServingService calls, without Nest's per-request
  * routing machinery, which costs about half of this machine's throughput on its own
  * (docs/benchmarks.md). The Nest routes stay registered — they define the OpenAPI
- * document and the 404 / 405 behaviour — but are not reached for these two.
+ * document and the 404 / 405 behaviour — but are not reached for these two. The hooks
+ * are attached to those two routes only (as they are registered), so no other request
+ * runs them and neither looks up its route per request.
  */
 function installServingFastPath(fastify: FastifyInstance, serving: ServingService): void {
   const selectPipe = new ZodPipe(selectRequestSchema);
@@ -143,36 +146,32 @@ function installServingFastPath(fastify: FastifyInstance, serving: ServingServic
     const { status, body } = toHttpError(err);
     if (!reply.sent) void reply.status(status).header('content-type', 'application/json; charset=utf-8').send(body);
   };
-  fastify.addHook('preHandler', (req, reply, done) => {
-    if (req.method !== 'POST') return done();
-    const route = req.routeOptions?.url;
-    if (route === '/select') {
-      let body: SelectRequest;
+  /** Validates the body with the route's pipe and answers what `serve` resolves to (or the error shape). */
+  const answer =
+    <B>(pipe: ZodPipe<z.ZodType<B>>, serve: (body: B) => Promise<unknown>) =>
+    (req: FastifyRequest, reply: FastifyReply): void => {
+      let body: B;
       try {
-        body = selectPipe.transform(req.body);
+        body = pipe.transform(req.body) as B;
       } catch (err) {
         return fail(reply, err);
       }
-      serving.select(body.experiment_id, body.unit_id).then(
+      serve(body).then(
         (r) => void reply.status(200).send(r),
         (err: unknown) => fail(reply, err),
       );
-      return;
-    }
-    if (route === '/reward') {
-      let body: RewardRequest;
-      try {
-        body = rewardPipe.transform(req.body);
-      } catch (err) {
-        return fail(reply, err);
-      }
-      serving.reward(body.decision_id, body.reward).then(
-        (r) => void reply.status(200).send(r),
-        (err: unknown) => fail(reply, err),
-      );
-      return;
-    }
-    done();
+    };
+  const select = answer<SelectRequest>(selectPipe, (b) => serving.select(b.experiment_id, b.unit_id));
+  const reward = answer<RewardRequest>(rewardPipe, (b) => serving.reward(b.decision_id, b.reward));
+  const FAST: Record<string, typeof select> = { '/select': select, '/reward': reward };
+  fastify.addHook('onRoute', (route) => {
+    const handler = Object.hasOwn(FAST, route.url) ? FAST[route.url] : undefined;
+    const methods = Array.isArray(route.method) ? route.method : [route.method];
+    if (!handler || !methods.includes('POST')) return;
+    // never called with `done`: the hook answers the request itself (the route's handler is not reached)
+    const hook = (req: FastifyRequest, reply: FastifyReply, done: () => void): void => (req.method === 'POST' ? handler(req, reply) : done());
+    const own = route.preHandler;
+    route.preHandler = own === undefined ? [hook] : [...(Array.isArray(own) ? own : [own]), hook];
   });
 }
 
@@ -227,7 +226,10 @@ const FORM_ROUTES = new Set<string>(SELDON_PATHS);
  */
 function refuseFormBodies(fastify: FastifyInstance): void {
   fastify.addHook('onRequest', (req, reply, done) => {
-    const type = (req.headers['content-type'] ?? '').toLowerCase();
+    const raw = req.headers['content-type'];
+    // the common case first: no body, or JSON
+    if (raw === undefined || raw === 'application/json') return done();
+    const type = raw.toLowerCase();
     if (!(type.startsWith('application/x-www-form-urlencoded') || type.startsWith('multipart/form-data') || type.startsWith('text/plain'))) return done();
     const path = req.url.split('?')[0];
     if (FORM_ROUTES.has(path)) return done();
@@ -240,29 +242,60 @@ function refuseFormBodies(fastify: FastifyInstance): void {
  * A request whose body has not fully arrived `timeoutMs` after its headers answers 408 (the
  * JSON error shape, `Connection: close`) and its connection is closed: a client trickling
  * a body byte by byte cannot hold a connection and a request slot for long.
+ *
+ * One sweep every `timeoutMs / 4` (at most 1 s) looks at the requests still waiting for
+ * their body, so a request costs one set entry rather than a timer and three listeners; a
+ * late body is cut between `timeoutMs` and 1.25 × `timeoutMs` after its headers. The entry
+ * goes when the body is in (preValidation), when the reply is sent, or when the
+ * connection closes.
  */
 function installBodyTimeout(fastify: FastifyInstance, timeoutMs: number): void {
   if (timeoutMs <= 0) return;
+  fastify.decorateRequest(BODY_DEADLINE, 0);
+  const waiting = new Set<FastifyReply>();
+  const cut = (req: FastifyRequest, reply: FastifyReply): void => {
+    reply.hijack();
+    const res = reply.raw;
+    const body = JSON.stringify({ error: { code: ErrorCode.InvalidInput, message: `the request body did not arrive within ${timeoutMs} ms; send it at once` } });
+    res.once('finish', () => req.raw.socket?.destroy());
+    res.writeHead(408, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
+    res.end(body);
+  };
+  const sweep = setInterval(
+    () => {
+      const now = performance.now();
+      for (const reply of waiting) {
+        const req = reply.request;
+        if (reply.sent || req.raw.complete || req.raw.destroyed) waiting.delete(reply);
+        else if (now >= (req as FastifyRequest & { [BODY_DEADLINE]: number })[BODY_DEADLINE]) {
+          waiting.delete(reply);
+          cut(req, reply);
+        }
+      }
+    },
+    Math.max(10, Math.min(1000, Math.floor(timeoutMs / 4))),
+  );
+  sweep.unref();
+  fastify.addHook('onClose', (_instance, done) => {
+    clearInterval(sweep);
+    waiting.clear();
+    done();
+  });
   fastify.addHook('onRequest', (req, reply, done) => {
     const len = req.headers['content-length'];
     if ((len === undefined || len === '0') && req.headers['transfer-encoding'] === undefined) return done();
-    const timer = setTimeout(() => {
-      if (reply.sent || req.raw.complete) return;
-      reply.hijack();
-      const res = reply.raw;
-      const body = JSON.stringify({ error: { code: ErrorCode.InvalidInput, message: `the request body did not arrive within ${timeoutMs} ms; send it at once` } });
-      res.once('finish', () => req.raw.socket?.destroy());
-      res.writeHead(408, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
-      res.end(body);
-    }, timeoutMs);
-    timer.unref();
-    const clear = () => clearTimeout(timer);
-    req.raw.once('end', clear);
-    req.raw.once('close', clear);
-    reply.raw.once('finish', clear);
+    (req as FastifyRequest & { [BODY_DEADLINE]: number })[BODY_DEADLINE] = performance.now() + timeoutMs;
+    waiting.add(reply);
+    done();
+  });
+  fastify.addHook('preValidation', (_req, reply, done) => {
+    waiting.delete(reply);
     done();
   });
 }
+
+/** When a request's body must have arrived (performance.now(), ms), on the request itself. */
+const BODY_DEADLINE = 'banditBodyDeadlineMs';
 
 function installRequestHooks(fastify: FastifyInstance, metrics: MetricsService, perMinute: number): void {
   fastify.decorateRequest(STARTED, -1);

@@ -141,8 +141,16 @@ export class ExperimentsService {
    * flood of requests for experiments that do not exist cannot fill the database pool.
    */
   async served(id: string): Promise<ServedExperiment> {
+    return this.servedIfFresh(id) ?? this.lookUpServed(id, this.servedCache.get(id));
+  }
+
+  /** `served(id)` when its answer is cached and fresh, without a promise (the per-request path); else undefined. */
+  servedIfFresh(id: string): ServedExperiment | undefined {
     const hit = this.servedCache.get(id);
-    if (hit && (hit.loadedAt === undefined || performance.now() - hit.loadedAt < DEFINITION_REFRESH_MS)) return hit;
+    return hit && (hit.loadedAt === undefined || performance.now() - hit.loadedAt < DEFINITION_REFRESH_MS) ? hit : undefined;
+  }
+
+  private async lookUpServed(id: string, hit: ServedExperiment | undefined): Promise<ServedExperiment> {
     const missAt = this.unknownIds.get(id);
     if (missAt !== undefined && Date.now() - missAt < NEGATIVE_TTL_MS) throw notFound(`experiment ${JSON.stringify(id)} does not exist`);
     let lookup = this.lookups.get(id);

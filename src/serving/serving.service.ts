@@ -22,7 +22,7 @@ import type { Config } from '../config/config';
 import { EventConsumer } from '../events/event-consumer';
 import { ExperimentsService, liveAllocation, type ServedExperiment } from '../experiments/experiment.service';
 import { MetricsService } from '../metrics/metrics.service';
-import { newDecisionId, parseDecisionId } from '../state/decision-id';
+import { newDecisionToken, parseDecisionId } from '../state/decision-id';
 import { encodeStatus, POSTERIOR_STORE, type PosteriorRead, type PosteriorStore, type SelectionOutcome } from '../state/posterior-store';
 import { AllocationCache, type Allocation } from './allocation-cache';
 import { unitIdProblem, type RewardResponse, type SelectResponse } from './serving.dto';
@@ -59,18 +59,19 @@ export class ServingService {
     this.cache = new AllocationCache(config.allocationRefreshMs);
   }
 
-  async select(experimentId: string, unitId?: string, opts: SelectOptions = {}): Promise<SelectResponse> {
+  async select(experimentId: string, unitId?: string, opts?: SelectOptions): Promise<SelectResponse> {
     // every transport (HTTP, Seldon tags) passes here: an id the event store would refuse never gets a decision
     const unitProblem = unitId === undefined ? null : unitIdProblem(unitId);
     if (unitProblem) throw invalidInput(`unit_id: ${unitProblem}`);
-    const exp = await this.experiments.served(experimentId);
+    const exp = this.experiments.servedIfFresh(experimentId) ?? (await this.experiments.served(experimentId));
     if (exp.stopped) throw stopped(experimentId);
     const sticky = exp.definition.sticky && unitId !== undefined;
-    const source = opts.source ?? 'http';
+    const source = opts?.source ?? 'http';
+    const requestKey = opts?.requestKey;
     // holdout: this share of traffic is served uniformly at random over the arms in service and kept out of the posterior
     const holdout = exp.definition.holdout;
     if (holdout > 0 && !sticky && this.rng.nextFloat() < holdout) {
-      const answer = await this.selectHoldout(exp, unitId, source, opts.requestKey);
+      const answer = await this.selectHoldout(exp, unitId, source, requestKey);
       if (answer) return answer;
     }
     // fast path, one round trip: draw from the current allocation, record if the status still holds
@@ -83,7 +84,7 @@ export class ServingService {
     if (current) {
       if (this.cache.isStale(current, this.clock.now())) this.refreshInBackground(exp);
       const arm = sampleCategorical(current.probs, this.rng);
-      const outcome = await this.record(exp, arm, current.probs[arm], unitId, false, current.status, opts.requestKey);
+      const outcome = await this.record(exp, arm, current.probs[arm], unitId, false, current.status, requestKey);
       if (outcome.kind === 'recorded') return this.selected(exp, outcome, source);
       if (outcome.kind === 'stopped') throw stopped(experimentId);
       this.cache.forget(experimentId);
@@ -105,7 +106,7 @@ export class ServingService {
         propensity = alloc.probs[arm];
         expected = alloc.status;
       }
-      const outcome = await this.record(exp, arm, propensity, unitId, sticky, expected, opts.requestKey);
+      const outcome = await this.record(exp, arm, propensity, unitId, sticky, expected, requestKey);
       switch (outcome.kind) {
         case 'recorded':
           return this.selected(exp, outcome, source);
@@ -142,10 +143,11 @@ export class ServingService {
     requestKey: string | undefined,
     holdout = false,
   ): Promise<SelectionOutcome & { decisionId: string }> {
-    const { decisionId, token } = newDecisionId(exp.id, arm);
+    const token = newDecisionToken(arm);
+    const decisionId = `${exp.id}.${token}`;
     const window = exp.definition.conversionWindowSeconds;
     const now = this.clock.now();
-    const outcome = await this.store.recordSelection({
+    const outcome = (await this.store.recordSelection({
       experimentId: exp.id,
       decisionId,
       token,
@@ -160,8 +162,11 @@ export class ServingService {
       expectedStatus,
       requestKey,
       holdout,
-    });
-    return { ...outcome, decisionId: (outcome.kind === 'recorded' ? outcome.decisionId : undefined) ?? decisionId };
+    })) as SelectionOutcome & { decisionId: string };
+    // the store answers a fresh object: name the decision on it rather than copying it (a
+    // replayed request key answers the decision recorded first)
+    if (outcome.kind !== 'recorded' || outcome.decisionId === undefined) outcome.decisionId = decisionId;
+    return outcome;
   }
 
   private selected(exp: ServedExperiment, outcome: { arm: number; propensity: number; decisionId: string }, source: string): SelectResponse {
@@ -208,7 +213,7 @@ export class ServingService {
     if (!parsed) throw unknownDecision(decisionId);
     let exp: ServedExperiment;
     try {
-      exp = await this.experiments.served(parsed.experimentId);
+      exp = this.experiments.servedIfFresh(parsed.experimentId) ?? (await this.experiments.served(parsed.experimentId));
     } catch (err) {
       if (err instanceof BanditError && err.code === ErrorCode.NotFound) throw unknownDecision(decisionId);
       throw err;

@@ -32,8 +32,13 @@ function random16(): string {
   return s;
 }
 
+/** A fresh decision's key suffix `<arm>.<random>`; its id is `<experiment_id>.<token>`. */
+export function newDecisionToken(arm: number): string {
+  return `${arm}.${random16()}`;
+}
+
 export function newDecisionId(experimentId: string, arm: number): { decisionId: string; token: string } {
-  const token = `${arm}.${random16()}`;
+  const token = newDecisionToken(arm);
   return { decisionId: `${experimentId}.${token}`, token };
 }
 

@@ -42,8 +42,9 @@ const CLAIM_IDLE_MS = 30_000;
 type ScriptReply = Array<string | null>;
 
 interface BanditCommands {
-  banditSelect(...args: Array<string | number>): Promise<ScriptReply>;
-  banditReward(...args: Array<string | number>): Promise<ScriptReply>;
+  /** One array: key count, keys, arguments (ioredis flattens it into the command). */
+  banditSelect(args: Array<string | number>): Promise<ScriptReply>;
+  banditReward(args: Array<string | number>): Promise<ScriptReply>;
   banditArmReward(...args: Array<string | number>): Promise<ScriptReply>;
   banditWriteState(...args: Array<string | number>): Promise<number>;
   banditSetStatus(...args: Array<string | number>): Promise<[number, string]>;
@@ -102,8 +103,31 @@ function isConnectionFailure(err: unknown): boolean {
   return /^(Command timed out|Connection is closed|Stream isn't writeable|connect E|CLUSTERDOWN|Failed to refresh slots cache|None of startup nodes is available)/.test(e.message);
 }
 
-/** Every operation of the store whose failures are reported with the store's address and cause. */
-const OPERATIONS = ['writeState', 'readPosteriors', 'readCounters', 'recordSelection', 'recordReward', 'setStatus', 'pendingEvents', 'ack', 'queueStats', 'drop', 'ping'] as const;
+/**
+ * Every operation of the store whose failures are reported with the store's address and
+ * cause, through a wrapper. The per-request operations (readPosteriors, recordSelection,
+ * recordReward) map their failures themselves, without the wrapper's closure and extra
+ * promise per call.
+ */
+const OPERATIONS = ['writeState', 'readCounters', 'setStatus', 'pendingEvents', 'ack', 'queueStats', 'drop', 'ping'] as const;
+
+/** Key names of one experiment that every select and reward uses, built once. */
+interface ExperimentKeys {
+  state: string;
+  events: string;
+  units: string;
+  open: string;
+  /** `experiment:{id}:d:` — a decision's key is this plus its token. */
+  decisionPrefix: string;
+  /** Per arm, grown on demand. */
+  pulls: string[];
+  alpha: string[];
+  beta: string[];
+  rewards: string[];
+}
+
+/** Experiments whose key names are kept (more are rebuilt on demand; the cache starts over). */
+const KEY_CACHE_MAX = 10_000;
 
 export class DragonflyPosteriorStore implements PosteriorStore {
   readonly kind = 'dragonfly' as const;
@@ -111,6 +135,8 @@ export class DragonflyPosteriorStore implements PosteriorStore {
   private readonly consumer = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
   /** Per stream: when idle entries of other consumers were last looked for. */
   private readonly lastClaim = new Map<string, number>();
+  /** Key names per experiment (see experimentKeys). */
+  private readonly keyCache = new Map<string, ExperimentKeys>();
 
   private readonly claimIdleMs: number;
 
@@ -154,9 +180,15 @@ export class DragonflyPosteriorStore implements PosteriorStore {
   }
 
   async readPosteriors(experimentId: string, armCount: number, unitId?: string): Promise<PosteriorRead | null> {
-    const mget = this.client.mget(posteriorKeys(experimentId, armCount));
-    const stickyP = unitId !== undefined ? this.client.hget(keys.units(experimentId), unitId) : undefined;
-    const [values, sticky] = await Promise.all([mget, stickyP]);
+    let values: Array<string | null>;
+    let sticky: string | null | undefined;
+    try {
+      const mget = this.client.mget(posteriorKeys(experimentId, armCount));
+      const stickyP = unitId !== undefined ? this.client.hget(keys.units(experimentId), unitId) : undefined;
+      [values, sticky] = await Promise.all([mget, stickyP]);
+    } catch (err) {
+      throw this.unavailable(err);
+    }
     if (values[0] === null) return null;
     const alpha = new Array<number>(armCount);
     const beta = new Array<number>(armCount);
@@ -181,15 +213,33 @@ export class DragonflyPosteriorStore implements PosteriorStore {
     return { status: decodeStatus(v[0]), alpha: pick(0), beta: pick(1), pulls: pick(2), rewards: pick(3) };
   }
 
+  /** The key names of an experiment with those of arms 0..arm, built once per experiment. */
+  private experimentKeys(id: string, arm: number): ExperimentKeys {
+    let ks = this.keyCache.get(id);
+    if (ks === undefined) {
+      if (this.keyCache.size >= KEY_CACHE_MAX) this.keyCache.clear();
+      ks = { state: keys.state(id), events: keys.events(id), units: keys.units(id), open: keys.open(id), decisionPrefix: keys.decision(id, ''), pulls: [], alpha: [], beta: [], rewards: [] };
+      this.keyCache.set(id, ks);
+    }
+    for (let k = ks.pulls.length; k <= arm; k++) {
+      ks.pulls.push(keys.pulls(id, k));
+      ks.alpha.push(keys.alpha(id, k));
+      ks.beta.push(keys.beta(id, k));
+      ks.rewards.push(keys.rewards(id, k));
+    }
+    return ks;
+  }
+
   async recordSelection(r: SelectionRecord): Promise<SelectionOutcome> {
     const id = r.experimentId;
-    const ks = [keys.state(id), keys.decision(id, r.token), keys.pulls(id, r.arm), keys.events(id), keys.units(id)];
-    if (r.requestKey !== undefined) ks.push(keys.request(id, createHash('sha256').update(r.requestKey).digest('base64url')));
+    const ks = this.experimentKeys(id, r.arm);
+    // one argument array (key count, keys, arguments), no spreads; the optional keys come last
+    const numKeys = 5 + (r.requestKey !== undefined ? 1 : 0) + (r.windowDeadline !== undefined ? 1 : 0);
+    const args: Array<string | number> = [numKeys, ks.state, ks.decisionPrefix + r.token, ks.pulls[r.arm], ks.events, ks.units];
+    if (r.requestKey !== undefined) args.push(keys.request(id, createHash('sha256').update(r.requestKey).digest('base64url')));
     // the open set is the last key when the decision has a conversion window
-    if (r.windowDeadline !== undefined) ks.push(keys.open(id));
-    const reply = await this.client.banditSelect(
-      ks.length,
-      ...ks,
+    if (r.windowDeadline !== undefined) args.push(ks.open);
+    args.push(
       r.arm,
       String(r.propensity),
       r.ttlSeconds,
@@ -201,6 +251,12 @@ export class DragonflyPosteriorStore implements PosteriorStore {
       r.windowDeadline === undefined ? '' : String(r.windowDeadline),
       r.holdout ? '1' : '0',
     );
+    let reply: ScriptReply;
+    try {
+      reply = await this.client.banditSelect(args);
+    } catch (err) {
+      throw this.unavailable(err);
+    }
     switch (reply[0]) {
       case 'recorded': {
         const out: SelectionOutcome = { kind: 'recorded', arm: Number(reply[1]), propensity: Number(reply[2]) };
@@ -223,19 +279,16 @@ export class DragonflyPosteriorStore implements PosteriorStore {
   }
 
   async recordReward(r: RewardRecord): Promise<RewardOutcome> {
-    const id = r.experimentId;
-    const ks = [keys.state(id), keys.decision(id, r.token), keys.alpha(id, r.arm), keys.beta(id, r.arm), keys.rewards(id, r.arm), keys.events(id)];
-    if (r.windowed) ks.push(keys.open(id));
-    const reply = await this.client.banditReward(
-      ks.length,
-      ...ks,
-      String(r.reward),
-      String(1 - r.reward),
-      r.decisionId,
-      r.arm,
-      r.at,
-      randomBytes(6).toString('base64url'),
-    );
+    const ks = this.experimentKeys(r.experimentId, r.arm);
+    const args: Array<string | number> = [r.windowed ? 7 : 6, ks.state, ks.decisionPrefix + r.token, ks.alpha[r.arm], ks.beta[r.arm], ks.rewards[r.arm], ks.events];
+    if (r.windowed) args.push(ks.open);
+    args.push(String(r.reward), String(1 - r.reward), r.decisionId, r.arm, r.at, randomBytes(6).toString('base64url'));
+    let reply: ScriptReply;
+    try {
+      reply = await this.client.banditReward(args);
+    } catch (err) {
+      throw this.unavailable(err);
+    }
     switch (reply[0]) {
       case 'counted':
         return { kind: 'counted', alpha: Number(reply[1]), beta: Number(reply[2]) };
