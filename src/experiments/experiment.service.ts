@@ -561,9 +561,12 @@ export class ExperimentsService {
   async rebuild(id: string, mode: 'if-missing' | 'overwrite' = 'overwrite'): Promise<RebuildReport> {
     const e = await this.stored(id);
     await this.consumer.flush([id]).catch(() => undefined);
-    const { counters, selects, rewards } = await this.countersFromEvents(e);
     const status: StoredStatus = { status: e.status, winner: e.status === 'concluded' ? e.winnerIndex : null };
-    const wrote = await this.store.writeState(id, counters, status, mode);
+    // read the log and write the state under the experiment's event lock: events stored after the read are counted when settled
+    const { counters, selects, rewards, wrote } = await this.events.rebuildFrom(id, async (totals, maxRowId) => {
+      const c = countersFromEvents(e.definition.prior, totals);
+      return { ...c, wrote: await this.store.writeState(id, c.counters, status, mode, maxRowId) };
+    });
     if (wrote) {
       this.log.log(`experiment ${id}: live state rebuilt from ${selects} select and ${rewards} reward events`);
       await this.events.insertSnapshots(snapshotRowsOf(e.id, e.definition.arms, counters, 'rebuild', new Date(this.clock.now()))).catch(() => undefined);

@@ -12,6 +12,8 @@
  *   experiment:{id}:d:<token>         one outstanding / rewarded decision (expires)
  *   experiment:{id}:units             sticky assignments: unit id → "<arm>|<propensity>"
  *   experiment:{id}:open              decisions whose conversion window is open: key suffix → deadline (ms)
+ *   experiment:{id}:fence             which queued events the live counters already count: f (stream
+ *                                     id), m (event-store row id) — see lua/settle.lua
  *   experiment:{id}:events            stream of select / reward events awaiting the event store
  *   experiment:{id}:fb:<token>        one counted reward without a decision (a routed-arm feedback; expires)
  *   experiment:{id}:req:<sha256>      the decision served for one request key (Seldon puid; expires)
@@ -31,6 +33,7 @@ export const keys = {
   decision: (id: string, token: string) => `${experimentTag(id)}:d:${token}`,
   units: (id: string) => `${experimentTag(id)}:units`,
   events: (id: string) => `${experimentTag(id)}:events`,
+  fence: (id: string) => `${experimentTag(id)}:fence`,
   armFeedback: (id: string, token: string) => `${experimentTag(id)}:fb:${token}`,
   open: (id: string) => `${experimentTag(id)}:open`,
   /** One decision per client request key (a Seldon puid), by its SHA-256 (any string, fixed length). */
