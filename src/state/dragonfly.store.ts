@@ -14,7 +14,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import Redis, { Cluster, type RedisOptions } from 'ioredis';
 import { BanditError, ErrorCode } from '../common/errors';
 import type { RedisConfig } from '../config/config';
-import { keys, posteriorKeys } from './keys';
+import { keys, posteriorKeys, rateKey } from './keys';
 import { luaScript } from './lua-scripts';
 import {
   decodeStatus,
@@ -50,6 +50,7 @@ interface BanditCommands {
   banditSwapStatus(...args: Array<string | number>): Promise<string>;
   banditExpireDecision(...args: Array<string | number>): Promise<string>;
   banditSettle(...args: Array<string | number>): Promise<number>;
+  banditRate(...args: Array<string | number>): Promise<[number, number]>;
 }
 
 type Client = (Redis | Cluster) & BanditCommands;
@@ -142,6 +143,7 @@ export class DragonflyPosteriorStore implements PosteriorStore {
     define('banditSwapStatus', 'swap-status');
     define('banditExpireDecision', 'expire-decision');
     define('banditSettle', 'settle');
+    define('banditRate', 'rate');
   }
 
   async writeState(experimentId: string, counters: ArmCounters, status: StoredStatus, mode: WriteMode, baseEventId?: number): Promise<boolean> {
@@ -431,6 +433,11 @@ export class DragonflyPosteriorStore implements PosteriorStore {
       stored.push(e.queueId, e.rowId, slot, e.type === 'select' ? 's' : 'r', String(r), String(1 - r));
     }
     await this.client.banditSettle(ks.length, ...ks, CONSUMER_GROUP, events.length, ...events.map((e) => e.queueId), ...stored);
+  }
+
+  async countRequests(client: string, window: number, n: number): Promise<{ current: number; previous: number }> {
+    const [current, previous] = await this.client.banditRate(2, rateKey(client, window), rateKey(client, window - 1), n, 150_000);
+    return { current: Number(current), previous: Number(previous) };
   }
 
   async queueStats(experimentIds: readonly string[]): Promise<QueueStats[]> {

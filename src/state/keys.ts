@@ -40,6 +40,11 @@ export const keys = {
   request: (id: string, keyHash: string) => `${experimentTag(id)}:req:${keyHash}`,
 };
 
+/** One client's request count of one minute (the shared rate limit; hash tag: the client, so its two buckets share a slot). */
+export function rateKey(client: string, window: number): string {
+  return `ratelimit:{${client}}:${window}`;
+}
+
 /** Every α key then every β key of the experiment, the order `readPosteriors` uses. */
 export function posteriorKeys(id: string, armCount: number): string[] {
   const out: string[] = [keys.state(id)];

@@ -212,6 +212,11 @@ export interface PosteriorStore {
   ack(events: readonly QueuedEvent[]): Promise<void>;
   /** Length and oldest entry of each experiment's queue (metrics, readiness). */
   queueStats(experimentIds: readonly string[]): Promise<QueueStats[]>;
+  /**
+   * The shared request limit's counts (src/http/rate-limit.ts): adds `n` to `client`'s
+   * bucket of minute `window`; returns it and the previous minute's.
+   */
+  countRequests(client: string, window: number, n: number): Promise<{ current: number; previous: number }>;
   /** Removes every key of the experiment (tests, and `restore` after a loss). */
   drop(experimentId: string, armCount: number): Promise<void>;
   ping(): Promise<void>;
