@@ -89,6 +89,8 @@ export class EventRepository {
 
   /** 'postgres' | 'sqlite' */
   readonly driver: 'postgres' | 'sqlite';
+  /** SQLite: the end of the last locked call (they run one after the other). */
+  private sqliteTurn: Promise<void> = Promise.resolve();
 
   constructor(private readonly ds: DataSource) {
     this.driver = ds.options.type === 'postgres' ? 'postgres' : 'sqlite';
@@ -146,10 +148,18 @@ export class EventRepository {
   /**
    * Runs `fn` holding the event lock of each experiment (shared: storing and settling a
    * batch; exclusive: a rebuild) on one connection, passed to `fn`. SQLite (one process
-   * writes) takes no lock.
+   * writes): the calls of this process take turns.
    */
   async locked<T>(experimentIds: readonly string[], mode: 'shared' | 'exclusive', fn: (via: Queryable) => Promise<T>): Promise<T> {
-    if (this.driver !== 'postgres') return fn(this.ds);
+    if (this.driver !== 'postgres') {
+      // one process writes SQLite: its batches and rebuilds take turns
+      const run = this.sqliteTurn.then(() => fn(this.ds));
+      this.sqliteTurn = run.then(
+        () => undefined,
+        () => undefined,
+      );
+      return run;
+    }
     const runner: QueryRunner = this.ds.createQueryRunner();
     try {
       await runner.connect();

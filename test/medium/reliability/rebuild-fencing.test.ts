@@ -6,6 +6,9 @@
  *   once that batch lands.
  * - `bandit rebuild` (overwrite) run again and again while rewards arrive: no update that
  *   lands while a rebuild runs is dropped; α + β − prior equals the acknowledged rewards.
+ *
+ * With events in Postgres (an advisory lock orders rebuilds and consumers) and in SQLite
+ * (one writing process: its consumer batches and rebuilds take turns).
  */
 import Redis from 'ioredis';
 import type { DataSource } from 'typeorm';
@@ -40,13 +43,13 @@ function gated(inner: PosteriorStore): { store: PosteriorStore; held: () => bool
   return { store, held: () => held, release: () => open() };
 }
 
-describe('rebuilds see every event that can still arrive (Redis + Postgres)', () => {
+describe.each(['postgres', 'sqlite'] as const)('rebuilds see every event that can still arrive (Redis + %s)', (events) => {
   let s: ServiceUnderTest;
   let redis: Redis;
 
   beforeAll(async () => {
     // this replica's own consumer only runs when a rebuild asks it to (a slow pass elsewhere is simulated below)
-    s = await startService({ store: 'redis', events: 'postgres', env: { BANDIT_LOG_LEVEL: 'silent', BANDIT_EVENT_FLUSH_MS: '600000' } });
+    s = await startService({ store: 'redis', events, env: { BANDIT_LOG_LEVEL: 'silent', BANDIT_EVENT_FLUSH_MS: '600000' } });
     redis = new Redis(s.redis?.url ?? '');
   });
 
