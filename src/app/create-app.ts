@@ -23,6 +23,7 @@ import type { Config } from '../config/config';
 import { VERSION } from '../config/version';
 import { openDataSource } from '../events/data-source';
 import { EventConsumer } from '../events/event-consumer';
+import { SlidingWindowLimiter } from '../http/rate-limit';
 import { installDocs } from '../http/docs';
 import { HttpExceptionFilter, toHttpError } from '../http/exception.filter';
 import { MetricsService } from '../metrics/metrics.service';
@@ -46,8 +47,8 @@ const LOG_LEVELS: Record<Config['logLevel'], LogLevel[] | false> = {
   silent: false,
 };
 
-/** Routes outside the rate limit and the latency histogram's per-route label set. */
-const UNMETERED = new Set(['/healthz', '/readyz', '/metrics']);
+/** Routes outside the rate limit: the health probes (an orchestrator polls them). */
+const UNLIMITED = new Set(['/healthz', '/readyz']);
 
 export async function createApp(config: Config, opts: CreateAppOptions = {}): Promise<NestFastifyApplication> {
   const ownsResources = opts.store === undefined && opts.dataSource === undefined;
@@ -81,7 +82,7 @@ async function buildApp(config: Config, opts: CreateAppOptions, store: Posterior
     void reply.status(status).header('content-type', 'application/json; charset=utf-8').send(body);
   });
   adapter.lockErrorHandler();
-  installRequestHooks(fastify, app.get(MetricsService), config.rateLimitPerMinute);
+  installRequestHooks(fastify, app.get(MetricsService), config.rateLimitPerMinute > 0 ? new SlidingWindowLimiter(config.rateLimitPerMinute, (c, w, n) => store.countRequests(c, w, n)) : undefined);
   installBodyTimeout(fastify, config.requestBodyTimeoutMs);
   refuseFormBodies(fastify);
   installServingFastPath(fastify, app.get(ServingService));
@@ -297,30 +298,21 @@ function installBodyTimeout(fastify: FastifyInstance, timeoutMs: number): void {
 /** When a request's body must have arrived (performance.now(), ms), on the request itself. */
 const BODY_DEADLINE = 'banditBodyDeadlineMs';
 
-function installRequestHooks(fastify: FastifyInstance, metrics: MetricsService, perMinute: number): void {
+function installRequestHooks(fastify: FastifyInstance, metrics: MetricsService, limiter: SlidingWindowLimiter | undefined): void {
   fastify.decorateRequest(STARTED, -1);
-  let window = 0;
-  let counts = new Map<string, number>();
+  const refuse = (reply: FastifyReply, retryAfterSeconds: number) => {
+    const { status, body } = toHttpError(new BanditError(ErrorCode.RateLimited, `more than ${limiter?.perMinute} requests per minute from this client; retry later`));
+    void reply.status(status).header('retry-after', String(retryAfterSeconds)).send(body);
+  };
   fastify.addHook('onRequest', (req, reply, done) => {
     (req as FastifyRequest & { [STARTED]: number })[STARTED] = performance.now();
-    if (perMinute > 0 && !UNMETERED.has(req.url)) {
-      const w = Math.floor(Date.now() / 60_000);
-      if (w !== window) {
-        window = w;
-        counts = new Map();
-      }
-      const n = (counts.get(req.ip) ?? 0) + 1;
-      counts.set(req.ip, n);
-      if (n > perMinute) {
-        const { status, body } = toHttpError(new BanditError(ErrorCode.RateLimited, `more than ${perMinute} requests per minute from this client; retry later`));
-        void reply
-          .status(status)
-          .header('retry-after', String(60 - (Math.floor(Date.now() / 1000) % 60)))
-          .send(body);
-        return;
-      }
-    }
-    done();
+    if (!limiter) return done();
+    const q = req.url.indexOf('?');
+    if (UNLIMITED.has(q < 0 ? req.url : req.url.slice(0, q))) return done();
+    limiter.check(req.ip).then(
+      (d) => (d.ok ? done() : refuse(reply, d.retryAfterSeconds)),
+      () => done(),
+    );
   });
   fastify.addHook('onResponse', (req, reply, done) => {
     const t0 = (req as FastifyRequest & { [STARTED]: number })[STARTED];

@@ -13,7 +13,7 @@
  */
 import type { PosteriorStore, QueuedEvent, QueueStats } from '../state/posterior-store';
 import { isRefusedRow, type DeadLetter, type DeadLetterRepository } from './dead-letter.repository';
-import type { EventRepository } from './event.repository';
+import type { EventRepository, Queryable } from './event.repository';
 
 export interface ConsumerLog {
   warn(message: string): void;
@@ -121,9 +121,7 @@ export class EventConsumer {
       for (let round = 0; round < MAX_ROUNDS; round++) {
         const batch = await this.store.pendingEvents(ids, BATCH);
         if (batch.length === 0) break;
-        const refused = await this.insertIsolating(batch);
-        if (refused.length > 0) await this.setAside(refused);
-        await this.store.ack(batch);
+        await this.store_(batch);
         total += batch.length;
         this.moved += batch.length;
       }
@@ -139,17 +137,32 @@ export class EventConsumer {
     }
   }
 
+  /**
+   * Stores the batch, sets refused rows aside, and acknowledges it. With a shared posterior
+   * store this runs under the experiments' event lock and the acknowledgement counts what a
+   * rebuild in between could not see (see EventRepository.locked).
+   */
+  private async store_(batch: readonly QueuedEvent[]): Promise<void> {
+    const settle = async (via?: Queryable) => {
+      const refused = await this.insertIsolating(batch, via);
+      if (refused.length > 0) await this.setAside(refused);
+      await this.store.ack(batch);
+    };
+    if (this.store.kind !== 'dragonfly') return settle();
+    await this.events.locked([...new Set(batch.map((e) => e.experimentId))], 'shared', settle);
+  }
+
   /** Inserts the rows; returns the ones the event store refused (each alone), rethrows anything else. */
-  private async insertIsolating(rows: readonly QueuedEvent[]): Promise<DeadLetter[]> {
+  private async insertIsolating(rows: readonly QueuedEvent[], via?: Queryable): Promise<DeadLetter[]> {
     try {
-      await this.events.insertEvents(rows);
+      await this.events.insertEvents(rows, { via, rowIds: via !== undefined });
       return [];
     } catch (err) {
       if (!this.deadLetters || !isRefusedRow(err)) throw err;
       if (rows.length === 1) return [{ event: rows[0], reason: err instanceof Error ? err.message : String(err) }];
       const mid = rows.length >> 1;
-      const first = await this.insertIsolating(rows.slice(0, mid));
-      return first.concat(await this.insertIsolating(rows.slice(mid)));
+      const first = await this.insertIsolating(rows.slice(0, mid), via);
+      return first.concat(await this.insertIsolating(rows.slice(mid), via));
     }
   }
 

@@ -3,7 +3,7 @@
  * Inserting events is idempotent: (decision_id, event_type) is unique and a conflicting
  * row is skipped, so a batch delivered twice is stored once.
  */
-import { In, type DataSource, type Repository } from 'typeorm';
+import { In, type DataSource, type QueryRunner, type Repository } from 'typeorm';
 import type { BanditEventRow, DecisionRow, PosteriorSnapshotRow } from './entities';
 import type { QueuedEvent } from '../state/posterior-store';
 
@@ -13,6 +13,19 @@ export interface ArmEventTotals {
   rewardEvents: number;
   rewardSum: number;
 }
+
+/** What runs a statement: the data source, or one connection holding the event lock. */
+export interface Queryable {
+  query(sql: string, params?: unknown[]): Promise<unknown>;
+}
+
+/**
+ * The event lock of an experiment (a Postgres advisory lock, first key 'band'): consumers
+ * hold it shared from storing a batch until its queue entries are settled in the posterior
+ * store; a rebuild holds it exclusive from reading the event log until it wrote the live
+ * state. So a rebuild never reads the log between an event's insert and its settling.
+ */
+const EVENT_LOCK_CLASS = 0x62616e64;
 
 /** Rows per multi-row SQLite statement. */
 const SQLITE_CHUNK = 64;
@@ -76,6 +89,8 @@ export class EventRepository {
 
   /** 'postgres' | 'sqlite' */
   readonly driver: 'postgres' | 'sqlite';
+  /** SQLite: the end of the last locked call (they run one after the other). */
+  private sqliteTurn: Promise<void> = Promise.resolve();
 
   constructor(private readonly ds: DataSource) {
     this.driver = ds.options.type === 'postgres' ? 'postgres' : 'sqlite';
@@ -92,10 +107,23 @@ export class EventRepository {
    * (statements of one text are prepared once). Plain SQL: the query builder costs
    * more CPU than the database for 1000 rows.
    */
-  async insertEvents(batch: readonly QueuedEvent[]): Promise<void> {
+  async insertEvents(batch: readonly QueuedEvent[], opts: { via?: Queryable; rowIds?: boolean } = {}): Promise<void> {
     if (batch.length === 0) return;
     if (this.driver === 'postgres') {
-      await this.ds.query(PG_INSERT_EVENTS, eventColumns(batch));
+      const q = opts.via ?? this.ds;
+      if (!opts.rowIds) {
+        await q.query(PG_INSERT_EVENTS, eventColumns(batch));
+        return;
+      }
+      const inserted = (await q.query(`${PG_INSERT_EVENTS} RETURNING id, decision_id, event_type`, eventColumns(batch))) as StoredRowId[];
+      const ids = rowIdsByEvent(inserted);
+      // rows stored before (a batch delivered again): their ids too
+      const known = batch.filter((e) => !ids.has(eventKey(e.decisionId, e.type)));
+      if (known.length > 0) {
+        const rows = (await q.query(PG_ROW_IDS, [known.map((e) => e.decisionId), known.map((e) => e.type)])) as StoredRowId[];
+        for (const [k, v] of rowIdsByEvent(rows)) ids.set(k, v);
+      }
+      for (const e of batch) e.rowId = ids.get(eventKey(e.decisionId, e.type));
       return;
     }
     // two statement texts only (a full chunk, one row), so both stay prepared in the driver's cache
@@ -103,6 +131,66 @@ export class EventRepository {
       let i = 0;
       for (; i + SQLITE_CHUNK <= batch.length; i += SQLITE_CHUNK) await m.query(SQLITE_INSERT_CHUNK, sqliteParams(batch, i, SQLITE_CHUNK));
       for (; i < batch.length; i++) await m.query(SQLITE_INSERT_ONE, sqliteParams(batch, i, 1));
+    });
+    if (opts.rowIds) await this.sqliteRowIds(batch);
+  }
+
+  private async sqliteRowIds(batch: readonly QueuedEvent[]): Promise<void> {
+    const ids = new Map<string, number>();
+    for (let i = 0; i < batch.length; i += 500) {
+      const part = batch.slice(i, i + 500);
+      const rows = (await this.ds.query(`SELECT id, decision_id, event_type FROM bandit_events WHERE decision_id IN (${part.map(() => '?').join(',')})`, part.map((e) => e.decisionId))) as StoredRowId[];
+      for (const [k, v] of rowIdsByEvent(rows)) ids.set(k, v);
+    }
+    for (const e of batch) e.rowId = ids.get(eventKey(e.decisionId, e.type));
+  }
+
+  /**
+   * Runs `fn` holding the event lock of each experiment (shared: storing and settling a
+   * batch; exclusive: a rebuild) on one connection, passed to `fn`. SQLite (one process
+   * writes): the calls of this process take turns.
+   */
+  async locked<T>(experimentIds: readonly string[], mode: 'shared' | 'exclusive', fn: (via: Queryable) => Promise<T>): Promise<T> {
+    if (this.driver !== 'postgres') {
+      // one process writes SQLite: its batches and rebuilds take turns
+      const run = this.sqliteTurn.then(() => fn(this.ds));
+      this.sqliteTurn = run.then(
+        () => undefined,
+        () => undefined,
+      );
+      return run;
+    }
+    const runner: QueryRunner = this.ds.createQueryRunner();
+    try {
+      await runner.connect();
+      const fnName = mode === 'shared' ? 'pg_advisory_lock_shared' : 'pg_advisory_lock';
+      await runner.query(`SELECT ${fnName}(${EVENT_LOCK_CLASS}, hashtext(x)) FROM (SELECT DISTINCT unnest($1::varchar[]) AS x ORDER BY x) s`, [[...experimentIds]]);
+      return await fn(runner);
+    } finally {
+      await runner.query('SELECT pg_advisory_unlock_all()').catch(() => undefined);
+      await runner.release();
+    }
+  }
+
+  /**
+   * What a rebuild needs, read holding the experiment's event lock exclusively (no batch of
+   * it is between insert and settling meanwhile): per arm totals, and the highest row id of
+   * the experiment (every event with a lower id is in the totals). `write` runs before the
+   * lock is let go.
+   */
+  async rebuildFrom<T>(experimentId: string, write: (totals: ArmEventTotals[], maxRowId: number) => Promise<T>): Promise<T> {
+    return this.locked([experimentId], 'exclusive', async (via) => {
+      const p = this.driver === 'postgres' ? '$1' : '?';
+      const raw = (await via.query(
+        'SELECT arm_index AS arm, ' +
+          "SUM(CASE WHEN event_type = 'select' THEN 1 ELSE 0 END) AS selects, " +
+          "SUM(CASE WHEN event_type = 'reward' THEN 1 ELSE 0 END) AS reward_events, " +
+          "SUM(CASE WHEN event_type = 'reward' THEN reward ELSE 0 END) AS reward_sum, " +
+          `MAX(id) AS max_id FROM bandit_events WHERE experiment_id = ${p} GROUP BY arm_index`,
+        [experimentId],
+      )) as Array<{ arm: number | string; selects: number | string; reward_events: number | string; reward_sum: number | string | null; max_id: number | string }>;
+      const totals = raw.map((r) => ({ armIndex: Number(r.arm), selects: Number(r.selects), rewardEvents: Number(r.reward_events), rewardSum: Number(r.reward_sum ?? 0) }));
+      return write(totals, raw.reduce((m, r) => Math.max(m, Number(r.max_id)), 0));
     });
   }
 
@@ -164,6 +252,22 @@ export class EventRepository {
   async ping(): Promise<void> {
     await this.ds.query('SELECT 1');
   }
+}
+
+interface StoredRowId {
+  id: number | string;
+  decision_id: string;
+  event_type: string;
+}
+
+const PG_ROW_IDS = 'SELECT id, decision_id, event_type FROM bandit_events WHERE (decision_id, event_type) IN (SELECT * FROM unnest($1::varchar[], $2::varchar[]))';
+
+function eventKey(decisionId: string, type: string): string {
+  return `${type}|${decisionId}`;
+}
+
+function rowIdsByEvent(rows: readonly StoredRowId[]): Map<string, number> {
+  return new Map(rows.map((r) => [eventKey(r.decision_id, r.event_type), Number(r.id)]));
 }
 
 /** The text TypeORM's SQLite driver stores for a datetime column (UTC, milliseconds). */

@@ -81,6 +81,14 @@ export class ExperimentsService {
   private readonly lastSnapshotKey = new Map<string, string>();
   /** Ids looked up and not found, with when (see served). */
   private readonly unknownIds = new Map<string, number>();
+  /**
+   * Per experiment: what a view computes from its posteriors (P(best), intervals, expected
+   * loss, allocation, the live stopping evaluation), reused while the counters, the status
+   * and the definition are the same — list and GET compute it once per posterior change.
+   */
+  private readonly posteriorViews = new Map<string, PosteriorViewMemo>();
+  /** Times a view's posterior numbers were computed (not reused); for tests and metrics. */
+  posteriorComputations = 0;
   private readonly lookups = new Map<string, Promise<StoredExperiment | null>>();
   /** Stopped experiments (the status is final, so this only grows). */
   private readonly stoppedIds = new Set<string>();
@@ -569,9 +577,12 @@ export class ExperimentsService {
   async rebuild(id: string, mode: 'if-missing' | 'overwrite' = 'overwrite'): Promise<RebuildReport> {
     const e = await this.stored(id);
     await this.consumer.flush([id]).catch(() => undefined);
-    const { counters, selects, rewards } = await this.countersFromEvents(e);
     const status: StoredStatus = { status: e.status, winner: e.status === 'concluded' ? e.winnerIndex : null };
-    const wrote = await this.store.writeState(id, counters, status, mode);
+    // read the log and write the state under the experiment's event lock: events stored after the read are counted when settled
+    const { counters, selects, rewards, wrote } = await this.events.rebuildFrom(id, async (totals, maxRowId) => {
+      const c = countersFromEvents(e.definition.prior, totals);
+      return { ...c, wrote: await this.store.writeState(id, c.counters, status, mode, maxRowId) };
+    });
     if (wrote) {
       this.log.log(`experiment ${id}: live state rebuilt from ${selects} select and ${rewards} reward events`);
       await this.events.insertSnapshots(snapshotRowsOf(e.id, e.definition.arms, counters, 'rebuild', new Date(this.clock.now()))).catch(() => undefined);
@@ -645,13 +656,15 @@ export class ExperimentsService {
    * that a decision ended, that decision as recorded (with its time); otherwise the rule on
    * the current posteriors, now.
    */
-  private async evaluationOf(e: StoredExperiment, counters: ArmCounters, last: DecisionRow | undefined): Promise<EvaluationView> {
+  private async evaluationOf(e: StoredExperiment, counters: ArmCounters, last: DecisionRow | undefined, live?: StoppingEvaluation): Promise<EvaluationView> {
     if (e.status === 'concluded' && last && last.status !== 'continue' && last.id !== undefined) {
       const id = Number(last.id);
       const snapshots = await this.events.decisionSnapshots(e.id, id);
       return evaluationView(e.definition.arms, recordedNumbers(e.definition, last, snapshots, e.createdAt), new Date(last.createdAt), 'decision', id);
     }
-    const ev = this.evaluateNow(e, counters);
+    // a memoized evaluation is the same verdict (same posteriors and duration verdict), restamped now
+    const at = new Date(this.clock.now());
+    const ev = live ? { ...live, at, ageSeconds: durationAt(e.definition, e.createdAt, at).ageSeconds } : this.evaluateNow(e, counters);
     return evaluationView(e.definition.arms, numbersOf(ev), ev.at, 'live', null);
   }
 
@@ -673,10 +686,29 @@ export class ExperimentsService {
     };
   }
 
+  /** The posterior numbers of a view: computed once per change of counters, status, definition or duration verdict. */
+  private posteriorView(e: StoredExperiment, counters: ArmCounters): PosteriorViewMemo {
+    const at = new Date(this.clock.now());
+    const { exhausted } = durationAt(e.definition, e.createdAt, at);
+    const key = JSON.stringify([counters.alpha, counters.beta, counters.pulls, e.status, e.winnerIndex, e.updatedAt.getTime(), exhausted]);
+    const hit = this.posteriorViews.get(e.id);
+    if (hit && hit.key === key) return hit;
+    this.posteriorComputations++;
+    const memo: PosteriorViewMemo = {
+      key,
+      summary: summarizeArms(counters.alpha.map((alpha, k) => ({ alpha, beta: counters.beta[k] }))),
+      allocation: liveAllocation(e.definition, counters, { status: e.status, winner: e.winnerIndex }),
+      evaluation: this.evaluateNow(e, counters),
+    };
+    if (this.posteriorViews.size >= POSTERIOR_VIEWS_MAX) this.posteriorViews.clear();
+    this.posteriorViews.set(e.id, memo);
+    return memo;
+  }
+
   private async view(e: StoredExperiment): Promise<ExperimentView> {
     const counters = (await this.store.readCounters(e.id, e.definition.arms.length)) ?? (await this.countersOf(e));
-    const summary = summarizeArms(counters.alpha.map((alpha, k) => ({ alpha, beta: counters.beta[k] })));
-    const allocation = liveAllocation(e.definition, counters, { status: e.status, winner: e.winnerIndex });
+    const memo = this.posteriorView(e, counters);
+    const { summary, allocation } = memo;
     const pending = e.definition.conversionWindowSeconds === null ? null : await this.store.openDecisions(e.id, e.definition.arms.length);
     const arms: ArmView[] = e.definition.arms.map((name, k) => ({
       index: k,
@@ -695,7 +727,7 @@ export class ExperimentsService {
     // the service's own evaluations only: the pipeline's verdict on a live experiment is advice
     const decisions = await this.events.latestDecisions(e.id, 1, SERVICE_TRIGGERS);
     const last = decisions[0] ? this.decisionRecord(e.definition, decisions[0]) : null;
-    const evaluation = await this.evaluationOf(e, counters, decisions[0]);
+    const evaluation = await this.evaluationOf(e, counters, decisions[0], memo.evaluation);
     let winner: ExperimentView['winner'] = null;
     if (e.status === 'concluded' && e.winnerIndex !== null) {
       const declaring = last && last.winnerIndex === e.winnerIndex ? last : null;
@@ -767,6 +799,16 @@ function effectiveSharesProblem(def: ExperimentDefinition): string | null {
  * minimum sample — the burn-in);
  * after a winner, (1 − exploration) on the winner plus exploration × the policy's allocation.
  */
+/** Experiments whose view numbers are kept (the map is cleared when full). */
+const POSTERIOR_VIEWS_MAX = 10_000;
+
+interface PosteriorViewMemo {
+  key: string;
+  summary: ReturnType<typeof summarizeArms>;
+  allocation: number[];
+  evaluation: StoppingEvaluation;
+}
+
 export function liveAllocation(def: ExperimentDefinition, c: Pick<ArmCounters, 'alpha' | 'beta'>, status: StoredStatus): number[] {
   const k = def.arms.length;
   if (status.status === 'stopped') return new Array<number>(k).fill(0);

@@ -14,7 +14,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import Redis, { Cluster, type RedisOptions } from 'ioredis';
 import { BanditError, ErrorCode } from '../common/errors';
 import type { RedisConfig } from '../config/config';
-import { keys, posteriorKeys } from './keys';
+import { keys, posteriorKeys, rateKey } from './keys';
 import { luaScript } from './lua-scripts';
 import {
   decodeStatus,
@@ -50,6 +50,8 @@ interface BanditCommands {
   banditSetStatus(...args: Array<string | number>): Promise<[number, string]>;
   banditSwapStatus(...args: Array<string | number>): Promise<string>;
   banditExpireDecision(...args: Array<string | number>): Promise<string>;
+  banditSettle(...args: Array<string | number>): Promise<number>;
+  banditRate(...args: Array<string | number>): Promise<[number, number]>;
 }
 
 type Client = (Redis | Cluster) & BanditCommands;
@@ -166,12 +168,16 @@ export class DragonflyPosteriorStore implements PosteriorStore {
     define('banditArmReward', 'arm-reward');
     define('banditSwapStatus', 'swap-status');
     define('banditExpireDecision', 'expire-decision');
+    define('banditSettle', 'settle');
+    define('banditRate', 'rate');
   }
 
-  async writeState(experimentId: string, counters: ArmCounters, status: StoredStatus, mode: WriteMode): Promise<boolean> {
+  async writeState(experimentId: string, counters: ArmCounters, status: StoredStatus, mode: WriteMode, baseEventId?: number): Promise<boolean> {
     const id = experimentId;
-    const ks: string[] = [keys.state(id), keys.events(id)];
-    const args: Array<string | number> = [mode, encodeStatus(status), CONSUMER_GROUP];
+    // a new experiment (reset) counts nothing queued before it, whatever its row id
+    baseEventId ??= mode === 'reset' ? Number.MAX_SAFE_INTEGER : 0;
+    const ks: string[] = [keys.state(id), keys.events(id), keys.fence(id)];
+    const args: Array<string | number> = [mode, encodeStatus(status), CONSUMER_GROUP, String(baseEventId)];
     for (let k = 0; k < counters.alpha.length; k++) {
       ks.push(keys.alpha(id, k), keys.beta(id, k), keys.pulls(id, k), keys.rewards(id, k));
       args.push(String(counters.alpha[k]), String(counters.beta[k]), String(counters.pulls[k]), String(counters.rewards[k]));
@@ -449,20 +455,42 @@ export class DragonflyPosteriorStore implements PosteriorStore {
     return (reply?.[1] ?? []).filter((e): e is [string, string[]] => e[1] !== null);
   }
 
+  /**
+   * Acknowledges and deletes the entries, and counts the stored events the live state does
+   * not count yet (queued before its last rebuild and not in that rebuild's base; see
+   * lua/settle.lua). One script per stream.
+   */
   async ack(events: readonly QueuedEvent[]): Promise<void> {
-    const byStream = new Map<string, string[]>();
+    const byExperiment = new Map<string, QueuedEvent[]>();
     for (const e of events) {
-      const s = keys.events(e.experimentId);
-      const list = byStream.get(s) ?? [];
-      list.push(e.queueId);
-      byStream.set(s, list);
+      const list = byExperiment.get(e.experimentId);
+      if (list) list.push(e);
+      else byExperiment.set(e.experimentId, [e]);
     }
-    await Promise.all(
-      [...byStream].map(async ([stream, ids]) => {
-        await this.client.xack(stream, CONSUMER_GROUP, ...ids);
-        await this.client.xdel(stream, ...ids);
-      }),
-    );
+    await Promise.all([...byExperiment].map(([id, list]) => this.settle(id, list)));
+  }
+
+  private async settle(id: string, events: readonly QueuedEvent[]): Promise<void> {
+    const ks = [keys.events(id), keys.fence(id), keys.state(id)];
+    const slots = new Map<number, number>();
+    const stored: Array<string | number> = [];
+    for (const e of events) {
+      if (e.rowId === undefined || (e.type !== 'select' && e.type !== 'reward')) continue;
+      let slot = slots.get(e.arm);
+      if (slot === undefined) {
+        slot = slots.size;
+        slots.set(e.arm, slot);
+        ks.push(keys.alpha(id, e.arm), keys.beta(id, e.arm), keys.pulls(id, e.arm), keys.rewards(id, e.arm));
+      }
+      const r = e.reward ?? 0;
+      stored.push(e.queueId, e.rowId, slot, e.type === 'select' ? 's' : 'r', String(r), String(1 - r));
+    }
+    await this.client.banditSettle(ks.length, ...ks, CONSUMER_GROUP, events.length, ...events.map((e) => e.queueId), ...stored);
+  }
+
+  async countRequests(client: string, window: number, n: number): Promise<{ current: number; previous: number }> {
+    const [current, previous] = await this.client.banditRate(2, rateKey(client, window), rateKey(client, window - 1), n, 150_000);
+    return { current: Number(current), previous: Number(previous) };
   }
 
   async queueStats(experimentIds: readonly string[]): Promise<QueueStats[]> {
@@ -478,7 +506,7 @@ export class DragonflyPosteriorStore implements PosteriorStore {
   }
 
   async drop(experimentId: string, armCount: number): Promise<void> {
-    const ks = [keys.state(experimentId), keys.units(experimentId), keys.events(experimentId), keys.open(experimentId)];
+    const ks = [keys.state(experimentId), keys.units(experimentId), keys.events(experimentId), keys.open(experimentId), keys.fence(experimentId)];
     for (let k = 0; k < armCount; k++) ks.push(keys.alpha(experimentId, k), keys.beta(experimentId, k), keys.pulls(experimentId, k), keys.rewards(experimentId, k));
     await this.client.del(...ks);
   }

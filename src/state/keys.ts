@@ -12,6 +12,8 @@
  *   experiment:{id}:d:<token>         one outstanding / rewarded decision (expires)
  *   experiment:{id}:units             sticky assignments: unit id → "<arm>|<propensity>"
  *   experiment:{id}:open              decisions whose conversion window is open: key suffix → deadline (ms)
+ *   experiment:{id}:fence             which queued events the live counters already count: f (stream
+ *                                     id), m (event-store row id) — see lua/settle.lua
  *   experiment:{id}:events            stream of select / reward events awaiting the event store
  *   experiment:{id}:fb:<token>        one counted reward without a decision (a routed-arm feedback; expires)
  *   experiment:{id}:req:<sha256>      the decision served for one request key (Seldon puid; expires)
@@ -31,11 +33,17 @@ export const keys = {
   decision: (id: string, token: string) => `${experimentTag(id)}:d:${token}`,
   units: (id: string) => `${experimentTag(id)}:units`,
   events: (id: string) => `${experimentTag(id)}:events`,
+  fence: (id: string) => `${experimentTag(id)}:fence`,
   armFeedback: (id: string, token: string) => `${experimentTag(id)}:fb:${token}`,
   open: (id: string) => `${experimentTag(id)}:open`,
   /** One decision per client request key (a Seldon puid), by its SHA-256 (any string, fixed length). */
   request: (id: string, keyHash: string) => `${experimentTag(id)}:req:${keyHash}`,
 };
+
+/** One client's request count of one minute (the shared rate limit; hash tag: the client, so its two buckets share a slot). */
+export function rateKey(client: string, window: number): string {
+  return `ratelimit:{${client}}:${window}`;
+}
 
 /** Every α key then every β key of the experiment, the order `readPosteriors` uses. */
 export function posteriorKeys(id: string, armCount: number): string[] {

@@ -8,7 +8,7 @@ const cache = new Map<string, string>();
  * Source of one Lua script of src/state/lua (beside the compiled file, else in the
  * project's src/); a line `--#include <name>` is replaced by the source of `<name>.lua`.
  */
-export function luaScript(name: 'select' | 'reward' | 'write-state' | 'set-status' | 'status-rank' | 'swap-status' | 'expire-decision' | 'arm-reward'): string {
+export function luaScript(name: 'select' | 'reward' | 'write-state' | 'set-status' | 'status-rank' | 'swap-status' | 'expire-decision' | 'arm-reward' | 'settle' | 'rate'): string {
   const hit = cache.get(name);
   if (hit !== undefined) return hit;
   const candidates = [path.join(__dirname, 'lua', `${name}.lua`), path.join(projectRoot(), 'src', 'state', 'lua', `${name}.lua`)];

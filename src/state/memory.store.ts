@@ -224,6 +224,12 @@ export class MemoryPosteriorStore implements PosteriorStore {
     for (const id of done) this.queuedAt.delete(id);
   }
 
+  private readonly requestCounts = memoryRateCounter();
+
+  countRequests(client: string, window: number, n: number): Promise<{ current: number; previous: number }> {
+    return this.requestCounts(client, window, n);
+  }
+
   async queueStats(experimentIds: readonly string[]): Promise<QueueStats[]> {
     const stats = new Map<string, QueueStats>(experimentIds.map((id) => [id, { experimentId: id, length: 0, oldestAt: null }]));
     for (const ev of this.queue) {
@@ -259,4 +265,21 @@ export class MemoryPosteriorStore implements PosteriorStore {
     for (const e of this.experiments.values()) for (const [k, d] of e.decisions) if (d.expiresAt <= now) e.decisions.delete(k);
     for (const [k, d] of this.requests) if (d.expiresAt <= now) this.requests.delete(k);
   }
+}
+
+/** The shared request limit's counts in one process: minute buckets in a map. */
+function memoryRateCounter(): (client: string, window: number, n: number) => Promise<{ current: number; previous: number }> {
+  const buckets = new Map<string, number>();
+  let oldest = Infinity;
+  return async (client, window, n) => {
+    if (window - 2 > oldest) {
+      for (const k of buckets.keys()) if (Number(k.slice(0, k.indexOf('|'))) < window - 1) buckets.delete(k);
+      oldest = window - 1;
+    }
+    oldest = Math.min(oldest, window);
+    const key = `${window}|${client}`;
+    const current = (buckets.get(key) ?? 0) + n;
+    buckets.set(key, current);
+    return { current, previous: buckets.get(`${window - 1}|${client}`) ?? 0 };
+  };
 }

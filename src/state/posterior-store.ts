@@ -148,6 +148,11 @@ export interface QueuedEvent {
   reward: number | null;
   unitId: string | null;
   at: number;
+  /**
+   * The event store's row id of this event, set by the consumer once stored: `ack` counts
+   * into the live state a stored event that its last rebuild could not see.
+   */
+  rowId?: number;
 }
 
 /** One experiment's event queue: how many events wait, and when the oldest was queued (ms; null when empty). */
@@ -163,9 +168,11 @@ export interface PosteriorStore {
    * Writes the experiment's counters and status. `if-missing` writes nothing when the
    * status marker exists (creation, automatic rebuild: a replica that rebuilt first wins);
    * `overwrite` replaces them (manual rebuild). Outstanding decisions are kept. Returns
-   * whether it wrote.
+   * whether it wrote. `baseEventId`: the highest event-store row id the counters include
+   * (a rebuild's base); a queued event stored later with a higher row id is counted by `ack`
+   * when the counters could not have seen it.
    */
-  writeState(experimentId: string, counters: ArmCounters, status: StoredStatus, mode: WriteMode): Promise<boolean>;
+  writeState(experimentId: string, counters: ArmCounters, status: StoredStatus, mode: WriteMode, baseEventId?: number): Promise<boolean>;
   /** α, β and status in one round trip; null when the experiment's state is missing. */
   readPosteriors(experimentId: string, armCount: number, unitId?: string): Promise<PosteriorRead | null>;
   /** Every counter of every arm; null when missing. */
@@ -197,9 +204,19 @@ export interface PosteriorStore {
   addArms(experimentId: string, from: number, priors: ReadonlyArray<{ alpha: number; beta: number }>): Promise<void>;
   /** Up to `max` queued events of these experiments, oldest first; they stay queued until `ack`. */
   pendingEvents(experimentIds: readonly string[], max: number): Promise<QueuedEvent[]>;
+  /**
+   * Removes stored events from the queue. Events carrying a `rowId` that the live state does
+   * not count yet (queued before its last rebuild, stored after that rebuild read the log)
+   * are counted in the same step.
+   */
   ack(events: readonly QueuedEvent[]): Promise<void>;
   /** Length and oldest entry of each experiment's queue (metrics, readiness). */
   queueStats(experimentIds: readonly string[]): Promise<QueueStats[]>;
+  /**
+   * The shared request limit's counts (src/http/rate-limit.ts): adds `n` to `client`'s
+   * bucket of minute `window`; returns it and the previous minute's.
+   */
+  countRequests(client: string, window: number, n: number): Promise<{ current: number; previous: number }>;
   /** Removes every key of the experiment (tests, and `restore` after a loss). */
   drop(experimentId: string, armCount: number): Promise<void>;
   ping(): Promise<void>;

@@ -96,6 +96,8 @@ describe('event storage never wedges (Redis + Postgres)', () => {
     s = lagging;
     expect((await call(s.url, 'GET', '/readyz')).status).toBe(200);
     // an event queued two minutes ago that nobody moved
+    // an entry queued 120 s ago: a stream whose ids start in the past (a state write moves the next id to its own time)
+    await redis.del(keys.events('lagging'));
     await redis.xadd(keys.events('lagging'), `${Date.now() - 120_000}-0`, 't', 's', 'd', 'lagging.0.AAAAAAAAAAAAAAAAAAAAAA', 'a', '0', 'p', '0.5', 'u', '', 'ts', String(Date.now() - 120_000));
     const r = await call<{ error: { message: string } }>(s.url, 'GET', '/readyz');
     expect(r.status).toBe(503);
