@@ -213,7 +213,7 @@ describeIf(() => hasBuiltCli() && hasProgram('redis-server') && hasPostgres())('
     const r = new Redis(redisUrl());
     try {
       const keys = await r.keys('*');
-      const shape = /^experiment:\{(sec-a|sec-b|sec-new|sec-odd)\}:(arm:[0-9]+:(alpha|beta|pulls|rewards)|state|units|events|d:[0-9]+\.[A-Za-z0-9_-]{22}|puid:.*)$/;
+      const shape = /^experiment:\{(sec-a|sec-b|sec-new|sec-odd)\}:(arm:[0-9]+:(alpha|beta|pulls|rewards)|state|fence|units|events|d:[0-9]+\.[A-Za-z0-9_-]{22}|puid:.*)$/;
       expect(keys.filter((k) => !shape.test(k))).toEqual([]);
     } finally {
       r.disconnect();
