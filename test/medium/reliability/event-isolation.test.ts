@@ -85,7 +85,14 @@ describe('event storage never wedges (Redis + Postgres)', () => {
       expect(JSON.parse(d.payload)).toMatchObject({ type: 'select' });
     }
     await waitFor('streams empty', async () => (await redis.xlen(stream)) === 0 && (await redis.xlen(keys.events('healthy'))) === 0);
-    const metrics = await (await fetch(`${s.url}/metrics`)).text();
+    // the per-experiment gauges list the consumer's experiment list, reread every 2 s (IDS_TTL_MS):
+    // an experiment created less than that ago may not be listed yet
+    const scrape = async () => (await fetch(`${s.url}/metrics`)).text();
+    let metrics = '';
+    await waitFor('both experiments in the queue gauges', async () => {
+      metrics = await scrape();
+      return /bandit_event_queue_length\{experiment="poisoned"\}/.test(metrics) && /bandit_event_queue_oldest_age_seconds\{experiment="healthy"\}/.test(metrics);
+    });
     expect(metrics).toMatch(/bandit_event_dead_letters_total 2/);
     expect(metrics).toMatch(/bandit_event_queue_length\{experiment="poisoned"\} 0/);
     expect(metrics).toMatch(/bandit_event_queue_oldest_age_seconds\{experiment="healthy"\} 0/);
