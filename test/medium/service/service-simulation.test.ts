@@ -1,6 +1,6 @@
 /**
  * A simulated 3-arm experiment (click rates 0.02 / 0.03 / 0.05) through the HTTP API on
- * the machine's Redis and Postgres: traffic shifts to the best arm and the automatic
+ * the machine's Redis and Postgres: traffic shifts towards the best arm and the automatic
  * stopping rule concludes with it as the winner; afterwards /select serves the winner
  * and the decision that declared it is stored with its numbers. Then the service is
  * restarted on an emptied Redis and rebuilds the same posteriors from Postgres.
@@ -60,7 +60,9 @@ describeIf(() => hasRedis() && hasPostgres())('simulated experiment (Redis + Pos
     expect(view?.winner?.name).toBe('high');
     const pulls = view!.arms.map((a) => a.pulls);
     const total = pulls.reduce((a, b) => a + b, 0);
-    expect(pulls[2] / total).toBeGreaterThan(0.5);
+    // more than its uniform share and more than each other arm (a majority is not assured: the
+    // burn-in serves every arm equally until the minimum sample, and the rule may conclude soon after)
+    expect(pulls[2] / total).toBeGreaterThan(1 / 3);
     expect(pulls[2]).toBeGreaterThan(pulls[1]);
     expect(pulls[2]).toBeGreaterThan(pulls[0]);
     const decision = view!.winner!.decision!;
