@@ -9,6 +9,8 @@ import { CLOCK, type ClockRepository } from '../clock/clock.repository';
 import type { Config } from '../config/config';
 import { EventConsumer } from '../events/event-consumer';
 import { EventRepository } from '../events/event.repository';
+import { SnapshotRepository } from '../events/snapshot.repository';
+import { VerdictRepository } from '../events/verdict.repository';
 import { DesignModule } from '../design/design.controller';
 import { ExperimentsController } from '../experiments/experiment.controller';
 import { ExperimentRepository } from '../experiments/experiment.repository';
@@ -45,7 +47,7 @@ export interface AppExtensions {
 @Module({})
 export class AppModule {
   static forRoot(res: AppResources, extra: AppExtensions = {}): DynamicModule {
-    const exported = [SERVICE_GRAPH, CONFIG, POSTERIOR_STORE, DATA_SOURCE, CLOCK, EventRepository, ExperimentRepository, EventConsumer, ExperimentsService, ServingService, MetricsService, AdminGuard];
+    const exported = [SERVICE_GRAPH, CONFIG, POSTERIOR_STORE, DATA_SOURCE, CLOCK, EventRepository, VerdictRepository, SnapshotRepository, ExperimentRepository, EventConsumer, ExperimentsService, ServingService, MetricsService, AdminGuard];
     return {
       module: AppModule,
       global: true,
@@ -64,6 +66,8 @@ export class AppModule {
           inject: [CONFIG, POSTERIOR_STORE, DATA_SOURCE, CLOCK],
         },
         { provide: EventRepository, useFactory: (g: ServiceGraph) => g.events, inject: [SERVICE_GRAPH] },
+        { provide: VerdictRepository, useFactory: (g: ServiceGraph) => g.verdicts, inject: [SERVICE_GRAPH] },
+        { provide: SnapshotRepository, useFactory: (g: ServiceGraph) => g.snapshots, inject: [SERVICE_GRAPH] },
         { provide: ExperimentRepository, useFactory: (g: ServiceGraph) => g.experimentRepository, inject: [SERVICE_GRAPH] },
         { provide: EventConsumer, useFactory: (g: ServiceGraph) => g.consumer, inject: [SERVICE_GRAPH] },
         { provide: ExperimentsService, useFactory: (g: ServiceGraph) => g.experiments, inject: [SERVICE_GRAPH] },

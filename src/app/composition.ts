@@ -15,6 +15,8 @@ import { openDataSource } from '../events/data-source';
 import { DeadLetterRepository } from '../events/dead-letter.repository';
 import { cachedIds, EventConsumer, IDS_TTL_MS, type ConsumerLog } from '../events/event-consumer';
 import { EventRepository } from '../events/event.repository';
+import { SnapshotRepository } from '../events/snapshot.repository';
+import { VerdictRepository } from '../events/verdict.repository';
 import { ExperimentRepository } from '../experiments/experiment.repository';
 import { ExperimentsService } from '../experiments/experiment.service';
 import { openPosteriorStore } from '../state/open-store';
@@ -46,6 +48,8 @@ export function consumerSettings(config: Pick<Config, 'eventFlushIntervalMs'>): 
 
 export interface ServiceGraph {
   events: EventRepository;
+  verdicts: VerdictRepository;
+  snapshots: SnapshotRepository;
   experimentRepository: ExperimentRepository;
   consumer: EventConsumer;
   consumerSettings: ConsumerSettings;
@@ -57,6 +61,8 @@ export function composeServices(res: ServiceResources, log: ConsumerLog): Servic
   const settings = consumerSettings(res.config);
   const events = new EventRepository(res.dataSource);
   const experimentRepository = new ExperimentRepository(res.dataSource);
+  const verdicts = new VerdictRepository(res.dataSource);
+  const snapshots = new SnapshotRepository(res.dataSource);
   const consumer = new EventConsumer(
     res.store,
     events,
@@ -65,8 +71,8 @@ export function composeServices(res: ServiceResources, log: ConsumerLog): Servic
     log,
     settings.deadLetters ? new DeadLetterRepository(res.dataSource) : undefined,
   );
-  const experiments = new ExperimentsService(res.config, res.store, res.clock, experimentRepository, events, consumer);
-  return { events, experimentRepository, consumer, consumerSettings: settings, experiments };
+  const experiments = new ExperimentsService(res.config, res.store, res.clock, experimentRepository, events, consumer, verdicts, snapshots);
+  return { events, verdicts, snapshots, experimentRepository, consumer, consumerSettings: settings, experiments };
 }
 
 /** Where opening the event store failed (the posterior store is closed again). */

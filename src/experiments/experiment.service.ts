@@ -11,6 +11,8 @@ import { CONFIG } from '../app/tokens';
 import type { Config } from '../config/config';
 import type { DecisionRow } from '../events/entities';
 import { EventRepository } from '../events/event.repository';
+import { SnapshotRepository } from '../events/snapshot.repository';
+import { VerdictRepository } from '../events/verdict.repository';
 import { EventConsumer } from '../events/event-consumer';
 import { POSTERIOR_STORE, priorCounters, type ArmCounters, type PosteriorStore, type StoredStatus } from '../state/posterior-store';
 import {
@@ -102,6 +104,8 @@ export class ExperimentsService {
     private readonly experiments: ExperimentRepository,
     private readonly events: EventRepository,
     private readonly consumer: EventConsumer,
+    private readonly verdicts: VerdictRepository,
+    private readonly snapshots: SnapshotRepository,
   ) {}
 
   /** Validates and creates an experiment (409 when the id exists). */
@@ -376,7 +380,7 @@ export class ExperimentsService {
       reasons: JSON.stringify([why]),
       thresholds: JSON.stringify({ ...(JSON.parse(base.thresholds) as Record<string, unknown>), manual: { by: req.by ?? null, reason: req.reason ?? null } }),
     };
-    const decisionId = await this.events.insertDecision(row, snapshotRowsOf(e.id, e.definition.arms, counters, 'decision', ev.at, ev));
+    const decisionId = await this.verdicts.insert(row, snapshotRowsOf(e.id, e.definition.arms, counters, 'decision', ev.at, ev));
     if (!(await this.experiments.transition(id, 'concluded', ['running', 'paused'], ev.at, k))) {
       throw new BanditError(ErrorCode.Conflict, `experiment ${JSON.stringify(id)} was concluded or stopped meanwhile`);
     }
@@ -537,7 +541,7 @@ export class ExperimentsService {
       this.log.warn(`experiment ${e.id}: automatic winner held back, the sample-ratio-mismatch check failed (acknowledge it to allow one)`);
       return this.decisionRecord(e.definition, { ...row, id: 0 });
     }
-    const id = await this.events.insertDecision(row, snapshotRowsOf(e.id, e.definition.arms, counters, 'decision', now, ev));
+    const id = await this.verdicts.insert(row, snapshotRowsOf(e.id, e.definition.arms, counters, 'decision', now, ev));
     if (d.status !== 'continue') {
       const winner = d.status === 'winner' ? (d.winner ?? null) : null;
       // compare-and-set: a stop that landed meanwhile wins
@@ -562,7 +566,7 @@ export class ExperimentsService {
       const key = JSON.stringify([counters.alpha, counters.beta, counters.pulls]);
       if (this.lastSnapshotKey.get(e.id) === key) continue;
       this.lastSnapshotKey.set(e.id, key);
-      await this.events.insertSnapshots(snapshotRowsOf(e.id, e.definition.arms, counters, 'periodic', new Date(this.clock.now())));
+      await this.snapshots.insert(snapshotRowsOf(e.id, e.definition.arms, counters, 'periodic', new Date(this.clock.now())));
       written++;
     }
     return written;
@@ -585,7 +589,7 @@ export class ExperimentsService {
     });
     if (wrote) {
       this.log.log(`experiment ${id}: live state rebuilt from ${selects} select and ${rewards} reward events`);
-      await this.events.insertSnapshots(snapshotRowsOf(e.id, e.definition.arms, counters, 'rebuild', new Date(this.clock.now()))).catch(() => undefined);
+      await this.snapshots.insert(snapshotRowsOf(e.id, e.definition.arms, counters, 'rebuild', new Date(this.clock.now()))).catch(() => undefined);
     }
     return { experimentId: id, selects, rewards, alpha: counters.alpha, beta: counters.beta, wrote };
   }
@@ -659,7 +663,7 @@ export class ExperimentsService {
   private async evaluationOf(e: StoredExperiment, counters: ArmCounters, last: DecisionRow | undefined, live?: StoppingEvaluation): Promise<EvaluationView> {
     if (e.status === 'concluded' && last && last.status !== 'continue' && last.id !== undefined) {
       const id = Number(last.id);
-      const snapshots = await this.events.decisionSnapshots(e.id, id);
+      const snapshots = await this.verdicts.snapshotsOf(e.id, id);
       return evaluationView(e.definition.arms, recordedNumbers(e.definition, last, snapshots, e.createdAt), new Date(last.createdAt), 'decision', id);
     }
     // a memoized evaluation is the same verdict (same posteriors and duration verdict), restamped now
@@ -725,7 +729,7 @@ export class ExperimentsService {
       pending: pending?.[k] ?? 0,
     }));
     // the service's own evaluations only: the pipeline's verdict on a live experiment is advice
-    const decisions = await this.events.latestDecisions(e.id, 1, SERVICE_TRIGGERS);
+    const decisions = await this.verdicts.latest(e.id, 1, SERVICE_TRIGGERS);
     const last = decisions[0] ? this.decisionRecord(e.definition, decisions[0]) : null;
     const evaluation = await this.evaluationOf(e, counters, decisions[0], memo.evaluation);
     let winner: ExperimentView['winner'] = null;

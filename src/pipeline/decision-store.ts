@@ -9,6 +9,7 @@ import type { DataSource } from 'typeorm';
 import type { Config } from '../config/config';
 import { openDataSource } from '../events/data-source';
 import { EventRepository } from '../events/event.repository';
+import { VerdictRepository } from '../events/verdict.repository';
 import { ExperimentRepository } from '../experiments/experiment.repository';
 import { ADVICE_TRIGGER, type StoppingDefinition, type StoppingEvaluation } from '../experiments/stopping/stopping-evaluator';
 import { countersFromEvents, decisionRowOf, snapshotRowsOf } from '../experiments/stopping/stopping-records';
@@ -47,10 +48,12 @@ export const PIPELINE_TRIGGER = ADVICE_TRIGGER;
 export class EventStoreDecisions implements DecisionStore {
   private readonly events: EventRepository;
   private readonly experiments: ExperimentRepository;
+  private readonly verdicts: VerdictRepository;
 
   private constructor(private readonly ds: DataSource) {
     this.events = new EventRepository(ds);
     this.experiments = new ExperimentRepository(ds);
+    this.verdicts = new VerdictRepository(ds);
   }
 
   static async open(config: Pick<Config, 'databaseUrl' | 'sqlitePath'>): Promise<EventStoreDecisions> {
@@ -73,7 +76,7 @@ export class EventStoreDecisions implements DecisionStore {
   }
 
   async record(d: RecordedDecision): Promise<number> {
-    return this.events.insertDecision(decisionRowOf(d.experimentId, d.evaluation, PIPELINE_TRIGGER), snapshotRowsOf(d.experimentId, d.arms, d.counters, 'decision', d.evaluation.at, d.evaluation));
+    return this.verdicts.insert(decisionRowOf(d.experimentId, d.evaluation, PIPELINE_TRIGGER), snapshotRowsOf(d.experimentId, d.arms, d.counters, 'decision', d.evaluation.at, d.evaluation));
   }
 
   async close(): Promise<void> {

@@ -15,6 +15,7 @@ import { HISTORY_CACHE_MS, HistoryService } from '../../../src/dashboard/history
 import { openDataSource } from '../../../src/events/data-source';
 import type { PosteriorSnapshotRow } from '../../../src/events/entities';
 import { EventRepository } from '../../../src/events/event.repository';
+import { SnapshotRepository } from '../../../src/events/snapshot.repository';
 import type { ExperimentView } from '../../../src/experiments/experiment.dto';
 import type { QueuedEvent } from '../../../src/state/posterior-store';
 import { describeIf } from '../../support/env';
@@ -105,7 +106,7 @@ for (const driver of ['sqlite', 'postgres'] as const) describeIf(() => driver ==
     ds = await openDataSource({ databaseUrl: db?.url, sqlitePath: path.join(dir, 'events.sqlite') });
     const events = new EventRepository(ds);
     await events.insertEvents(fx.events);
-    await events.insertSnapshots(fx.snapshots);
+    await new SnapshotRepository(ds).insert(fx.snapshots);
   }, 60_000);
 
   afterAll(async () => {

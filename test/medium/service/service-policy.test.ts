@@ -13,7 +13,7 @@ import { createApp } from '../../../src/app/create-app';
 import { ManualClock } from '../../../src/clock/clock.repository';
 import { loadConfig } from '../../../src/config/config';
 import { allocationProbabilities } from '../../../src/core';
-import { EventRepository } from '../../../src/events/event.repository';
+import { SnapshotRepository } from '../../../src/events/snapshot.repository';
 import { ExperimentsService } from '../../../src/experiments/experiment.service';
 import { ServingService } from '../../../src/serving/serving.service';
 
@@ -129,7 +129,7 @@ describe('served policy (in-process store + SQLite, manual clock)', () => {
     expect(view.winner).toBeNull();
     expect(view.lastDecision).toMatchObject({ status: 'no_winner', trigger: 'max_duration', leaderName: 'b' });
     expect(view.lastDecision!.reasons.join(' ')).toMatch(/maximum duration/);
-    const snaps = await app.get(EventRepository).latestSnapshots('slow');
+    const snaps = await app.get(SnapshotRepository).latest('slow');
     expect(snaps.filter((s) => s.decisionRecordId === view.lastDecision!.id)).toHaveLength(2);
     // without a winner the experiment keeps serving by the policy
     expect((await serving.select('slow')).propensity).toBeLessThan(1);

@@ -14,6 +14,8 @@ import { keys } from '../../../src/state/keys';
 import { priorCounters, type PosteriorStore, type QueuedEvent } from '../../../src/state/posterior-store';
 import { openDataSource } from '../../../src/events/data-source';
 import { EventRepository } from '../../../src/events/event.repository';
+import { SnapshotRepository } from '../../../src/events/snapshot.repository';
+import { VerdictRepository } from '../../../src/events/verdict.repository';
 import { ExperimentRepository } from '../../../src/experiments/experiment.repository';
 import { claimRedisDb, createTestDatabase, hasPostgres, hasRedis, type TestDatabase, type TestRedisDb } from '../../support/services';
 import { describeIf } from '../../support/env';
@@ -270,15 +272,15 @@ for (const c of eventCases) describeIf(c.needs)(`event store contract: ${c.name}
     });
   });
 
-  it('stores a decision with its snapshots and experiments with unique ids', async () => {
-    const repo = new EventRepository(h.ds);
+  it('stores a verdict with its snapshots and experiments with unique ids', async () => {
+    const repo = new VerdictRepository(h.ds);
     const at = new Date(1_700_000_000_000);
-    const id = await repo.insertDecision(
+    const id = await repo.insert(
       { experimentId: 'e1', status: 'winner', trigger: 'manual', winnerIndex: 1, leaderIndex: 1, probBest: '[0.01,0.99]', expectedLoss: '[0.1,0]', reasons: '[]', thresholds: '{}', totalSamples: 10, createdAt: at },
       [0, 1].map((k) => ({ experimentId: 'e1', armIndex: k, armName: `a${k}`, alpha: 1, beta: 2, pulls: 3, rewards: 0, mean: 1 / 3, ciLow: 0.01, ciHigh: 0.8, probBest: 0.5, expectedLoss: 0.1, reason: 'decision', decisionRecordId: null, createdAt: at })),
     );
-    expect((await repo.decision(id))?.winnerIndex).toBe(1);
-    const snaps = await repo.latestSnapshots('e1');
+    expect((await repo.byId(id))?.winnerIndex).toBe(1);
+    const snaps = await new SnapshotRepository(h.ds).latest('e1');
     expect(snaps.map((s) => s.decisionRecordId)).toEqual([id, id]);
     const experiments = new ExperimentRepository(h.ds);
     const def = { arms: ['a', 'b'] } as never;
