@@ -228,8 +228,8 @@ export function evaluateStoppingRule(arms: readonly ArmState[], config: Stopping
   const short = arms.filter((a) => a.pulls < cfg.minSamplesPerArm);
   reasons.push(
     core.samplesOk
-      ? `every arm has at least ${cfg.minSamplesPerArm} pulls`
-      : `minimum samples not met: ${short.map((a) => `${a.name} has ${a.pulls}`).join(', ')} of ${cfg.minSamplesPerArm} required per arm`,
+      ? `every arm has at least ${cfg.minSamplesPerArm} observations`
+      : `minimum samples not met: ${short.map((a) => `${a.name} has ${a.pulls}`).join(', ')} of ${cfg.minSamplesPerArm} observations required per arm`,
   );
   reasons.push(`P(best) of leader ${leaderName} is ${fmt(probBest[leader])} ${core.pOk ? '>=' : '<'} ${fmt(cfg.probBest)}`);
   reasons.push(

@@ -33,7 +33,7 @@ describe('the issue’s case: about 300 selects but 60 observations per arm', ()
   it('continue: the minimum sample of 100 observations is not met, whatever the selects', () => {
     const ev = evaluateStopping(d, counters, { at: new Date(1_000), createdAt: new Date(0) });
     expect(ev.decision.status).toBe('continue');
-    expect(ev.decision.reasons[0]).toBe('minimum samples not met: a has 60, b has 60, c has 60 of 100 required per arm');
+    expect(ev.decision.reasons[0]).toBe('minimum samples not met: a has 60, b has 60, c has 60 of 100 observations required per arm');
     expect(ev.decision.totalSamples).toBe(180);
     const checks = checksOf(numbersOf(ev));
     expect(checks.map((c) => [c.key, c.value, c.threshold, c.met])).toEqual([
