@@ -146,7 +146,7 @@ export class EventConsumer {
     const settle = async (via?: Queryable) => {
       const refused = await this.insertIsolating(batch, via);
       if (refused.length > 0) await this.setAside(refused);
-      await this.store.ack(batch);
+      await this.store.ack(batch, via === undefined ? undefined : (events) => this.events.rowIdsOf(events, via));
     };
     if (this.store.kind !== 'dragonfly') return settle();
     await this.events.locked([...new Set(batch.map((e) => e.experimentId))], 'shared', settle);
@@ -155,7 +155,7 @@ export class EventConsumer {
   /** Inserts the rows; returns the ones the event store refused (each alone), rethrows anything else. */
   private async insertIsolating(rows: readonly QueuedEvent[], via?: Queryable): Promise<DeadLetter[]> {
     try {
-      await this.events.insertEvents(rows, { via, rowIds: via !== undefined });
+      await this.events.insertEvents(rows, { via });
       return [];
     } catch (err) {
       if (!this.deadLetters || !isRefusedRow(err)) throw err;

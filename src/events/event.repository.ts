@@ -1,10 +1,11 @@
 /**
- * Reads and writes of the event log, posterior snapshots and stopping decisions.
- * Inserting events is idempotent: (decision_id, event_type) is unique and a conflicting
+ * The event log (`bandit_events`): inserts, the event lock, and the reads a rebuild makes.
+ * Verdicts and snapshots have their own repositories (verdict.repository.ts,
+ * snapshot.repository.ts). Inserting events is idempotent: (decision_id, event_type) is unique and a conflicting
  * row is skipped, so a batch delivered twice is stored once.
  */
-import { In, type DataSource, type QueryRunner, type Repository } from 'typeorm';
-import type { BanditEventRow, DecisionRow, PosteriorSnapshotRow } from './entities';
+import type { DataSource, QueryRunner, Repository } from 'typeorm';
+import type { BanditEventRow } from './entities';
 import type { QueuedEvent } from '../state/posterior-store';
 
 export interface ArmEventTotals {
@@ -84,8 +85,6 @@ function eventColumns(batch: readonly QueuedEvent[]): unknown[][] {
 
 export class EventRepository {
   private readonly events: Repository<BanditEventRow>;
-  private readonly snapshots: Repository<PosteriorSnapshotRow>;
-  private readonly decisions: Repository<DecisionRow>;
 
   /** 'postgres' | 'sqlite' */
   readonly driver: 'postgres' | 'sqlite';
@@ -95,8 +94,6 @@ export class EventRepository {
   constructor(private readonly ds: DataSource) {
     this.driver = ds.options.type === 'postgres' ? 'postgres' : 'sqlite';
     this.events = ds.getRepository<BanditEventRow>('BanditEvent');
-    this.snapshots = ds.getRepository<PosteriorSnapshotRow>('PosteriorSnapshot');
-    this.decisions = ds.getRepository<DecisionRow>('Decision');
   }
 
   /**
@@ -107,23 +104,10 @@ export class EventRepository {
    * (statements of one text are prepared once). Plain SQL: the query builder costs
    * more CPU than the database for 1000 rows.
    */
-  async insertEvents(batch: readonly QueuedEvent[], opts: { via?: Queryable; rowIds?: boolean } = {}): Promise<void> {
+  async insertEvents(batch: readonly QueuedEvent[], opts: { via?: Queryable } = {}): Promise<void> {
     if (batch.length === 0) return;
     if (this.driver === 'postgres') {
-      const q = opts.via ?? this.ds;
-      if (!opts.rowIds) {
-        await q.query(PG_INSERT_EVENTS, eventColumns(batch));
-        return;
-      }
-      const inserted = (await q.query(`${PG_INSERT_EVENTS} RETURNING id, decision_id, event_type`, eventColumns(batch))) as StoredRowId[];
-      const ids = rowIdsByEvent(inserted);
-      // rows stored before (a batch delivered again): their ids too
-      const known = batch.filter((e) => !ids.has(eventKey(e.decisionId, e.type)));
-      if (known.length > 0) {
-        const rows = (await q.query(PG_ROW_IDS, [known.map((e) => e.decisionId), known.map((e) => e.type)])) as StoredRowId[];
-        for (const [k, v] of rowIdsByEvent(rows)) ids.set(k, v);
-      }
-      for (const e of batch) e.rowId = ids.get(eventKey(e.decisionId, e.type));
+      await (opts.via ?? this.ds).query(PG_INSERT_EVENTS, eventColumns(batch));
       return;
     }
     // two statement texts only (a full chunk, one row), so both stay prepared in the driver's cache
@@ -132,17 +116,26 @@ export class EventRepository {
       for (; i + SQLITE_CHUNK <= batch.length; i += SQLITE_CHUNK) await m.query(SQLITE_INSERT_CHUNK, sqliteParams(batch, i, SQLITE_CHUNK));
       for (; i < batch.length; i++) await m.query(SQLITE_INSERT_ONE, sqliteParams(batch, i, 1));
     });
-    if (opts.rowIds) await this.sqliteRowIds(batch);
   }
 
-  private async sqliteRowIds(batch: readonly QueuedEvent[]): Promise<void> {
+  /**
+   * Sets `rowId` on stored events (those the posterior store's acknowledgement may have to
+   * count after a rebuild: few, only events queued before its fence). `via`: the connection
+   * holding the event lock.
+   */
+  async rowIdsOf(events: readonly QueuedEvent[], via?: Queryable): Promise<void> {
     const ids = new Map<string, number>();
-    for (let i = 0; i < batch.length; i += 500) {
-      const part = batch.slice(i, i + 500);
-      const rows = (await this.ds.query(`SELECT id, decision_id, event_type FROM bandit_events WHERE decision_id IN (${part.map(() => '?').join(',')})`, part.map((e) => e.decisionId))) as StoredRowId[];
+    if (this.driver === 'postgres') {
+      const rows = (await (via ?? this.ds).query(PG_ROW_IDS, [events.map((e) => e.decisionId), events.map((e) => e.type)])) as StoredRowId[];
       for (const [k, v] of rowIdsByEvent(rows)) ids.set(k, v);
+    } else {
+      for (let i = 0; i < events.length; i += 500) {
+        const part = events.slice(i, i + 500);
+        const rows = (await this.ds.query(`SELECT id, decision_id, event_type FROM bandit_events WHERE decision_id IN (${part.map(() => '?').join(',')})`, part.map((e) => e.decisionId))) as StoredRowId[];
+        for (const [k, v] of rowIdsByEvent(rows)) ids.set(k, v);
+      }
     }
-    for (const e of batch) e.rowId = ids.get(eventKey(e.decisionId, e.type));
+    for (const e of events) e.rowId = ids.get(eventKey(e.decisionId, e.type));
   }
 
   /**
@@ -214,39 +207,6 @@ export class EventRepository {
 
   async eventsOf(experimentId: string, limit = 10_000): Promise<BanditEventRow[]> {
     return this.events.find({ where: { experimentId }, order: { id: 'ASC' }, take: limit });
-  }
-
-  async insertSnapshots(rows: readonly PosteriorSnapshotRow[]): Promise<void> {
-    if (rows.length > 0) await this.snapshots.insert(rows as PosteriorSnapshotRow[]);
-  }
-
-  /** Stores a stopping decision with the snapshot of every arm it was made on; returns its id. */
-  async insertDecision(decision: DecisionRow, snapshots: readonly PosteriorSnapshotRow[]): Promise<number> {
-    return this.ds.transaction(async (m) => {
-      const saved = await m.getRepository<DecisionRow>('Decision').save({ ...decision });
-      const id = Number(saved.id);
-      if (snapshots.length > 0) await m.getRepository<PosteriorSnapshotRow>('PosteriorSnapshot').insert(snapshots.map((s) => ({ ...s, decisionRecordId: id })));
-      return id;
-    });
-  }
-
-  async decision(id: number): Promise<DecisionRow | null> {
-    return this.decisions.findOne({ where: { id } });
-  }
-
-  /** The latest stopping evaluations, newest first; only those of the given triggers when given. */
-  async latestDecisions(experimentId: string, limit = 20, triggers?: readonly string[]): Promise<DecisionRow[]> {
-    const where = triggers ? { experimentId, trigger: In([...triggers]) } : { experimentId };
-    return this.decisions.find({ where, order: { id: 'DESC' }, take: limit });
-  }
-
-  /** The posterior snapshots stored with a decision, by arm. */
-  async decisionSnapshots(experimentId: string, decisionId: number): Promise<PosteriorSnapshotRow[]> {
-    return this.snapshots.find({ where: { experimentId, decisionRecordId: decisionId }, order: { armIndex: 'ASC' } });
-  }
-
-  async latestSnapshots(experimentId: string, limit = 100): Promise<PosteriorSnapshotRow[]> {
-    return this.snapshots.find({ where: { experimentId }, order: { id: 'DESC' }, take: limit });
   }
 
   async ping(): Promise<void> {

@@ -50,7 +50,7 @@ interface BanditCommands {
   banditSetStatus(...args: Array<string | number>): Promise<[number, string]>;
   banditSwapStatus(...args: Array<string | number>): Promise<string>;
   banditExpireDecision(...args: Array<string | number>): Promise<string>;
-  banditSettle(...args: Array<string | number>): Promise<number>;
+  banditSettle(...args: Array<string | number>): Promise<[number | string, string]>;
   banditRate(...args: Array<string | number>): Promise<[number, number]>;
 }
 
@@ -139,6 +139,8 @@ export class DragonflyPosteriorStore implements PosteriorStore {
   private readonly lastClaim = new Map<string, number>();
   /** Key names per experiment (see experimentKeys). */
   private readonly keyCache = new Map<string, ExperimentKeys>();
+  /** Per experiment, the fence of its state as the last acknowledgement saw it (settle.lua). */
+  private readonly fences = new Map<string, string>();
 
   private readonly claimIdleMs: number;
 
@@ -460,32 +462,49 @@ export class DragonflyPosteriorStore implements PosteriorStore {
    * not count yet (queued before its last rebuild and not in that rebuild's base; see
    * lua/settle.lua). One script per stream.
    */
-  async ack(events: readonly QueuedEvent[]): Promise<void> {
+  async ack(events: readonly QueuedEvent[], rowIds?: (events: readonly QueuedEvent[]) => Promise<void>): Promise<void> {
     const byExperiment = new Map<string, QueuedEvent[]>();
     for (const e of events) {
       const list = byExperiment.get(e.experimentId);
       if (list) list.push(e);
       else byExperiment.set(e.experimentId, [e]);
     }
-    await Promise.all([...byExperiment].map(([id, list]) => this.settle(id, list)));
+    await Promise.all([...byExperiment].map(([id, list]) => this.settle(id, list, rowIds)));
   }
 
-  private async settle(id: string, events: readonly QueuedEvent[]): Promise<void> {
-    const ks = [keys.events(id), keys.fence(id), keys.state(id)];
-    const slots = new Map<number, number>();
-    const stored: Array<string | number> = [];
-    for (const e of events) {
-      if (e.rowId === undefined || (e.type !== 'select' && e.type !== 'reward')) continue;
-      let slot = slots.get(e.arm);
-      if (slot === undefined) {
-        slot = slots.size;
-        slots.set(e.arm, slot);
-        ks.push(keys.alpha(id, e.arm), keys.beta(id, e.arm), keys.pulls(id, e.arm), keys.rewards(id, e.arm));
+  /**
+   * settle.lua with the fence this store saw last for the experiment: events queued after it
+   * need no detail (no row ids, no per-event arguments). When the state's fence is another
+   * one (first call, or a rebuild since), the events at or below it are detailed (their row
+   * ids asked of `rowIds`) and the script is called again.
+   */
+  private async settle(id: string, events: readonly QueuedEvent[], rowIds?: (events: readonly QueuedEvent[]) => Promise<void>): Promise<void> {
+    const entryIds = events.map((e) => e.queueId);
+    let assumed = this.fences.get(id) ?? '';
+    for (let attempt = 0; attempt < 4; attempt++) {
+      const ks = [keys.events(id), keys.fence(id), keys.state(id)];
+      const detailed: Array<string | number> = [];
+      const below = assumed === '' ? [] : events.filter((e) => (e.type === 'select' || e.type === 'reward') && streamIdAtMost(e.queueId, assumed));
+      if (below.length > 0 && rowIds) await rowIds(below.filter((e) => e.rowId === undefined));
+      const slots = new Map<number, number>();
+      for (const e of below) {
+        if (e.rowId === undefined) continue;
+        let slot = slots.get(e.arm);
+        if (slot === undefined) {
+          slot = slots.size;
+          slots.set(e.arm, slot);
+          ks.push(keys.alpha(id, e.arm), keys.beta(id, e.arm), keys.pulls(id, e.arm), keys.rewards(id, e.arm));
+        }
+        const r = e.reward ?? 0;
+        detailed.push(e.queueId, e.rowId, slot, e.type === 'select' ? 's' : 'r', String(r), String(1 - r));
       }
-      const r = e.reward ?? 0;
-      stored.push(e.queueId, e.rowId, slot, e.type === 'select' ? 's' : 'r', String(r), String(1 - r));
+      const [done, fence] = await this.client.banditSettle(ks.length, ...ks, CONSUMER_GROUP, assumed, entryIds.length, ...entryIds, ...detailed);
+      if (this.fences.size >= KEY_CACHE_MAX) this.fences.clear();
+      this.fences.set(id, String(fence));
+      if (Number(done) === 1) return;
+      assumed = String(fence);
     }
-    await this.client.banditSettle(ks.length, ...ks, CONSUMER_GROUP, events.length, ...events.map((e) => e.queueId), ...stored);
+    throw new Error(`the fence of experiment ${JSON.stringify(id)} kept changing while its events were acknowledged`);
   }
 
   async countRequests(client: string, window: number, n: number): Promise<{ current: number; previous: number }> {
@@ -526,6 +545,15 @@ export class DragonflyPosteriorStore implements PosteriorStore {
   async close(): Promise<void> {
     await this.client.quit().catch(() => this.client.disconnect());
   }
+}
+
+/** Stream entry ids `<ms>-<seq>` in order: whether `a` is at or below `b`. */
+export function streamIdAtMost(a: string, b: string): boolean {
+  const da = a.indexOf('-');
+  const db = b.indexOf('-');
+  const am = Number(a.slice(0, da));
+  const bm = Number(b.slice(0, db));
+  return am < bm || (am === bm && Number(a.slice(da + 1)) <= Number(b.slice(db + 1)));
 }
 
 function parseAssignment(v: string): { arm: number; propensity: number } {

@@ -205,11 +205,12 @@ export interface PosteriorStore {
   /** Up to `max` queued events of these experiments, oldest first; they stay queued until `ack`. */
   pendingEvents(experimentIds: readonly string[], max: number): Promise<QueuedEvent[]>;
   /**
-   * Removes stored events from the queue. Events carrying a `rowId` that the live state does
-   * not count yet (queued before its last rebuild, stored after that rebuild read the log)
-   * are counted in the same step.
+   * Removes stored events from the queue. A stored event the live state does not count yet
+   * (queued before its last rebuild, stored after that rebuild read the log) is counted in
+   * the same step: for such events (rare: only those queued before a rebuild's fence) the
+   * store asks `rowIds` for their event-store row ids (setting `rowId` on them).
    */
-  ack(events: readonly QueuedEvent[]): Promise<void>;
+  ack(events: readonly QueuedEvent[], rowIds?: (events: readonly QueuedEvent[]) => Promise<void>): Promise<void>;
   /** Length and oldest entry of each experiment's queue (metrics, readiness). */
   queueStats(experimentIds: readonly string[]): Promise<QueueStats[]>;
   /**
