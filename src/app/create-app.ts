@@ -7,7 +7,7 @@
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
-import type { LogLevel } from '@nestjs/common';
+import { ConsoleLogger, type LogLevel } from '@nestjs/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
@@ -37,6 +37,15 @@ export interface CreateAppOptions extends AppExtensions {
   clock?: ClockRepository;
   /** false: no background event consumer in this process (`bandit serve --no-consumer`). */
   eventConsumer?: boolean;
+  /** Every log line on stderr (a CLI whose stdout is its report, e.g. the demo's in-process service). */
+  logToStderr?: boolean;
+}
+
+/** Nest's console logger with every level on stderr. */
+export class StderrLogger extends ConsoleLogger {
+  protected override printMessages(messages: unknown[], context?: string, logLevel?: LogLevel, _stream?: 'stdout' | 'stderr', errorStack?: unknown): void {
+    super.printMessages(messages, context, logLevel, 'stderr', errorStack);
+  }
 }
 
 const LOG_LEVELS: Record<Config['logLevel'], LogLevel[] | false> = {
@@ -74,7 +83,9 @@ async function buildApp(config: Config, opts: CreateAppOptions, store: Posterior
   const adapter = new ServiceFastifyAdapter({ bodyLimit: config.bodyLimitBytes, logger: false, return503OnClosing: false, clientErrorHandler: answerClientError });
   const fastify = adapter.getInstance() as unknown as FastifyInstance;
   const module = AppModule.forRoot({ config, store, dataSource, clock: opts.clock ?? new SystemClock(), ownsResources }, opts);
-  const app = await NestFactory.create<NestFastifyApplication>(module, adapter, { logger: LOG_LEVELS[config.logLevel], abortOnError: false });
+  const levels = LOG_LEVELS[config.logLevel];
+  const logger = opts.logToStderr && levels !== false ? new StderrLogger({ logLevels: levels }) : levels;
+  const app = await NestFactory.create<NestFastifyApplication>(module, adapter, { logger, abortOnError: false });
   app.useGlobalFilters(new HttpExceptionFilter());
   // errors raised before a route runs (body too large, unreadable JSON) get the same shape
   adapter.setErrorHandler((err: unknown, _req: FastifyRequest, reply: FastifyReply) => {

@@ -128,7 +128,8 @@ export async function startDemoService(
     allocationRefreshMs: 0,
     autoConcludeIntervalMs: 0,
   };
-  const app: NestFastifyApplication = await createApp(config, { clock: new SeededClock(fnv1a(experiment.seed)) });
+  // the demo's stdout is its report: the service's log lines go to stderr
+  const app: NestFastifyApplication = await createApp(config, { clock: new SeededClock(fnv1a(experiment.seed)), logToStderr: true });
   try {
     await app.listen({ port: 0, host: '127.0.0.1' });
   } catch (err) {
