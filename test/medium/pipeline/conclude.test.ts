@@ -6,7 +6,7 @@
  */
 import { openDataSource } from '../../../src/events/data-source';
 import { EventRepository } from '../../../src/events/event.repository';
-import type { ExperimentDefinition } from '../../../src/experiments/experiment.dto';
+import { upgradeDefinition } from '../../../src/experiments/experiment.dto';
 import { ExperimentRepository } from '../../../src/experiments/experiment.repository';
 import { createPipeline } from '../../../src/pipeline';
 import type { ConcludeResult } from '../../../src/pipeline/conclude.asset';
@@ -34,7 +34,8 @@ describeIf(() => hasPostgres())('conclude on Postgres', () => {
     env = tempConfig({ BANDIT_DATABASE_URL: db.url, BANDIT_OBD_PATH: obd });
     const ds = await openDataSource(env.config);
     try {
-      const definition: ExperimentDefinition = {
+      // a definition as stored before the lifecycle fields: upgradeDefinition fills them in
+      const definition = upgradeDefinition({
         arms,
         prior: [
           { alpha: 1, beta: 1 },
@@ -47,14 +48,7 @@ describeIf(() => hasPostgres())('conclude on Postgres', () => {
         caps: null,
         sticky: false,
         exploration: 0,
-        name: null,
-        description: null,
-        retired: [],
-        conversionWindowSeconds: null,
-        defaultReward: 0,
-        srmAcknowledged: false,
-        holdout: 0,
-      };
+      });
       const now = new Date();
       await new ExperimentRepository(ds).insert({ id: 'live-exp', definition, status: 'running', winnerIndex: null, createdAt: now, updatedAt: now });
       await new ExperimentRepository(ds).insert({ id: 'stopped-exp', definition, status: 'stopped', winnerIndex: null, createdAt: now, updatedAt: now });
