@@ -90,16 +90,8 @@ export async function runDesign(job: DesignJob): Promise<DesignReport[]> {
 async function inWorkers(units: readonly DesignUnit[], threads: number, finish: (id: number, r: RunResult[]) => void, bootstrap?: string, signal?: AbortSignal): Promise<void> {
   let next = 0;
   const workers: Worker[] = [];
-  let onAbort: (() => void) | undefined;
-  const aborted = new Promise<never>((_, reject) => {
-    onAbort = () => reject(new DesignAborted());
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
-  aborted.catch(() => undefined);
   try {
-    await Promise.race([
-      aborted,
-      Promise.all(
+    await Promise.all(
       Array.from({ length: threads }, () => {
         const w = bootstrap === undefined ? new Worker(WORKER) : new Worker(bootstrap, { eval: true });
         workers.push(w);
@@ -114,13 +106,13 @@ async function inWorkers(units: readonly DesignUnit[], threads: number, finish: 
           });
           w.on('error', reject);
           w.on('exit', (code) => (code === 0 ? resolve() : reject(new Error(`a design worker exited with code ${code}`))));
+          // an abort rejects at once; the workers are terminated below
+          signal?.addEventListener('abort', () => reject(new DesignAborted()), { once: true });
           feed();
         });
       }),
-      ),
-    ]);
+    );
   } finally {
-    if (onAbort) signal?.removeEventListener('abort', onAbort);
     await Promise.all(workers.map((w) => w.terminate()));
   }
 }
