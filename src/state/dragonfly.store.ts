@@ -485,7 +485,8 @@ export class DragonflyPosteriorStore implements PosteriorStore {
       const ks = [keys.events(id), keys.fence(id), keys.state(id)];
       const detailed: Array<string | number> = [];
       const below = assumed === '' ? [] : events.filter((e) => (e.type === 'select' || e.type === 'reward') && streamIdAtMost(e.queueId, assumed));
-      if (below.length > 0 && rowIds) await rowIds(below.filter((e) => e.rowId === undefined));
+      const unknown = below.filter((e) => e.rowId === undefined);
+      if (unknown.length > 0 && rowIds) await rowIds(unknown);
       const slots = new Map<number, number>();
       for (const e of below) {
         if (e.rowId === undefined) continue;
