@@ -1,6 +1,6 @@
 /**
- * The posterior store: where the live state of every experiment lives (α, β, pulls and
- * reward sums per arm, status, outstanding decisions, sticky units) together with the
+ * The posterior store: where the live state of every experiment lives (α, β, assignments
+ * and reward sums per arm, status, outstanding assignments, sticky units) together with the
  * queue of events not yet moved into the event store.
  *
  * Two implementations behind this one interface, chosen once from config:
@@ -31,7 +31,8 @@ export interface PosteriorRead {
 export interface ArmCounters {
   alpha: number[];
   beta: number[];
-  pulls: number[];
+  /** Times each arm was served (select events; stored under the `:pulls` key). */
+  assignments: number[];
   rewards: number[];
 }
 
@@ -130,7 +131,7 @@ export function statusRank(s: StoredStatus): number {
 
 /** Counters of a fresh experiment: the priors, nothing served. */
 export function priorCounters(priors: ReadonlyArray<{ alpha: number; beta: number }>): ArmCounters {
-  return { alpha: priors.map((p) => p.alpha), beta: priors.map((p) => p.beta), pulls: priors.map(() => 0), rewards: priors.map(() => 0) };
+  return { alpha: priors.map((p) => p.alpha), beta: priors.map((p) => p.beta), assignments: priors.map(() => 0), rewards: priors.map(() => 0) };
 }
 
 /** `hselect` / `hreward`: a holdout decision and its reward (kept out of the posterior and of rebuilds). */
@@ -199,7 +200,7 @@ export interface PosteriorStore {
    */
   sweepWindows(experimentId: string, now: number, defaultReward: number, max: number): Promise<number>;
   /** Open decisions (window not closed yet) per arm. */
-  openDecisions(experimentId: string, armCount: number): Promise<number[]>;
+  openAssignments(experimentId: string, armCount: number): Promise<number[]>;
   /** Starts arms `from`… at their priors (only keys that do not exist yet are written). */
   addArms(experimentId: string, from: number, priors: ReadonlyArray<{ alpha: number; beta: number }>): Promise<void>;
   /** Up to `max` queued events of these experiments, oldest first; they stay queued until `ack`. */

@@ -68,9 +68,9 @@ describeIf(() => hasRedis() && hasPostgres())('service API on Redis + Postgres',
   it('409: duplicate experiment id, concluding a concluded experiment, serving a stopped one', async () => {
     expectError(await call(s.url, 'POST', '/experiments', { id: 'cta', arms: ['a', 'b'] }, auth), 409, 'already_exists', /already exists/);
     expect((await call(s.url, 'POST', '/experiments', { id: 'short', arms: ['a', 'b'], prior: [{ alpha: 30, beta: 1 }, { alpha: 1, beta: 30 }], stopping: { minSamplesPerArm: 0, probBest: 0.6, expectedLoss: 0.5 } }, auth)).status).toBe(201);
-    const c = await call<{ decision: { status: string } }>(s.url, 'POST', '/experiments/short/conclude', undefined, auth);
+    const c = await call<{ verdict: { status: string } }>(s.url, 'POST', '/experiments/short/conclude', undefined, auth);
     expect(c.status).toBe(200);
-    expect(c.body.decision.status).toBe('winner');
+    expect(c.body.verdict.status).toBe('winner');
     expectError(await call(s.url, 'POST', '/experiments/short/conclude', undefined, auth), 409, 'conflict', /already concluded/);
 
     expect((await call(s.url, 'POST', '/experiments', { id: 'halt', arms: ['a', 'b'] }, auth)).status).toBe(201);
@@ -104,7 +104,7 @@ describeIf(() => hasRedis() && hasPostgres())('service API on Redis + Postgres',
     expect(r1.body).toMatchObject({ decision_id: sel.body.decision_id, experiment_id: 'cta', arm: sel.body.arm, arm_index: sel.body.arm_index, reward: 1, duplicate: false });
     const r2 = await call<Record<string, unknown>>(s.url, 'POST', '/reward', { decision_id: sel.body.decision_id, reward: 0 });
     expect(r2.body).toEqual({ ...r1.body, duplicate: true });
-    const after = await call<{ arms: Array<{ alpha: number; beta: number; pulls: number }> }>(s.url, 'GET', '/experiments/cta');
+    const after = await call<{ arms: Array<{ alpha: number; beta: number; assignments: number }> }>(s.url, 'GET', '/experiments/cta');
     const k = sel.body.arm_index;
     expect(after.body.arms[k].alpha).toBe(before.body.arms[k].alpha + 1);
     expect(after.body.arms[k].beta).toBe(before.body.arms[k].beta);

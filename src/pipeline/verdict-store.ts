@@ -1,8 +1,8 @@
 /**
  * What `conclude` needs from the event store, as a port: the live experiments with their
- * posteriors rebuilt from the event log, and a place to record a decision with the
+ * posteriors rebuilt from the event log, and a place to record a verdict with the
  * posterior snapshot of every arm it was made on. The adapter below sits on the
- * service's event store (src/events: typeorm data source, `decisions` and
+ * service's event store (src/events: typeorm data source, `verdicts` and
  * `posterior_snapshots` tables; Postgres or the embedded SQLite, from config).
  */
 import type { DataSource } from 'typeorm';
@@ -12,40 +12,40 @@ import { EventRepository } from '../events/event.repository';
 import { VerdictRepository } from '../events/verdict.repository';
 import { ExperimentRepository } from '../experiments/experiment.repository';
 import { ADVICE_TRIGGER, type StoppingDefinition, type StoppingEvaluation } from '../experiments/stopping/stopping-evaluator';
-import { countersFromEvents, decisionRowOf, snapshotRowsOf } from '../experiments/stopping/stopping-records';
+import { countersFromEvents, verdictRowOf, snapshotRowsOf } from '../experiments/stopping/stopping-records';
 import type { ArmCounters } from '../state/posterior-store';
 
 export interface LiveExperiment {
   id: string;
   definition: StoppingDefinition;
-  /** Posterior counters rebuilt from the event log (pulls = selects, α + β − α₀ − β₀ = observations). */
+  /** Posterior counters rebuilt from the event log (assignments = selects, α + β − α₀ − β₀ = observations). */
   counters: ArmCounters;
   createdAt: Date;
 }
 
-export interface RecordedDecision {
+export interface RecordedVerdict {
   experimentId: string;
-  arms: readonly string[];
+  definition: Pick<StoppingDefinition, 'arms' | 'prior'>;
   counters: ArmCounters;
   evaluation: StoppingEvaluation;
 }
 
-export interface DecisionStore {
+export interface VerdictStore {
   /** Running experiments (all, or the given ids — an unknown id is an error). */
   liveExperiments(ids?: readonly string[]): Promise<LiveExperiment[]>;
-  /** Stores the evaluation as the pipeline's advice, with its snapshots; returns the decision record id. */
-  record(d: RecordedDecision): Promise<number>;
+  /** Stores the evaluation as the pipeline's advice, with its snapshots; returns the verdict's id. */
+  record(d: RecordedVerdict): Promise<number>;
   close(): Promise<void>;
 }
 
 /**
  * The trigger recorded for the pipeline's evaluations. On a live experiment it is advice:
- * GET /experiments/:id never shows it as the experiment's decision, and only the service
+ * GET /experiments/:id never shows it as the experiment's verdict, and only the service
  * ends an experiment.
  */
 export const PIPELINE_TRIGGER = ADVICE_TRIGGER;
 
-export class EventStoreDecisions implements DecisionStore {
+export class EventStoreVerdicts implements VerdictStore {
   private readonly events: EventRepository;
   private readonly experiments: ExperimentRepository;
   private readonly verdicts: VerdictRepository;
@@ -56,8 +56,8 @@ export class EventStoreDecisions implements DecisionStore {
     this.verdicts = new VerdictRepository(ds);
   }
 
-  static async open(config: Pick<Config, 'databaseUrl' | 'sqlitePath'>): Promise<EventStoreDecisions> {
-    return new EventStoreDecisions(await openDataSource(config));
+  static async open(config: Pick<Config, 'databaseUrl' | 'sqlitePath'>): Promise<EventStoreVerdicts> {
+    return new EventStoreVerdicts(await openDataSource(config));
   }
 
   async liveExperiments(ids?: readonly string[]): Promise<LiveExperiment[]> {
@@ -75,8 +75,8 @@ export class EventStoreDecisions implements DecisionStore {
     return out;
   }
 
-  async record(d: RecordedDecision): Promise<number> {
-    return this.verdicts.insert(decisionRowOf(d.experimentId, d.evaluation, PIPELINE_TRIGGER), snapshotRowsOf(d.experimentId, d.arms, d.counters, 'decision', d.evaluation.at, d.evaluation));
+  async record(d: RecordedVerdict): Promise<number> {
+    return this.verdicts.insert(verdictRowOf(d.experimentId, d.evaluation, PIPELINE_TRIGGER), snapshotRowsOf(d.experimentId, d.definition, d.counters, 'verdict', d.evaluation.at, d.evaluation));
   }
 
   async close(): Promise<void> {
