@@ -1,6 +1,6 @@
 /**
- * The composition root: how the stores, repositories, event consumer and experiments
- * service are wired from a `Config`. `AppModule` provides what `composeServices` builds,
+ * The composition root: how the stores, repositories, event queue, event consumer and
+ * experiments service are wired from a `Config`. `AppModule` provides what `composeServices` builds,
  * and the CLI commands that work on the same state outside the server (`bandit rebuild`,
  * `bandit consume`) call it too, so both run with the same settings (the consumer's flush
  * period, its experiment-list cache, its dead-letter table).
@@ -11,6 +11,7 @@
 import type { DataSource } from 'typeorm';
 import { SystemClock, type ClockRepository } from '../clock/clock.repository';
 import type { Config } from '../config/config';
+import type { EventQueue } from '../event-queue/event-queue';
 import { openDataSource } from '../events/data-source';
 import { DeadLetterRepository } from '../events/dead-letter.repository';
 import { cachedIds, EventConsumer, IDS_TTL_MS, type ConsumerLog } from '../events/event-consumer';
@@ -51,6 +52,8 @@ export interface ServiceGraph {
   verdicts: VerdictRepository;
   snapshots: SnapshotRepository;
   experimentRepository: ExperimentRepository;
+  /** The posterior store's event queue, which the consumer reads. */
+  queue: EventQueue;
   consumer: EventConsumer;
   consumerSettings: ConsumerSettings;
   experiments: ExperimentsService;
@@ -63,8 +66,9 @@ export function composeServices(res: ServiceResources, log: ConsumerLog): Servic
   const experimentRepository = new ExperimentRepository(res.dataSource);
   const verdicts = new VerdictRepository(res.dataSource);
   const snapshots = new SnapshotRepository(res.dataSource);
+  const queue = res.store.queue;
   const consumer = new EventConsumer(
-    res.store,
+    queue,
     events,
     cachedIds(() => experimentRepository.ids(), settings.experimentIdsTtlMs),
     settings.flushIntervalMs,
@@ -72,7 +76,7 @@ export function composeServices(res: ServiceResources, log: ConsumerLog): Servic
     settings.deadLetters ? new DeadLetterRepository(res.dataSource) : undefined,
   );
   const experiments = new ExperimentsService(res.config, res.store, res.clock, experimentRepository, events, consumer, verdicts, snapshots);
-  return { events, verdicts, snapshots, experimentRepository, consumer, consumerSettings: settings, experiments };
+  return { events, verdicts, snapshots, experimentRepository, queue, consumer, consumerSettings: settings, experiments };
 }
 
 /** Where opening the event store failed (the posterior store is closed again). */

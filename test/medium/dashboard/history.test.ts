@@ -17,7 +17,7 @@ import type { PosteriorSnapshotRow } from '../../../src/events/entities';
 import { EventRepository } from '../../../src/events/event.repository';
 import { SnapshotRepository } from '../../../src/events/snapshot.repository';
 import type { ExperimentView } from '../../../src/experiments/experiment.dto';
-import type { QueuedEvent } from '../../../src/state/posterior-store';
+import type { QueuedEvent } from '../../../src/event-queue/event-queue';
 import { describeIf } from '../../support/env';
 import { createTestDatabase, hasPostgres, type TestDatabase } from '../../support/services';
 import { seeded } from './service-fixture';

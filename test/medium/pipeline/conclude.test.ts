@@ -10,7 +10,7 @@ import { upgradeDefinition } from '../../../src/experiments/experiment.dto';
 import { ExperimentRepository } from '../../../src/experiments/experiment.repository';
 import { createPipeline } from '../../../src/pipeline';
 import type { ConcludeResult } from '../../../src/pipeline/conclude.asset';
-import type { QueuedEvent } from '../../../src/state/posterior-store';
+import type { QueuedEvent } from '../../../src/event-queue/event-queue';
 import { describeIf } from '../../support/env';
 import { obdShaped } from '../../support/obd';
 import { createTestDatabase, hasPostgres, type TestDatabase } from '../../support/services';
