@@ -74,7 +74,9 @@ export class DragonflyEventQueue implements EventQueue {
             if (ev) out.push(ev);
             else unreadable.push(entryId);
           }
-          if (unreadable.length > 0) await this.client.xack(stream, CONSUMER_GROUP, ...unreadable);
+          // no event (written by something else, or a type this version does not know): acknowledged and
+          // deleted, so it neither comes back nor holds the queue's length and age gauges up for good
+          if (unreadable.length > 0) await Promise.all([this.client.xack(stream, CONSUMER_GROUP, ...unreadable), this.client.xdel(stream, ...unreadable)]);
         } catch (err) {
           if (err instanceof Error && /NOGROUP/.test(err.message)) {
             await this.client.xgroup('CREATE', stream, CONSUMER_GROUP, '0', 'MKSTREAM').catch(() => undefined);

@@ -9,6 +9,7 @@ import Redis from 'ioredis';
 import type { EventQueue, QueuedEvent } from '../../../src/event-queue/event-queue';
 import { newDecisionId } from '../../../src/state/decision-id';
 import { DragonflyPosteriorStore } from '../../../src/state/dragonfly.store';
+import { keys } from '../../../src/state/keys';
 import { MemoryPosteriorStore } from '../../../src/state/memory.store';
 import { priorCounters, type PosteriorStore } from '../../../src/state/posterior-store';
 import { connectRedis } from '../../../src/state/redis-client';
@@ -210,6 +211,18 @@ describeIf(() => hasRedis())('Dragonfly event queue: what the shared queue adds'
       for (const x of events) x.rowId = 10;
     });
     expect((await store.readCounters('f1', 2))?.pulls).toEqual([1, 1]);
+  });
+
+  it('removes an entry that is no event: never delivered, not left in the queue', async () => {
+    await store.writeState('u1', priorCounters(TWO_ARMS), RUNNING, 'reset');
+    await redis.xadd(keys.events('u1'), '*', 't', 'not-an-event', 'd', 'x');
+    const good = await select(store, 'u1', 0);
+    const events = await store.queue.read(['u1'], 100);
+    expect(shape(events)).toEqual([`select:${good.decisionId}`]);
+    await store.queue.ack(events);
+    expect(await store.queue.read(['u1'], 100)).toEqual([]);
+    // the queue is empty: its length and age gauges do not report the unreadable entry forever
+    expect(await store.queue.stats(['u1'])).toEqual([{ experimentId: 'u1', length: 0, oldestAt: null }]);
   });
 
   it("hands a crashed replica's unacknowledged events to another after the idle time", async () => {
