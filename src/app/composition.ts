@@ -12,10 +12,10 @@ import type { DataSource } from 'typeorm';
 import { SystemClock, type ClockRepository } from '../clock/clock.repository';
 import type { Config } from '../config/config';
 import type { EventQueue } from '../event-queue/event-queue';
-import { cachedIds, EventConsumer, IDS_TTL_MS, type ConsumerLog } from '../events/event-consumer';
+import { cachedIds, EventConsumer, IDS_TTL_MS, type ConsumerLog } from '../event-store/event-consumer';
 import { ExperimentsService } from '../experiments/experiment.service';
-import { openPosteriorStore } from '../state/open-store';
-import type { PosteriorStore } from '../state/posterior-store';
+import { openPosteriorStore } from '../posterior-store/open-store';
+import type { PosteriorStore } from '../posterior-store/posterior-store';
 import { eventStoreRepositories, eventStoreTarget, openEventStore, type EventStoreRepositories } from './event-store';
 
 /** Injection token of the `ServiceGraph` AppModule builds. */

@@ -7,11 +7,11 @@
  */
 import type { DataSource } from 'typeorm';
 import type { Config } from '../config/config';
-import { openDataSource } from '../events/data-source';
-import { DeadLetterRepository } from '../events/dead-letter.repository';
-import { EventRepository } from '../events/event.repository';
-import { SnapshotRepository } from '../events/snapshot.repository';
-import { VerdictRepository } from '../events/verdict.repository';
+import { openDataSource } from '../event-store/data-source';
+import { DeadLetterRepository } from '../event-store/dead-letter.repository';
+import { EventRepository } from '../event-store/event.repository';
+import { SnapshotRepository } from '../event-store/snapshot.repository';
+import { VerdictRepository } from '../event-store/verdict.repository';
 import { ExperimentRepository } from '../experiments/experiment.repository';
 
 export interface EventStoreRepositories {

@@ -12,9 +12,9 @@
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Cluster, Redis } from 'ioredis';
-import { keys } from '../state/keys';
-import { luaScript } from '../state/lua-scripts';
-import { mapFailures, unavailableError } from '../state/redis-client';
+import { keys } from '../posterior-store/keys';
+import { luaScript } from '../posterior-store/lua-scripts';
+import { mapFailures, unavailableError } from '../posterior-store/redis-client';
 import type { EventQueue, EventType, QueuedEvent, QueueStats, RowIdLookup } from './event-queue';
 
 export const CONSUMER_GROUP = 'bandit-events';

@@ -1,6 +1,6 @@
 /**
  * The event queue: every select and reward the posterior store records waits here until the
- * event consumer (src/events/event-consumer.ts) has stored it in the event store. The
+ * event consumer (src/event-store/event-consumer.ts) has stored it in the event store. The
  * posterior store appends each event in the same atomic step as the state change it
  * describes (one Lua script on Dragonfly, one synchronous call in process), so the queue
  * is reached through the store it belongs to (`PosteriorStore.queue`); the consumer

@@ -2,7 +2,7 @@
  * What `conclude` needs from the event store, as a port: the live experiments with their
  * posteriors rebuilt from the event log, and a place to record a decision with the
  * posterior snapshot of every arm it was made on. The adapter below sits on the
- * service's event store (src/events: typeorm data source, `decisions` and
+ * service's event store (src/event-store: typeorm data source, `decisions` and
  * `posterior_snapshots` tables; Postgres or the embedded SQLite, from config), opened
  * and given its repositories by src/app/event-store.ts as the service's composition root
  * does.
@@ -12,7 +12,7 @@ import { eventStoreRepositories, openEventStore, type EventStoreRepositories } f
 import type { Config } from '../config/config';
 import { ADVICE_TRIGGER, type StoppingDefinition, type StoppingEvaluation } from '../experiments/stopping/stopping-evaluator';
 import { countersFromEvents, decisionRowOf, snapshotRowsOf } from '../experiments/stopping/stopping-records';
-import type { ArmCounters } from '../state/posterior-store';
+import type { ArmCounters } from '../posterior-store/posterior-store';
 
 export interface LiveExperiment {
   id: string;

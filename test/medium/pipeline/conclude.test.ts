@@ -4,8 +4,8 @@
  * posterior snapshot of every arm land in `decisions` / `posterior_snapshots`, with
  * posteriors equal to prior + the events' sums (computed here from the inserted events).
  */
-import { openDataSource } from '../../../src/events/data-source';
-import { EventRepository } from '../../../src/events/event.repository';
+import { openDataSource } from '../../../src/event-store/data-source';
+import { EventRepository } from '../../../src/event-store/event.repository';
 import { upgradeDefinition } from '../../../src/experiments/experiment.dto';
 import { ExperimentRepository } from '../../../src/experiments/experiment.repository';
 import { createPipeline } from '../../../src/pipeline';

@@ -8,12 +8,12 @@ import { execFileSync } from 'node:child_process';
 import { Cluster } from 'ioredis';
 import { loadConfig } from '../../../src/config/config';
 import { RedisPuidIndex } from '../../../src/seldon/puid-index';
-import { DragonflyPosteriorStore } from '../../../src/state/dragonfly.store';
-import { connectRedisClient } from '../../../src/state/redis-client';
-import { newDecisionId } from '../../../src/state/decision-id';
-import { keys } from '../../../src/state/keys';
+import { DragonflyPosteriorStore } from '../../../src/posterior-store/dragonfly.store';
+import { connectRedisClient } from '../../../src/posterior-store/redis-client';
+import { newDecisionId } from '../../../src/posterior-store/decision-id';
+import { keys } from '../../../src/posterior-store/keys';
 import type { QueuedEvent } from '../../../src/event-queue/event-queue';
-import { priorCounters } from '../../../src/state/posterior-store';
+import { priorCounters } from '../../../src/posterior-store/posterior-store';
 import { describeIf, hasProgram } from '../../support/env';
 import { startRedisCluster, type RedisClusterHandle } from '../../support/processes';
 

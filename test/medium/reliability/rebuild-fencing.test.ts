@@ -12,13 +12,13 @@
  */
 import Redis from 'ioredis';
 import type { DataSource } from 'typeorm';
-import { openDataSource } from '../../../src/events/data-source';
-import { EventConsumer } from '../../../src/events/event-consumer';
-import { EventRepository } from '../../../src/events/event.repository';
+import { openDataSource } from '../../../src/event-store/data-source';
+import { EventConsumer } from '../../../src/event-store/event-consumer';
+import { EventRepository } from '../../../src/event-store/event.repository';
 import { ExperimentsService } from '../../../src/experiments/experiment.service';
-import { openPosteriorStore } from '../../../src/state/open-store';
+import { openPosteriorStore } from '../../../src/posterior-store/open-store';
 import type { EventQueue, QueuedEvent } from '../../../src/event-queue/event-queue';
-import type { PosteriorStore } from '../../../src/state/posterior-store';
+import type { PosteriorStore } from '../../../src/posterior-store/posterior-store';
 import { call, pool, startService, waitFor, type ServiceUnderTest } from '../service/harness';
 
 jest.setTimeout(180_000);

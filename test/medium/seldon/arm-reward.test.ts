@@ -5,11 +5,11 @@
  * no decision); a duplicate returns the first reward and its arm; a stopped experiment counts
  * nothing; the outstanding decisions are untouched.
  */
-import { DragonflyPosteriorStore } from '../../../src/state/dragonfly.store';
-import { connectRedis } from '../../../src/state/redis-client';
-import { MemoryPosteriorStore } from '../../../src/state/memory.store';
-import { keys } from '../../../src/state/keys';
-import { priorCounters, type PosteriorStore } from '../../../src/state/posterior-store';
+import { DragonflyPosteriorStore } from '../../../src/posterior-store/dragonfly.store';
+import { connectRedis } from '../../../src/posterior-store/redis-client';
+import { MemoryPosteriorStore } from '../../../src/posterior-store/memory.store';
+import { keys } from '../../../src/posterior-store/keys';
+import { priorCounters, type PosteriorStore } from '../../../src/posterior-store/posterior-store';
 import { claimRedisDb, hasRedis, type TestRedisDb } from '../../support/services';
 import { describeIf } from '../../support/env';
 

@@ -7,12 +7,12 @@
  */
 import Redis from 'ioredis';
 import type { EventQueue, QueuedEvent } from '../../../src/event-queue/event-queue';
-import { newDecisionId } from '../../../src/state/decision-id';
-import { DragonflyPosteriorStore } from '../../../src/state/dragonfly.store';
-import { keys } from '../../../src/state/keys';
-import { MemoryPosteriorStore } from '../../../src/state/memory.store';
-import { priorCounters, type PosteriorStore } from '../../../src/state/posterior-store';
-import { connectRedis } from '../../../src/state/redis-client';
+import { newDecisionId } from '../../../src/posterior-store/decision-id';
+import { DragonflyPosteriorStore } from '../../../src/posterior-store/dragonfly.store';
+import { keys } from '../../../src/posterior-store/keys';
+import { MemoryPosteriorStore } from '../../../src/posterior-store/memory.store';
+import { priorCounters, type PosteriorStore } from '../../../src/posterior-store/posterior-store';
+import { connectRedis } from '../../../src/posterior-store/redis-client';
 import { claimRedisDb, hasRedis, type TestRedisDb } from '../../support/services';
 import { describeIf } from '../../support/env';
 

@@ -5,11 +5,11 @@
  * store clients sweep at the same time, late rewards refused, holdout decisions kept out
  * of α and β.
  */
-import { DragonflyPosteriorStore } from '../../../src/state/dragonfly.store';
-import { connectRedis } from '../../../src/state/redis-client';
-import { MemoryPosteriorStore } from '../../../src/state/memory.store';
-import { newDecisionId } from '../../../src/state/decision-id';
-import { priorCounters, type PosteriorStore } from '../../../src/state/posterior-store';
+import { DragonflyPosteriorStore } from '../../../src/posterior-store/dragonfly.store';
+import { connectRedis } from '../../../src/posterior-store/redis-client';
+import { MemoryPosteriorStore } from '../../../src/posterior-store/memory.store';
+import { newDecisionId } from '../../../src/posterior-store/decision-id';
+import { priorCounters, type PosteriorStore } from '../../../src/posterior-store/posterior-store';
 import { claimRedisDb, hasRedis, type TestRedisDb } from '../../support/services';
 import { describeIf } from '../../support/env';
 
