@@ -5,6 +5,7 @@ import { DAGSTER_PROTOCOL_VERSION, startCodeServer } from '../dagster/code-serve
 import { pipelineFactory } from '../dagster/pipeline-loader';
 import { RunManager } from '../dagster/run-launcher';
 import { CliError, type CliCommand } from './command';
+import { createObjectStore } from '../storage';
 
 /**
  * Entry point the host appends `api execute_run <args>` to. The K8sRunLauncher passes the
@@ -49,8 +50,8 @@ export const codeServerCommand: CliCommand = {
             containerImage: config.pipelineImage,
             containerContext: config.dagsterContainerContext,
             dagsterVersion: DAGSTER_PROTOCOL_VERSION,
-            // the schedule's cron (UTC) and the folder the sensor watches
-            automation: { scheduleCron: config.dagsterScheduleCron, obdPath: config.obdPath },
+            // the schedule's cron (UTC) and the folder or bucket prefix the sensor watches
+            automation: { scheduleCron: config.dagsterScheduleCron, obdPath: config.obdPath, store: config.obdPath?.startsWith('s3://') ? createObjectStore(config) : undefined },
           },
           onShutdownRequested: () => stop(),
           log: log.error,
