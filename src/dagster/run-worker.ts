@@ -263,7 +263,7 @@ class RunExecution {
     try {
       return await this.executeStep(pipeline, step);
     } finally {
-      capture?.end();
+      await capture?.end();
     }
   }
 
