@@ -6,6 +6,7 @@ import { DAGSTER_LINES } from '../dagster/protocol-version';
 import { pipelineFactory } from '../dagster/pipeline-loader';
 import { RunManager } from '../dagster/run-launcher';
 import { CliError, type CliCommand } from './command';
+import { createObjectStore } from '../object-store';
 
 /**
  * Entry point the host appends `api execute_run <args>` to. The K8sRunLauncher passes the
@@ -52,8 +53,8 @@ export const codeServerCommand: CliCommand = {
             containerImage: config.pipelineImage,
             containerContext: config.dagsterContainerContext,
             dagsterVersion,
-            // the schedule's cron (UTC) and the folder the sensor watches
-            automation: { scheduleCron: config.dagsterScheduleCron, obdPath: config.obdPath },
+            // the schedule's cron (UTC) and the folder or bucket prefix the sensor watches
+            automation: { scheduleCron: config.dagsterScheduleCron, obdPath: config.obdPath, store: config.obdPath?.startsWith('s3://') ? createObjectStore(config) : undefined },
           },
           onShutdownRequested: () => stop(),
           log: log.error,

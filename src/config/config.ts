@@ -235,7 +235,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     mlflowTrackingUri: read(env, V.MLFLOW_TRACKING_URI),
     mlflowRunsDir: path.join(dataDir, 'mlruns'),
     mlflowUser: read(env, V.BANDIT_MLFLOW_USER),
-    obdPath: obdPath === undefined ? undefined : path.resolve(cwd, obdPath),
+    obdPath: obdPath === undefined || obdPath.startsWith('s3://') ? obdPath : path.resolve(cwd, obdPath),
     decisionTtlSeconds: read(env, V.BANDIT_DECISION_TTL_SECONDS),
     rateLimitPerMinute: read(env, V.BANDIT_RATE_LIMIT_PER_MINUTE),
     bodyLimitBytes: read(env, V.BANDIT_BODY_LIMIT_BYTES),

@@ -109,7 +109,7 @@ const declared = {
     usedBy: PIPELINE,
   }),
   BANDIT_MLFLOW_USER: optional({ schema: text, type: 'text', unset: 'the OS user', description: 'the user MLflow shows for pipeline runs', usedBy: PIPELINE }),
-  BANDIT_OBD_PATH: optional({ schema: text, type: 'path', unset: 'no Open Bandit Dataset', description: 'folder of Open Bandit Dataset logs for ingest_obp (watched by the Dagster sensor)', usedBy: PIPELINE }),
+  BANDIT_OBD_PATH: optional({ schema: text, type: 'path', unset: 'no Open Bandit Dataset', description: 'folder of Open Bandit Dataset logs for ingest_obp, or s3://<bucket>/<prefix> in the MinIO bucket (watched by the Dagster sensor)', usedBy: PIPELINE }),
   BANDIT_DECISION_TTL_SECONDS: withDefault({ schema: positiveInt, type: 's', default: String(7 * 24 * 3600), description: 'how long a decision can be rewarded', usedBy: SERVICE }),
   BANDIT_RATE_LIMIT_PER_MINUTE: withDefault({ schema: nonNegativeInt, type: 'integer ≥ 0', default: '0', description: 'requests per minute per client (0: off)', usedBy: SERVICE }),
   BANDIT_BODY_LIMIT_BYTES: withDefault({ schema: positiveInt, type: 'bytes', default: String(64 * 1024), description: 'largest accepted request body', usedBy: SERVICE }),

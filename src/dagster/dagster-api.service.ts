@@ -11,7 +11,7 @@ import * as grpc from '@grpc/grpc-js';
 import { randomUUID } from 'node:crypto';
 import { BanditError, ErrorCode } from '../common/errors';
 import { isAssetKey, type AssetKey } from '../pipeline/asset-graph';
-import { automationSnapshots, DEFAULT_AUTOMATION, evaluateSchedule, evaluateSensor, type AutomationSettings } from './automation';
+import { automationSnapshots, DEFAULT_AUTOMATION, evaluateSchedule, evaluateSensorAsync, type AutomationSettings } from './automation';
 import { serializableError } from './events';
 import { toGrpcError } from './grpc-status';
 import { partitionConfigResult, partitionExecutionParamsResult, partitionNamesResult, partitionTagsResult } from './partitions';
@@ -78,8 +78,8 @@ export class DagsterApiService {
     return pyJson(evaluateSchedule(this.request(text, ['ExternalScheduleExecutionArgs'], 'ExternalScheduleExecutionArgs')));
   }
 
-  private sensorResult(text: string): string {
-    return pyJson(evaluateSensor(this.request(text, ['SensorExecutionArgs'], 'SensorExecutionArgs'), this.automation));
+  private async sensorResult(text: string): Promise<string> {
+    return pyJson(await evaluateSensorAsync(this.request(text, ['SensorExecutionArgs'], 'SensorExecutionArgs'), this.automation));
   }
 
   /** Calls received per RPC since start (what the host actually used). */
@@ -164,10 +164,10 @@ export class DagsterApiService {
         chunks(this.scheduleResult(String(r.serialized_external_schedule_execution_args ?? ''))).map((c, i) => ({ sequence_number: i, serialized_chunk: c })),
       ),
       SyncExternalScheduleExecution: unary((r) => ({ serialized_schedule_result: this.scheduleResult(String(r.serialized_external_schedule_execution_args ?? '')) })),
-      ExternalSensorExecution: streaming((r) =>
-        chunks(this.sensorResult(String(r.serialized_external_sensor_execution_args ?? ''))).map((c, i) => ({ sequence_number: i, serialized_chunk: c })),
+      ExternalSensorExecution: streaming(async (r) =>
+        chunks(await this.sensorResult(String(r.serialized_external_sensor_execution_args ?? ''))).map((c, i) => ({ sequence_number: i, serialized_chunk: c })),
       ),
-      SyncExternalSensorExecution: unary((r) => ({ serialized_sensor_result: this.sensorResult(String(r.serialized_external_sensor_execution_args ?? '')) })),
+      SyncExternalSensorExecution: unary(async (r) => ({ serialized_sensor_result: await this.sensorResult(String(r.serialized_external_sensor_execution_args ?? '')) })),
       RefreshComponentState: unimplemented('RefreshComponentState'),
       ReloadCodeWithState: unimplemented('ReloadCodeWithState'),
     };
@@ -290,15 +290,15 @@ function unary(fn: (req: Req) => Req | Promise<Req>): Unary {
   };
 }
 
-function streaming(fn: (req: Req) => Req[]): Streaming {
-  return (call) => {
+function streaming(fn: (req: Req) => Req[] | Promise<Req[]>): Streaming {
+  return async (call) => {
     let cancelled = false;
     call.on('cancelled', () => {
       cancelled = true;
     });
     let items: Req[];
     try {
-      items = fn(call.request ?? {});
+      items = await fn(call.request ?? {});
     } catch (err) {
       call.emit('error', toGrpcError(err));
       return;

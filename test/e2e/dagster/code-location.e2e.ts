@@ -34,6 +34,7 @@ import {
   type Proc,
   type RunView,
   type Webserver,
+  partitionReads,
 } from './harness';
 
 const RUN_TIMEOUT = 120_000;
@@ -172,6 +173,19 @@ describeIf(() => hasBuiltCli())('stock Dagster runs the bandit-pipeline code loc
       );
       const mine = tags.assetOrError.assetMaterializations.find((m) => m.runId === runId)!;
       expect(mine.tags).toEqual(expect.arrayContaining([{ key: 'dagster/code_version', value: '1' }, { key: 'dagster/data_version', value: expect.stringMatching(/^[0-9a-f]{16}$/) }]));
+      // one materialization per slice, each indexed in asset_event_tags: Dagster's reads by partition see them
+      const slices = await web!.gql<{ assetOrError: { assetMaterializations: Array<{ runId: string; partition: string | null; tags: Array<{ key: string; value: string }> }> } }>(
+        '{ assetOrError(assetKey: {path: ["ingest_obp"]}) { ... on Asset { assetMaterializations { runId partition tags { key value } } } } }',
+      );
+      const expected = Object.fromEntries(
+        slices.assetOrError.assetMaterializations
+          .filter((m) => m.runId === runId)
+          .map((m) => [m.partition!, Object.fromEntries(m.tags.filter((t) => t.key === 'dagster/data_version' || t.key.startsWith('dagster/partition/')).map((t) => [t.key, t.value]))]),
+      );
+      expect(Object.keys(expected).length).toBeGreaterThanOrEqual(2);
+      const reads = partitionReads(web!);
+      expect(reads.tagsByPartition).toEqual(expected);
+      expect(reads.materializedFromTags).toEqual(Object.keys(expected).sort());
       // the host built the run's code origin (what run launchers use) from ListRepositories
       const c = new Client({ connectionString: db!.url });
       await c.connect();

@@ -5,7 +5,7 @@
  * run coordinator so `launchRun` calls StartRun directly), a workspace.yaml naming the code
  * server, and GraphQL helpers.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import * as fs from 'node:fs';
 import * as net from 'node:net';
 import * as os from 'node:os';
@@ -315,4 +315,38 @@ export async function assetChecks(ws: Webserver, asset: string): Promise<CheckVi
   const checks = d.assetNodeOrError.assetChecksOrError.checks;
   if (!checks) throw new Error(`asset checks of ${asset}: ${JSON.stringify(d.assetNodeOrError.assetChecksOrError)}`);
   return checks;
+}
+
+/**
+ * What Dagster's own event log storage reads of `ingest_obp`'s partitions on the webserver's
+ * instance (its DAGSTER_HOME), through the Python storage the webserver and the daemon use:
+ * the latest indexed tags by partition (`asset_event_tags`: data version and dimension tags),
+ * the materialized keys of the multi-partitions definition as the partition status computes
+ * them from those tags, and the partitions whose data version changed since storage id 0.
+ */
+export interface PartitionReads {
+  tagsByPartition: Record<string, Record<string, string>>;
+  materializedFromTags: string[];
+  updatedDataVersions: string[];
+}
+
+export function partitionReads(ws: Webserver): PartitionReads {
+  const python = peerBin('dagster', 'python');
+  if (!python) throw new Error('dagster peer venv missing: run test/peers/venv.sh dagster');
+  const script = `
+import json
+from dagster import AssetKey, DagsterInstance, MultiPartitionsDefinition, StaticPartitionsDefinition
+from dagster._core.events import DagsterEventType
+from dagster._core.storage.partition_status_cache import get_materialized_multipartitions
+key = AssetKey("ingest_obp")
+pdef = MultiPartitionsDefinition({"campaign": StaticPartitionsDefinition(["all", "men", "women"]), "policy": StaticPartitionsDefinition(["random", "bts"])})
+with DagsterInstance.get() as instance:
+    storage = instance.event_log_storage
+    tags = storage.get_latest_tags_by_partition(key, DagsterEventType.ASSET_MATERIALIZATION, ["dagster/data_version", "dagster/partition/campaign", "dagster/partition/policy"])
+    mats = get_materialized_multipartitions(instance, key, pdef)
+    updated = storage.get_updated_data_version_partitions(key, pdef.get_partition_keys(), 0)
+    print(json.dumps({"tagsByPartition": tags, "materializedFromTags": sorted(str(k) for k in mats), "updatedDataVersions": sorted(updated)}))
+`;
+  const out = execFileSync(python, ['-c', script], { env: { ...process.env, DAGSTER_HOME: ws.home }, encoding: 'utf8' });
+  return JSON.parse(out.trim().split('\n').pop()!) as PartitionReads;
 }
