@@ -8,14 +8,18 @@
  * - schedule `daily_ope_conclude`: `ope` + `conclude` every day (cron `0 3 * * *` UTC by
  *   default, `BANDIT_DAGSTER_SCHEDULE_CRON` to change it);
  * - sensor `obp_logs_sensor`: `ingest_obp` when the OBD logs change — the cursor is a SHA-256
- *   over the path, size and modification time of every `<behavior>/<campaign>/*.csv` under
- *   the OBD folder (BANDIT_OBD_PATH), so a new or rewritten log file gives one run request
- *   (run key = that fingerprint, so Dagster never starts two runs for the same files).
+ *   over every `<behavior>/<campaign>/*.csv` under BANDIT_OBD_PATH: for a folder their path,
+ *   size and modification time; for a bucket prefix (`s3://<bucket>/raw/obp`) the objects'
+ *   keys, ETags and sizes as the bucket lists them. So a new or rewritten log file gives one
+ *   run request (run key = that fingerprint, so Dagster never starts two runs for the same
+ *   files), and an unchanged folder or bucket none.
  */
 import { createHash } from 'node:crypto';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import type { AssetKey } from '../pipeline/asset-graph';
+import { obdObjects, obdSource } from '../pipeline/obd-source';
+import type { ObjectStore } from '../object-store';
 import { BanditError, ErrorCode } from '../common/errors';
 import { assetKeyObject, ASSET_JOB_NAME } from './snapshots';
 import { enumValue, klass, optStr, str, type SerdesObject } from './serdes';
@@ -23,8 +27,10 @@ import { enumValue, klass, optStr, str, type SerdesObject } from './serdes';
 export interface AutomationSettings {
   /** Cron of the daily schedule (UTC). */
   scheduleCron: string;
-  /** The OBD folder the sensor watches (none: the sensor skips, saying why). */
+  /** The OBD folder or bucket prefix (`s3://…`) the sensor watches (none: the sensor skips, saying why). */
   obdPath?: string;
+  /** The object store a bucket prefix is listed through (the code server's MinIO / S3 store). */
+  store?: Pick<ObjectStore, 'location' | 'listObjects'>;
 }
 
 export const DEFAULT_SCHEDULE_CRON = '0 3 * * *';
@@ -129,8 +135,38 @@ export function obdFingerprint(obdPath: string): { hash: string; files: number }
   return { hash: createHash('sha256').update(entries.join('\n')).digest('hex'), files: entries.length };
 }
 
-/** `SensorExecutionData` for `SensorExecutionArgs`: a run request when the OBD logs changed since the cursor. */
-export function evaluateSensor(args: SerdesObject, settings: AutomationSettings): SerdesObject {
+/** Fingerprint of the OBD log objects under a bucket prefix: key, ETag and size of every `<behavior>/<campaign>/*.csv`. */
+export async function bucketFingerprint(store: Pick<ObjectStore, 'listObjects'>, prefix: string): Promise<{ hash: string; files: number }> {
+  const entries = obdObjects(await store.listObjects(`${prefix}/`), prefix).map((o) => `${o.key}\t${o.etag}\t${o.size}`);
+  return { hash: createHash('sha256').update(entries.join('\n')).digest('hex'), files: entries.length };
+}
+
+type Fingerprint = { hash: string; files: number };
+
+/** The fingerprint of the OBD logs under a bucket prefix (`s3://…`), or why it cannot be taken. */
+async function bucketLogs(settings: AutomationSettings, obdPath: string): Promise<Fingerprint | Error> {
+  try {
+    if (!settings.store) throw new BanditError(ErrorCode.InvalidInput, `cannot watch ${obdPath}: the code server has no MinIO / S3 object store (set MINIO_ENDPOINT)`);
+    const source = obdSource(obdPath, settings.store);
+    if (source.kind !== 'bucket') throw new BanditError(ErrorCode.InvalidInput, `${obdPath} is not a bucket prefix`);
+    return await bucketFingerprint(settings.store, source.prefix);
+  } catch (err) {
+    return err as Error;
+  }
+}
+
+/** `evaluateSensor` for any BANDIT_OBD_PATH: a bucket prefix is listed first (asynchronously). */
+export async function evaluateSensorAsync(args: SerdesObject, settings: AutomationSettings): Promise<SerdesObject> {
+  const bucket = settings.obdPath?.startsWith('s3://') ? await bucketLogs(settings, settings.obdPath) : undefined;
+  return evaluateSensor(args, settings, bucket);
+}
+
+/**
+ * `SensorExecutionData` for `SensorExecutionArgs`: a run request when the OBD logs changed since
+ * the cursor. A folder is fingerprinted here; a bucket prefix's fingerprint (or the error
+ * listing it) is passed in `bucket` (`evaluateSensorAsync`).
+ */
+export function evaluateSensor(args: SerdesObject, settings: AutomationSettings, bucket?: Fingerprint | Error): SerdesObject {
   const name = str(args, 'sensor_name', 'SensorExecutionArgs');
   if (name !== SENSOR.name) return notFound('sensor', name, SENSOR.name, 'ExternalSensorExecutionErrorData');
   const cursor = optStr(args, 'cursor', 'SensorExecutionArgs');
@@ -146,9 +182,10 @@ export function evaluateSensor(args: SerdesObject, settings: AutomationSettings)
       skip_message: skip,
     });
   if (!settings.obdPath) return data([], 'no OBD folder to watch: set BANDIT_OBD_PATH in the code server', cursor);
-  let fp: { hash: string; files: number };
+  let fp: Fingerprint;
   try {
-    fp = obdFingerprint(settings.obdPath);
+    if (bucket instanceof Error) throw bucket;
+    fp = bucket ?? obdFingerprint(settings.obdPath);
   } catch (err) {
     return data([], (err as Error).message, cursor);
   }

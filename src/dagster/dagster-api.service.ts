@@ -11,11 +11,11 @@ import * as grpc from '@grpc/grpc-js';
 import { randomUUID } from 'node:crypto';
 import { BanditError, ErrorCode } from '../common/errors';
 import { isAssetKey, type AssetKey } from '../pipeline/asset-graph';
-import { automationSnapshots, DEFAULT_AUTOMATION, evaluateSchedule, evaluateSensor, type AutomationSettings } from './automation';
+import { automationSnapshots, DEFAULT_AUTOMATION, evaluateSchedule, evaluateSensorAsync, type AutomationSettings } from './automation';
 import { serializableError } from './events';
 import { toGrpcError } from './grpc-status';
 import { partitionConfigResult, partitionExecutionParamsResult, partitionNamesResult, partitionTagsResult } from './partitions';
-import { ProtocolWatch } from './protocol-version';
+import { dagsterLine, ProtocolWatch, type DagsterLine } from './protocol-version';
 import { loadProtos, type DagsterApiRpc } from './proto';
 import type { RunLauncher } from './run-launcher';
 import { expectClass, klass, malformed, optCollection, pyJson, readObject, str, type SerdesObject, type SerdesValue } from './serdes';
@@ -54,10 +54,13 @@ export class DagsterApiService {
   private shuttingDown = false;
 
   private readonly protocol: ProtocolWatch;
+  /** The Dagster line every answer is shaped for (from `info.dagsterVersion`: the host sends none). */
+  readonly line: DagsterLine;
 
   constructor(private readonly options: DagsterApiOptions) {
     this.serverId = options.serverId ?? randomUUID();
-    this.protocol = new ProtocolWatch(options.log ?? ((m) => process.stderr.write(`${new Date().toISOString()} code-server ERROR ${m}\n`)));
+    this.line = dagsterLine(options.info.dagsterVersion);
+    this.protocol = new ProtocolWatch(options.log ?? ((m) => process.stderr.write(`${new Date().toISOString()} code-server ERROR ${m}\n`)), this.line);
   }
 
   /** Reads a request payload, reporting one from another Dagster version. */
@@ -75,8 +78,8 @@ export class DagsterApiService {
     return pyJson(evaluateSchedule(this.request(text, ['ExternalScheduleExecutionArgs'], 'ExternalScheduleExecutionArgs')));
   }
 
-  private sensorResult(text: string): string {
-    return pyJson(evaluateSensor(this.request(text, ['SensorExecutionArgs'], 'SensorExecutionArgs'), this.automation));
+  private async sensorResult(text: string): Promise<string> {
+    return pyJson(await evaluateSensorAsync(this.request(text, ['SensorExecutionArgs'], 'SensorExecutionArgs'), this.automation));
   }
 
   /** Calls received per RPC since start (what the host actually used). */
@@ -161,10 +164,10 @@ export class DagsterApiService {
         chunks(this.scheduleResult(String(r.serialized_external_schedule_execution_args ?? ''))).map((c, i) => ({ sequence_number: i, serialized_chunk: c })),
       ),
       SyncExternalScheduleExecution: unary((r) => ({ serialized_schedule_result: this.scheduleResult(String(r.serialized_external_schedule_execution_args ?? '')) })),
-      ExternalSensorExecution: streaming((r) =>
-        chunks(this.sensorResult(String(r.serialized_external_sensor_execution_args ?? ''))).map((c, i) => ({ sequence_number: i, serialized_chunk: c })),
+      ExternalSensorExecution: streaming(async (r) =>
+        chunks(await this.sensorResult(String(r.serialized_external_sensor_execution_args ?? ''))).map((c, i) => ({ sequence_number: i, serialized_chunk: c })),
       ),
-      SyncExternalSensorExecution: unary((r) => ({ serialized_sensor_result: this.sensorResult(String(r.serialized_external_sensor_execution_args ?? '')) })),
+      SyncExternalSensorExecution: unary(async (r) => ({ serialized_sensor_result: await this.sensorResult(String(r.serialized_external_sensor_execution_args ?? '')) })),
       RefreshComponentState: unimplemented('RefreshComponentState'),
       ReloadCodeWithState: unimplemented('ReloadCodeWithState'),
     };
@@ -175,7 +178,7 @@ export class DagsterApiService {
     if (name !== REPOSITORY_NAME) {
       return pyJson(klass('ExternalRepositoryErrorData', { error: serializableError(`no repository named ${JSON.stringify(name)} (this location serves ${REPOSITORY_NAME})`, 'DagsterInvariantViolationError') }));
     }
-    return pyJson(repositorySnapshot(Boolean(r.defer_snapshots), automationSnapshots(this.automation)));
+    return pyJson(repositorySnapshot(Boolean(r.defer_snapshots), automationSnapshots(this.automation), this.line));
   }
 
   private subset(text: string): SerdesObject {
@@ -201,7 +204,7 @@ export class DagsterApiService {
       const selection = selectionOf(args, 'ExecutionPlanSnapshotArgs');
       const stepKeys = optCollection(args, 'step_keys_to_execute', 'ExecutionPlanSnapshotArgs');
       if (stepKeys && stepKeys.some((k) => typeof k !== 'string')) throw malformed('ExecutionPlanSnapshotArgs.step_keys_to_execute: expected strings');
-      return executionPlanSnapshot(selection, snapshotIdSent, stepKeys as string[] | null);
+      return executionPlanSnapshot(selection, snapshotIdSent, stepKeys as string[] | null, this.line);
     } catch (err) {
       if (!(err instanceof BanditError) || err.code !== ErrorCode.NotFound) throw err;
       return klass('ExecutionPlanSnapshotErrorData', { error: serializableError(err.message, 'DagsterInvalidSubsetError') });
@@ -287,15 +290,15 @@ function unary(fn: (req: Req) => Req | Promise<Req>): Unary {
   };
 }
 
-function streaming(fn: (req: Req) => Req[]): Streaming {
-  return (call) => {
+function streaming(fn: (req: Req) => Req[] | Promise<Req[]>): Streaming {
+  return async (call) => {
     let cancelled = false;
     call.on('cancelled', () => {
       cancelled = true;
     });
     let items: Req[];
     try {
-      items = fn(call.request ?? {});
+      items = await fn(call.request ?? {});
     } catch (err) {
       call.emit('error', toGrpcError(err));
       return;

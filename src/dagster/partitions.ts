@@ -77,13 +77,18 @@ export function partitionSetSnap(jobName: string, dims: readonly PartitionDimens
   });
 }
 
+/**
+ * `dagster/partition/<dimension>` per dimension of a multi-partition key (Python's
+ * `get_tags_from_multi_partition_key`): on runs, and on each materialization of a partition,
+ * where the event log storage indexes them in `asset_event_tags`. Empty for no partition.
+ */
+export function multiPartitionTags(dims: Readonly<Record<string, string>> | null): Record<string, string> {
+  return Object.fromEntries(Object.entries(dims ?? {}).map(([name, v]) => [`${PARTITION_TAG}/${name}`, v]));
+}
+
 /** The run tags of one partition: the key, each dimension, and the partition set. */
 export function partitionTags(jobName: string, key: string, dims: Record<string, string>): Record<string, string> {
-  return {
-    [PARTITION_TAG]: key,
-    ...Object.fromEntries(Object.entries(dims).map(([name, v]) => [`${PARTITION_TAG}/${name}`, v])),
-    [PARTITION_SET_TAG]: partitionSetName(jobName),
-  };
+  return { [PARTITION_TAG]: key, ...multiPartitionTags(dims), [PARTITION_SET_TAG]: partitionSetName(jobName) };
 }
 
 // ---- partition-set RPCs ---------------------------------------------------------------------

@@ -3,6 +3,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import type { AssetKey } from '../pipeline/asset-graph';
 import { computeLogPath, LocalStepLogCapture } from './compute-logs';
+import { assetEventTags } from './storage/run-body';
 import type { RunEvent } from './events';
 import { logicalDataVersion } from './data-version';
 import { executeRun, runSelection, stepOptions, type PipelinePort } from './run-worker';
@@ -226,6 +227,12 @@ describe('run worker', () => {
       const whole = new MemoryStorage({ body: body(ingestOnly), status: 'STARTING' });
       await executeRun('p2', { storage: whole, pipeline: slices, signal: new AbortController().signal, now: () => 1 });
       expect(materialized(whole)).toEqual(['men|random', 'women|bts']);
+      // each carries its dimensions as Dagster's multi-partition tags, and those and the data version are what asset_event_tags indexes
+      const indexed = whole.events.filter((e) => e.type === 'ASSET_MATERIALIZATION').map((e) => Object.fromEntries(assetEventTags(e).map((t) => [t.key, t.value])));
+      expect(indexed).toEqual([
+        { 'dagster/data_version': expect.any(String), 'dagster/partition/campaign': 'men', 'dagster/partition/policy': 'random' },
+        { 'dagster/data_version': expect.any(String), 'dagster/partition/campaign': 'women', 'dagster/partition/policy': 'bts' },
+      ]);
       const one = new MemoryStorage({ body: body({ ...ingestOnly, tags: { 'dagster/partition': 'women|bts' } }), status: 'STARTING' });
       await executeRun('p3', { storage: one, pipeline: slices, signal: new AbortController().signal, now: () => 1 });
       expect(materialized(one)).toEqual(['women|bts']);

@@ -12,7 +12,7 @@ import { isObject, optCollection, PyFloat, type SerdesObject, type SerdesValue }
 import { assetDefinition, isAssetKey, partitionOptions, type ConfigFieldDefinition } from '../pipeline/asset-graph';
 import { dataVersionTags, type InputProvenance } from './data-version';
 import { assetKeyString, checkOutputName } from './snapshots';
-import { jobPartitions, PARTITION_TAG, partitionDimensions, partitionKey, partitionKeys } from './partitions';
+import { jobPartitions, multiPartitionTags, PARTITION_TAG, partitionDimensions, partitionKey, partitionKeys } from './partitions';
 import type { DagsterInstanceStorage } from './storage/instance-storage';
 import type { StepLogCapture } from './compute-logs';
 
@@ -263,7 +263,7 @@ class RunExecution {
     try {
       return await this.executeStep(pipeline, step);
     } finally {
-      capture?.end();
+      await capture?.end();
     }
   }
 
@@ -300,7 +300,7 @@ class RunExecution {
       const inputs = await this.inputProvenance(step);
       for (const m of this.materializations(step, outcome)) {
         const at = this.now();
-        const tags = dataVersionTags(assetDefinition(step).codeVersion, m.dataVersion, inputs);
+        const tags = { ...dataVersionTags(assetDefinition(step).codeVersion, m.dataVersion, inputs), ...multiPartitionTags(m.dimensions) };
         const id = await this.write(events.materialization(run, at, step, m.metadata, null, tags, m.partition));
         if (id !== null) target = { storageId: id, timestamp: at };
       }
@@ -343,11 +343,14 @@ class RunExecution {
    * What a step materialized: one materialization, or for a partitioned asset one per partition
    * it wrote (only the run's partition when it has one).
    */
-  private materializations(step: AssetKey, outcome: AssetOutcome): Array<{ metadata: AssetOutcome['metadata']; dataVersion?: string; partition: string | null }> {
-    if (!assetDefinition(step).partitions) return [{ metadata: outcome.metadata, dataVersion: outcome.dataVersion, partition: null }];
-    if (!outcome.partitions) return [{ metadata: outcome.metadata, dataVersion: outcome.dataVersion, partition: this.partition?.key ?? null }];
+  private materializations(
+    step: AssetKey,
+    outcome: AssetOutcome,
+  ): Array<{ metadata: AssetOutcome['metadata']; dataVersion?: string; partition: string | null; dimensions: Readonly<Record<string, string>> | null }> {
+    if (!assetDefinition(step).partitions) return [{ metadata: outcome.metadata, dataVersion: outcome.dataVersion, partition: null, dimensions: null }];
+    if (!outcome.partitions) return [{ metadata: outcome.metadata, dataVersion: outcome.dataVersion, partition: this.partition?.key ?? null, dimensions: this.partition?.dimensions ?? null }];
     return outcome.partitions
-      .map((p) => ({ metadata: p.metadata, dataVersion: p.dataVersion, partition: partitionKey(p.dimensions) }))
+      .map((p) => ({ metadata: p.metadata, dataVersion: p.dataVersion, partition: partitionKey(p.dimensions), dimensions: p.dimensions }))
       .filter((p) => this.partition === null || p.partition === this.partition.key);
   }
 

@@ -19,7 +19,7 @@ class Views implements ExperimentViews {
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const pulls = (e: MessageEvent) => (JSON.parse(e.data as string) as { arms: Array<{ pulls: number }> }).arms[0].pulls;
+const pulls = (e: MessageEvent) => (JSON.parse(e.data as string) as { arms: Array<{ assignments: number }> }).arms[0].assignments;
 
 describe('ExperimentStream', () => {
   it('sends the view at once, then only when it changed (the clock of a live evaluation alone is no change)', async () => {

@@ -6,11 +6,12 @@ import type { AssetContext, AssetOutcome, MetadataValue } from './asset-graph';
 import { resolveObdPath, type PipelineDeps, type PipelineOptions } from './pipeline.types';
 import { estimatorsAgreeCheck, matchedRowsCheck, propensityCheck } from './checks';
 import { ingestObp } from './ingest-obp';
+import { obdSource } from './obd-source';
 import { posteriorPlot, regretPlot } from './plots';
 import { runReplay, type CampaignReplay } from './replay.asset';
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
-import { EXPERIMENT_NAME, type TrackingRun } from '../tracking';
+import { EXPERIMENT_NAME, type TrackingRun } from '../tracker';
 import { invalidInput } from '../common/errors';
 import { runConclude } from './conclude.asset';
 import { EventStoreVerdicts } from './verdict-store';
@@ -151,11 +152,21 @@ async function plotsOf(r: CampaignReplay): Promise<Array<{ path: string; svg: st
 }
 
 
+/** The production policy's prior file beside the OBD logs: in the folder, or an object under the bucket prefix (copied locally). */
+async function priorBeside(deps: PipelineDeps, obdPath: string): Promise<string | undefined> {
+  const source = obdSource(obdPath, deps.store);
+  if (source.kind === 'folder') return path.join(source.path, BTS_PRIOR_FILE);
+  const key = `${source.prefix}/${BTS_PRIOR_FILE}`;
+  return (await deps.store.exists(key)) ? deps.store.localPath(key) : undefined;
+}
+
+const BTS_PRIOR_FILE = 'zozotown_prior_bts.json';
+
 export async function opeAsset(deps: PipelineDeps, ctx: AssetContext, options: PipelineOptions, run: TrackingRun): Promise<AssetOutcome> {
   const seed = seedOf(options);
   const ingest = await requireIngested(deps.store);
   const obdPath = options.obdPath ?? ingest.obdPath ?? deps.config.obdPath;
-  const btsPriorPath = options.btsPriorPath ?? (obdPath ? path.join(obdPath, 'zozotown_prior_bts.json') : undefined);
+  const btsPriorPath = options.btsPriorPath ?? (obdPath ? await priorBeside(deps, obdPath) : undefined);
   const o = {
     seed,
     bootstrap: options.bootstrap ?? 1000,

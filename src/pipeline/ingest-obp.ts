@@ -13,11 +13,12 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { BanditError, ErrorCode, invalidInput } from '../common/errors';
-import { getJson, putJson, type ObjectStore } from '../storage';
+import { getJson, putJson, type ObjectStore } from '../object-store';
 import type { AssetContext } from './asset-graph';
 import { Duck, sqlIdent, sqlString } from './duckdb';
 import { fileExists, sha256File, withTempDir } from './files';
 import { BEHAVIORS, CAMPAIGNS, keys, type Behavior } from './layout';
+import { downloadObd, obdSource } from './obd-source';
 
 export const REQUIRED_LOG_COLUMNS = ['timestamp', 'item_id', 'position', 'click', 'propensity_score'] as const;
 
@@ -47,7 +48,7 @@ export interface DatasetManifest {
 
 export interface IngestManifest {
   schemaVersion: 1;
-  /** The OBD folder of the last ingest (the BTS prior file is looked for beside it). */
+  /** The OBD folder or bucket prefix (`s3://…`) of the last ingest (the BTS prior file is looked for beside it). */
   obdPath?: string;
   datasets: Array<{ behavior: Behavior; campaign: string; manifest: string; rows: number; clicks: number; items: number }>;
 }
@@ -65,8 +66,11 @@ interface Found {
   itemFile: string;
 }
 
-/** The datasets present under `obdPath` (restricted to `campaigns` / `behaviors` when given). */
-export async function discoverObd(obdPath: string, campaigns?: readonly string[], behaviors?: readonly Behavior[]): Promise<Found[]> {
+/**
+ * The datasets present under `obdPath` (restricted to `campaigns` / `behaviors` when given);
+ * messages name the logs as `shownAs` (the bucket prefix they were copied from).
+ */
+export async function discoverObd(obdPath: string, campaigns?: readonly string[], behaviors?: readonly Behavior[], shownAs = obdPath): Promise<Found[]> {
   const st = await fs.stat(obdPath).catch(() => null);
   if (!st?.isDirectory()) throw invalidInput(`OBD folder ${obdPath} does not exist (set --obd-path or BANDIT_OBD_PATH)`);
   const wanted = campaigns && campaigns.length > 0 ? campaigns : CAMPAIGNS;
@@ -87,15 +91,15 @@ export async function discoverObd(obdPath: string, campaigns?: readonly string[]
     const slice = behaviors && behaviors.length > 0 ? behaviors.flatMap((b) => wanted.map((c) => `${b}/${c}`)) : null;
     throw invalidInput(
       slice
-        ? `no OBD logs under ${obdPath} for ${slice.join(', ')} (expected ${slice.map((s) => `${s}/${s.split('/')[1]}.csv`).join(', ')})`
-        : `no OBD logs under ${obdPath} for campaign(s) ${wanted.join(', ')} (expected <random|bts>/<campaign>/<campaign>.csv)`,
+        ? `no OBD logs under ${shownAs} for ${slice.join(', ')} (expected ${slice.map((s) => `${s}/${s.split('/')[1]}.csv`).join(', ')})`
+        : `no OBD logs under ${shownAs} for campaign(s) ${wanted.join(', ')} (expected <random|bts>/<campaign>/<campaign>.csv)`,
     );
   }
   if (campaigns && campaigns.length > 0) {
-    for (const c of campaigns) if (!found.some((f) => f.campaign === c)) throw invalidInput(`campaign ${c} has no logs under ${obdPath}`);
+    for (const c of campaigns) if (!found.some((f) => f.campaign === c)) throw invalidInput(`campaign ${c} has no logs under ${shownAs}`);
   }
   for (const b of behaviors ?? []) {
-    if (!found.some((f) => f.behavior === b)) throw invalidInput(`no ${b} logs under ${obdPath} for campaign(s) ${wanted.join(', ')} (expected ${b}/<campaign>/<campaign>.csv)`);
+    if (!found.some((f) => f.behavior === b)) throw invalidInput(`no ${b} logs under ${shownAs} for campaign(s) ${wanted.join(', ')} (expected ${b}/<campaign>/<campaign>.csv)`);
   }
   return found;
 }
@@ -237,17 +241,36 @@ function sameInputs(a: readonly InputFile[], b: readonly InputFile[]): boolean {
 }
 
 /**
- * Ingests the OBD logs under `obdPath`. With `behaviors` (one slice, e.g. a Dagster partition
- * `men|random`) only those datasets are read and written, and the ingest manifest keeps the
- * other datasets of the previous ingest of the same folder, so downstream assets still see them.
+ * Ingests the OBD logs under `obdPath`: a folder, or `s3://<bucket>/<prefix>` in the object
+ * store's bucket (obd-source.ts), whose logs are copied to a temporary folder first — and not
+ * uploaded again as bronze when they are the bronze objects themselves (`raw/obp`). With
+ * `behaviors` (one slice, e.g. a Dagster partition `men|random`) only those datasets are read
+ * and written, and the ingest manifest keeps the other datasets of the previous ingest of the
+ * same source, so downstream assets still see them.
  */
 export async function ingestObp(
   store: ObjectStore,
   ctx: AssetContext,
   options: { obdPath: string; campaigns?: readonly string[]; behaviors?: readonly Behavior[] },
 ): Promise<IngestResult> {
-  const obdPath = path.resolve(options.obdPath);
-  const found = await discoverObd(obdPath, options.campaigns, options.behaviors);
+  const source = obdSource(options.obdPath, store);
+  if (source.kind === 'folder') return ingestFolder(store, ctx, { ...options, obdPath: source.path, shownAs: source.path, sourceKeys: new Map() });
+  return withTempDir('obd', async (dir) => {
+    const want = (b: string, c: string) =>
+      (!options.behaviors?.length || (options.behaviors as readonly string[]).includes(b)) && (!options.campaigns?.length || options.campaigns.includes(c));
+    const sourceKeys = await downloadObd(store, source.prefix, dir, want);
+    ctx.log.info(`read ${sourceKeys.size} OBD log files from ${source.uri}`);
+    return ingestFolder(store, ctx, { ...options, obdPath: dir, shownAs: source.uri, sourceKeys });
+  });
+}
+
+async function ingestFolder(
+  store: ObjectStore,
+  ctx: AssetContext,
+  options: { obdPath: string; shownAs: string; sourceKeys: ReadonlyMap<string, string>; campaigns?: readonly string[]; behaviors?: readonly Behavior[] },
+): Promise<IngestResult> {
+  const obdPath = options.obdPath;
+  const found = await discoverObd(obdPath, options.campaigns, options.behaviors, options.shownAs);
   const total = found.length * 2;
   let done = 0;
   const unchanged: Array<DatasetManifest & { status: 'unchanged' }> = [];
@@ -282,8 +305,10 @@ export async function ingestObp(
         for (const v of validated) {
           if (ctx.signal.aborted) throw new BanditError(ErrorCode.Unavailable, 'ingest_obp canceled');
           const { behavior, campaign } = v.found;
-          await store.putFile(v.manifest.objects.raw[0], v.found.logsFile);
-          await store.putFile(v.manifest.objects.raw[1], v.found.itemFile);
+          // bronze: the files as received (already there when they were read from the bronze objects)
+          for (const [key, file] of [[v.manifest.objects.raw[0], v.found.logsFile], [v.manifest.objects.raw[1], v.found.itemFile]]) {
+            if (options.sourceKeys.get(path.relative(obdPath, file).split(path.sep).join('/')) !== key) await store.putFile(key, file);
+          }
           await store.putFile(v.manifest.objects.logs, v.logsParquet);
           await store.putFile(v.manifest.objects.itemContext, v.itemParquet);
           await putJson(store, keys.manifest(behavior, campaign), v.manifest);
@@ -301,10 +326,10 @@ export async function ingestObp(
   const entries: IngestManifest['datasets'] = datasets.map((d) => ({ behavior: d.behavior, campaign: d.campaign, manifest: keys.manifest(d.behavior, d.campaign), rows: d.rows, clicks: d.clicks, items: d.items }));
   if (options.behaviors && options.behaviors.length > 0 && prevSummary !== '') {
     const prev = JSON.parse(prevSummary) as IngestManifest;
-    if (prev.obdPath === obdPath) entries.push(...prev.datasets.filter((p) => !entries.some((e) => e.behavior === p.behavior && e.campaign === p.campaign)));
+    if (prev.obdPath === options.shownAs) entries.push(...prev.datasets.filter((p) => !entries.some((e) => e.behavior === p.behavior && e.campaign === p.campaign)));
     entries.sort((a, b) => `${a.behavior}/${a.campaign}`.localeCompare(`${b.behavior}/${b.campaign}`));
   }
-  const summary: IngestManifest = { schemaVersion: 1, obdPath, datasets: entries };
+  const summary: IngestManifest = { schemaVersion: 1, obdPath: options.shownAs, datasets: entries };
   if (prevSummary !== JSON.stringify(summary, null, 2) + '\n') await putJson(store, keys.ingestManifest(), summary);
   return { store: store.location, datasets };
 }

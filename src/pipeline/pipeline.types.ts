@@ -1,14 +1,14 @@
 import * as path from 'node:path';
 import { invalidInput } from '../common/errors';
 import type { Config } from '../config/config';
-import type { ObjectStore } from '../storage';
-import type { Tracker, TrackingRun } from '../tracking';
+import type { ObjectStore } from '../object-store';
+import type { Tracker, TrackingRun } from '../tracker';
 import type { VerdictStore } from './verdict-store';
 import type { AssetContext, AssetOutcome } from './asset-graph';
 import type { Behavior } from './layout';
 
 export interface PipelineOptions {
-  /** OBD folder for ingest_obp (default: config.obdPath). */
+  /** OBD folder for ingest_obp, or `s3://<bucket>/<prefix>` in the object store's bucket (default: config.obdPath). */
   obdPath?: string;
   /** Seed of every random choice (replay sampler, policy simulation, bootstrap). Default 0. */
   seed?: number;
@@ -45,10 +45,10 @@ export interface PipelineDeps {
 
 export type AssetFunction = (deps: PipelineDeps, ctx: AssetContext, options: PipelineOptions, run: TrackingRun) => Promise<AssetOutcome>;
 
-/** The default OBD folder: options → config → none. */
+/** The default OBD folder (or `s3://<bucket>/<prefix>` in the object store): options → config → none. */
 export function resolveObdPath(config: Config, options: PipelineOptions): string {
   const p = options.obdPath ?? config.obdPath;
   if (!p) throw invalidInput('no OBD folder: pass --obd-path or set BANDIT_OBD_PATH');
-  return path.resolve(p);
+  return p.startsWith('s3://') ? p : path.resolve(p);
 }
 

@@ -1,6 +1,6 @@
 import { ErrorCode } from '../../common/errors';
 import type { SerdesObject } from '../serdes';
-import { computeLogPath, computeLogTargetFromInstanceRef } from '../compute-logs';
+import { computeLogPath, computeLogTargetFromInstanceRef, s3ComputeLogKey } from '../compute-logs';
 import { storageTargetFromInstanceRef } from './instance-storage';
 import { openSteps } from './run-body';
 
@@ -48,7 +48,15 @@ describe('storage named by an InstanceRef', () => {
     const withLogs = (cls: string, yaml: string) => ({ ...ref(data('X', ''), data('Y', '')), compute_logs_data: data(cls, yaml, 'dagster._core.storage') });
     expect(computeLogTargetFromInstanceRef(withLogs('LocalComputeLogManager', 'base_dir: /home/d/storage\n'))).toEqual({ kind: 'local', baseDir: '/home/d/storage' });
     expect(computeLogPath('/home/d/storage', 'r1', 'ope', 'err')).toBe('/home/d/storage/r1/compute_logs/ope.err');
-    expect(computeLogTargetFromInstanceRef(withLogs('S3ComputeLogManager', 'bucket: b\n'))).toEqual({ kind: 'none', reason: expect.stringContaining('S3ComputeLogManager is not supported') });
+    const aws = (name: string) => ({ AWS_ACCESS_KEY_ID: 'ak', AWS_SECRET_ACCESS_KEY: 'sk', LOG_BUCKET: 'logs' })[name];
+    expect(computeLogTargetFromInstanceRef(withLogs('S3ComputeLogManager', 'bucket: b\n'), aws)).toMatchObject({ kind: 's3', bucket: 'b', prefix: 'dagster', region: 'us-east-1', skipEmptyFiles: false, accessKey: 'ak', secretKey: 'sk' });
+    expect(
+      computeLogTargetFromInstanceRef(withLogs('S3ComputeLogManager', 'bucket: {env: LOG_BUCKET}\nprefix: /runs//logs/\nendpoint_url: http://minio:9000\nlocal_dir: /tmp/x\nupload_interval: 30\nskip_empty_files: true\n'), aws),
+    ).toMatchObject({ kind: 's3', bucket: 'logs', prefix: 'runs/logs', endpoint: 'http://minio:9000', localDir: '/tmp/x', uploadInterval: 30, skipEmptyFiles: true });
+    expect(s3ComputeLogKey('runs/logs', 'r1', 'ope', 'err')).toBe('runs/logs/storage/r1/compute_logs/ope.err');
+    expect(s3ComputeLogKey('dagster', 'r1', 'ope', 'out', true)).toBe('dagster/storage/r1/compute_logs/ope.out.partial');
+    expect(() => computeLogTargetFromInstanceRef(withLogs('S3ComputeLogManager', 'bucket: {env: NOPE}\n'), aws)).toThrow('environment variable NOPE is not set');
+    expect(computeLogTargetFromInstanceRef(withLogs('AzureBlobComputeLogManager', 'container: c\n'))).toEqual({ kind: 'none', reason: expect.stringContaining('AzureBlobComputeLogManager is not supported') });
     expect(computeLogTargetFromInstanceRef(withLogs('NoOpComputeLogManager', '{}')).kind).toBe('none');
     expect(computeLogTargetFromInstanceRef(ref(data('X', ''), data('Y', ''))).kind).toBe('none');
   });

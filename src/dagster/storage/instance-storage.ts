@@ -45,7 +45,8 @@ export type StorageTarget =
 
 type EnvLookup = (name: string) => string | undefined;
 
-function resolveValue(v: unknown, env: EnvLookup, what: string): string | undefined {
+/** A dagster.yaml value: a literal, or `{env: NAME}` read from the environment (an error naming it when unset). */
+export function resolveValue(v: unknown, env: EnvLookup, what: string): string | undefined {
   if (v === undefined || v === null) return undefined;
   if (typeof v === 'object' && v !== null && 'env' in v) {
     const name = String((v as { env: unknown }).env);

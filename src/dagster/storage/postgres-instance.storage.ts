@@ -1,6 +1,6 @@
 /**
  * Dagster storage in Postgres (dagster-postgres 0.29): the tables the Dagster instance created
- * (`event_logs`, `runs`, `run_tags`, `asset_keys`), written the way `PostgresEventLogStorage.store_event`
+ * (`event_logs`, `runs`, `run_tags`, `asset_keys`, `asset_event_tags`, `asset_check_executions`), written the way `PostgresEventLogStorage.store_event`
  * and `SqlRunStorage.handle_run_event` write them, including `NOTIFY run_events, '<run_id>_<id>'`.
  */
 import { Pool } from 'pg';
@@ -8,7 +8,7 @@ import { BanditError, ErrorCode } from '../../common/errors';
 import type { RunEvent } from '../events';
 import { pyJson } from '../serdes';
 import type { DagsterInstanceStorage, StoredRun } from './instance-storage';
-import { checkExecutionValues, FAILURE_REASON_TAG, isAssetEvent, lastMaterialization, readLastMaterialization, type LatestMaterialization, openSteps, readRunBody, runStatusChange, STEP_EVENTS_SQL } from './run-body';
+import { assetEventTags, checkExecutionValues, FAILURE_REASON_TAG, isAssetEvent, lastMaterialization, readLastMaterialization, type LatestMaterialization, openSteps, readRunBody, runStatusChange, STEP_EVENTS_SQL } from './run-body';
 
 const CHANNEL = 'run_events';
 const utc = (param: string) => `(to_timestamp(${param}) AT TIME ZONE 'UTC')`;
@@ -46,6 +46,15 @@ export class PostgresInstanceStorage implements DagsterInstanceStorage {
     );
     const id = Number(inserted.rows[0].id);
     await this.pool.query('SELECT pg_notify($1, $2)', [CHANNEL, `${event.runId}_${id}`]);
+    for (const tag of assetEventTags(event)) {
+      await this.pool.query(`INSERT INTO asset_event_tags (event_id, asset_key, key, value, event_timestamp) VALUES ($1, $2, $3, $4, ${utc('$5')})`, [
+        id,
+        event.assetKey,
+        tag.key,
+        tag.value,
+        event.timestamp,
+      ]);
+    }
     if (isAssetEvent(event)) {
       await this.pool.query(
         `INSERT INTO asset_keys (asset_key, last_materialization, last_run_id, last_materialization_timestamp)

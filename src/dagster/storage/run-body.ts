@@ -92,6 +92,25 @@ export function checkExecutionValues(event: RunEvent, storageId: number) {
   };
 }
 
+/**
+ * The `asset_event_tags` rows of an asset event (`SqlEventLogStorage._store_asset_event_tags`):
+ * the materialization's tags that Dagster indexes (`get_asset_tags_to_index`) — the data version
+ * and the `dagster/partition/<dimension>` tags of a multi-partition key — which its partition
+ * status and data-version-by-partition reads join on.
+ */
+export function assetEventTags(event: RunEvent): Array<{ key: string; value: string }> {
+  if (!isAssetEvent(event)) return [];
+  const specific = (event.entry.dagster_event as SerdesObject).event_specific_data;
+  const materialization = isObject(specific) ? specific.materialization : null;
+  const tags = isObject(materialization) && isObject(materialization.tags) ? materialization.tags : {};
+  return Object.entries(tags)
+    .filter(([key, value]) => typeof value === 'string' && (key === DATA_VERSION_TAG || key.startsWith(MULTIDIMENSIONAL_PARTITION_PREFIX)))
+    .map(([key, value]) => ({ key, value: value as string }));
+}
+
+const DATA_VERSION_TAG = 'dagster/data_version';
+const MULTIDIMENSIONAL_PARTITION_PREFIX = 'dagster/partition/';
+
 export const isAssetEvent = (e: RunEvent) => e.type === 'ASSET_MATERIALIZATION' && e.assetKey !== null;
 
 /** Step events of a run, in order, as stored. */

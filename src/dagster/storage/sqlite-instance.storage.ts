@@ -11,7 +11,7 @@ import { BanditError, ErrorCode } from '../../common/errors';
 import type { RunEvent } from '../events';
 import { pyJson } from '../serdes';
 import type { DagsterInstanceStorage, StoredRun } from './instance-storage';
-import { checkExecutionValues, FAILURE_REASON_TAG, isAssetEvent, lastMaterialization, readLastMaterialization, type LatestMaterialization, openSteps, readRunBody, runStatusChange, STEP_EVENTS_SQL, sqliteDateTime } from './run-body';
+import { assetEventTags, checkExecutionValues, FAILURE_REASON_TAG, isAssetEvent, lastMaterialization, readLastMaterialization, type LatestMaterialization, openSteps, readRunBody, runStatusChange, STEP_EVENTS_SQL, sqliteDateTime } from './run-body';
 
 const INSERT_EVENT = `INSERT INTO event_logs (run_id, event, dagster_event_type, timestamp, step_key, asset_key, partition)
   VALUES (?, ?, ?, ?, ?, ?, ?)`;
@@ -83,6 +83,9 @@ export class SqliteInstanceStorage implements DagsterInstanceStorage {
               )
               .run(...v, ...where.slice(0, 3));
           }
+        }
+        for (const tag of assetEventTags(event)) {
+          index.prepare('INSERT INTO asset_event_tags (event_id, asset_key, key, value, event_timestamp) VALUES (?, ?, ?, ?, ?)').run(id, event.assetKey, tag.key, tag.value, sqliteDateTime(event.timestamp));
         }
         if (isAssetEvent(event)) {
           const v = [lastMaterialization(event, id), event.runId, sqliteDateTime(event.timestamp)];

@@ -11,7 +11,7 @@ import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { describeIf, hasBuiltCli, hasPeer } from '../../support/env';
 import { obdShaped } from '../../support/obd';
-import { assetChecks, LOCATION, runLogs, startDevStack, waitFor, waitRun, type DevStack, type Proc, type Webserver } from './harness';
+import { assetChecks, LOCATION, partitionReads, runLogs, startDevStack, waitFor, waitRun, type DevStack, type Proc, type Webserver } from './harness';
 
 const DAEMON_TIMEOUT = 300_000;
 const REPO = { repositoryLocationName: LOCATION, repositoryName: '__repository__' };
@@ -28,6 +28,14 @@ async function materializations(web: Webserver): Promise<Mat[]> {
     '{ assetOrError(assetKey: {path: ["ingest_obp"]}) { ... on Asset { assetMaterializations { partition runId metadataEntries { label ... on IntMetadataEntry { intValue } } } } } }',
   );
   return d.assetOrError.assetMaterializations;
+}
+
+async function materializationTags(web: Webserver, runId: string): Promise<Record<string, string>> {
+  const d = await web.gql<{ assetOrError: { assetMaterializations: Array<{ runId: string; tags: Array<{ key: string; value: string }> }> } }>(
+    '{ assetOrError(assetKey: {path: ["ingest_obp"]}) { ... on Asset { assetMaterializations { runId tags { key value } } } } }',
+  );
+  const m = d.assetOrError.assetMaterializations.find((x) => x.runId === runId);
+  return Object.fromEntries((m?.tags ?? []).map((t) => [t.key, t.value]));
 }
 
 async function launchPartition(web: Webserver, partition: string): Promise<string> {
@@ -111,6 +119,14 @@ describeIf(() => hasPeer('dagster') && hasBuiltCli())('static partitions of inge
     const [check] = await assetChecks(web!, 'ingest_obp');
     expect(check).toMatchObject({ name: 'propensities_valid', executionForLatestMaterialization: { runId, status: 'SUCCEEDED', evaluation: { success: true } } });
     expect(check.executionForLatestMaterialization?.evaluation?.metadataEntries.map((e) => e.label).sort()).toEqual(['random/men.not_one_over_items', 'random/men.propensity_max', 'random/men.propensity_min']);
+    // Dagster's partition reads that join asset_event_tags see that materialization: its data
+    // version (the one on the event) and its dimensions
+    const dataVersion = (await materializationTags(web!, runId))['dagster/data_version'];
+    expect(dataVersion).toMatch(/^[0-9a-f]{16,}$/);
+    const reads = partitionReads(web!);
+    expect(reads.tagsByPartition).toEqual({ 'men|random': { 'dagster/data_version': dataVersion, 'dagster/partition/campaign': 'men', 'dagster/partition/policy': 'random' } });
+    expect(reads.materializedFromTags).toEqual(['men|random']);
+    expect(reads.updatedDataVersions).toEqual(['men|random']);
   }, DAEMON_TIMEOUT + 10_000);
 
   it('a partition the logs do not hold fails its run with a clear error', async () => {

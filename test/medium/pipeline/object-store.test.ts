@@ -6,10 +6,10 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { ErrorCode } from '../../../src/common/errors';
-import { LocalObjectStore, MinioObjectStore, type ObjectStore } from '../../../src/storage';
+import { LocalObjectStore, MinioObjectStore, type ObjectStore } from '../../../src/object-store';
 import { createPipeline } from '../../../src/pipeline';
 import type { IngestResult } from '../../../src/pipeline/ingest-obp';
-import { createObjectStore } from '../../../src/storage';
+import { createObjectStore } from '../../../src/object-store';
 import { describeIf, hasPeer } from '../../support/env';
 import { obdShaped } from '../../support/obd';
 import { recordingContext, smallObd, tempConfig } from './helpers';
@@ -50,8 +50,16 @@ function contract(name: string, make: () => Promise<ObjectStore>) {
     it('overwrites in place and refreshes the local copy', async () => {
       await store.put('x/v.txt', 'v1');
       expect(fs.readFileSync(await store.localPath('x/v.txt'), 'utf8')).toBe('v1');
+      const [first] = await store.listObjects('x/');
+      await new Promise((r) => setTimeout(r, 20));
       await store.put('x/v.txt', 'v2');
       expect(fs.readFileSync(await store.localPath('x/v.txt'), 'utf8')).toBe('v2');
+      // what a watcher compares: the listing names the object with a new ETag
+      const [second] = await store.listObjects('x/');
+      expect(first).toMatchObject({ key: 'x/v.txt', size: 2 });
+      expect(second).toMatchObject({ key: 'x/v.txt', size: 2 });
+      expect(second.etag).not.toBe(first.etag);
+      expect(Number.isNaN(Date.parse(second.lastModified))).toBe(false);
     });
 
     it('reports a missing key as NotFound naming it', async () => {

@@ -5,7 +5,7 @@ import * as path from 'node:path';
 import { Client } from 'minio';
 import { BanditError, ErrorCode, notFound } from '../common/errors';
 import type { MinioConfig } from '../config/config';
-import { checkKey, type ObjectStore } from './object-store';
+import { checkKey, type ObjectInfo, type ObjectStore } from './object-store';
 
 /**
  * MinIO / S3 through the `minio` client. The bucket is created on first use. DuckDB
@@ -112,6 +112,16 @@ export class MinioObjectStore implements ObjectStore {
       if (name) out.push(name);
     }
     return out.sort();
+  }
+
+  async listObjects(prefix: string): Promise<ObjectInfo[]> {
+    await this.ready();
+    const out: ObjectInfo[] = [];
+    for await (const item of this.client.listObjectsV2(this.config.bucket, prefix, true)) {
+      const o = item as { name?: string; etag?: string; size?: number; lastModified?: Date };
+      if (o.name) out.push({ key: o.name, etag: (o.etag ?? '').replace(/^"|"$/g, ''), size: o.size ?? 0, lastModified: o.lastModified ? o.lastModified.toISOString() : '' });
+    }
+    return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
   }
 
   async deletePrefix(prefix: string): Promise<void> {

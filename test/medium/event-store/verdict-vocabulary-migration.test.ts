@@ -9,7 +9,7 @@ import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { DataSource, type DataSourceOptions } from 'typeorm';
-import { MIGRATIONS } from '../../../src/events/migrations';
+import { MIGRATIONS } from '../../../src/event-store/migrations';
 import { describeIf } from '../../support/env';
 import { createTestDatabase, hasPostgres, type TestDatabase } from '../../support/services';
 

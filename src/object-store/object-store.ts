@@ -19,6 +19,12 @@ export interface ObjectStore {
   exists(key: string): Promise<boolean>;
   /** Keys under a prefix, sorted. */
   list(prefix: string): Promise<string[]>;
+  /**
+   * The objects under a prefix with what identifies their content, sorted by key: the ETag and
+   * last-modified time S3 reports (for the local folder, size and modification time stand for
+   * the ETag). What a watcher compares to see new or rewritten objects.
+   */
+  listObjects(prefix: string): Promise<ObjectInfo[]>;
   /** Removes every key under a prefix (no error when there is none). */
   deletePrefix(prefix: string): Promise<void>;
   /**
@@ -27,6 +33,14 @@ export interface ObjectStore {
    */
   localPath(key: string): Promise<string>;
   close(): Promise<void>;
+}
+
+export interface ObjectInfo {
+  key: string;
+  etag: string;
+  size: number;
+  /** ISO 8601. */
+  lastModified: string;
 }
 
 /** Checks a key: relative, `/`-separated, no `..` or empty segments. */

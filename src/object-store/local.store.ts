@@ -4,7 +4,7 @@ import * as path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { pathToFileURL } from 'node:url';
 import { notFound } from '../common/errors';
-import { checkKey, type ObjectStore } from './object-store';
+import { checkKey, type ObjectInfo, type ObjectStore } from './object-store';
 
 /**
  * The embedded object store: one folder per bucket (`<objectStoreDir>/<bucket>/<key>`).
@@ -89,6 +89,15 @@ export class LocalObjectStore implements ObjectStore {
     };
     await walk(this.root, '');
     return out.sort();
+  }
+
+  async listObjects(prefix: string): Promise<ObjectInfo[]> {
+    const out: ObjectInfo[] = [];
+    for (const key of await this.list(prefix)) {
+      const st = await fs.stat(this.file(key)).catch(() => null);
+      if (st) out.push({ key, etag: `${st.size}-${Math.round(st.mtimeMs)}`, size: st.size, lastModified: st.mtime.toISOString() });
+    }
+    return out;
   }
 
   async deletePrefix(prefix: string): Promise<void> {
