@@ -7,7 +7,7 @@
  */
 import { Catch, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { SELDON_PATHS } from './seldon.controller';
+import { SELDON_PATHS } from './seldon-paths';
 import { toSeldonError } from './seldon-error';
 
 /** Answers `err` on `reply` in Seldon's error shape. */
@@ -30,7 +30,6 @@ export class SeldonExceptionFilter implements ExceptionFilter {
  * shape too. Call before the routes are registered (before the application's init).
  */
 export function installSeldonErrorHandler(fastify: FastifyInstance): void {
-  // built here, not at load: seldon.controller.ts imports this file (a cycle)
   const paths = new Set<string>(SELDON_PATHS);
   const handler = (err: FastifyError, _req: FastifyRequest, reply: FastifyReply): void => sendSeldonError(reply, err);
   fastify.addHook('onRoute', (route) => {
