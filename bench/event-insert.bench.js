@@ -51,8 +51,8 @@ function events(n, seq) {
 
 async function run(ctx) {
   if (!(await postgresReachable())) throw new Error('Postgres is not reachable');
-  const { openDataSource } = require(path.join(ctx.dist, 'events', 'data-source.js'));
-  const { EventRepository } = require(path.join(ctx.dist, 'events', 'event.repository.js'));
+  const { openDataSource } = require(path.join(ctx.dist, 'event-store', 'data-source.js'));
+  const { EventRepository } = require(path.join(ctx.dist, 'event-store', 'event.repository.js'));
   const batches = ctx.quick ? 20 : 100;
   const rounds = ctx.quick ? 1 : 3;
   const db = await createDatabase('bandit_bench_insert');

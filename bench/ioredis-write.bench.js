@@ -33,11 +33,12 @@ const SEMI_MIB = 8;
 /** One variant in this process (the child side). */
 async function child(variant, url, calls, dist) {
   const { performance, PerformanceObserver } = require('node:perf_hooks');
-  const { connectRedis, DragonflyPosteriorStore } = require(path.join(dist, 'state', 'dragonfly.store.js'));
-  const { priorCounters } = require(path.join(dist, 'state', 'posterior-store.js'));
-  const { keys } = require(path.join(dist, 'state', 'keys.js'));
-  const { luaScript } = require(path.join(dist, 'state', 'lua-scripts.js'));
-  const { newDecisionId } = require(path.join(dist, 'state', 'decision-id.js'));
+  const { DragonflyPosteriorStore } = require(path.join(dist, 'posterior-store', 'dragonfly.store.js'));
+  const { connectRedis } = require(path.join(dist, 'posterior-store', 'redis-client.js'));
+  const { priorCounters } = require(path.join(dist, 'posterior-store', 'posterior-store.js'));
+  const { keys } = require(path.join(dist, 'posterior-store', 'keys.js'));
+  const { luaScript } = require(path.join(dist, 'posterior-store', 'lua-scripts.js'));
+  const { newDecisionId } = require(path.join(dist, 'posterior-store', 'decision-id.js'));
   const u = new URL(url);
   const client = connectRedis({ url, host: u.hostname, port: Number(u.port), db: 0 });
   const store = new DragonflyPosteriorStore(client);

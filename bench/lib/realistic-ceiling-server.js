@@ -16,9 +16,10 @@ const fastify = require('fastify');
 const port = Number(process.argv[2]);
 const redisUrl = process.argv[3];
 const dist = path.resolve(process.argv[4] || path.join(__dirname, '..', '..', 'dist'));
-const { connectRedis, DragonflyPosteriorStore } = require(path.join(dist, 'state', 'dragonfly.store.js'));
-const { encodeStatus, priorCounters } = require(path.join(dist, 'state', 'posterior-store.js'));
-const { newDecisionId } = require(path.join(dist, 'state', 'decision-id.js'));
+const { DragonflyPosteriorStore } = require(path.join(dist, 'posterior-store', 'dragonfly.store.js'));
+const { connectRedis } = require(path.join(dist, 'posterior-store', 'redis-client.js'));
+const { encodeStatus, priorCounters } = require(path.join(dist, 'posterior-store', 'posterior-store.js'));
+const { newDecisionId } = require(path.join(dist, 'posterior-store', 'decision-id.js'));
 const { createRng, sampleCategorical } = require(path.join(dist, 'core', 'index.js'));
 
 const EXPERIMENT = process.env.BENCH_EXPERIMENT || 'bench-realistic';

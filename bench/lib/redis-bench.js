@@ -31,8 +31,8 @@ async function bench(db, requests, connections, args) {
 const keyspace = (requests) => requests * 10;
 
 async function run(ctx) {
-  const { luaScript } = require(path.join(ctx.dist, 'state', 'lua-scripts.js'));
-  const { keys, posteriorKeys } = require(path.join(ctx.dist, 'state', 'keys.js'));
+  const { luaScript } = require(path.join(ctx.dist, 'posterior-store', 'lua-scripts.js'));
+  const { keys, posteriorKeys } = require(path.join(ctx.dist, 'posterior-store', 'keys.js'));
   const requests = ctx.quick ? 20000 : 200000;
   const connections = 64;
   const db = await claimRedisDb();

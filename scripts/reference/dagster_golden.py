@@ -38,7 +38,10 @@ from dagster._grpc.types import (ExecutionPlanSnapshotArgs, ExternalScheduleExec
 from dagster._serdes import deserialize_value, serialize_value
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-OUT = os.path.join(ROOT, "test", "fixtures", "dagster")
+SHARED = os.path.join(ROOT, "test", "fixtures", "dagster")
+# What Dagster answers and writes depends on its minor line: one folder per line (1.12/, 1.13/…).
+MINOR = ".".join(dagster.__version__.split(".")[:2])
+OUT = os.environ.get("BANDIT_GOLDEN_OUT") or os.path.join(SHARED, MINOR)
 
 
 def free_port() -> int:
@@ -197,12 +200,13 @@ def record_request_fields() -> None:
 
 
 def main() -> None:
-    graph_path = sys.argv[1] if len(sys.argv) > 1 else os.path.join(OUT, "asset-graph.json")
+    graph_path = sys.argv[1] if len(sys.argv) > 1 else os.path.join(SHARED, "asset-graph.json")
     with open(graph_path) as f:
         graph = json.load(f)
+    os.makedirs(OUT, exist_ok=True)
     tmp = tempfile.mkdtemp()
     defs = os.path.join(tmp, "bandit_defs.py")
-    with open(os.path.join(OUT, "automation.json")) as f:
+    with open(os.path.join(SHARED, "automation.json")) as f:
         auto = json.load(f)
     with open(defs, "w") as f:
         f.write(defs_source(graph) + "\n" + automation_source(auto, graph) + "\n")
@@ -315,7 +319,7 @@ def main() -> None:
     serdes_cases = [{"value_json": json.dumps(c, sort_keys=False, ensure_ascii=False, allow_nan=False)
                       if not isinstance(c, float) else repr(c),
                      "python": json.dumps(c, sort_keys=True)} for c in cases]
-    with open(os.path.join(OUT, "serdes-cases.json"), "w") as f:
+    with open(os.path.join(SHARED, "serdes-cases.json"), "w") as f:
         json.dump(serdes_cases, f, indent=2, ensure_ascii=True)
 
 

@@ -1,6 +1,6 @@
 /**
- * The composition root: how the stores, repositories, event consumer and experiments
- * service are wired from a `Config`. `AppModule` provides what `composeServices` builds,
+ * The composition root: how the stores, repositories, event queue, event consumer and
+ * experiments service are wired from a `Config`. `AppModule` provides what `composeServices` builds,
  * and the CLI commands that work on the same state outside the server (`bandit rebuild`,
  * `bandit consume`) call it too, so both run with the same settings (the consumer's flush
  * period, its experiment-list cache, its dead-letter table).
@@ -11,16 +11,12 @@
 import type { DataSource } from 'typeorm';
 import { SystemClock, type ClockRepository } from '../clock/clock.repository';
 import type { Config } from '../config/config';
-import { openDataSource } from '../events/data-source';
-import { DeadLetterRepository } from '../events/dead-letter.repository';
-import { cachedIds, EventConsumer, IDS_TTL_MS, type ConsumerLog } from '../events/event-consumer';
-import { EventRepository } from '../events/event.repository';
-import { SnapshotRepository } from '../events/snapshot.repository';
-import { VerdictRepository } from '../events/verdict.repository';
-import { ExperimentRepository } from '../experiments/experiment.repository';
+import type { EventQueue } from '../event-queue/event-queue';
+import { cachedIds, EventConsumer, IDS_TTL_MS, type ConsumerLog } from '../event-store/event-consumer';
 import { ExperimentsService } from '../experiments/experiment.service';
-import { openPosteriorStore } from '../state/open-store';
-import type { PosteriorStore } from '../state/posterior-store';
+import { openPosteriorStore } from '../posterior-store/open-store';
+import type { PosteriorStore } from '../posterior-store/posterior-store';
+import { eventStoreRepositories, eventStoreTarget, openEventStore, type EventStoreRepositories } from './event-store';
 
 /** Injection token of the `ServiceGraph` AppModule builds. */
 export const SERVICE_GRAPH = Symbol('ServiceGraph');
@@ -46,11 +42,9 @@ export function consumerSettings(config: Pick<Config, 'eventFlushIntervalMs'>): 
   return { flushIntervalMs: config.eventFlushIntervalMs, experimentIdsTtlMs: IDS_TTL_MS, deadLetters: true };
 }
 
-export interface ServiceGraph {
-  events: EventRepository;
-  verdicts: VerdictRepository;
-  snapshots: SnapshotRepository;
-  experimentRepository: ExperimentRepository;
+export interface ServiceGraph extends Omit<EventStoreRepositories, 'deadLetters'> {
+  /** The posterior store's event queue, which the consumer reads. */
+  queue: EventQueue;
   consumer: EventConsumer;
   consumerSettings: ConsumerSettings;
   experiments: ExperimentsService;
@@ -59,31 +53,18 @@ export interface ServiceGraph {
 /** The shared part of the service, on resources already open. */
 export function composeServices(res: ServiceResources, log: ConsumerLog): ServiceGraph {
   const settings = consumerSettings(res.config);
-  const events = new EventRepository(res.dataSource);
-  const experimentRepository = new ExperimentRepository(res.dataSource);
-  const verdicts = new VerdictRepository(res.dataSource);
-  const snapshots = new SnapshotRepository(res.dataSource);
+  const { events, verdicts, snapshots, experimentRepository, deadLetters } = eventStoreRepositories(res.dataSource);
+  const queue = res.store.queue;
   const consumer = new EventConsumer(
-    res.store,
+    queue,
     events,
     cachedIds(() => experimentRepository.ids(), settings.experimentIdsTtlMs),
     settings.flushIntervalMs,
     log,
-    settings.deadLetters ? new DeadLetterRepository(res.dataSource) : undefined,
+    settings.deadLetters ? deadLetters : undefined,
   );
   const experiments = new ExperimentsService(res.config, res.store, res.clock, experimentRepository, events, consumer, verdicts, snapshots);
-  return { events, verdicts, snapshots, experimentRepository, consumer, consumerSettings: settings, experiments };
-}
-
-/** Where opening the event store failed (the posterior store is closed again). */
-export class EventStoreUnavailable extends Error {
-  constructor(
-    readonly target: string,
-    override readonly cause: unknown,
-  ) {
-    super(`cannot open the event store (${target}): ${cause instanceof Error ? cause.message : String(cause)}`);
-    this.name = 'EventStoreUnavailable';
-  }
+  return { events, verdicts, snapshots, experimentRepository, queue, consumer, consumerSettings: settings, experiments };
 }
 
 export interface OpenedServices extends ServiceGraph, ServiceResources {
@@ -96,13 +77,14 @@ export interface OpenedServices extends ServiceGraph, ServiceResources {
 /** For a CLI command: opens the configured stores and composes the same graph as the server. */
 export async function openServices(config: Config, log: ConsumerLog): Promise<OpenedServices> {
   const store = openPosteriorStore(config);
-  const eventStore = config.databaseUrl ? 'postgres' : `sqlite ${config.sqlitePath}`;
+  const eventStore = eventStoreTarget(config);
   let dataSource: DataSource;
   try {
-    dataSource = await openDataSource(config);
+    dataSource = await openEventStore(config);
   } catch (err) {
+    // the event store failed to open (EventStoreUnavailable): the posterior store is closed again
     await store.close().catch(() => undefined);
-    throw new EventStoreUnavailable(eventStore, err);
+    throw err;
   }
   const res = { config, store, dataSource, clock: new SystemClock() };
   return {

@@ -21,15 +21,15 @@ import { SystemClock, type ClockRepository } from '../clock/clock.repository';
 import { BanditError, ErrorCode } from '../common/errors';
 import type { Config } from '../config/config';
 import { VERSION } from '../config/version';
-import { openDataSource } from '../events/data-source';
-import { EventConsumer } from '../events/event-consumer';
+import { openDataSource } from '../event-store/data-source';
+import { EventConsumer } from '../event-store/event-consumer';
 import { errorBody } from '../http/error-mapping';
 import { SlidingWindowLimiter } from '../http/rate-limit';
 import { installDocs } from '../http/docs';
 import { errorJson, HttpExceptionFilter, sendError } from '../http/exception.filter';
 import { MetricsService } from '../metrics/metrics.service';
-import { openPosteriorStore } from '../state/open-store';
-import type { PosteriorStore } from '../state/posterior-store';
+import { openPosteriorStore } from '../posterior-store/open-store';
+import type { PosteriorStore } from '../posterior-store/posterior-store';
 import { AppModule, type AppExtensions } from './app.module';
 
 export interface CreateAppOptions extends AppExtensions {

@@ -3,10 +3,10 @@ import { ApiOperation, ApiTags } from '@nestjs/swagger';
 import { z } from 'zod';
 import { BanditError, ErrorCode } from '../common/errors';
 import type { Config } from '../config/config';
-import { EventConsumer } from '../events/event-consumer';
-import { EventRepository } from '../events/event.repository';
+import { EventConsumer } from '../event-store/event-consumer';
+import { EventRepository } from '../event-store/event.repository';
 import { ApiErrors, ApiJsonResponse } from '../http/openapi';
-import { POSTERIOR_STORE, type PosteriorStore } from '../state/posterior-store';
+import { POSTERIOR_STORE, type PosteriorStore } from '../posterior-store/posterior-store';
 import { CONFIG } from './tokens';
 
 export const healthSchema = z.object({ status: z.literal('ok') });

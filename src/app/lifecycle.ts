@@ -6,11 +6,11 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
 import type { Config } from '../config/config';
-import { EventConsumer } from '../events/event-consumer';
+import { EventConsumer } from '../event-store/event-consumer';
 import { ExperimentRepository } from '../experiments/experiment.repository';
 import { ExperimentsService } from '../experiments/experiment.service';
 import { MetricsService } from '../metrics/metrics.service';
-import { POSTERIOR_STORE, type PosteriorStore } from '../state/posterior-store';
+import { POSTERIOR_STORE, type PosteriorStore } from '../posterior-store/posterior-store';
 import { CONFIG, DATA_SOURCE, OWNS_RESOURCES } from './tokens';
 
 /** Period of the status sweep (see ExperimentsService.repairStatuses). */

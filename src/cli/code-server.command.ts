@@ -1,7 +1,8 @@
 import type { Command } from 'commander';
 import { loadConfig } from '../config/config';
 import { envLookup } from '../config/environment';
-import { DAGSTER_PROTOCOL_VERSION, startCodeServer } from '../dagster/code-server';
+import { startCodeServer } from '../dagster/code-server';
+import { DAGSTER_LINES } from '../dagster/protocol-version';
 import { pipelineFactory } from '../dagster/pipeline-loader';
 import { RunManager } from '../dagster/run-launcher';
 import { CliError, type CliCommand } from './command';
@@ -38,6 +39,8 @@ export const codeServerCommand: CliCommand = {
           log,
           worker: { command: process.execPath, args: [...process.execArgv, process.argv[1]] },
         });
+        // the host sends no version: the line to answer in is configured (BANDIT_DAGSTER_VERSION)
+        const dagsterVersion = DAGSTER_LINES[config.dagsterLine].version;
         let stop: () => void = () => undefined;
         const stopped = new Promise<void>((r) => (stop = r));
         const handle = await startCodeServer({
@@ -48,7 +51,7 @@ export const codeServerCommand: CliCommand = {
             entryPoint: DAGSTER_ENTRY_POINT,
             containerImage: config.pipelineImage,
             containerContext: config.dagsterContainerContext,
-            dagsterVersion: DAGSTER_PROTOCOL_VERSION,
+            dagsterVersion,
             // the schedule's cron (UTC) and the folder the sensor watches
             automation: { scheduleCron: config.dagsterScheduleCron, obdPath: config.obdPath },
           },
@@ -57,7 +60,7 @@ export const codeServerCommand: CliCommand = {
         }).catch((err: Error) => {
           throw new CliError(`cannot listen on ${opts.host}:${port}: ${err.message}`, 1);
         });
-        log.info(`serving location bandit-pipeline on ${opts.host}:${handle.port} (Dagster ${DAGSTER_PROTOCOL_VERSION} protocol, image ${config.pipelineImage})`);
+        log.info(`serving location bandit-pipeline on ${opts.host}:${handle.port} (Dagster ${dagsterVersion} protocol, line ${config.dagsterLine}, image ${config.pipelineImage})`);
         for (const sig of ['SIGINT', 'SIGTERM'] as const) process.once(sig, () => stop());
         await stopped;
         log.info('shutting down: waiting for running runs');

@@ -1,4 +1,5 @@
-import { EventStoreUnavailable, openServices, type OpenedServices } from '../app/composition';
+import { openServices, type OpenedServices } from '../app/composition';
+import { EventStoreUnavailable } from '../app/event-store';
 import type { Config } from '../config/config';
 import { CliError } from './command';
 

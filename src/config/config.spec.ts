@@ -91,6 +91,13 @@ describe('the declared variables (src/config/spec.ts)', () => {
     expect(VARIABLES.BANDIT_DAGSTER_SCHEDULE_CRON.default).toBe(DEFAULT_SCHEDULE_CRON);
   });
 
+  it('select the Dagster line the code location answers: the newest by default, an unsupported one refused by name', () => {
+    expect(loadConfig({}).dagsterLine).toBe('1.13');
+    expect(loadConfig({ BANDIT_DAGSTER_VERSION: '1.12' }).dagsterLine).toBe('1.12');
+    expect(loadConfig({ BANDIT_DAGSTER_VERSION: '1.12.22' }).dagsterLine).toBe('1.12');
+    expect(() => loadConfig({ BANDIT_DAGSTER_VERSION: '1.14' })).toThrow(/BANDIT_DAGSTER_VERSION: .*unsupported Dagster version "1\.14": this code server speaks Dagster 1\.12\.x, 1\.13\.x/);
+  });
+
   it('apply their defaults and parsed values', () => {
     expect(loadConfig({}).minio).toBeUndefined();
     expect(loadConfig({}).host).toBe(VARIABLES.BANDIT_HOST.default);

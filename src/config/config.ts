@@ -9,6 +9,7 @@
  * value is never echoed).
  */
 import * as path from 'node:path';
+import type { DagsterLine } from '../dagster/protocol-version';
 import { VARIABLES, type Defaulted, type Variable } from './spec';
 
 export class ConfigError extends Error {
@@ -85,6 +86,8 @@ export interface Config {
   dagsterContainerContext: Record<string, unknown>;
   /** Cron (UTC) of the Dagster code location's schedule. */
   dagsterScheduleCron: string;
+  /** Dagster line the code location answers in (BANDIT_DAGSTER_VERSION; the host sends no version). */
+  dagsterLine: DagsterLine;
   seldon: {
     unitId?: string;
     parameters?: string;
@@ -244,6 +247,7 @@ export function loadConfig(env: Env = process.env, cwd: string = process.cwd()):
     codeServerPort: read(env, V.BANDIT_CODE_SERVER_PORT),
     pipelineImage: read(env, V.BANDIT_PIPELINE_IMAGE),
     dagsterScheduleCron: read(env, V.BANDIT_DAGSTER_SCHEDULE_CRON),
+    dagsterLine: read(env, V.BANDIT_DAGSTER_VERSION),
     dagsterContainerContext: jsonObject(env, V.DAGSTER_CONTAINER_CONTEXT),
     seldon: {
       unitId: read(env, V.PREDICTIVE_UNIT_ID),

@@ -10,6 +10,7 @@
  * is never read, or a read one is not declared.
  */
 import { z } from 'zod';
+import { dagsterLine, NEWEST_LINE, SUPPORTED_LINES, type DagsterLine } from '../dagster/protocol-version';
 
 /** The deployables, as docs/deployment.md names them. */
 export type Deployable = 'service' | 'pipeline' | 'cli';
@@ -42,6 +43,15 @@ const positiveInt = z.coerce.number().int('must be an integer').positive('must b
 const nonNegativeInt = z.coerce.number().int('must be an integer').min(0, 'must be >= 0');
 const text = z.string().min(1);
 const bool = z.enum(['true', 'false', '1', '0']).transform((v) => v === 'true' || v === '1');
+/** A supported Dagster line (`1.12`), or a release of one (`1.12.22`). */
+const dagsterVersion = z.string().transform((v, ctx): DagsterLine => {
+  try {
+    return dagsterLine(v);
+  } catch (err) {
+    ctx.addIssue({ code: 'custom', message: (err as Error).message });
+    return z.NEVER;
+  }
+});
 
 type Spec<T> = Omit<Variable<T>, 'name' | 'secret'> & { secret?: boolean };
 function withDefault<T>(spec: Spec<T> & { default: string }): Defaulted<T> {
@@ -119,6 +129,13 @@ const declared = {
   BANDIT_CODE_SERVER_PORT: withDefault({ schema: port, type: 'port', default: '4000', description: 'gRPC port of the Dagster code server', usedBy: PIPELINE }),
   BANDIT_PIPELINE_IMAGE: withDefault({ schema: text, type: 'image', default: 'ghcr.io/ekenheim/bandit-pipeline:latest', description: 'image the Dagster code location reports for its run pods', usedBy: PIPELINE }),
   BANDIT_DAGSTER_SCHEDULE_CRON: withDefault({ schema: text, type: 'cron (UTC)', default: '0 3 * * *', description: "cron of the Dagster code location's daily schedule", usedBy: PIPELINE }),
+  BANDIT_DAGSTER_VERSION: withDefault({
+    schema: dagsterVersion,
+    type: SUPPORTED_LINES.join(' | '),
+    default: NEWEST_LINE,
+    description: "Dagster line of the webserver / daemon the code location answers (its requests carry no version)",
+    usedBy: PIPELINE,
+  }),
   DAGSTER_CONTAINER_CONTEXT: optional({ schema: text, type: 'JSON object', unset: '{}', description: 'container context the Dagster code location reports for run pods, e.g. the K8sRunLauncher settings', usedBy: PIPELINE }),
   PREDICTIVE_UNIT_ID: optional({ schema: text, type: 'text', unset: 'not a Seldon router', description: 'Seldon graph node name; set by the Seldon operator', usedBy: SERVICE }),
   PREDICTIVE_UNIT_PARAMETERS: optional({ schema: text, type: 'JSON', unset: 'not a Seldon router', description: 'Seldon node parameters (experiment_id, arms | n_branches); set by the Seldon operator', usedBy: SERVICE }),

@@ -6,12 +6,8 @@
 import * as grpc from '@grpc/grpc-js';
 import { DagsterApiService } from './dagster-api.service';
 import { HealthService } from './health.service';
-import { PROTOCOL_DAGSTER_VERSION } from './protocol-version';
 import type { RunLauncher } from './run-launcher';
 import type { CodeLocationInfo } from './snapshots';
-
-/** The Dagster version whose protocol this server speaks (reported to the host). */
-export const DAGSTER_PROTOCOL_VERSION = PROTOCOL_DAGSTER_VERSION;
 
 export interface CodeServerOptions {
   host: string;

@@ -15,7 +15,7 @@ import { automationSnapshots, DEFAULT_AUTOMATION, evaluateSchedule, evaluateSens
 import { serializableError } from './events';
 import { toGrpcError } from './grpc-status';
 import { partitionConfigResult, partitionExecutionParamsResult, partitionNamesResult, partitionTagsResult } from './partitions';
-import { ProtocolWatch } from './protocol-version';
+import { dagsterLine, ProtocolWatch, type DagsterLine } from './protocol-version';
 import { loadProtos, type DagsterApiRpc } from './proto';
 import type { RunLauncher } from './run-launcher';
 import { expectClass, klass, malformed, optCollection, pyJson, readObject, str, type SerdesObject, type SerdesValue } from './serdes';
@@ -54,10 +54,13 @@ export class DagsterApiService {
   private shuttingDown = false;
 
   private readonly protocol: ProtocolWatch;
+  /** The Dagster line every answer is shaped for (from `info.dagsterVersion`: the host sends none). */
+  readonly line: DagsterLine;
 
   constructor(private readonly options: DagsterApiOptions) {
     this.serverId = options.serverId ?? randomUUID();
-    this.protocol = new ProtocolWatch(options.log ?? ((m) => process.stderr.write(`${new Date().toISOString()} code-server ERROR ${m}\n`)));
+    this.line = dagsterLine(options.info.dagsterVersion);
+    this.protocol = new ProtocolWatch(options.log ?? ((m) => process.stderr.write(`${new Date().toISOString()} code-server ERROR ${m}\n`)), this.line);
   }
 
   /** Reads a request payload, reporting one from another Dagster version. */
@@ -175,7 +178,7 @@ export class DagsterApiService {
     if (name !== REPOSITORY_NAME) {
       return pyJson(klass('ExternalRepositoryErrorData', { error: serializableError(`no repository named ${JSON.stringify(name)} (this location serves ${REPOSITORY_NAME})`, 'DagsterInvariantViolationError') }));
     }
-    return pyJson(repositorySnapshot(Boolean(r.defer_snapshots), automationSnapshots(this.automation)));
+    return pyJson(repositorySnapshot(Boolean(r.defer_snapshots), automationSnapshots(this.automation), this.line));
   }
 
   private subset(text: string): SerdesObject {
@@ -201,7 +204,7 @@ export class DagsterApiService {
       const selection = selectionOf(args, 'ExecutionPlanSnapshotArgs');
       const stepKeys = optCollection(args, 'step_keys_to_execute', 'ExecutionPlanSnapshotArgs');
       if (stepKeys && stepKeys.some((k) => typeof k !== 'string')) throw malformed('ExecutionPlanSnapshotArgs.step_keys_to_execute: expected strings');
-      return executionPlanSnapshot(selection, snapshotIdSent, stepKeys as string[] | null);
+      return executionPlanSnapshot(selection, snapshotIdSent, stepKeys as string[] | null, this.line);
     } catch (err) {
       if (!(err instanceof BanditError) || err.code !== ErrorCode.NotFound) throw err;
       return klass('ExecutionPlanSnapshotErrorData', { error: serializableError(err.message, 'DagsterInvalidSubsetError') });

@@ -1,9 +1,9 @@
 /**
- * The partition-set answers against what Python Dagster 1.13 answers for the same
- * MultiPartitionsDefinition (scripts/reference/dagster_golden.py → test/fixtures/dagster).
+ * The partition-set answers against what Python Dagster answers for the same
+ * MultiPartitionsDefinition, per supported line (scripts/reference/dagster_golden.py →
+ * test/fixtures/dagster/<line>/).
  */
-import * as fs from 'node:fs';
-import * as path from 'node:path';
+import { golden, GOLDEN_LINES } from '../../test/support/dagster-golden';
 import { OBD_PARTITIONS } from '../pipeline/asset-graph';
 import { protocolMismatch } from './protocol-version';
 import {
@@ -18,8 +18,7 @@ import {
 import { runPartition } from './run-worker';
 import { parsePyJson, pyJson, type SerdesObject } from './serdes';
 
-const FIXTURES = path.join(__dirname, '..', '..', 'test', 'fixtures', 'dagster');
-const fixture = (name: string) => parsePyJson(fs.readFileSync(path.join(FIXTURES, `${name}.serdes.txt`), 'utf8')) as SerdesObject;
+const { fixture } = golden('1.13');
 const plain = (v: SerdesObject) => parsePyJson(pyJson(v)) as SerdesObject;
 
 describe('partitions of ingest_obp (campaign × policy)', () => {
@@ -30,17 +29,20 @@ describe('partitions of ingest_obp (campaign × policy)', () => {
     for (const bad of ['men', 'bts|men', 'men|bts|x', 'kids|random', '']) expect(partitionDimensions(OBD_PARTITIONS, bad)).toBeNull();
   });
 
-  it.each([
-    ['names', () => partitionNamesResult(fixture('partition_names_args')), 'partition_names'],
-    ['config', () => partitionConfigResult(fixture('partition_args')), 'partition_config'],
-    ['tags', () => partitionTagsResult(fixture('partition_args')), 'partition_tags'],
-    ['execution params', () => partitionExecutionParamsResult(fixture('partition_execution_params_args')), 'partition_execution_params'],
-  ])('answers %s as Python Dagster does', (_name, ours, py) => {
-    expect(plain(ours())).toEqual(fixture(py));
-  });
+  describe.each(GOLDEN_LINES.map((l) => [l]))('against Python Dagster %s', (line) => {
+    const g = golden(line);
+    it.each([
+      ['names', () => partitionNamesResult(g.fixture('partition_names_args')), 'partition_names'],
+      ['config', () => partitionConfigResult(g.fixture('partition_args')), 'partition_config'],
+      ['tags', () => partitionTagsResult(g.fixture('partition_args')), 'partition_tags'],
+      ['execution params', () => partitionExecutionParamsResult(g.fixture('partition_execution_params_args')), 'partition_execution_params'],
+    ])('answers %s as Python Dagster does', (_name, ours, py) => {
+      expect(plain(ours())).toEqual(g.fixture(py));
+    });
 
-  it('knows the request fields Python sent', () => {
-    for (const f of ['partition_names_args', 'partition_args', 'partition_execution_params_args']) expect(protocolMismatch(fixture(f))).toBeNull();
+    it('knows the request fields Python sent', () => {
+      for (const f of ['partition_names_args', 'partition_args', 'partition_execution_params_args']) expect(protocolMismatch(g.fixture(f), line)).toBeNull();
+    });
   });
 
   it('answers an unknown partition or job with error data naming it (Python would make up tags)', () => {

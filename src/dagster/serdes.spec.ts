@@ -1,9 +1,9 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
+import { golden, GOLDEN_LINES, sharedJson } from '../../test/support/dagster-golden';
 import { codePointCompare, parsePyJson, pyFloatRepr, pyJson, PyFloat, snapshotId } from './serdes';
 
-const FIXTURES = path.join(__dirname, '..', '..', 'test', 'fixtures', 'dagster');
-const cases = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'serdes-cases.json'), 'utf8')) as Array<{ value_json: string; python: string }>;
+const cases = sharedJson<Array<{ value_json: string; python: string }>>('serdes-cases');
 
 describe('pyJson (Python json.dumps(sort_keys=True))', () => {
   it.each(cases.map((c) => [c.value_json, c.python]))('writes %s as Python does', (valueJson, python) => {
@@ -32,19 +32,19 @@ describe('pyJson (Python json.dumps(sort_keys=True))', () => {
     expect(pyJson({ [astral]: 1, [highBmp]: 2 })).toBe('{"\\ufffd": 2, "\\ud83d\\ude00": 1}');
   });
 
-  it('reproduces every payload Python Dagster wrote, byte for byte', () => {
-    const files = fs.readdirSync(FIXTURES).filter((f) => f.endsWith('.serdes.txt'));
-    expect(files.length).toBeGreaterThan(5);
-    for (const f of files) {
-      const text = fs.readFileSync(path.join(FIXTURES, f), 'utf8');
+  it.each(GOLDEN_LINES.map((l) => [l]))('reproduces every payload Python Dagster %s wrote, byte for byte', (line) => {
+    const g = golden(line);
+    const names = g.payloads();
+    expect(names.length).toBeGreaterThan(5);
+    for (const name of names) {
+      const text = fs.readFileSync(path.join(g.dir, `${name}.serdes.txt`), 'utf8');
       expect(pyJson(parsePyJson(text))).toBe(text);
     }
   });
 
-  it('computes snapshot ids the way Dagster does (SHA-1 of the serialized job)', () => {
-    const golden = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'golden.json'), 'utf8')) as { job_snapshot_id: string };
-    const jobData = parsePyJson(fs.readFileSync(path.join(FIXTURES, 'external_job.serdes.txt'), 'utf8')) as Record<string, never>;
-    expect(snapshotId(jobData.pipeline_snapshot)).toBe(golden.job_snapshot_id);
+  it.each(GOLDEN_LINES.map((l) => [l]))('computes snapshot ids the way Dagster %s does (SHA-1 of the serialized job)', (line) => {
+    const g = golden(line);
+    expect(snapshotId(g.fixture('external_job').pipeline_snapshot)).toBe(g.json<{ job_snapshot_id: string }>('golden').job_snapshot_id);
   });
 
   it.each([

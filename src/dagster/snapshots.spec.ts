@@ -1,6 +1,7 @@
 /**
- * Golden tests: our snapshots against what Python Dagster 1.13 serializes for the equivalent
- * Python assets (scripts/reference/dagster_golden.py → test/fixtures/dagster). Compared
+ * Golden tests, per supported Dagster line: our snapshots in that line's shapes against what
+ * the line's Python Dagster serializes for the equivalent Python assets
+ * (scripts/reference/dagster_golden.py → test/fixtures/dagster/<line>/). Compared
  * deep-equal after normalizing exactly the fields that legitimately differ:
  *  - job snapshot ids (`snapshot_id`, `parent_snapshot_id`, `pipeline_snapshot_id`): hashes of
  *    job snapshots that differ in the parts below; our ids are checked to be SHA-1 of our bytes;
@@ -16,16 +17,14 @@
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
+import { DAGSTER_FIXTURES, golden, GOLDEN_LINES, sharedJson } from '../../test/support/dagster-golden';
 import { ASSET_GRAPH } from '../pipeline/asset-graph';
 import { automationSnapshots, DEFAULT_AUTOMATION, DEFAULT_SCHEDULE_CRON, evaluateSchedule, evaluateSensor, SCHEDULE, SENSOR } from './automation';
-import { HOST_REQUEST_FIELDS, PROTOCOL_DAGSTER_VERSION, protocolMismatch } from './protocol-version';
+import { DAGSTER_LINES, HOST_REQUEST_FIELDS, protocolMismatch, SUPPORTED_LINES } from './protocol-version';
 import { parsePyJson, PyFloat, pyJson, snapshotId, type SerdesObject, type SerdesValue } from './serdes';
 import { executionPlanSnapshot, jobData, jobSnapshot, listRepositoriesResponse, repositorySnapshot, subsetResult } from './snapshots';
 
-const FIXTURES = path.join(__dirname, '..', '..', 'test', 'fixtures', 'dagster');
-const fixture = (name: string) => parsePyJson(fs.readFileSync(path.join(FIXTURES, `${name}.serdes.txt`), 'utf8')) as SerdesObject;
 const AUTOMATION = automationSnapshots(DEFAULT_AUTOMATION);
-const INFO = { entryPoint: ['bandit', 'dagster'], containerImage: 'example/image:tag', dagsterVersion: '1.13.27' };
 
 /** Round-trips through our writer/reader, so both sides are plain parsed values. */
 const plain = (v: SerdesValue) => parsePyJson(pyJson(v)) as SerdesObject;
@@ -42,20 +41,42 @@ function normalize(v: SerdesValue): SerdesValue {
   return out;
 }
 
-describe('snapshots vs Python Dagster 1.13 (golden)', () => {
+describe('golden fixtures of the Dagster lines', () => {
   it('uses the same asset, schedule and sensor definitions as the golden script', () => {
-    expect(JSON.parse(fs.readFileSync(path.join(FIXTURES, 'asset-graph.json'), 'utf8'))).toEqual(JSON.parse(JSON.stringify(ASSET_GRAPH)));
-    expect(JSON.parse(fs.readFileSync(path.join(FIXTURES, 'automation.json'), 'utf8'))).toEqual({ cron: DEFAULT_SCHEDULE_CRON, schedule: SCHEDULE, sensor: SENSOR });
+    expect(sharedJson('asset-graph')).toEqual(JSON.parse(JSON.stringify(ASSET_GRAPH)));
+    expect(sharedJson('automation')).toEqual({ cron: DEFAULT_SCHEDULE_CRON, schedule: SCHEDULE, sensor: SENSOR });
   });
 
-  it('knows the request fields a Dagster 1.13 host sends (from Python Dagster\'s serializers)', () => {
-    const py = JSON.parse(fs.readFileSync(path.join(FIXTURES, 'request-fields.json'), 'utf8')) as { dagster_version: string; fields: Record<string, string[]> };
-    expect(py.dagster_version).toBe(PROTOCOL_DAGSTER_VERSION);
-    expect(HOST_REQUEST_FIELDS).toEqual(py.fields);
+  it('has a fixture folder for every supported line, recorded by its pinned release, and none other', () => {
+    const folders = fs.readdirSync(DAGSTER_FIXTURES).filter((f) => fs.statSync(path.join(DAGSTER_FIXTURES, f)).isDirectory());
+    expect(folders.sort()).toEqual([...SUPPORTED_LINES].sort());
+    for (const line of GOLDEN_LINES) {
+      expect({ line, version: golden(line).json<{ dagster_version: string }>('golden').dagster_version }).toEqual({ line, version: DAGSTER_LINES[line].version });
+    }
+  });
+
+  it('the lines differ where snapshots.ts says: a 1.13 answer is not a 1.12 one', () => {
+    const g12 = golden('1.12');
+    expect(normalize(plain(repositorySnapshot(false, AUTOMATION, '1.13')))).not.toEqual(normalize(g12.fixture('repository_full')));
+    const args = g12.fixture('ope_conclude_execution_plan_args');
+    expect(normalize(plain(executionPlanSnapshot(['ope', 'conclude'], args.pipeline_snapshot_id as string, null, '1.13')))).not.toEqual(normalize(g12.fixture('ope_conclude_execution_plan')));
+    // job snapshots are the same in both lines: the same ids
+    expect(golden('1.12').json<{ job_snapshot_id: string }>('golden').job_snapshot_id).toBe(golden('1.13').json<{ job_snapshot_id: string }>('golden').job_snapshot_id);
+  });
+});
+
+describe.each(GOLDEN_LINES.map((l) => [l]))('snapshots vs Python Dagster %s (golden)', (line) => {
+  const { fixture, json } = golden(line);
+  const INFO = { entryPoint: ['bandit', 'dagster'], containerImage: 'example/image:tag', dagsterVersion: DAGSTER_LINES[line].version };
+
+  it(`knows the request fields a Dagster ${line} host sends (from Python Dagster's serializers)`, () => {
+    const py = json<{ dagster_version: string; fields: Record<string, string[]> }>('request-fields');
+    expect(py.dagster_version).toBe(DAGSTER_LINES[line].version);
+    expect(HOST_REQUEST_FIELDS[line]).toEqual(py.fields);
     // and what Python sent in the recorded requests matches them
-    expect(protocolMismatch(fixture('full_execution_plan_args'))).toBeNull();
-    expect(protocolMismatch(fixture('sensor_execution_args'))).toBeNull();
-    expect(protocolMismatch({ ...fixture('sensor_execution_args'), new_in_1_14: 1 })).toEqual({ cls: 'SensorExecutionArgs', added: ['new_in_1_14'], missing: [] });
+    expect(protocolMismatch(fixture('full_execution_plan_args'), line)).toBeNull();
+    expect(protocolMismatch(fixture('sensor_execution_args'), line)).toBeNull();
+    expect(protocolMismatch({ ...fixture('sensor_execution_args'), new_in_1_14: 1 }, line)).toEqual({ cls: 'SensorExecutionArgs', added: ['new_in_1_14'], missing: [], matches: [] });
   });
 
   it('schedule and sensor evaluations answer what Python Dagster answers (run requests, cursor)', () => {
@@ -77,8 +98,8 @@ describe('snapshots vs Python Dagster 1.13 (golden)', () => {
   });
 
   it('repository snapshot (deferred and full) matches', () => {
-    expect(normalize(plain(repositorySnapshot(true, AUTOMATION)))).toEqual(normalize(fixture('repository_deferred')));
-    expect(normalize(plain(repositorySnapshot(false, AUTOMATION)))).toEqual(normalize(fixture('repository_full')));
+    expect(normalize(plain(repositorySnapshot(true, AUTOMATION, line)))).toEqual(normalize(fixture('repository_deferred')));
+    expect(normalize(plain(repositorySnapshot(false, AUTOMATION, line)))).toEqual(normalize(fixture('repository_full')));
   });
 
   it('job snapshot matches outside config/mode/types, and its id is the SHA-1 of our bytes', () => {
@@ -145,7 +166,7 @@ describe('snapshots vs Python Dagster 1.13 (golden)', () => {
     ['ope_conclude', ['ope', 'conclude'] as const],
   ])('execution plan (%s) matches and echoes the job snapshot id', (name, selection) => {
     const args = fixture(`${name}_execution_plan_args`);
-    const ours = plain(executionPlanSnapshot(selection ? [...selection] : null, args.pipeline_snapshot_id as string));
+    const ours = plain(executionPlanSnapshot(selection ? [...selection] : null, args.pipeline_snapshot_id as string, null, line));
     const py = fixture(`${name}_execution_plan`);
     expect(ours.pipeline_snapshot_id).toBe(args.pipeline_snapshot_id);
     expect(normalize(ours)).toEqual(normalize(py));
@@ -159,6 +180,8 @@ describe('snapshots vs Python Dagster 1.13 (golden)', () => {
     expect(names(ours)).toEqual(names(py));
     expect(ours.container_image).toBe('example/image:tag');
     expect(ours.entry_point).toEqual(['bandit', 'dagster']);
+    // the host is told the release of the line the server speaks, as Python names its own
+    expect((ours.dagster_library_versions as SerdesObject).dagster).toBe((py.dagster_library_versions as SerdesObject).dagster);
     expect(Object.keys(ours.repository_code_pointer_dict as SerdesObject)).toEqual(Object.keys(py.repository_code_pointer_dict as SerdesObject));
   });
 });

@@ -2,7 +2,7 @@
  * Dagster snapshots of the pipeline, generated from the one asset definition
  * (src/pipeline/asset-graph.ts): the repository (`ExternalRepositoryData`), the asset job
  * (`ExternalPipelineData` / `PipelineSnapshot`), subsets of it and execution plans — in the
- * serdes shapes of the pinned Dagster version (1.13). Storage names are Dagster's
+ * serdes shapes of the supported Dagster lines (src/dagster/protocol-version.ts). Storage names are Dagster's
  * (RepositorySnap → ExternalRepositoryData, JobSnap → PipelineSnapshot, AssetNodeSnap →
  * ExternalAssetNode, op definitions → SolidDefSnap…).
  *
@@ -11,11 +11,19 @@
  * logger or IO-manager choices (runs execute in this server's worker, which has none), so
  * the root config has only `ops` — each asset's typed config, identical to Python's; the
  * type namespace holds only the types the ops use (`Any`, `Nothing`), without config loaders.
+ *
+ * Where the lines differ, the functions take the line to answer in (golden fixtures per line):
+ *  - 1.13 writes `is_virtual` on each asset node and leaves `depended_by` empty (downstream is
+ *    derived from `dependencies`); 1.12 has no `is_virtual` and lists the downstream assets in
+ *    `depended_by` (`ExternalAssetDependedBy`);
+ *  - 1.13's `FromSourceAsset` step-input source carries `ordering_step_keys`; 1.12's does not.
+ * Job snapshots (and so their ids) are the same in both lines.
  */
 import { createHash } from 'node:crypto';
 import type { AutomationSettings } from './automation';
 import { ASSET_GRAPH, type AssetDefinition, type AssetKey, type ConfigFieldDefinition, type ConfigFieldType } from '../pipeline/asset-graph';
 import { jobPartitions, partitionSetSnap, partitionsSnap } from './partitions';
+import { NEWEST_LINE, type DagsterLine } from './protocol-version';
 import { codePointCompare, enumValue, fromJson, klass, PyFloat, pyJson, pySet, snapshotId, type SerdesObject, type SerdesValue } from './serdes';
 
 export const REPOSITORY_NAME = '__repository__';
@@ -84,7 +92,14 @@ function textEntry(label: string, text: string): SerdesObject {
   return klass('EventMetadataEntry', { description: null, label, entry_data: klass('TextMetadataEntryData', { text }) });
 }
 
-function assetNode(def: AssetDefinition): SerdesObject {
+/** The assets that depend on `key`, as 1.12's `depended_by` lists them. */
+function dependedBy(key: AssetKey): SerdesObject[] {
+  return sortedKeys(ASSET_GRAPH.filter((d) => d.deps.includes(key)).map((d) => d.key)).map((k) =>
+    klass('ExternalAssetDependedBy', { downstream_asset_key: assetKeyObject(k), input_name: null, output_name: null }),
+  );
+}
+
+function assetNode(def: AssetDefinition, line: DagsterLine): SerdesObject {
   return klass('ExternalAssetNode', {
     asset_key: assetKeyObject(def.key),
     atomic_execution_unit_id: executionUnitId(def),
@@ -94,7 +109,7 @@ function assetNode(def: AssetDefinition): SerdesObject {
     backfill_policy: null,
     code_version: def.codeVersion,
     compute_kind: null,
-    depended_by: [],
+    depended_by: line === '1.12' ? dependedBy(def.key) : [],
     dependencies: sortedKeys(def.deps).map((d) =>
       klass('ExternalAssetDependency', { input_name: null, output_name: null, partition_mapping: null, upstream_asset_key: assetKeyObject(d) }),
     ),
@@ -104,7 +119,7 @@ function assetNode(def: AssetDefinition): SerdesObject {
     group_name: def.group,
     is_observable: false,
     is_source: false,
-    is_virtual: false,
+    ...(line === '1.12' ? {} : { is_virtual: false }),
     job_names: [ASSET_JOB_NAME],
     metadata_entries: Object.entries(def.metadata).map(([k, v]) => textEntry(k, v)),
     new_freshness_policy: null,
@@ -334,13 +349,18 @@ export function jobData(selection: readonly AssetKey[] | null = null, kind: Sele
 
 /**
  * `ExternalRepositoryData`: with `deferSnapshots` the job is a reference the host fetches with
- * ExternalJob; `automation` holds the schedule and sensor snapshots (src/dagster/automation.ts).
+ * ExternalJob; `automation` holds the schedule and sensor snapshots (src/dagster/automation.ts);
+ * `line` is the Dagster line to answer in.
  */
-export function repositorySnapshot(deferSnapshots: boolean, automation: { schedules: SerdesObject[]; sensors: SerdesObject[] } = { schedules: [], sensors: [] }): SerdesObject {
+export function repositorySnapshot(
+  deferSnapshots: boolean,
+  automation: { schedules: SerdesObject[]; sensors: SerdesObject[] } = { schedules: [], sensors: [] },
+  line: DagsterLine = NEWEST_LINE,
+): SerdesObject {
   const partitions = jobPartitions();
   return klass('ExternalRepositoryData', {
     external_asset_checks: assetChecks(),
-    external_asset_graph_data: [...ASSET_GRAPH].sort((a, b) => codePointCompare(a.key, b.key)).map(assetNode),
+    external_asset_graph_data: [...ASSET_GRAPH].sort((a, b) => codePointCompare(a.key, b.key)).map((d) => assetNode(d, line)),
     external_job_refs: deferSnapshots
       ? [
           klass('ExternalJobRef', {
@@ -367,10 +387,10 @@ export function repositorySnapshot(deferSnapshots: boolean, automation: { schedu
 
 // ---- execution plan ---------------------------------------------------------------------------
 
-function stepInput(dep: AssetKey, inPlan: ReadonlySet<AssetKey>): SerdesObject {
+function stepInput(dep: AssetKey, inPlan: ReadonlySet<AssetKey>, line: DagsterLine): SerdesObject {
   const source = inPlan.has(dep)
     ? klass('FromStepOutput', { fan_in: false, input_name: '', solid_handle: solidHandle(''), step_output_handle: stepOutputHandle(dep) })
-    : klass('FromSourceAsset', { input_name: '', ordering_step_keys: { __frozenset__: [] }, solid_handle: solidHandle('') });
+    : klass('FromSourceAsset', { input_name: '', ...(line === '1.12' ? {} : { ordering_step_keys: { __frozenset__: [] } }), solid_handle: solidHandle('') });
   return klass('ExecutionStepInputSnap', {
     dagster_type_key: 'Nothing',
     name: dep,
@@ -379,9 +399,9 @@ function stepInput(dep: AssetKey, inPlan: ReadonlySet<AssetKey>): SerdesObject {
   });
 }
 
-function executionStep(def: AssetDefinition, inPlan: ReadonlySet<AssetKey>): SerdesObject {
+function executionStep(def: AssetDefinition, inPlan: ReadonlySet<AssetKey>, line: DagsterLine): SerdesObject {
   return klass('ExecutionStepSnap', {
-    inputs: sortedKeys(def.deps).map((d) => stepInput(d, inPlan)),
+    inputs: sortedKeys(def.deps).map((d) => stepInput(d, inPlan, line)),
     key: def.key,
     kind: enumValue('StepKind.COMPUTE'),
     metadata_items: [],
@@ -413,7 +433,7 @@ function executionStep(def: AssetDefinition, inPlan: ReadonlySet<AssetKey>): Ser
  * `ExecutionPlanSnapshot` for the steps of `selection` (null: the whole job), restricted to
  * `stepKeys` when given. `jobSnapshotId` is echoed back: the host checks it equals the id it sent.
  */
-export function executionPlanSnapshot(selection: readonly AssetKey[] | null, jobSnapshotId: string, stepKeys: readonly string[] | null = null): SerdesObject {
+export function executionPlanSnapshot(selection: readonly AssetKey[] | null, jobSnapshotId: string, stepKeys: readonly string[] | null = null, line: DagsterLine = NEWEST_LINE): SerdesObject {
   const defs = selectedAssets(selection);
   const inPlan = new Set(defs.map((d) => d.key));
   const byName = [...defs].sort((a, b) => codePointCompare(a.key, b.key));
@@ -431,7 +451,7 @@ export function executionPlanSnapshot(selection: readonly AssetKey[] | null, job
     pipeline_snapshot_id: jobSnapshotId,
     snapshot_version: 1,
     step_keys_to_execute: toExecute,
-    steps: byName.map((d) => executionStep(d, inPlan)),
+    steps: byName.map((d) => executionStep(d, inPlan, line)),
   });
 }
 
@@ -443,7 +463,10 @@ export interface CodeLocationInfo {
   containerImage: string;
   /** Settings for run pods (e.g. `{"k8s": {...}}` for the K8sRunLauncher); `{}` when none. */
   containerContext?: Record<string, unknown>;
-  /** Dagster library versions the protocol was written from (reported to the host). */
+  /**
+   * The Dagster release whose protocol the server speaks (reported to the host): a release of a
+   * supported line (src/dagster/protocol-version.ts), whose shapes every answer takes.
+   */
   dagsterVersion: string;
   /** Schedule cron and the OBD folder the sensor watches (default: daily at 03:00 UTC, no folder). */
   automation?: AutomationSettings;

@@ -5,7 +5,7 @@
 import { z } from 'zod';
 import { BETA_PARAM_MAX, betaParamProblem, MAX_ARMS } from '../core/limits';
 import { baselinePrior } from '../core/stopping-rule';
-import { EXPERIMENT_ID_PATTERN } from '../state/keys';
+import { EXPERIMENT_ID_PATTERN } from '../posterior-store/keys';
 import { evaluationViewSchema, SERVICE_TRIGGERS, VERDICT_STATUSES } from './stopping/stopping-evaluator';
 
 export { MAX_ARMS };

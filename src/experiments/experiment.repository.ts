@@ -4,7 +4,7 @@
  */
 import type { DataSource, Repository } from 'typeorm';
 import { IsNull, type FindOptionsWhere } from 'typeorm';
-import type { BanditEventRow, ExperimentChangeRow, ExperimentRow } from '../events/entities';
+import type { BanditEventRow, ExperimentChangeRow, ExperimentRow } from '../event-store/entities';
 import { upgradeDefinition, type ExperimentDefinition } from './experiment.dto';
 
 export interface StoredExperiment {

@@ -9,12 +9,12 @@ import { BanditError, ErrorCode, notFound } from '../common/errors';
 import { CLOCK, type ClockRepository } from '../clock/clock.repository';
 import { CONFIG } from '../app/tokens';
 import type { Config } from '../config/config';
-import type { DecisionRow } from '../events/entities';
-import { EventRepository } from '../events/event.repository';
-import { SnapshotRepository } from '../events/snapshot.repository';
-import { VerdictRepository } from '../events/verdict.repository';
-import { EventConsumer } from '../events/event-consumer';
-import { POSTERIOR_STORE, priorCounters, type ArmCounters, type PosteriorStore, type StoredStatus } from '../state/posterior-store';
+import type { DecisionRow } from '../event-store/entities';
+import { EventRepository } from '../event-store/event.repository';
+import { SnapshotRepository } from '../event-store/snapshot.repository';
+import { VerdictRepository } from '../event-store/verdict.repository';
+import { EventConsumer } from '../event-store/event-consumer';
+import { POSTERIOR_STORE, priorCounters, type ArmCounters, type PosteriorStore, type StoredStatus } from '../posterior-store/posterior-store';
 import {
   createExperimentSchema,
   formatZodError,

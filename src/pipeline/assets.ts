@@ -10,7 +10,7 @@ import { posteriorPlot, regretPlot } from './plots';
 import { runReplay, type CampaignReplay } from './replay.asset';
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
-import { EXPERIMENT_NAME, type TrackingRun } from '../tracking';
+import { EXPERIMENT_NAME, type TrackingRun } from '../tracker';
 import { invalidInput } from '../common/errors';
 import { runConclude } from './conclude.asset';
 import { EventStoreDecisions } from './decision-store';

@@ -4,7 +4,7 @@
  * `bandit materialize` returns them with the asset's result.
  */
 import type { Estimate } from '../core/ope/types';
-import type { ObjectStore } from '../storage';
+import type { ObjectStore } from '../object-store';
 import type { MetadataValue } from './asset-graph';
 import { Duck, sqlString } from './duckdb';
 import type { IngestResult } from './ingest-obp';

@@ -11,8 +11,8 @@
  */
 import { DEFAULT_STOPPING, type StoppingConfig, type StoppingDecision } from '../core/stopping-rule';
 import { evaluateStopping, observationsOf, type StoppingDefinition } from '../experiments/stopping/stopping-evaluator';
-import type { ArmCounters } from '../state/posterior-store';
-import { putJson, type ObjectStore } from '../storage';
+import type { ArmCounters } from '../posterior-store/posterior-store';
+import { putJson, type ObjectStore } from '../object-store';
 import type { AssetContext } from './asset-graph';
 import type { DecisionStore } from './decision-store';
 import { keys } from './layout';

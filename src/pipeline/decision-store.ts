@@ -2,18 +2,17 @@
  * What `conclude` needs from the event store, as a port: the live experiments with their
  * posteriors rebuilt from the event log, and a place to record a decision with the
  * posterior snapshot of every arm it was made on. The adapter below sits on the
- * service's event store (src/events: typeorm data source, `decisions` and
- * `posterior_snapshots` tables; Postgres or the embedded SQLite, from config).
+ * service's event store (src/event-store: typeorm data source, `decisions` and
+ * `posterior_snapshots` tables; Postgres or the embedded SQLite, from config), opened
+ * and given its repositories by src/app/event-store.ts as the service's composition root
+ * does.
  */
 import type { DataSource } from 'typeorm';
+import { eventStoreRepositories, openEventStore, type EventStoreRepositories } from '../app/event-store';
 import type { Config } from '../config/config';
-import { openDataSource } from '../events/data-source';
-import { EventRepository } from '../events/event.repository';
-import { VerdictRepository } from '../events/verdict.repository';
-import { ExperimentRepository } from '../experiments/experiment.repository';
 import { ADVICE_TRIGGER, type StoppingDefinition, type StoppingEvaluation } from '../experiments/stopping/stopping-evaluator';
 import { countersFromEvents, decisionRowOf, snapshotRowsOf } from '../experiments/stopping/stopping-records';
-import type { ArmCounters } from '../state/posterior-store';
+import type { ArmCounters } from '../posterior-store/posterior-store';
 
 export interface LiveExperiment {
   id: string;
@@ -46,22 +45,19 @@ export interface DecisionStore {
 export const PIPELINE_TRIGGER = ADVICE_TRIGGER;
 
 export class EventStoreDecisions implements DecisionStore {
-  private readonly events: EventRepository;
-  private readonly experiments: ExperimentRepository;
-  private readonly verdicts: VerdictRepository;
+  private readonly repos: EventStoreRepositories;
 
   private constructor(private readonly ds: DataSource) {
-    this.events = new EventRepository(ds);
-    this.experiments = new ExperimentRepository(ds);
-    this.verdicts = new VerdictRepository(ds);
+    this.repos = eventStoreRepositories(ds);
   }
 
+  /** Opens the configured event store; fails with EventStoreUnavailable naming it. */
   static async open(config: Pick<Config, 'databaseUrl' | 'sqlitePath'>): Promise<EventStoreDecisions> {
-    return new EventStoreDecisions(await openDataSource(config));
+    return new EventStoreDecisions(await openEventStore(config));
   }
 
   async liveExperiments(ids?: readonly string[]): Promise<LiveExperiment[]> {
-    const all = await this.experiments.list();
+    const all = await this.repos.experimentRepository.list();
     let chosen = all.filter((e) => e.status === 'running');
     if (ids && ids.length > 0) {
       for (const id of ids) if (!all.some((e) => e.id === id)) throw new Error(`experiment ${JSON.stringify(id)} not found in the event store`);
@@ -69,14 +65,14 @@ export class EventStoreDecisions implements DecisionStore {
     }
     const out: LiveExperiment[] = [];
     for (const e of chosen) {
-      const { counters } = countersFromEvents(e.definition.prior, await this.events.totals(e.id));
+      const { counters } = countersFromEvents(e.definition.prior, await this.repos.events.totals(e.id));
       out.push({ id: e.id, definition: e.definition, counters, createdAt: e.createdAt });
     }
     return out;
   }
 
   async record(d: RecordedDecision): Promise<number> {
-    return this.verdicts.insert(decisionRowOf(d.experimentId, d.evaluation, PIPELINE_TRIGGER), snapshotRowsOf(d.experimentId, d.arms, d.counters, 'decision', d.evaluation.at, d.evaluation));
+    return this.repos.verdicts.insert(decisionRowOf(d.experimentId, d.evaluation, PIPELINE_TRIGGER), snapshotRowsOf(d.experimentId, d.arms, d.counters, 'decision', d.evaluation.at, d.evaluation));
   }
 
   async close(): Promise<void> {

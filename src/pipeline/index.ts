@@ -9,8 +9,8 @@
  */
 import { invalidInput } from '../common/errors';
 import type { Config } from '../config/config';
-import { createObjectStore } from '../storage';
-import { createTracker, EXPERIMENT_NAME, type TrackingRun } from '../tracking';
+import { createObjectStore } from '../object-store';
+import { createTracker, EXPERIMENT_NAME, type TrackingRun } from '../tracker';
 import type { AssetContext, AssetKey, AssetOutcome } from './asset-graph';
 import { concludeAsset, ingestAsset, opeAsset, replayAsset } from './assets';
 import type { AssetFunction, PipelineDeps, PipelineOptions } from './pipeline.types';

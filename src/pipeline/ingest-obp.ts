@@ -13,7 +13,7 @@
 import * as fs from 'node:fs/promises';
 import * as path from 'node:path';
 import { BanditError, ErrorCode, invalidInput } from '../common/errors';
-import { getJson, putJson, type ObjectStore } from '../storage';
+import { getJson, putJson, type ObjectStore } from '../object-store';
 import type { AssetContext } from './asset-graph';
 import { Duck, sqlIdent, sqlString } from './duckdb';
 import { fileExists, sha256File, withTempDir } from './files';

@@ -14,7 +14,7 @@ import { ESTIMATORS, type Estimate, type EstimatorName } from '../core/ope/types
 import { OpeInputError, unitsFromActionDist, type LoggedRows, type Tensor3 } from '../core/ope/units';
 import { NEEDS_REWARD_MODEL } from '../core/ope/estimators';
 import { createRng } from '../core/rng';
-import { readNpy } from '../storage/npy';
+import { readNpy } from '../object-store/npy';
 import { Duck, sqlIdent, sqlString } from './duckdb';
 import { cellsOfLogs, LEN_LIST, opeOnCells } from './ope.asset';
 import { loadPrior } from './prior';

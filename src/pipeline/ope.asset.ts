@@ -18,7 +18,7 @@ import { topKActionDist } from '../core/ope/top-k-action-dist';
 import { ESTIMATORS, type Estimate, type EstimatorName } from '../core/ope/types';
 import type { OpeCell } from '../core/ope/units';
 import { createRng } from '../core/rng';
-import { getJson, putJson, type ObjectStore } from '../storage';
+import { getJson, putJson, type ObjectStore } from '../object-store';
 import type { AssetContext } from './asset-graph';
 import { Duck, sqlString } from './duckdb';
 import { fileExists } from './files';

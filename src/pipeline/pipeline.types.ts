@@ -1,8 +1,8 @@
 import * as path from 'node:path';
 import { invalidInput } from '../common/errors';
 import type { Config } from '../config/config';
-import type { ObjectStore } from '../storage';
-import type { Tracker, TrackingRun } from '../tracking';
+import type { ObjectStore } from '../object-store';
+import type { Tracker, TrackingRun } from '../tracker';
 import type { DecisionStore } from './decision-store';
 import type { AssetContext, AssetOutcome } from './asset-graph';
 import type { Behavior } from './layout';

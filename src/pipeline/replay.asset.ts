@@ -5,7 +5,7 @@
 import { createReplay, type ReplayResult } from '../core/replay';
 import { createRng } from '../core/rng';
 import { BanditError, ErrorCode, invalidInput, notFound } from '../common/errors';
-import { getJson, putJson, type ObjectStore } from '../storage';
+import { getJson, putJson, type ObjectStore } from '../object-store';
 import type { AssetContext } from './asset-graph';
 import { Duck, sqlString } from './duckdb';
 import { requireIngested, type DatasetManifest } from './ingest-obp';

@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import type { Cluster } from 'ioredis';
 import type Redis from 'ioredis';
 import type { ClockRepository } from '../clock/clock.repository';
-import { experimentTag } from '../state/keys';
+import { experimentTag } from '../posterior-store/keys';
 
 /** What a route returned for one puid (the select response, in short). */
 export interface PuidDecision {

@@ -35,7 +35,7 @@ import { ExperimentsService } from '../experiments/experiment.service';
 import { MetricsService } from '../metrics/metrics.service';
 import type { RewardResponse } from '../serving/serving.dto';
 import { ServingService } from '../serving/serving.service';
-import { POSTERIOR_STORE, type PosteriorStore } from '../state/posterior-store';
+import { POSTERIOR_STORE, type PosteriorStore } from '../posterior-store/posterior-store';
 import type { FeedbackView, SeldonMessageView } from './seldon-message';
 import { parseRouterParameters } from './seldon-parameters';
 import { PUID_INDEX, type PuidDecision, type PuidIndex } from './puid-index';
@@ -233,7 +233,7 @@ export class SeldonRouterService implements OnModuleInit {
       if (!tagged.startsWith(`${s.experimentId}.`)) {
         throw invalidInput(`feedback.response.meta.tags.decision_id names a decision of another experiment; this router serves ${JSON.stringify(s.experimentId)}`);
       }
-      // the id carries its arm (see src/state/decision-id.ts); a malformed id is refused by the reward
+      // the id carries its arm (see src/posterior-store/decision-id.ts); a malformed id is refused by the reward
       const armIndex = Number(tagged.slice(s.experimentId.length + 1).split('.')[0]);
       return { decision: { decisionId: tagged, arm: '', armIndex: Number.isInteger(armIndex) ? armIndex : -1, propensity: NaN }, puid: puids[0], tried: '' };
     }

@@ -23,7 +23,7 @@ import { CLOCK, type ClockRepository } from '../clock/clock.repository';
 import { CONFIG } from '../app/tokens';
 import type { Config } from '../config/config';
 import { MetricsService } from '../metrics/metrics.service';
-import { connectRedisClient } from '../state/dragonfly.store';
+import { connectRedisClient } from '../posterior-store/redis-client';
 import { MemoryPuidIndex, PUID_INDEX, RedisPuidIndex, type PuidIndex } from './puid-index';
 import { SeldonController } from './seldon.controller';
 import { SeldonRouterService } from './seldon-router.service';

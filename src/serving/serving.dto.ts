@@ -1,6 +1,6 @@
 /** Request and response shapes of /select and /reward (snake_case, as clients send them). */
 import { z } from 'zod';
-import { EXPERIMENT_ID_PATTERN } from '../state/keys';
+import { EXPERIMENT_ID_PATTERN } from '../posterior-store/keys';
 
 /** Longest unit id (the event store's column is varchar(256); code points, never more than UTF-16 units). */
 export const MAX_UNIT_ID_LENGTH = 256;

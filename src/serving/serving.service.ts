@@ -19,11 +19,11 @@ import { BanditError, ErrorCode, invalidInput, notFound } from '../common/errors
 import { CLOCK, type ClockRepository } from '../clock/clock.repository';
 import { CONFIG } from '../app/tokens';
 import type { Config } from '../config/config';
-import { EventConsumer } from '../events/event-consumer';
+import { EventConsumer } from '../event-store/event-consumer';
 import { ExperimentsService, liveAllocation, type ServedExperiment } from '../experiments/experiment.service';
 import { MetricsService } from '../metrics/metrics.service';
-import { newDecisionToken, parseDecisionId } from '../state/decision-id';
-import { encodeStatus, POSTERIOR_STORE, type PosteriorRead, type PosteriorStore, type SelectionOutcome } from '../state/posterior-store';
+import { newDecisionToken, parseDecisionId } from '../posterior-store/decision-id';
+import { encodeStatus, POSTERIOR_STORE, type PosteriorRead, type PosteriorStore, type SelectionOutcome } from '../posterior-store/posterior-store';
 import { AllocationCache, type Allocation } from './allocation-cache';
 import { unitIdProblem, type RewardResponse, type SelectResponse } from './serving.dto';
 

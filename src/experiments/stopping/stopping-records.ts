@@ -5,9 +5,9 @@
  * back from those rows.
  */
 import { summarizeArms, type Verdict } from '../../core';
-import type { DecisionRow, PosteriorSnapshotRow } from '../../events/entities';
-import type { ArmEventTotals } from '../../events/event.repository';
-import { priorCounters, type ArmCounters } from '../../state/posterior-store';
+import type { DecisionRow, PosteriorSnapshotRow } from '../../event-store/entities';
+import type { ArmEventTotals } from '../../event-store/event.repository';
+import { priorCounters, type ArmCounters } from '../../posterior-store/posterior-store';
 import { numbersOf, observationsOf, VERDICT_STATUSES, VERDICTS, type EvaluationNumbers, type StoppingDefinition, type StoppingEvaluation, type VerdictStatus } from './stopping-evaluator';
 
 export interface CountersFromEvents {

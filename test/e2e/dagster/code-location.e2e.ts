@@ -1,17 +1,40 @@
 /**
- * Conformance with a stock Dagster: the real `dagster-webserver` (pinned 1.13 peer) loads the
- * code location served by the built `bandit code-server` and runs the real pipeline on the
- * OBD sample — with Postgres storage (dagster-postgres) and with the default SQLite storage.
+ * Conformance with a stock Dagster: the real `dagster-webserver` loads the code location served
+ * by the built `bandit code-server` and runs the real pipeline on the OBD sample — with Postgres
+ * storage (dagster-postgres, the newest line) and, for every supported Dagster line (1.12 and
+ * 1.13, each from its pinned peer, the code server set to that line), under `dagster dev`
+ * (webserver + daemon, SQLite): the location loads, the assets, checks, schedule, sensor and
+ * partitions are listed, the schedule and the sensor evaluate through the code location, and
+ * a whole run ends SUCCESS with its materializations and check evaluations.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { Client } from 'pg';
 import { DAGSTER_ENTRY_POINT } from '../../../src/cli/code-server.command';
-import { describeIf, hasBuiltCli, hasPeer } from '../../support/env';
+import type { DagsterLine } from '../../../src/dagster/protocol-version';
+import { describeIf, hasBuiltCli } from '../../support/env';
 import { obdShaped } from '../../support/obd';
 import { hasPostgres, type TestDatabase } from '../../support/services';
-import { assetChecks, ASSETS_QUERY, freePort, launch, pipelineEnv, runLogs, startCodeServerCli, startPostgresStack, startWebserver, waitRun, WORKSPACE_QUERY, type PostgresStack, type Proc, type RunView, type Webserver } from './harness';
+import {
+  assetChecks,
+  ASSETS_QUERY,
+  DAGSTER_E2E_LINES,
+  hasDagster,
+  launch,
+  LOCATION,
+  pipelineEnv,
+  runLogs,
+  startDevStack,
+  startPostgresStack,
+  waitRun,
+  WORKSPACE_QUERY,
+  type DevStack,
+  type PostgresStack,
+  type Proc,
+  type RunView,
+  type Webserver,
+} from './harness';
 
 const RUN_TIMEOUT = 120_000;
 const IMAGE = 'ghcr.io/example/bandit-pipeline:e2e';
@@ -61,7 +84,19 @@ async function expectChecksEvaluated(web: Webserver, runId: string) {
   expect(checks.replay[0].executionForLatestMaterialization).toMatchObject({ status: 'SUCCEEDED', evaluation: { success: true } });
 }
 
-describeIf(() => hasPeer('dagster') && hasBuiltCli())('stock Dagster runs the bandit-pipeline code location', () => {
+type Entry = { name: string; loadStatus: string; locationOrLoadError: { __typename: string; message?: string } };
+
+async function expectLoaded(web: Webserver) {
+  const d = await web.gql<{ workspaceOrError: { locationEntries: Entry[] } }>(WORKSPACE_QUERY);
+  const entry = d.workspaceOrError.locationEntries.find((e) => e.name === LOCATION);
+  expect(entry?.locationOrLoadError).toEqual({ __typename: 'RepositoryLocation' });
+  expect(entry?.loadStatus).toBe('LOADED');
+}
+
+const REPO = `repositoryLocationName: "${LOCATION}", repositoryName: "__repository__"`;
+type Tick = { evaluationResult: { runRequests: Array<{ assetSelection: Array<{ path: string[] }> }> | null; skipReason: string | null; error: { message: string } | null } };
+
+describeIf(() => hasBuiltCli())('stock Dagster runs the bandit-pipeline code location', () => {
   let dataDir: string;
   beforeAll(async () => {
     obdPath = await obdShaped();
@@ -69,7 +104,7 @@ describeIf(() => hasPeer('dagster') && hasBuiltCli())('stock Dagster runs the ba
   });
   afterAll(() => fs.rmSync(dataDir, { recursive: true, force: true }));
 
-  describeIf(() => hasPostgres())('with Postgres storage (dagster-postgres)', () => {
+  describeIf(() => hasDagster() && hasPostgres())('with Postgres storage (dagster-postgres)', () => {
     let stack: PostgresStack | undefined;
     let db: TestDatabase | undefined;
     let code: Proc | undefined;
@@ -83,10 +118,7 @@ describeIf(() => hasPeer('dagster') && hasBuiltCli())('stock Dagster runs the ba
     }, 60_000);
 
     it('loads the location without error', async () => {
-      const d = await web!.gql<{ workspaceOrError: { locationEntries: Array<{ name: string; loadStatus: string; locationOrLoadError: { __typename: string; message?: string } }> } }>(WORKSPACE_QUERY);
-      const entry = d.workspaceOrError.locationEntries.find((e) => e.name === 'bandit-pipeline');
-      expect(entry?.locationOrLoadError).toEqual({ __typename: 'RepositoryLocation' });
-      expect(entry?.loadStatus).toBe('LOADED');
+      await expectLoaded(web!);
     });
 
     it('lists the four assets with their dependencies, group and job', async () => {
@@ -204,27 +236,68 @@ describeIf(() => hasPeer('dagster') && hasBuiltCli())('stock Dagster runs the ba
     }, RUN_TIMEOUT + 10_000);
   });
 
-  describe('with the default SQLite storage, under `dagster dev` (webserver + daemon, queued runs)', () => {
-    let code: Proc | undefined;
-    let web: Webserver | undefined;
-    beforeAll(async () => {
-      const port = await freePort();
-      code = await startCodeServerCli(port, codeServerEnv(dataDir));
-      web = await startWebserver(port, 'sqlite', { dev: true });
-    }, 120_000);
-    afterAll(async () => {
-      await web?.stop();
-      await code?.stop();
-    }, 60_000);
+  describe.each(DAGSTER_E2E_LINES)('Dagster %s, under `dagster dev` (webserver + daemon, queued runs, SQLite)', (line: DagsterLine) => {
+    describeIf(() => hasDagster(line))(`the code server set to ${line}`, () => {
+      let stack: DevStack | undefined;
+      let code: Proc | undefined;
+      let web: Webserver | undefined;
+      beforeAll(async () => {
+        stack = await startDevStack('bandit-dagster-dev-', { BANDIT_OBD_PATH: obdPath, DAGSTER_CONTAINER_CONTEXT: JSON.stringify(CONTAINER_CONTEXT), BANDIT_PIPELINE_IMAGE: IMAGE }, line);
+        ({ code, web } = stack);
+      }, 120_000);
+      afterAll(async () => {
+        await stack?.stop();
+      }, 60_000);
 
-    it('runs the whole __ASSET_JOB to SUCCESS with four materializations carrying metadata and the asset checks evaluated', async () => {
-      const runId = await launch(web!, null, FAST);
-      const run = await waitRun(web!, runId, RUN_TIMEOUT);
-      if (run.status !== 'SUCCESS') throw new Error(`run ${run.status}: ${JSON.stringify(await runLogs(web!, runId), null, 1)}\n${code!.output()}`);
-      expectFourMaterializations(run);
-      await expectChecksEvaluated(web!, runId);
-      const assets = await web!.gql<{ assetsOrError: { nodes: Array<{ key: { path: string[] } }> } }>('{ assetsOrError { ... on AssetConnection { nodes { key { path } } } } }');
-      expect(assets.assetsOrError.nodes.map((n) => n.key.path[0]).sort()).toEqual(['conclude', 'ingest_obp', 'ope', 'replay']);
-    }, RUN_TIMEOUT + 10_000);
+      it('loads the location, lists the assets, checks, schedule, sensor and partitions, and the code server logs no version complaint', async () => {
+        await expectLoaded(web!);
+        const v = await web!.gql<{ version: string }>('{ version }');
+        expect(v.version.split('.').slice(0, 2).join('.')).toBe(line);
+        const d = await web!.gql<{ repositoryOrError: { assetNodes: Array<{ assetKey: { path: string[] }; dependencyKeys: Array<{ path: string[] }> }>; schedules: Array<{ name: string }>; sensors: Array<{ name: string }> } }>(
+          `{ repositoryOrError(repositorySelector: {${REPO}}) { ... on Repository { assetNodes { assetKey { path } dependencyKeys { path } } schedules { name } sensors { name } } } }`,
+        );
+        const deps = Object.fromEntries(d.repositoryOrError.assetNodes.map((n) => [n.assetKey.path[0], n.dependencyKeys.map((k) => k.path[0]).sort()]));
+        expect(deps).toEqual({ ingest_obp: [], replay: ['ingest_obp'], ope: ['ingest_obp', 'replay'], conclude: ['ope', 'replay'] });
+        expect(d.repositoryOrError.schedules.map((x) => x.name)).toEqual(['daily_ope_conclude']);
+        expect(d.repositoryOrError.sensors.map((x) => x.name)).toEqual(['obp_logs_sensor']);
+        expect((await assetChecks(web!, 'replay')).map((c) => c.name)).toEqual(['matched_rows']);
+        // the downstream side of the graph, which 1.12 and 1.13 serialize differently
+        const down = await web!.gql<{ assetNodeOrError: { dependedByKeys: Array<{ path: string[] }> } }>('{ assetNodeOrError(assetKey: {path: ["ingest_obp"]}) { ... on AssetNode { dependedByKeys { path } } } }');
+        expect(down.assetNodeOrError.dependedByKeys.map((k) => k.path[0]).sort()).toEqual(['ope', 'replay']);
+        // partitions: the asset's keys, and the partition set's names and tags (ExternalPartitionNames / Tags)
+        const a = await web!.gql<{ assetNodeOrError: { partitionKeys: string[] } }>('{ assetNodeOrError(assetKey: {path: ["ingest_obp"]}) { ... on AssetNode { partitionKeys } } }');
+        expect(a.assetNodeOrError.partitionKeys).toEqual(['all|random', 'all|bts', 'men|random', 'men|bts', 'women|random', 'women|bts']);
+        const p = await web!.gql<{ partitionSetOrError: { partitionsOrError: { results: Array<{ name: string; tagsOrError: { results: Array<{ key: string; value: string }> } }> } } }>(
+          `{ partitionSetOrError(repositorySelector: {${REPO}}, partitionSetName: "__ASSET_JOB_partition_set") { ... on PartitionSet {
+            partitionsOrError(limit: 1) { ... on Partitions { results { name tagsOrError { ... on PartitionTags { results { key value } } } } } } } } }`,
+        );
+        expect(p.partitionSetOrError.partitionsOrError.results[0].name).toBe('all|random');
+        expect(p.partitionSetOrError.partitionsOrError.results[0].tagsOrError.results).toEqual(expect.arrayContaining([{ key: 'dagster/partition', value: 'all|random' }]));
+        expect(code!.output()).not.toMatch(/unsupported Dagster version|Dagster version mismatch/);
+      });
+
+      it('evaluates the schedule and the sensor through the code location (dry runs)', async () => {
+        const sched = await web!.gql<{ scheduleDryRun: Tick }>(
+          `mutation { scheduleDryRun(selectorData: {${REPO}, scheduleName: "daily_ope_conclude"}, timestamp: 1795900000) { ... on DryRunInstigationTick { evaluationResult { runRequests { assetSelection { path } } skipReason error { message } } } } }`,
+        );
+        expect(sched.scheduleDryRun.evaluationResult.error).toBeNull();
+        expect(sched.scheduleDryRun.evaluationResult.runRequests?.map((r) => r.assetSelection.map((k) => k.path[0]).sort())).toEqual([['conclude', 'ope']]);
+        const sensor = await web!.gql<{ sensorDryRun: Tick }>(
+          `mutation { sensorDryRun(selectorData: {${REPO}, sensorName: "obp_logs_sensor"}, cursor: null) { ... on DryRunInstigationTick { evaluationResult { runRequests { assetSelection { path } } skipReason error { message } } } } }`,
+        );
+        expect(sensor.sensorDryRun.evaluationResult.error).toBeNull();
+        expect(sensor.sensorDryRun.evaluationResult.runRequests?.map((r) => r.assetSelection.map((k) => k.path[0]))).toEqual([['ingest_obp']]);
+      });
+
+      it('runs the whole __ASSET_JOB to SUCCESS with four materializations carrying metadata and the asset checks evaluated', async () => {
+        const runId = await launch(web!, null, FAST);
+        const run = await waitRun(web!, runId, RUN_TIMEOUT);
+        if (run.status !== 'SUCCESS') throw new Error(`run ${run.status}: ${JSON.stringify(await runLogs(web!, runId), null, 1)}\n${code!.output()}`);
+        expectFourMaterializations(run);
+        await expectChecksEvaluated(web!, runId);
+        const assets = await web!.gql<{ assetsOrError: { nodes: Array<{ key: { path: string[] } }> } }>('{ assetsOrError { ... on AssetConnection { nodes { key { path } } } } }');
+        expect(assets.assetsOrError.nodes.map((n) => n.key.path[0]).sort()).toEqual(['conclude', 'ingest_obp', 'ope', 'replay']);
+      }, RUN_TIMEOUT + 10_000);
+    });
   });
 });

@@ -1,5 +1,6 @@
 /**
- * Drives the real Dagster webserver (from the pinned dagster peer venv) against a code server:
+ * Drives the real Dagster webserver (from the pinned peer venv of a supported Dagster line:
+ * test/peers/dagster for 1.13, test/peers/dagster-1.12) against a code server:
  * temp DAGSTER_HOME with a dagster.yaml (Postgres or the default SQLite storage, the default
  * run coordinator so `launchRun` calls StartRun directly), a workspace.yaml naming the code
  * server, and GraphQL helpers.
@@ -10,10 +11,20 @@ import * as net from 'node:net';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { healthClient } from '../../../src/dagster/proto';
-import { BANDIT_BIN, OBD_PATH, peerBin } from '../../support/env';
+import { DAGSTER_LINES, NEWEST_LINE, SUPPORTED_LINES, type DagsterLine } from '../../../src/dagster/protocol-version';
+import { BANDIT_BIN, hasPeer, OBD_PATH, peerBin } from '../../support/env';
 import { createTestDatabase, type TestDatabase } from '../../support/services';
 
 export const LOCATION = 'bandit-pipeline';
+
+/** The peer venv of a Dagster line (test/peers/<peer>/requirements.txt). */
+export const peerOf = (line: DagsterLine): string => DAGSTER_LINES[line].peer;
+
+/** That line's Dagster peer is built (skips visibly otherwise, fails under CI). */
+export const hasDagster = (line: DagsterLine = NEWEST_LINE): boolean => hasPeer(peerOf(line));
+
+/** Every supported line, for the conformance cases that prove the protocol per line (`describe.each`). */
+export const DAGSTER_E2E_LINES: ReadonlyArray<[DagsterLine]> = SUPPORTED_LINES.map((l) => [l]);
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -99,9 +110,9 @@ export function startProcess(cmd: string, args: string[], env: NodeJS.ProcessEnv
   };
 }
 
-/** `bandit code-server` from the built CLI. */
-export async function startCodeServerCli(port: number, env: NodeJS.ProcessEnv): Promise<Proc> {
-  const p = startProcess(process.execPath, [BANDIT_BIN, 'code-server', '--port', String(port), '--host', '127.0.0.1'], { ...process.env, ...env });
+/** `bandit code-server` from the built CLI, answering Dagster `line` (BANDIT_DAGSTER_VERSION). */
+export async function startCodeServerCli(port: number, env: NodeJS.ProcessEnv, line: DagsterLine = NEWEST_LINE): Promise<Proc> {
+  const p = startProcess(process.execPath, [BANDIT_BIN, 'code-server', '--port', String(port), '--host', '127.0.0.1'], { ...process.env, ...env, BANDIT_DAGSTER_VERSION: line });
   try {
     await waitServing(port);
   } catch (err) {
@@ -122,11 +133,13 @@ export interface Webserver {
 
 /**
  * The Dagster webserver on a fresh DAGSTER_HOME. `dev: true` runs `dagster dev` instead (webserver
- * plus daemon, default queued run coordinator: runs go through the daemon's dequeue loop).
+ * plus daemon, default queued run coordinator: runs go through the daemon's dequeue loop);
+ * `line` picks the Dagster line's peer (default the newest).
  */
-export async function startWebserver(codeServerPort: number, storage: Storage, opts: { dev?: boolean } = {}): Promise<Webserver> {
-  const bin = peerBin('dagster', opts.dev ? 'dagster' : 'dagster-webserver');
-  if (!bin) throw new Error('dagster peer venv missing: run test/peers/venv.sh dagster');
+export async function startWebserver(codeServerPort: number, storage: Storage, opts: { dev?: boolean; line?: DagsterLine } = {}): Promise<Webserver> {
+  const peer = peerOf(opts.line ?? NEWEST_LINE);
+  const bin = peerBin(peer, opts.dev ? 'dagster' : 'dagster-webserver');
+  if (!bin) throw new Error(`${peer} peer venv missing: run test/peers/venv.sh ${peer}`);
   const home = fs.mkdtempSync(path.join(os.tmpdir(), 'bandit-dagster-home-'));
   const storageYaml = storage === 'sqlite' ? '' : `storage:\n  postgres:\n    postgres_url: ${storage.postgresUrl.replace(/^postgres:/, 'postgresql:')}\n`;
   fs.writeFileSync(
@@ -265,12 +278,12 @@ export interface DevStack {
   stop(): Promise<void>;
 }
 
-/** `dagster dev` (webserver + daemon, SQLite) on the built `bandit code-server`, with a data folder of its own. */
-export async function startDevStack(prefix: string, extra: NodeJS.ProcessEnv = {}): Promise<DevStack> {
+/** `dagster dev` (webserver + daemon, SQLite) of Dagster `line` on the built `bandit code-server`, with a data folder of its own. */
+export async function startDevStack(prefix: string, extra: NodeJS.ProcessEnv = {}, line: DagsterLine = NEWEST_LINE): Promise<DevStack> {
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), prefix));
   const port = await freePort();
-  const code = await startCodeServerCli(port, pipelineEnv(dataDir, extra));
-  const web = await startWebserver(port, 'sqlite', { dev: true }).catch(async (err: unknown) => {
+  const code = await startCodeServerCli(port, pipelineEnv(dataDir, extra), line);
+  const web = await startWebserver(port, 'sqlite', { dev: true, line }).catch(async (err: unknown) => {
     await code.stop();
     throw err;
   });

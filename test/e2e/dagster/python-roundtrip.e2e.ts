@@ -1,8 +1,9 @@
 /**
- * Byte-exactness where the Dagster host recomputes hashes: Python Dagster (the pinned peer)
- * deserializes what the code server writes and serializes it again; the bytes must be
- * identical, and the job snapshot ids Dagster computes must equal ours. Covers every snapshot
- * the server sends and every event / run body the worker stores.
+ * Byte-exactness where the Dagster host recomputes hashes: Python Dagster (the pinned peer of
+ * each supported line) deserializes what the code server writes in that line's shapes and
+ * serializes it again; the bytes must be identical, and the job snapshot ids Dagster computes
+ * must equal ours. Covers every snapshot the server sends and every event / run body the
+ * worker stores (the same events for every line).
  */
 import { execFileSync } from 'node:child_process';
 import { automationSnapshots, DEFAULT_AUTOMATION, evaluateSchedule, SCHEDULE } from '../../../src/dagster/automation';
@@ -12,7 +13,9 @@ import { partitionExecutionParamsResult, partitionNamesResult, partitionTagsResu
 import { pyJson, snapshotId, type SerdesObject } from '../../../src/dagster/serdes';
 import { executionPlanSnapshot, jobData, jobSnapshot, listRepositoriesResponse, repositorySnapshot, subsetResult } from '../../../src/dagster/snapshots';
 import { runStatusChange } from '../../../src/dagster/storage/run-body';
-import { describeIf, hasPeer, peerPython } from '../../support/env';
+import { DAGSTER_LINES, type DagsterLine } from '../../../src/dagster/protocol-version';
+import { describeIf, peerPython } from '../../support/env';
+import { DAGSTER_E2E_LINES, hasDagster, peerOf } from './harness';
 
 const SCRIPT = `
 import json, sys
@@ -33,7 +36,6 @@ for item in json.load(sys.stdin):
 json.dump(out, sys.stdout)
 `;
 
-const INFO = { entryPoint: ['bandit', 'dagster'], containerImage: 'ghcr.io/example/bandit-pipeline:1', dagsterVersion: '1.13.27' };
 const RUN = { runId: 'f0e1d2c3-b4a5-4697-8899-aabbccddeeff', jobName: '__ASSET_JOB', pid: 4242 };
 const RUN_BODY = `{"__class__": "PipelineRun", "asset_check_selection": null, "asset_selection": {"__frozenset__": [{"__class__": "AssetKey", "path": ["ope"]}]}, "execution_plan_snapshot_id": "e", "external_pipeline_origin": null, "has_repository_load_data": false, "mode": null, "parent_run_id": null, "partitions_subset": null, "pipeline_code_origin": null, "pipeline_name": "__ASSET_JOB", "pipeline_snapshot_id": "p", "root_run_id": null, "run_config": {}, "run_id": "${RUN.runId}", "run_op_concurrency": null, "solid_selection": null, "solids_to_execute": null, "status": {"__enum__": "PipelineRunStatus.STARTING"}, "step_keys_to_execute": null, "tags": {}}`;
 
@@ -45,7 +47,8 @@ const partitionArgs = (cls: string, extra: SerdesObject): SerdesObject => ({
   ...extra,
 });
 
-function payloads(): Array<{ name: string; text: string }> {
+function payloads(line: DagsterLine): Array<{ name: string; text: string }> {
+  const INFO = { entryPoint: ['bandit', 'dagster'], containerImage: 'ghcr.io/example/bandit-pipeline:1', dagsterVersion: DAGSTER_LINES[line].version };
   const t = 1795918840.5143325;
   const nested = new Error('replay failed: OBD sample not found', { cause: new Error('no such file: /missing/obd') });
   const stepFailure = events.stepFailure(RUN, t, 'replay', serializableError(nested));
@@ -86,15 +89,15 @@ function payloads(): Array<{ name: string; text: string }> {
   const failedBody = runStatusChange(evs[8], RUN_BODY)!.runBody;
   return [
     { name: 'list_repositories', text: pyJson(listRepositoriesResponse(INFO)) },
-    { name: 'repository_deferred', text: pyJson(repositorySnapshot(true, automationSnapshots(DEFAULT_AUTOMATION))) },
-    { name: 'repository_full', text: pyJson(repositorySnapshot(false, automationSnapshots(DEFAULT_AUTOMATION))) },
+    { name: 'repository_deferred', text: pyJson(repositorySnapshot(true, automationSnapshots(DEFAULT_AUTOMATION), line)) },
+    { name: 'repository_full', text: pyJson(repositorySnapshot(false, automationSnapshots(DEFAULT_AUTOMATION), line)) },
     { name: 'schedule_execution', text: pyJson(evaluateSchedule({ __class__: 'ExternalScheduleExecutionArgs', schedule_name: SCHEDULE.name })) },
     { name: 'job_data', text: pyJson(jobData(null)) },
     { name: 'job_snapshot', text: pyJson(jobSnapshot(null)) },
     { name: 'subset_job_snapshot', text: pyJson(jobSnapshot(['ope', 'conclude'])) },
     { name: 'subset_result', text: pyJson(subsetResult(['ope', 'conclude'], INFO)) },
     { name: 'op_subset_job_snapshot', text: pyJson(jobSnapshot(['ope', 'conclude'], 'ops')) },
-    { name: 'execution_plan', text: pyJson(executionPlanSnapshot(['ope', 'conclude'], snapshotId(jobSnapshot(['ope', 'conclude'])))) },
+    { name: 'execution_plan', text: pyJson(executionPlanSnapshot(['ope', 'conclude'], snapshotId(jobSnapshot(['ope', 'conclude'])), null, line)) },
     { name: 'run_body_failed', text: failedBody },
     { name: 'partition_names', text: pyJson(partitionNamesResult(partitionArgs('PartitionNamesArgs', {}))) },
     { name: 'partition_tags', text: pyJson(partitionTagsResult(partitionArgs('PartitionArgs', { instance_ref: null, partition_name: 'men|bts' }))) },
@@ -104,24 +107,26 @@ function payloads(): Array<{ name: string; text: string }> {
   ];
 }
 
-describeIf(() => hasPeer('dagster'))('Python Dagster re-serializes our payloads byte for byte', () => {
-  const items = payloads();
-  let results: Array<{ name: string; bytes?: string; cls?: string; snapshot_id?: string; error?: string }>;
+describe.each(DAGSTER_E2E_LINES)('Python Dagster %s', (line: DagsterLine) => {
+  describeIf(() => hasDagster(line))('re-serializes our payloads byte for byte', () => {
+    const items = payloads(line);
+    let results: Array<{ name: string; bytes?: string; cls?: string; snapshot_id?: string; error?: string }>;
 
-  beforeAll(() => {
-    const out = execFileSync(peerPython('dagster')!, ['-c', SCRIPT], { input: JSON.stringify(items), encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
-    results = JSON.parse(out) as typeof results;
-  }, 60_000);
+    beforeAll(() => {
+      const out = execFileSync(peerPython(peerOf(line))!, ['-c', SCRIPT], { input: JSON.stringify(items), encoding: 'utf8', maxBuffer: 64 * 1024 * 1024 });
+      results = JSON.parse(out) as typeof results;
+    }, 60_000);
 
-  it.each(items.map((i) => [i.name]))('%s', (name) => {
-    const ours = items.find((i) => i.name === name)!;
-    const py = results.find((r) => r.name === name)!;
-    expect(py.error).toBeUndefined();
-    expect(py.bytes).toBe(ours.text);
-  });
+    it.each(items.map((i) => [i.name]))('%s', (name) => {
+      const ours = items.find((i) => i.name === name)!;
+      const py = results.find((r) => r.name === name)!;
+      expect(py.error).toBeUndefined();
+      expect(py.bytes).toBe(ours.text);
+    });
 
-  it('computes the same job snapshot ids as Dagster', () => {
-    expect(results.find((r) => r.name === 'job_snapshot')?.snapshot_id).toBe(snapshotId(jobSnapshot(null)));
-    expect(results.find((r) => r.name === 'subset_job_snapshot')?.snapshot_id).toBe(snapshotId(jobSnapshot(['ope', 'conclude'])));
+    it('computes the same job snapshot ids as Dagster', () => {
+      expect(results.find((r) => r.name === 'job_snapshot')?.snapshot_id).toBe(snapshotId(jobSnapshot(null)));
+      expect(results.find((r) => r.name === 'subset_job_snapshot')?.snapshot_id).toBe(snapshotId(jobSnapshot(['ope', 'conclude'])));
+    });
   });
 });

@@ -11,6 +11,7 @@ import { startCodeServer, type CodeServerHandle } from '../../../src/dagster/cod
 import { DAGSTER_API_RPCS, dagsterApiClient, healthClient, loadProtos } from '../../../src/dagster/proto';
 import { RunManager } from '../../../src/dagster/run-launcher';
 import { parsePyJson, pyJson, type SerdesObject } from '../../../src/dagster/serdes';
+import { golden } from '../../support/dagster-golden';
 import { POSTGRES_URL } from '../../support/env';
 
 type Reply = Record<string, unknown>;
@@ -356,6 +357,48 @@ describe('code server over real gRPC', () => {
     }
     expect(stored.at(-1)).toEqual({ type: 'PIPELINE_CANCELED', message: 'Execution of run for "__ASSET_JOB" canceled (the code server is shutting down).' });
     expect(runs.currentRuns()).toEqual([]);
+  });
+
+  it('answers in the shapes of the Dagster line it is set to (1.12 here, 1.13 by default), and logs a third as one line', async () => {
+    const log: string[] = [];
+    const runs = new RunManager({ pipeline: async () => Promise.reject(new Error('unused')), env: () => undefined, log: { info: () => undefined, error: () => undefined } });
+    const old = await startCodeServer({ host: '127.0.0.1', port: 0, runs, log: (m) => log.push(m), info: { entryPoint: ['bandit', 'dagster'], containerImage: 'x', dagsterVersion: '1.12.22' } });
+    const c = dagsterApiClient(`127.0.0.1:${old.port}`, { 'grpc.default_compression_algorithm': grpc.compressionAlgorithms.gzip }) as AnyClient;
+    const nodes = async (cl: AnyClient) =>
+      (parsePyJson(String((await call('ExternalRepository', { serialized_repository_python_origin: ORIGIN, defer_snapshots: true }, cl)).serialized_external_repository_data)) as SerdesObject)
+        .external_asset_graph_data as SerdesObject[];
+    const ingest = (list: SerdesObject[]) => list.find((n) => (n.asset_key as SerdesObject).path?.toString() === 'ingest_obp')!;
+    const downstream = (n: SerdesObject) => (n.depended_by as SerdesObject[]).map((d) => (d.downstream_asset_key as SerdesObject).path);
+    const source = async (cl: AnyClient) => {
+      const args = pyJson(golden('1.12').fixture('ope_conclude_execution_plan_args'));
+      const plan = parsePyJson(String((await call('ExecutionPlanSnapshot', { serialized_execution_plan_snapshot_args: args }, cl)).serialized_execution_plan_snapshot)) as SerdesObject;
+      // conclude's input from replay, which is not in the plan
+      return ((plan.steps as SerdesObject[])[0].inputs as SerdesObject[]).find((i) => i.name === 'replay')!.source as SerdesObject;
+    };
+    try {
+      expect(old.api.line).toBe('1.12');
+      const listed = parsePyJson(String((await call('ListRepositories', {}, c)).serialized_list_repositories_response_or_error)) as SerdesObject;
+      expect(listed.dagster_library_versions).toEqual({ dagster: '1.12.22' });
+      // 1.12: downstream assets listed, no is_virtual; FromSourceAsset without ordering_step_keys
+      expect(downstream(ingest(await nodes(c)))).toEqual([['ope'], ['replay']]);
+      expect('is_virtual' in ingest(await nodes(c))).toBe(false);
+      expect(Object.keys(await source(c)).sort()).toEqual(['__class__', 'input_name', 'solid_handle']);
+      // 1.13 (the main server of this file): the other way round
+      expect(downstream(ingest(await nodes(client)))).toEqual([]);
+      expect(ingest(await nodes(client)).is_virtual).toBe(false);
+      expect(await source(client)).toHaveProperty('ordering_step_keys', { __frozenset__: [] });
+      // a host of a third line (a fake 1.14 field): answered, and one log line naming what is spoken
+      const newer = sensorArgs('c1').replace('"timeout": 60', '"timeout": 60, "tick_budget": 5');
+      for (let i = 0; i < 2; i++) await call('SyncExternalSensorExecution', { serialized_external_sensor_execution_args: newer }, c);
+      expect(log).toEqual([expect.stringMatching(/^unsupported Dagster version: .*tick_budget\. This code server speaks the protocol of Dagster 1\.12\.22 \(BANDIT_DAGSTER_VERSION=1\.12; supported: 1\.12\.x, 1\.13\.x\)/)]);
+    } finally {
+      c.close();
+      await old.close(100);
+    }
+    const runs2 = new RunManager({ pipeline: async () => Promise.reject(new Error('unused')), env: () => undefined, log: { info: () => undefined, error: () => undefined } });
+    await expect(startCodeServer({ host: '127.0.0.1', port: 0, runs: runs2, info: { entryPoint: ['bandit', 'dagster'], containerImage: 'x', dagsterVersion: '1.14.0' } })).rejects.toThrow(
+      'unsupported Dagster version "1.14.0": this code server speaks Dagster 1.12.x, 1.13.x',
+    );
   });
 
   it('serves grpc.health.v1 Check: SERVING, and NOT_FOUND for an unknown service', async () => {

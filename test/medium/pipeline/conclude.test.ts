@@ -4,13 +4,13 @@
  * posterior snapshot of every arm land in `decisions` / `posterior_snapshots`, with
  * posteriors equal to prior + the events' sums (computed here from the inserted events).
  */
-import { openDataSource } from '../../../src/events/data-source';
-import { EventRepository } from '../../../src/events/event.repository';
+import { openDataSource } from '../../../src/event-store/data-source';
+import { EventRepository } from '../../../src/event-store/event.repository';
 import { upgradeDefinition } from '../../../src/experiments/experiment.dto';
 import { ExperimentRepository } from '../../../src/experiments/experiment.repository';
 import { createPipeline } from '../../../src/pipeline';
 import type { ConcludeResult } from '../../../src/pipeline/conclude.asset';
-import type { QueuedEvent } from '../../../src/state/posterior-store';
+import type { QueuedEvent } from '../../../src/event-queue/event-queue';
 import { describeIf } from '../../support/env';
 import { obdShaped } from '../../support/obd';
 import { createTestDatabase, hasPostgres, type TestDatabase } from '../../support/services';

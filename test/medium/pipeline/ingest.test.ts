@@ -10,7 +10,7 @@ import { Duck, sqlString } from '../../../src/pipeline/duckdb';
 import { ingestObp, type DatasetManifest, type IngestManifest } from '../../../src/pipeline/ingest-obp';
 import { propensityCheck } from '../../../src/pipeline/checks';
 import { keys } from '../../../src/pipeline/layout';
-import { createObjectStore, getJson, type ObjectStore } from '../../../src/storage';
+import { createObjectStore, getJson, type ObjectStore } from '../../../src/object-store';
 import { hasDataset, itIf, OBD_PATH } from '../../support/env';
 import { obdShaped } from '../../support/obd';
 import { recordingContext, setCell, smallObd, tempConfig } from './helpers';

@@ -10,7 +10,7 @@ import * as path from 'node:path';
 import { topKActionDist } from '../../../src/core/ope/top-k-action-dist';
 import { createRng } from '../../../src/core/rng';
 import { opeOnFiles, readTensor3 } from '../../../src/pipeline/ope-file';
-import { writeNpy } from '../../../src/storage/npy';
+import { writeNpy } from '../../../src/object-store/npy';
 import { describeIf, hasDataset, OBD_PATH, REPO_ROOT } from '../../support/env';
 
 jest.setTimeout(300_000);

@@ -11,7 +11,7 @@ import { topKActionDist } from '../../../src/core/ope/top-k-action-dist';
 import { createRng } from '../../../src/core/rng';
 import { genObd } from '../../../src/pipeline/gen-obd';
 import { opeOfPriorPolicy, opeOnFiles } from '../../../src/pipeline/ope-file';
-import { writeNpy } from '../../../src/storage/npy';
+import { writeNpy } from '../../../src/object-store/npy';
 
 jest.setTimeout(300_000);
 

@@ -6,14 +6,14 @@
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { ErrorCode } from '../../../src/common/errors';
-import { openDataSource } from '../../../src/events/data-source';
+import { openDataSource } from '../../../src/event-store/data-source';
 import { createPipeline, type PipelineOptions } from '../../../src/pipeline';
 import type { AssetKey } from '../../../src/pipeline/asset-graph';
 import type { ConcludeResult } from '../../../src/pipeline/conclude.asset';
 import { keys } from '../../../src/pipeline/layout';
 import type { CampaignOpe } from '../../../src/pipeline/ope.asset';
 import type { CampaignReplay, ReplaySummary } from '../../../src/pipeline/replay.asset';
-import { createObjectStore, getJson } from '../../../src/storage';
+import { createObjectStore, getJson } from '../../../src/object-store';
 import { describeIf, hasDataset, OBD_PATH } from '../../support/env';
 import { recordingContext, tempConfig } from './helpers';
 

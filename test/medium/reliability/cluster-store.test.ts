@@ -8,10 +8,12 @@ import { execFileSync } from 'node:child_process';
 import { Cluster } from 'ioredis';
 import { loadConfig } from '../../../src/config/config';
 import { RedisPuidIndex } from '../../../src/seldon/puid-index';
-import { connectRedisClient, DragonflyPosteriorStore } from '../../../src/state/dragonfly.store';
-import { newDecisionId } from '../../../src/state/decision-id';
-import { keys } from '../../../src/state/keys';
-import { priorCounters, type QueuedEvent } from '../../../src/state/posterior-store';
+import { DragonflyPosteriorStore } from '../../../src/posterior-store/dragonfly.store';
+import { connectRedisClient } from '../../../src/posterior-store/redis-client';
+import { newDecisionId } from '../../../src/posterior-store/decision-id';
+import { keys } from '../../../src/posterior-store/keys';
+import type { QueuedEvent } from '../../../src/event-queue/event-queue';
+import { priorCounters } from '../../../src/posterior-store/posterior-store';
 import { describeIf, hasProgram } from '../../support/env';
 import { startRedisCluster, type RedisClusterHandle } from '../../support/processes';
 
@@ -95,10 +97,10 @@ describeIf(() => hasProgram('redis-server') && hasProgram('redis-cli'))('posteri
     // every select and every counted reward is queued exactly once
     const seen: QueuedEvent[] = [];
     for (let round = 0; round < 100; round++) {
-      const batch = await store.pendingEvents(ids, 5000);
+      const batch = await store.queue.read(ids, 5000);
       if (batch.length === 0) break;
       seen.push(...batch);
-      await store.ack(batch);
+      await store.queue.ack(batch);
     }
     expect(seen.filter((e) => e.type === 'select')).toHaveLength(REWARDS);
     expect(seen.filter((e) => e.type === 'reward')).toHaveLength(REWARDS);

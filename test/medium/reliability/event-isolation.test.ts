@@ -7,7 +7,7 @@
  */
 import Redis from 'ioredis';
 import { Client } from 'pg';
-import { keys } from '../../../src/state/keys';
+import { keys } from '../../../src/posterior-store/keys';
 import { seldonRouterEnv } from './seldon-env';
 import { call, pool, startService, waitFor, type ServiceUnderTest } from '../service/harness';
 

@@ -6,7 +6,7 @@
  */
 import * as net from 'node:net';
 import Redis from 'ioredis';
-import { keys } from '../../../src/state/keys';
+import { keys } from '../../../src/posterior-store/keys';
 import { seldonRouterEnv } from './seldon-env';
 import { call, startService, type ServiceUnderTest } from '../service/harness';
 

@@ -4,8 +4,8 @@
  * missing marker; nothing is silently reset and nothing answers 503 forever.
  */
 import Redis from 'ioredis';
-import { EventRepository } from '../../../src/events/event.repository';
-import { keys } from '../../../src/state/keys';
+import { EventRepository } from '../../../src/event-store/event.repository';
+import { keys } from '../../../src/posterior-store/keys';
 import { call, startService, waitFor, type ServiceUnderTest } from '../service/harness';
 
 jest.setTimeout(180_000);

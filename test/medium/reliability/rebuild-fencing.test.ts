@@ -12,26 +12,27 @@
  */
 import Redis from 'ioredis';
 import type { DataSource } from 'typeorm';
-import { openDataSource } from '../../../src/events/data-source';
-import { EventConsumer } from '../../../src/events/event-consumer';
-import { EventRepository } from '../../../src/events/event.repository';
+import { openDataSource } from '../../../src/event-store/data-source';
+import { EventConsumer } from '../../../src/event-store/event-consumer';
+import { EventRepository } from '../../../src/event-store/event.repository';
 import { ExperimentsService } from '../../../src/experiments/experiment.service';
-import { openPosteriorStore } from '../../../src/state/open-store';
-import type { PosteriorStore, QueuedEvent } from '../../../src/state/posterior-store';
+import { openPosteriorStore } from '../../../src/posterior-store/open-store';
+import type { EventQueue, QueuedEvent } from '../../../src/event-queue/event-queue';
+import type { PosteriorStore } from '../../../src/posterior-store/posterior-store';
 import { call, pool, startService, waitFor, type ServiceUnderTest } from '../service/harness';
 
 jest.setTimeout(180_000);
 
-/** A posterior store whose reads of queued events wait at a gate after reading (a consumer held mid-batch). */
-function gated(inner: PosteriorStore): { store: PosteriorStore; held: () => boolean; release: () => void } {
+/** An event queue whose reads wait at a gate after reading (a consumer held mid-batch). */
+function gated(inner: EventQueue): { queue: EventQueue; held: () => boolean; release: () => void } {
   let held = false;
   let open!: () => void;
   const gate = new Promise<void>((r) => (open = r));
-  const store = new Proxy(inner, {
+  const queue = new Proxy(inner, {
     get(target, prop, receiver) {
-      if (prop !== 'pendingEvents') return Reflect.get(target, prop, receiver) as unknown;
+      if (prop !== 'read') return Reflect.get(target, prop, receiver) as unknown;
       return async (ids: readonly string[], max: number): Promise<QueuedEvent[]> => {
-        const batch = await target.pendingEvents(ids, max);
+        const batch = await target.read(ids, max);
         if (batch.length > 0 && !held) {
           held = true;
           await gate;
@@ -40,7 +41,7 @@ function gated(inner: PosteriorStore): { store: PosteriorStore; held: () => bool
       };
     },
   });
-  return { store, held: () => held, release: () => open() };
+  return { queue, held: () => held, release: () => open() };
 }
 
 describe.each(['postgres', 'sqlite'] as const)('rebuilds see every event that can still arrive (Redis + %s)', (events) => {
@@ -95,8 +96,8 @@ describe.each(['postgres', 'sqlite'] as const)('rebuilds see every event that ca
     try {
       ds = await openDataSource(s.config);
       store = openPosteriorStore(s.config);
-      const g = gated(store);
-      const other = new EventConsumer(g.store, new EventRepository(ds), async () => [id], 600_000, { warn: () => undefined });
+      const g = gated(store.queue);
+      const other = new EventConsumer(g.queue, new EventRepository(ds), async () => [id], 600_000, { warn: () => undefined });
       const pass = other.flush([id]);
       await waitFor('the other consumer holds its batch', async () => g.held());
       // Redis loses its memory (this test's own database index)

@@ -5,7 +5,7 @@
  * `duplicate: false` and counts nothing more.
  */
 import Redis from 'ioredis';
-import { keys } from '../../../src/state/keys';
+import { keys } from '../../../src/posterior-store/keys';
 import { FaultProxy } from '../../support/fault-proxy';
 import { claimRedisDb, type TestRedisDb } from '../../support/services';
 import { call, startService, type ServiceUnderTest } from '../service/harness';

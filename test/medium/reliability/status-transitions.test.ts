@@ -7,7 +7,7 @@
  */
 import Redis from 'ioredis';
 import { Client } from 'pg';
-import { keys } from '../../../src/state/keys';
+import { keys } from '../../../src/posterior-store/keys';
 import { sleep, TcpProxy, viaProxy } from '../../support/processes';
 import { claimRedisDb, type TestRedisDb } from '../../support/services';
 import { call, startService, waitFor, type ServiceUnderTest } from '../service/harness';

@@ -5,10 +5,11 @@
  * no decision); a duplicate returns the first reward and its arm; a stopped experiment counts
  * nothing; the outstanding decisions are untouched.
  */
-import { connectRedis, DragonflyPosteriorStore } from '../../../src/state/dragonfly.store';
-import { MemoryPosteriorStore } from '../../../src/state/memory.store';
-import { keys } from '../../../src/state/keys';
-import { priorCounters, type PosteriorStore } from '../../../src/state/posterior-store';
+import { DragonflyPosteriorStore } from '../../../src/posterior-store/dragonfly.store';
+import { connectRedis } from '../../../src/posterior-store/redis-client';
+import { MemoryPosteriorStore } from '../../../src/posterior-store/memory.store';
+import { keys } from '../../../src/posterior-store/keys';
+import { priorCounters, type PosteriorStore } from '../../../src/posterior-store/posterior-store';
 import { claimRedisDb, hasRedis, type TestRedisDb } from '../../support/services';
 import { describeIf } from '../../support/env';
 
@@ -55,12 +56,12 @@ for (const [name, needs, open] of cases) describeIf(needs)(`recordArmReward (${n
     expect(await store.recordArmReward(rec('tok-b', 2, 1))).toEqual({ kind: 'counted', alpha: 2.25, beta: 1.75 });
     const c = await store.readCounters('fb', 3);
     expect(c).toMatchObject({ alpha: [1, 1, 2.25], beta: [1, 1, 1.75], pulls: [0, 0, 0], rewards: [0, 0, 1.25] });
-    const events = await store.pendingEvents(['fb'], 100);
+    const events = await store.queue.read(['fb'], 100);
     expect(events.map((e) => ({ type: e.type, d: e.decisionId, arm: e.arm, p: e.propensity, r: e.reward, u: e.unitId }))).toEqual([
       { type: 'reward', d: 'fb.feedback.tok-a', arm: 2, p: 0, r: 0.25, u: null },
       { type: 'reward', d: 'fb.feedback.tok-b', arm: 2, p: 0, r: 1, u: null },
     ]);
-    await store.ack(events);
+    await store.queue.ack(events);
   });
 
   it('concurrent copies of one token count once', async () => {

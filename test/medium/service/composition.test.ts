@@ -5,8 +5,11 @@
  */
 import { Command } from 'commander';
 import { SERVICE_GRAPH, consumerSettings, type OpenedServices, type ServiceGraph } from '../../../src/app/composition';
+import { EventStoreUnavailable } from '../../../src/app/event-store';
 import * as cliServices from '../../../src/cli/services';
-import { EventConsumer } from '../../../src/events/event-consumer';
+import { EventConsumer } from '../../../src/event-store/event-consumer';
+import { EventStoreDecisions } from '../../../src/pipeline/decision-store';
+import { POSTERIOR_STORE, type PosteriorStore } from '../../../src/posterior-store/posterior-store';
 import { rebuildCommand } from '../../../src/cli/rebuild.command';
 import { describeIf } from '../../support/env';
 import { hasRedis } from '../../support/services';
@@ -31,6 +34,8 @@ describeIf(() => hasRedis())('bandit rebuild and the service', () => {
     // the consumer the service runs is the graph's
     expect(svc.app.get(EventConsumer)).toBe(served.consumer);
     expect(served.consumer.intervalMs).toBe(123);
+    // the queue it reads is the one the posterior store appends to
+    expect(served.queue).toBe(svc.app.get<PosteriorStore>(POSTERIOR_STORE).queue);
 
     const opened = jest.spyOn(cliServices, 'openCliServices');
     const out = jest.spyOn(process.stdout, 'write').mockImplementation(() => true);
@@ -51,5 +56,13 @@ describeIf(() => hasRedis())('bandit rebuild and the service', () => {
     expect(cli.consumerSettings).toEqual(served.consumerSettings);
     expect(cli.consumer.intervalMs).toBe(served.consumer.intervalMs);
     expect(cli.config).toEqual(svc.config);
+  });
+});
+
+describe("the pipeline's decision store", () => {
+  it('opens the event store as the composition root does: an unreachable one is named', async () => {
+    const opening = EventStoreDecisions.open({ databaseUrl: 'postgres://bandit@127.0.0.1:1/none', sqlitePath: '' });
+    await expect(opening).rejects.toBeInstanceOf(EventStoreUnavailable);
+    await expect(opening).rejects.toThrow(/^cannot open the event store \(postgres\): /);
   });
 });

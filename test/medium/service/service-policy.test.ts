@@ -13,7 +13,7 @@ import { createApp } from '../../../src/app/create-app';
 import { ManualClock } from '../../../src/clock/clock.repository';
 import { loadConfig } from '../../../src/config/config';
 import { allocationProbabilities } from '../../../src/core';
-import { SnapshotRepository } from '../../../src/events/snapshot.repository';
+import { SnapshotRepository } from '../../../src/event-store/snapshot.repository';
 import { ExperimentsService } from '../../../src/experiments/experiment.service';
 import { ServingService } from '../../../src/serving/serving.service';
 

@@ -1,21 +1,24 @@
 /**
  * One contract, both posterior stores: the in-process store and the Dragonfly store on
  * the machine's Redis (a DB index of its own). And one contract for both event stores:
- * SQLite and Postgres.
+ * SQLite and Postgres. The event queue each posterior store appends to has its own
+ * contract (queue-contract.test.ts).
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import type { DataSource } from 'typeorm';
-import { connectRedis, DragonflyPosteriorStore } from '../../../src/state/dragonfly.store';
-import { MemoryPosteriorStore } from '../../../src/state/memory.store';
-import { newDecisionId } from '../../../src/state/decision-id';
-import { keys } from '../../../src/state/keys';
-import { priorCounters, type PosteriorStore, type QueuedEvent } from '../../../src/state/posterior-store';
-import { openDataSource } from '../../../src/events/data-source';
-import { EventRepository } from '../../../src/events/event.repository';
-import { SnapshotRepository } from '../../../src/events/snapshot.repository';
-import { VerdictRepository } from '../../../src/events/verdict.repository';
+import { DragonflyPosteriorStore } from '../../../src/posterior-store/dragonfly.store';
+import { connectRedis } from '../../../src/posterior-store/redis-client';
+import { MemoryPosteriorStore } from '../../../src/posterior-store/memory.store';
+import { newDecisionId } from '../../../src/posterior-store/decision-id';
+import { keys } from '../../../src/posterior-store/keys';
+import type { QueuedEvent } from '../../../src/event-queue/event-queue';
+import { priorCounters, type PosteriorStore } from '../../../src/posterior-store/posterior-store';
+import { openDataSource } from '../../../src/event-store/data-source';
+import { EventRepository } from '../../../src/event-store/event.repository';
+import { SnapshotRepository } from '../../../src/event-store/snapshot.repository';
+import { VerdictRepository } from '../../../src/event-store/verdict.repository';
 import { ExperimentRepository } from '../../../src/experiments/experiment.repository';
 import { claimRedisDb, createTestDatabase, hasPostgres, hasRedis, type TestDatabase, type TestRedisDb } from '../../support/services';
 import { describeIf } from '../../support/env';
@@ -63,10 +66,10 @@ function reward(store: PosteriorStore, experimentId: string, d: { decisionId: st
 async function drain(store: PosteriorStore, ids: string[]): Promise<QueuedEvent[]> {
   const all: QueuedEvent[] = [];
   for (;;) {
-    const batch = await store.pendingEvents(ids, 100);
+    const batch = await store.queue.read(ids, 100);
     if (batch.length === 0) return all;
     all.push(...batch);
-    await store.ack(batch);
+    await store.queue.ack(batch);
   }
 }
 
@@ -101,7 +104,7 @@ for (const c of storeCases) describeIf(c.needs)(`posterior store contract: ${c.n
       { experimentId: 'c2', type: 'select', decisionId: d.decisionId, arm: 2, propensity: 0.25, reward: null, unitId: 'user-7', at: 1_700_000_000_000 },
       { experimentId: 'c2', type: 'reward', decisionId: d.decisionId, arm: 2, propensity: 0.25, reward: 0.75, unitId: 'user-7', at: 1_700_000_001_000 },
     ]);
-    expect(await store.pendingEvents(['c2'], 10)).toEqual([]);
+    expect(await store.queue.read(['c2'], 10)).toEqual([]);
   });
 
   it('answers unknown for a decision never issued, or of another arm', async () => {
@@ -157,17 +160,6 @@ for (const c of storeCases) describeIf(c.needs)(`posterior store contract: ${c.n
     const d = await select(store, 'c7', 1, { ttlSeconds: 1 });
     await new Promise((r) => setTimeout(r, 1200));
     expect(await reward(store, 'c7', d, 1, 1)).toEqual({ kind: 'unknown' });
-  });
-
-  it('keeps events queued until acknowledged (a failed write is retried, not lost)', async () => {
-    await store.writeState('c8', priorCounters([{ alpha: 1, beta: 1 }, { alpha: 1, beta: 1 }]), RUNNING, 'if-missing');
-    for (let i = 0; i < 5; i++) await select(store, 'c8', i % 2);
-    const first = await store.pendingEvents(['c8'], 100);
-    expect(first).toHaveLength(5);
-    const again = await store.pendingEvents(['c8'], 100);
-    expect(again.map((e) => e.decisionId)).toEqual(first.map((e) => e.decisionId));
-    await store.ack(again.slice(0, 2));
-    expect((await store.pendingEvents(['c8'], 100)).map((e) => e.decisionId)).toEqual(first.slice(2).map((e) => e.decisionId));
   });
 
   it('uses the fixed key names with the experiment as hash tag', () => {
@@ -288,33 +280,5 @@ for (const c of eventCases) describeIf(c.needs)(`event store contract: ${c.name}
     expect(await experiments.insert({ id: 'x1', definition: def, status: 'running', winnerIndex: null, createdAt: at, updatedAt: at })).toBe(false);
     await experiments.setStatus('x1', 'concluded', 1, at);
     expect(await experiments.find('x1')).toMatchObject({ id: 'x1', status: 'concluded', winnerIndex: 1 });
-  });
-});
-
-describeIf(() => hasRedis())('Dragonfly event queue across replicas', () => {
-  it("hands a crashed replica's unacknowledged events to another after the idle time", async () => {
-    const db = await claimRedisDb();
-    const u = new URL(db.url);
-    const conf = { url: db.url, host: u.hostname, port: Number(u.port || 6379), db: db.db };
-    const a = new DragonflyPosteriorStore(connectRedis(conf), { claimIdleMs: 200 });
-    const b = new DragonflyPosteriorStore(connectRedis(conf), { claimIdleMs: 200 });
-    try {
-      await a.writeState('r1', priorCounters([{ alpha: 1, beta: 1 }, { alpha: 1, beta: 1 }]), RUNNING, 'if-missing');
-      for (let i = 0; i < 4; i++) await select(a, 'r1', i % 2);
-      const readByA = await a.pendingEvents(['r1'], 100); // a reads them, then "crashes" before acknowledging
-      expect(readByA).toHaveLength(4);
-      expect(await b.pendingEvents(['r1'], 100)).toEqual([]); // not yet idle: not b's to take
-      await new Promise((r) => setTimeout(r, 450));
-      const taken = await b.pendingEvents(['r1'], 100);
-      expect(taken.map((e) => e.decisionId).sort()).toEqual(readByA.map((e) => e.decisionId).sort());
-      await b.ack(taken);
-      await new Promise((r) => setTimeout(r, 450));
-      expect(await b.pendingEvents(['r1'], 100)).toEqual([]);
-      expect(await a.pendingEvents(['r1'], 100)).toEqual([]);
-    } finally {
-      await a.close();
-      await b.close();
-      await db.release();
-    }
   });
 });

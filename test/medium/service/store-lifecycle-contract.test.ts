@@ -5,10 +5,11 @@
  * store clients sweep at the same time, late rewards refused, holdout decisions kept out
  * of α and β.
  */
-import { connectRedis, DragonflyPosteriorStore } from '../../../src/state/dragonfly.store';
-import { MemoryPosteriorStore } from '../../../src/state/memory.store';
-import { newDecisionId } from '../../../src/state/decision-id';
-import { priorCounters, type PosteriorStore } from '../../../src/state/posterior-store';
+import { DragonflyPosteriorStore } from '../../../src/posterior-store/dragonfly.store';
+import { connectRedis } from '../../../src/posterior-store/redis-client';
+import { MemoryPosteriorStore } from '../../../src/posterior-store/memory.store';
+import { newDecisionId } from '../../../src/posterior-store/decision-id';
+import { priorCounters, type PosteriorStore } from '../../../src/posterior-store/posterior-store';
 import { claimRedisDb, hasRedis, type TestRedisDb } from '../../support/services';
 import { describeIf } from '../../support/env';
 
@@ -114,7 +115,7 @@ for (const c of cases) {
       expect(late.kind).toBe('window_closed');
       expect((await s1.readCounters('w', 2))?.alpha).toEqual([2, 1]);
       // one reward event per decision, holdout ones typed apart
-      const events = await s1.pendingEvents(['w'], 1000);
+      const events = await s1.queue.read(['w'], 1000);
       const rewards = events.filter((e) => e.type === 'reward');
       expect(rewards.length).toBe(36);
       expect(new Set(rewards.map((e) => e.decisionId)).size).toBe(36);

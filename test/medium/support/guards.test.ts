@@ -22,7 +22,7 @@ async function flagged(code: string): Promise<number[]> {
 describe('no early-return guards in tests', () => {
   it('flags a guard in a test, in it.each, in itIf(...) and in beforeAll, and describeIf(() => true)', async () => {
     const code = [
-      "import { describeIf, itIf } from '../support/env';", // 1
+      "import { describeIf, itIf } from './env';", // 1
       'let up = false;', // 2
       "describeIf(() => true)('x', () => {", // 3
       '  beforeAll(async () => {', // 4
@@ -47,8 +47,8 @@ describe('no early-return guards in tests', () => {
 
   it('lets a declared need, a value-returning test and cleanup in afterAll pass', async () => {
     const code = [
-      "import { describeIf } from '../support/env';",
-      "import { hasRedis } from '../support/services';",
+      "import { describeIf } from './env';",
+      "import { hasRedis } from './services';",
       'let db: { drop(): void } | undefined;',
       "describeIf(() => hasRedis())('x', () => {",
       '  afterAll(() => {',

@@ -60,5 +60,5 @@ export function layOut(stages: Stage[], target: string, distDir: string, into: s
 
 /** True when `distDir` is a nest build (it holds the assets nest-cli.json copies). */
 export function isNestBuild(distDir: string): boolean {
-  return fs.existsSync(path.join(distDir, 'proto')) && fs.existsSync(path.join(distDir, 'state', 'lua'));
+  return fs.existsSync(path.join(distDir, 'proto')) && fs.existsSync(path.join(distDir, 'posterior-store', 'lua'));
 }

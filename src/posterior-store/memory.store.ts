@@ -1,7 +1,7 @@
 /**
  * The embedded default posterior store: the same state as the Dragonfly store, kept in
- * this process. Its "stream" is an in-memory queue that the event consumer moves into
- * the event store (SQLite by default) every `eventFlushIntervalMs`: an acknowledged
+ * this process. Its "stream" is an in-memory queue (MemoryEventQueue) that the event
+ * consumer moves into the event store (SQLite by default) every `eventFlushIntervalMs`: an acknowledged
  * event lives only in process memory until that flush, so a crash loses at most one
  * flush interval of events. The posteriors themselves are rebuilt from the event store
  * at startup (the store starts empty, every experiment is "missing").
@@ -14,8 +14,6 @@ import {
   type ArmRewardRecord,
   type PosteriorRead,
   type PosteriorStore,
-  type QueuedEvent,
-  type QueueStats,
   type RewardOutcome,
   type RewardRecord,
   type SelectionOutcome,
@@ -23,6 +21,7 @@ import {
   type StoredStatus,
   type WriteMode,
 } from './posterior-store';
+import { MemoryEventQueue } from '../event-queue/memory.queue';
 
 interface Decision {
   arm: number;
@@ -49,12 +48,10 @@ const SWEEP_EVERY = 10_000;
 export class MemoryPosteriorStore implements PosteriorStore {
   readonly kind = 'memory' as const;
   private readonly experiments = new Map<string, ExperimentState>();
-  private readonly queue: QueuedEvent[] = [];
-  /** Wall-clock time each queued event was queued at (the events carry the service clock's time). */
-  private readonly queuedAt = new Map<string, number>();
+  /** The in-process queue every recorded event is appended to. */
+  readonly queue = new MemoryEventQueue();
   /** Request keys (Seldon puids) → the decision served for them. */
   private readonly requests = new Map<string, { decisionId: string; arm: number; propensity: number; expiresAt: number }>();
-  private seq = 0;
   private writes = 0;
 
   constructor(private readonly now: () => number = Date.now) {}
@@ -110,7 +107,7 @@ export class MemoryPosteriorStore implements PosteriorStore {
     e.decisions.set(r.token, { arm: r.arm, propensity, unitId: r.unitId ?? '', expiresAt: at + r.ttlSeconds * 1000, deadline: r.windowDeadline, holdout: r.holdout });
     if (!r.holdout) e.pulls[r.arm] += 1;
     if (requestKey !== undefined) this.requests.set(requestKey, { decisionId: r.decisionId, arm: r.arm, propensity, expiresAt: at + r.ttlSeconds * 1000 });
-    this.enqueue({ experimentId: r.experimentId, type: r.holdout ? 'hselect' : 'select', decisionId: r.decisionId, arm: r.arm, propensity, reward: null, unitId: r.unitId ?? null, at: r.at });
+    this.queue.push({ experimentId: r.experimentId, type: r.holdout ? 'hselect' : 'select', decisionId: r.decisionId, arm: r.arm, propensity, reward: null, unitId: r.unitId ?? null, at: r.at });
     if (++this.writes % SWEEP_EVERY === 0) this.sweep(at);
     return { kind: 'recorded', arm: r.arm, propensity };
   }
@@ -130,7 +127,7 @@ export class MemoryPosteriorStore implements PosteriorStore {
       e.rewards[r.arm] += r.reward;
     }
     d.reward = { value: r.reward, at: r.at };
-    this.enqueue({ experimentId: r.experimentId, type: d.holdout ? 'hreward' : 'reward', decisionId: r.decisionId, arm: r.arm, propensity: d.propensity, reward: r.reward, unitId: d.unitId || null, at: r.at });
+    this.queue.push({ experimentId: r.experimentId, type: d.holdout ? 'hreward' : 'reward', decisionId: r.decisionId, arm: r.arm, propensity: d.propensity, reward: r.reward, unitId: d.unitId || null, at: r.at });
     return { kind: 'counted', alpha: e.alpha[r.arm], beta: e.beta[r.arm] };
   }
 
@@ -146,7 +143,7 @@ export class MemoryPosteriorStore implements PosteriorStore {
     e.beta[r.arm] += 1 - r.reward;
     e.rewards[r.arm] += r.reward;
     e.decisions.set(key, { arm: r.arm, propensity: 0, unitId: '', expiresAt: this.now() + r.ttlSeconds * 1000, reward: { value: r.reward, at: r.at } });
-    this.enqueue({ experimentId: r.experimentId, type: 'reward', decisionId: r.eventId, arm: r.arm, propensity: 0, reward: r.reward, unitId: null, at: r.at });
+    this.queue.push({ experimentId: r.experimentId, type: 'reward', decisionId: r.eventId, arm: r.arm, propensity: 0, reward: r.reward, unitId: null, at: r.at });
     return { kind: 'counted', alpha: e.alpha[r.arm], beta: e.beta[r.arm] };
   }
 
@@ -172,7 +169,7 @@ export class MemoryPosteriorStore implements PosteriorStore {
         e.beta[d.arm] += 1 - defaultReward;
         e.rewards[d.arm] += defaultReward;
       }
-      this.enqueue({ experimentId, type: d.holdout ? 'hreward' : 'reward', decisionId: `${experimentId}.${token}`, arm: d.arm, propensity: d.propensity, reward: defaultReward, unitId: d.unitId || null, at: now });
+      this.queue.push({ experimentId, type: d.holdout ? 'hreward' : 'reward', decisionId: `${experimentId}.${token}`, arm: d.arm, propensity: d.propensity, reward: defaultReward, unitId: d.unitId || null, at: now });
       counted++;
     }
     return counted;
@@ -206,60 +203,20 @@ export class MemoryPosteriorStore implements PosteriorStore {
     });
   }
 
-  async pendingEvents(experimentIds: readonly string[], max: number): Promise<QueuedEvent[]> {
-    const wanted = new Set(experimentIds);
-    const out: QueuedEvent[] = [];
-    for (const ev of this.queue) {
-      if (out.length >= max) break;
-      if (wanted.has(ev.experimentId)) out.push(ev);
-    }
-    return out;
-  }
-
-  async ack(events: readonly QueuedEvent[]): Promise<void> {
-    const done = new Set(events.map((e) => e.queueId));
-    let w = 0;
-    for (const ev of this.queue) if (!done.has(ev.queueId)) this.queue[w++] = ev;
-    this.queue.length = w;
-    for (const id of done) this.queuedAt.delete(id);
-  }
-
   private readonly requestCounts = memoryRateCounter();
 
   countRequests(client: string, window: number, n: number): Promise<{ current: number; previous: number }> {
     return this.requestCounts(client, window, n);
   }
 
-  async queueStats(experimentIds: readonly string[]): Promise<QueueStats[]> {
-    const stats = new Map<string, QueueStats>(experimentIds.map((id) => [id, { experimentId: id, length: 0, oldestAt: null }]));
-    for (const ev of this.queue) {
-      const s = stats.get(ev.experimentId);
-      if (!s) continue;
-      s.length++;
-      s.oldestAt ??= this.queuedAt.get(ev.queueId) ?? null;
-    }
-    return [...stats.values()];
-  }
-
   async drop(experimentId: string): Promise<void> {
     this.experiments.delete(experimentId);
-    let w = 0;
-    for (const ev of this.queue) {
-      if (ev.experimentId !== experimentId) this.queue[w++] = ev;
-      else this.queuedAt.delete(ev.queueId);
-    }
-    this.queue.length = w;
+    this.queue.dropExperiment(experimentId);
   }
 
   async ping(): Promise<void> {}
 
   async close(): Promise<void> {}
-
-  private enqueue(ev: Omit<QueuedEvent, 'queueId'>): void {
-    const queueId = String(++this.seq);
-    this.queue.push({ queueId, ...ev });
-    this.queuedAt.set(queueId, Date.now());
-  }
 
   private sweep(now: number): void {
     for (const e of this.experiments.values()) for (const [k, d] of e.decisions) if (d.expiresAt <= now) e.decisions.delete(k);

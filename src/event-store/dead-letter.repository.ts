@@ -4,7 +4,7 @@
  * operator can inspect (and, after fixing the value, replay) what was set aside.
  */
 import type { DataSource } from 'typeorm';
-import type { QueuedEvent } from '../state/posterior-store';
+import type { QueuedEvent } from '../event-queue/event-queue';
 
 export interface DeadLetter {
   event: QueuedEvent;

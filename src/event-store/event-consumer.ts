@@ -1,6 +1,6 @@
 /**
- * Moves queued events (the Redis streams, or the in-process queue) into the event store
- * in batches. A batch is acknowledged only after its transaction committed; inserting
+ * Moves queued events (the EventQueue port: the Redis streams, or the in-process queue)
+ * into the event store in batches. A batch is acknowledged only after its transaction committed; inserting
  * is idempotent, so a batch re-delivered after a crash between commit and acknowledge is
  * stored once. While the event store is down the events stay queued and the consumer
  * retries every interval.
@@ -11,7 +11,7 @@
  * batch is acknowledged. An unreachable event store is not a refusal: nothing is
  * acknowledged and the batch is retried.
  */
-import type { PosteriorStore, QueuedEvent, QueueStats } from '../state/posterior-store';
+import type { EventQueue, QueuedEvent, QueueStats } from '../event-queue/event-queue';
 import { isRefusedRow, type DeadLetter, type DeadLetterRepository } from './dead-letter.repository';
 import type { EventRepository, Queryable } from './event.repository';
 
@@ -46,7 +46,7 @@ export class EventConsumer {
   background = true;
 
   constructor(
-    private readonly store: PosteriorStore,
+    private readonly queue: EventQueue,
     private readonly events: EventRepository,
     private readonly experimentIds: () => Promise<readonly string[]>,
     /** Period of the background moves (BANDIT_EVENT_FLUSH_MS). */
@@ -57,7 +57,7 @@ export class EventConsumer {
 
   /** Per experiment: events waiting in its queue and the enqueue time of the oldest. */
   async queueStats(): Promise<QueueStats[]> {
-    return this.store.queueStats(await this.experimentIds());
+    return this.queue.stats(await this.experimentIds());
   }
 
   /** Notes that an event was queued for this experiment (read at the next tick). */
@@ -119,7 +119,7 @@ export class EventConsumer {
       const ids = only ?? [...new Set([...(await this.experimentIds()), ...this.active])];
       if (ids.length === 0) return 0;
       for (let round = 0; round < MAX_ROUNDS; round++) {
-        const batch = await this.store.pendingEvents(ids, BATCH);
+        const batch = await this.queue.read(ids, BATCH);
         if (batch.length === 0) break;
         await this.store_(batch);
         total += batch.length;
@@ -138,17 +138,17 @@ export class EventConsumer {
   }
 
   /**
-   * Stores the batch, sets refused rows aside, and acknowledges it. With a shared posterior
-   * store this runs under the experiments' event lock and the acknowledgement counts what a
+   * Stores the batch, sets refused rows aside, and acknowledges it. On a fenced (shared)
+   * queue this runs under the experiments' event lock and the acknowledgement counts what a
    * rebuild in between could not see (see EventRepository.locked).
    */
   private async store_(batch: readonly QueuedEvent[]): Promise<void> {
     const settle = async (via?: Queryable) => {
       const refused = await this.insertIsolating(batch, via);
       if (refused.length > 0) await this.setAside(refused);
-      await this.store.ack(batch, via === undefined ? undefined : (events) => this.events.rowIdsOf(events, via));
+      await this.queue.ack(batch, via === undefined ? undefined : (events) => this.events.rowIdsOf(events, via));
     };
-    if (this.store.kind !== 'dragonfly') return settle();
+    if (!this.queue.fenced) return settle();
     await this.events.locked([...new Set(batch.map((e) => e.experimentId))], 'shared', settle);
   }
 

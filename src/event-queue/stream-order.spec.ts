@@ -1,4 +1,4 @@
-import { streamIdAtMost } from './dragonfly.store';
+import { streamIdAtMost } from './dragonfly.queue';
 
 describe('streamIdAtMost (stream entry ids <ms>-<seq>)', () => {
   it('orders by milliseconds, then by sequence, numerically', () => {

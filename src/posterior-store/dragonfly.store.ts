@@ -6,27 +6,23 @@
  * - readPosteriors: one MGET (plus an HGET for sticky units, pipelined) — one round trip.
  * - recordSelection / recordReward: one Lua script each; the event is appended to the
  *   experiment's stream inside the same script, so state and event never diverge.
- * - pendingEvents / ack: a consumer group on each experiment's stream; entries are
- *   acknowledged and deleted only after the event store committed them.
+ * - `queue`: the experiments' streams as the event queue (DragonflyEventQueue, on the same
+ *   client); entries are acknowledged and deleted only after the event store committed them.
  */
-import { hostname } from 'node:os';
 import { createHash, randomBytes } from 'node:crypto';
-import Redis, { Cluster, type RedisOptions } from 'ioredis';
-import { BanditError, ErrorCode } from '../common/errors';
-import type { RedisConfig } from '../config/config';
+import type { Cluster, Redis } from 'ioredis';
+import { CONSUMER_GROUP, DragonflyEventQueue } from '../event-queue/dragonfly.queue';
 import { keys, posteriorKeys, rateKey } from './keys';
 import { luaScript } from './lua-scripts';
+import { mapFailures, unavailableError } from './redis-client';
 import {
   decodeStatus,
   encodeStatus,
   type ArmCounters,
   type ArmRewardOutcome,
   type ArmRewardRecord,
-  type EventType,
   type PosteriorRead,
   type PosteriorStore,
-  type QueuedEvent,
-  type QueueStats,
   type RewardOutcome,
   type RewardRecord,
   type SelectionOutcome,
@@ -34,10 +30,6 @@ import {
   type StoredStatus,
   type WriteMode,
 } from './posterior-store';
-
-export const CONSUMER_GROUP = 'bandit-events';
-/** Entries another consumer read but did not acknowledge for this long are taken over. */
-const CLAIM_IDLE_MS = 30_000;
 
 type ScriptReply = Array<string | null>;
 
@@ -50,60 +42,11 @@ interface BanditCommands {
   banditSetStatus(...args: Array<string | number>): Promise<[number, string]>;
   banditSwapStatus(...args: Array<string | number>): Promise<string>;
   banditExpireDecision(...args: Array<string | number>): Promise<string>;
-  banditSettle(...args: Array<string | number>): Promise<[number | string, string]>;
   banditRate(...args: Array<string | number>): Promise<[number, number]>;
 }
 
 type Client = (Redis | Cluster) & BanditCommands;
 
-export function connectRedis(config: RedisConfig, extra: RedisOptions = {}): Redis {
-  return quietErrors(new Redis(config.url, { enableAutoPipelining: true, maxRetriesPerRequest: 2, connectTimeout: 5000, ...extra }));
-}
-
-/**
- * The client the posterior store uses: a cluster client when seed nodes of a Redis Cluster
- * are configured (every key of an experiment shares one hash tag, so each script and MGET
- * stays on one node), else one connection.
- */
-export function connectRedisClient(config: RedisConfig, extra: { lazyConnect?: boolean; commandTimeout?: number } = {}): Redis | Cluster {
-  const { commandTimeout, ...rest } = extra;
-  if (!config.cluster) return connectRedis(config, { ...rest, ...(commandTimeout ? { commandTimeout } : {}) });
-  return quietErrors(
-    new Cluster(config.cluster, {
-      ...rest,
-      // no auto-pipelining: ioredis cannot place scripts whose key count is an argument into a slot's pipeline
-      enableAutoPipelining: false,
-      redisOptions: { password: config.password, maxRetriesPerRequest: 2, connectTimeout: 5000, ...(commandTimeout ? { commandTimeout } : {}) },
-    }),
-  );
-}
-
-/** "redis host:port" or "redis cluster host:port,…" — for operators' messages (never the password). */
-export function redisAddress(config: RedisConfig): string {
-  return config.cluster ? `redis cluster ${config.cluster.map((n) => `${n.host}:${n.port}`).join(',')}` : `redis ${config.host}:${config.port}`;
-}
-
-/** The last connection error of each client (the cause behind "max retries per request"). */
-const lastConnectionError = new WeakMap<object, string>();
-
-/**
- * Connection errors reach the callers as failed commands (503) and /readyz; the client
- * reconnects by itself. Without a listener ioredis prints every failed reconnect attempt.
- */
-function quietErrors<C extends Redis | Cluster>(client: C): C {
-  client.on('error', (err: unknown) => lastConnectionError.set(client, err instanceof Error ? err.message : String(err)));
-  client.on('ready', () => lastConnectionError.delete(client));
-  return client;
-}
-
-/** Connection-level failures of the client (the request may be retried), as opposed to a script or data error. */
-function isConnectionFailure(err: unknown): boolean {
-  if (!(err instanceof Error)) return false;
-  const e = err as Error & { code?: string };
-  if (e.name === 'MaxRetriesPerRequestError' || e.name === 'ClusterAllFailedError') return true;
-  if (['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EHOSTUNREACH'].includes(e.code ?? '')) return true;
-  return /^(Command timed out|Connection is closed|Stream isn't writeable|connect E|CLUSTERDOWN|Failed to refresh slots cache|None of startup nodes is available)/.test(e.message);
-}
 
 /**
  * Every operation of the store whose failures are reported with the store's address and
@@ -111,7 +54,7 @@ function isConnectionFailure(err: unknown): boolean {
  * recordReward) map their failures themselves, without the wrapper's closure and extra
  * promise per call.
  */
-const OPERATIONS = ['writeState', 'readCounters', 'setStatus', 'pendingEvents', 'ack', 'queueStats', 'drop', 'ping'] as const;
+const OPERATIONS = ['writeState', 'readCounters', 'setStatus', 'drop', 'ping'] as const;
 
 /** Key names of one experiment that every select and reward uses, built once. */
 interface ExperimentKeys {
@@ -134,32 +77,25 @@ const KEY_CACHE_MAX = 10_000;
 export class DragonflyPosteriorStore implements PosteriorStore {
   readonly kind = 'dragonfly' as const;
   private readonly client: Client;
-  private readonly consumer = `${hostname()}-${process.pid}-${randomBytes(3).toString('hex')}`;
-  /** Per stream: when idle entries of other consumers were last looked for. */
-  private readonly lastClaim = new Map<string, number>();
   /** Key names per experiment (see experimentKeys). */
   private readonly keyCache = new Map<string, ExperimentKeys>();
-  /** Per experiment, the fence of its state as the last acknowledgement saw it (settle.lua). */
-  private readonly fences = new Map<string, string>();
-
-  private readonly claimIdleMs: number;
+  /** The stream every script of this store appends its event to, on the same client. */
+  readonly queue: DragonflyEventQueue;
 
   /** For messages: "redis host:port". */
   readonly address: string;
 
   /**
-   * `claimIdleMs`: how long another consumer's unacknowledged entries wait before being
-   * taken over (default 30 s); `address`: how operators' messages name the store.
+   * `claimIdleMs`: how long another consumer's unacknowledged queue entries wait before being
+   * taken over (default 30 s, see DragonflyEventQueue); `address`: how operators' messages
+   * name the store.
    */
   constructor(client: Redis | Cluster, opts: { claimIdleMs?: number; address?: string } = {}) {
     this.client = client as Client;
-    this.claimIdleMs = opts.claimIdleMs ?? CLAIM_IDLE_MS;
     this.address = opts.address ?? 'redis';
+    this.queue = new DragonflyEventQueue(client, opts);
     // a connection failure or a command timeout becomes one 503 naming the store, its address and the cause
-    for (const name of OPERATIONS) {
-      const op = (this[name] as (...a: unknown[]) => Promise<unknown>).bind(this);
-      (this as unknown as Record<string, unknown>)[name] = (...args: unknown[]) => op(...args).catch((err: unknown) => Promise.reject(this.unavailable(err)));
-    }
+    mapFailures<PosteriorStore>(this, OPERATIONS, (err) => this.unavailable(err));
     const define = (name: keyof BanditCommands, script: Parameters<typeof luaScript>[0]) => {
       if (typeof (this.client as unknown as Record<string, unknown>)[name] !== 'function') this.client.defineCommand(name, { lua: luaScript(script) });
     };
@@ -170,7 +106,6 @@ export class DragonflyPosteriorStore implements PosteriorStore {
     define('banditArmReward', 'arm-reward');
     define('banditSwapStatus', 'swap-status');
     define('banditExpireDecision', 'expire-decision');
-    define('banditSettle', 'settle');
     define('banditRate', 'rate');
   }
 
@@ -409,120 +344,10 @@ export class DragonflyPosteriorStore implements PosteriorStore {
     );
   }
 
-  async pendingEvents(experimentIds: readonly string[], max: number): Promise<QueuedEvent[]> {
-    const out: QueuedEvent[] = [];
-    const now = Date.now();
-    const perStream = Math.max(1, Math.ceil(max / Math.max(1, experimentIds.length)));
-    await Promise.all(
-      experimentIds.map(async (id) => {
-        const stream = keys.events(id);
-        const claim = now - (this.lastClaim.get(stream) ?? 0) > this.claimIdleMs;
-        if (claim) this.lastClaim.set(stream, now);
-        try {
-          // own entries read earlier but not acknowledged (a failed write) come first
-          let entries = await this.readGroup(stream, perStream, '0');
-          if (entries.length === 0 && claim) entries = await this.claimIdle(stream, perStream);
-          if (entries.length === 0) entries = await this.readGroup(stream, perStream, '>');
-          const unreadable: string[] = [];
-          for (const [entryId, fields] of entries) {
-            const ev = toEvent(id, entryId, fields);
-            if (ev) out.push(ev);
-            else unreadable.push(entryId);
-          }
-          if (unreadable.length > 0) await this.client.xack(stream, CONSUMER_GROUP, ...unreadable);
-        } catch (err) {
-          if (err instanceof Error && /NOGROUP/.test(err.message)) {
-            await this.client.xgroup('CREATE', stream, CONSUMER_GROUP, '0', 'MKSTREAM').catch(() => undefined);
-            return;
-          }
-          throw err;
-        }
-      }),
-    );
-    return out;
-  }
-
-  private async readGroup(stream: string, count: number, from: '0' | '>'): Promise<Array<[string, string[]]>> {
-    const reply = (await this.client.xreadgroup('GROUP', CONSUMER_GROUP, this.consumer, 'COUNT', count, 'STREAMS', stream, from)) as Array<[string, Array<[string, string[] | null]>]> | null;
-    if (!reply || reply.length === 0) return [];
-    // entries deleted while pending come back with null fields: acknowledge them away
-    const entries = reply[0][1];
-    const gone = entries.filter((e) => e[1] === null).map((e) => e[0]);
-    if (gone.length > 0) await this.client.xack(stream, CONSUMER_GROUP, ...gone);
-    return entries.filter((e): e is [string, string[]] => e[1] !== null);
-  }
-
-  private async claimIdle(stream: string, count: number): Promise<Array<[string, string[]]>> {
-    const reply = (await this.client.xautoclaim(stream, CONSUMER_GROUP, this.consumer, this.claimIdleMs, '0', 'COUNT', count)) as [string, Array<[string, string[] | null]>];
-    return (reply?.[1] ?? []).filter((e): e is [string, string[]] => e[1] !== null);
-  }
-
-  /**
-   * Acknowledges and deletes the entries, and counts the stored events the live state does
-   * not count yet (queued before its last rebuild and not in that rebuild's base; see
-   * lua/settle.lua). One script per stream.
-   */
-  async ack(events: readonly QueuedEvent[], rowIds?: (events: readonly QueuedEvent[]) => Promise<void>): Promise<void> {
-    const byExperiment = new Map<string, QueuedEvent[]>();
-    for (const e of events) {
-      const list = byExperiment.get(e.experimentId);
-      if (list) list.push(e);
-      else byExperiment.set(e.experimentId, [e]);
-    }
-    await Promise.all([...byExperiment].map(([id, list]) => this.settle(id, list, rowIds)));
-  }
-
-  /**
-   * settle.lua with the fence this store saw last for the experiment: events queued after it
-   * need no detail (no row ids, no per-event arguments). When the state's fence is another
-   * one (first call, or a rebuild since), the events at or below it are detailed (their row
-   * ids asked of `rowIds`) and the script is called again.
-   */
-  private async settle(id: string, events: readonly QueuedEvent[], rowIds?: (events: readonly QueuedEvent[]) => Promise<void>): Promise<void> {
-    const entryIds = events.map((e) => e.queueId);
-    let assumed = this.fences.get(id) ?? '';
-    for (let attempt = 0; attempt < 4; attempt++) {
-      const ks = [keys.events(id), keys.fence(id), keys.state(id)];
-      const detailed: Array<string | number> = [];
-      const below = assumed === '' ? [] : events.filter((e) => (e.type === 'select' || e.type === 'reward') && streamIdAtMost(e.queueId, assumed));
-      const unknown = below.filter((e) => e.rowId === undefined);
-      if (unknown.length > 0 && rowIds) await rowIds(unknown);
-      const slots = new Map<number, number>();
-      for (const e of below) {
-        if (e.rowId === undefined) continue;
-        let slot = slots.get(e.arm);
-        if (slot === undefined) {
-          slot = slots.size;
-          slots.set(e.arm, slot);
-          ks.push(keys.alpha(id, e.arm), keys.beta(id, e.arm), keys.pulls(id, e.arm), keys.rewards(id, e.arm));
-        }
-        const r = e.reward ?? 0;
-        detailed.push(e.queueId, e.rowId, slot, e.type === 'select' ? 's' : 'r', String(r), String(1 - r));
-      }
-      const [done, fence] = await this.client.banditSettle(ks.length, ...ks, CONSUMER_GROUP, assumed, entryIds.length, ...entryIds, ...detailed);
-      if (this.fences.size >= KEY_CACHE_MAX) this.fences.clear();
-      this.fences.set(id, String(fence));
-      if (Number(done) === 1) return;
-      assumed = String(fence);
-    }
-    throw new Error(`the fence of experiment ${JSON.stringify(id)} kept changing while its events were acknowledged`);
-  }
 
   async countRequests(client: string, window: number, n: number): Promise<{ current: number; previous: number }> {
     const [current, previous] = await this.client.banditRate(2, rateKey(client, window), rateKey(client, window - 1), n, 150_000);
     return { current: Number(current), previous: Number(previous) };
-  }
-
-  async queueStats(experimentIds: readonly string[]): Promise<QueueStats[]> {
-    return Promise.all(
-      experimentIds.map(async (id) => {
-        const stream = keys.events(id);
-        const [length, first] = await Promise.all([this.client.xlen(stream), this.client.xrange(stream, '-', '+', 'COUNT', 1)]);
-        // entries are deleted once stored, so the first one left is the oldest waiting; its id starts with the ms it was added
-        const oldestAt = first.length > 0 ? Number(first[0][0].split('-')[0]) : null;
-        return { experimentId: id, length, oldestAt };
-      }),
-    );
   }
 
   async drop(experimentId: string, armCount: number): Promise<void> {
@@ -536,11 +361,7 @@ export class DragonflyPosteriorStore implements PosteriorStore {
   }
 
   private unavailable(err: unknown): unknown {
-    if (!isConnectionFailure(err)) return err;
-    const message = (err as Error).message;
-    const last = lastConnectionError.get(this.client);
-    const cause = /^Command timed out/.test(message) ? 'a command timed out (no answer)' : last && last !== message ? `${last} (${message})` : message;
-    return new BanditError(ErrorCode.Unavailable, `the posterior store (${this.address}) is unavailable: ${cause}; retry`, undefined, { cause: err });
+    return unavailableError(this.client, 'the posterior store', this.address, err);
   }
 
   async close(): Promise<void> {
@@ -548,38 +369,8 @@ export class DragonflyPosteriorStore implements PosteriorStore {
   }
 }
 
-/** Stream entry ids `<ms>-<seq>` in order: whether `a` is at or below `b`. */
-export function streamIdAtMost(a: string, b: string): boolean {
-  const da = a.indexOf('-');
-  const db = b.indexOf('-');
-  const am = Number(a.slice(0, da));
-  const bm = Number(b.slice(0, db));
-  return am < bm || (am === bm && Number(a.slice(da + 1)) <= Number(b.slice(db + 1)));
-}
-
 function parseAssignment(v: string): { arm: number; propensity: number } {
   const sep = v.indexOf('|');
   return { arm: Number(v.slice(0, sep)), propensity: Number(v.slice(sep + 1)) };
 }
 
-/** Stream entry type → event type (`h…`: holdout decisions). */
-const EVENT_TYPES: Record<string, EventType | undefined> = { s: 'select', r: 'reward', hs: 'hselect', hr: 'hreward' };
-
-function toEvent(experimentId: string, queueId: string, fields: string[]): QueuedEvent | null {
-  const f: Record<string, string> = {};
-  for (let i = 0; i + 1 < fields.length; i += 2) f[fields[i]] = fields[i + 1];
-  const type = EVENT_TYPES[f.t];
-  if (type === undefined) return null;
-  const reward = type === 'reward' || type === 'hreward';
-  return {
-    queueId,
-    experimentId,
-    type,
-    decisionId: f.d,
-    arm: Number(f.a),
-    propensity: Number(f.p),
-    reward: reward ? Number(f.r) : null,
-    unitId: f.u ? f.u : null,
-    at: Number(f.ts),
-  };
-}

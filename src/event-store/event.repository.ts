@@ -6,7 +6,7 @@
  */
 import type { DataSource, QueryRunner, Repository } from 'typeorm';
 import type { BanditEventRow } from './entities';
-import type { QueuedEvent } from '../state/posterior-store';
+import type { QueuedEvent } from '../event-queue/event-queue';
 
 export interface ArmEventTotals {
   armIndex: number;

@@ -1,7 +1,7 @@
 /**
  * The posterior store: where the live state of every experiment lives (α, β, pulls and
- * reward sums per arm, status, outstanding decisions, sticky units) together with the
- * queue of events not yet moved into the event store.
+ * reward sums per arm, status, outstanding decisions, sticky units). Each store owns the
+ * event queue (src/event-queue) its state changes are appended to.
  *
  * Two implementations behind this one interface, chosen once from config:
  * `DragonflyPosteriorStore` (Dragonfly / Redis, shared by every replica) and
@@ -11,6 +11,8 @@
  * an acknowledged select or reward is never only in process memory of a Redis-backed
  * service (see docs/service.md, "Durability").
  */
+import type { EventQueue } from '../event-queue/event-queue';
+
 /** `paused` ranks with `running` (pause and resume swap the two by compare-and-set). */
 export type ExperimentStatus = 'running' | 'paused' | 'concluded' | 'stopped';
 
@@ -133,37 +135,13 @@ export function priorCounters(priors: ReadonlyArray<{ alpha: number; beta: numbe
   return { alpha: priors.map((p) => p.alpha), beta: priors.map((p) => p.beta), pulls: priors.map(() => 0), rewards: priors.map(() => 0) };
 }
 
-/** `hselect` / `hreward`: a holdout decision and its reward (kept out of the posterior and of rebuilds). */
-export type EventType = 'select' | 'reward' | 'hselect' | 'hreward';
-
-/** One event waiting in the store's queue (a Redis stream entry, or the in-process queue). */
-export interface QueuedEvent {
-  /** Queue position, opaque to callers; used to acknowledge. */
-  queueId: string;
-  experimentId: string;
-  type: EventType;
-  decisionId: string;
-  arm: number;
-  propensity: number;
-  reward: number | null;
-  unitId: string | null;
-  at: number;
-  /**
-   * The event store's row id of this event, set by the consumer once stored: `ack` counts
-   * into the live state a stored event that its last rebuild could not see.
-   */
-  rowId?: number;
-}
-
-/** One experiment's event queue: how many events wait, and when the oldest was queued (ms; null when empty). */
-export interface QueueStats {
-  experimentId: string;
-  length: number;
-  oldestAt: number | null;
-}
-
 export interface PosteriorStore {
   readonly kind: 'dragonfly' | 'memory';
+  /**
+   * The queue every recorded event is appended to, in the same atomic step as the state
+   * change it describes; the event consumer reads and acknowledges it (src/event-queue).
+   */
+  readonly queue: EventQueue;
   /**
    * Writes the experiment's counters and status. `if-missing` writes nothing when the
    * status marker exists (creation, automatic rebuild: a replica that rebuilt first wins);
@@ -202,17 +180,6 @@ export interface PosteriorStore {
   openDecisions(experimentId: string, armCount: number): Promise<number[]>;
   /** Starts arms `from`… at their priors (only keys that do not exist yet are written). */
   addArms(experimentId: string, from: number, priors: ReadonlyArray<{ alpha: number; beta: number }>): Promise<void>;
-  /** Up to `max` queued events of these experiments, oldest first; they stay queued until `ack`. */
-  pendingEvents(experimentIds: readonly string[], max: number): Promise<QueuedEvent[]>;
-  /**
-   * Removes stored events from the queue. A stored event the live state does not count yet
-   * (queued before its last rebuild, stored after that rebuild read the log) is counted in
-   * the same step: for such events (rare: only those queued before a rebuild's fence) the
-   * store asks `rowIds` for their event-store row ids (setting `rowId` on them).
-   */
-  ack(events: readonly QueuedEvent[], rowIds?: (events: readonly QueuedEvent[]) => Promise<void>): Promise<void>;
-  /** Length and oldest entry of each experiment's queue (metrics, readiness). */
-  queueStats(experimentIds: readonly string[]): Promise<QueueStats[]>;
   /**
    * The shared request limit's counts (src/http/rate-limit.ts): adds `n` to `client`'s
    * bucket of minute `window`; returns it and the previous minute's.

@@ -1,5 +1,6 @@
 import type { Config } from '../config/config';
-import { connectRedisClient, DragonflyPosteriorStore, redisAddress } from './dragonfly.store';
+import { DragonflyPosteriorStore } from './dragonfly.store';
+import { connectRedisClient, redisAddress } from './redis-client';
 import { MemoryPosteriorStore } from './memory.store';
 import type { PosteriorStore } from './posterior-store';
 
