@@ -117,6 +117,12 @@ describeIf(() => hasRedis() && hasPostgres())('service API on Redis + Postgres',
     expect(metrics).toMatch(/bandit_selections_total\{experiment="cta",arm="[a-z_]+",source="http"\} \d+/);
     expect(metrics).toMatch(/bandit_posterior_alpha\{experiment="cta",arm="control"\} \d/);
     expect(metrics).toMatch(/bandit_http_request_duration_seconds_bucket\{le="0.005",method="POST",route="\/select",status="200"\}/);
+    // every request is timed under its route's path: the Fastify serving routes, Nest's routes (with
+    // their parameters), a route refusing a request (the 404 of /select above), and none at all
+    expect(metrics).toMatch(/bandit_http_request_duration_seconds_count\{method="POST",route="\/reward",status="200"\} [1-9]/);
+    expect(metrics).toMatch(/bandit_http_request_duration_seconds_count\{method="POST",route="\/select",status="404"\} [1-9]/);
+    expect(metrics).toMatch(/bandit_http_request_duration_seconds_count\{method="GET",route="\/experiments\/:id",status="200"\} [1-9]/);
+    expect(metrics).toMatch(/bandit_http_request_duration_seconds_count\{method="GET",route="unmatched",status="404"\} [1-9]/);
     const doc = await call<{ paths: Record<string, Record<string, unknown>> }>(s.url, 'GET', '/openapi.json');
     expect(Object.keys(doc.body.paths)).toEqual(
       expect.arrayContaining(['/experiments', '/experiments/{id}', '/experiments/{id}/conclude', '/experiments/{id}/stop', '/healthz', '/metrics', '/readyz', '/reward', '/select']),
