@@ -8,7 +8,7 @@
  * time, interleaved over the rounds, so drift of a shared machine hits all of them alike;
  * the median round is reported.
  *
- *   node bench/seldon-router.bench.js [--duration 10] [--connections 16] [--rounds 3] [--executor MINIEXEC] [--out FILE]
+ *   node bench/seldon-router.bench.js [--duration 10] [--connections 16] [--rounds 3] [--executor MINIEXEC] [--baseline MAIN_JS] [--out FILE]
  *
  * With --executor (or BANDIT_SELDON_MINIEXEC): the path of `miniexec`, Seldon Core v1.17.1's
  * executor built by ../shared/tools/seldon-executor/build.sh. Then the Python router (1
@@ -18,6 +18,11 @@
  * graphs); the figure is the executor's predictions per second with bandit as the router ÷
  * with the Python router. A constant router (node:http answering branch 1 at once) behind the
  * same executor and children shows what the executor and its children alone allow here.
+ *
+ * With --baseline (the `dist/main.js` of another build, e.g. the main branch's): the bandit
+ * routers of that build are measured too, in the same rounds (behind the executor too), and
+ * each row of this build gets its ratio to the same row of the baseline — a before/after on
+ * one machine, interleaved so the machine's drift hits both alike.
  *
  * Needs the built CLI (BANDIT_BIN, default dist/main.js) and the seldon peer venv
  * (`bash test/peers/venv.sh seldon`). With Redis at BANDIT_BENCH_REDIS_URL (default
@@ -47,6 +52,8 @@ const CONNECTIONS = Number(arg('connections', '16'));
 const ROUNDS = Number(arg('rounds', '3'));
 const OUT = arg('out', undefined);
 const EXECUTOR = arg('executor', process.env.BANDIT_SELDON_MINIEXEC);
+const BASELINE = arg('baseline', undefined);
+const BASELINE_TAG = ' [baseline build]';
 
 /** Ready once a /route answers 200. */
 function routeAnswers(url) {
@@ -69,7 +76,7 @@ async function pythonRouter(workers) {
   return proc;
 }
 
-async function banditRouter(store) {
+async function banditRouter(store, bin = BIN, tag = '') {
   const port = await freePort();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bandit-bench-seldon-'));
   const env = {
@@ -77,12 +84,12 @@ async function banditRouter(store) {
     BANDIT_LOG_LEVEL: 'warn',
     PREDICTIVE_UNIT_ID: 'bandit-router',
     PREDICTIVE_UNIT_PARAMETERS: JSON.stringify([
-      { name: 'experiment_id', value: `bench-${store}`, type: 'STRING' },
+      { name: 'experiment_id', value: `bench-${store}${tag ? '-baseline' : ''}`, type: 'STRING' },
       { name: 'arms', value: ARMS.join(','), type: 'STRING' },
     ]),
   };
   if (store === 'redis') env.BANDIT_REDIS_URL = REDIS_URL;
-  const proc = startServer(`bandit serve as ROUTER (${store === 'redis' ? 'Redis posterior store' : 'in-process store'}, SQLite event log)`, process.execPath, [BIN, 'serve', '--port', String(port), '--host', '127.0.0.1'], { env, cwd: ROOT });
+  const proc = startServer(`bandit serve as ROUTER (${store === 'redis' ? 'Redis posterior store' : 'in-process store'}, SQLite event log)${tag}`, process.execPath, [bin, 'serve', '--port', String(port), '--host', '127.0.0.1'], { env, cwd: ROOT });
   proc.url = `http://127.0.0.1:${port}/route`;
   proc.dataDir = dataDir;
   return proc;
@@ -168,9 +175,13 @@ function median(xs) {
 }
 
 async function main() {
+  if (BASELINE && !fs.existsSync(BASELINE)) throw new Error(`--baseline ${BASELINE}: no such file (the dist/main.js of the build to compare with)`);
   const targets = [await pythonRouter(1), await pythonRouter(2), await banditRouter('memory')];
-  if (await redisAvailable()) targets.push(await banditRouter('redis'));
-  else process.stderr.write(`Redis at ${REDIS_URL} not reachable: the Redis-backed router is not measured\n`);
+  if (BASELINE) targets.push(await banditRouter('memory', BASELINE, BASELINE_TAG));
+  if (await redisAvailable()) {
+    targets.push(await banditRouter('redis'));
+    if (BASELINE) targets.push(await banditRouter('redis', BASELINE, BASELINE_TAG));
+  } else process.stderr.write(`Redis at ${REDIS_URL} not reachable: the Redis-backed router is not measured\n`);
   const helpers = [];
   if (EXECUTOR) {
     if (!fs.existsSync(EXECUTOR)) throw new Error(`--executor ${EXECUTOR}: no such file (build it with ../shared/tools/seldon-executor/build.sh OUTDIR)`);
@@ -182,7 +193,8 @@ async function main() {
     const constant = startServer('constant router (node:http, always branch 1)', process.execPath, [path.join(__dirname, 'lib', 'ceiling-server.js'), String(port), JSON.stringify({ data: { names: [], ndarray: [[1]] } })], { cwd: ROOT });
     constant.url = `http://127.0.0.1:${port}/route`;
     helpers.push(constant);
-    for (const t of [targets[0], targets.find((x) => /Redis/.test(x.label)), constant].filter(Boolean)) {
+    const redisRouters = targets.filter((x) => /Redis/.test(x.label));
+    for (const t of [targets[0], ...redisRouters, constant]) {
       await waitUntil(t, routeAnswers(t.url), 60000);
       targets.push(await executorFor(t, children));
     }
@@ -220,16 +232,30 @@ async function main() {
   // behind the executor: against the Python router behind the same executor and children
   const viaExecutor = (r) => / behind Seldon's executor/.test(r.target);
   const pyExec = (tool) => rows.find((r) => r.tool === tool && viaExecutor(r) && /^Python/.test(r.target))?.rps;
+  // the same target of the baseline build (its label carries the tag, behind the executor too)
+  const baselineOf = (r) => (BASELINE && !r.target.includes(BASELINE_TAG) && /^bandit/.test(r.target) ? rows.find((b) => b.tool === r.tool && b.target === tagged(r.target)) : undefined);
+  // round by round (each round measures both builds one after the other): the paired ratios
+  const roundRatios = (r) => results.get(`${r.target}|${r.tool}`).map((x, i) => Number((x.rps / results.get(`${tagged(r.target)}|${r.tool}`)[i].rps).toFixed(3)));
+  const tagged = (label) => (label.includes(' behind Seldon') ? label.replace(' behind Seldon', `${BASELINE_TAG} behind Seldon`) : label + BASELINE_TAG);
   const summary = {
     machine: `${os.cpus().length} cores (${os.cpus()[0]?.model ?? 'unknown'}), ${(os.totalmem() / 2 ** 30).toFixed(0)} GiB, shared with other work (load average ${os.loadavg()[0].toFixed(1)} at the end); node ${process.version}`,
     settings: { durationSeconds: DURATION, connections: CONNECTIONS, rounds: ROUNDS, body: BODY },
     executor: EXECUTOR ? 'miniexec (Seldon Core v1.17.1 executor, REST), MODEL children: three `bandit arm` processes' : null,
-    rows: rows.map((r) => ({ ...r, ratioToPython1: r.rps / base(r.tool), ...(viaExecutor(r) && pyExec(r.tool) ? { ratioToPythonBehindExecutor: r.rps / pyExec(r.tool) } : {}) })),
+    baseline: BASELINE ?? null,
+    rows: rows.map((r) => ({
+      ...r,
+      ratioToPython1: r.rps / base(r.tool),
+      ...(viaExecutor(r) && pyExec(r.tool) ? { ratioToPythonBehindExecutor: r.rps / pyExec(r.tool) } : {}),
+      ...(baselineOf(r) ? { ratioToBaseline: r.rps / baselineOf(r).rps, ratioToBaselineByRound: roundRatios(r) } : {}),
+    })),
   };
   const lines = [
-    `| target | load tool | req/s (median of ${ROUNDS}) | p50 ms | p99 ms | failed requests | × Python (1 worker) | × Python behind the executor |`,
-    '|---|---|---:|---:|---:|---:|---:|---:|',
-    ...summary.rows.map((r) => `| ${r.target} | ${r.tool} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.failed} | ${r.ratioToPython1.toFixed(2)} | ${r.ratioToPythonBehindExecutor?.toFixed(2) ?? ''} |`),
+    `| target | load tool | req/s (median of ${ROUNDS}) | p50 ms | p99 ms | failed requests | × Python (1 worker) | × Python behind the executor |${BASELINE ? ' × baseline build |' : ''}`,
+    `|---|---|---:|---:|---:|---:|---:|---:|${BASELINE ? '---:|' : ''}`,
+    ...summary.rows.map(
+      (r) =>
+        `| ${r.target} | ${r.tool} | ${r.rps.toFixed(0)} | ${r.p50} | ${r.p99} | ${r.failed} | ${r.ratioToPython1.toFixed(2)} | ${r.ratioToPythonBehindExecutor?.toFixed(2) ?? ''} |${BASELINE ? ` ${r.ratioToBaseline === undefined ? '' : `${r.ratioToBaseline.toFixed(2)} (rounds ${r.ratioToBaselineByRound.join(', ')})`} |` : ''}`,
+    ),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
   if (OUT) fs.writeFileSync(OUT, JSON.stringify(summary, null, 2));

@@ -1,8 +1,9 @@
 /**
  * Builds the service: opens the posterior store and the event store chosen by config
  * (unless given), creates the Nest application on Fastify with the error shape, body
- * limit, rate limit, request metrics, the serving routes (a Fastify plugin,
- * src/serving/serving.routes.ts) and the OpenAPI document, and initializes it (startup
+ * limit, rate limit, request metrics, the serving routes and Seldon's router routes (Fastify
+ * plugins, src/serving/serving.routes.ts and src/seldon/seldon.routes.ts) and the OpenAPI
+ * document, and initializes it (startup
  * rebuild, event consumer). `listen` is left to the caller.
  */
 import { NestFactory } from '@nestjs/core';
@@ -12,8 +13,8 @@ import { ConsoleLogger, type LogLevel } from '@nestjs/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
-import { SELDON_PATHS } from '../seldon/seldon.controller';
-import { installSeldonErrorHandler } from '../seldon/seldon-exception.filter';
+import { SeldonRouterService } from '../seldon/seldon-router.service';
+import { seldonRoutes, type FormBodiesConfig } from '../seldon/seldon.routes';
 import { servingOpenApiPaths, servingRoutes } from '../serving/serving.routes';
 import { ServingService } from '../serving/serving.service';
 import type { DataSource } from 'typeorm';
@@ -86,18 +87,20 @@ async function buildApp(config: Config, opts: CreateAppOptions, store: Posterior
   const module = AppModule.forRoot({ config, store, dataSource, clock: opts.clock ?? new SystemClock(), ownsResources }, opts);
   const levels = LOG_LEVELS[config.logLevel];
   const logger = opts.logToStderr && levels !== false ? new StderrLogger({ logLevels: levels }) : levels;
-  const app = await NestFactory.create<NestFastifyApplication>(module, adapter, { logger, abortOnError: false });
+  // bodyParser false: JSON is Fastify's own parser; the form parsers Seldon's clients need
+  // are registered in the Seldon plugin's scope only (src/seldon/seldon.routes.ts)
+  const app = await NestFactory.create<NestFastifyApplication>(module, adapter, { logger, abortOnError: false, bodyParser: false });
   app.useGlobalFilters(new HttpExceptionFilter());
   // errors raised before a route runs (body too large, unreadable JSON) and by the Fastify
-  // routes get the same shape; Seldon's routes have their own handler (Seldon's shape)
+  // routes get the same shape; Seldon's plugin has its own handler (Seldon's shape)
   adapter.setErrorHandler((err: unknown, _req: FastifyRequest, reply: FastifyReply) => sendError(reply, err));
   adapter.lockErrorHandler();
   // the root hooks first: a plugin's scope inherits the hooks its parent has when it loads
   installRequestHooks(fastify, app.get(MetricsService), config.rateLimitPerMinute > 0 ? new SlidingWindowLimiter(config.rateLimitPerMinute, (c, w, n) => store.countRequests(c, w, n)) : undefined);
   installBodyTimeout(fastify, config.requestBodyTimeoutMs);
   refuseFormBodies(fastify);
-  installSeldonErrorHandler(fastify);
   await fastify.register(servingRoutes, { serving: app.get<ServingService>(ServingService) });
+  await fastify.register(seldonRoutes, { router: app.get<SeldonRouterService>(SeldonRouterService), bodyLimit: config.bodyLimitBytes });
   installDocs(app, buildOpenApi(app));
   if (opts.eventConsumer === false) app.get(EventConsumer).background = false;
   try {
@@ -184,11 +187,8 @@ const LINGER_MS = 2000;
 /** Connections answered by answerClientError, draining until they close. */
 const REFUSED = new WeakSet<Socket>();
 
-/** Routes that take form bodies (Seldon's protocol); every other route takes JSON only. */
-const FORM_ROUTES = new Set<string>(SELDON_PATHS);
-
 /**
- * Form bodies (urlencoded, multipart) on a JSON route answer 415 naming the content type
+ * Form bodies (urlencoded, multipart, text) on a JSON route answer 415 naming the content type
  * to send: `curl -d '{…}'` gets a useful answer instead of an "unrecognized key", and a
  * cross-site HTML form cannot create, conclude or stop experiments. The connection stays
  * open: Node drains the unread body, where closing it would make the kernel reset the
@@ -202,8 +202,8 @@ function refuseFormBodies(fastify: FastifyInstance): void {
     if (raw === undefined || raw === 'application/json') return done();
     const type = raw.toLowerCase();
     if (!(type.startsWith('application/x-www-form-urlencoded') || type.startsWith('multipart/form-data') || type.startsWith('text/plain'))) return done();
-    const path = req.url.split('?')[0];
-    if (FORM_ROUTES.has(path)) return done();
+    // the routes that take form bodies (Seldon's protocol) say so in their config
+    if ((req.routeOptions.config as FormBodiesConfig).formBodies === true) return done();
     // 415, where the error mapping would say 400: the status tells a client what to change
     void reply.status(415).header('content-type', 'application/json; charset=utf-8').send(errorBody(ErrorCode.InvalidInput, `this route takes JSON: send the body with content-type: application/json (got ${type.split(';')[0]})`));
   });

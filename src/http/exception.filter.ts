@@ -6,7 +6,8 @@
  * `sendError` writes it on a Fastify reply. The Nest filter below, Fastify's error handler
  * (src/app/create-app.ts), the serving routes and the service's own early refusals (rate
  * limit, form bodies, slow bodies, malformed requests) all answer through these; Seldon's
- * routes render the same description in Seldon's shape (src/seldon/seldon-exception.filter.ts).
+ * routes render the same description in Seldon's shape (src/seldon/seldon-error.ts, from the
+ * error handler of their plugin, src/seldon/seldon.routes.ts, and the arm server).
  */
 import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
@@ -24,7 +25,14 @@ export interface ErrorDescription {
   transportStatus?: number;
 }
 
-export function describeError(err: unknown): ErrorDescription {
+/** What the service's JSON routes take, named in a 415. */
+export const JSON_BODY = 'JSON (Content-Type: application/json)';
+
+/**
+ * `bodyTypes`: what the route that failed takes as a body, for the message of an
+ * unsupported media type (a Seldon route takes forms too).
+ */
+export function describeError(err: unknown, bodyTypes = JSON_BODY): ErrorDescription {
   if (err instanceof BanditError) {
     if (err.code === ErrorCode.Unavailable) logUnavailable(err.message);
     return { code: err.code, status: HTTP_STATUS[err.code], message: err.message };
@@ -32,12 +40,12 @@ export function describeError(err: unknown): ErrorDescription {
   if (err instanceof HttpException) {
     const status = err.getStatus();
     const code = codeForStatus(status);
-    return { code, status: HTTP_STATUS[code] === status ? status : HTTP_STATUS[code], message: frameworkMessage(status, err.message), transportStatus: status };
+    return { code, status: HTTP_STATUS[code] === status ? status : HTTP_STATUS[code], message: frameworkMessage(status, err.message, bodyTypes), transportStatus: status };
   }
   const e = err as { statusCode?: number; message?: string; code?: string };
   if (typeof e?.statusCode === 'number' && e.statusCode >= 400 && e.statusCode < 500) {
     const code = codeForStatus(e.statusCode);
-    return { code, status: HTTP_STATUS[code], message: frameworkMessage(e.statusCode, e.message ?? '', e.code), transportStatus: e.statusCode };
+    return { code, status: HTTP_STATUS[code], message: frameworkMessage(e.statusCode, e.message ?? '', bodyTypes, e.code), transportStatus: e.statusCode };
   }
   if (err instanceof Error && /^(Multipart: |Malformed part header|Unexpected end of (form|multipart data))/.test(err.message)) {
     // the multipart parser's own errors (no status): a client mistake, not a server one
@@ -92,9 +100,9 @@ function isStoreUnreachable(err: unknown): boolean {
   return /^(Connection is closed|Connection terminated|Stream isn't writeable|connect ECONNREFUSED|timeout exceeded when trying to connect|CLUSTERDOWN|Failed to refresh slots cache)/.test(e.message);
 }
 
-function frameworkMessage(status: number, message: string, fastifyCode?: string): string {
+function frameworkMessage(status: number, message: string, bodyTypes: string, fastifyCode?: string): string {
   if (fastifyCode === 'FST_ERR_CTP_BODY_TOO_LARGE' || status === 413) return 'request body is larger than the limit';
-  if (fastifyCode === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || status === 415) return 'request body must be JSON (Content-Type: application/json)';
+  if (fastifyCode === 'FST_ERR_CTP_INVALID_MEDIA_TYPE' || status === 415) return `request body must be ${bodyTypes}`;
   if (fastifyCode === 'FST_ERR_CTP_EMPTY_JSON_BODY') return 'request body is empty; expected a JSON object';
   if (status === 400 && /JSON/i.test(message)) return `request body is not valid JSON: ${message}`;
   if (status === 404 || status === 405) return message.startsWith('Cannot ') ? `no such route: ${message.slice('Cannot '.length)}` : message;

@@ -12,9 +12,9 @@
 import * as http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { Counter, Registry } from 'prom-client';
-import { BanditError, ErrorCode, invalidInput } from '../common/errors';
+import { BanditError, ErrorCode, invalidInput, notFound } from '../common/errors';
 import { extractSeldonJson } from './seldon-body';
-import { seldonErrorBody, toSeldonError } from './seldon-error';
+import { toSeldonError } from './seldon-error';
 import { readFeedback, readSeldonMessage } from './seldon-message';
 import { armPredictReply, feedbackReply, healthStatusReply, metadataReply } from './seldon-reply';
 
@@ -32,15 +32,22 @@ const FEEDBACK = new Set(['/send-feedback', '/api/v1.0/feedback', '/api/v0.1/fee
 const STATUS = new Set(['/health/status', '/api/v1.0/health/status']);
 const METADATA = new Set(['/metadata', '/api/v1.0/metadata']);
 
+/**
+ * The request body, up to `limit` bytes. A larger body is refused (413) without cutting the
+ * connection under the client: the rest is read and dropped, so the client reads the answer.
+ */
 function readBody(req: http.IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let refused = false;
     req.on('data', (c: Buffer) => {
+      if (refused) return;
       size += c.length;
       if (size > limit) {
+        refused = true;
+        chunks.length = 0;
         reject(new BanditError(ErrorCode.PayloadTooLarge, `request body is larger than ${limit} bytes`));
-        req.destroy();
         return;
       }
       chunks.push(c);
@@ -98,9 +105,10 @@ export function createArmListener(opts: ArmServerOptions): http.RequestListener 
       feedbacks.inc({ arm: opts.name });
       return send(res, 200, feedbackReply({ arm: opts.name }));
     }
-    return send(res, 404, seldonErrorBody(`no route ${method} ${path}`, 'MICROSERVICE_BAD_DATA'));
+    throw notFound(`no such route: ${method} ${path}`);
   };
 
+  // every error, an unknown route included, through the service's one description in Seldon's shape
   return (req, res) => {
     handle(req, res).catch((err: unknown) => {
       const { http: status, body } = toSeldonError(err);

@@ -5,6 +5,8 @@
  * HTTP 500 and reason `MICROSERVICE_INTERNAL_ERROR`. The status and message come from the
  * service's one description of an error (src/http/exception.filter.ts); every `ErrorCode`
  * maps to its reason exactly once here; a new code fails to compile until it is mapped.
+ * `toSeldonError` is the one renderer of this shape: the Seldon plugin's error handler
+ * (seldon.routes.ts) and the arm server (arm-server.ts) answer through it.
  */
 import { ErrorCode } from '../common/errors';
 import { describeError } from '../http/exception.filter';
@@ -29,16 +31,12 @@ export const SELDON_REASON: Record<ErrorCode, SeldonReason> = {
   [ErrorCode.WindowClosed]: 'MICROSERVICE_BAD_DATA',
 };
 
-export function seldonErrorBody(info: string, reason: SeldonReason): SeldonErrorBody {
-  return { status: { status: 1, info, code: -1, reason } };
-}
-
 /**
  * HTTP status and body for anything thrown while serving a Seldon call: the service's
  * status and message, except that a transport-level 4xx (unsupported media type, body too
- * large) keeps its own status.
+ * large) keeps its own status. `bodyTypes` names what the route's body may be (in a 415).
  */
-export function toSeldonError(err: unknown): { http: number; body: SeldonErrorBody } {
-  const d = describeError(err);
-  return { http: d.transportStatus ?? d.status, body: seldonErrorBody(d.message, SELDON_REASON[d.code]) };
+export function toSeldonError(err: unknown, bodyTypes?: string): { http: number; body: SeldonErrorBody } {
+  const d = describeError(err, bodyTypes);
+  return { http: d.transportStatus ?? d.status, body: { status: { status: 1, info: d.message, code: -1, reason: SELDON_REASON[d.code] } } };
 }

@@ -1,31 +1,24 @@
 /**
- * The Seldon router on the service's application: the controller, the router service,
- * the puid index (Dragonfly / Redis when configured — connected on first use, so a
- * service that is not a router holds no extra connection — else in-process), and the transport
- * pieces Seldon needs beyond the service's JSON API:
+ * The Seldon router on the service's application: the router service, the puid index
+ * (Dragonfly / Redis when configured — connected on first use, so a service that is not a
+ * router holds no extra connection — else in-process), and the Prometheus text Seldon's
+ * operator scrapes: on `PREDICTIVE_UNIT_METRICS_ENDPOINT` (default /prometheus) on the HTTP
+ * port, and on `PREDICTIVE_UNIT_METRICS_SERVICE_PORT` when the operator sets one.
  *
- * - multipart bodies (@fastify/multipart; urlencoded forms are parsed already by the
- *   Nest adapter, else @fastify/formbody is registered) — both only act on their own
- *   content types, so the JSON routes are untouched;
- * - (errors raised by the framework before a Seldon route runs — malformed JSON, body too
- *   large, unsupported media type — get Seldon's shape from the routes' own error handler,
- *   seldon-exception.filter.ts);
- * - Prometheus text on `PREDICTIVE_UNIT_METRICS_ENDPOINT` (default /prometheus) on the
- *   HTTP port, and on `PREDICTIVE_UNIT_METRICS_SERVICE_PORT` when the operator sets one.
+ * The protocol's routes (`/route`, `/send-feedback`, …) with their body parsers and error
+ * handler are a Fastify plugin, src/seldon/seldon.routes.ts, registered by createApp
+ * (src/app/create-app.ts) with the router service from this module.
  */
 import * as http from 'node:http';
 import { Inject, Injectable, Logger, Module, type OnApplicationBootstrap, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
-import formbody from '@fastify/formbody';
-import multipart from '@fastify/multipart';
 import { CLOCK, type ClockRepository } from '../clock/clock.repository';
 import { CONFIG } from '../app/tokens';
 import type { Config } from '../config/config';
 import { MetricsService } from '../metrics/metrics.service';
 import { connectRedisClient } from '../posterior-store/redis-client';
 import { MemoryPuidIndex, PUID_INDEX, RedisPuidIndex, type PuidIndex } from './puid-index';
-import { SeldonController } from './seldon.controller';
 import { SeldonRouterService } from './seldon-router.service';
 
 @Injectable()
@@ -42,11 +35,7 @@ export class SeldonTransport implements OnModuleInit, OnApplicationBootstrap, On
 
   async onModuleInit(): Promise<void> {
     const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
-    const limit = this.config.bodyLimitBytes;
-    if (!fastify.hasContentTypeParser('application/x-www-form-urlencoded')) await fastify.register(formbody, { bodyLimit: limit });
-    if (!fastify.hasContentTypeParser('multipart/form-data')) {
-      await fastify.register(multipart, { attachFieldsToBody: 'keyValues', limits: { fieldSize: limit, fileSize: limit, files: 4, fields: 16, parts: 20 } });
-    }
+    // after Nest's routes are registered: a metrics path equal to the service's own /metrics keeps that route
     const path = this.config.seldon.metricsPath;
     if (!fastify.hasRoute({ method: 'GET', url: path })) {
       fastify.get(path, async (_req, reply) => reply.header('content-type', this.metrics.registry.contentType).send(await this.metrics.registry.metrics()));
@@ -84,7 +73,6 @@ export class SeldonTransport implements OnModuleInit, OnApplicationBootstrap, On
 }
 
 @Module({
-  controllers: [SeldonController],
   providers: [
     {
       provide: PUID_INDEX,

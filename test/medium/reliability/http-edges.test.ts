@@ -6,7 +6,10 @@
  */
 import * as net from 'node:net';
 import Redis from 'ioredis';
+import type { FastifyInstance } from 'fastify';
 import { keys } from '../../../src/posterior-store/keys';
+import { SELDON_REASON } from '../../../src/seldon/seldon-error';
+import { SELDON_BODY_TYPES } from '../../../src/seldon/seldon.routes';
 import { seldonRouterEnv } from './seldon-env';
 import { call, startService, type ServiceUnderTest } from '../service/harness';
 
@@ -94,6 +97,49 @@ describe('HTTP edges', () => {
   it('Seldon /route still takes a form body', async () => {
     const r = await form(s.url, '/route', `json=${encodeURIComponent(JSON.stringify({ data: { ndarray: [[1]] } }))}`);
     expect(r.status).toBe(200);
+  });
+
+  it("the form parsers are the Seldon routes' own: the service's instance has none, a multipart body to /select is a 415, to /route it is read", async () => {
+    const root = s.app.getHttpAdapter().getInstance() as FastifyInstance;
+    expect(root.hasContentTypeParser('application/x-www-form-urlencoded')).toBe(false);
+    expect(root.hasContentTypeParser('multipart/form-data')).toBe(false);
+    const multipart = () => {
+      const fd = new FormData();
+      fd.append('json', JSON.stringify({ data: { ndarray: [[1]] } }));
+      return fd;
+    };
+    const select = await fetch(`${s.url}/select`, { method: 'POST', body: multipart() });
+    expect(select.status).toBe(415);
+    expect(((await select.json()) as { error: { message: string } }).error.message).toMatch(/content-type: application\/json/);
+    const route = await fetch(`${s.url}/route`, { method: 'POST', body: multipart() });
+    expect(route.status).toBe(200);
+    expect(((await route.json()) as { data: { ndarray: number[][] } }).data.ndarray).toEqual([[expect.any(Number)]]);
+  });
+
+  it("a Seldon route's error: Seldon's shape, with the status and code the service's own route gives the same error", async () => {
+    const decision = 'edges.0.AAAAAAAAAAAAAAAAAAAAAA';
+    const service = await call<{ error: { code: keyof typeof SELDON_REASON; message: string } }>(s.url, 'POST', '/reward', { decision_id: decision, reward: 1 });
+    const seldon = await call<{ status: Record<string, unknown> }>(s.url, 'POST', '/send-feedback', { response: { meta: { tags: { decision_id: decision } } }, reward: 1 });
+    expect(service.status).toBe(404);
+    expect(seldon.status).toBe(service.status);
+    expect(seldon.body).toEqual({ status: { status: 1, code: -1, reason: SELDON_REASON[service.body.error.code], info: expect.any(String) } });
+    const badReward = await call<{ status: Record<string, unknown> }>(s.url, 'POST', '/send-feedback', { response: { meta: { tags: { decision_id: decision } } }, reward: 2 });
+    expect([badReward.status, badReward.body.status.reason]).toEqual([400, 'MICROSERVICE_BAD_DATA']);
+  });
+
+  it('a 415 on a Seldon route names what it takes (JSON, text, a form field json=, multipart), in Seldon\'s shape', async () => {
+    const r = await fetch(`${s.url}/route`, { method: 'POST', headers: { 'content-type': 'text/csv' }, body: 'a,b' });
+    expect(r.status).toBe(415);
+    const body = (await r.json()) as { status: { info: string; reason: string } };
+    expect(body.status).toEqual({ status: 1, code: -1, reason: 'MICROSERVICE_BAD_DATA', info: `request body must be ${SELDON_BODY_TYPES}` });
+    expect(body.status.info).toMatch(/application\/x-www-form-urlencoded/);
+  });
+
+  it("Seldon's routes are timed like every route (the root instance's hooks apply in the plugin)", async () => {
+    expect((await call(s.url, 'GET', '/health/ping')).status).toBe(200);
+    const metrics = await (await fetch(`${s.url}/metrics`)).text();
+    expect(metrics).toMatch(/bandit_http_request_duration_seconds_count\{method="POST",route="\/route",status="200"\} [1-9]/);
+    expect(metrics).toMatch(/bandit_http_request_duration_seconds_count\{method="GET",route="\/health\/ping",status="200"\} [1-9]/);
   });
 
   it('Content-Length together with Transfer-Encoding: 400 in the documented error shape', async () => {
