@@ -4,7 +4,7 @@
  * service that is not a router holds no extra connection — else in-process), and the transport
  * pieces Seldon needs beyond the service's JSON API:
  *
- * - multipart bodies (@fastify/multipart; urlencoded forms are parsed already by the
+ * - multipart bodies (@fastify/multipart, its hooks run for multipart requests only: multipart.ts; urlencoded forms are parsed already by the
  *   Nest adapter, else @fastify/formbody is registered) — both only act on their own
  *   content types, so the JSON routes are untouched;
  * - (errors raised by the framework before a Seldon route runs — malformed JSON, body too
@@ -18,12 +18,12 @@ import { Inject, Injectable, Logger, Module, type OnApplicationBootstrap, type O
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
 import formbody from '@fastify/formbody';
-import multipart from '@fastify/multipart';
 import { CLOCK, type ClockRepository } from '../clock/clock.repository';
 import { CONFIG } from '../app/tokens';
 import type { Config } from '../config/config';
 import { MetricsService } from '../metrics/metrics.service';
 import { connectRedisClient } from '../posterior-store/redis-client';
+import { registerMultipart } from './multipart';
 import { MemoryPuidIndex, PUID_INDEX, RedisPuidIndex, type PuidIndex } from './puid-index';
 import { SeldonController } from './seldon.controller';
 import { SeldonRouterService } from './seldon-router.service';
@@ -45,7 +45,7 @@ export class SeldonTransport implements OnModuleInit, OnApplicationBootstrap, On
     const limit = this.config.bodyLimitBytes;
     if (!fastify.hasContentTypeParser('application/x-www-form-urlencoded')) await fastify.register(formbody, { bodyLimit: limit });
     if (!fastify.hasContentTypeParser('multipart/form-data')) {
-      await fastify.register(multipart, { attachFieldsToBody: 'keyValues', limits: { fieldSize: limit, fileSize: limit, files: 4, fields: 16, parts: 20 } });
+      await registerMultipart(fastify, { attachFieldsToBody: 'keyValues', limits: { fieldSize: limit, fileSize: limit, files: 4, fields: 16, parts: 20 } });
     }
     const path = this.config.seldon.metricsPath;
     if (!fastify.hasRoute({ method: 'GET', url: path })) {
