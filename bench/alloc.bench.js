@@ -88,17 +88,21 @@ function diff(a, b) {
   return { allocated: b.allocated - a.allocated, cpu: b.cpuUser + b.cpuSystem - (a.cpuUser + a.cpuSystem), gcMs: b.gcMs - a.gcMs, gcs: b.gcs - a.gcs };
 }
 
-async function realisticTarget(redisUrl, env) {
+async function realisticTarget(redisUrl, env, dist) {
   const port = await freePort();
   const label = 'realistic ceiling: bare Fastify + ioredis + select.lua';
-  const server = startServer(label, process.execPath, ['-r', PROBE, path.join(__dirname, 'lib', 'realistic-ceiling-server.js'), String(port), redisUrl, path.join(ROOT, 'dist')], { env, cwd: ROOT });
+  const server = startServer(label, process.execPath, ['-r', PROBE, path.join(__dirname, 'lib', 'realistic-ceiling-server.js'), String(port), redisUrl, dist], { env, cwd: ROOT });
   const base = `http://127.0.0.1:${port}`;
   await waitUntil(server, async () => (await postJson(`${base}/select`, { experiment_id: 'bench-realistic' })).status === 200);
   return { key: 'realistic', label, base, pids: { server: server.child.pid }, experiment: 'bench-realistic', stop: () => server.stop() };
 }
 
-async function main() {
-  const o = parseArgs(process.argv.slice(2));
+/**
+ * Runs the targets; resolves { table } (markdown lines). `o`: { rounds, duration, setups,
+ * builds: [{ name, dir }], sample?, realistic, dist? (this build's dist/, default ./dist) }.
+ */
+async function run(o) {
+  const dist = o.dist ?? path.join(ROOT, 'dist');
   const needsPg = o.setups.some((s) => s !== 'embedded');
   if (needsPg && !(await postgresReachable())) throw new Error('Postgres is not reachable (BANDIT_BENCH_POSTGRES_URL)');
   const probeDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bandit-alloc-'));
@@ -109,11 +113,11 @@ async function main() {
   const targets = [];
   let db = 1;
   try {
-    if (o.realistic) targets.push(await realisticTarget(redis.url(db++), env));
-    const builds = [{ name: 'this build', key: '', dir: ROOT, nodeArgs: [] }, ...o.builds.map((b) => ({ name: b.name, key: `${b.name}:`, dir: b.dir, nodeArgs: ['--preserve-symlinks'] }))];
+    if (o.realistic) targets.push(await realisticTarget(redis.url(db++), env, dist));
+    const builds = [{ name: 'this build', key: '', dist, nodeArgs: [] }, ...o.builds.map((b) => ({ name: b.name, key: `${b.name}:`, dist: path.join(b.dir, 'dist'), nodeArgs: ['--preserve-symlinks'] }))];
     for (const b of builds) {
       for (const setup of o.setups) {
-        const common = { bin: path.join(b.dir, 'dist', 'main.js'), nodeArgs: [...b.nodeArgs, '-r', PROBE], env, key: `${b.key}${setup}` };
+        const common = { bin: path.join(b.dist, 'main.js'), nodeArgs: [...b.nodeArgs, '-r', PROBE], env, key: `${b.key}${setup}` };
         let t;
         if (setup === 'embedded') t = await banditTarget({ ...common, store: 'memory', label: `${b.name}: bandit serve, embedded (in-process store, SQLite)` });
         else {
@@ -168,7 +172,7 @@ async function main() {
         process.stderr.write(`round ${round + 1}: ${t.key}: ${Math.round(server.allocated / n)} B/req, ${Math.round((server.cpu / n) * 1e6)} µs CPU/req, ${Math.round(r.rps)} req/s\n`);
       }
     }
-    report(targets, results, o);
+    return { table: report(targets, results, o) };
   } finally {
     for (const t of targets) await t.stop().catch(() => undefined);
     await redis.stop();
@@ -198,10 +202,17 @@ function report(targets, results, o) {
       `| ${t.label} | ${fmt(med(rows, 'rps'))} | ${fmt(med(rows, 'p99'))} | ${fmt(bytes)} | ${fmt(med(rows, 'consumerBytes'))} | ${fmt(cpu, 1)} | ${fmt(med(rows, 'consumerCpuUs'), 1)} | ${fmt(med(rows, 'gcUs'), 1)} | ${refBytes ? fmt(bytes / refBytes, 2) + '×' : ''} | ${refCpu ? fmt(cpu / refCpu, 2) + '×' : ''} | ${fmt(Math.min(...loads), 1)}–${fmt(Math.max(...loads), 1)} |`,
     );
   }
-  process.stdout.write(lines.join('\n') + '\n');
+  return lines;
 }
 
-main().catch((err) => {
-  process.stderr.write(`${err.stack || err}\n`);
-  process.exit(1);
-});
+module.exports = { run };
+
+if (require.main === module) {
+  run(parseArgs(process.argv.slice(2))).then(
+    (r) => process.stdout.write(r.table.join('\n') + '\n'),
+    (err) => {
+      process.stderr.write(`${err.stack || err}\n`);
+      process.exit(1);
+    },
+  );
+}

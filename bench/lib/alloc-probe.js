@@ -22,14 +22,34 @@ const v8 = require('node:v8');
 const dir = process.env.BANDIT_ALLOC_PROBE;
 if (dir) install(`${dir}/${process.pid}.json`);
 
-function install(out) {
+/**
+ * A meter of this process: meter() answers the cumulative figures since it was made
+ * ({ allocated, cpuUser, cpuSystem, gcs, gcMs }, bytes and seconds).
+ */
+function allocationMeter() {
   const startUsed = v8.getHeapStatistics().used_heap_size;
   let freed = 0;
   let gcs = 0;
   let gcMs = 0;
-  let marks = 0;
   let profiler = new v8.GCProfiler();
   profiler.start();
+  return () => {
+    const data = profiler.stop();
+    profiler = new v8.GCProfiler();
+    profiler.start();
+    for (const s of data.statistics) {
+      freed += s.beforeGC.heapStatistics.usedHeapSize - s.afterGC.heapStatistics.usedHeapSize;
+      gcs++;
+      gcMs += s.cost / 1000;
+    }
+    const cpu = process.cpuUsage();
+    return { allocated: v8.getHeapStatistics().used_heap_size - startUsed + freed, cpuUser: cpu.user / 1e6, cpuSystem: cpu.system / 1e6, gcs, gcMs };
+  };
+}
+
+function install(out) {
+  const meter = allocationMeter();
+  let marks = 0;
   const sample = process.env.BANDIT_ALLOC_PROBE_SAMPLE === '1';
   let session;
   if (sample) {
@@ -43,17 +63,8 @@ function install(out) {
     fs.renameSync(`${name}.tmp`, name);
   };
   const mark = () => {
-    const data = profiler.stop();
-    profiler = new v8.GCProfiler();
-    profiler.start();
-    for (const s of data.statistics) {
-      freed += s.beforeGC.heapStatistics.usedHeapSize - s.afterGC.heapStatistics.usedHeapSize;
-      gcs++;
-      gcMs += s.cost / 1000;
-    }
-    const cpu = process.cpuUsage();
     marks++;
-    const figures = { marks, allocated: v8.getHeapStatistics().used_heap_size - startUsed + freed, cpuUser: cpu.user / 1e6, cpuSystem: cpu.system / 1e6, gcs, gcMs };
+    const figures = { marks, ...meter() };
     if (!session) return write(out, JSON.stringify(figures));
     session.post('HeapProfiler.getSamplingProfile', (err, r) => {
       if (!err) write(`${out}.heapprofile`, JSON.stringify(r.profile));
@@ -69,3 +80,5 @@ function install(out) {
 function startSampling(session) {
   session.post('HeapProfiler.startSampling', { samplingInterval: 4096, includeObjectsCollectedByMajorGC: true, includeObjectsCollectedByMinorGC: true });
 }
+
+module.exports = { allocationMeter };
