@@ -37,27 +37,11 @@ const { load, warmUp } = require('./lib/load');
 const { createDatabase, postgresReachable } = require('./lib/postgres');
 const { snapshot, taskset } = require('./lib/cpu');
 const { median } = require('./lib/report');
+const { privateRedis } = require('./lib/redis');
 
 const ROOT = path.resolve(__dirname, '..');
 const ARMS = ['control', 'treatment-a', 'treatment-b'];
 const CONNECTIONS = 64;
-
-async function privateRedis() {
-  const port = await freePort();
-  const server = startServer('redis-server (private)', 'redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--databases', '16']);
-  const Redis = require('ioredis');
-  await waitUntil(server, async () => {
-    const r = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    r.on('error', () => undefined);
-    try {
-      await r.connect();
-      return (await r.ping()) === 'PONG';
-    } finally {
-      r.disconnect();
-    }
-  });
-  return { pid: server.child.pid, url: (db) => `redis://127.0.0.1:${port}/${db}`, stop: () => server.stop() };
-}
 
 async function scriptTarget(key, label, script, args, env = {}) {
   const port = await freePort();

@@ -41,6 +41,13 @@ const SECTIONS = [
   { name: 'ope', script: 'bench/ope.bench.js', what: 'OPE against obp on 1M rows; time and peak memory against rows up to 26.7M', run: scripts.ope },
   { name: 'ceiling', script: 'bench/ceiling.bench.js', what: '/select against its realistic ceiling (bare Fastify + ioredis + select.lua), node:http and bare Fastify; pinned and unpinned; CPU per 10k requests', needs: 'redis', run: (ctx) => require('./ceiling.bench').run(ctx) },
   { name: 'insert', script: 'bench/event-insert.bench.js', what: "the event drain's Postgres insert: unnest against multi-row VALUES, with and without the experiment index", run: (ctx) => require('./event-insert.bench').run(ctx) },
+  {
+    name: 'alloc',
+    script: 'bench/alloc.bench.js, bench/lib/alloc-probe.js',
+    what: 'bytes allocated and CPU per /select request: realistic ceiling, bandit serve (drain in-process, drain apart, embedded)',
+    needs: 'redis',
+    run: (ctx) => require('./alloc.bench').run({ rounds: ctx.quick ? 1 : 3, duration: ctx.quick ? 2 : 5, setups: ['bandit', 'split', 'embedded'], builds: [], realistic: true, dist: ctx.dist }),
+  },
   { name: 'ioredis', script: 'bench/ioredis-write.bench.js', what: "ioredis's write path for the select script: bytes and CPU per call, four ways of calling it", needs: 'redis', run: (ctx) => require('./ioredis-write.bench').run(ctx) },
 ];
 

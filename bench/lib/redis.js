@@ -5,6 +5,7 @@
  */
 'use strict';
 const Redis = require('ioredis');
+const { freePort, startServer, waitUntil } = require('./proc');
 
 const REDIS_URL = process.env.BANDIT_BENCH_REDIS_URL || process.env.REDIS_URL || 'redis://127.0.0.1:6379/0';
 
@@ -62,4 +63,21 @@ async function flush(url) {
   c.disconnect();
 }
 
-module.exports = { REDIS_URL, redisReachable, claimRedisDb };
+/** A private redis-server on a free port (its CPU time is the benchmark's alone): { pid, url(db), stop() }. */
+async function privateRedis() {
+  const port = await freePort();
+  const server = startServer('redis-server (private)', 'redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--databases', '16']);
+  await waitUntil(server, async () => {
+    const r = new Redis({ port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
+    r.on('error', () => undefined);
+    try {
+      await r.connect();
+      return (await r.ping()) === 'PONG';
+    } finally {
+      r.disconnect();
+    }
+  });
+  return { pid: server.child.pid, url: (db) => `redis://127.0.0.1:${port}/${db}`, stop: () => server.stop() };
+}
+
+module.exports = { REDIS_URL, redisReachable, claimRedisDb, privateRedis };

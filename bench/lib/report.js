@@ -411,7 +411,18 @@ function selectArmsSection(res) {
   ].join('\n');
 }
 
-const RENDER = { core: coreSection, store: storeSection, service: serviceSection, seldon: seldonSection, 'select-arms': selectArmsSection, demo: demoSection, ope: opeSection, ceiling: ceilingSection, insert: insertSection, ioredis: ioredisSection };
+/** Bytes and CPU per /select (bench/alloc.bench.js): the table it measured. */
+function allocSection(result) {
+  return [
+    HEADINGS.alloc,
+    '',
+    'Measured by `bench/alloc.bench.js`: every server runs with `bench/lib/alloc-probe.js` preloaded, which reports the bytes its JavaScript heap allocated (heap growth plus what each collection freed, from `v8.GCProfiler`) and its CPU time between two marks; the load (autocannon, 64 connections) runs between the marks. Per request: figure ÷ requests served. These move far less with the machine\'s load than requests per second. Where the bytes go: `node bench/alloc.bench.js --sample DIR` and `node bench/alloc-report.js DIR/<target>.heapprofile`.',
+    '',
+    ...result.table,
+  ].join('\n');
+}
+
+const RENDER = { alloc: allocSection, core: coreSection, store: storeSection, service: serviceSection, seldon: seldonSection, 'select-arms': selectArmsSection, demo: demoSection, ope: opeSection, ceiling: ceilingSection, insert: insertSection, ioredis: ioredisSection };
 
 /** The heading each section's block starts with (to keep a block of a section not measured in this mode's results). */
 const HEADINGS = {
@@ -425,6 +436,7 @@ const HEADINGS = {
   ceiling: '## /select against its realistic ceiling',
   insert: "## The event drain's insert",
   ioredis: "## ioredis's write path",
+  alloc: '## Bytes allocated per /select',
 };
 
 /**
@@ -541,7 +553,7 @@ function writeReport({ root, dist, mode, machine, records, sections, doc }) {
     summarySection(ctx),
     '',
   );
-  const order = ['core', 'service', 'ceiling', 'insert', 'ioredis', 'store', 'seldon', 'select-arms', 'demo', 'ope'];
+  const order = ['core', 'service', 'ceiling', 'alloc', 'insert', 'ioredis', 'store', 'seldon', 'select-arms', 'demo', 'ope'];
   for (const s of [...sections].sort((a, b) => order.indexOf(a.name) - order.indexOf(b.name))) {
     const r = byName.get(s.name);
     const kept = (!r || r.missing) && ctx.previous.blocks.get(HEADINGS[s.name]);

@@ -49,11 +49,12 @@ async function ceilingTarget() {
  * @param {boolean} [o.consume]   also run `bandit consume` (the event drain in a process of its own)
  * @param {string} [o.key]        the target's key (default bandit-<store>)
  * @param {string} [o.label]      the target's label
+ * @param {object} [o.env]        more environment of the server (and consumer)
  */
 async function banditTarget(o) {
   const port = await freePort();
   const dataDir = fs.mkdtempSync(path.join(os.tmpdir(), 'bandit-bench-'));
-  const env = { BANDIT_DATA_DIR: dataDir, BANDIT_LOG_LEVEL: 'warn', NODE_ENV: 'development' };
+  const env = { BANDIT_DATA_DIR: dataDir, BANDIT_LOG_LEVEL: 'warn', NODE_ENV: 'development', ...o.env };
   if (o.store === 'redis') {
     env.BANDIT_REDIS_URL = o.redisUrl;
     if (o.databaseUrl) env.BANDIT_DATABASE_URL = o.databaseUrl;

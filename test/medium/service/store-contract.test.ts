@@ -195,6 +195,9 @@ const eventCases: EventCase[] = [
   },
 ];
 
+/** Unit ids an array literal must quote or escape to keep them as they are. */
+const ODD_UNITS = ['NULL', 'null', ' spaced  out ', 'ünï 日本 😀', 'a"b', '\\', '\\"', '{}', 'x,y', '""'];
+
 const ev = (decisionId: string, type: 'select' | 'reward', arm: number, value: number | null): QueuedEvent => ({
   queueId: '0',
   experimentId: 'e1',
@@ -228,6 +231,15 @@ for (const c of eventCases) describeIf(c.needs)(`event store contract: ${c.name}
     ]);
   });
 
+  it('keeps text that reads as NULL or needs escaping, in every text column', async () => {
+    const repo = new EventRepository(h.ds);
+    const odd = (decisionId: string, unitId: string | null): QueuedEvent => ({ ...ev(decisionId, 'select', 1, null), experimentId: 'null', unitId });
+    const batch = [odd('null', 'NULL'), odd('q"\\d', 'u"\\'), odd('NULL', null), odd('{a,b}', '{}')];
+    await repo.insertEvents(batch);
+    const rows = await repo.eventsOf('null');
+    expect(rows.map((r) => [r.experimentId, r.decisionId, r.unitId])).toEqual(batch.map((e) => [e.experimentId, e.decisionId, e.unitId]));
+  });
+
   it('keeps every field, the time to the millisecond and the queue order of a large batch; skips repeats within it', async () => {
     const repo = new EventRepository(h.ds);
     const n = 1234;
@@ -240,9 +252,9 @@ for (const c of eventCases) describeIf(c.needs)(`event store contract: ${c.name}
         type: reward ? 'reward' : 'select',
         decisionId: `big.${i >> 1}`,
         arm: i % 3,
-        propensity: 1 / (1 + (i % 7)),
+        propensity: i % 11 === 0 ? 1e-7 / (1 + i) : 1 / (1 + (i % 7)),
         reward: reward ? (i % 4) / 4 : null,
-        unitId: i % 5 === 0 ? `unit-'"\\,{}-${i}` : null,
+        unitId: i % 5 === 0 ? `unit-'"\\,{}-${i}` : i % 5 === 1 ? ODD_UNITS[(i >> 1) % ODD_UNITS.length] : null,
         at: 1_700_000_000_000 + i * 37 + (i % 1000),
       });
     }
