@@ -280,10 +280,15 @@ export function checkSelectionOf(args: SerdesObject, what: string): CheckKey[] |
   });
 }
 
-/** The selected ops/assets of subset or plan args; null for the whole job. */
+/**
+ * The selected ops/assets of subset or plan args; null for the whole job. A check selection
+ * without an asset selection (what the webserver sends for "Execute" on a check: its GraphQL
+ * layer turns an empty asset selection into none) selects no asset: a check-only subset.
+ */
 function selectionOf(args: SerdesObject, what: string): AssetKey[] | null {
   const assets = optCollection(args, 'asset_selection', what);
   if (assets !== null) return assetKeysOf(assets, `${what}.asset_selection`);
+  if (optCollection(args, 'asset_check_selection', what) !== null) return [];
   const ops = optCollection(args, 'solid_selection', what);
   if (ops !== null && ops.length > 0) {
     return ops.map((o) => {

@@ -6,7 +6,7 @@ import { computeLogPath, LocalStepLogCapture } from './compute-logs';
 import { assetEventTags } from './storage/run-body';
 import type { RunEvent } from './events';
 import { logicalDataVersion } from './data-version';
-import { executeRun, runSelection, stepOptions, type PipelinePort } from './run-worker';
+import { executeRun, materializes, runSelection, stepOptions, type PipelinePort } from './run-worker';
 import { parsePyJson, type SerdesObject } from './serdes';
 import type { DagsterInstanceStorage, StoredRun } from './storage/instance-storage';
 
@@ -352,6 +352,12 @@ describe('run worker', () => {
       expect(await executeRun('co2', { storage, pipeline: missing, signal: new AbortController().signal, now: () => 1 })).toBe('FAILURE');
       expect(types(storage)).toContain('STEP_FAILURE:ingest_obp');
       expect(types(storage)).not.toContain('ASSET_MATERIALIZATION:ingest_obp');
+    });
+
+    it('a check selection with no asset selection (what the webserver stores for "Execute" on a check) is check-only too', () => {
+      const b = body({ asset_selection: null, asset_check_selection: { __frozenset__: [checkKey('replay', 'matched_rows')] } });
+      expect(runSelection(b)).toEqual(['replay']);
+      expect(materializes(b, 'replay')).toBe(false);
     });
 
     it('refuses an unknown check naming the checks there are', () => {
