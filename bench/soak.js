@@ -268,7 +268,7 @@ async function main() {
   const deadLetters = Number((await client.query('select count(*) as n from bandit_dead_letters where experiment_id = $1', [id])).rows[0].n);
   const streamLength = await raw.xlen(`experiment:{${id}}:events`).catch(() => -1);
   raw.disconnect();
-  const live = (await (await fetch(`${replicas[0].url}/experiments/${id}`)).json()).arms.map((a) => ({ alpha: a.alpha, beta: a.beta, pulls: a.pulls }));
+  const live = (await (await fetch(`${replicas[0].url}/experiments/${id}`)).json()).arms.map((a) => ({ alpha: a.alpha, beta: a.beta, pulls: a.assignments }));
   const fromEvents = [0, 1, 2].map((k) => {
     const mine = rows.filter((r) => r.arm_index === k);
     const sum = mine.filter((r) => r.event_type === 'reward').reduce((s, r) => s + Number(r.reward), 0);

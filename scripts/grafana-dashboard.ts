@@ -1,6 +1,6 @@
 /**
  * The Grafana dashboard over the event store's Postgres tables (bandit_events,
- * posterior_snapshots, experiments, decisions) and the Postgres data source it reads, as
+ * posterior_snapshots, experiments, verdicts) and the Postgres data source it reads, as
  * the ConfigMaps Grafana's sidecar provisions (labels grafana_dashboard / grafana_datasource).
  *
  * The committed k8s/datasci/bandit/app/grafana/*.yaml are this module's output; a test
@@ -26,7 +26,7 @@ export const GRAFANA_DB_SECRET = 'bandit-grafana-postgres';
 const ds = { type: DATASOURCE_TYPE, uid: DATASOURCE_UID };
 const EXP = '${experiment:sqlstring}';
 /** Arm name from the experiment's stored definition (JSON), by index. */
-/** The reasons of a decision (a JSON array of sentences) as one line. */
+/** The reasons of a verdict (a JSON array of sentences) as one line. */
 const reasonsText = (col: string) => `(SELECT string_agg(r, '; ') FROM jsonb_array_elements_text(${col}::jsonb) AS r)`;
 const armName = (defAlias: string, indexExpr: string) => `coalesce((${defAlias}.definition::jsonb -> 'arms') ->> ${indexExpr}, 'arm ' || ${indexExpr})`;
 
@@ -132,7 +132,7 @@ export const PANELS: PanelSpec[] = [
   },
   {
     title: 'Reward rate in range',
-    description: 'Sum of rewards over decisions served in the range (a decision not rewarded yet counts as 0).',
+    description: 'Sum of rewards over assignments served in the range (an assignment not rewarded yet counts as 0).',
     type: 'stat',
     gridPos: { x: 12, y: 0, w: 6, h: 4 },
     queries: [
@@ -204,7 +204,7 @@ export const PANELS: PanelSpec[] = [
   },
   {
     title: 'Reward rate',
-    description: 'Rewards per select of each arm, by the time the decision was served (recent decisions may not be rewarded yet).',
+    description: 'Rewards per select of each arm, by the time the assignment was served (recent assignments may not be rewarded yet).',
     type: 'timeseries',
     gridPos: { x: 12, y: 13, w: 12, h: 9 },
     queries: [
@@ -243,8 +243,8 @@ export const PANELS: PanelSpec[] = [
     fieldConfig: { defaults: { unit: 'reqps', min: 0, custom: lines({ drawStyle: 'bars', fillOpacity: 60, lineWidth: 1 }) } },
   },
   {
-    title: 'Decisions',
-    description: 'Every evaluation of the stopping rule and the numbers behind it.',
+    title: 'Verdicts',
+    description: 'Every recorded verdict of the stopping rule and the numbers behind it (the service’s; the pipeline’s advice is left out, as in the API).',
     type: 'table',
     gridPos: { x: 12, y: 22, w: 12, h: 8 },
     queries: [
@@ -254,10 +254,10 @@ export const PANELS: PanelSpec[] = [
         rawSql: sql`
           SELECT d.created_at AS "time", d.status, d.trigger,
                  ${armName('x', 'd.winner_index')} AS winner, ${armName('x', 'd.leader_index')} AS leader,
-                 d.total_samples AS pulls, ${reasonsText('d.reasons')} AS reasons
-          FROM decisions d
+                 d.total_samples AS observations, ${reasonsText('d.reasons')} AS reasons
+          FROM verdicts d
           JOIN experiments x ON x.id = d.experiment_id
-          WHERE d.experiment_id = ${EXP}
+          WHERE d.experiment_id = ${EXP} AND d.trigger <> 'pipeline'
           ORDER BY d.id DESC
           LIMIT 50`,
       },
@@ -273,7 +273,7 @@ export const PANELS: PanelSpec[] = [
         refId: 'A',
         format: 'table',
         rawSql: sql`
-          SELECT DISTINCT ON (arm_index) arm_index AS "#", arm_name AS arm, pulls, rewards, alpha, beta,
+          SELECT DISTINCT ON (arm_index) arm_index AS "#", arm_name AS arm, assignments AS served, observations AS observed, rewards, alpha, beta,
                  mean, ci_low AS "95% low", ci_high AS "95% high", prob_best AS "P(best)", expected_loss AS "expected loss",
                  created_at AS "as of"
           FROM posterior_snapshots
@@ -360,16 +360,16 @@ export const VARIABLES: Array<{ name: string; label: string; query: string; mult
   },
 ];
 
-/** Stopping-rule decisions as annotations on every time series (a marker where each evaluation happened). */
-export const DECISION_ANNOTATIONS = {
-  name: 'Decisions',
+/** The stopping rule's recorded verdicts as annotations on every time series (a marker where each was made; the service's only). */
+export const VERDICT_ANNOTATIONS = {
+  name: 'Verdicts',
   query: sql`
     SELECT extract(epoch from d.created_at) AS "time",
            d.status || ' (' || d.trigger || '): leader ' || ${armName('x', 'd.leader_index')} || ' · ' || ${reasonsText('d.reasons')} AS text,
            d.status AS tags
-    FROM decisions d
+    FROM verdicts d
     JOIN experiments x ON x.id = d.experiment_id
-    WHERE d.experiment_id = ${EXP} AND $__timeFilter(d.created_at)
+    WHERE d.experiment_id = ${EXP} AND d.trigger <> 'pipeline' AND $__timeFilter(d.created_at)
     ORDER BY d.id`,
 };
 
@@ -378,7 +378,7 @@ export function allQueries(): Array<{ where: string; format: PanelQuery['format'
   return [
     ...PANELS.flatMap((p) => p.queries.map((q) => ({ where: `panel "${p.title}" ${q.refId}`, format: q.format, rawSql: q.rawSql }))),
     ...VARIABLES.map((v) => ({ where: `variable ${v.name}`, format: 'variable' as const, rawSql: v.query })),
-    { where: 'annotation Decisions', format: 'annotation' as const, rawSql: DECISION_ANNOTATIONS.query },
+    { where: 'annotation Verdicts', format: 'annotation' as const, rawSql: VERDICT_ANNOTATIONS.query },
   ];
 }
 
@@ -387,7 +387,7 @@ export function grafanaDashboard(): Json {
   return {
     uid: DASHBOARD_UID,
     title: 'Bayesian Bandit · experiments',
-    description: 'Posteriors, traffic and rewards of the bandit experiments, from the event store (bandit_events, posterior_snapshots, decisions).',
+    description: 'Posteriors, traffic and rewards of the bandit experiments, from the event store (bandit_events, posterior_snapshots, verdicts).',
     tags: ['bandit', 'experiments'],
     timezone: 'browser',
     editable: false,
@@ -400,11 +400,11 @@ export function grafanaDashboard(): Json {
     annotations: {
       list: [
         {
-          name: DECISION_ANNOTATIONS.name,
+          name: VERDICT_ANNOTATIONS.name,
           datasource: ds,
           enable: true,
           iconColor: 'purple',
-          target: { refId: 'Anno', editorMode: 'code', rawQuery: true, format: 'table', rawSql: DECISION_ANNOTATIONS.query },
+          target: { refId: 'Anno', editorMode: 'code', rawQuery: true, format: 'table', rawSql: VERDICT_ANNOTATIONS.query },
         },
       ],
     },

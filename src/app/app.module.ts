@@ -18,7 +18,6 @@ import { ExperimentsService } from '../experiments/experiment.service';
 import { AdminGuard } from '../http/admin.guard';
 import { MetricsController } from '../metrics/metrics.controller';
 import { MetricsService } from '../metrics/metrics.service';
-import { ServingController } from '../serving/serving.controller';
 import { ServingService } from '../serving/serving.service';
 import { POSTERIOR_STORE, type PosteriorStore } from '../posterior-store/posterior-store';
 import { SeldonModule } from '../seldon/seldon.module';
@@ -52,7 +51,7 @@ export class AppModule {
       module: AppModule,
       global: true,
       imports: [SeldonModule, DashboardModule, DesignModule, ...(extra.imports ?? [])],
-      controllers: [ExperimentsController, ServingController, HealthController, MetricsController, ...(extra.controllers ?? [])],
+      controllers: [ExperimentsController, HealthController, MetricsController, ...(extra.controllers ?? [])],
       providers: [
         { provide: CONFIG, useValue: res.config },
         { provide: POSTERIOR_STORE, useValue: res.store },

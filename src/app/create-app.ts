@@ -1,8 +1,9 @@
 /**
  * Builds the service: opens the posterior store and the event store chosen by config
  * (unless given), creates the Nest application on Fastify with the error shape, body
- * limit, rate limit, request metrics and the OpenAPI document, and initializes it
- * (startup rebuild, event consumer). `listen` is left to the caller.
+ * limit, rate limit, request metrics, the serving routes (a Fastify plugin,
+ * src/serving/serving.routes.ts) and the OpenAPI document, and initializes it (startup
+ * rebuild, event consumer). `listen` is left to the caller.
  */
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -11,10 +12,9 @@ import { ConsoleLogger, type LogLevel } from '@nestjs/common';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
-import type { z } from 'zod';
 import { SELDON_PATHS } from '../seldon/seldon.controller';
-import { ZodPipe } from '../http/zod.pipe';
-import { rewardRequestSchema, selectRequestSchema, type RewardRequest, type SelectRequest } from '../serving/serving.dto';
+import { installSeldonErrorHandler } from '../seldon/seldon-exception.filter';
+import { servingOpenApiPaths, servingRoutes } from '../serving/serving.routes';
 import { ServingService } from '../serving/serving.service';
 import type { DataSource } from 'typeorm';
 import { SystemClock, type ClockRepository } from '../clock/clock.repository';
@@ -23,9 +23,10 @@ import type { Config } from '../config/config';
 import { VERSION } from '../config/version';
 import { openDataSource } from '../event-store/data-source';
 import { EventConsumer } from '../event-store/event-consumer';
+import { errorBody } from '../http/error-mapping';
 import { SlidingWindowLimiter } from '../http/rate-limit';
 import { installDocs } from '../http/docs';
-import { HttpExceptionFilter, toHttpError } from '../http/exception.filter';
+import { errorJson, HttpExceptionFilter, sendError } from '../http/exception.filter';
 import { MetricsService } from '../metrics/metrics.service';
 import { openPosteriorStore } from '../posterior-store/open-store';
 import type { PosteriorStore } from '../posterior-store/posterior-store';
@@ -87,16 +88,16 @@ async function buildApp(config: Config, opts: CreateAppOptions, store: Posterior
   const logger = opts.logToStderr && levels !== false ? new StderrLogger({ logLevels: levels }) : levels;
   const app = await NestFactory.create<NestFastifyApplication>(module, adapter, { logger, abortOnError: false });
   app.useGlobalFilters(new HttpExceptionFilter());
-  // errors raised before a route runs (body too large, unreadable JSON) get the same shape
-  adapter.setErrorHandler((err: unknown, _req: FastifyRequest, reply: FastifyReply) => {
-    const { status, body } = toHttpError(err);
-    void reply.status(status).header('content-type', 'application/json; charset=utf-8').send(body);
-  });
+  // errors raised before a route runs (body too large, unreadable JSON) and by the Fastify
+  // routes get the same shape; Seldon's routes have their own handler (Seldon's shape)
+  adapter.setErrorHandler((err: unknown, _req: FastifyRequest, reply: FastifyReply) => sendError(reply, err));
   adapter.lockErrorHandler();
+  // the root hooks first: a plugin's scope inherits the hooks its parent has when it loads
   installRequestHooks(fastify, app.get(MetricsService), config.rateLimitPerMinute > 0 ? new SlidingWindowLimiter(config.rateLimitPerMinute, (c, w, n) => store.countRequests(c, w, n)) : undefined);
   installBodyTimeout(fastify, config.requestBodyTimeoutMs);
   refuseFormBodies(fastify);
-  installServingFastPath(fastify, app.get(ServingService));
+  installSeldonErrorHandler(fastify);
+  await fastify.register(servingRoutes, { serving: app.get<ServingService>(ServingService) });
   installDocs(app, buildOpenApi(app));
   if (opts.eventConsumer === false) app.get(EventConsumer).background = false;
   try {
@@ -139,52 +140,10 @@ export function buildOpenApi(app: NestFastifyApplication): OpenAPIObject {
     .setVersion(VERSION)
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'BANDIT_ADMIN_TOKEN (creating, concluding, stopping experiments)' })
     .build();
-  return SwaggerModule.createDocument(app, doc, { operationIdFactory: (_c, method) => method });
-}
-
-/**
- * /select and /reward answered from a Fastify preHandler hook: the same validation (the
- * controllers' zod pipes) and the same ServingService calls, without Nest's per-request
- * routing machinery, which costs about half of this machine's throughput on its own
- * (docs/benchmarks.md). The Nest routes stay registered — they define the OpenAPI
- * document and the 404 / 405 behaviour — but are not reached for these two. The hooks
- * are attached to those two routes only (as they are registered), so no other request
- * runs them and neither looks up its route per request.
- */
-function installServingFastPath(fastify: FastifyInstance, serving: ServingService): void {
-  const selectPipe = new ZodPipe(selectRequestSchema);
-  const rewardPipe = new ZodPipe(rewardRequestSchema);
-  const fail = (reply: FastifyReply, err: unknown) => {
-    const { status, body } = toHttpError(err);
-    if (!reply.sent) void reply.status(status).header('content-type', 'application/json; charset=utf-8').send(body);
-  };
-  /** Validates the body with the route's pipe and answers what `serve` resolves to (or the error shape). */
-  const answer =
-    <B>(pipe: ZodPipe<z.ZodType<B>>, serve: (body: B) => Promise<unknown>) =>
-    (req: FastifyRequest, reply: FastifyReply): void => {
-      let body: B;
-      try {
-        body = pipe.transform(req.body) as B;
-      } catch (err) {
-        return fail(reply, err);
-      }
-      serve(body).then(
-        (r) => void reply.status(200).send(r),
-        (err: unknown) => fail(reply, err),
-      );
-    };
-  const select = answer<SelectRequest>(selectPipe, (b) => serving.select(b.experiment_id, b.unit_id));
-  const reward = answer<RewardRequest>(rewardPipe, (b) => serving.reward(b.decision_id, b.reward));
-  const FAST: Record<string, typeof select> = { '/select': select, '/reward': reward };
-  fastify.addHook('onRoute', (route) => {
-    const handler = Object.hasOwn(FAST, route.url) ? FAST[route.url] : undefined;
-    const methods = Array.isArray(route.method) ? route.method : [route.method];
-    if (!handler || !methods.includes('POST')) return;
-    // never called with `done`: the hook answers the request itself (the route's handler is not reached)
-    const hook = (req: FastifyRequest, reply: FastifyReply, done: () => void): void => (req.method === 'POST' ? handler(req, reply) : done());
-    const own = route.preHandler;
-    route.preHandler = own === undefined ? [hook] : [...(Array.isArray(own) ? own : [own]), hook];
-  });
+  const document = SwaggerModule.createDocument(app, doc, { operationIdFactory: (_c, method) => method });
+  // the Fastify routes' operations, from the schemas they validate and serialize with
+  document.paths = { ...document.paths, ...servingOpenApiPaths() };
+  return document;
 }
 
 /** When a request arrived (performance.now(), ms), on the request itself: a declared field, no WeakMap, no BigInt. */
@@ -204,7 +163,7 @@ function answerClientError(err: Error & { code?: string }, socket: Socket): void
       : err.code === 'ERR_HTTP_REQUEST_TIMEOUT'
         ? [408, 'the request did not arrive in time']
         : [400, `malformed HTTP request (${err.code ?? 'unreadable'}): send either Content-Length or Transfer-Encoding, and well-formed headers`];
-  const body = JSON.stringify({ error: { code: ErrorCode.InvalidInput, message } });
+  const body = errorJson(ErrorCode.InvalidInput, message);
   if (!socket.writable) {
     socket.destroy();
     return;
@@ -245,8 +204,8 @@ function refuseFormBodies(fastify: FastifyInstance): void {
     if (!(type.startsWith('application/x-www-form-urlencoded') || type.startsWith('multipart/form-data') || type.startsWith('text/plain'))) return done();
     const path = req.url.split('?')[0];
     if (FORM_ROUTES.has(path)) return done();
-    const body = { error: { code: ErrorCode.InvalidInput, message: `this route takes JSON: send the body with content-type: application/json (got ${type.split(';')[0]})` } };
-    void reply.status(415).header('content-type', 'application/json; charset=utf-8').send(body);
+    // 415, where the error mapping would say 400: the status tells a client what to change
+    void reply.status(415).header('content-type', 'application/json; charset=utf-8').send(errorBody(ErrorCode.InvalidInput, `this route takes JSON: send the body with content-type: application/json (got ${type.split(';')[0]})`));
   });
 }
 
@@ -268,7 +227,7 @@ function installBodyTimeout(fastify: FastifyInstance, timeoutMs: number): void {
   const cut = (req: FastifyRequest, reply: FastifyReply): void => {
     reply.hijack();
     const res = reply.raw;
-    const body = JSON.stringify({ error: { code: ErrorCode.InvalidInput, message: `the request body did not arrive within ${timeoutMs} ms; send it at once` } });
+    const body = errorJson(ErrorCode.InvalidInput, `the request body did not arrive within ${timeoutMs} ms; send it at once`);
     res.once('finish', () => req.raw.socket?.destroy());
     res.writeHead(408, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(body), connection: 'close' });
     res.end(body);
@@ -309,11 +268,17 @@ function installBodyTimeout(fastify: FastifyInstance, timeoutMs: number): void {
 /** When a request's body must have arrived (performance.now(), ms), on the request itself. */
 const BODY_DEADLINE = 'banditBodyDeadlineMs';
 
+/**
+ * Request timing and the rate limit, for every request. The duration is observed under the
+ * route's path: each route gets its own onResponse hook as it is registered, knowing its
+ * path (reading `req.routeOptions` would build an object per request); a request no route
+ * matched is observed as `unmatched` by the instance's hook.
+ */
 function installRequestHooks(fastify: FastifyInstance, metrics: MetricsService, limiter: SlidingWindowLimiter | undefined): void {
   fastify.decorateRequest(STARTED, -1);
   const refuse = (reply: FastifyReply, retryAfterSeconds: number) => {
-    const { status, body } = toHttpError(new BanditError(ErrorCode.RateLimited, `more than ${limiter?.perMinute} requests per minute from this client; retry later`));
-    void reply.status(status).header('retry-after', String(retryAfterSeconds)).send(body);
+    void reply.header('retry-after', String(retryAfterSeconds));
+    sendError(reply, new BanditError(ErrorCode.RateLimited, `more than ${limiter?.perMinute} requests per minute from this client; retry later`));
   };
   fastify.addHook('onRequest', (req, reply, done) => {
     (req as FastifyRequest & { [STARTED]: number })[STARTED] = performance.now();
@@ -325,12 +290,21 @@ function installRequestHooks(fastify: FastifyInstance, metrics: MetricsService, 
       () => done(),
     );
   });
-  fastify.addHook('onResponse', (req, reply, done) => {
+  const observe = (route: string, req: FastifyRequest, reply: FastifyReply): void => {
     const t0 = (req as FastifyRequest & { [STARTED]: number })[STARTED];
-    if (t0 >= 0) {
-      const route = req.routeOptions?.url ?? 'unmatched';
-      metrics.observeRequest(req.method, route, reply.statusCode, (performance.now() - t0) / 1e3);
-    }
+    if (t0 >= 0) metrics.observeRequest(req.method, route, reply.statusCode, (performance.now() - t0) / 1e3);
+  };
+  fastify.addHook('onResponse', (req, reply, done) => {
+    if (req.is404) observe('unmatched', req, reply);
     done();
+  });
+  fastify.addHook('onRoute', (route) => {
+    const url = route.url;
+    const hook = (req: FastifyRequest, reply: FastifyReply, done: () => void): void => {
+      observe(url, req, reply);
+      done();
+    };
+    const own = route.onResponse;
+    route.onResponse = own === undefined ? [hook] : [...(Array.isArray(own) ? own : [own]), hook];
   });
 }

@@ -2,7 +2,7 @@
  * The event store as every part opens it: one typeorm `DataSource` (Postgres or the
  * embedded SQLite, from `Config`) and one repository per table on it. The composition root
  * (composition.ts: the server, `bandit rebuild`, `bandit consume`) and the pipeline's
- * `conclude` (src/pipeline/decision-store.ts) both build them here, so a new repository or
+ * `conclude` (src/pipeline/verdict-store.ts) both build them here, so a new repository or
  * a change of how the store is opened is made once.
  */
 import type { DataSource } from 'typeorm';

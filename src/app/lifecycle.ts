@@ -42,10 +42,10 @@ export class ServiceLifecycle implements OnApplicationBootstrap, OnApplicationSh
     if (rebuilt.length > 0) this.log.log(`rebuilt the live state of ${rebuilt.length} experiment(s) from their events`);
     this.metrics.attach({
       posteriors: async () => {
-        const out: Array<{ experiment: string; arm: string; alpha: number; beta: number; pulls: number }> = [];
+        const out: Array<{ experiment: string; arm: string; alpha: number; beta: number; assignments: number }> = [];
         for (const e of await this.repo.list()) {
           const c = await this.store.readCounters(e.id, e.definition.arms.length);
-          if (c) e.definition.arms.forEach((arm, k) => out.push({ experiment: e.id, arm, alpha: c.alpha[k], beta: c.beta[k], pulls: c.pulls[k] }));
+          if (c) e.definition.arms.forEach((arm, k) => out.push({ experiment: e.id, arm, alpha: c.alpha[k], beta: c.beta[k], assignments: c.assignments[k] }));
         }
         return out;
       },

@@ -62,11 +62,11 @@ export const demoCommand: CliCommand = {
       .option('--top-two-beta <p>', 'top-two: probability of serving the sampled leader', '0.5')
       .option('--prob-best <p>', `stopping: minimum P(best) of the winner (default ${DEFAULT_STOPPING.probBest})`)
       .option('--expected-loss <x>', `stopping: maximum expected loss of the winner (default ${DEFAULT_STOPPING.expectedLoss})`)
-      .option('--min-samples <n>', `stopping: minimum pulls per arm, served equally first (default ${DEFAULT_STOPPING.minSamplesPerArm})`)
+      .option('--min-samples <n>', `stopping: minimum observations per arm, served equally first (default ${DEFAULT_STOPPING.minSamplesPerArm})`)
       .option('--out <dir>', 'folder for the plots (default $BANDIT_DATA_DIR/demo)')
       .option('--json', 'print the report as JSON')
       .option('--quiet', 'no progress output')
-      .option('--window <seconds>', 'conversion window: visitors report clicks only, a decision without a click counts 0 when its window closes')
+      .option('--window <seconds>', 'conversion window: visitors report clicks only, an assignment without a click counts 0 when its window closes')
       .option('--in-process', 'run on the numeric core directly instead of through bandit-service started in this process')
       .action(async (opts: DemoOptions) => {
         const arms = parseDemoArms(opts.arms, opts.ctr);
@@ -110,7 +110,7 @@ export const demoCommand: CliCommand = {
           onlyClicks: window !== undefined,
           onCheck: (n, d) => task.update(n, `leader ${d.leaderName} P(best) ${d.probBest[d.leader].toFixed(3)}`),
         }).finally(() => service?.close());
-        task.done(result.decision.verdict === 'winner' ? `winner ${result.decision.winnerName}` : result.decision.verdict === 'no_meaningful_difference' ? 'no meaningful difference' : 'no winner');
+        task.done(result.verdict.verdict === 'winner' ? `winner ${result.verdict.winnerName}` : result.verdict.verdict === 'no_meaningful_difference' ? 'no meaningful difference' : 'no winner');
         progress.stop();
         const plots = writePlots(outDir, arms, result);
         const report = buildReport(seed, arms, result, plots);

@@ -37,7 +37,7 @@ export const rebuildCommand: CliCommand = {
             });
             // the stopping rule on the rebuilt posteriors, by the service's own evaluator
             const ev = evaluateStopping(def.definition, report, { at: new Date(), createdAt: def.createdAt });
-            process.stdout.write(`  stopping rule on these posteriors: ${ev.decision.status} (${ev.decision.reasons.join('; ')})\n`);
+            process.stdout.write(`  stopping rule on these posteriors: ${ev.verdict.status} (${ev.verdict.reasons.join('; ')})\n`);
           }
           if (opts.check && differs) {
             process.stdout.write('the live state differs from the events (events may still be queued, or the state was lost)\n');

@@ -6,13 +6,14 @@ import { formatTable } from '../demo/report';
 import { CliError, type CliCommand } from './command';
 
 /**
- * `bandit stats [FILE]`: posterior summaries and the stopping decision for a set of arms.
+ * `bandit stats [FILE]`: posterior summaries and the stopping rule's verdict for a set of arms.
  *
  * Input (FILE, or stdin when FILE is absent or "-"):
- *   {"arms": [{"name": "control", "alpha": 12, "beta": 988, "pulls": 998}, …],
+ *   {"arms": [{"name": "control", "alpha": 12, "beta": 988, "observations": 998}, …],
  *    "stopping": {"probBest": 0.95, "expectedLoss": 0.001, "minSamplesPerArm": 100, "maxSamples": 50000}}
- * `pulls` is optional: without it an arm counts α + β − 2 pulls (the observations of a
- * Beta(1, 1) prior), rounded down and at least 0. `stopping` is optional; given fields
+ * `observations` (rewards counted) is optional: without it an arm counts α + β − 2 (the
+ * observations of a Beta(1, 1) prior), rounded down and at least 0. `pulls` is accepted as
+ * its earlier name. `stopping` is optional; given fields
  * replace the defaults.
  *
  * Range (src/core/limits.ts, shared with the API and the core): 2 to 100 arms; α, β finite,
@@ -43,7 +44,10 @@ export function parseStatsInput(text: string, source: string): StatsInput {
     const where = `arms[${i}]`;
     if (!isObject(raw)) throw new CliError(`${source}: ${where} must be an object {"name", "alpha", "beta"}`);
     for (const field of ['name', 'alpha', 'beta']) if (!(field in raw)) throw new CliError(`${source}: ${where} is missing field "${field}"`);
-    const { name, alpha, beta, pulls } = raw;
+    const { name, alpha, beta } = raw;
+    if ('observations' in raw && 'pulls' in raw) throw new CliError(`${source}: ${where} has both "observations" and "pulls" (its earlier name); give one`);
+    const field = 'pulls' in raw ? 'pulls' : 'observations';
+    const given = raw[field];
     if (typeof name !== 'string' || name.trim() === '') throw new CliError(`${source}: ${where}.name must be a non-empty string`);
     if (seen.has(name)) throw new CliError(`${source}: duplicate arm name "${name}"`);
     seen.add(name);
@@ -55,10 +59,10 @@ export function parseStatsInput(text: string, source: string): StatsInput {
       if (problem !== undefined) throw new CliError(`${source}: ${where}.${field} (arm "${name}") ${problem}`);
     }
     let n: number;
-    if (pulls === undefined) n = Math.max(0, Math.floor((alpha as number) + (beta as number) - 2));
-    else if (typeof pulls !== 'number' || !Number.isInteger(pulls) || pulls < 0) throw new CliError(`${source}: ${where}.pulls (arm "${name}") must be an integer >= 0, got ${describeValue(pulls)}`);
-    else n = pulls;
-    return { name, alpha: alpha as number, beta: beta as number, pulls: n };
+    if (given === undefined) n = Math.max(0, Math.floor((alpha as number) + (beta as number) - 2));
+    else if (typeof given !== 'number' || !Number.isInteger(given) || given < 0) throw new CliError(`${source}: ${where}.${field} (arm "${name}") must be an integer >= 0, got ${describeValue(given)}`);
+    else n = given;
+    return { name, alpha: alpha as number, beta: beta as number, observations: n };
   });
   let stopping: StoppingConfig = { ...DEFAULT_STOPPING };
   if (doc.stopping !== undefined) {
@@ -91,28 +95,30 @@ export const statsCommand: CliCommand = {
   register(program: Command) {
     program
       .command('stats')
-      .description('posterior summaries (mean, 95% interval, P(best), expected loss) and the stopping decision for Beta arms')
-      .argument('[file]', 'JSON {"arms":[{"name","alpha","beta","pulls?"}],"stopping?":{…}}; stdin when absent or -')
+      .description('posterior summaries (mean, 95% interval, P(best), expected loss) and the stopping rule’s verdict for Beta arms')
+      .argument('[file]', 'JSON {"arms":[{"name","alpha","beta","observations?"}],"stopping?":{…}}; stdin when absent or -')
       .option('--json', 'print JSON instead of a table')
       .action((file: string | undefined, opts: { json?: boolean }) => {
         const { text, source } = readInput(file);
         const { arms, stopping } = parseStatsInput(text, source);
         const summaries = summarizeArms(arms);
-        const decision = evaluateStoppingRule(arms, stopping);
+        const result = evaluateStoppingRule(arms, stopping);
         if (opts.json) {
           const out = {
-            arms: arms.map((a, k) => ({ name: a.name, mean: summaries[k].mean, ci95: summaries[k].ci95, probBest: summaries[k].probBest, expectedLoss: summaries[k].expectedLoss, pulls: a.pulls })),
-            decision: { status: decision.status, verdict: decision.verdict, reason: decision.reason, winner: decision.winnerName ?? null, leader: decision.leaderName, reasons: decision.reasons, thresholds: decision.thresholds, totalSamples: decision.totalSamples },
+            arms: arms.map((a, k) => ({ name: a.name, mean: summaries[k].mean, ci95: summaries[k].ci95, probBest: summaries[k].probBest, expectedLoss: summaries[k].expectedLoss, observations: a.observations })),
+            verdict: { status: result.status, verdict: result.verdict, reason: result.reason, winner: result.winnerName ?? null, leader: result.leaderName, reasons: result.reasons, thresholds: result.thresholds, totalSamples: result.totalSamples },
           };
-          process.stdout.write(JSON.stringify(out, null, 2) + '\n');
+          // deprecated: the earlier names of `verdict` and of an arm's `observations`, same values
+          const compatible = { ...out, arms: out.arms.map((a) => ({ ...a, pulls: a.observations })), decision: out.verdict };
+          process.stdout.write(JSON.stringify(compatible, null, 2) + '\n');
           return;
         }
         const table = formatTable(
-          ['arm', 'pulls', 'mean', '95% interval', 'P(best)', 'expected loss'],
-          arms.map((a, k) => [a.name, String(a.pulls), pct(summaries[k].mean), `${pct(summaries[k].ci95[0])} – ${pct(summaries[k].ci95[1])}`, summaries[k].probBest.toFixed(6), summaries[k].expectedLoss.toExponential(3)]),
+          ['arm', 'observations', 'mean', '95% interval', 'P(best)', 'expected loss'],
+          arms.map((a, k) => [a.name, String(a.observations), pct(summaries[k].mean), `${pct(summaries[k].ci95[0])} – ${pct(summaries[k].ci95[1])}`, summaries[k].probBest.toFixed(6), summaries[k].expectedLoss.toExponential(3)]),
         );
-        const verdict = decision.status === 'winner' ? `winner: ${decision.winnerName}` : decision.status === 'no_winner' ? `no winner (leader: ${decision.leaderName})` : `continue (leader: ${decision.leaderName})`;
-        process.stdout.write(`${table}\n\ndecision: ${verdict}\n${decision.reason}\n${decision.reasons.map((r) => `  - ${r}`).join('\n')}\n`);
+        const verdict = result.status === 'winner' ? `winner: ${result.winnerName}` : result.status === 'no_winner' ? `no winner (leader: ${result.leaderName})` : `continue (leader: ${result.leaderName})`;
+        process.stdout.write(`${table}\n\nverdict: ${verdict}\n${result.reason}\n${result.reasons.map((r) => `  - ${r}`).join('\n')}\n`);
       });
   },
 };

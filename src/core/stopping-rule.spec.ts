@@ -2,7 +2,7 @@ import { baselinePrior, DEFAULT_STOPPING, evaluateStoppingRule, LEGACY_STOPPING,
 import { expectedLoss } from './expected-loss';
 import { probabilityOfBest } from './probability-of-best';
 
-const arm = (name: string, successes: number, pulls: number): ArmState => ({ name, alpha: 1 + successes, beta: 1 + pulls - successes, pulls });
+const arm = (name: string, successes: number, observations: number): ArmState => ({ name, alpha: 1 + successes, beta: 1 + observations - successes, observations });
 
 describe('evaluateStoppingRule', () => {
   it('continues while an arm has fewer than the minimum samples, even with a clear leader', () => {
@@ -52,16 +52,16 @@ describe('evaluateStoppingRule', () => {
     expect(capped.status).toBe('no_winner');
     expect(capped.reasons.at(-1)).toMatch(/maximum of 20000 samples reached/);
   });
-  it('validates the configuration and the pulls', () => {
+  it('validates the configuration and the observations', () => {
     const arms = [arm('a', 1, 10), arm('b', 2, 10)];
     expect(() => evaluateStoppingRule(arms, { ...LEGACY_STOPPING, probBest: 1.5 })).toThrow(/probBest must be a number in \(0, 1\]/);
     expect(() => evaluateStoppingRule(arms, { ...LEGACY_STOPPING, minSamplesPerArm: -1 })).toThrow(/minSamplesPerArm must be an integer >= 0/);
-    expect(() => evaluateStoppingRule([{ ...arms[0], pulls: 1.5 }, arms[1]], LEGACY_STOPPING)).toThrow(/arms\[0\]\.pulls/);
+    expect(() => evaluateStoppingRule([{ ...arms[0], observations: 1.5 }, arms[1]], LEGACY_STOPPING)).toThrow(/arms\[0\]\.observations/);
   });
 });
 
 describe('stopping rule verdicts (ROPE, relative loss, plain words)', () => {
-  const obs = (name: string, successes: number, n: number): ArmState => ({ name, alpha: 1 + successes, beta: 1 + n - successes, pulls: n });
+  const obs = (name: string, successes: number, n: number): ArmState => ({ name, alpha: 1 + successes, beta: 1 + n - successes, observations: n });
   it('keeps going during burn-in and says why in words', () => {
     const d = evaluateStoppingRule([obs('a', 10, 200), obs('b', 30, 1000)], DEFAULT_STOPPING);
     expect(d.verdict).toBe('continue');
@@ -128,8 +128,8 @@ describe('stopping rule verdicts (ROPE, relative loss, plain words)', () => {
 describe('no winner before the minimum sample', () => {
   it('says the maximum duration was reached, in the reason and the technical lines', () => {
     const arms: ArmState[] = [
-      { name: 'a', alpha: 3, beta: 9, pulls: 10 },
-      { name: 'b', alpha: 5, beta: 7, pulls: 10 },
+      { name: 'a', alpha: 3, beta: 9, observations: 10 },
+      { name: 'b', alpha: 5, beta: 7, observations: 10 },
     ];
     const d = evaluateStoppingRule(arms, DEFAULT_STOPPING, { exhausted: true });
     expect(d.verdict).toBe('no_winner');
@@ -140,7 +140,7 @@ describe('no winner before the minimum sample', () => {
 
 describe('a single arm', () => {
   it('is never "no meaningful difference" (nothing to compare) and is its own winner', () => {
-    const d = evaluateStoppingRule([{ name: 'only', alpha: 1, beta: 1, pulls: 0 }], { probBest: 0.51, expectedLoss: 1e-6, minSamplesPerArm: 0 });
+    const d = evaluateStoppingRule([{ name: 'only', alpha: 1, beta: 1, observations: 0 }], { probBest: 0.51, expectedLoss: 1e-6, minSamplesPerArm: 0 });
     expect(d.verdict).toBe('winner');
     expect(d.probEquivalent).toEqual([]);
   });

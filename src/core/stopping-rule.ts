@@ -7,7 +7,7 @@
  * posterior mean of the first arm (the control), the verdict is:
  *
  * - `continue` ("keep going") while some arm has fewer than `minSamplesPerArm`
- *   observations (pulls). Burn-in (thompson.ts) serves every arm equally until then, so
+ *   observations. Burn-in (thompson.ts) serves every arm equally until then, so
  *   this phase always ends.
  * - `no_meaningful_difference` when every other arm k is within the region of practical
  *   equivalence of the leader with high probability: P(|θ_k − θ_L| ≤ rope·b) ≥
@@ -15,12 +15,12 @@
  *   less than the smallest difference that matters (default ±2% of the baseline rate).
  * - `winner` when P(best)_L ≥ `probBest` and the leader's expected loss
  *   E[max θ − θ_L] ≤ `expectedLoss` (absolute rate) and ≤ `expectedLossRelative`·b.
- * - `no_winner` when neither holds and `maxSamples` total pulls are reached or the caller
+ * - `no_winner` when neither holds and `maxSamples` total observations are reached or the caller
  *   says the experiment is `exhausted` (its maximum duration passed): the leader is
  *   reported as the best guess.
  * - `continue` otherwise.
  *
- * The decision carries `verdict` (the four above), `status` (`winner` | `continue` |
+ * The result (`StoppingVerdict`) carries `verdict` (the four above), `status` (`winner` | `continue` |
  * `no_winner` — a `no_meaningful_difference` verdict has status `no_winner`, it ends the
  * experiment without a winner), one plain-words sentence `reason`, the numbers behind it
  * and a technical line per check (`reasons`).
@@ -50,9 +50,9 @@ export interface StoppingConfig {
   probBest: number;
   /** Maximum expected loss of the leader (absolute rate), ≥ 0. */
   expectedLoss: number;
-  /** Minimum pulls (observations) of every arm before any verdict; also the burn-in length. */
+  /** Minimum observations of every arm before any verdict; also the burn-in length. */
   minSamplesPerArm: number;
-  /** Total pulls after which the experiment stops without a winner. */
+  /** Total observations after which the experiment stops without a winner. */
   maxSamples?: number;
   /** Maximum expected loss of the leader as a fraction of the baseline rate (e.g. 0.01 = 1% of it). */
   expectedLossRelative?: number;
@@ -82,13 +82,14 @@ export const LEGACY_STOPPING: StoppingConfig = Object.freeze({ probBest: 0.95, e
 
 export interface ArmState extends BetaPosterior {
   name: string;
-  /** Times the arm was served (decisions) or observed, ≥ 0. */
-  pulls: number;
+  /** Observations of the arm (rewards counted: α + β − α₀ − β₀ for Bernoulli rewards), ≥ 0. */
+  observations: number;
 }
 
 export type Verdict = 'winner' | 'no_meaningful_difference' | 'continue' | 'no_winner';
 
-export interface StoppingDecision {
+/** The rule's output: its verdict, the status it implies, and the numbers behind it. */
+export interface StoppingVerdict {
   /** What the experiment's state means now (see the file comment). */
   verdict: Verdict;
   /** The verdict in plain words, one sentence. */
@@ -170,8 +171,8 @@ export function stoppingVerdict(
   let samplesOk = true;
   for (let k = 0; k < K; k++) {
     const a = arms[k];
-    totalSamples += a.pulls;
-    if (a.pulls < config.minSamplesPerArm) samplesOk = false;
+    totalSamples += a.observations;
+    if (a.observations < config.minSamplesPerArm) samplesOk = false;
     if (k > 0) {
       const l = arms[leader];
       if (probBest[k] > probBest[leader] || (probBest[k] === probBest[leader] && a.alpha / (a.alpha + a.beta) > l.alpha / (l.alpha + l.beta))) leader = k;
@@ -212,10 +213,10 @@ const pct = (x: number) => {
 };
 
 /** Applies the stopping rule (see the file comment). */
-export function evaluateStoppingRule(arms: readonly ArmState[], config: StoppingConfig, opts: { exhausted?: boolean } = {}): StoppingDecision {
+export function evaluateStoppingRule(arms: readonly ArmState[], config: StoppingConfig, opts: { exhausted?: boolean } = {}): StoppingVerdict {
   assertArms(arms);
   assertStoppingConfig(config);
-  arms.forEach((a, k) => assertInteger(`arms[${k}].pulls`, a.pulls, 0));
+  arms.forEach((a, k) => assertInteger(`arms[${k}].observations`, a.observations, 0));
   const cfg = resolveStopping(config);
   const pm = integratePosteriorMax(arms);
   const core = stoppingVerdict(arms, cfg, pm, opts.exhausted === true);
@@ -225,11 +226,11 @@ export function evaluateStoppingRule(arms: readonly ArmState[], config: Stopping
   const leaderName = arms[leader].name;
   const reasons: string[] = [];
 
-  const short = arms.filter((a) => a.pulls < cfg.minSamplesPerArm);
+  const short = arms.filter((a) => a.observations < cfg.minSamplesPerArm);
   reasons.push(
     core.samplesOk
       ? `every arm has at least ${cfg.minSamplesPerArm} observations`
-      : `minimum samples not met: ${short.map((a) => `${a.name} has ${a.pulls}`).join(', ')} of ${cfg.minSamplesPerArm} observations required per arm`,
+      : `minimum samples not met: ${short.map((a) => `${a.name} has ${a.observations}`).join(', ')} of ${cfg.minSamplesPerArm} observations required per arm`,
   );
   reasons.push(`P(best) of leader ${leaderName} is ${fmt(probBest[leader])} ${core.pOk ? '>=' : '<'} ${fmt(cfg.probBest)}`);
   reasons.push(
@@ -255,8 +256,8 @@ export function evaluateStoppingRule(arms: readonly ArmState[], config: Stopping
     const s = short[0];
     reason =
       verdict === 'no_winner'
-        ? `No winner: the ${capped ? `maximum of ${cfg.maxSamples} samples` : 'maximum duration'} was reached before every arm had ${cfg.minSamplesPerArm} observations (${s.name} has ${s.pulls}); ${leaderName} leads.`
-        : `Keep going: every arm needs ${cfg.minSamplesPerArm} observations before a verdict, and ${s.name} has ${s.pulls}.`;
+        ? `No winner: the ${capped ? `maximum of ${cfg.maxSamples} samples` : 'maximum duration'} was reached before every arm had ${cfg.minSamplesPerArm} observations (${s.name} has ${s.observations}); ${leaderName} leads.`
+        : `Keep going: every arm needs ${cfg.minSamplesPerArm} observations before a verdict, and ${s.name} has ${s.observations}.`;
   } else {
     const why = !core.pOk
       ? `${leaderName} leads but is the best arm with probability ${pct(probBest[leader])} (${pct(cfg.probBest)} needed), and the arms are not yet shown to be within ${ropeWords} of each other`
@@ -273,7 +274,7 @@ export function evaluateStoppingRule(arms: readonly ArmState[], config: Stopping
         : `maximum duration reached without a winner; best guess is ${leaderName}`,
     );
   }
-  const status: StoppingDecision['status'] = verdict === 'winner' ? 'winner' : verdict === 'continue' ? 'continue' : 'no_winner';
+  const status: StoppingVerdict['status'] = verdict === 'winner' ? 'winner' : verdict === 'continue' ? 'continue' : 'no_winner';
   return {
     verdict,
     reason,

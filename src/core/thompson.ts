@@ -14,7 +14,7 @@
  * - `allocationProbabilities(arms, policy)`: the exact probability each arm is played —
  *   thompson: p_k = P(best)_k; top-two: β p_k + (1 − β) Σ_{j≠k} p_j p_k / (1 − p_j);
  *   then floors and caps (floors-caps.ts). This is the propensity to log with every
- *   decision for off-policy evaluation.
+ *   assignment for off-policy evaluation.
  * - Burn-in (`policy.burnIn`, with per-arm `observations`): while some arm has fewer
  *   observations than the minimum sample, every arm gets an equal share (then floors and
  *   caps) — Thompson sampling would otherwise starve a clearly worse arm below the
@@ -180,7 +180,7 @@ export function sampleCategorical(probs: readonly number[], rng: Rng): number {
   return last; // rounding: Σ p slightly below 1
 }
 
-/** A served decision: the arm, its exact propensity, and the full allocation. */
+/** An assignment (a served arm): the arm, its exact propensity, and the full allocation. */
 export interface Selection {
   arm: number;
   propensity: number;

@@ -14,12 +14,12 @@ class Views implements ExperimentViews {
     if (this.gone) throw notFound(`experiment "${id}" does not exist`);
     // a live evaluation carries the time it was made (and the age in a time-limit check): every read differs there
     const evaluation = { source: 'live', at: new Date(this.reads).toISOString(), status: 'continue', checks: [{ key: 'maxDuration', unit: 'seconds', value: this.reads, met: false }] };
-    return { id, status: 'running', arms: [{ index: 0, pulls: this.version }], evaluation } as unknown as ExperimentView;
+    return { id, status: 'running', arms: [{ index: 0, assignments: this.version }], evaluation } as unknown as ExperimentView;
   }
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const pulls = (e: MessageEvent) => (JSON.parse(e.data as string) as { arms: Array<{ pulls: number }> }).arms[0].pulls;
+const served = (e: MessageEvent) => (JSON.parse(e.data as string) as { arms: Array<{ assignments: number }> }).arms[0].assignments;
 
 describe('ExperimentStream', () => {
   it('sends the view at once, then only when it changed (the clock of a live evaluation alone is no change)', async () => {
@@ -32,7 +32,7 @@ describe('ExperimentStream', () => {
     views.version = 2;
     const events = await got;
     expect(events.map((e) => e.type)).toEqual(['experiment', 'experiment', 'experiment']);
-    expect(events.map(pulls)).toEqual([0, 1, 2]);
+    expect(events.map(served)).toEqual([0, 1, 2]);
     expect(views.reads).toBeGreaterThan(5);
     stream.close();
   });
@@ -50,8 +50,8 @@ describe('ExperimentStream', () => {
     expect(stream.watched).toBe(1);
     views.version = 5;
     await sleep(30);
-    expect(a.map(pulls)).toEqual([0, 5]);
-    expect(b.map(pulls)).toEqual([0, 5]);
+    expect(a.map(served)).toEqual([0, 5]);
+    expect(b.map(served)).toEqual([0, 5]);
     subA.unsubscribe();
     expect(stream.watched).toBe(1);
     subB.unsubscribe();
@@ -67,7 +67,7 @@ describe('ExperimentStream', () => {
     const first = stream.events('x').subscribe();
     await sleep(30);
     const late = await firstValueFrom(stream.events('x'));
-    expect(pulls(late)).toBe(0);
+    expect(served(late)).toBe(0);
     first.unsubscribe();
     stream.close();
   });

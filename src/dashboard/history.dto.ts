@@ -38,8 +38,14 @@ export const historySchema = z.object({
     .array(z.object({ t: z.string().meta({ format: 'date-time' }), probBest: perArm, mean: perArm, ciLow: perArm, ciHigh: perArm }))
     .meta({ description: 'the last posterior snapshot of each arm in each bucket (null: none in that bucket)' }),
   cumulative: z
-    .array(z.object({ t: z.string().meta({ format: 'date-time', description: 'end of the bucket' }), pulls: z.number(), reward: z.number(), regret: z.number() }))
+    .array(z.object({
+        t: z.string().meta({ format: 'date-time', description: 'end of the bucket' }),
+        assignments: z.number().meta({ description: 'select events so far (the bandit’s traffic)' }),
+        pulls: z.number().meta({ deprecated: true, description: 'deprecated: the same as assignments' }),
+        reward: z.number(),
+        regret: z.number(),
+      }))
     .meta({ description: 'running totals at the end of each bucket with events' }),
-  regretBasis: z.literal('posterior-mean').meta({ description: 'regret of each pull = best current posterior mean − the pulled arm’s current posterior mean' }),
+  regretBasis: z.literal('posterior-mean').meta({ description: 'regret of each assignment = best current posterior mean − the served arm’s current posterior mean' }),
 });
 export type ExperimentHistory = z.infer<typeof historySchema>;

@@ -18,9 +18,9 @@ describe('chooseBucketSeconds', () => {
 });
 
 describe('assembleHistory', () => {
-  it('charges no regret when every pull went to the arm with the best mean', () => {
+  it('charges no regret when every assignment went to the arm with the best mean', () => {
     const h = assembleHistory(view([0.1, 0.3]), range, [{ bucket: 1, arm: 1, type: 'select', count: 50, rewardSum: 0 }], []);
-    expect(h.cumulative).toEqual([{ t: new Date(120_000).toISOString(), pulls: 50, reward: 0, regret: 0 }]);
+    expect(h.cumulative).toEqual([{ t: new Date(120_000).toISOString(), assignments: 50, pulls: 50, reward: 0, regret: 0 }]);
   });
 
   it('orders buckets in time, sums rewards per arm and keeps running totals', () => {
@@ -38,7 +38,7 @@ describe('assembleHistory', () => {
       { t: new Date(60_000).toISOString(), selects: [10, 0], rewards: [0, 1.5] },
       { t: new Date(180_000).toISOString(), selects: [4, 0], rewards: [0, 0] },
     ]);
-    expect(h.cumulative.map((c) => [c.pulls, c.reward])).toEqual([
+    expect(h.cumulative.map((c) => [c.assignments, c.reward])).toEqual([
       [10, 1.5],
       [14, 1.5],
     ]);

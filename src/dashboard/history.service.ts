@@ -1,7 +1,7 @@
 /**
  * Builds an experiment's history for the dashboard from the event store: the bucket width
  * (chosen so the whole span fits in about TARGET_BUCKETS points unless asked for), events
- * and snapshots per bucket, and running totals of pulls, reward and estimated regret.
+ * and snapshots per bucket, and running totals of assignments, reward and estimated regret.
  *
  * Estimated regret: live traffic has no known true rates, so each pull of arm k is
  * charged max_j μ_j − μ_k with μ the current posterior means (the API's `mean`). It is
@@ -46,7 +46,7 @@ export function assembleHistory(
   const means = view.arms.map((a) => a.mean);
   const best = Math.max(...means);
   const gaps = means.map((m) => best - m);
-  let pulls = 0;
+  let assignments = 0;
   let reward = 0;
   let regret = 0;
   const buckets: ExperimentHistory['buckets'] = [];
@@ -55,11 +55,11 @@ export function assembleHistory(
     const b = byBucket.get(n) as { selects: number[]; rewards: number[] };
     buckets.push({ t: iso(n * width), selects: b.selects, rewards: b.rewards });
     for (let i = 0; i < k; i++) {
-      pulls += b.selects[i];
+      assignments += b.selects[i];
       reward += b.rewards[i];
       regret += b.selects[i] * gaps[i];
     }
-    cumulative.push({ t: iso(Math.min((n + 1) * width, range.toMs)), pulls, reward, regret });
+    cumulative.push({ t: iso(Math.min((n + 1) * width, range.toMs)), assignments, pulls: assignments, reward, regret });
   }
 
   const snapByBucket = new Map<number, { at: number; probBest: (number | null)[]; mean: (number | null)[]; ciLow: (number | null)[]; ciHigh: (number | null)[] }>();

@@ -13,11 +13,17 @@ export interface Selection {
   propensity: number;
 }
 
+/** An arm as the demo sees it: the stopping rule's state (with its observations) and how often it was served. */
+export interface DemoArm extends ArmState {
+  /** Times the arm was served (its assignments). */
+  assignments: number;
+}
+
 export interface BanditClient {
   select(): Promise<Selection>;
-  /** Reward of a served decision: 1 = click / conversion, 0 = none. */
+  /** Reward of a served assignment: 1 = click / conversion, 0 = none. */
   reward(decisionId: string, r: number): Promise<void>;
-  state(): Promise<ArmState[]>;
+  state(): Promise<DemoArm[]>;
   /** Waits until every open conversion window closed (only a bandit with windows has any). */
   settle?(): Promise<void>;
 }
@@ -33,12 +39,12 @@ export interface InProcessOptions {
 
 /**
  * A bandit held in memory: Beta posteriors per arm, served by sampling from the exact
- * allocation probabilities of the policy (Thompson: P(best) per arm), so every decision
- * carries its exact propensity. Rewards update the posterior of the decision's arm once;
+ * allocation probabilities of the policy (Thompson: P(best) per arm), so every assignment
+ * carries its exact propensity. Rewards update the posterior of the assignment's arm once;
  * unknown or repeated decision ids are rejected.
  */
 export class InProcessBanditClient implements BanditClient {
-  private readonly arms: ArmState[];
+  private readonly arms: DemoArm[];
   private readonly pending = new Map<string, number>();
   private readonly policy: AllocationPolicy;
   private readonly rng: Rng;
@@ -49,7 +55,7 @@ export class InProcessBanditClient implements BanditClient {
     const alpha = opts.priorAlpha ?? 1;
     const beta = opts.priorBeta ?? 1;
     this.prior = { alpha, beta };
-    this.arms = names.map((name) => ({ name, alpha, beta, pulls: 0 }));
+    this.arms = names.map((name) => ({ name, alpha, beta, assignments: 0, observations: 0 }));
     this.policy = opts.policy ?? { algorithm: 'thompson' };
     this.rng = opts.rng ?? createRng('in-process');
   }
@@ -59,7 +65,7 @@ export class InProcessBanditClient implements BanditClient {
     const observations = this.arms.map((a) => Math.round(a.alpha + a.beta - this.prior.alpha - this.prior.beta));
     const probs = allocationProbabilities(this.arms, this.policy, observations);
     const k = sampleCategorical(probs, this.rng);
-    this.arms[k].pulls++;
+    this.arms[k].assignments++;
     const decisionId = `d${++this.next}`;
     this.pending.set(decisionId, k);
     return { decisionId, arm: this.arms[k].name, propensity: probs[k] };
@@ -72,9 +78,10 @@ export class InProcessBanditClient implements BanditClient {
     this.pending.delete(decisionId);
     this.arms[k].alpha += r;
     this.arms[k].beta += 1 - r;
+    this.arms[k].observations++;
   }
 
-  async state(): Promise<ArmState[]> {
+  async state(): Promise<DemoArm[]> {
     return this.arms.map((a) => ({ ...a }));
   }
 }

@@ -15,14 +15,14 @@ function demo(policy: AllocationPolicy, stopping: StoppingConfig) {
 describe('burn-in: a rule with a minimum sample can always conclude', () => {
   it('without burn-in, Thompson sampling starves the worse arm below the minimum and the run stalls', async () => {
     const r = await demo({ algorithm: 'thompson' }, LEGACY_STOPPING);
-    expect(r.decision.verdict).toBe('no_winner');
-    expect(r.decision.probBest[1]).toBeGreaterThan(0.99);
-    expect(r.state[0].pulls).toBeLessThan(100);
+    expect(r.verdict.verdict).toBe('no_winner');
+    expect(r.verdict.probBest[1]).toBeGreaterThan(0.99);
+    expect(r.state[0].observations).toBeLessThan(100);
   });
   it('with burn-in, the same run reaches the minimum and names the better arm', async () => {
     const r = await demo({ algorithm: 'thompson', burnIn: LEGACY_STOPPING.minSamplesPerArm }, LEGACY_STOPPING);
-    expect(r.decision.verdict).toBe('winner');
-    expect(r.decision.winnerName).toBe('b');
-    expect(r.state[0].pulls).toBeGreaterThanOrEqual(100);
+    expect(r.verdict.verdict).toBe('winner');
+    expect(r.verdict.winnerName).toBe('b');
+    expect(r.state[0].observations).toBeGreaterThanOrEqual(100);
   });
 });

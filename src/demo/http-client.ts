@@ -5,11 +5,11 @@
  * /select and /reward path production traffic takes.
  */
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
-import type { AllocationPolicy, ArmState, StoppingConfig } from '../core';
+import type { AllocationPolicy, StoppingConfig } from '../core';
 import { createApp } from '../app/create-app';
 import { SystemClock } from '../clock/clock.repository';
 import type { Config } from '../config/config';
-import type { BanditClient, Selection } from './bandit-client';
+import type { BanditClient, DemoArm, Selection } from './bandit-client';
 
 export class HttpError extends Error {
   constructor(
@@ -42,12 +42,12 @@ export class HttpBanditClient implements BanditClient {
     await this.request('POST', '/reward', { decision_id: decisionId, reward: r });
   }
 
-  async state(): Promise<ArmState[]> {
-    const body = await this.request<{ arms: Array<{ name: string; alpha: number; beta: number; pulls: number }> }>('GET', `/experiments/${encodeURIComponent(this.experimentId)}`);
-    return body.arms.map((a) => ({ name: a.name, alpha: a.alpha, beta: a.beta, pulls: a.pulls }));
+  async state(): Promise<DemoArm[]> {
+    const body = await this.request<{ arms: Array<{ name: string; alpha: number; beta: number; assignments: number; observations: number }> }>('GET', `/experiments/${encodeURIComponent(this.experimentId)}`);
+    return body.arms.map((a) => ({ name: a.name, alpha: a.alpha, beta: a.beta, assignments: a.assignments, observations: a.observations }));
   }
 
-  /** Waits until no decision of the experiment has an open conversion window. */
+  /** Waits until no assignment of the experiment has an open conversion window. */
   async settle(timeoutMs = 120_000): Promise<void> {
     const t0 = Date.now();
     for (;;) {

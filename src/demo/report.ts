@@ -21,7 +21,7 @@ export interface DemoReport {
   winner: string | null;
   leader: string;
   reasons: string[];
-  arms: { name: string; trueRate: number; pulls: number; clicks: number; mean: number; ci95: [number, number]; probBest: number; expectedLoss: number }[];
+  arms: { name: string; trueRate: number; assignments: number; clicks: number; mean: number; ci95: [number, number]; probBest: number; expectedLoss: number }[];
   cumulativeRegret: number;
   equalSplitRegret: number;
   plots: { regret: string; posteriors: string };
@@ -34,16 +34,16 @@ export function buildReport(seed: string, trueArms: readonly TrueArm[], result: 
     seed,
     samples: result.samples,
     clicks: result.clicks,
-    status: result.decision.status,
-    verdict: result.decision.verdict,
-    reason: result.decision.reason,
-    winner: result.decision.winnerName ?? null,
-    leader: result.decision.leaderName,
-    reasons: result.decision.reasons,
+    status: result.verdict.status,
+    verdict: result.verdict.verdict,
+    reason: result.verdict.reason,
+    winner: result.verdict.winnerName ?? null,
+    leader: result.verdict.leaderName,
+    reasons: result.verdict.reasons,
     arms: result.state.map((a, k) => ({
       name: a.name,
       trueRate: trueArms.find((t) => t.name === a.name)?.rate ?? NaN,
-      pulls: a.pulls,
+      assignments: a.assignments,
       clicks: Math.round(a.alpha - priorAlpha),
       ...summaries[k],
     })),
@@ -65,8 +65,8 @@ export function formatTable(header: string[], rows: string[][]): string {
 /** The human-readable report. */
 export function formatReport(r: DemoReport): string {
   const table = formatTable(
-    ['arm', 'true CTR', 'pulls', 'clicks', 'mean', '95% interval', 'P(best)', 'exp. loss'],
-    r.arms.map((a) => [a.name, pct(a.trueRate), String(a.pulls), String(a.clicks), pct(a.mean, 3), `${pct(a.ci95[0])} – ${pct(a.ci95[1])}`, a.probBest.toFixed(4), a.expectedLoss.toExponential(2)]),
+    ['arm', 'true CTR', 'served', 'clicks', 'mean', '95% interval', 'P(best)', 'exp. loss'],
+    r.arms.map((a) => [a.name, pct(a.trueRate), String(a.assignments), String(a.clicks), pct(a.mean, 3), `${pct(a.ci95[0])} – ${pct(a.ci95[1])}`, a.probBest.toFixed(4), a.expectedLoss.toExponential(2)]),
   );
   const verdict =
     r.status === 'winner'
@@ -136,7 +136,7 @@ export function writePlots(dir: string, trueArms: readonly TrueArm[], result: Si
     legend: 'right',
     width: 860,
     formatX: (v) => `${+(v * 100).toPrecision(3)}%`,
-    series: result.state.map((a, i) => ({ name: `${a.name} (${a.pulls} pulls)`, x: grid, y: grid.map((x) => betaPdf(x, a.alpha, a.beta)), color: colors[i] })),
+    series: result.state.map((a, i) => ({ name: `${a.name} (served ${a.assignments}×)`, x: grid, y: grid.map((x) => betaPdf(x, a.alpha, a.beta)), color: colors[i] })),
     markers: result.state.map((a, i) => ({ x: trueArms.find((t) => t.name === a.name)?.rate ?? NaN, color: colors[i] })),
   });
   const postPath = path.join(dir, 'posteriors.svg');

@@ -18,15 +18,15 @@ async function run(seed: string) {
 describe('runSimulation with the in-process client', () => {
   it('finds the better arm, with regret that only grows and stays below an equal split', async () => {
     const r = await run('a');
-    expect(r.decision.status).toBe('winner');
-    expect(r.decision.winnerName).toBe('high');
+    expect(r.verdict.status).toBe('winner');
+    expect(r.verdict.winnerName).toBe('high');
     expect(r.samples % 50).toBe(0);
-    expect(r.state.reduce((s, a) => s + a.pulls, 0)).toBe(r.samples);
+    expect(r.state.reduce((s, a) => s + a.assignments, 0)).toBe(r.samples);
     expect(r.state.reduce((s, a) => s + a.alpha - 1, 0)).toBe(r.clicks);
     for (let t = 1; t < r.regret.length; t++) expect(r.regret[t]).toBeGreaterThanOrEqual(r.regret[t - 1]);
     expect(r.regret[r.regret.length - 1]).toBeLessThan(r.samples * r.equalSplitRegretPerVisitor);
     // the regret is (0.1 − 0.02) per pull of the worse arm
-    expect(r.regret[r.regret.length - 1]).toBeCloseTo(0.08 * r.state[0].pulls, 9);
+    expect(r.regret[r.regret.length - 1]).toBeCloseTo(0.08 * r.state[0].assignments, 9);
   });
   it('is reproducible from the seeds', async () => {
     const [a, b] = [await run('same'), await run('same')];
@@ -45,7 +45,7 @@ describe('runSimulation with the in-process client', () => {
       stopping: { ...DEFAULT_STOPPING, probBest: 0.999999 },
       maxSamples: 500,
     });
-    expect(r.decision.status).toBe('no_winner');
+    expect(r.verdict.status).toBe('no_winner');
     expect(r.samples).toBe(500);
   });
 });
@@ -60,6 +60,6 @@ describe('InProcessBanditClient', () => {
     await expect(client.reward(sel.decisionId, 1)).rejects.toThrow(/unknown or already rewarded decision/);
     await expect(client.reward('nope', 0)).rejects.toThrow(/unknown/);
     const after = await client.state();
-    expect(after.find((a) => a.name === sel.arm)).toMatchObject({ alpha: 2, beta: 1, pulls: 1 });
+    expect(after.find((a) => a.name === sel.arm)).toMatchObject({ alpha: 2, beta: 1, assignments: 1, observations: 1 });
   });
 });

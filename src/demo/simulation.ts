@@ -11,8 +11,8 @@
  * Regret is the expected (pseudo-)regret: Σ over visitors of (best true rate − true rate
  * of the arm served), i.e. expected clicks lost to exploration.
  */
-import { evaluateStoppingRule, type ArmState, type Rng, type StoppingConfig, type StoppingDecision } from '../core';
-import type { BanditClient } from './bandit-client';
+import { evaluateStoppingRule, type Rng, type StoppingConfig, type StoppingVerdict } from '../core';
+import type { BanditClient, DemoArm } from './bandit-client';
 
 export interface TrueArm {
   name: string;
@@ -36,14 +36,14 @@ export interface SimulationOptions {
    */
   onlyClicks?: boolean;
   /** Called after every stopping-rule check. */
-  onCheck?: (samples: number, decision: StoppingDecision) => void;
+  onCheck?: (samples: number, verdict: StoppingVerdict) => void;
 }
 
 export interface SimulationResult {
   samples: number;
   clicks: number;
-  decision: StoppingDecision;
-  state: ArmState[];
+  verdict: StoppingVerdict;
+  state: DemoArm[];
   /** Cumulative expected regret after each visitor (index t = after t+1 visitors). */
   regret: Float64Array;
   /** Expected regret of an equal split over the arms after t visitors: t·(max rate − mean rate). */
@@ -60,7 +60,7 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
   let cumulative = 0;
   let clicks = 0;
   let samples = 0;
-  let decision: StoppingDecision | undefined;
+  let verdict: StoppingVerdict | undefined;
   while (samples < o.maxSamples) {
     const sel = await o.client.select();
     const rate = rates.get(sel.arm);
@@ -72,13 +72,13 @@ export async function runSimulation(o: SimulationOptions): Promise<SimulationRes
     regret[samples] = cumulative;
     samples++;
     if (samples % checkEvery === 0 || samples === o.maxSamples) {
-      decision = evaluateStoppingRule(await o.client.state(), stopping);
-      o.onCheck?.(samples, decision);
-      if (decision.status !== 'continue') break;
+      verdict = evaluateStoppingRule(await o.client.state(), stopping);
+      o.onCheck?.(samples, verdict);
+      if (verdict.status !== 'continue') break;
     }
   }
   if (o.onlyClicks) await o.client.settle?.();
   const state = await o.client.state();
-  decision ??= evaluateStoppingRule(state, stopping);
-  return { samples, clicks, decision, state, regret: regret.slice(0, samples), equalSplitRegretPerVisitor: best - meanRate };
+  verdict ??= evaluateStoppingRule(state, stopping);
+  return { samples, clicks, verdict, state, regret: regret.slice(0, samples), equalSplitRegretPerVisitor: best - meanRate };
 }

@@ -17,7 +17,7 @@ export function driverOf(config: Pick<Config, 'databaseUrl'>): Driver {
 export async function openDataSource(config: Pick<Config, 'databaseUrl' | 'sqlitePath'>): Promise<DataSource> {
   const driver = driverOf(config);
   const schemas = entitySchemas(driver);
-  const entities = [schemas.experiments, schemas.events, schemas.snapshots, schemas.decisions, schemas.changes];
+  const entities = [schemas.experiments, schemas.events, schemas.snapshots, schemas.verdicts, schemas.changes];
   let ds: DataSource;
   if (driver === 'postgres') {
     ds = new DataSource({

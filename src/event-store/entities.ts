@@ -51,29 +51,34 @@ export interface PosteriorSnapshotRow {
   armName: string;
   alpha: number;
   beta: number;
-  pulls: number;
+  /** Times the arm was served (select events) up to the snapshot. */
+  assignments: number;
+  /** Rewards counted for the arm (α + β − α₀ − β₀); null on snapshots written before it was stored. */
+  observations: number | null;
   rewards: number;
   mean: number;
   ciLow: number;
   ciHigh: number;
   probBest: number;
   expectedLoss: number;
-  /** 'periodic' | 'decision' | 'rebuild' */
+  /** 'periodic' | 'verdict' | 'rebuild' */
   reason: string;
-  decisionRecordId: number | null;
+  /** The `verdicts` row this snapshot was stored with (null for periodic and rebuild snapshots). */
+  verdictId: number | null;
   createdAt: Date;
 }
 
-export interface DecisionRow {
+/** A row of `verdicts`: one evaluation of the stopping rule that was recorded. */
+export interface VerdictRow {
   id?: number;
   experimentId: string;
   /** 'winner' | 'continue' | 'no_winner' */
   status: string;
-  /** 'manual' | 'auto' | 'max_duration' */
+  /** 'manual' | 'auto' | 'max_duration' (the service's) | 'pipeline' (advice) */
   trigger: string;
   winnerIndex: number | null;
   leaderIndex: number;
-  /** JSON arrays / objects: the numbers that justified the decision. */
+  /** JSON arrays / objects: the numbers that justified the verdict. */
   probBest: string;
   expectedLoss: string;
   reasons: string;
@@ -137,7 +142,8 @@ export function entitySchemas(driver: Driver) {
       armName: { name: 'arm_name', type: 'varchar', length: 128 },
       alpha: { type: float },
       beta: { type: float },
-      pulls: { type: float },
+      assignments: { type: float },
+      observations: { type: float, nullable: true },
       rewards: { type: float },
       mean: { type: float },
       ciLow: { name: 'ci_low', type: float },
@@ -145,13 +151,13 @@ export function entitySchemas(driver: Driver) {
       probBest: { name: 'prob_best', type: float },
       expectedLoss: { name: 'expected_loss', type: float },
       reason: { type: 'varchar', length: 16 },
-      decisionRecordId: { name: 'decision_record_id', type: 'integer', nullable: true },
+      verdictId: { name: 'verdict_id', type: 'integer', nullable: true },
       createdAt: { name: 'created_at', type: ts(driver) },
     },
   });
-  const decisions = new EntitySchema<DecisionRow>({
-    name: 'Decision',
-    tableName: 'decisions',
+  const verdicts = new EntitySchema<VerdictRow>({
+    name: 'Verdict',
+    tableName: 'verdicts',
     columns: {
       id: { type: 'integer', primary: true, generated: 'increment' },
       experimentId: { name: 'experiment_id', type: 'varchar', length: 64 },
@@ -167,5 +173,5 @@ export function entitySchemas(driver: Driver) {
       createdAt: { name: 'created_at', type: ts(driver) },
     },
   });
-  return { experiments, events, snapshots, decisions, changes };
+  return { experiments, events, snapshots, verdicts, changes };
 }

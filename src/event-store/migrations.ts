@@ -166,4 +166,44 @@ export class HoldoutEvents1764960000000 implements MigrationInterface {
   }
 }
 
-export const MIGRATIONS = [InitialSchema1764300000000, DeadLetters1764900000000, ExperimentLifecycle1764950000000, HoldoutEvents1764960000000];
+/**
+ * One word per meaning: the stopping rule's recorded outputs are *verdicts* (table
+ * `decisions` → `verdicts`, `posterior_snapshots.decision_record_id` → `verdict_id`, snapshot
+ * reason `decision` → `verdict`), and a snapshot's served count is *assignments* (`pulls` →
+ * `assignments`) beside the *observations* the stopping rule counts (new, nullable: rows
+ * written before have none). `bandit_events.decision_id` keeps its name: it is the wire
+ * name of an assignment's id.
+ */
+export class VerdictVocabulary1765000000000 implements MigrationInterface {
+  name = 'VerdictVocabulary1765000000000';
+
+  async up(q: QueryRunner): Promise<void> {
+    const float = q.connection.options.type === 'postgres' ? 'double precision' : 'real';
+    await q.query('ALTER TABLE decisions RENAME TO verdicts');
+    await this.reindex(q, 'decisions_experiment', 'verdicts_experiment', 'verdicts');
+    await q.query('ALTER TABLE posterior_snapshots RENAME COLUMN decision_record_id TO verdict_id');
+    await q.query('ALTER TABLE posterior_snapshots RENAME COLUMN pulls TO assignments');
+    await q.query(`ALTER TABLE posterior_snapshots ADD COLUMN observations ${float} NULL`);
+    await q.query("UPDATE posterior_snapshots SET reason = 'verdict' WHERE reason = 'decision'");
+  }
+
+  async down(q: QueryRunner): Promise<void> {
+    await q.query("UPDATE posterior_snapshots SET reason = 'decision' WHERE reason = 'verdict'");
+    await q.query('ALTER TABLE posterior_snapshots DROP COLUMN observations');
+    await q.query('ALTER TABLE posterior_snapshots RENAME COLUMN assignments TO pulls');
+    await q.query('ALTER TABLE posterior_snapshots RENAME COLUMN verdict_id TO decision_record_id');
+    await q.query('ALTER TABLE verdicts RENAME TO decisions');
+    await this.reindex(q, 'verdicts_experiment', 'decisions_experiment', 'decisions');
+  }
+
+  private async reindex(q: QueryRunner, from: string, to: string, table: string): Promise<void> {
+    if (q.connection.options.type === 'postgres') {
+      await q.query(`ALTER INDEX ${from} RENAME TO ${to}`);
+      return;
+    }
+    await q.query(`DROP INDEX IF EXISTS ${from}`);
+    await q.query(`CREATE INDEX ${to} ON ${table} (experiment_id, id)`);
+  }
+}
+
+export const MIGRATIONS = [InitialSchema1764300000000, DeadLetters1764900000000, ExperimentLifecycle1764950000000, HoldoutEvents1764960000000, VerdictVocabulary1765000000000];

@@ -68,9 +68,9 @@ export const createExperimentSchema = z
       .min(1)
       .max(90 * 24 * 3600)
       .optional()
-      .meta({ description: 'a decision not rewarded within this many seconds counts default_reward once; a later reward is refused (409 window_closed)' }),
+      .meta({ description: 'an assignment not rewarded within this many seconds counts default_reward once; a later reward is refused (409 window_closed)' }),
     holdout: z.number().min(0).max(0.5).optional().meta({ description: 'share of traffic served uniformly at random and kept out of the posterior, to measure the lift of the bandit (default 0)' }),
-    default_reward: z.number().min(0).max(1).optional().meta({ description: 'the reward a decision counts when its conversion window closes unrewarded (default 0)' }),
+    default_reward: z.number().min(0).max(1).optional().meta({ description: 'the reward an assignment counts when its conversion window closes unrewarded (default 0)' }),
   })
   .strict();
 export type CreateExperimentRequest = z.infer<typeof createExperimentSchema>;
@@ -102,7 +102,7 @@ export interface ExperimentDefinition {
   description: string | null;
   /** Indexes of retired arms: never served again, their history kept. */
   retired: number[];
-  /** Conversion window (seconds); null: rewards are explicit, decisions expire after the decision TTL. */
+  /** Conversion window (seconds); null: rewards are explicit, assignments expire after the decision TTL. */
   conversionWindowSeconds: number | null;
   /** Reward counted when a window closes unrewarded. */
   defaultReward: number;
@@ -142,7 +142,7 @@ export const definitionSchema = z.object({
   holdout: z.number(),
 });
 
-export const decisionRecordSchema = z
+export const verdictRecordSchema = z
   .object({
     id: z.number().int(),
     status: z.enum(VERDICT_STATUSES),
@@ -158,22 +158,34 @@ export const decisionRecordSchema = z
     totalSamples: z.number(),
     createdAt: z.string().meta({ format: 'date-time' }),
   })
-  .meta({ description: 'an evaluation of the stopping rule with the numbers that justified it' });
-export type DecisionRecord = z.infer<typeof decisionRecordSchema>;
+  .meta({ description: 'a verdict: an evaluation of the stopping rule, recorded with the numbers that justified it' });
+export type VerdictRecord = z.infer<typeof verdictRecordSchema>;
+
+/** A field kept under its earlier wire name: the same value as its replacement, marked deprecated in the API description. */
+const deprecatedAlias = <T extends z.ZodType>(schema: T, replacement: string) => schema.meta({ deprecated: true, description: `deprecated: the same as ${replacement}` });
+
+const holdoutSideSchema = z.object({
+  assignments: z.number().int(),
+  decisions: deprecatedAlias(z.number().int(), 'assignments'),
+  rewarded: z.number().int(),
+  mean: z.number().nullable(),
+});
 
 export const armViewSchema = z.object({
   index: z.number().int(),
   name: z.string(),
   alpha: z.number(),
   beta: z.number(),
-  pulls: z.number().meta({ description: 'times this arm was served' }),
+  assignments: z.number().meta({ description: 'times this arm was served (select answers, holdout excluded)' }),
+  observations: z.number().meta({ description: 'rewards counted for this arm (α + β − α₀ − β₀): what the stopping rule’s minimum sample counts' }),
+  pulls: deprecatedAlias(z.number(), 'assignments'),
   rewards: z.number().meta({ description: 'sum of the rewards counted for this arm' }),
   mean: z.number(),
   ci95: z.array(z.number()).min(2).max(2).meta({ description: '95% equal-tailed credible interval of the click rate' }),
   probBest: z.number(),
   expectedLoss: z.number(),
   allocation: z.number().meta({ description: 'probability that the next select serves this arm' }),
-  pending: z.number().int().meta({ description: 'decisions whose conversion window is still open (not counted yet; 0 without a window)' }),
+  pending: z.number().int().meta({ description: 'assignments whose conversion window is still open (not counted yet; 0 without a window)' }),
 });
 
 export const experimentViewSchema = z.object({
@@ -184,10 +196,11 @@ export const experimentViewSchema = z.object({
   definition: definitionSchema,
   arms: z.array(armViewSchema),
   winner: z
-    .object({ index: z.number().int(), name: z.string(), decision: decisionRecordSchema.nullable() })
+    .object({ index: z.number().int(), name: z.string(), verdict: verdictRecordSchema.nullable(), decision: deprecatedAlias(verdictRecordSchema.nullable(), 'verdict') })
     .nullable()
-    .meta({ description: 'the declared winner and the decision that declared it' }),
-  lastDecision: decisionRecordSchema.nullable().meta({ description: "the service’s latest evaluation of the stopping rule (the pipeline’s advice is not one)" }),
+    .meta({ description: 'the declared winner and the verdict that declared it' }),
+  lastVerdict: verdictRecordSchema.nullable().meta({ description: "the service’s latest recorded verdict (the pipeline’s advice is not one)" }),
+  lastDecision: deprecatedAlias(verdictRecordSchema.nullable(), 'lastVerdict'),
   evaluation: evaluationViewSchema,
   health: z
     .object({
@@ -202,7 +215,7 @@ export const experimentViewSchema = z.object({
           acknowledged: z.boolean(),
         })
         .meta({ description: 'sample-ratio mismatch: chi-square of the stored assignments per arm against the sums of their logged propensities; a failure (p < 0.001) holds back an automatic winner until acknowledged' }),
-      open_share: z.number().meta({ description: 'share of served decisions whose conversion window is still open' }),
+      open_share: z.number().meta({ description: 'share of served assignments whose conversion window is still open' }),
       conversion_delay: z
         .object({ median_seconds: z.number(), p90_seconds: z.number(), conversions: z.number().int() })
         .nullable()
@@ -212,9 +225,9 @@ export const experimentViewSchema = z.object({
   holdout: z
     .object({
       share: z.number(),
-      bandit: z.object({ decisions: z.number().int(), rewarded: z.number().int(), mean: z.number().nullable() }),
-      holdout: z.object({ decisions: z.number().int(), rewarded: z.number().int(), mean: z.number().nullable() }),
-      lift: z.number().nullable().meta({ description: 'mean reward per rewarded decision: bandit minus holdout (an equal split)' }),
+      bandit: holdoutSideSchema,
+      holdout: holdoutSideSchema,
+      lift: z.number().nullable().meta({ description: 'mean reward per rewarded assignment: bandit minus holdout (an equal split)' }),
       ci95: z.array(z.number()).min(2).max(2).nullable().meta({ description: '95% normal-approximation interval of the lift' }),
     })
     .nullable()
@@ -266,7 +279,8 @@ export type PatchExperimentRequest = z.infer<typeof patchExperimentSchema>;
 export const shipSchema = z.object({ arm: armNameSchema, ...actorFields }).strict();
 export type ShipRequest = z.infer<typeof shipSchema>;
 
-export const concludeResponseSchema = z.object({ decision: decisionRecordSchema, experiment: experimentViewSchema });
+export const concludeResponseSchema = z.object({ verdict: verdictRecordSchema, decision: deprecatedAlias(verdictRecordSchema, 'verdict'), experiment: experimentViewSchema });
+export type ConcludeResponse = z.infer<typeof concludeResponseSchema>;
 
 /** Fills in defaults and resolves per-arm objects; throws a message for the client on inconsistent input. */
 export function normalizeDefinition(

@@ -9,7 +9,7 @@ import { BanditError, ErrorCode, notFound } from '../common/errors';
 import { CLOCK, type ClockRepository } from '../clock/clock.repository';
 import { CONFIG } from '../app/tokens';
 import type { Config } from '../config/config';
-import type { DecisionRow } from '../event-store/entities';
+import type { VerdictRow } from '../event-store/entities';
 import { EventRepository } from '../event-store/event.repository';
 import { SnapshotRepository } from '../event-store/snapshot.repository';
 import { VerdictRepository } from '../event-store/verdict.repository';
@@ -28,16 +28,17 @@ import {
   type ShipRequest,
   type ArmView,
   type CreateExperimentRequest,
-  type DecisionRecord,
+  type ConcludeResponse,
+  type VerdictRecord,
   type ExperimentDefinition,
   type ExperimentView,
 } from './experiment.dto';
 import { ExperimentRepository, type StoredExperiment } from './experiment.repository';
 import { delaySummary, liftOf, srmCheckLogged, type ArmAssignments, type RewardTotals, type SrmResult } from './health';
 import { durationAt, evaluateStopping, evaluationView, numbersOf, SERVICE_TRIGGERS, type EvaluationView, type ServiceTrigger, type StoppingEvaluation } from './stopping/stopping-evaluator';
-import { countersFromEvents, decisionRowOf, recordedNumbers, snapshotRowsOf } from './stopping/stopping-records';
+import { countersFromEvents, verdictRowOf, recordedNumbers, snapshotRowsOf } from './stopping/stopping-records';
 
-export type DecisionTrigger = ServiceTrigger;
+export type VerdictTrigger = ServiceTrigger;
 
 /** How long a process serves with a cached definition before reading it again (edits reach every replica within this). */
 export const DEFINITION_REFRESH_MS = 1000;
@@ -210,8 +211,8 @@ export class ExperimentsService {
     return s;
   }
 
-  /** Evaluates the stopping rule now and records the decision. */
-  async conclude(id: string): Promise<{ decision: DecisionRecord; experiment: ExperimentView }> {
+  /** Evaluates the stopping rule now and records the verdict. */
+  async conclude(id: string): Promise<ConcludeResponse> {
     const e = await this.live(id);
     if (e.status === 'paused') throw new BanditError(ErrorCode.Conflict, `experiment ${JSON.stringify(id)} is paused; resume it first`);
     if (e.status === 'stopped') throw new BanditError(ErrorCode.Conflict, `experiment ${JSON.stringify(id)} is stopped`);
@@ -219,8 +220,8 @@ export class ExperimentsService {
       const name = e.winnerIndex === null ? 'no winner' : `winner ${JSON.stringify(e.definition.arms[e.winnerIndex])}`;
       throw new BanditError(ErrorCode.Conflict, `experiment ${JSON.stringify(id)} is already concluded (${name})`);
     }
-    const decision = await this.evaluate(e, 'manual');
-    return { decision, experiment: await this.view(await this.stored(id)) };
+    const verdict = await this.evaluate(e, 'manual');
+    return { verdict, decision: verdict, experiment: await this.view(await this.stored(id)) };
   }
 
   /**
@@ -359,11 +360,11 @@ export class ExperimentsService {
   }
 
   /**
-   * Declares an arm the winner by hand: a decision with trigger `manual` (who and why in its
+   * Declares an arm the winner by hand: a verdict with trigger `manual` (who and why in its
    * reasons and thresholds), then the experiment is concluded and /select serves the
    * winner exactly as after an automatic verdict.
    */
-  async ship(id: string, req: ShipRequest): Promise<{ decision: DecisionRecord; experiment: ExperimentView }> {
+  async ship(id: string, req: ShipRequest): Promise<ConcludeResponse> {
     const e = await this.live(id);
     if (e.status === 'stopped' || e.status === 'concluded') throw new BanditError(ErrorCode.Conflict, `experiment ${JSON.stringify(id)} is ${e.status}; nothing can be shipped`);
     const k = e.definition.arms.indexOf(req.arm);
@@ -371,23 +372,24 @@ export class ExperimentsService {
     if (e.definition.retired.includes(k)) throw new BanditError(ErrorCode.Conflict, `arm ${JSON.stringify(req.arm)} is retired`);
     const counters = await this.countersOf(e);
     const ev = this.evaluateNow(e, counters);
-    const base = decisionRowOf(e.id, ev, 'manual');
+    const base = verdictRowOf(e.id, ev, 'manual');
     const why = `shipped by hand${req.by ? ` by ${req.by}` : ''}${req.reason ? `: ${req.reason}` : ''}`;
-    const row: DecisionRow = {
+    const row: VerdictRow = {
       ...base,
       status: 'winner',
       winnerIndex: k,
       reasons: JSON.stringify([why]),
       thresholds: JSON.stringify({ ...(JSON.parse(base.thresholds) as Record<string, unknown>), manual: { by: req.by ?? null, reason: req.reason ?? null } }),
     };
-    const decisionId = await this.verdicts.insert(row, snapshotRowsOf(e.id, e.definition.arms, counters, 'decision', ev.at, ev));
+    const verdictId = await this.verdicts.insert(row, snapshotRowsOf(e.id, e.definition, counters, 'verdict', ev.at, ev));
     if (!(await this.experiments.transition(id, 'concluded', ['running', 'paused'], ev.at, k))) {
       throw new BanditError(ErrorCode.Conflict, `experiment ${JSON.stringify(id)} was concluded or stopped meanwhile`);
     }
     await this.setLiveStatus(e, { status: 'concluded', winner: k });
-    await this.change(id, 'shipped', req, { arm: req.arm, index: k, decision: decisionId });
+    await this.change(id, 'shipped', req, { arm: req.arm, index: k, verdict: verdictId });
     this.servedCache.delete(id);
-    return { decision: this.decisionRecord(e.definition, { ...row, id: decisionId }), experiment: await this.get(id) };
+    const verdict = this.verdictRecord(e.definition, { ...row, id: verdictId });
+    return { verdict, decision: verdict, experiment: await this.get(id) };
   }
 
   /** Acknowledges a failed sample-ratio-mismatch check: automatic winners are allowed again. */
@@ -406,7 +408,7 @@ export class ExperimentsService {
     throw new BanditError(ErrorCode.Conflict, `experiment ${JSON.stringify(id)} was edited concurrently; retry`);
   }
 
-  /** The holdout's decisions and rewards against the bandit's, from the event store, and the lift. */
+  /** The holdout's assignments and rewards against the bandit's, from the event store, and the lift. */
   private async holdoutOf(e: StoredExperiment): Promise<ExperimentView['holdout']> {
     if (!(e.definition.holdout > 0)) return null;
     const by = new Map((await this.experiments.rewardTotalsByType(e.id)).map((t) => [t.type, t]));
@@ -419,8 +421,8 @@ export class ExperimentsService {
     const l = liftOf(bandit, held);
     return {
       share: e.definition.holdout,
-      bandit: { decisions: bandit.decisions, rewarded: bandit.rewarded, mean: l.banditMean },
-      holdout: { decisions: held.decisions, rewarded: held.rewarded, mean: l.holdoutMean },
+      bandit: { assignments: bandit.decisions, decisions: bandit.decisions, rewarded: bandit.rewarded, mean: l.banditMean },
+      holdout: { assignments: held.decisions, decisions: held.decisions, rewarded: held.rewarded, mean: l.holdoutMean },
       lift: l.lift,
       ci95: l.ci95,
     };
@@ -469,7 +471,7 @@ export class ExperimentsService {
 
   /**
    * Conversion windows (every few hundred ms, on every replica): counts the default reward
-   * of each decision whose window closed unrewarded, through the store's atomic claim.
+   * of each assignment whose window closed unrewarded, through the store's atomic claim.
    */
   async sweepWindows(max = 500): Promise<number> {
     const now = Date.now();
@@ -528,28 +530,28 @@ export class ExperimentsService {
    * One evaluation. Manual evaluations are always recorded; automatic ones only when
    * they end the experiment (a winner, or no winner after the maximum duration).
    */
-  private async evaluate(e: StoredExperiment, trigger: DecisionTrigger): Promise<DecisionRecord> {
+  private async evaluate(e: StoredExperiment, trigger: VerdictTrigger): Promise<VerdictRecord> {
     const counters = await this.countersOf(e);
     const ev = this.evaluateNow(e, counters);
-    const d = ev.decision;
-    const effectiveTrigger: DecisionTrigger = ev.exhausted && d.status === 'no_winner' ? 'max_duration' : trigger;
+    const d = ev.verdict;
+    const effectiveTrigger: VerdictTrigger = ev.exhausted && d.status === 'no_winner' ? 'max_duration' : trigger;
     const now = ev.at;
-    const row: DecisionRow = decisionRowOf(e.id, ev, effectiveTrigger);
-    if (trigger !== 'manual' && d.status === 'continue') return this.decisionRecord(e.definition, { ...row, id: 0 });
+    const row: VerdictRow = verdictRowOf(e.id, ev, effectiveTrigger);
+    if (trigger !== 'manual' && d.status === 'continue') return this.verdictRecord(e.definition, { ...row, id: 0 });
     // a failed sample-ratio check holds back an automatic winner until an admin acknowledges it
     if (trigger !== 'manual' && d.status === 'winner' && !e.definition.srmAcknowledged && !(await this.srm(e)).ok) {
       this.log.warn(`experiment ${e.id}: automatic winner held back, the sample-ratio-mismatch check failed (acknowledge it to allow one)`);
-      return this.decisionRecord(e.definition, { ...row, id: 0 });
+      return this.verdictRecord(e.definition, { ...row, id: 0 });
     }
-    const id = await this.verdicts.insert(row, snapshotRowsOf(e.id, e.definition.arms, counters, 'decision', now, ev));
+    const id = await this.verdicts.insert(row, snapshotRowsOf(e.id, e.definition, counters, 'verdict', now, ev));
     if (d.status !== 'continue') {
       const winner = d.status === 'winner' ? (d.winner ?? null) : null;
       // compare-and-set: a stop that landed meanwhile wins
-      if (!(await this.experiments.transition(e.id, 'concluded', ['running'], now, winner))) return this.decisionRecord(e.definition, { ...row, id });
+      if (!(await this.experiments.transition(e.id, 'concluded', ['running'], now, winner))) return this.verdictRecord(e.definition, { ...row, id });
       await this.setLiveStatus(e, { status: 'concluded', winner });
       this.log.log(`experiment ${e.id} concluded: ${winner === null ? `no winner (leader ${e.definition.arms[d.leader]})` : `winner ${e.definition.arms[winner]}`} [${effectiveTrigger}]`);
     }
-    return this.decisionRecord(e.definition, { ...row, id });
+    return this.verdictRecord(e.definition, { ...row, id });
   }
 
   /** Writes a periodic snapshot of every live experiment whose state changed since the last one. */
@@ -563,10 +565,10 @@ export class ExperimentsService {
       }
       const counters = await this.store.readCounters(e.id, e.definition.arms.length);
       if (!counters) continue;
-      const key = JSON.stringify([counters.alpha, counters.beta, counters.pulls]);
+      const key = JSON.stringify([counters.alpha, counters.beta, counters.assignments]);
       if (this.lastSnapshotKey.get(e.id) === key) continue;
       this.lastSnapshotKey.set(e.id, key);
-      await this.snapshots.insert(snapshotRowsOf(e.id, e.definition.arms, counters, 'periodic', new Date(this.clock.now())));
+      await this.snapshots.insert(snapshotRowsOf(e.id, e.definition, counters, 'periodic', new Date(this.clock.now())));
       written++;
     }
     return written;
@@ -574,7 +576,7 @@ export class ExperimentsService {
 
   /**
    * Recomputes the experiment's live state from its events — α = α₀ + Σ rewards,
-   * β = β₀ + Σ (1 − reward), pulls = select events — after moving every queued event into
+   * β = β₀ + Σ (1 − reward), assignments = select events — after moving every queued event into
    * the event store. `overwrite` replaces the live state (manual rebuild); `if-missing`
    * writes only when the state is still missing (automatic, safe with many replicas).
    */
@@ -589,7 +591,7 @@ export class ExperimentsService {
     });
     if (wrote) {
       this.log.log(`experiment ${id}: live state rebuilt from ${selects} select and ${rewards} reward events`);
-      await this.snapshots.insert(snapshotRowsOf(e.id, e.definition.arms, counters, 'rebuild', new Date(this.clock.now()))).catch(() => undefined);
+      await this.snapshots.insert(snapshotRowsOf(e.id, e.definition, counters, 'rebuild', new Date(this.clock.now()))).catch(() => undefined);
     }
     return { experimentId: id, selects, rewards, alpha: counters.alpha, beta: counters.beta, wrote };
   }
@@ -657,10 +659,10 @@ export class ExperimentsService {
 
   /**
    * The evaluation the dashboard shows, banner and stopping card alike: for an experiment
-   * that a decision ended, that decision as recorded (with its time); otherwise the rule on
+   * that a verdict ended, that verdict as recorded (with its time); otherwise the rule on
    * the current posteriors, now.
    */
-  private async evaluationOf(e: StoredExperiment, counters: ArmCounters, last: DecisionRow | undefined, live?: StoppingEvaluation): Promise<EvaluationView> {
+  private async evaluationOf(e: StoredExperiment, counters: ArmCounters, last: VerdictRow | undefined, live?: StoppingEvaluation): Promise<EvaluationView> {
     if (e.status === 'concluded' && last && last.status !== 'continue' && last.id !== undefined) {
       const id = Number(last.id);
       const snapshots = await this.verdicts.snapshotsOf(e.id, id);
@@ -672,11 +674,11 @@ export class ExperimentsService {
     return evaluationView(e.definition.arms, numbersOf(ev), ev.at, 'live', null);
   }
 
-  private decisionRecord(def: ExperimentDefinition, row: DecisionRow): DecisionRecord {
+  private verdictRecord(def: ExperimentDefinition, row: VerdictRow): VerdictRecord {
     return {
       id: Number(row.id ?? 0),
-      status: row.status as DecisionRecord['status'],
-      trigger: row.trigger as DecisionRecord['trigger'],
+      status: row.status as VerdictRecord['status'],
+      trigger: row.trigger as VerdictRecord['trigger'],
       winnerIndex: row.winnerIndex,
       winnerName: row.winnerIndex === null ? null : def.arms[row.winnerIndex],
       leaderIndex: row.leaderIndex,
@@ -694,7 +696,7 @@ export class ExperimentsService {
   private posteriorView(e: StoredExperiment, counters: ArmCounters): PosteriorViewMemo {
     const at = new Date(this.clock.now());
     const { exhausted } = durationAt(e.definition, e.createdAt, at);
-    const key = JSON.stringify([counters.alpha, counters.beta, counters.pulls, e.status, e.winnerIndex, e.updatedAt.getTime(), exhausted]);
+    const key = JSON.stringify([counters.alpha, counters.beta, counters.assignments, e.status, e.winnerIndex, e.updatedAt.getTime(), exhausted]);
     const hit = this.posteriorViews.get(e.id);
     if (hit && hit.key === key) return hit;
     this.posteriorComputations++;
@@ -713,13 +715,15 @@ export class ExperimentsService {
     const counters = (await this.store.readCounters(e.id, e.definition.arms.length)) ?? (await this.countersOf(e));
     const memo = this.posteriorView(e, counters);
     const { summary, allocation } = memo;
-    const pending = e.definition.conversionWindowSeconds === null ? null : await this.store.openDecisions(e.id, e.definition.arms.length);
+    const pending = e.definition.conversionWindowSeconds === null ? null : await this.store.openAssignments(e.id, e.definition.arms.length);
     const arms: ArmView[] = e.definition.arms.map((name, k) => ({
       index: k,
       name,
       alpha: counters.alpha[k],
       beta: counters.beta[k],
-      pulls: counters.pulls[k],
+      assignments: counters.assignments[k],
+      observations: memo.evaluation.observations[k],
+      pulls: counters.assignments[k],
       rewards: counters.rewards[k],
       mean: summary[k].mean,
       ci95: [summary[k].ci95[0], summary[k].ci95[1]],
@@ -729,16 +733,16 @@ export class ExperimentsService {
       pending: pending?.[k] ?? 0,
     }));
     // the service's own evaluations only: the pipeline's verdict on a live experiment is advice
-    const decisions = await this.verdicts.latest(e.id, 1, SERVICE_TRIGGERS);
-    const last = decisions[0] ? this.decisionRecord(e.definition, decisions[0]) : null;
-    const evaluation = await this.evaluationOf(e, counters, decisions[0], memo.evaluation);
+    const verdicts = await this.verdicts.latest(e.id, 1, SERVICE_TRIGGERS);
+    const last = verdicts[0] ? this.verdictRecord(e.definition, verdicts[0]) : null;
+    const evaluation = await this.evaluationOf(e, counters, verdicts[0], memo.evaluation);
     let winner: ExperimentView['winner'] = null;
     if (e.status === 'concluded' && e.winnerIndex !== null) {
       const declaring = last && last.winnerIndex === e.winnerIndex ? last : null;
-      winner = { index: e.winnerIndex, name: e.definition.arms[e.winnerIndex], decision: declaring };
+      winner = { index: e.winnerIndex, name: e.definition.arms[e.winnerIndex], verdict: declaring, decision: declaring };
     }
     const srm = await this.srm(e);
-    const served = counters.pulls.reduce((a, b) => a + b, 0);
+    const served = counters.assignments.reduce((a, b) => a + b, 0);
     const open = (pending ?? []).reduce((a, b) => a + b, 0);
     const health: ExperimentView['health'] = {
       srm: { ...srm, acknowledged: e.definition.srmAcknowledged },
@@ -755,6 +759,7 @@ export class ExperimentsService {
       definition: e.definition,
       arms,
       winner,
+      lastVerdict: last,
       lastDecision: last,
       evaluation,
     };

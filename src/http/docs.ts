@@ -7,6 +7,8 @@ import * as path from 'node:path';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import type { FastifyInstance } from 'fastify';
+import { BanditError, ErrorCode } from '../common/errors';
+import { sendError } from './exception.filter';
 
 const ASSETS: Record<string, string> = {
   'swagger-ui.css': 'text/css; charset=utf-8',
@@ -37,8 +39,7 @@ export function installDocs(app: NestFastifyApplication, doc: OpenAPIObject): vo
   fastify.get<{ Params: { file: string } }>('/docs/:file', (req, reply) => {
     const type = ASSETS[req.params.file];
     if (!type) {
-      void reply.status(404).type('application/json; charset=utf-8').send({ error: { code: 'not_found', message: `no such route: GET ${req.url}` } });
-      return;
+      return sendError(reply, new BanditError(ErrorCode.NotFound, `no such route: GET ${req.url}`));
     }
     let body = cache.get(req.params.file);
     if (!body) {

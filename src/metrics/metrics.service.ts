@@ -9,8 +9,8 @@ import { Gauge, Registry, collectDefaultMetrics } from 'prom-client';
 import { CellCounter, CellHistogram } from './cells';
 
 export interface PosteriorSource {
-  /** Per experiment and arm: α, β and pulls, for the gauges (called at scrape time). */
-  posteriors(): Promise<Array<{ experiment: string; arm: string; alpha: number; beta: number; pulls: number }>>;
+  /** Per experiment and arm: α, β and assignments, for the gauges (called at scrape time). */
+  posteriors(): Promise<Array<{ experiment: string; arm: string; alpha: number; beta: number; assignments: number }>>;
   eventsStored(): number;
   /** Events set aside in the dead-letter table by this process. */
   deadLetters?(): number;
@@ -38,7 +38,7 @@ export class MetricsService {
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'bandit_process_' });
     const sourceOf = () => this.source;
-    const gauge = (name: string, help: string, pick: (p: { alpha: number; beta: number; pulls: number }) => number) =>
+    const gauge = (name: string, help: string, pick: (p: { alpha: number; beta: number; assignments: number }) => number) =>
       new Gauge({
         name,
         help,
@@ -55,7 +55,7 @@ export class MetricsService {
     gauge('bandit_posterior_alpha', 'Posterior α per experiment and arm', (p) => p.alpha);
     gauge('bandit_posterior_beta', 'Posterior β per experiment and arm', (p) => p.beta);
     gauge('bandit_posterior_mean', 'Posterior mean α / (α + β) per experiment and arm', (p) => p.alpha / (p.alpha + p.beta));
-    gauge('bandit_arm_pulls', 'Times each arm was served', (p) => p.pulls);
+    gauge('bandit_arm_pulls', 'Times each arm was served (its assignments; the metric keeps its name)', (p) => p.assignments);
     new Gauge({
       name: 'bandit_events_stored_total',
       help: 'Events moved from the queue into the event store by this process',

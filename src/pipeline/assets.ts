@@ -14,7 +14,7 @@ import * as path from 'node:path';
 import { EXPERIMENT_NAME, type TrackingRun } from '../tracker';
 import { invalidInput } from '../common/errors';
 import { runConclude } from './conclude.asset';
-import { EventStoreDecisions } from './decision-store';
+import { EventStoreVerdicts } from './verdict-store';
 import { requireIngested } from './ingest-obp';
 import { protocolMarkdown, runOpe } from './ope.asset';
 
@@ -214,22 +214,22 @@ export async function opeAsset(deps: PipelineDeps, ctx: AssetContext, options: P
 }
 
 export async function concludeAsset(deps: PipelineDeps, ctx: AssetContext, options: PipelineOptions, run: TrackingRun): Promise<AssetOutcome> {
-  const decisions = await (deps.decisions ?? (() => EventStoreDecisions.open(deps.config)))();
+  const verdicts = await (deps.verdicts ?? (() => EventStoreVerdicts.open(deps.config)))();
   try {
-    const result = await runConclude(deps.store, decisions, ctx, { experiments: options.experiments, now: new Date() });
-    await run.logParams({ experiments: result.decisions.map((d) => d.experimentId).join(',') });
-    await run.logMetrics(result.decisions.flatMap((d) => [
+    const result = await runConclude(deps.store, verdicts, ctx, { experiments: options.experiments, now: new Date() });
+    await run.logParams({ experiments: result.verdicts.map((d) => d.experimentId).join(',') });
+    await run.logMetrics(result.verdicts.flatMap((d) => [
       { key: `${d.experimentId}.prob_best`, value: d.probBestOfLeader },
       { key: `${d.experimentId}.expected_loss`, value: d.expectedLossOfLeader },
     ]));
-    await run.setTags(Object.fromEntries(result.decisions.map((d) => [`decision.${d.experimentId}`, d.winner ? `winner: ${d.winner}` : d.status])));
-    await run.logArtifact('conclude/decisions.json', JSON.stringify(result, null, 2), 'application/json');
-    const metadata: Record<string, MetadataValue> = { decisions: int(result.decisions.length) };
-    for (const d of result.decisions) {
+    await run.setTags(Object.fromEntries(result.verdicts.map((d) => [`verdict.${d.experimentId}`, d.winner ? `winner: ${d.winner}` : d.status])));
+    await run.logArtifact('conclude/verdicts.json', JSON.stringify(result, null, 2), 'application/json');
+    const metadata: Record<string, MetadataValue> = { verdicts: int(result.verdicts.length) };
+    for (const d of result.verdicts) {
       metadata[d.experimentId] = text(`${d.status}${d.winner ? ` (${d.winner})` : ''}: leader ${d.leader}, P(best) ${d.probBestOfLeader.toFixed(4)}, expected loss ${d.expectedLossOfLeader.toExponential(2)}`);
     }
     return { value: result, metadata };
   } finally {
-    await decisions.close();
+    await verdicts.close();
   }
 }

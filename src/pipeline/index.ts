@@ -35,7 +35,7 @@ export interface PipelineSession {
 }
 
 export async function createPipeline(config: Config, overrides: Partial<Omit<PipelineDeps, 'config'>> = {}, session?: PipelineSession): Promise<Pipeline> {
-  const deps: PipelineDeps = { config, store: overrides.store ?? createObjectStore(config), tracker: overrides.tracker ?? createTracker(config), decisions: overrides.decisions };
+  const deps: PipelineDeps = { config, store: overrides.store ?? createObjectStore(config), tracker: overrides.tracker ?? createTracker(config), verdicts: overrides.verdicts };
   const sessionName = session?.name ?? `materialize ${new Date().toISOString()}`;
   let parent: Promise<TrackingRun> | undefined;
   let failed = false;

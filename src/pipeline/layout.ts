@@ -8,7 +8,7 @@
  *   silver/replay/<campaign>/result.json               replay curves and posteriors
  *   silver/ope/<campaign>/estimates.json               OPE estimates with intervals
  *   silver/ope/table.md                                the paper's protocol table
- *   silver/conclude/decision.json                      the last decision
+ *   silver/conclude/verdicts.json                      the last conclude's verdicts
  */
 export const BEHAVIORS = ['random', 'bts'] as const;
 export type Behavior = (typeof BEHAVIORS)[number];
@@ -27,5 +27,5 @@ export const keys = {
   ope: (c: string) => `silver/ope/${c}/estimates.json`,
   opeTable: () => 'silver/ope/table.md',
   opeManifest: () => 'silver/ope/manifest.json',
-  decision: () => 'silver/conclude/decision.json',
+  verdicts: () => 'silver/conclude/verdicts.json',
 };

@@ -3,7 +3,7 @@ import { invalidInput } from '../common/errors';
 import type { Config } from '../config/config';
 import type { ObjectStore } from '../object-store';
 import type { Tracker, TrackingRun } from '../tracker';
-import type { DecisionStore } from './decision-store';
+import type { VerdictStore } from './verdict-store';
 import type { AssetContext, AssetOutcome } from './asset-graph';
 import type { Behavior } from './layout';
 
@@ -39,8 +39,8 @@ export interface PipelineDeps {
   config: Config;
   store: ObjectStore;
   tracker: Tracker;
-  /** Opens the event store's decision port (default: the configured Postgres / SQLite). */
-  decisions?: () => Promise<DecisionStore>;
+  /** Opens the event store's verdict port (default: the configured Postgres / SQLite). */
+  verdicts?: () => Promise<VerdictStore>;
 }
 
 export type AssetFunction = (deps: PipelineDeps, ctx: AssetContext, options: PipelineOptions, run: TrackingRun) => Promise<AssetOutcome>;

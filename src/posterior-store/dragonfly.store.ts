@@ -117,7 +117,7 @@ export class DragonflyPosteriorStore implements PosteriorStore {
     const args: Array<string | number> = [mode, encodeStatus(status), CONSUMER_GROUP, String(baseEventId)];
     for (let k = 0; k < counters.alpha.length; k++) {
       ks.push(keys.alpha(id, k), keys.beta(id, k), keys.pulls(id, k), keys.rewards(id, k));
-      args.push(String(counters.alpha[k]), String(counters.beta[k]), String(counters.pulls[k]), String(counters.rewards[k]));
+      args.push(String(counters.alpha[k]), String(counters.beta[k]), String(counters.assignments[k]), String(counters.rewards[k]));
     }
     return (await this.client.banditWriteState(ks.length, ...ks, ...args)) === 1;
   }
@@ -153,7 +153,7 @@ export class DragonflyPosteriorStore implements PosteriorStore {
     const v = await this.client.mget(ks);
     if (v[0] === null || v.some((x) => x === null)) return null;
     const pick = (j: number) => Array.from({ length: armCount }, (_, k) => Number(v[1 + 4 * k + j]));
-    return { status: decodeStatus(v[0]), alpha: pick(0), beta: pick(1), pulls: pick(2), rewards: pick(3) };
+    return { status: decodeStatus(v[0]), alpha: pick(0), beta: pick(1), assignments: pick(2), rewards: pick(3) };
   }
 
   /** The key names of an experiment with those of arms 0..arm, built once per experiment. */
@@ -319,7 +319,7 @@ export class DragonflyPosteriorStore implements PosteriorStore {
     return counted;
   }
 
-  async openDecisions(experimentId: string, armCount: number): Promise<number[]> {
+  async openAssignments(experimentId: string, armCount: number): Promise<number[]> {
     const out = new Array<number>(armCount).fill(0);
     for (const token of await this.client.zrange(keys.open(experimentId), 0, -1)) {
       const arm = Number(token.slice(0, token.indexOf('.')));

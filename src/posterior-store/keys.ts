@@ -5,18 +5,18 @@
  *
  *   experiment:{id}:arm:<k>:alpha     posterior α of arm k (fixed name, read by other systems)
  *   experiment:{id}:arm:<k>:beta      posterior β of arm k (fixed name)
- *   experiment:{id}:arm:<k>:pulls     times arm k was served
+ *   experiment:{id}:arm:<k>:pulls     times arm k was served (its assignments; the key keeps its name)
  *   experiment:{id}:arm:<k>:rewards   sum of the rewards counted for arm k
  *   experiment:{id}:state             marker + status: "running" | "concluded:<winner|-1>" | "stopped";
  *                                     its absence means the experiment's state was lost → rebuild
- *   experiment:{id}:d:<token>         one outstanding / rewarded decision (expires)
+ *   experiment:{id}:d:<token>         one outstanding / rewarded assignment (expires; its id is the decision_id)
  *   experiment:{id}:units             sticky assignments: unit id → "<arm>|<propensity>"
- *   experiment:{id}:open              decisions whose conversion window is open: key suffix → deadline (ms)
+ *   experiment:{id}:open              assignments whose conversion window is open: key suffix → deadline (ms)
  *   experiment:{id}:fence             which queued events the live counters already count: f (stream
  *                                     id), m (event-store row id) — see lua/settle.lua
  *   experiment:{id}:events            stream of select / reward events awaiting the event store
  *   experiment:{id}:fb:<token>        one counted reward without a decision (a routed-arm feedback; expires)
- *   experiment:{id}:req:<sha256>      the decision served for one request key (Seldon puid; expires)
+ *   experiment:{id}:req:<sha256>      the assignment served for one request key (Seldon puid; expires)
  */
 export const EXPERIMENT_ID_PATTERN = /^[a-z0-9][a-z0-9_-]{0,63}$/;
 

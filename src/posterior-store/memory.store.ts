@@ -64,7 +64,7 @@ export class MemoryPosteriorStore implements PosteriorStore {
       status: keep ? prev.status : { ...status },
       alpha: [...c.alpha],
       beta: [...c.beta],
-      pulls: [...c.pulls],
+      assignments: [...c.assignments],
       rewards: [...c.rewards],
       decisions: prev?.decisions ?? new Map(),
       units: prev?.units ?? new Map(),
@@ -84,7 +84,7 @@ export class MemoryPosteriorStore implements PosteriorStore {
   async readCounters(experimentId: string, armCount: number): Promise<(ArmCounters & { status: StoredStatus }) | null> {
     const e = this.experiments.get(experimentId);
     if (!e || e.alpha.length < armCount) return null;
-    return { status: { ...e.status }, alpha: [...e.alpha], beta: [...e.beta], pulls: [...e.pulls], rewards: [...e.rewards] };
+    return { status: { ...e.status }, alpha: [...e.alpha], beta: [...e.beta], assignments: [...e.assignments], rewards: [...e.rewards] };
   }
 
   async recordSelection(r: SelectionRecord): Promise<SelectionOutcome> {
@@ -105,7 +105,7 @@ export class MemoryPosteriorStore implements PosteriorStore {
     }
     const at = this.now();
     e.decisions.set(r.token, { arm: r.arm, propensity, unitId: r.unitId ?? '', expiresAt: at + r.ttlSeconds * 1000, deadline: r.windowDeadline, holdout: r.holdout });
-    if (!r.holdout) e.pulls[r.arm] += 1;
+    if (!r.holdout) e.assignments[r.arm] += 1;
     if (requestKey !== undefined) this.requests.set(requestKey, { decisionId: r.decisionId, arm: r.arm, propensity, expiresAt: at + r.ttlSeconds * 1000 });
     this.queue.push({ experimentId: r.experimentId, type: r.holdout ? 'hselect' : 'select', decisionId: r.decisionId, arm: r.arm, propensity, reward: null, unitId: r.unitId ?? null, at: r.at });
     if (++this.writes % SWEEP_EVERY === 0) this.sweep(at);
@@ -175,7 +175,7 @@ export class MemoryPosteriorStore implements PosteriorStore {
     return counted;
   }
 
-  async openDecisions(experimentId: string, armCount: number): Promise<number[]> {
+  async openAssignments(experimentId: string, armCount: number): Promise<number[]> {
     const out = new Array<number>(armCount).fill(0);
     for (const d of this.experiments.get(experimentId)?.decisions.values() ?? []) if (d.deadline !== undefined && !d.reward && d.arm < armCount) out[d.arm]++;
     return out;
@@ -198,7 +198,7 @@ export class MemoryPosteriorStore implements PosteriorStore {
       if (e.alpha.length > k) return;
       e.alpha.push(p.alpha);
       e.beta.push(p.beta);
-      e.pulls.push(0);
+      e.assignments.push(0);
       e.rewards.push(0);
     });
   }

@@ -1,7 +1,7 @@
 /**
- * The posterior store: where the live state of every experiment lives (α, β, pulls and
- * reward sums per arm, status, outstanding decisions, sticky units). Each store owns the
- * event queue (src/event-queue) its state changes are appended to.
+ * The posterior store: where the live state of every experiment lives (α, β, assignments
+ * and reward sums per arm, status, outstanding assignments, sticky units). Each store owns
+ * the event queue (src/event-queue) its state changes are appended to.
  *
  * Two implementations behind this one interface, chosen once from config:
  * `DragonflyPosteriorStore` (Dragonfly / Redis, shared by every replica) and
@@ -33,7 +33,8 @@ export interface PosteriorRead {
 export interface ArmCounters {
   alpha: number[];
   beta: number[];
-  pulls: number[];
+  /** Times each arm was served (select events; stored under the `:pulls` key). */
+  assignments: number[];
   rewards: number[];
 }
 
@@ -132,7 +133,7 @@ export function statusRank(s: StoredStatus): number {
 
 /** Counters of a fresh experiment: the priors, nothing served. */
 export function priorCounters(priors: ReadonlyArray<{ alpha: number; beta: number }>): ArmCounters {
-  return { alpha: priors.map((p) => p.alpha), beta: priors.map((p) => p.beta), pulls: priors.map(() => 0), rewards: priors.map(() => 0) };
+  return { alpha: priors.map((p) => p.alpha), beta: priors.map((p) => p.beta), assignments: priors.map(() => 0), rewards: priors.map(() => 0) };
 }
 
 export interface PosteriorStore {
@@ -177,7 +178,7 @@ export interface PosteriorStore {
    */
   sweepWindows(experimentId: string, now: number, defaultReward: number, max: number): Promise<number>;
   /** Open decisions (window not closed yet) per arm. */
-  openDecisions(experimentId: string, armCount: number): Promise<number[]>;
+  openAssignments(experimentId: string, armCount: number): Promise<number[]>;
   /** Starts arms `from`… at their priors (only keys that do not exist yet are written). */
   addArms(experimentId: string, from: number, priors: ReadonlyArray<{ alpha: number; beta: number }>): Promise<void>;
   /**

@@ -1,26 +1,38 @@
-/** Errors of the Seldon endpoints, in Seldon's shape (see seldon-error.ts). */
-import { Catch, HttpException, Logger, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
-import type { FastifyReply } from 'fastify';
-import { BanditError } from '../common/errors';
-import { seldonErrorBody, toSeldonError, type SeldonErrorBody } from './seldon-error';
+/**
+ * Errors of the Seldon endpoints in Seldon's shape (see seldon-error.ts), from the same
+ * description of the error as the service's JSON errors (src/http/exception.filter.ts):
+ * the Nest filter on the Seldon controller for errors its handlers raise, and a
+ * route-level Fastify error handler for what fails before a handler runs (malformed JSON,
+ * body too large, unsupported media type).
+ */
+import { Catch, type ArgumentsHost, type ExceptionFilter } from '@nestjs/common';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { SELDON_PATHS } from './seldon-paths';
+import { toSeldonError } from './seldon-error';
 
-const log = new Logger('Seldon');
-
-export function seldonErrorOf(err: unknown): { http: number; body: SeldonErrorBody } {
-  if (!(err instanceof BanditError) && err instanceof HttpException) {
-    const status = err.getStatus();
-    return { http: status, body: seldonErrorBody(err.message, status >= 500 ? 'MICROSERVICE_INTERNAL_ERROR' : 'MICROSERVICE_BAD_DATA') };
-  }
-  const out = toSeldonError(err);
-  if (out.http >= 500 && !(err instanceof BanditError)) log.error(err instanceof Error ? (err.stack ?? err.message) : String(err));
-  return out;
+/** Answers `err` on `reply` in Seldon's error shape. */
+export function sendSeldonError(reply: FastifyReply, err: unknown): void {
+  if (reply.sent) return;
+  const { http, body } = toSeldonError(err);
+  void reply.status(http).header('content-type', 'application/json; charset=utf-8').send(body);
 }
 
 @Catch()
 export class SeldonExceptionFilter implements ExceptionFilter {
   catch(err: unknown, host: ArgumentsHost): void {
-    const reply = host.switchToHttp().getResponse<FastifyReply>();
-    const { http, body } = seldonErrorOf(err);
-    void reply.status(http).header('content-type', 'application/json; charset=utf-8').send(body);
+    sendSeldonError(host.switchToHttp().getResponse<FastifyReply>(), err);
   }
+}
+
+/**
+ * Gives each Seldon route (as it is registered) Seldon's error handler, in place of the
+ * service's: errors raised by the framework before the controller runs leave in Seldon's
+ * shape too. Call before the routes are registered (before the application's init).
+ */
+export function installSeldonErrorHandler(fastify: FastifyInstance): void {
+  const paths = new Set<string>(SELDON_PATHS);
+  const handler = (err: FastifyError, _req: FastifyRequest, reply: FastifyReply): void => sendSeldonError(reply, err);
+  fastify.addHook('onRoute', (route) => {
+    if (paths.has(route.url)) route.errorHandler = handler;
+  });
 }

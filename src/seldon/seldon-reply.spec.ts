@@ -1,5 +1,6 @@
 import { BanditError, ErrorCode } from '../common/errors';
-import { SELDON_ERROR, toSeldonError } from './seldon-error';
+import { HTTP_STATUS } from '../http/error-mapping';
+import { SELDON_REASON, toSeldonError } from './seldon-error';
 import { armPredictReply, metadataReply, routeReply } from './seldon-reply';
 
 const tags = { decision_id: 'exp.1.AAAAAAAAAAAAAAAAAAAAAA', experiment_id: 'exp', arm: 'b', arm_index: 1, propensity: 0.25 };
@@ -57,8 +58,8 @@ describe('armPredictReply / metadataReply', () => {
 describe("Seldon's error shape", () => {
   it('maps every error code; 4xx is bad data, 5xx internal', () => {
     for (const code of Object.values(ErrorCode)) {
-      const m = SELDON_ERROR[code];
-      expect(m.reason).toBe(m.http >= 500 ? 'MICROSERVICE_INTERNAL_ERROR' : 'MICROSERVICE_BAD_DATA');
+      expect({ code, reason: SELDON_REASON[code] }).toEqual({ code, reason: HTTP_STATUS[code] >= 500 ? 'MICROSERVICE_INTERNAL_ERROR' : 'MICROSERVICE_BAD_DATA' });
+      expect(toSeldonError(new BanditError(code, 'x')).http).toBe(HTTP_STATUS[code]);
     }
     expect(toSeldonError(new BanditError(ErrorCode.InvalidInput, 'bad reward'))).toEqual({
       http: 400,

@@ -13,18 +13,7 @@ import { SeldonExceptionFilter } from './seldon-exception.filter';
 import { readFeedback, readSeldonMessage } from './seldon-message';
 import { SeldonRouterService } from './seldon-router.service';
 
-/** Paths answered in Seldon's error shape, framework errors included (see seldon.module.ts). */
-export const SELDON_PATHS = [
-  '/route',
-  '/send-feedback',
-  '/api/v1.0/feedback',
-  '/api/v0.1/feedback',
-  '/health/ping',
-  '/health/status',
-  '/api/v1.0/health/status',
-  '/metadata',
-  '/api/v1.0/metadata',
-] as const;
+export { SELDON_PATHS } from './seldon-paths';
 
 function headerPuid(req: FastifyRequest): string | undefined {
   const h = req.headers['seldon-puid'];

@@ -7,8 +7,9 @@
  * - multipart bodies (@fastify/multipart; urlencoded forms are parsed already by the
  *   Nest adapter, else @fastify/formbody is registered) — both only act on their own
  *   content types, so the JSON routes are untouched;
- * - errors raised by the framework before a Seldon route runs (malformed JSON, body too
- *   large, unsupported media type) rewritten into Seldon's error shape;
+ * - (errors raised by the framework before a Seldon route runs — malformed JSON, body too
+ *   large, unsupported media type — get Seldon's shape from the routes' own error handler,
+ *   seldon-exception.filter.ts);
  * - Prometheus text on `PREDICTIVE_UNIT_METRICS_ENDPOINT` (default /prometheus) on the
  *   HTTP port, and on `PREDICTIVE_UNIT_METRICS_SERVICE_PORT` when the operator sets one.
  */
@@ -24,29 +25,8 @@ import type { Config } from '../config/config';
 import { MetricsService } from '../metrics/metrics.service';
 import { connectRedisClient } from '../posterior-store/redis-client';
 import { MemoryPuidIndex, PUID_INDEX, RedisPuidIndex, type PuidIndex } from './puid-index';
-import { SELDON_PATHS, SeldonController } from './seldon.controller';
-import { seldonErrorBody } from './seldon-error';
+import { SeldonController } from './seldon.controller';
 import { SeldonRouterService } from './seldon-router.service';
-
-const SELDON_PATH_SET = new Set<string>(SELDON_PATHS);
-
-/**
- * Rewrites a framework error body on a Seldon path into Seldon's shape: the service's
- * `{"error":{"message"}}` or Fastify's own `{"statusCode","error","message"}`.
- */
-export function toSeldonShape(payload: unknown, status: number): string | undefined {
-  if (typeof payload !== 'string') return undefined;
-  let parsed: { error?: { message?: unknown } | string; message?: unknown; status?: unknown };
-  try {
-    parsed = JSON.parse(payload) as typeof parsed;
-  } catch {
-    return undefined;
-  }
-  if (parsed === null || typeof parsed !== 'object' || parsed.status !== undefined) return undefined;
-  const message = typeof parsed.error === 'object' && parsed.error !== null ? parsed.error.message : parsed.message;
-  if (typeof message !== 'string') return undefined;
-  return JSON.stringify(seldonErrorBody(message, status >= 500 ? 'MICROSERVICE_INTERNAL_ERROR' : 'MICROSERVICE_BAD_DATA'));
-}
 
 @Injectable()
 export class SeldonTransport implements OnModuleInit, OnApplicationBootstrap, OnApplicationShutdown {
@@ -67,13 +47,6 @@ export class SeldonTransport implements OnModuleInit, OnApplicationBootstrap, On
     if (!fastify.hasContentTypeParser('multipart/form-data')) {
       await fastify.register(multipart, { attachFieldsToBody: 'keyValues', limits: { fieldSize: limit, fileSize: limit, files: 4, fields: 16, parts: 20 } });
     }
-    fastify.addHook('onSend', (req, reply, payload, done) => {
-      if (reply.statusCode >= 400 && SELDON_PATH_SET.has(req.routeOptions?.url ?? '')) {
-        const body = toSeldonShape(payload, reply.statusCode);
-        if (body !== undefined) return done(null, body);
-      }
-      done(null, payload);
-    });
     const path = this.config.seldon.metricsPath;
     if (!fastify.hasRoute({ method: 'GET', url: path })) {
       fastify.get(path, async (_req, reply) => reply.header('content-type', this.metrics.registry.contentType).send(await this.metrics.registry.metrics()));

@@ -113,7 +113,7 @@ export function simulateRun(plan: DesignPlan, rates: readonly number[], seed: st
   const rng = createRng(seed);
   const K = plan.arms;
   const cfg = resolveStopping(plan.statedBaseline ? { ...plan.stopping, baselineRate: plan.baselineRate } : plan.stopping);
-  const arms: ArmState[] = Array.from({ length: K }, (_, k) => ({ name: String(k), alpha: plan.prior.alpha, beta: plan.prior.beta, pulls: 0 }));
+  const arms: ArmState[] = Array.from({ length: K }, (_, k) => ({ name: String(k), alpha: plan.prior.alpha, beta: plan.prior.beta, observations: 0 }));
   const obs = new Array<number>(K).fill(0);
   const best = Math.max(...rates);
   let regret = 0;
@@ -127,7 +127,7 @@ export function simulateRun(plan: DesignPlan, rates: readonly number[], seed: st
       const k = sampleCategorical(probs, rng);
       if (rng.nextFloat() < rates[k]) arms[k].alpha += 1;
       else arms[k].beta += 1;
-      arms[k].pulls++;
+      arms[k].observations++;
       obs[k]++;
       regret += best - rates[k];
     }

@@ -62,7 +62,7 @@
     return {
       at: e.at || null,
       source: e.source === 'decision' ? 'decision' : 'live',
-      decisionId: num(e.decisionId),
+      verdictId: num(e.verdictId),
       status: String(e.status),
       // what the state means (winner | no_meaningful_difference | continue | no_winner) and why, in plain words
       verdict: String(e.verdict || e.status),
@@ -121,7 +121,8 @@
         name: String(a.name),
         alpha: num(a.alpha),
         beta: num(a.beta),
-        pulls: num(a.pulls),
+        assignments: num(a.assignments),
+        observations: num(a.observations),
         rewards: num(a.rewards),
         mean: num(a.mean),
         ciLow: num(ci[0]),
@@ -154,8 +155,8 @@
       arms: arms,
       leader: leader,
       winnerIndex: view.winner && typeof view.winner.index === 'number' ? view.winner.index : null,
-      decision: (view.winner && view.winner.decision) || view.lastDecision || null,
-      lastDecision: view.lastDecision || null,
+      verdictRecord: (view.winner && view.winner.verdict) || view.lastVerdict || null,
+      lastVerdict: view.lastVerdict || null,
       evaluation: evaluation(view.evaluation),
       stopping: {
         probBestThreshold: num(stop.probBest),

@@ -93,8 +93,8 @@
     }
     var title = C.htmlEl('div', 'banner-title', el);
     var ev = v.evaluation;
-    // the decision record that goes with the evaluation (for its trigger), when it is one
-    var d = ev && ev.source === 'decision' && v.decision && v.decision.id === ev.decisionId ? v.decision : null;
+    // the recorded verdict that goes with the evaluation (for its trigger), when it is one
+    var d = ev && ev.source === 'decision' && v.verdictRecord && v.verdictRecord.id === ev.verdictId ? v.verdictRecord : null;
     var about = v.winnerIndex !== null ? v.winnerIndex : ev ? ev.leaderIndex : v.leader ? v.leader.index : null;
     if (ev) el.setAttribute('data-evaluated-at', ev.at);
     if (v.status === 'concluded' && v.winnerIndex !== null) {
@@ -121,13 +121,13 @@
   }
 
   function renderKpis(v) {
-    var pulls = 0;
+    var served = 0;
     var rewards = 0;
     v.arms.forEach(function (a) {
-      pulls += a.pulls || 0;
+      served += a.assignments || 0;
       rewards += a.rewards || 0;
     });
-    setNumber(byId('kpi-pulls'), pulls, F.count(pulls));
+    setNumber(byId('kpi-served'), served, F.count(served));
     setNumber(byId('kpi-rewards'), rewards, F.num(rewards, 4));
     byId('kpi-leader').textContent = v.leader ? v.leader.name : '—';
     setNumber(byId('kpi-pbest'), v.leader ? v.leader.probBest : null, v.leader ? F.prob(v.leader.probBest) : '—');
@@ -255,14 +255,15 @@
   // ---------- arms table ----------
 
   var COLUMN_LABELS = {
-    pulls: 'Pulls',
+    assignments: 'Served',
+    observations: 'Observed',
     rewards: 'Rewards',
     mean: 'Mean',
     ci95: '95% interval',
     probBest: 'P(best)',
     expectedLoss: 'Expected loss',
     share: 'Traffic',
-    allocation: 'Next pull',
+    allocation: 'Next select',
   };
 
   function cell(tr, field, armIndex, value, text, cls) {
@@ -279,7 +280,7 @@
     body.textContent = '';
     var total = 0;
     v.arms.forEach(function (a) {
-      total += a.pulls || 0;
+      total += a.assignments || 0;
     });
     v.arms.forEach(function (a) {
       var tr = C.htmlEl('tr', null, body);
@@ -291,7 +292,8 @@
       C.htmlEl('span', null, label, a.name);
       if (v.winnerIndex === a.index) C.htmlEl('span', 'tag tag-winner', label, 'winner');
       else if (v.leader && v.leader.index === a.index && v.status === 'running') C.htmlEl('span', 'tag', label, 'leader');
-      cell(tr, 'pulls', a.index, a.pulls, F.count(a.pulls));
+      cell(tr, 'assignments', a.index, a.assignments, F.count(a.assignments));
+      cell(tr, 'observations', a.index, a.observations, F.count(a.observations));
       cell(tr, 'rewards', a.index, a.rewards, F.num(a.rewards, 6));
       cell(tr, 'mean', a.index, a.mean, F.rate(a.mean));
       var ci = cell(tr, 'ci95', a.index, null, F.interval(a.ciLow, a.ciHigh));
@@ -303,7 +305,7 @@
       bar.style.width = Math.max(0, Math.min(100, (a.probBest || 0) * 100)) + '%';
       bar.style.background = K.armColor(a.index);
       cell(tr, 'expectedLoss', a.index, a.expectedLoss, F.rate(a.expectedLoss));
-      var share = total > 0 ? (a.pulls || 0) / total : null;
+      var share = total > 0 ? (a.assignments || 0) / total : null;
       cell(tr, 'share', a.index, share, share === null ? '—' : F.prob(share));
       cell(tr, 'allocation', a.index, a.allocation, F.prob(a.allocation));
     });
@@ -514,11 +516,11 @@
     el.hidden = !h;
     if (!h) return;
     el.setAttribute('data-ok', h.srmOk || h.srmAcknowledged ? 'true' : 'false');
-    var srm = h.srmP === null ? 'sample ratio: not enough decisions yet' : 'sample ratio p = ' + F.prob(h.srmP) + (h.srmOk ? ' (ok)' : h.srmAcknowledged ? ' (mismatch, acknowledged)' : ' (mismatch: automatic winner held back until acknowledged)');
+    var srm = h.srmP === null ? 'sample ratio: not enough assignments yet' : 'sample ratio p = ' + F.prob(h.srmP) + (h.srmOk ? ' (ok)' : h.srmAcknowledged ? ' (mismatch, acknowledged)' : ' (mismatch: automatic winner held back until acknowledged)');
     var parts = [srm];
     if (v.pendingTotal > 0 || (h.openShare !== null && h.openShare > 0)) {
       parts.push(
-        'open decisions ' +
+        'open assignments ' +
           F.count(v.pendingTotal) +
           ' (' +
           v.arms

@@ -30,14 +30,14 @@
     C.htmlEl('span', 'exp-card-name', head, v.id);
     var pill = C.htmlEl('span', 'pill', head, v.status);
     pill.setAttribute('data-status', v.status);
-    var pulls = 0;
+    var served = 0;
     v.arms.forEach(function (arm) {
-      pulls += arm.pulls || 0;
+      served += arm.assignments || 0;
     });
     var facts = C.htmlEl('div', 'exp-card-facts', a);
     var f1 = C.htmlEl('span', null, facts);
-    C.htmlEl('strong', null, f1, F.count(pulls));
-    f1.appendChild(document.createTextNode(' pulls · ' + v.arms.length + ' arms'));
+    C.htmlEl('strong', null, f1, F.count(served));
+    f1.appendChild(document.createTextNode(' served · ' + v.arms.length + ' arms'));
     if (v.createdAt) C.htmlEl('span', 'muted', facts, 'since ' + F.dateTime(v.createdAt));
     C.htmlEl('div', 'exp-card-caption', a, 'P(best) of each arm');
     var bar = C.htmlEl('div', 'pbest-stack', a);

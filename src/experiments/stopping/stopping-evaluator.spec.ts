@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { evaluateStopping, checksOf, numbersOf, observationsOf, type StoppingDefinition } from './stopping-evaluator';
-import { countersFromEvents, decisionRowOf, recordedNumbers, snapshotRowsOf } from './stopping-records';
+import { countersFromEvents, verdictRowOf, recordedNumbers, snapshotRowsOf } from './stopping-records';
 
 const def = (arms: string[], stopping: Partial<StoppingDefinition['stopping']> = {}, prior = arms.map(() => ({ alpha: 1, beta: 1 }))): StoppingDefinition => ({
   arms,
@@ -24,23 +24,23 @@ describe('the issue’s case: about 300 selects but 60 observations per arm', ()
     { armIndex: 7, selects: 5, rewardEvents: 5, rewardSum: 5 }, // an arm the definition does not have
   ]);
 
-  it('counters: α, β from the rewards, pulls = selects, totals of unknown arms ignored', () => {
-    expect(counters).toEqual({ alpha: [1, 1, 61], beta: [61, 61, 1], pulls: [301, 297, 302], rewards: [0, 0, 60] });
+  it('counters: α, β from the rewards, assignments = selects, totals of unknown arms ignored', () => {
+    expect(counters).toEqual({ alpha: [1, 1, 61], beta: [61, 61, 1], assignments: [301, 297, 302], rewards: [0, 0, 60] });
     expect([selects, rewards]).toEqual([900, 180]);
     expect(observationsOf(d.prior, counters)).toEqual([60, 60, 60]);
   });
 
   it('continue: the minimum sample of 100 observations is not met, whatever the selects', () => {
     const ev = evaluateStopping(d, counters, { at: new Date(1_000), createdAt: new Date(0) });
-    expect(ev.decision.status).toBe('continue');
-    expect(ev.decision.reasons[0]).toBe('minimum samples not met: a has 60, b has 60, c has 60 of 100 observations required per arm');
-    expect(ev.decision.totalSamples).toBe(180);
+    expect(ev.verdict.status).toBe('continue');
+    expect(ev.verdict.reasons[0]).toBe('minimum samples not met: a has 60, b has 60, c has 60 of 100 observations required per arm');
+    expect(ev.verdict.totalSamples).toBe(180);
     const checks = checksOf(numbersOf(ev));
     expect(checks.map((c) => [c.key, c.value, c.threshold, c.met])).toEqual([
       ['minSamples', 60, 100, false],
-      ['probBest', ev.decision.probBest[2], 0.95, true],
+      ['probBest', ev.verdict.probBest[2], 0.95, true],
       // the loss threshold in force: min(absolute 0.001, 1% of the baseline rate)
-      ['expectedLoss', ev.decision.expectedLoss[2], Math.min(0.001, 0.01 * ev.decision.baselineRate), true],
+      ['expectedLoss', ev.verdict.expectedLoss[2], Math.min(0.001, 0.01 * ev.verdict.baselineRate), true],
     ]);
   });
 });
@@ -79,11 +79,11 @@ describe('checks agree with the core rule’s verdict', () => {
         const met = (key: string) => checks.find((c) => c.key === key)?.met;
         const equivalent = met('minSamples') === true && met('equivalence') === true;
         const all = !equivalent && met('minSamples') === true && met('probBest') === true && met('expectedLoss') === true;
-        expect(ev.decision.verdict === 'no_meaningful_difference').toBe(equivalent);
-        expect(ev.decision.status === 'winner').toBe(all);
-        expect(ev.decision.status === 'no_winner').toBe(equivalent || (!all && met('maxDuration') === true));
+        expect(ev.verdict.verdict === 'no_meaningful_difference').toBe(equivalent);
+        expect(ev.verdict.status === 'winner').toBe(all);
+        expect(ev.verdict.status === 'no_winner').toBe(equivalent || (!all && met('maxDuration') === true));
         expect(checks.some((c) => c.key === 'maxDuration')).toBe(x.maxDurationHours !== null);
-        expect(checks.find((c) => c.key === 'probBest')?.value).toBe(ev.decision.probBest[ev.decision.leader]);
+        expect(checks.find((c) => c.key === 'probBest')?.value).toBe(ev.verdict.probBest[ev.verdict.leader]);
       }),
       { numRuns: 300 },
     );
@@ -96,13 +96,14 @@ describe('an evaluation read back from its rows', () => {
       { alpha: 1, beta: 1 },
       { alpha: 2, beta: 5 },
     ]);
-    const counters = { alpha: [1 + 3, 2 + 30], beta: [1 + 37, 5 + 10], pulls: [55, 52], rewards: [3, 30] };
+    const counters = { alpha: [1 + 3, 2 + 30], beta: [1 + 37, 5 + 10], assignments: [55, 52], rewards: [3, 30] };
     const createdAt = new Date('2026-01-01T00:00:00Z');
     const ev = evaluateStopping(d, counters, { at: new Date('2026-01-01T06:00:00Z'), createdAt });
-    expect(ev.decision.status).toBe('winner');
-    const row = { ...decisionRowOf('exp', ev, 'auto'), id: 7 };
-    const snaps = snapshotRowsOf('exp', d.arms, counters, 'decision', ev.at, ev).map((s) => ({ ...s, decisionRecordId: 7 }));
-    expect(snaps.map((s) => s.pulls)).toEqual([55, 52]);
+    expect(ev.verdict.status).toBe('winner');
+    const row = { ...verdictRowOf('exp', ev, 'auto'), id: 7 };
+    const snaps = snapshotRowsOf('exp', d, counters, 'verdict', ev.at, ev).map((s) => ({ ...s, verdictId: 7 }));
+    expect(snaps.map((s) => s.assignments)).toEqual([55, 52]);
+    expect(snaps.map((s) => s.observations)).toEqual([40, 40]);
     expect(recordedNumbers(d, row, snaps, createdAt)).toEqual(numbersOf(ev));
     expect(numbersOf(ev).ageSeconds).toBe(6 * 3600);
   });

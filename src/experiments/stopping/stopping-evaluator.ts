@@ -15,7 +15,7 @@
  * small tests beside this file fail when the checks and the rule's verdict disagree.
  */
 import { z } from 'zod';
-import { evaluateStoppingRule, resolveStopping, type StoppingConfig, type StoppingDecision, type Verdict } from '../../core';
+import { evaluateStoppingRule, resolveStopping, type StoppingConfig, type StoppingVerdict, type Verdict } from '../../core';
 
 /** What the evaluator needs of an experiment's definition. */
 export interface StoppingDefinition {
@@ -48,13 +48,13 @@ export type VerdictStatus = (typeof VERDICT_STATUSES)[number];
 export const VERDICTS = ['winner', 'no_meaningful_difference', 'continue', 'no_winner'] as const;
 const _everyCoreVerdictListed: Record<Verdict, true> = { winner: true, no_meaningful_difference: true, continue: true, no_winner: true };
 void _everyCoreVerdictListed;
-const _everyCoreStatusListed: Record<StoppingDecision['status'], true> = { winner: true, continue: true, no_winner: true };
+const _everyCoreStatusListed: Record<StoppingVerdict['status'], true> = { winner: true, continue: true, no_winner: true };
 void _everyCoreStatusListed;
 
 /**
- * Who asked. The service's evaluations are the experiment's decisions; the pipeline's
+ * Who asked. The service's evaluations are the experiment's verdicts; the pipeline's
  * evaluation of a live experiment is advice, stored for the record and never shown as the
- * experiment's decision (the service alone ends an experiment).
+ * experiment's verdict (the service alone ends an experiment).
  */
 export const SERVICE_TRIGGERS = ['manual', 'auto', 'max_duration'] as const;
 export type ServiceTrigger = (typeof SERVICE_TRIGGERS)[number];
@@ -86,7 +86,8 @@ export function durationAt(def: StoppingDefinition, createdAt: Date | null, at: 
 /** One evaluation of the rule, with what it was made on and when. */
 export interface StoppingEvaluation {
   at: Date;
-  decision: StoppingDecision;
+  /** The rule's output. */
+  verdict: StoppingVerdict;
   observations: number[];
   /** The maximum duration had passed at `at` (the rule then answers no_winner instead of continue). */
   exhausted: boolean;
@@ -99,12 +100,12 @@ export interface StoppingEvaluation {
 export function evaluateStopping(def: StoppingDefinition, p: Posteriors, when: { at: Date; createdAt: Date | null }): StoppingEvaluation {
   const observations = observationsOf(def.prior, p);
   const { ageSeconds, exhausted } = durationAt(def, when.createdAt, when.at);
-  const decision = evaluateStoppingRule(
-    def.arms.map((name, k) => ({ name, alpha: p.alpha[k], beta: p.beta[k], pulls: observations[k] })),
+  const verdict = evaluateStoppingRule(
+    def.arms.map((name, k) => ({ name, alpha: p.alpha[k], beta: p.beta[k], observations: observations[k] })),
     stoppingConfigOf(def),
     { exhausted },
   );
-  return { at: when.at, decision, observations, exhausted, maxDurationHours: def.stopping.maxDurationHours, ageSeconds };
+  return { at: when.at, verdict, observations, exhausted, maxDurationHours: def.stopping.maxDurationHours, ageSeconds };
 }
 
 // ---------- how an evaluation is shown ----------
@@ -123,8 +124,9 @@ export type StoppingCheck = z.infer<typeof stoppingCheckSchema>;
 export const evaluationViewSchema = z
   .object({
     at: z.string().meta({ format: 'date-time', description: 'when these numbers were evaluated' }),
-    source: z.enum(['live', 'decision']).meta({ description: 'live: evaluated now on the current posteriors; decision: the recorded decision that ended the experiment' }),
-    decisionId: z.number().int().nullable(),
+    source: z.enum(['live', 'decision']).meta({ description: "live: evaluated now on the current posteriors; decision: the recorded verdict that ended the experiment (the value keeps its original wire name)" }),
+    verdictId: z.number().int().nullable().meta({ description: 'id of the recorded verdict shown (source decision), else null' }),
+    decisionId: z.number().int().nullable().meta({ deprecated: true, description: 'deprecated: the same as verdictId' }),
     status: z.enum(VERDICT_STATUSES),
     verdict: z.enum(VERDICTS).meta({ description: 'what the state means: winner | no_meaningful_difference (every arm within the equivalence region of the leader) | continue | no_winner (limit reached)' }),
     reason: z.string().meta({ description: 'the verdict in one plain sentence' }),
@@ -163,7 +165,7 @@ export interface EvaluationNumbers {
 }
 
 export function numbersOf(e: StoppingEvaluation): EvaluationNumbers {
-  const d = e.decision;
+  const d = e.verdict;
   return {
     status: d.status,
     verdict: d.verdict,
@@ -212,11 +214,12 @@ export function checksOf(n: EvaluationNumbers): StoppingCheck[] {
   return checks;
 }
 
-export function evaluationView(arms: readonly string[], n: EvaluationNumbers, at: Date, source: EvaluationView['source'], decisionId: number | null): EvaluationView {
+export function evaluationView(arms: readonly string[], n: EvaluationNumbers, at: Date, source: EvaluationView['source'], verdictId: number | null): EvaluationView {
   return {
     at: at.toISOString(),
     source,
-    decisionId,
+    verdictId,
+    decisionId: verdictId,
     status: n.status,
     verdict: n.verdict,
     reason: n.reason,

@@ -1,11 +1,11 @@
 /**
  * The stopping rule's data at its edges, one function each, shared by the service, the
  * pipeline's `conclude` and `bandit rebuild`: posterior counters from the event log, the
- * `decisions` row and `posterior_snapshots` rows of an evaluation, and an evaluation read
+ * `verdicts` row and `posterior_snapshots` rows of an evaluation, and an evaluation read
  * back from those rows.
  */
 import { summarizeArms, type Verdict } from '../../core';
-import type { DecisionRow, PosteriorSnapshotRow } from '../../event-store/entities';
+import type { VerdictRow, PosteriorSnapshotRow } from '../../event-store/entities';
 import type { ArmEventTotals } from '../../event-store/event.repository';
 import { priorCounters, type ArmCounters } from '../../posterior-store/posterior-store';
 import { numbersOf, observationsOf, VERDICT_STATUSES, VERDICTS, type EvaluationNumbers, type StoppingDefinition, type StoppingEvaluation, type VerdictStatus } from './stopping-evaluator';
@@ -20,7 +20,7 @@ export interface CountersFromEvents {
 
 /**
  * Counters from an experiment's event totals: α = α₀ + Σ reward, β = β₀ + Σ (1 − reward),
- * pulls = select events, rewards = Σ reward. Totals of an arm index the definition does
+ * assignments = select events, rewards = Σ reward. Totals of an arm index the definition does
  * not have are ignored.
  */
 export function countersFromEvents(prior: StoppingDefinition['prior'], totals: readonly ArmEventTotals[]): CountersFromEvents {
@@ -31,7 +31,7 @@ export function countersFromEvents(prior: StoppingDefinition['prior'], totals: r
     if (!(t.armIndex >= 0 && t.armIndex < prior.length)) continue;
     counters.alpha[t.armIndex] += t.rewardSum;
     counters.beta[t.armIndex] += t.rewardEvents - t.rewardSum;
-    counters.pulls[t.armIndex] = t.selects;
+    counters.assignments[t.armIndex] = t.selects;
     counters.rewards[t.armIndex] = t.rewardSum;
     selects += t.selects;
     rewards += t.rewardEvents;
@@ -39,8 +39,8 @@ export function countersFromEvents(prior: StoppingDefinition['prior'], totals: r
   return { counters, selects, rewards };
 }
 
-/** The `decisions` row of an evaluation. */
-export function decisionRowOf(experimentId: string, e: StoppingEvaluation, trigger: string): DecisionRow {
+/** The `verdicts` row of an evaluation. */
+export function verdictRowOf(experimentId: string, e: StoppingEvaluation, trigger: string): VerdictRow {
   const n = numbersOf(e);
   return {
     experimentId,
@@ -53,39 +53,45 @@ export function decisionRowOf(experimentId: string, e: StoppingEvaluation, trigg
     reasons: JSON.stringify(n.reasons),
     // the verdict and its sentence are kept beside the thresholds they were reached under
     thresholds: JSON.stringify({ ...n.thresholds, outcome: { verdict: n.verdict, reason: n.reason, lossThreshold: n.lossThreshold, baselineRate: n.baselineRate, probEquivalent: n.probEquivalent } }),
-    totalSamples: e.decision.totalSamples,
+    totalSamples: e.verdict.totalSamples,
     createdAt: e.at,
   };
 }
 
+/** Why a snapshot was written: on a schedule, with a recorded verdict, or after a rebuild from the event log. */
+export type SnapshotReason = 'periodic' | 'verdict' | 'rebuild';
+
 /** One `posterior_snapshots` row per arm (P(best) and expected loss from the evaluation when given). */
-export function snapshotRowsOf(experimentId: string, arms: readonly string[], c: ArmCounters, reason: string, at: Date, e?: StoppingEvaluation): PosteriorSnapshotRow[] {
+export function snapshotRowsOf(experimentId: string, def: Pick<StoppingDefinition, 'arms' | 'prior'>, c: ArmCounters, reason: SnapshotReason, at: Date, e?: StoppingEvaluation): PosteriorSnapshotRow[] {
   const summary = summarizeArms(c.alpha.map((alpha, k) => ({ alpha, beta: c.beta[k] })));
+  const observations = observationsOf(def.prior, c);
+  const arms = def.arms;
   return summary.map((s, k) => ({
     experimentId,
     armIndex: k,
     armName: arms[k],
     alpha: c.alpha[k],
     beta: c.beta[k],
-    pulls: c.pulls[k],
+    assignments: c.assignments[k],
+    observations: observations[k],
     rewards: c.rewards[k],
     mean: s.mean,
     ciLow: s.ci95[0],
     ciHigh: s.ci95[1],
-    probBest: e?.decision.probBest[k] ?? s.probBest,
-    expectedLoss: e?.decision.expectedLoss[k] ?? s.expectedLoss,
+    probBest: e?.verdict.probBest[k] ?? s.probBest,
+    expectedLoss: e?.verdict.expectedLoss[k] ?? s.expectedLoss,
     reason,
-    decisionRecordId: null,
+    verdictId: null,
     createdAt: at,
   }));
 }
 
 /**
- * An evaluation as recorded: the decision row, the snapshots stored with it (their α, β
+ * An evaluation as recorded: the verdict row, the snapshots stored with it (their α, β
  * give the observations) and the experiment's creation time. Thresholds missing from an
  * older row come from the definition.
  */
-export function recordedNumbers(def: StoppingDefinition, row: DecisionRow, snapshots: readonly PosteriorSnapshotRow[], createdAt: Date): EvaluationNumbers {
+export function recordedNumbers(def: StoppingDefinition, row: VerdictRow, snapshots: readonly PosteriorSnapshotRow[], createdAt: Date): EvaluationNumbers {
   const { outcome: o = {}, ...t } = JSON.parse(row.thresholds) as Partial<EvaluationNumbers['thresholds']> & {
     outcome?: { verdict?: string; reason?: string; lossThreshold?: number; baselineRate?: number; probEquivalent?: number[] };
   };

@@ -40,7 +40,7 @@ describeIf(() => hasBuiltCli())('bandit demo', () => {
     expect(first.stderr).not.toMatch(/Error|at .*\.js/);
     expect(first.code).toBe(0);
     expect(first.stdout).toMatch(/^Winner: faster \(after \d+ visitors\)$/m);
-    expect(first.stdout).toMatch(/^arm\s+true CTR\s+pulls\s+clicks\s+mean\s+95% interval\s+P\(best\)\s+exp\. loss$/m);
+    expect(first.stdout).toMatch(/^arm\s+true CTR\s+served\s+clicks\s+mean\s+95% interval\s+P\(best\)\s+exp\. loss$/m);
     for (const arm of ['control', 'fast', 'faster']) expect(first.stdout).toMatch(new RegExp(`^${arm}\\s+\\d+\\.\\d+%\\s+\\d+\\s+\\d+`, 'm'));
     // progress went to stderr, plain lines (not a TTY)
     expect(first.stderr).toMatch(/^demo: done, \d+ — winner faster$/m);

@@ -18,8 +18,9 @@ function bandit(args: string[], input?: string) {
 }
 
 interface StatsJson {
-  arms: { name: string; mean: number; ci95: [number, number]; probBest: number; expectedLoss: number; pulls: number }[];
-  decision: { status: string; winner: string | null; leader: string; reasons: string[] };
+  arms: { name: string; mean: number; ci95: [number, number]; probBest: number; expectedLoss: number; observations: number; pulls: number }[];
+  verdict: { status: string; winner: string | null; leader: string; reasons: string[] };
+  decision: StatsJson['verdict'];
 }
 
 describeIf(() => hasBuiltCli())('bandit stats --json agrees with the references', () => {
@@ -41,8 +42,8 @@ describeIf(() => hasBuiltCli())('bandit stats --json agrees with the references'
         expect(Math.abs(a.ci95[1] - ref.hi)).toBeLessThan(TOL * ref.hi);
       }
     });
-    expect(['winner', 'continue', 'no_winner']).toContain(out.decision.status);
-    expect(out.decision.reasons.length).toBeGreaterThan(0);
+    expect(['winner', 'continue', 'no_winner']).toContain(out.verdict.status);
+    expect(out.verdict.reasons.length).toBeGreaterThan(0);
   });
   it('checks the interval against the reference for the small-count arms', () => {
     expect(betaRef.intervals.some((i) => i.a === 12 && i.b === 988)).toBe(true);
@@ -52,33 +53,53 @@ describeIf(() => hasBuiltCli())('bandit stats --json agrees with the references'
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bandit-stats-'));
     const file = path.join(dir, 'arms.json');
     const arms = [
-      { name: 'control', alpha: 101, beta: 1901, pulls: 2000 },
-      { name: 'variant', alpha: 161, beta: 1841, pulls: 2000 },
+      { name: 'control', alpha: 101, beta: 1901, observations: 2000 },
+      { name: 'variant', alpha: 161, beta: 1841, observations: 2000 },
     ];
     fs.writeFileSync(file, JSON.stringify({ arms, stopping: { probBest: 0.99, expectedLoss: 0.002, minSamplesPerArm: 500 } }));
     const r = bandit(['stats', '--json', file]);
     expect(r.code).toBe(0);
     const out = JSON.parse(r.stdout) as StatsJson;
-    expect(out.decision.status).toBe('winner');
-    expect(out.decision.winner).toBe('variant');
-    expect(out.decision.reasons.join('\n')).toMatch(/>= 0\.9900/);
+    expect(out.verdict.status).toBe('winner');
+    expect(out.verdict.winner).toBe('variant');
+    expect(out.verdict.reasons.join('\n')).toMatch(/>= 0\.9900/);
     // min samples not met → continue
     fs.writeFileSync(file, JSON.stringify({ arms, stopping: { minSamplesPerArm: 5000 } }));
     const c = JSON.parse(bandit(['stats', '--json', file]).stdout) as StatsJson;
-    expect(c.decision.status).toBe('continue');
-    expect(c.decision.winner).toBeNull();
-    // the table form names the arms and the decision
+    expect(c.verdict.status).toBe('continue');
+    expect(c.verdict.winner).toBeNull();
+    // the table form names the arms and the verdict
     const t = bandit(['stats', file]);
     expect(t.code).toBe(0);
-    expect(t.stdout).toMatch(/^arm\s+pulls\s+mean\s+95% interval\s+P\(best\)\s+expected loss/m);
+    expect(t.stdout).toMatch(/^arm\s+observations\s+mean\s+95% interval\s+P\(best\)\s+expected loss/m);
     expect(t.stdout).toMatch(/^variant\s+2000\s/m);
-    expect(t.stdout).toMatch(/decision: continue \(leader: variant\)/);
+    expect(t.stdout).toMatch(/verdict: continue \(leader: variant\)/);
     fs.rmSync(dir, { recursive: true });
   });
 
-  it('counts alpha + beta - 2 pulls when pulls is absent', () => {
+  it('counts alpha + beta - 2 observations when they are not given', () => {
     const r = bandit(['stats', '--json'], JSON.stringify({ arms: [{ name: 'a', alpha: 12, beta: 988 }, { name: 'b', alpha: 20, beta: 980 }] }));
-    expect((JSON.parse(r.stdout) as StatsJson).arms.map((a) => a.pulls)).toEqual([998, 998]);
+    expect((JSON.parse(r.stdout) as StatsJson).arms.map((a) => a.observations)).toEqual([998, 998]);
+  });
+
+  it('still reads and writes the earlier names: pulls for observations, decision for verdict', () => {
+    const arms = [
+      { name: 'control', alpha: 101, beta: 1901, pulls: 300 },
+      { name: 'variant', alpha: 161, beta: 1841, pulls: 400 },
+    ];
+    const r = bandit(['stats', '--json'], JSON.stringify({ arms, stopping: { minSamplesPerArm: 350 } }));
+    expect(r.code).toBe(0);
+    const out = JSON.parse(r.stdout) as StatsJson;
+    expect(out.arms.map((a) => [a.observations, a.pulls])).toEqual([
+      [300, 300],
+      [400, 400],
+    ]);
+    expect(out.verdict.status).toBe('continue');
+    expect(out.verdict.reasons[0]).toMatch(/control has 300/);
+    expect(out.decision).toEqual(out.verdict);
+    const both = bandit(['stats', '--json'], JSON.stringify({ arms: [{ ...arms[0], observations: 3 }, arms[1]] }));
+    expect(both.code).toBe(2);
+    expect(both.stderr).toMatch(/arms\[0\] has both "observations" and "pulls"/);
   });
 });
 
@@ -115,6 +136,7 @@ describeIf(() => hasBuiltCli())('bandit stats rejects bad input with one line an
     ['pulls not finite', '{"arms":[{"name":"a","alpha":1,"beta":3,"pulls":1e999},{"name":"b","alpha":1,"beta":2}]}', /arms\[0\]\.pulls \(arm "a"\) must be an integer >= 0, got Infinity \(not a finite number\)/],
     ['duplicate names', '{"arms":[{"name":"a","alpha":1,"beta":3},{"name":"a","alpha":1,"beta":2}]}', /duplicate arm name "a"/],
     ['bad pulls', '{"arms":[{"name":"a","alpha":1,"beta":3,"pulls":-1},{"name":"b","alpha":1,"beta":2}]}', /arms\[0\]\.pulls \(arm "a"\) must be an integer >= 0/],
+    ['bad observations', '{"arms":[{"name":"a","alpha":1,"beta":3,"observations":2.5},{"name":"b","alpha":1,"beta":2}]}', /arms\[0\]\.observations \(arm "a"\) must be an integer >= 0, got 2\.5/],
     ['bad stopping', '{"arms":[{"name":"a","alpha":1,"beta":3},{"name":"b","alpha":1,"beta":2}],"stopping":{"probBest":2}}', /stopping\.probBest must be a number in \(0, 1\], got 2/],
     ['unknown stopping field', '{"arms":[{"name":"a","alpha":1,"beta":3},{"name":"b","alpha":1,"beta":2}],"stopping":{"pBest":0.9}}', /unknown field stopping\.pBest/],
   ];

@@ -26,7 +26,8 @@ interface ArmView {
   name: string;
   alpha: number;
   beta: number;
-  pulls: number;
+  assignments: number;
+  observations: number;
   rewards: number;
   mean: number;
   ci95: [number, number];
@@ -118,10 +119,11 @@ function expectShown(what: string, cell: { text: string; value: string | null } 
 
 function compareWithApi(shown: ShownArm[], view: ExperimentView): void {
   expect(shown.map((s) => s.name)).toEqual(view.arms.map((a) => a.name));
-  const total = view.arms.reduce((acc, a) => acc + a.pulls, 0);
+  const total = view.arms.reduce((acc, a) => acc + a.assignments, 0);
   view.arms.forEach((a, k) => {
     const c = shown[k].cells;
-    expectShown(`${a.name} pulls`, c.pulls, a.pulls);
+    expectShown(`${a.name} served`, c.assignments, a.assignments);
+    expectShown(`${a.name} observed`, c.observations, a.observations);
     expectShown(`${a.name} rewards`, c.rewards, a.rewards);
     expectShown(`${a.name} mean`, c.mean, a.mean);
     expectShown(`${a.name} P(best)`, c.probBest, a.probBest);
@@ -136,7 +138,7 @@ function compareWithApi(shown: ShownArm[], view: ExperimentView): void {
       const r = readBack(t);
       expect(Math.abs(r.value - v)).toBeLessThanOrEqual(r.halfUnit + 1e-12);
     }
-    expectShown(`${a.name} traffic share`, c.share, a.pulls / total);
+    expectShown(`${a.name} traffic share`, c.share, a.assignments / total);
   });
 }
 
@@ -187,14 +189,14 @@ describeIf(() => hasBuiltCli() && hasChromium() && hasPostgres() && hasRedis())(
     return page;
   }
 
-  /** Waits until the page shows the API's total pulls, then returns the API view. */
+  /** Waits until the page shows the API's total assignments, then returns the API view. */
   async function settled(page: Page): Promise<ExperimentView> {
     return waitFor(
       'the page to show the API’s numbers',
       async () => {
         const view = await call<ExperimentView>(svc.url, 'GET', `/experiments/${id}`);
-        const total = view.arms.reduce((acc, a) => acc + a.pulls, 0);
-        const shown = await page.getAttribute('#kpi-pulls', 'data-value');
+        const total = view.arms.reduce((acc, a) => acc + a.assignments, 0);
+        const shown = await page.getAttribute('#kpi-served', 'data-value');
         const alphas = await page.$$eval('#arms-body td[data-field="rewards"]', (tds) => tds.map((td) => Number(td.getAttribute('data-value'))));
         return Number(shown) === total && alphas.join() === view.arms.map((a) => a.rewards).join() ? view : undefined;
       },
@@ -252,7 +254,7 @@ describeIf(() => hasBuiltCli() && hasChromium() && hasPostgres() && hasRedis())(
     const loaded = await page.evaluate(() => performance.getEntriesByType('navigation').length);
     await traffic(svc.url, id, 120, rates);
     const after = await settled(page);
-    expect(after.arms.reduce((a, x) => a + x.pulls, 0)).toBe(before.arms.reduce((a, x) => a + x.pulls, 0) + 120);
+    expect(after.arms.reduce((a, x) => a + x.assignments, 0)).toBe(before.arms.reduce((a, x) => a + x.assignments, 0) + 120);
     expect(Number(await page.getAttribute('body', 'data-updates'))).toBeGreaterThan(updatesBefore);
     expect(await page.evaluate(() => performance.getEntriesByType('navigation').length)).toBe(loaded);
     compareWithApi(await shownArms(page), after);

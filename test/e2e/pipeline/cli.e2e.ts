@@ -27,7 +27,7 @@ interface MaterializeJson {
   ingest_obp: { datasets: Array<{ behavior: string; campaign: string; rows: number; clicks: number; status: string }> };
   replay: { campaigns: Array<{ campaign: string }> };
   ope: { table: string; campaigns: Array<{ protocol: unknown[] }> };
-  conclude: { decisions: Array<{ experimentId: string }> };
+  conclude: { verdicts: Array<{ experimentId: string }> };
 }
 
 
@@ -46,9 +46,9 @@ describeIf(() => hasBuiltCli())('bandit materialize / ope / gen-obd / retail-arm
     expect(out.replay.campaigns.map((c) => c.campaign)).toEqual(['men', 'women']);
     expect(out.ope.table).toMatch(/### men: BTS policy estimated from the random logs/);
     expect(out.ope.campaigns[0].protocol).toHaveLength(7);
-    expect(out.conclude.decisions.map((d) => d.experimentId)).toEqual(['replay-men', 'replay-women']);
+    expect(out.conclude.verdicts.map((d) => d.experimentId)).toEqual(['replay-men', 'replay-women']);
     // silver layout on disk
-    for (const k of ['silver/obp/random/men/logs.parquet', 'silver/obp/bts/women/manifest.json', 'raw/obp/random/men/men.csv', 'silver/replay/men/result.json', 'silver/ope/table.md', 'silver/conclude/decision.json']) {
+    for (const k of ['silver/obp/random/men/logs.parquet', 'silver/obp/bts/women/manifest.json', 'raw/obp/random/men/men.csv', 'silver/replay/men/result.json', 'silver/ope/table.md', 'silver/conclude/verdicts.json']) {
       expect(fs.existsSync(path.join(data, 'objects', 'bandit', k))).toBe(true);
     }
     // again: ingest changes nothing, the same seed gives the same replay

@@ -81,14 +81,14 @@ export async function createExperiment(url: string, id: string, arms = ['control
 export interface ArmCounts {
   alpha: number[];
   beta: number[];
-  pulls: number[];
+  assignments: number[];
 }
 
 export async function liveCounts(url: string, id: string): Promise<ArmCounts> {
   const r = await call(url, 'GET', `/experiments/${id}`);
   if (r.status !== 200) throw new Error(`GET /experiments/${id}: ${r.status} ${r.text}`);
-  const arms = (r.body as { arms: Array<{ alpha: number; beta: number; pulls: number }> }).arms;
-  return { alpha: arms.map((a) => a.alpha), beta: arms.map((a) => a.beta), pulls: arms.map((a) => a.pulls) };
+  const arms = (r.body as { arms: Array<{ alpha: number; beta: number; assignments: number }> }).arms;
+  return { alpha: arms.map((a) => a.alpha), beta: arms.map((a) => a.beta), assignments: arms.map((a) => a.assignments) };
 }
 
 /** A deterministic reward stream (0/1 with arm-dependent rates, plus some 0.5 to exercise fractions). */
@@ -206,19 +206,19 @@ export async function storedEvents(dbUrl: string, experimentId: string): Promise
   });
 }
 
-/** α, β, pulls per arm implied by the stored events under a Beta(1, 1) prior. */
+/** α, β, assignments per arm implied by the stored events under a Beta(1, 1) prior. */
 export function countsFromEvents(rows: readonly EventRow[], arms: number): ArmCounts {
   const alpha = new Array<number>(arms).fill(1);
   const beta = new Array<number>(arms).fill(1);
-  const pulls = new Array<number>(arms).fill(0);
+  const assignments = new Array<number>(arms).fill(0);
   for (const r of rows) {
-    if (r.event_type === 'select') pulls[r.arm_index]++;
+    if (r.event_type === 'select') assignments[r.arm_index]++;
     else {
       alpha[r.arm_index] += r.reward ?? 0;
       beta[r.arm_index] += 1 - (r.reward ?? 0);
     }
   }
-  return { alpha, beta, pulls };
+  return { alpha, beta, assignments };
 }
 
 /** (decision, type) pairs stored more than once. */

@@ -14,20 +14,20 @@ import { ADMIN_TOKEN, countedRewards, countsFromEvents, createExperiment, double
 
 jest.setTimeout(180_000);
 
-/** α, β, pulls implied by what the clients were told (Beta(1, 1) prior). */
+/** α, β, assignments implied by what the clients were told (Beta(1, 1) prior). */
 function countsFromClients(outcomes: readonly Outcome[], arms: number): ArmCounts {
   const alpha = new Array<number>(arms).fill(1);
   const beta = new Array<number>(arms).fill(1);
-  const pulls = new Array<number>(arms).fill(0);
+  const assignments = new Array<number>(arms).fill(0);
   for (const o of outcomes) {
     if (o.status !== 200) continue;
-    if (o.op === 'select') pulls[o.arm as number]++;
+    if (o.op === 'select') assignments[o.arm as number]++;
     else if (o.duplicate === false) {
       alpha[o.arm as number] += o.reward as number;
       beta[o.arm as number] += 1 - (o.reward as number);
     }
   }
-  return { alpha, beta, pulls };
+  return { alpha, beta, assignments };
 }
 
 describeIf(() => hasBuiltCli() && hasPostgres() && hasRedis())('scale-out', () => {

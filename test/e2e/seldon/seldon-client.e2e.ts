@@ -115,11 +115,11 @@ async function http(base: string, method: string, p: string, init: { body?: stri
 
 const json = (o: unknown) => ({ body: JSON.stringify(o), headers: { 'content-type': 'application/json' } });
 
-async function posterior(base: string): Promise<{ alpha: number[]; beta: number[]; pulls: number[] }> {
+async function posterior(base: string): Promise<{ alpha: number[]; beta: number[]; assignments: number[] }> {
   const r = await http(base, 'GET', `/experiments/${EXPERIMENT}`);
   expect(r.status).toBe(200);
   const arms = r.body.arms as Obj[];
-  return { alpha: arms.map((a) => a.alpha), beta: arms.map((a) => a.beta), pulls: arms.map((a) => a.pulls) };
+  return { alpha: arms.map((a) => a.alpha), beta: arms.map((a) => a.beta), assignments: arms.map((a) => a.assignments) };
 }
 
 describeIf(() => hasPeer('seldon') && hasDataset(path.join(SELDON_SPECS_PATH, 'wrapper.oas3.json'), 'BANDIT_SELDON_SPECS') && hasBuiltCli() && hasRedis() && hasPostgres())('Seldon router conformance (SeldonClient 1.17.1)', () => {
@@ -237,7 +237,7 @@ describeIf(() => hasPeer('seldon') && hasDataset(path.join(SELDON_SPECS_PATH, 'w
         expect(p.beta[k]).toBeCloseTo(expected.beta[k], 12);
       }
       // four routes by SeldonClient, one executor-style
-      expect(p.pulls.reduce((s, x) => s + x, 0)).toBe(5);
+      expect(p.assignments.reduce((s, x) => s + x, 0)).toBe(5);
     }
   });
 

@@ -92,8 +92,8 @@ describeIf(() => hasBuiltCli())('bandit serve (built CLI)', () => {
       expect(sim.stdout).toMatch(/600 select \+ reward pairs/);
       expect(sim.stdout).toMatch(/errors: none/);
       const view = await json(`${s.url}/experiments/e2e`);
-      const arms = view.body.arms as Array<{ alpha: number; beta: number; pulls: number }>;
-      expect(arms.reduce((n, a) => n + a.pulls, 0)).toBe(600);
+      const arms = view.body.arms as Array<{ alpha: number; beta: number; assignments: number }>;
+      expect(arms.reduce((n, a) => n + a.assignments, 0)).toBe(600);
       expect(arms.reduce((n, a) => n + a.alpha + a.beta, 0)).toBe(600 + 4);
       expect(await stop(s)).toBe(0);
       s = undefined;

@@ -108,7 +108,7 @@ describeIf(servicesUp)('conversion windows and the lifecycle across two service 
     expect((await call(a, 'POST', '/experiments/life2/pause', {}, auth)).status).toBe(200);
     expect((await call(a, 'POST', '/experiments', { id: 'ship2', arms: ['x', 'y'] }, auth)).status).toBe(201);
     expect((await call(a, 'POST', '/experiments/ship2/ship', { arm: 'y', by: 'ana' }, auth)).status).toBe(200);
-    type Full = { status: string; definition: unknown; winner: { index: number } | null; arms: Array<{ alpha: number; beta: number; pulls: number }> };
+    type Full = { status: string; definition: unknown; winner: { index: number } | null; arms: Array<{ alpha: number; beta: number; assignments: number }> };
     const before = await Promise.all(['life2', 'ship2', 'win2'].map(async (id) => (await call<Full>(a, 'GET', `/experiments/${id}`)).body));
     // the replicas move every queued event into Postgres as they stop
     for (const r of replicas.splice(0)) await r.stop();
@@ -131,7 +131,7 @@ describeIf(servicesUp)('conversion windows and the lifecycle across two service 
       expect(after[i].status).toBe(before[i].status);
       expect(after[i].definition).toEqual(before[i].definition);
       expect(after[i].winner?.index ?? null).toBe(before[i].winner?.index ?? null);
-      expect(after[i].arms.map((x) => [x.alpha, x.beta, x.pulls])).toEqual(before[i].arms.map((x) => [x.alpha, x.beta, x.pulls]));
+      expect(after[i].arms.map((x) => [x.alpha, x.beta, x.assignments])).toEqual(before[i].arms.map((x) => [x.alpha, x.beta, x.assignments]));
     }
     expect((await call<{ paused?: boolean }>(url, 'POST', '/select', { experiment_id: 'life2' })).body.paused).toBe(true);
     expect((await call<{ arm: string }>(url, 'POST', '/select', { experiment_id: 'ship2' })).body.arm).toBe('y');

@@ -178,7 +178,7 @@ describe('core properties over α, β ∈ [1e-3, 1e9]', () => {
 describe('decisions over α, β ∈ [1e-3, 1e9]', () => {
   it('the stopping rule always returns a consistent decision', () => {
     const config = fc.record({ probBest: fc.double({ min: 0.51, max: 0.999, noNaN: true }), expectedLoss: fc.double({ min: 1e-6, max: 0.1, noNaN: true }), minSamplesPerArm: fc.integer({ min: 0, max: 1000 }) });
-    const state = fc.array(fc.record({ alpha: param, beta: param, pulls: fc.integer({ min: 0, max: 1e9 }) }), { minLength: 1, maxLength: 30 });
+    const state = fc.array(fc.record({ alpha: param, beta: param, observations: fc.integer({ min: 0, max: 1e9 }) }), { minLength: 1, maxLength: 30 });
     fc.assert(
       fc.property(state, config, fc.boolean(), (s, c, exhausted) => {
         const d = evaluateStoppingRule(

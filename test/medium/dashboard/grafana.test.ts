@@ -1,7 +1,7 @@
 /**
  * The Grafana dashboard's SQL against the real schema: a Postgres database migrated by the
  * service itself and filled by real traffic through its HTTP API (selects, rewards,
- * posterior snapshots, a stopping decision). Every panel and variable query, with its
+ * posterior snapshots, a stopping-rule verdict). Every panel and variable query, with its
  * macros expanded as Grafana expands them, must run and return rows, and the numbers
  * must agree with the traffic that was sent. Also: the committed manifests are exactly
  * what the TypeScript source generates.
@@ -219,22 +219,41 @@ describeIf(() => hasPostgres())('every Grafana query against the real schema wit
   });
 
   it('the latest-snapshot table and the leader stat show the API’s numbers', async () => {
-    const view = (await svc.request<{ arms: Array<{ name: string; pulls: number; probBest: number; mean: number }> }>('GET', `/experiments/${id}`)).body;
+    const view = (await svc.request<{ arms: Array<{ name: string; assignments: number; observations: number; probBest: number; mean: number }> }>('GET', `/experiments/${id}`)).body;
     expect(view.arms.length).toBe(3);
     const table = await run(query('Arms (latest snapshot)'));
     expect(table.map((r) => r.arm)).toEqual(view.arms.map((a) => a.name));
     for (const r of table) {
       const a = view.arms.find((x) => x.name === r.arm)!;
-      expect(Number(r.pulls)).toBe(a.pulls);
+      expect(Number(r.served)).toBe(a.assignments);
+      expect(Number(r.observed)).toBe(a.observations);
       expect(Number(r.mean)).toBeCloseTo(a.mean, 12);
     }
     const [leader] = await run(query('Leader P(best)'));
     const best = Math.max(...table.map((r) => Number(r['P(best)'])));
     expect(Number(leader.prob_best)).toBe(best);
-    const decisions = await run(query('Decisions'));
-    expect(decisions.length).toBeGreaterThanOrEqual(1);
+    const verdicts = await run(query('Verdicts'));
+    expect(verdicts.length).toBeGreaterThanOrEqual(1);
     // the reasons read as one line, the same sentences the API gives
-    const api = (await svc.request<{ lastDecision: { reasons: string[] } }>('GET', `/experiments/${id}`)).body.lastDecision;
-    expect(decisions[0].reasons).toBe(api.reasons.join('; '));
+    const api = (await svc.request<{ lastVerdict: { reasons: string[] } }>('GET', `/experiments/${id}`)).body.lastVerdict;
+    expect(verdicts[0].reasons).toBe(api.reasons.join('; '));
+  });
+
+  it('the verdicts panel and annotations leave out the pipeline’s advice, as the API does', async () => {
+    const before = await run(query('Verdicts'));
+    const { rows } = await client.query(
+      `INSERT INTO verdicts (experiment_id, status, trigger, winner_index, leader_index, prob_best, expected_loss, reasons, thresholds, total_samples, created_at)
+       VALUES ($1, 'winner', 'pipeline', 2, 2, '[0,0,1]', '[0,0,0]', '["advice"]', '{}', 1, now()) RETURNING id`,
+      [id],
+    );
+    try {
+      const after = await run(query('Verdicts'));
+      expect(after.length).toBe(before.length);
+      expect(after.map((r) => r.trigger)).not.toContain('pipeline');
+      const annotations = await run(allQueries().find((q) => q.where === 'annotation Verdicts')!.rawSql);
+      expect(annotations.some((r) => String(r.text).includes('(pipeline)'))).toBe(false);
+    } finally {
+      await client.query('DELETE FROM verdicts WHERE id = $1', [rows[0].id]);
+    }
   });
 });

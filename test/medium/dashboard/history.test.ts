@@ -63,7 +63,8 @@ function makeFixture(): Fixture {
         armName: name,
         alpha: 1 + s,
         beta: 2 + s,
-        pulls: s * 3,
+        assignments: s * 3,
+        observations: 2 * s,
         rewards: s,
         mean: (1 + s) / (3 + 2 * s) + k / 100,
         ciLow: 0.01 * k,
@@ -71,7 +72,7 @@ function makeFixture(): Fixture {
         probBest: p[k] / sum,
         expectedLoss: 0.01 * (k + 1),
         reason: 'periodic',
-        decisionRecordId: null,
+        verdictId: null,
         createdAt: new Date(at),
       }),
     );
@@ -168,7 +169,7 @@ for (const driver of ['sqlite', 'postgres'] as const) describeIf(() => driver ==
     const selects = ARMS.map((_, k) => mine.filter((e) => e.type === 'select' && e.arm === k).length);
     const rewards = mine.filter((e) => e.type === 'reward').reduce((a, e) => a + (e.reward ?? 0), 0);
     const last = h.cumulative[h.cumulative.length - 1];
-    expect(last.pulls).toBe(selects.reduce((a, b) => a + b, 0));
+    expect(last.assignments).toBe(selects.reduce((a, b) => a + b, 0));
     expect(last.reward).toBeCloseTo(rewards, 9);
     const best = Math.max(...means);
     expect(last.regret).toBeCloseTo(selects.reduce((a, n, k) => a + n * (best - means[k]), 0), 9);
@@ -176,7 +177,7 @@ for (const driver of ['sqlite', 'postgres'] as const) describeIf(() => driver ==
     let running = 0;
     h.buckets.forEach((b, i) => {
       running += b.selects.reduce((a, x) => a + x, 0);
-      expect(h.cumulative[i].pulls).toBe(running);
+      expect(h.cumulative[i].assignments).toBe(running);
     });
     // P(best) of each snapshot row sums to 1 across the arms
     for (const s of h.snapshots) expect((s.probBest as number[]).reduce((a, x) => a + x, 0)).toBeCloseTo(1, 9);
@@ -194,11 +195,11 @@ for (const driver of ['sqlite', 'postgres'] as const) describeIf(() => driver ==
     await events.insertEvents([select(2)]);
     expect(await service.history(view, {})).toBe(first);
     // a request with parameters is never served from the cache
-    expect((await service.history(view, { bucket: 60 })).cumulative.at(-1)?.pulls).toBe(2);
+    expect((await service.history(view, { bucket: 60 })).cumulative.at(-1)?.assignments).toBe(2);
     clock.advance(HISTORY_CACHE_MS + 1);
     const later = await service.history(view, {});
-    expect(first.cumulative.at(-1)?.pulls).toBe(1);
-    expect(later.cumulative.at(-1)?.pulls).toBe(2);
+    expect(first.cumulative.at(-1)?.assignments).toBe(1);
+    expect(later.cumulative.at(-1)?.assignments).toBe(2);
   });
 
   it('rejects a range that would need too many buckets, naming the limit', async () => {

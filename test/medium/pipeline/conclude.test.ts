@@ -1,7 +1,7 @@
 /**
  * conclude on Postgres: live experiments of the event store (definitions + events written
  * through the service's repositories) get the stopping rule; the decision and the
- * posterior snapshot of every arm land in `decisions` / `posterior_snapshots`, with
+ * posterior snapshot of every arm land in `verdicts` / `posterior_snapshots`, with
  * posteriors equal to prior + the events' sums (computed here from the inserted events).
  */
 import { openDataSource } from '../../../src/event-store/data-source';
@@ -75,17 +75,17 @@ describeIf(() => hasPostgres())('conclude on Postgres', () => {
     if (obd) fs.rmSync(obd, { recursive: true, force: true });
   });
 
-  it('decides the live experiment and the replay, and stores decisions with snapshots', async () => {
+  it('decides the live experiment and the replay, and stores verdicts with snapshots', async () => {
     const p = await createPipeline(env.config);
     try {
       for (const key of ['ingest_obp', 'replay', 'ope'] as const) await p.run(key, recordingContext(), { bootstrap: 50, nSim: 2000 });
       const out = await p.run('conclude', recordingContext(), {});
       const v = out.value as ConcludeResult;
-      expect(v.decisions.map((d) => [d.experimentId, d.source])).toEqual([
+      expect(v.verdicts.map((d) => [d.experimentId, d.source])).toEqual([
         ['replay-men', 'replay'],
         ['live-exp', 'live'],
       ]);
-      const live = v.decisions[1];
+      const live = v.verdicts[1];
       expect(live).toMatchObject({ status: 'winner', winner: 'variant', leader: 'variant' });
       expect(live.probBestOfLeader).toBeGreaterThan(0.95);
     } finally {
@@ -93,12 +93,12 @@ describeIf(() => hasPostgres())('conclude on Postgres', () => {
     }
     const ds = await openDataSource(env.config);
     try {
-      const [d] = await ds.query(`SELECT id, status, trigger, winner_index, total_samples FROM decisions WHERE experiment_id = 'live-exp'`);
+      const [d] = await ds.query(`SELECT id, status, trigger, winner_index, total_samples FROM verdicts WHERE experiment_id = 'live-exp'`);
       expect(d).toMatchObject({ status: 'winner', trigger: 'pipeline', winner_index: 1, total_samples: 1200 });
-      const snaps = await ds.query(`SELECT arm_index, arm_name, alpha, beta, pulls, rewards, decision_record_id FROM posterior_snapshots WHERE experiment_id = 'live-exp' ORDER BY arm_index`);
+      const snaps = await ds.query(`SELECT arm_index, arm_name, alpha, beta, assignments, observations, rewards, verdict_id FROM posterior_snapshots WHERE experiment_id = 'live-exp' ORDER BY arm_index`);
       expect(snaps).toEqual([
-        { arm_index: 0, arm_name: 'control', alpha: 1 + clicks[0], beta: 1 + pulls[0] - clicks[0], pulls: pulls[0], rewards: clicks[0], decision_record_id: d.id },
-        { arm_index: 1, arm_name: 'variant', alpha: 2 + clicks[1], beta: 3 + pulls[1] - clicks[1], pulls: pulls[1], rewards: clicks[1], decision_record_id: d.id },
+        { arm_index: 0, arm_name: 'control', alpha: 1 + clicks[0], beta: 1 + pulls[0] - clicks[0], assignments: pulls[0], observations: pulls[0], rewards: clicks[0], verdict_id: d.id },
+        { arm_index: 1, arm_name: 'variant', alpha: 2 + clicks[1], beta: 3 + pulls[1] - clicks[1], assignments: pulls[1], observations: pulls[1], rewards: clicks[1], verdict_id: d.id },
       ]);
       // recording a decision does not end the live experiment (the service does)
       const [e] = await ds.query(`SELECT status FROM experiments WHERE id = 'live-exp'`);

@@ -92,22 +92,23 @@ describeIf(() => hasDataset(OBD_PATH))('pipeline assets', () => {
   it('conclude records a decision per replay campaign in the event store and the local run folder', async () => {
     const out = await run('conclude');
     const v = out.value as ConcludeResult;
-    expect(v.decisions.map((d) => d.experimentId)).toEqual(['replay-men', 'replay-women']);
+    expect(v.verdicts.map((d) => d.experimentId)).toEqual(['replay-men', 'replay-women']);
     const ds = await openDataSource(env.config);
     try {
-      const rows = await ds.query('SELECT id, experiment_id, status, trigger, leader_index FROM decisions ORDER BY id');
+      const rows = await ds.query('SELECT id, experiment_id, status, trigger, leader_index FROM verdicts ORDER BY id');
       expect(rows.map((r: { experiment_id: string; trigger: string }) => [r.experiment_id, r.trigger])).toEqual([
         ['replay-men', 'pipeline'],
         ['replay-women', 'pipeline'],
       ]);
       const men = await getJson<CampaignReplay>(store, keys.replay('men'));
-      const snaps = await ds.query('SELECT arm_index, alpha, beta, pulls, prob_best FROM posterior_snapshots WHERE experiment_id = $1 ORDER BY arm_index'.replace('$1', '?'), ['replay-men']);
+      const snaps = await ds.query('SELECT arm_index, alpha, beta, assignments, observations, prob_best FROM posterior_snapshots WHERE experiment_id = $1 ORDER BY arm_index'.replace('$1', '?'), ['replay-men']);
       expect(snaps).toHaveLength(34);
-      snaps.forEach((s: { arm_index: number; alpha: number; beta: number; pulls: number }, k: number) => {
+      snaps.forEach((s: { arm_index: number; alpha: number; beta: number; assignments: number; observations: number }, k: number) => {
         expect(s.arm_index).toBe(k);
         expect(s.alpha).toBe(men.alpha[k]);
         expect(s.beta).toBe(men.beta[k]);
-        expect(s.pulls).toBe(men.alpha[k] + men.beta[k] - 2);
+        expect(s.assignments).toBe(men.alpha[k] + men.beta[k] - 2);
+        expect(s.observations).toBe(men.alpha[k] + men.beta[k] - 2);
       });
       const pbest = snaps.reduce((s: number, x: { prob_best: number }) => s + x.prob_best, 0);
       expect(pbest).toBeCloseTo(1, 6);
@@ -118,6 +119,6 @@ describeIf(() => hasDataset(OBD_PATH))('pipeline assets', () => {
     const runDir = (out.metadata.tracking_run as { value: string }).value;
     const info = JSON.parse(fs.readFileSync(path.join(runDir, 'run.json'), 'utf8')) as { status: string; runName: string };
     expect(info).toMatchObject({ status: 'FINISHED', runName: 'conclude' });
-    expect(fs.existsSync(path.join(runDir, 'artifacts/conclude/decisions.json'))).toBe(true);
+    expect(fs.existsSync(path.join(runDir, 'artifacts/conclude/verdicts.json'))).toBe(true);
   });
 });

@@ -90,7 +90,7 @@ describeIf(() => hasProgram('redis-server') && hasProgram('redis-cli'))('posteri
         const sum = arm.reduce((s, d) => s + d.reward, 0);
         expect(c?.alpha[k]).toBe(1 + sum);
         expect(c?.beta[k]).toBe(1 + arm.length - sum);
-        expect(c?.pulls[k]).toBe(arm.length);
+        expect(c?.assignments[k]).toBe(arm.length);
       }
     }
 

@@ -76,7 +76,7 @@ describe('a stop is final (Redis + Postgres)', () => {
     const pg = new Client({ connectionString: s.database?.url });
     await pg.connect();
     try {
-      const raced = (await pg.query("SELECT count(DISTINCT experiment_id) AS n FROM decisions WHERE status = 'winner' AND experiment_id LIKE 'race-%'")).rows[0].n;
+      const raced = (await pg.query("SELECT count(DISTINCT experiment_id) AS n FROM verdicts WHERE status = 'winner' AND experiment_id LIKE 'race-%'")).rows[0].n;
       console.log(`stop-vs-conclude race: the stopping rule picked a winner in ${raced} of 30 trials; every trial ended stopped`);
     } finally {
       await pg.end();

@@ -55,7 +55,7 @@ for (const [name, needs, open] of cases) describeIf(needs)(`recordArmReward (${n
     expect(await store.recordArmReward({ ...rec('tok-a', 0, 1), at: 1_700_000_009_000 })).toEqual({ kind: 'duplicate', reward: 0.25, at: 1_700_000_000_000, arm: 2 });
     expect(await store.recordArmReward(rec('tok-b', 2, 1))).toEqual({ kind: 'counted', alpha: 2.25, beta: 1.75 });
     const c = await store.readCounters('fb', 3);
-    expect(c).toMatchObject({ alpha: [1, 1, 2.25], beta: [1, 1, 1.75], pulls: [0, 0, 0], rewards: [0, 0, 1.25] });
+    expect(c).toMatchObject({ alpha: [1, 1, 2.25], beta: [1, 1, 1.75], assignments: [0, 0, 0], rewards: [0, 0, 1.25] });
     const events = await store.queue.read(['fb'], 100);
     expect(events.map((e) => ({ type: e.type, d: e.decisionId, arm: e.arm, p: e.propensity, r: e.reward, u: e.unitId }))).toEqual([
       { type: 'reward', d: 'fb.feedback.tok-a', arm: 2, p: 0, r: 0.25, u: null },

@@ -8,7 +8,7 @@ import { SERVICE_GRAPH, consumerSettings, type OpenedServices, type ServiceGraph
 import { EventStoreUnavailable } from '../../../src/app/event-store';
 import * as cliServices from '../../../src/cli/services';
 import { EventConsumer } from '../../../src/event-store/event-consumer';
-import { EventStoreDecisions } from '../../../src/pipeline/decision-store';
+import { EventStoreVerdicts } from '../../../src/pipeline/verdict-store';
 import { POSTERIOR_STORE, type PosteriorStore } from '../../../src/posterior-store/posterior-store';
 import { rebuildCommand } from '../../../src/cli/rebuild.command';
 import { describeIf } from '../../support/env';
@@ -61,7 +61,7 @@ describeIf(() => hasRedis())('bandit rebuild and the service', () => {
 
 describe("the pipeline's decision store", () => {
   it('opens the event store as the composition root does: an unreachable one is named', async () => {
-    const opening = EventStoreDecisions.open({ databaseUrl: 'postgres://bandit@127.0.0.1:1/none', sqlitePath: '' });
+    const opening = EventStoreVerdicts.open({ databaseUrl: 'postgres://bandit@127.0.0.1:1/none', sqlitePath: '' });
     await expect(opening).rejects.toBeInstanceOf(EventStoreUnavailable);
     await expect(opening).rejects.toThrow(/^cannot open the event store \(postgres\): /);
   });

@@ -18,7 +18,7 @@ jest.setTimeout(180_000);
 
 interface View {
   status: string;
-  arms: Array<{ alpha: number; beta: number; pulls: number; pending: number }>;
+  arms: Array<{ alpha: number; beta: number; assignments: number; pending: number }>;
   definition: { conversionWindowSeconds: number | null; defaultReward: number };
 }
 interface Selected {

@@ -16,7 +16,7 @@ jest.setTimeout(180_000);
 const common = (require('../../../src/dashboard/static/common.js') as { BanditCommon: { normalize(v: unknown): { holdout: unknown } } }).BanditCommon;
 
 interface View {
-  arms: Array<{ alpha: number; beta: number; pulls: number }>;
+  arms: Array<{ alpha: number; beta: number; assignments: number }>;
   holdout: {
     share: number;
     bandit: { decisions: number; rewarded: number; mean: number | null };
@@ -52,7 +52,7 @@ describeIf(() => hasRedis() && hasPostgres())('holdout on Redis + Postgres', () 
     expect(held).toBeLessThan(130);
     expect(Math.min(...heldArms)).toBeGreaterThan(15);
     let v = (await call<View>(s.url, 'GET', '/experiments/ho')).body;
-    expect(v.arms.reduce((a, x) => a + x.pulls, 0)).toBe(300 - held);
+    expect(v.arms.reduce((a, x) => a + x.assignments, 0)).toBe(300 - held);
     expect(v.arms.reduce((a, x) => a + x.alpha + x.beta - 2, 0)).toBe(300 - held);
     const c = new Client({ connectionString: s.database?.url });
     await c.connect();
@@ -69,13 +69,13 @@ describeIf(() => hasRedis() && hasPostgres())('holdout on Redis + Postgres', () 
     // the dashboard's view model (common.js, run under Node) carries the lift
     expect(common.normalize(v).holdout).toMatchObject({ share: 0.3, lift: v.holdout?.lift, ciLow: v.holdout?.ci95?.[0] });
     // a rebuild from the events keeps the holdout out of the posterior
-    const before = v.arms.map((x) => [x.alpha, x.beta, x.pulls]);
+    const before = v.arms.map((x) => [x.alpha, x.beta, x.assignments]);
     await s.stop();
     const r = new Redis(s.redis?.url as string);
     await r.flushdb();
     r.disconnect();
     s = await s.restart();
-    expect((await call<View>(s.url, 'GET', '/experiments/ho')).body.arms.map((x) => [x.alpha, x.beta, x.pulls])).toEqual(before);
+    expect((await call<View>(s.url, 'GET', '/experiments/ho')).body.arms.map((x) => [x.alpha, x.beta, x.assignments])).toEqual(before);
   });
 
   it('refuses a holdout with sticky units', async () => {

@@ -18,7 +18,7 @@ interface Arm {
   name: string;
   alpha: number;
   beta: number;
-  pulls: number;
+  assignments: number;
   allocation: number;
 }
 interface View {
@@ -26,7 +26,7 @@ interface View {
   status: string;
   definition: { arms: string[]; name: string | null; description: string | null; retired: number[]; stopping: { probBest: number } };
   arms: Arm[];
-  winner: { index: number; name: string; decision: { trigger: string; reasons: string[] } | null } | null;
+  winner: { index: number; name: string; verdict: { trigger: string; reasons: string[] } | null } | null;
 }
 interface Selected {
   decision_id: string;
@@ -91,7 +91,7 @@ describeIf(() => hasRedis() && hasPostgres())('experiment lifecycle on Redis + P
     for (const r of served) expect(r).toMatchObject({ arm: 'control', arm_index: 0, paused: true, decision_id: '' });
     let v = await get('lc-pause');
     expect(v.status).toBe('paused');
-    expect(v.arms.map((a) => a.pulls)).toEqual(before.body.arm_index === 0 ? [1, 0] : [0, 1]);
+    expect(v.arms.map((a) => a.assignments)).toEqual(before.body.arm_index === 0 ? [1, 0] : [0, 1]);
     const rw = await call(s.url, 'POST', '/reward', { decision_id: before.body.decision_id, reward: 1 });
     expect(rw.status).toBe(200);
     v = await get('lc-pause');
@@ -102,7 +102,7 @@ describeIf(() => hasRedis() && hasPostgres())('experiment lifecycle on Redis + P
     const again = await select('lc-pause');
     expect(again.body.paused).toBeUndefined();
     expect(again.body.decision_id).not.toBe('');
-    expect((await get('lc-pause')).arms.reduce((a, b) => a + b.pulls, 0)).toBe(2);
+    expect((await get('lc-pause')).arms.reduce((a, b) => a + b.assignments, 0)).toBe(2);
   });
 
   it('PATCH edits name, thresholds and floors, and add_arms joins the allocation at once', async () => {
@@ -116,7 +116,7 @@ describeIf(() => hasRedis() && hasPostgres())('experiment lifecycle on Redis + P
     expect(r.body.arms[2].allocation).toBeGreaterThan(0.2);
     const served = await selectMany('lc-patch', 60);
     expect(served.filter((x) => x.arm === 'c').length).toBeGreaterThan(5);
-    expect((await get('lc-patch')).arms[2].pulls).toBe(served.filter((x) => x.arm === 'c').length);
+    expect((await get('lc-patch')).arms[2].assignments).toBe(served.filter((x) => x.arm === 'c').length);
     // a decision on the new arm is rewarded like any other
     const onC = served.find((x) => x.arm === 'c') as Selected;
     expect((await call(s.url, 'POST', '/reward', { decision_id: onC.decision_id, reward: 1 })).status).toBe(200);
@@ -140,14 +140,14 @@ describeIf(() => hasRedis() && hasPostgres())('experiment lifecycle on Redis + P
     expect(r.body.arms[1].allocation).toBe(0);
     const after = await selectMany('lc-retire', 40);
     expect(after.filter((x) => x.arm === 'b')).toEqual([]);
-    expect((await get('lc-retire')).arms[1].pulls).toBe(bPulls);
+    expect((await get('lc-retire')).arms[1].assignments).toBe(bPulls);
     expect((await call(s.url, 'POST', '/experiments/lc-retire/arms/zzz/retire', undefined, auth)).status).toBe(404);
   });
 
   it('ship declares the winner by hand (trigger manual, who and why); /select serves it', async () => {
     await create('lc-ship');
     await selectMany('lc-ship', 5);
-    const r = await call<{ decision: { trigger: string; status: string; winnerName: string; reasons: string[] }; experiment: View }>(
+    const r = await call<{ verdict: { trigger: string; status: string; winnerName: string; reasons: string[] }; experiment: View }>(
       s.url,
       'POST',
       '/experiments/lc-ship/ship',
@@ -155,8 +155,8 @@ describeIf(() => hasRedis() && hasPostgres())('experiment lifecycle on Redis + P
       auth,
     );
     expect(r.status).toBe(200);
-    expect(r.body.decision).toMatchObject({ trigger: 'manual', status: 'winner', winnerName: 'b' });
-    expect(r.body.decision.reasons[0]).toMatch(/ana.*brand decision/);
+    expect(r.body.verdict).toMatchObject({ trigger: 'manual', status: 'winner', winnerName: 'b' });
+    expect(r.body.verdict.reasons[0]).toMatch(/ana.*brand decision/);
     expect(r.body.experiment.status).toBe('concluded');
     expect(r.body.experiment.winner).toMatchObject({ index: 1, name: 'b' });
     const served = await selectMany('lc-ship', 20);
@@ -175,7 +175,7 @@ describeIf(() => hasRedis() && hasPostgres())('experiment lifecycle on Redis + P
     expect(list.body.experiments.map((e) => e.id)).not.toContain('lc-archive');
     const restored = await call<View>(s.url, 'POST', '/experiments/lc-archive/restore', undefined, auth);
     expect(restored.status).toBe(200);
-    expect(restored.body.arms.reduce((a, b) => a + b.pulls, 0)).toBe(1);
+    expect(restored.body.arms.reduce((a, b) => a + b.assignments, 0)).toBe(1);
     expect((await call(s.url, 'POST', '/reward', { decision_id: sel.body.decision_id, reward: 1 })).status).toBe(200);
     const log = await call<{ changes: Array<{ kind: string; by: string | null }> }>(s.url, 'GET', '/experiments/lc-pause/changes');
     expect(log.body.changes.map((c) => c.kind)).toEqual(['created', 'paused', 'resumed']);
@@ -215,7 +215,7 @@ describeIf(() => hasRedis() && hasPostgres())('experiment lifecycle on Redis + P
         definition: before[i].definition,
         winner: before[i].winner?.index ?? null,
       });
-      expect(after[i].arms.map((a) => [a.alpha, a.beta, a.pulls])).toEqual(before[i].arms.map((a) => [a.alpha, a.beta, a.pulls]));
+      expect(after[i].arms.map((a) => [a.alpha, a.beta, a.assignments])).toEqual(before[i].arms.map((a) => [a.alpha, a.beta, a.assignments]));
     }
     expect((await select('lc-pause')).body.paused).toBe(true);
     expect((await selectMany('lc-ship', 5)).every((x) => x.arm === 'b')).toBe(true);

@@ -149,7 +149,7 @@ for (const c of cases) {
       await o.queue.ack(await o.queue.read(['q5'], 100), async (events) => void asked.push(...events));
       expect(asked).toEqual([]);
       // acknowledging counted nothing twice
-      expect(await o.store.readCounters('q5', 2)).toMatchObject({ alpha: [1, 2], beta: [1, 1], pulls: [0, 1], rewards: [0, 1] });
+      expect(await o.store.readCounters('q5', 2)).toMatchObject({ alpha: [1, 2], beta: [1, 1], assignments: [0, 1], rewards: [0, 1] });
     });
 
     it("forgets a dropped experiment's events, and only those", async () => {
@@ -191,7 +191,7 @@ describeIf(() => hasRedis())('Dragonfly event queue: what the shared queue adds'
     expect(inFlight).toHaveLength(2);
     // meanwhile a rebuild writes the counters of an event log without them (its base: row 7)
     await store.writeState('f1', priorCounters(prior), RUNNING, 'overwrite', 7);
-    expect((await store.readCounters('f1', 2))?.pulls).toEqual([0, 0]);
+    expect((await store.readCounters('f1', 2))?.assignments).toEqual([0, 0]);
     // the consumer stores them (rows 8, 9) and acknowledges: both are counted, once
     const asked: QueuedEvent[] = [];
     await store.queue.ack(inFlight, async (events) => {
@@ -199,18 +199,18 @@ describeIf(() => hasRedis())('Dragonfly event queue: what the shared queue adds'
       for (const e of events) e.rowId = e.type === 'select' ? 8 : 9;
     });
     expect(shape(asked).sort()).toEqual(shape(inFlight).sort());
-    expect(await store.readCounters('f1', 2)).toMatchObject({ alpha: [3, 1], beta: [3, 1], pulls: [1, 0], rewards: [1, 0] });
+    expect(await store.readCounters('f1', 2)).toMatchObject({ alpha: [3, 1], beta: [3, 1], assignments: [1, 0], rewards: [1, 0] });
     expect(await store.queue.stats(['f1'])).toEqual([{ experimentId: 'f1', length: 0, oldestAt: null }]);
 
     // an event the rebuild did read (its row at or below the base) is not counted again
     const e = await select(store, 'f1', 1);
     const seen = await store.queue.read(['f1'], 100);
     expect(shape(seen)).toEqual([`select:${e.decisionId}`]);
-    await store.writeState('f1', { alpha: [3, 1], beta: [3, 1], pulls: [1, 1], rewards: [1, 0] }, RUNNING, 'overwrite', 10);
+    await store.writeState('f1', { alpha: [3, 1], beta: [3, 1], assignments: [1, 1], rewards: [1, 0] }, RUNNING, 'overwrite', 10);
     await store.queue.ack(seen, async (events) => {
       for (const x of events) x.rowId = 10;
     });
-    expect((await store.readCounters('f1', 2))?.pulls).toEqual([1, 1]);
+    expect((await store.readCounters('f1', 2))?.assignments).toEqual([1, 1]);
   });
 
   it('removes an entry that is no event: never delivered, not left in the queue', async () => {

@@ -68,9 +68,9 @@ describeIf(() => hasRedis() && hasPostgres())('service API on Redis + Postgres',
   it('409: duplicate experiment id, concluding a concluded experiment, serving a stopped one', async () => {
     expectError(await call(s.url, 'POST', '/experiments', { id: 'cta', arms: ['a', 'b'] }, auth), 409, 'already_exists', /already exists/);
     expect((await call(s.url, 'POST', '/experiments', { id: 'short', arms: ['a', 'b'], prior: [{ alpha: 30, beta: 1 }, { alpha: 1, beta: 30 }], stopping: { minSamplesPerArm: 0, probBest: 0.6, expectedLoss: 0.5 } }, auth)).status).toBe(201);
-    const c = await call<{ decision: { status: string } }>(s.url, 'POST', '/experiments/short/conclude', undefined, auth);
+    const c = await call<{ verdict: { status: string } }>(s.url, 'POST', '/experiments/short/conclude', undefined, auth);
     expect(c.status).toBe(200);
-    expect(c.body.decision.status).toBe('winner');
+    expect(c.body.verdict.status).toBe('winner');
     expectError(await call(s.url, 'POST', '/experiments/short/conclude', undefined, auth), 409, 'conflict', /already concluded/);
 
     expect((await call(s.url, 'POST', '/experiments', { id: 'halt', arms: ['a', 'b'] }, auth)).status).toBe(201);
@@ -104,7 +104,7 @@ describeIf(() => hasRedis() && hasPostgres())('service API on Redis + Postgres',
     expect(r1.body).toMatchObject({ decision_id: sel.body.decision_id, experiment_id: 'cta', arm: sel.body.arm, arm_index: sel.body.arm_index, reward: 1, duplicate: false });
     const r2 = await call<Record<string, unknown>>(s.url, 'POST', '/reward', { decision_id: sel.body.decision_id, reward: 0 });
     expect(r2.body).toEqual({ ...r1.body, duplicate: true });
-    const after = await call<{ arms: Array<{ alpha: number; beta: number; pulls: number }> }>(s.url, 'GET', '/experiments/cta');
+    const after = await call<{ arms: Array<{ alpha: number; beta: number; assignments: number }> }>(s.url, 'GET', '/experiments/cta');
     const k = sel.body.arm_index;
     expect(after.body.arms[k].alpha).toBe(before.body.arms[k].alpha + 1);
     expect(after.body.arms[k].beta).toBe(before.body.arms[k].beta);
@@ -117,6 +117,12 @@ describeIf(() => hasRedis() && hasPostgres())('service API on Redis + Postgres',
     expect(metrics).toMatch(/bandit_selections_total\{experiment="cta",arm="[a-z_]+",source="http"\} \d+/);
     expect(metrics).toMatch(/bandit_posterior_alpha\{experiment="cta",arm="control"\} \d/);
     expect(metrics).toMatch(/bandit_http_request_duration_seconds_bucket\{le="0.005",method="POST",route="\/select",status="200"\}/);
+    // every request is timed under its route's path: the Fastify serving routes, Nest's routes (with
+    // their parameters), a route refusing a request (the 404 of /select above), and none at all
+    expect(metrics).toMatch(/bandit_http_request_duration_seconds_count\{method="POST",route="\/reward",status="200"\} [1-9]/);
+    expect(metrics).toMatch(/bandit_http_request_duration_seconds_count\{method="POST",route="\/select",status="404"\} [1-9]/);
+    expect(metrics).toMatch(/bandit_http_request_duration_seconds_count\{method="GET",route="\/experiments\/:id",status="200"\} [1-9]/);
+    expect(metrics).toMatch(/bandit_http_request_duration_seconds_count\{method="GET",route="unmatched",status="404"\} [1-9]/);
     const doc = await call<{ paths: Record<string, Record<string, unknown>> }>(s.url, 'GET', '/openapi.json');
     expect(Object.keys(doc.body.paths)).toEqual(
       expect.arrayContaining(['/experiments', '/experiments/{id}', '/experiments/{id}/conclude', '/experiments/{id}/stop', '/healthz', '/metrics', '/readyz', '/reward', '/select']),

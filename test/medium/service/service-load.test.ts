@@ -74,12 +74,12 @@ describeIf(() => hasRedis() && hasPostgres())('service under concurrent load (Re
     }
 
     // rebuild from the events equals the live state
-    const before = await call<{ arms: Array<{ alpha: number; beta: number; pulls: number; rewards: number }> }>(s.url, 'GET', '/experiments/load');
+    const before = await call<{ arms: Array<{ alpha: number; beta: number; assignments: number; rewards: number }> }>(s.url, 'GET', '/experiments/load');
     const report = await s.app.get(ExperimentsService).rebuild('load', 'overwrite');
     expect(report.wrote).toBe(true);
-    const after = await call<{ arms: Array<{ alpha: number; beta: number; pulls: number; rewards: number }> }>(s.url, 'GET', '/experiments/load');
-    expect(after.body.arms.map(({ alpha, beta, pulls, rewards }) => ({ alpha, beta, pulls, rewards }))).toEqual(
-      before.body.arms.map(({ alpha, beta, pulls, rewards }) => ({ alpha, beta, pulls, rewards })),
+    const after = await call<{ arms: Array<{ alpha: number; beta: number; assignments: number; rewards: number }> }>(s.url, 'GET', '/experiments/load');
+    expect(after.body.arms.map(({ alpha, beta, assignments, rewards }) => ({ alpha, beta, assignments, rewards }))).toEqual(
+      before.body.arms.map(({ alpha, beta, assignments, rewards }) => ({ alpha, beta, assignments, rewards })),
     );
   });
 });

@@ -130,7 +130,7 @@ describe('served policy (in-process store + SQLite, manual clock)', () => {
     expect(view.lastDecision).toMatchObject({ status: 'no_winner', trigger: 'max_duration', leaderName: 'b' });
     expect(view.lastDecision!.reasons.join(' ')).toMatch(/maximum duration/);
     const snaps = await app.get(SnapshotRepository).latest('slow');
-    expect(snaps.filter((s) => s.decisionRecordId === view.lastDecision!.id)).toHaveLength(2);
+    expect(snaps.filter((s) => s.verdictId === view.lastDecision!.id)).toHaveLength(2);
     // without a winner the experiment keeps serving by the policy
     expect((await serving.select('slow')).propensity).toBeLessThan(1);
   });

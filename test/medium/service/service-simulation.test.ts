@@ -22,7 +22,7 @@ interface ArmOut {
   name: string;
   alpha: number;
   beta: number;
-  pulls: number;
+  assignments: number;
   rewards: number;
 }
 interface ExperimentOut {
@@ -58,7 +58,7 @@ describeIf(() => hasRedis() && hasPostgres())('simulated experiment (Redis + Pos
     }
     expect(view?.status).toBe('concluded');
     expect(view?.winner?.name).toBe('high');
-    const pulls = view!.arms.map((a) => a.pulls);
+    const pulls = view!.arms.map((a) => a.assignments);
     const total = pulls.reduce((a, b) => a + b, 0);
     // more than its uniform share and more than each other arm (a majority is not assured: the
     // burn-in serves every arm equally until the minimum sample, and the rule may conclude soon after)
@@ -79,14 +79,14 @@ describeIf(() => hasRedis() && hasPostgres())('simulated experiment (Redis + Pos
     const pg = new Client({ connectionString: s.database!.url });
     await pg.connect();
     try {
-      const rows = await pg.query("select status, winner_index, prob_best from decisions where experiment_id = 'sim' order by id");
+      const rows = await pg.query("select status, winner_index, prob_best from verdicts where experiment_id = 'sim' order by id");
       expect(rows.rows.at(-1)).toMatchObject({ status: 'winner', winner_index: 2 });
-      const snaps = await pg.query("select count(*)::int as n from posterior_snapshots where experiment_id = 'sim' and reason = 'decision'");
+      const snaps = await pg.query("select count(*)::int as n from posterior_snapshots where experiment_id = 'sim' and reason = 'verdict'");
       expect(snaps.rows[0].n).toBeGreaterThanOrEqual(3);
       const live = (await call<ExperimentOut>(s.url, 'GET', '/experiments/sim')).body;
       await waitFor('every event in postgres', async () => {
         const n = (await pg.query("select count(*)::int as n from bandit_events where experiment_id = 'sim' and event_type = 'select'")).rows[0].n;
-        return n === live.arms.reduce((a, b) => a + b.pulls, 0);
+        return n === live.arms.reduce((a, b) => a + b.assignments, 0);
       });
 
       // Redis loses everything; a restarted service rebuilds the posteriors from the events
@@ -97,8 +97,8 @@ describeIf(() => hasRedis() && hasPostgres())('simulated experiment (Redis + Pos
       s = await s.restart();
       const rebuilt = (await call<ExperimentOut>(s.url, 'GET', '/experiments/sim')).body;
       expect(rebuilt.status).toBe('concluded');
-      expect(rebuilt.arms.map(({ alpha, beta, pulls, rewards }) => ({ alpha, beta, pulls, rewards }))).toEqual(
-        live.arms.map(({ alpha, beta, pulls, rewards }) => ({ alpha, beta, pulls, rewards })),
+      expect(rebuilt.arms.map(({ alpha, beta, assignments, rewards }) => ({ alpha, beta, assignments, rewards }))).toEqual(
+        live.arms.map(({ alpha, beta, assignments, rewards }) => ({ alpha, beta, assignments, rewards })),
       );
     } finally {
       await pg.end();

@@ -4,7 +4,7 @@
  * selects but only 60 rewarded selects per arm, one arm clearly best. Observations (rewarded
  * selects) are what the minimum sample counts, so the answer is `continue` — from the
  * service (POST /experiments/:id/conclude), from the pipeline's `conclude` on the same event
- * store, in GET /experiments/:id (its evaluation, and a lastDecision that is never the
+ * store, in GET /experiments/:id (its evaluation, and a lastVerdict that is never the
  * pipeline's advice) and in the dashboard's view model (common.js, run under Node).
  * A second experiment concludes and then keeps exploring: its banner and stopping card show
  * the one evaluation that decided, labelled with its time, not today's numbers.
@@ -12,7 +12,7 @@
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { Client } from 'pg';
-import { EventStoreDecisions } from '../../../src/pipeline/decision-store';
+import { EventStoreVerdicts } from '../../../src/pipeline/verdict-store';
 import { concludeLive } from '../../../src/pipeline/conclude.asset';
 import { available, describeIf, POSTGRES_URL, REDIS_URL } from '../../support/env';
 import { call, pool, startService, waitFor, type ServiceUnderTest } from './harness';
@@ -36,6 +36,7 @@ interface Check {
 interface Evaluation {
   at: string;
   source: 'live' | 'decision';
+  verdictId: number | null;
   decisionId: number | null;
   status: string;
   leaderIndex: number;
@@ -56,8 +57,9 @@ interface Decision {
 }
 interface View {
   status: string;
-  arms: Array<{ pulls: number; rewards: number; probBest: number }>;
-  winner: { index: number; decision: Decision | null } | null;
+  arms: Array<{ alpha: number; beta: number; assignments: number; observations: number; pulls: number; rewards: number; probBest: number }>;
+  winner: { index: number; verdict: Decision | null; decision: Decision | null } | null;
+  lastVerdict: Decision | null;
   lastDecision: Decision | null;
   evaluation: Evaluation;
 }
@@ -115,16 +117,24 @@ describeIf(() => available('Postgres and Redis', reachable(POSTGRES_URL, 5432) &
   });
 
   it('the service answers continue: minimum samples not met', async () => {
-    const r = await call<{ decision: Decision; experiment: View }>(s.url, 'POST', `/experiments/${id}/conclude`);
+    const r = await call<{ verdict: Decision; decision: Decision; experiment: View }>(s.url, 'POST', `/experiments/${id}/conclude`);
     expect(r.status).toBe(200);
-    expect(r.body.decision.status).toBe('continue');
-    expect(r.body.decision.trigger).toBe('manual');
-    expect(r.body.decision.reasons[0]).toMatch(/^minimum samples not met: a has 60, b has 60, c has 60 of 100/);
+    // one word per meaning: assignments (served) ≠ observations (rewards counted); the earlier names stay as aliases
+    const arms = r.body.experiment.arms;
+    expect(arms.map((a) => a.assignments)).toEqual(selects);
+    expect(arms.map((a) => a.observations)).toEqual([60, 60, 60]);
+    expect(arms.map((a) => a.observations)).toEqual(arms.map((a) => a.alpha + a.beta - 2));
+    expect(arms.map((a) => a.pulls)).toEqual(selects);
+    expect(r.body.decision).toEqual(r.body.verdict);
+    expect(r.body.experiment.lastDecision).toEqual(r.body.experiment.lastVerdict);
+    expect(r.body.verdict.status).toBe('continue');
+    expect(r.body.verdict.trigger).toBe('manual');
+    expect(r.body.verdict.reasons[0]).toMatch(/^minimum samples not met: a has 60, b has 60, c has 60 of 100/);
     expect(r.body.experiment.status).toBe('running');
   });
 
   it('the pipeline’s conclude answers continue too, and records it as advice', async () => {
-    const store = await EventStoreDecisions.open({ databaseUrl: s.database?.url, sqlitePath: '' });
+    const store = await EventStoreVerdicts.open({ databaseUrl: s.database?.url, sqlitePath: '' });
     try {
       const out = await concludeLive(store, { progress: () => undefined }, { experiments: [id], now: new Date() });
       expect(out.map((d) => [d.experimentId, d.status, d.winner])).toEqual([[id, 'continue', null]]);
@@ -133,7 +143,7 @@ describeIf(() => available('Postgres and Redis', reachable(POSTGRES_URL, 5432) &
     } finally {
       await store.close();
     }
-    const rows = (await pg.query('SELECT status, trigger FROM decisions WHERE experiment_id = $1 ORDER BY id', [id])).rows;
+    const rows = (await pg.query('SELECT status, trigger FROM verdicts WHERE experiment_id = $1 ORDER BY id', [id])).rows;
     expect(rows).toEqual([
       { status: 'continue', trigger: 'manual' },
       { status: 'continue', trigger: 'pipeline' },
@@ -143,14 +153,14 @@ describeIf(() => available('Postgres and Redis', reachable(POSTGRES_URL, 5432) &
   it('GET /experiments/:id shows the same evaluation, and never the pipeline’s advice as its decision', async () => {
     // advice that would end the experiment, as an older pipeline recorded it
     await pg.query(
-      `INSERT INTO decisions (experiment_id, status, trigger, winner_index, leader_index, prob_best, expected_loss, reasons, thresholds, total_samples, created_at)
+      `INSERT INTO verdicts (experiment_id, status, trigger, winner_index, leader_index, prob_best, expected_loss, reasons, thresholds, total_samples, created_at)
        VALUES ($1, 'winner', 'pipeline', 2, 2, '[0,0,1]', '[0.5,0.5,0]', '["winner: c"]', '{}', 900, now())`,
       [id],
     );
     const v = (await call<View>(s.url, 'GET', `/experiments/${id}`)).body;
     expect(v.status).toBe('running');
     expect(v.winner).toBeNull();
-    expect(v.lastDecision).toMatchObject({ status: 'continue', trigger: 'manual' });
+    expect(v.lastVerdict).toMatchObject({ status: 'continue', trigger: 'manual' });
     expect(v.evaluation).toMatchObject({ source: 'live', decisionId: null, status: 'continue', leaderIndex: 2, observations: [60, 60, 60] });
     expect(v.evaluation.reasons[0]).toMatch(/^minimum samples not met/);
     expect(Date.parse(v.evaluation.at)).toBeGreaterThan(Date.now() - 60_000);
@@ -188,7 +198,7 @@ describeIf(() => available('Postgres and Redis', reachable(POSTGRES_URL, 5432) &
       },
       60_000,
     );
-    const decided = v?.lastDecision as Decision;
+    const decided = v?.lastVerdict as Decision;
     expect(decided.status).toBe('winner');
     // keeps exploring: the live posteriors move on after the decision
     await traffic(60);
@@ -197,8 +207,9 @@ describeIf(() => available('Postgres and Redis', reachable(POSTGRES_URL, 5432) &
       return v.arms[decided.leaderIndex].probBest !== decided.probBest[decided.leaderIndex];
     });
     const view = v as View;
-    expect(view.winner?.decision?.id).toBe(decided.id);
-    expect(view.evaluation).toMatchObject({ source: 'decision', decisionId: decided.id, status: 'winner', at: decided.createdAt, probBest: decided.probBest });
+    expect(view.winner?.verdict?.id).toBe(decided.id);
+    expect(view.winner?.decision).toEqual(view.winner?.verdict);
+    expect(view.evaluation).toMatchObject({ source: 'decision', verdictId: decided.id, decisionId: decided.id, status: 'winner', at: decided.createdAt, probBest: decided.probBest });
     expect(check(view.evaluation.checks, 'probBest')).toMatchObject({ value: decided.probBest[decided.leaderIndex], met: true });
     const vm = common.BanditCommon.normalize(view);
     expect(vm.evaluation).toMatchObject({ source: 'decision', status: 'winner', at: decided.createdAt, probBest: decided.probBest[decided.leaderIndex] });

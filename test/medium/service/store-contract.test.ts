@@ -87,8 +87,8 @@ for (const c of storeCases) describeIf(c.needs)(`posterior store contract: ${c.n
     expect(await store.writeState('c1', priorCounters([{ alpha: 9, beta: 9 }, { alpha: 9, beta: 9 }]), RUNNING, 'if-missing')).toBe(false);
     const read = await store.readPosteriors('c1', 2);
     expect(read).toEqual({ status: RUNNING, alpha: [2, 1], beta: [3, 1] });
-    expect(await store.writeState('c1', { alpha: [5, 1], beta: [3, 1], pulls: [4, 0], rewards: [3, 0] }, RUNNING, 'overwrite')).toBe(true);
-    expect(await store.readCounters('c1', 2)).toEqual({ status: RUNNING, alpha: [5, 1], beta: [3, 1], pulls: [4, 0], rewards: [3, 0] });
+    expect(await store.writeState('c1', { alpha: [5, 1], beta: [3, 1], assignments: [4, 0], rewards: [3, 0] }, RUNNING, 'overwrite')).toBe(true);
+    expect(await store.readCounters('c1', 2)).toEqual({ status: RUNNING, alpha: [5, 1], beta: [3, 1], assignments: [4, 0], rewards: [3, 0] });
   });
 
   it('records a selection with its event, counts a reward once, answers a retry with the first result', async () => {
@@ -98,7 +98,7 @@ for (const c of storeCases) describeIf(c.needs)(`posterior store contract: ${c.n
     expect(await reward(store, 'c2', d, 2, 0.75)).toEqual({ kind: 'counted', alpha: 1.75, beta: 1.25 });
     expect(await reward(store, 'c2', d, 2, 0)).toEqual({ kind: 'duplicate', reward: 0.75, at: 1_700_000_001_000 });
     const c = await store.readCounters('c2', 3);
-    expect(c).toEqual({ status: RUNNING, alpha: [1, 1, 1.75], beta: [1, 1, 1.25], pulls: [0, 0, 1], rewards: [0, 0, 0.75] });
+    expect(c).toEqual({ status: RUNNING, alpha: [1, 1, 1.75], beta: [1, 1, 1.25], assignments: [0, 0, 1], rewards: [0, 0, 0.75] });
     const events = await drain(store, ['c2']);
     expect(events.map(({ queueId: _q, ...e }) => e)).toEqual([
       { experimentId: 'c2', type: 'select', decisionId: d.decisionId, arm: 2, propensity: 0.25, reward: null, unitId: 'user-7', at: 1_700_000_000_000 },
@@ -269,11 +269,11 @@ for (const c of eventCases) describeIf(c.needs)(`event store contract: ${c.name}
     const at = new Date(1_700_000_000_000);
     const id = await repo.insert(
       { experimentId: 'e1', status: 'winner', trigger: 'manual', winnerIndex: 1, leaderIndex: 1, probBest: '[0.01,0.99]', expectedLoss: '[0.1,0]', reasons: '[]', thresholds: '{}', totalSamples: 10, createdAt: at },
-      [0, 1].map((k) => ({ experimentId: 'e1', armIndex: k, armName: `a${k}`, alpha: 1, beta: 2, pulls: 3, rewards: 0, mean: 1 / 3, ciLow: 0.01, ciHigh: 0.8, probBest: 0.5, expectedLoss: 0.1, reason: 'decision', decisionRecordId: null, createdAt: at })),
+      [0, 1].map((k) => ({ experimentId: 'e1', armIndex: k, armName: `a${k}`, alpha: 1, beta: 2, assignments: 3, observations: 1, rewards: 0, mean: 1 / 3, ciLow: 0.01, ciHigh: 0.8, probBest: 0.5, expectedLoss: 0.1, reason: 'verdict', verdictId: null, createdAt: at })),
     );
     expect((await repo.byId(id))?.winnerIndex).toBe(1);
     const snaps = await new SnapshotRepository(h.ds).latest('e1');
-    expect(snaps.map((s) => s.decisionRecordId)).toEqual([id, id]);
+    expect(snaps.map((s) => s.verdictId)).toEqual([id, id]);
     const experiments = new ExperimentRepository(h.ds);
     const def = { arms: ['a', 'b'] } as never;
     expect(await experiments.insert({ id: 'x1', definition: def, status: 'running', winnerIndex: null, createdAt: at, updatedAt: at })).toBe(true);

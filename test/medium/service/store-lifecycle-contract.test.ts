@@ -73,7 +73,7 @@ for (const c of cases) {
       expect(await s.swapStatus('p', 'running', 'paused')).toBe('changed');
       expect(await s.swapStatus('p', 'running', 'paused')).toBe('same');
       expect((await select(s, 'p', 1)).outcome.kind).toBe('paused');
-      expect((await s.readCounters('p', 2))?.pulls).toEqual([0, 0]);
+      expect((await s.readCounters('p', 2))?.assignments).toEqual([0, 0]);
       expect(await s.swapStatus('p', 'paused', 'running')).toBe('changed');
       expect((await select(s, 'p', 1)).outcome.kind).toBe('recorded');
       await s.setStatus('p', { status: 'stopped', winner: null });
@@ -90,7 +90,7 @@ for (const c of cases) {
       await s.addArms('a', 2, [{ alpha: 2, beta: 3 }]);
       const read = await s.readCounters('a', 3);
       expect(read?.alpha).toEqual([1, 1, 3]);
-      expect(read?.pulls).toEqual([0, 0, 1]);
+      expect(read?.assignments).toEqual([0, 0, 1]);
     });
 
     it('windows close exactly once with two sweepers at once; late rewards are refused; holdout stays out of α and β', async () => {
@@ -101,16 +101,16 @@ for (const c of cases) {
       // a click inside the window, on a bandit decision and on a holdout one
       expect((await s2.recordReward({ experimentId: 'w', decisionId: ds[0].decisionId, token: ds[0].token, arm: 0, reward: 1, at: T0 + 10, windowed: true })).kind).toBe('counted');
       expect((await s2.recordReward({ experimentId: 'w', decisionId: ds[37].decisionId, token: ds[37].token, arm: 1, reward: 1, at: T0 + 10, windowed: true })).kind).toBe('counted');
-      expect(await s1.openDecisions('w', 2)).toEqual([19, 19]);
+      expect(await s1.openAssignments('w', 2)).toEqual([19, 19]);
       expect(await s1.sweepWindows('w', T0 + 999, 0, 100)).toBe(0);
       const counted = await Promise.all([s1.sweepWindows('w', T0 + 1000, 0, 100), s2.sweepWindows('w', T0 + 1000, 0, 100), s1.sweepWindows('w', T0 + 1000, 0, 100)]);
       expect(counted.reduce((a, b) => a + b, 0)).toBe(38);
-      expect(await s1.openDecisions('w', 2)).toEqual([0, 0]);
+      expect(await s1.openAssignments('w', 2)).toEqual([0, 0]);
       const read = await s1.readCounters('w', 2);
       // 36 bandit decisions (18 per arm), one click on arm 0; the 4 holdout decisions change nothing
       expect(read?.alpha).toEqual([2, 1]);
       expect(read?.beta).toEqual([1 + 17, 1 + 18]);
-      expect(read?.pulls).toEqual([18, 18]);
+      expect(read?.assignments).toEqual([18, 18]);
       const late = await s2.recordReward({ experimentId: 'w', decisionId: ds[1].decisionId, token: ds[1].token, arm: 1, reward: 1, at: T0 + 2000, windowed: true });
       expect(late.kind).toBe('window_closed');
       expect((await s1.readCounters('w', 2))?.alpha).toEqual([2, 1]);

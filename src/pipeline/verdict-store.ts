@@ -1,8 +1,8 @@
 /**
  * What `conclude` needs from the event store, as a port: the live experiments with their
- * posteriors rebuilt from the event log, and a place to record a decision with the
+ * posteriors rebuilt from the event log, and a place to record a verdict with the
  * posterior snapshot of every arm it was made on. The adapter below sits on the
- * service's event store (src/event-store: typeorm data source, `decisions` and
+ * service's event store (src/event-store: typeorm data source, `verdicts` and
  * `posterior_snapshots` tables; Postgres or the embedded SQLite, from config), opened
  * and given its repositories by src/app/event-store.ts as the service's composition root
  * does.
@@ -11,40 +11,40 @@ import type { DataSource } from 'typeorm';
 import { eventStoreRepositories, openEventStore, type EventStoreRepositories } from '../app/event-store';
 import type { Config } from '../config/config';
 import { ADVICE_TRIGGER, type StoppingDefinition, type StoppingEvaluation } from '../experiments/stopping/stopping-evaluator';
-import { countersFromEvents, decisionRowOf, snapshotRowsOf } from '../experiments/stopping/stopping-records';
+import { countersFromEvents, verdictRowOf, snapshotRowsOf } from '../experiments/stopping/stopping-records';
 import type { ArmCounters } from '../posterior-store/posterior-store';
 
 export interface LiveExperiment {
   id: string;
   definition: StoppingDefinition;
-  /** Posterior counters rebuilt from the event log (pulls = selects, α + β − α₀ − β₀ = observations). */
+  /** Posterior counters rebuilt from the event log (assignments = selects, α + β − α₀ − β₀ = observations). */
   counters: ArmCounters;
   createdAt: Date;
 }
 
-export interface RecordedDecision {
+export interface RecordedVerdict {
   experimentId: string;
-  arms: readonly string[];
+  definition: Pick<StoppingDefinition, 'arms' | 'prior'>;
   counters: ArmCounters;
   evaluation: StoppingEvaluation;
 }
 
-export interface DecisionStore {
+export interface VerdictStore {
   /** Running experiments (all, or the given ids — an unknown id is an error). */
   liveExperiments(ids?: readonly string[]): Promise<LiveExperiment[]>;
-  /** Stores the evaluation as the pipeline's advice, with its snapshots; returns the decision record id. */
-  record(d: RecordedDecision): Promise<number>;
+  /** Stores the evaluation as the pipeline's advice, with its snapshots; returns the verdict's id. */
+  record(d: RecordedVerdict): Promise<number>;
   close(): Promise<void>;
 }
 
 /**
  * The trigger recorded for the pipeline's evaluations. On a live experiment it is advice:
- * GET /experiments/:id never shows it as the experiment's decision, and only the service
+ * GET /experiments/:id never shows it as the experiment's verdict, and only the service
  * ends an experiment.
  */
 export const PIPELINE_TRIGGER = ADVICE_TRIGGER;
 
-export class EventStoreDecisions implements DecisionStore {
+export class EventStoreVerdicts implements VerdictStore {
   private readonly repos: EventStoreRepositories;
 
   private constructor(private readonly ds: DataSource) {
@@ -52,8 +52,8 @@ export class EventStoreDecisions implements DecisionStore {
   }
 
   /** Opens the configured event store; fails with EventStoreUnavailable naming it. */
-  static async open(config: Pick<Config, 'databaseUrl' | 'sqlitePath'>): Promise<EventStoreDecisions> {
-    return new EventStoreDecisions(await openEventStore(config));
+  static async open(config: Pick<Config, 'databaseUrl' | 'sqlitePath'>): Promise<EventStoreVerdicts> {
+    return new EventStoreVerdicts(await openEventStore(config));
   }
 
   async liveExperiments(ids?: readonly string[]): Promise<LiveExperiment[]> {
@@ -71,8 +71,8 @@ export class EventStoreDecisions implements DecisionStore {
     return out;
   }
 
-  async record(d: RecordedDecision): Promise<number> {
-    return this.repos.verdicts.insert(decisionRowOf(d.experimentId, d.evaluation, PIPELINE_TRIGGER), snapshotRowsOf(d.experimentId, d.arms, d.counters, 'decision', d.evaluation.at, d.evaluation));
+  async record(d: RecordedVerdict): Promise<number> {
+    return this.repos.verdicts.insert(verdictRowOf(d.experimentId, d.evaluation, PIPELINE_TRIGGER), snapshotRowsOf(d.experimentId, d.definition, d.counters, 'verdict', d.evaluation.at, d.evaluation));
   }
 
   async close(): Promise<void> {
