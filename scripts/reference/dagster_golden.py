@@ -32,6 +32,7 @@ from dagster._core.remote_origin import (
     RemoteRepositoryOrigin,
 )
 from dagster._core.definitions.events import AssetKey
+from dagster import AssetCheckKey
 from dagster._grpc.client import DagsterGrpcClient
 from dagster._grpc.types import (ExecutionPlanSnapshotArgs, ExternalScheduleExecutionArgs, JobSubsetSnapshotArgs, PartitionArgs, PartitionNamesArgs,
                                  PartitionSetExecutionParamArgs, SensorExecutionArgs)
@@ -85,18 +86,32 @@ def automation_source(auto, graph) -> str:
 
 def defs_source(graph) -> str:
     lines = ["from dagster import asset, AssetKey, Field, Noneable, Int, Float, String, schedule, sensor, RunRequest, SensorResult, Definitions,"
-             " MultiPartitionsDefinition, StaticPartitionsDefinition, AssetCheckSpec", ""]
+             " MultiPartitionsDefinition, StaticPartitionsDefinition, AssetCheckSpec, multi_asset, AssetOut", ""]
     for a in graph:
         parts = a.get("partitions")
         partitions = ("MultiPartitionsDefinition({%s})" % ", ".join("%r: StaticPartitionsDefinition(%r)" % (d["name"], d["keys"]) for d in parts)
                       if parts else "None")
-        checks = "[%s]" % ", ".join("AssetCheckSpec(%r, asset=%r, description=%r)" % (c["name"], a["key"], c["description"]) for c in a.get("checks", []))
-        lines.append(
-            "@asset(name=%r, group_name=%r, description=%r, metadata=%r, deps=%r, config_schema=%s,"
-            " code_version=%r, owners=%r, kinds=%r, tags=%r, partitions_def=%s, check_specs=%s)"
-            % (a["key"], a["group"], a["description"], a["metadata"], [AssetKey(d) for d in a["deps"]], config_source(a["config"]),
-               a["codeVersion"], a["owners"], set(a["kinds"]), a["tags"], partitions, checks)
-        )
+        # a check of a partitioned asset is partitioned like it: evaluated per partition
+        checks = "[%s]" % ", ".join("AssetCheckSpec(%r, asset=%r, description=%r%s)" % (c["name"], a["key"], c["description"],
+                                                                                     ", partitions_def=" + partitions if parts else "")
+                                    for c in a.get("checks", []))
+        if a.get("checks"):
+            # An asset with checks is a subsettable op (Python's `@multi_asset(can_subset=True)`), so
+            # its checks can also run without the asset: the UI's "Execute" on a check.
+            lines.append(
+                "@multi_asset(name=%r, description=%r, outs={'result': AssetOut(key=%r, is_required=False, group_name=%r, description=%r, metadata=%r,"
+                " code_version=%r, owners=%r, kinds=%r, tags=%r)}, deps=%r, config_schema=%s, partitions_def=%s, check_specs=%s,"
+                " can_subset=True)"
+                % (a["key"], a["description"], a["key"], a["group"], a["description"], a["metadata"], a["codeVersion"], a["owners"],
+                   set(a["kinds"]), a["tags"], [AssetKey(d) for d in a["deps"]], config_source(a["config"]), partitions, checks)
+            )
+        else:
+            lines.append(
+                "@asset(name=%r, group_name=%r, description=%r, metadata=%r, deps=%r, config_schema=%s,"
+                " code_version=%r, owners=%r, kinds=%r, tags=%r, partitions_def=%s, check_specs=%s)"
+                % (a["key"], a["group"], a["description"], a["metadata"], [AssetKey(d) for d in a["deps"]], config_source(a["config"]),
+                   a["codeVersion"], a["owners"], set(a["kinds"]), a["tags"], partitions, checks)
+            )
         lines.append("def _%s():\n    return None\n" % a["key"])
     return "\n".join(lines).replace("AssetKey(path=", "AssetKey(")
 
@@ -175,6 +190,50 @@ def record_check_events() -> None:
                    "asset_check_executions": checks}, f, indent=1, default=str)
 
 
+def record_check_only_events() -> None:
+    """A check-only run of a partition: the check of a subsettable, partitioned asset executed
+    without the asset (events, the run's selections, asset_check_executions rows)."""
+    import sqlite3
+
+    from dagster import (AssetCheckKey, AssetCheckResult, AssetCheckSpec, AssetKey, AssetOut, DagsterInstance, Definitions, MetadataValue,
+                         MultiPartitionsDefinition, Output, StaticPartitionsDefinition, materialize, multi_asset)
+
+    parts = MultiPartitionsDefinition({"campaign": StaticPartitionsDefinition(["all", "men", "women"]),
+                                       "policy": StaticPartitionsDefinition(["random", "bts"])})
+
+    @multi_asset(name="ingest_obp", outs={"result": AssetOut(key="ingest_obp", is_required=False)}, partitions_def=parts, can_subset=True,
+                 check_specs=[AssetCheckSpec("propensities_valid", asset="ingest_obp", description="d", partitions_def=parts)])
+    def _ingest(context):
+        if context.selected_asset_keys:
+            yield Output(None, output_name="result")
+        yield AssetCheckResult(check_name="propensities_valid", passed=True, description="1 dataset(s)",
+                               metadata={"random/men.propensity_min": MetadataValue.float(0.0294)})
+
+    home = tempfile.mkdtemp()
+    with DagsterInstance.local_temp(home) as instance:
+        materialize([_ingest], instance=instance, partition_key="men|random")
+        # what the webserver launches for "Execute" on the check: the asset job subset to the check
+        job = Definitions(assets=[_ingest]).resolve_implicit_global_asset_job_def().get_subset(
+            asset_selection=set(), asset_check_selection={AssetCheckKey(AssetKey("ingest_obp"), "propensities_valid")})
+        run_id = job.execute_in_process(instance=instance, tags={"dagster/partition": "men|random"}).run_id
+        run = instance.get_run_by_id(run_id)
+        run_info = {"asset_selection": sorted(k.to_user_string() for k in (run.asset_selection or [])),
+                    "asset_check_selection": sorted(str(k) for k in (run.asset_check_selection or [])),
+                    "tags": dict(run.tags)}
+    db = sqlite3.connect(os.path.join(home, "history", "runs", run_id + ".db"))
+    rows = db.execute("select event, dagster_event_type, step_key, asset_key, partition from event_logs order by id").fetchall()
+    idx = sqlite3.connect(os.path.join(home, "history", "runs", "index.db"))
+    cols = [c[1] for c in idx.execute("pragma table_info(asset_check_executions)").fetchall()]
+    checks = [dict(zip(cols, r)) for r in idx.execute("select * from asset_check_executions where run_id = ?", (run_id,)).fetchall()]
+    for c in checks:
+        for k in ("create_timestamp", "id"):
+            c.pop(k, None)
+    with open(os.path.join(OUT, "events-check-only.json"), "w") as f:
+        json.dump({"run_id": run_id, "run": run_info,
+                   "events": [{"event": r[0], "type": r[1], "step_key": r[2], "asset_key": r[3], "partition": r[4]} for r in rows],
+                   "asset_check_executions": checks}, f, indent=1, default=str)
+
+
 REQUEST_CLASSES = [
     "ExecuteExternalPipelineArgs", "ExecutionPlanSnapshotArgs", "PipelineSubsetSnapshotArgs",
     "ExternalScheduleExecutionArgs", "SensorExecutionArgs", "CancelExecutionRequest",
@@ -241,16 +300,18 @@ def main() -> None:
         job_data = deserialize_value(out["external_job"])
         out["job_snapshot_id"] = job_data.job.snapshot_id
         subsets = {}
-        for name, sel in (("full", None), ("ope_conclude", ["ope", "conclude"])):
-            asset_selection = {AssetKey(k) for k in sel} if sel else None
+        check_only = frozenset([AssetCheckKey(AssetKey("ingest_obp"), "propensities_valid")])
+        for name, sel in (("full", None), ("ope_conclude", ["ope", "conclude"]), ("check_only", [])):
+            asset_selection = {AssetKey(k) for k in sel} if sel else (frozenset() if sel == [] else None)
+            check_selection = check_only if sel == [] else None
             snap_id = job_data.job.snapshot_id
-            if sel:
+            if sel is not None:
                 subset = client.external_pipeline_subset(
                     JobSubsetSnapshotArgs(
                         job_origin=job_origin,
                         op_selection=None,
                         asset_selection=asset_selection,
-                        asset_check_selection=None,
+                        asset_check_selection=check_selection,
                         include_parent_snapshot=True,
                     )
                 )
@@ -263,7 +324,7 @@ def main() -> None:
                 step_keys_to_execute=None,
                 job_snapshot_id=snap_id,
                 asset_selection=asset_selection,
-                asset_check_selection=None,
+                asset_check_selection=check_selection,
                 mode="default",
             )
             subsets[name + "_execution_plan_args"] = serialize_value(args)
@@ -307,6 +368,7 @@ def main() -> None:
 
     record_events(graph)
     record_check_events()
+    record_check_only_events()
     record_request_fields()
 
     # serdes writer edge cases: Python's json.dumps(sort_keys=True) as Dagster uses it

@@ -10,7 +10,7 @@
 import * as grpc from '@grpc/grpc-js';
 import { randomUUID } from 'node:crypto';
 import { BanditError, ErrorCode } from '../common/errors';
-import { isAssetKey, type AssetKey } from '../pipeline/asset-graph';
+import { ASSET_GRAPH, assetDefinition, isAssetKey, type AssetKey } from '../pipeline/asset-graph';
 import { automationSnapshots, DEFAULT_AUTOMATION, evaluateSchedule, evaluateSensorAsync, type AutomationSettings } from './automation';
 import { serializableError } from './events';
 import { toGrpcError } from './grpc-status';
@@ -27,6 +27,7 @@ import {
   REPOSITORY_NAME,
   repositorySnapshot,
   subsetResult,
+  type CheckKey,
   type CodeLocationInfo,
 } from './snapshots';
 
@@ -186,10 +187,11 @@ export class DagsterApiService {
     readJobOrigin(args.pipeline_origin, 'PipelineSubsetSnapshotArgs.pipeline_origin');
     try {
       const selection = selectionOf(args, 'PipelineSubsetSnapshotArgs');
+      const checks = checkSelectionOf(args, 'PipelineSubsetSnapshotArgs');
       const byAssets = optCollection(args, 'asset_selection', 'PipelineSubsetSnapshotArgs') !== null;
       return selection === null
         ? klass('ExternalPipelineSubsetResult', { error: null, external_pipeline_data: jobData(null), repository_python_origin: null, success: true })
-        : subsetResult(selection, this.options.info, byAssets ? 'assets' : 'ops');
+        : subsetResult(selection, this.options.info, byAssets ? 'assets' : 'ops', checks);
     } catch (err) {
       if (!(err instanceof BanditError) || err.code !== ErrorCode.NotFound) throw err;
       return klass('ExternalPipelineSubsetResult', { error: serializableError(err.message, 'DagsterInvalidSubsetError'), external_pipeline_data: null, repository_python_origin: null, success: false });
@@ -204,7 +206,7 @@ export class DagsterApiService {
       const selection = selectionOf(args, 'ExecutionPlanSnapshotArgs');
       const stepKeys = optCollection(args, 'step_keys_to_execute', 'ExecutionPlanSnapshotArgs');
       if (stepKeys && stepKeys.some((k) => typeof k !== 'string')) throw malformed('ExecutionPlanSnapshotArgs.step_keys_to_execute: expected strings');
-      return executionPlanSnapshot(selection, snapshotIdSent, stepKeys as string[] | null, this.line);
+      return executionPlanSnapshot(selection, snapshotIdSent, stepKeys as string[] | null, this.line, checkSelectionOf(args, 'ExecutionPlanSnapshotArgs'));
     } catch (err) {
       if (!(err instanceof BanditError) || err.code !== ErrorCode.NotFound) throw err;
       return klass('ExecutionPlanSnapshotErrorData', { error: serializableError(err.message, 'DagsterInvalidSubsetError') });
@@ -258,10 +260,35 @@ export function assetKeysOf(items: SerdesValue[], what: string): AssetKey[] {
   });
 }
 
-/** The selected ops/assets of subset or plan args; null for the whole job. */
+/**
+ * A check selection (`asset_check_selection`: `AssetCheckKey`s) out of a request or a run;
+ * null when none was made (every check of the selected assets). An unknown check is refused
+ * naming the checks there are.
+ */
+export function checkSelectionOf(args: SerdesObject, what: string): CheckKey[] | null {
+  const items = optCollection(args, 'asset_check_selection', what);
+  if (items === null) return null;
+  return items.map((item) => {
+    const key = expectClass(item, ['AssetCheckKey'], `${what}.asset_check_selection`);
+    const [asset] = assetKeysOf([key.asset_key as SerdesValue], `${what}.asset_check_selection.asset_key`);
+    const name = str(key, 'name', `${what}.asset_check_selection`);
+    if (!(assetDefinition(asset).checks ?? []).some((c) => c.name === name)) {
+      const all = ASSET_GRAPH.flatMap((a) => (a.checks ?? []).map((c) => `${a.key}.${c.name}`));
+      throw new BanditError(ErrorCode.NotFound, `no asset check ${asset}.${name} in ${REPOSITORY_NAME} (checks: ${all.join(', ')})`);
+    }
+    return { asset, name };
+  });
+}
+
+/**
+ * The selected ops/assets of subset or plan args; null for the whole job. A check selection
+ * without an asset selection (what the webserver sends for "Execute" on a check: its GraphQL
+ * layer turns an empty asset selection into none) selects no asset: a check-only subset.
+ */
 function selectionOf(args: SerdesObject, what: string): AssetKey[] | null {
   const assets = optCollection(args, 'asset_selection', what);
   if (assets !== null) return assetKeysOf(assets, `${what}.asset_selection`);
+  if (optCollection(args, 'asset_check_selection', what) !== null) return [];
   const ops = optCollection(args, 'solid_selection', what);
   if (ops !== null && ops.length > 0) {
     return ops.map((o) => {

@@ -262,14 +262,16 @@ export const events = {
     ),
   /**
    * ASSET_CHECK_EVALUATION of check `name` on asset `step` (the host wrote the PLANNED row when it
-   * created the run); `target` is the materialization it evaluated.
+   * created the run); `target` is the materialization it evaluated (of another run for a
+   * check-only run), `partition` the partition of a partitioned check.
    */
   checkEvaluation: (
     run: RunIdentity,
     now: number,
     step: string,
     check: { name: string; passed: boolean; description?: string; metadata: Record<string, MetadataValue> },
-    target: { storageId: number; timestamp: number } | null,
+    target: { storageId: number; timestamp: number; runId?: string } | null,
+    partition: string | null = null,
   ) =>
     runEvent(
       run,
@@ -283,14 +285,14 @@ export const events = {
           check_name: check.name,
           description: check.description ?? null,
           metadata: Object.fromEntries(Object.entries(check.metadata).map(([k, v]) => [k, metadataEntry(k, v).entry_data as SerdesObject])),
-          partition: null,
+          partition,
           severity: enumValue('AssetCheckSeverity.WARN'),
           success: check.passed,
           target_materialization_data: target
-            ? klass('AssetCheckEvaluationTargetMaterializationData', { run_id: run.runId, storage_id: target.storageId, timestamp: new PyFloat(target.timestamp) })
+            ? klass('AssetCheckEvaluationTargetMaterializationData', { run_id: target.runId ?? run.runId, storage_id: target.storageId, timestamp: new PyFloat(target.timestamp) })
             : null,
         }),
-        check: { assetKey: assetKeyString(step), name: check.name, passed: check.passed, partition: null, materializationStorageId: target?.storageId ?? null },
+        check: { assetKey: assetKeyString(step), name: check.name, passed: check.passed, partition, materializationStorageId: target?.storageId ?? null },
       },
       now,
     ),

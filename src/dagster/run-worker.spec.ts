@@ -6,7 +6,7 @@ import { computeLogPath, LocalStepLogCapture } from './compute-logs';
 import { assetEventTags } from './storage/run-body';
 import type { RunEvent } from './events';
 import { logicalDataVersion } from './data-version';
-import { executeRun, runSelection, stepOptions, type PipelinePort } from './run-worker';
+import { executeRun, materializes, runSelection, stepOptions, type PipelinePort } from './run-worker';
 import { parsePyJson, type SerdesObject } from './serdes';
 import type { DagsterInstanceStorage, StoredRun } from './storage/instance-storage';
 
@@ -30,6 +30,12 @@ class MemoryStorage implements DagsterInstanceStorage {
     if (i < 0) return null;
     const tags = (((this.events[i].entry.dagster_event as SerdesObject).event_specific_data as SerdesObject).materialization as SerdesObject).tags as Record<string, string>;
     return { storageId: 101 + i, dataVersion: tags['dagster/data_version'] ?? null };
+  }
+  /** Materializations stored by earlier runs: what a check-only run evaluates. */
+  readonly earlier: Array<{ assetKey: string; partition: string | null; storageId: number; timestamp: number; runId: string }> = [];
+  async materializationOf(assetKey: string, partition: string | null) {
+    const m = this.earlier.filter((e) => e.assetKey === assetKey && (partition === null || e.partition === partition)).pop();
+    return m ? { storageId: m.storageId, timestamp: m.timestamp, runId: m.runId } : null;
   }
   async stepsInProgress(): Promise<string[]> {
     return [];
@@ -261,6 +267,118 @@ describe('run worker', () => {
     expect(ev.check).toEqual({ assetKey: '["replay"]', name: 'matched_rows', passed: false, partition: null, materializationStorageId: 105 });
     expect((ev.entry.dagster_event as SerdesObject).message).toBe("Asset check 'matched_rows' on 'replay' did not pass. Description: 'no matched rows for men'");
   });
+  const checkKey = (asset: string, name: string) => ({ __class__: 'AssetCheckKey', asset_key: { __class__: 'AssetKey', path: [asset] }, name });
+  const propensity = (passed: boolean, slice: string) => ({ name: 'propensities_valid', passed, description: passed ? '1 dataset(s): fine' : `${slice}: 3 propensities outside (0, 1]`, metadata: {} });
+  const evaluations = (s: MemoryStorage) =>
+    s.events
+      .filter((e) => e.type === 'ASSET_CHECK_EVALUATION')
+      .map((e) => {
+        const d = (e.entry.dagster_event as SerdesObject).event_specific_data as SerdesObject;
+        return { partition: d.partition, success: d.success, target: d.target_materialization_data === null ? null : (d.target_materialization_data as SerdesObject).storage_id, row: e.check?.partition };
+      });
+
+  it('evaluates the check of a partitioned asset per partition written, each against that partition\'s materialization', async () => {
+    const storage = new MemoryStorage({ body: body({ asset_selection: { __frozenset__: [{ __class__: 'AssetKey', path: ['ingest_obp'] }] }, tags: { 'dagster/partition': 'men|random' } }), status: 'STARTING' });
+    const sliced = async () => ({
+      async run() {
+        return {
+          value: null,
+          metadata: {},
+          checks: [propensity(false, 'random/men')],
+          partitions: [{ dimensions: { campaign: 'men', policy: 'random' }, metadata: {}, checks: [propensity(false, 'random/men')] }],
+        };
+      },
+    });
+    expect(await executeRun('pc1', { storage, pipeline: sliced, signal: new AbortController().signal, now: () => 1 })).toBe('SUCCESS');
+    const mat = 101 + storage.events.findIndex((e) => e.type === 'ASSET_MATERIALIZATION');
+    expect(evaluations(storage)).toEqual([{ partition: 'men|random', success: false, target: mat, row: 'men|random' }]);
+  });
+
+  it('a run of no partition evaluates each partition written and the whole asset', async () => {
+    const storage = new MemoryStorage({ body: body({ asset_selection: { __frozenset__: [{ __class__: 'AssetKey', path: ['ingest_obp'] }] } }), status: 'STARTING' });
+    const two = async () => ({
+      async run() {
+        return {
+          value: null,
+          metadata: {},
+          checks: [propensity(true, 'all')],
+          partitions: ['men', 'women'].map((c) => ({ dimensions: { campaign: c, policy: 'random' }, metadata: {}, checks: [propensity(true, `random/${c}`)] })),
+        };
+      },
+    });
+    expect(await executeRun('pc2', { storage, pipeline: two, signal: new AbortController().signal, now: () => 1 })).toBe('SUCCESS');
+    expect(evaluations(storage).map((e) => e.partition)).toEqual(['men|random', 'women|random', null]);
+  });
+
+  describe('a run of checks only (asset_check_selection without the asset)', () => {
+    const checkOnly = (extra: Record<string, unknown> = {}) =>
+      body({ asset_selection: { __frozenset__: [] }, asset_check_selection: { __frozenset__: [checkKey('ingest_obp', 'propensities_valid')] }, ...extra });
+    const stored = (seen: unknown[]) => async () => ({
+      async run(): Promise<never> {
+        throw new Error('a check-only run must not materialize');
+      },
+      async check(key: AssetKey, partition: { campaign: string; policy: string } | null) {
+        seen.push([key, partition]);
+        return [{ dimensions: partition, result: propensity(false, `${partition?.policy}/${partition?.campaign}`) }];
+      },
+    });
+
+    it('runs the step for the check alone and evaluates the stored partition, pointing at its earlier materialization', async () => {
+      const storage = new MemoryStorage({ body: checkOnly({ tags: { 'dagster/partition': 'men|random' } }), status: 'STARTING' });
+      storage.earlier.push({ assetKey: '["ingest_obp"]', partition: 'men|random', storageId: 42, timestamp: 3.5, runId: 'earlier-run' });
+      storage.earlier.push({ assetKey: '["ingest_obp"]', partition: 'all|bts', storageId: 43, timestamp: 3.6, runId: 'other-run' });
+      const seen: unknown[] = [];
+      expect(runSelection(storage['run']!.body)).toEqual(['ingest_obp']);
+      expect(await executeRun('co1', { storage, pipeline: stored(seen), signal: new AbortController().signal, now: () => 9 })).toBe('SUCCESS');
+      expect(seen).toEqual([['ingest_obp', { campaign: 'men', policy: 'random' }]]);
+      expect(types(storage)).toEqual(['PIPELINE_START', 'ENGINE_EVENT', 'STEP_START:ingest_obp', 'STEP_OUTPUT:ingest_obp', 'ASSET_CHECK_EVALUATION:ingest_obp', 'STEP_SUCCESS:ingest_obp', 'ENGINE_EVENT', 'PIPELINE_SUCCESS']);
+      const output = (storage.events[3].entry.dagster_event as SerdesObject).event_specific_data as SerdesObject;
+      expect((output.step_output_handle as SerdesObject).output_name).toBe('ingest_obp_propensities_valid');
+      expect(evaluations(storage)).toEqual([{ partition: 'men|random', success: false, target: 42, row: 'men|random' }]);
+      const data = (storage.events[4].entry.dagster_event as SerdesObject).event_specific_data as SerdesObject;
+      expect(data.target_materialization_data).toMatchObject({ run_id: 'earlier-run', storage_id: 42 });
+    });
+
+    it('a failing read (never materialized) fails the step and the run, naming what is missing', async () => {
+      const storage = new MemoryStorage({ body: checkOnly(), status: 'STARTING' });
+      const missing = async () => ({
+        async run(): Promise<never> {
+          throw new Error('no');
+        },
+        async check(): Promise<never> {
+          throw new Error('upstream asset ingest_obp was never materialized');
+        },
+      });
+      expect(await executeRun('co2', { storage, pipeline: missing, signal: new AbortController().signal, now: () => 1 })).toBe('FAILURE');
+      expect(types(storage)).toContain('STEP_FAILURE:ingest_obp');
+      expect(types(storage)).not.toContain('ASSET_MATERIALIZATION:ingest_obp');
+    });
+
+    it('a check selection with no asset selection (what the webserver stores for "Execute" on a check) is check-only too', () => {
+      const b = body({ asset_selection: null, asset_check_selection: { __frozenset__: [checkKey('replay', 'matched_rows')] } });
+      expect(runSelection(b)).toEqual(['replay']);
+      expect(materializes(b, 'replay')).toBe(false);
+    });
+
+    it('refuses an unknown check naming the checks there are', () => {
+      expect(() => runSelection(body({ asset_selection: { __frozenset__: [] }, asset_check_selection: { __frozenset__: [checkKey('ingest_obp', 'nope')] } }))).toThrow(
+        'no asset check ingest_obp.nope in __repository__ (checks: ingest_obp.propensities_valid, replay.matched_rows, ope.estimators_agree)',
+      );
+    });
+
+    it('a run of an asset and not its check materializes without evaluating the check', async () => {
+      const storage = new MemoryStorage({ body: body({ asset_selection: { __frozenset__: [{ __class__: 'AssetKey', path: ['replay'] }] }, asset_check_selection: { __frozenset__: [] } }), status: 'STARTING' });
+      const checked = async () => ({
+        async run() {
+          return { value: null, metadata: {}, checks: [{ name: 'matched_rows', passed: true, description: 'ok', metadata: {} }] };
+        },
+      });
+      expect(await executeRun('co3', { storage, pipeline: checked, signal: new AbortController().signal, now: () => 1 })).toBe('SUCCESS');
+      expect(types(storage)).toContain('ASSET_MATERIALIZATION:replay');
+      expect(types(storage)).not.toContain('ASSET_CHECK_EVALUATION:replay');
+    });
+  });
+
   it('tags each materialization with its inputs\' data versions and events, and a logical data version when the asset has none', async () => {
     const storage = new MemoryStorage({ body: body({ asset_selection: { __frozenset__: ['ingest_obp', 'replay', 'ope'].map((k) => ({ __class__: 'AssetKey', path: [k] })) } }), status: 'STARTING' });
     const versioned = async () => ({

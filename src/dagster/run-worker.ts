@@ -6,12 +6,13 @@
  */
 import { BanditError, ErrorCode } from '../common/errors';
 import { ASSET_GRAPH, type AssetContext, type AssetKey, type AssetOutcome } from '../pipeline/asset-graph';
-import { assetKeysOf } from './dagster-api.service';
+import { assetKeysOf, checkSelectionOf } from './dagster-api.service';
+import type { StoredCheck } from '../pipeline/stored-checks';
 import { events, LEVEL, serializableError, type RunEvent, type RunIdentity } from './events';
 import { isObject, optCollection, PyFloat, type SerdesObject, type SerdesValue } from './serdes';
 import { assetDefinition, isAssetKey, partitionOptions, type ConfigFieldDefinition } from '../pipeline/asset-graph';
 import { dataVersionTags, type InputProvenance } from './data-version';
-import { assetKeyString, checkOutputName } from './snapshots';
+import { assetKeyString, checkOutputName, type CheckKey } from './snapshots';
 import { jobPartitions, multiPartitionTags, PARTITION_TAG, partitionDimensions, partitionKey, partitionKeys } from './partitions';
 import type { DagsterInstanceStorage } from './storage/instance-storage';
 import type { StepLogCapture } from './compute-logs';
@@ -19,6 +20,8 @@ import type { StepLogCapture } from './compute-logs';
 /** What the worker needs from the pipeline (src/pipeline's `Pipeline`). */
 export interface PipelinePort {
   run(key: AssetKey, ctx: AssetContext, options: Record<string, unknown>): Promise<AssetOutcome>;
+  /** The checks of `key` on what it last stored (one partition's when given): a check-only step. */
+  check?(key: AssetKey, partition: { campaign: string; policy: string } | null): Promise<StoredCheck[]>;
   close?(): Promise<void>;
 }
 
@@ -66,15 +69,19 @@ class StepInterrupted extends Error {
 }
 
 /**
- * The assets a run executes, in dependency order: its asset selection (else its op selection,
- * else the whole job),
- * narrowed to its step keys when it has them (a re-execution from failure runs only those).
+ * The steps a run executes, in dependency order: its asset selection (else its op selection,
+ * else the whole job) plus the ops of its selected checks (a run selecting only checks runs
+ * their assets' ops for the checks alone), narrowed to its step keys when it has them (a
+ * re-execution from failure runs only those).
  */
 export function runSelection(body: SerdesObject): AssetKey[] {
   const assets = optCollection(body, 'asset_selection', 'PipelineRun');
   const ops = optCollection(body, 'solids_to_execute', 'PipelineRun');
+  const checks = checkSelectionOf(body, 'PipelineRun');
   const selected =
-    assets && assets.length > 0
+    checks !== null && checks.length > 0
+      ? [...assetKeysOf(assets ?? [], 'PipelineRun.asset_selection'), ...checks.map((c) => c.asset)]
+      : assets && assets.length > 0
       ? assetKeysOf(assets, 'PipelineRun.asset_selection')
       : ops && ops.length > 0
         ? ops.map((o) => {
@@ -161,6 +168,22 @@ export async function executeRun(runId: string, deps: RunWorkerDeps): Promise<Ru
   return new RunExecution(runId, stored.body, deps).execute();
 }
 
+/**
+ * Whether a run materializes `step`'s asset: not when the step is there only for selected checks
+ * (a check selection without the asset).
+ */
+export function materializes(body: SerdesObject, step: AssetKey): boolean {
+  const checks = checkSelectionOf(body, 'PipelineRun');
+  if (checks === null || checks.length === 0) return true;
+  return assetKeysOf(optCollection(body, 'asset_selection', 'PipelineRun') ?? [], 'PipelineRun.asset_selection').includes(step);
+}
+
+/** The checks of `step` a run evaluates: its check selection's, else all of the asset's. */
+function selectedChecks(checks: readonly CheckKey[] | null, step: AssetKey): string[] {
+  const all = (assetDefinition(step).checks ?? []).map((c) => c.name);
+  return checks === null ? all : all.filter((name) => checks.some((c) => c.asset === step && c.name === name));
+}
+
 /** One run in progress: writes its events in order. */
 class RunExecution {
   private readonly run: RunIdentity;
@@ -171,6 +194,7 @@ class RunExecution {
   private firstFailure: SerdesObject | null = null;
   private firstError: SerdesObject | null = null;
   private partition: { key: string; dimensions: Record<string, string> } | null = null;
+  private checks: CheckKey[] | null = null;
 
   constructor(
     runId: string,
@@ -211,6 +235,7 @@ class RunExecution {
       selection = runSelection(this.body);
       for (const step of selection) stepOptions(this.body, step);
       this.partition = runPartition(this.body);
+      this.checks = checkSelectionOf(this.body, 'PipelineRun');
     } catch (err) {
       await this.fail((err as Error).message, err);
       return 'FAILURE';
@@ -261,7 +286,7 @@ class RunExecution {
       }
     }
     try {
-      return await this.executeStep(pipeline, step);
+      return materializes(this.body, step) ? await this.executeStep(pipeline, step) : await this.checkStep(pipeline, step);
     } finally {
       await capture?.end();
     }
@@ -297,18 +322,26 @@ class RunExecution {
       if (this.deps.signal.aborted) return await this.interrupted(step);
       await this.write(events.stepOutput(run, this.now(), step));
       let target: { storageId: number; timestamp: number } | null = null;
+      const written: Array<{ partition: string | null; target: { storageId: number; timestamp: number } | null; checks?: AssetOutcome['checks'] }> = [];
       const inputs = await this.inputProvenance(step);
       for (const m of this.materializations(step, outcome)) {
         const at = this.now();
         const tags = { ...dataVersionTags(assetDefinition(step).codeVersion, m.dataVersion, inputs), ...multiPartitionTags(m.dimensions) };
         const id = await this.write(events.materialization(run, at, step, m.metadata, null, tags, m.partition));
         if (id !== null) target = { storageId: id, timestamp: at };
+        written.push({ partition: m.partition, target: id === null ? null : { storageId: id, timestamp: at }, checks: m.checks });
       }
-      for (const check of assetDefinition(step).checks ?? []) {
-        const result = outcome.checks?.find((c) => c.name === check.name);
-        if (!result) continue;
-        await this.write(events.stepOutput(run, this.now(), step, checkOutputName(step, check.name)));
-        await this.write(events.checkEvaluation(run, this.now(), step, result, target));
+      for (const name of selectedChecks(this.checks, step)) {
+        const result = outcome.checks?.find((c) => c.name === name);
+        // a partitioned asset's check is evaluated per partition written, each on its materialization
+        const perPartition = written
+          .map((m) => ({ ...m, result: m.checks?.find((c) => c.name === name) }))
+          .filter((m): m is typeof m & { result: NonNullable<typeof m.result> } => m.partition !== null && m.result !== undefined);
+        if (!result && perPartition.length === 0) continue;
+        await this.write(events.stepOutput(run, this.now(), step, checkOutputName(step, name)));
+        for (const m of perPartition) await this.write(events.checkEvaluation(run, this.now(), step, m.result, m.target, m.partition));
+        // a run of no partition also evaluates the whole asset (the host planned the check without a partition)
+        if (result && (perPartition.length === 0 || this.partition === null)) await this.write(events.checkEvaluation(run, this.now(), step, result, target));
       }
       await this.write(events.stepSuccess(run, this.now(), step, Date.now() - t0));
       this.done.add(step);
@@ -316,16 +349,42 @@ class RunExecution {
     } catch (err) {
       await Promise.all(pending);
       if (this.deps.signal.aborted) return await this.interrupted(step);
-      const error = serializableError(err);
-      const ev = events.stepFailure(run, this.now(), step, error);
-      await this.write(ev);
-      this.failed.push(step);
-      this.stepFailures.push(step);
-      this.firstFailure ??= ev.entry.dagster_event as SerdesObject;
-      this.firstError ??= error;
-      return 'FAILED';
+      return await this.stepFailed(step, err);
     } finally {
       interrupted.dispose();
+    }
+  }
+
+  /**
+   * A step for the run's selected checks only: evaluates them on what the asset last stored
+   * (per partition for a partitioned asset, only the run's partition when it has one), each
+   * evaluation pointing at the materialization it judged; nothing is materialized.
+   */
+  private async checkStep(pipeline: PipelinePort, step: AssetKey): Promise<'OK' | 'FAILED' | 'CANCELED'> {
+    const { run } = this;
+    await this.write(events.stepStart(run, this.now(), step));
+    const t0 = Date.now();
+    try {
+      if (!pipeline.check) throw new BanditError(ErrorCode.Internal, `this pipeline cannot evaluate checks without materializing ${step}`);
+      const dims = this.partition && assetDefinition(step).partitions ? this.partition.dimensions : null;
+      const results = await pipeline.check(step, dims ? { campaign: dims.campaign, policy: dims.policy } : null);
+      if (this.deps.signal.aborted) return await this.interrupted(step);
+      for (const name of selectedChecks(this.checks, step)) {
+        const mine = results.filter((r) => r.result.name === name);
+        if (mine.length === 0) continue;
+        await this.write(events.stepOutput(run, this.now(), step, checkOutputName(step, name)));
+        for (const r of mine) {
+          const partition = r.dimensions && assetDefinition(step).partitions ? partitionKey(r.dimensions) : null;
+          const target = await this.deps.storage.materializationOf(assetKeyString(step), partition);
+          await this.write(events.checkEvaluation(run, this.now(), step, r.result, target, partition));
+        }
+      }
+      await this.write(events.stepSuccess(run, this.now(), step, Date.now() - t0));
+      this.done.add(step);
+      return 'OK';
+    } catch (err) {
+      if (this.deps.signal.aborted) return await this.interrupted(step);
+      return await this.stepFailed(step, err);
     }
   }
 
@@ -346,12 +405,24 @@ class RunExecution {
   private materializations(
     step: AssetKey,
     outcome: AssetOutcome,
-  ): Array<{ metadata: AssetOutcome['metadata']; dataVersion?: string; partition: string | null; dimensions: Readonly<Record<string, string>> | null }> {
+  ): Array<{ metadata: AssetOutcome['metadata']; dataVersion?: string; partition: string | null; dimensions: Readonly<Record<string, string>> | null; checks?: AssetOutcome['checks'] }> {
     if (!assetDefinition(step).partitions) return [{ metadata: outcome.metadata, dataVersion: outcome.dataVersion, partition: null, dimensions: null }];
     if (!outcome.partitions) return [{ metadata: outcome.metadata, dataVersion: outcome.dataVersion, partition: this.partition?.key ?? null, dimensions: this.partition?.dimensions ?? null }];
     return outcome.partitions
-      .map((p) => ({ metadata: p.metadata, dataVersion: p.dataVersion, partition: partitionKey(p.dimensions), dimensions: p.dimensions }))
+      .map((p) => ({ metadata: p.metadata, dataVersion: p.dataVersion, partition: partitionKey(p.dimensions), dimensions: p.dimensions, checks: p.checks }))
       .filter((p) => this.partition === null || p.partition === this.partition.key);
+  }
+
+  /** A step that threw: its failure with the error, remembered for the run's failure. */
+  private async stepFailed(step: AssetKey, err: unknown): Promise<'FAILED'> {
+    const error = serializableError(err);
+    const ev = events.stepFailure(this.run, this.now(), step, error);
+    await this.write(ev);
+    this.failed.push(step);
+    this.stepFailures.push(step);
+    this.firstFailure ??= ev.entry.dagster_event as SerdesObject;
+    this.firstError ??= error;
+    return 'FAILED';
   }
 
   /** A step stopped by termination ends as a failure (not left in progress), then the run is canceled. */

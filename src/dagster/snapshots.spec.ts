@@ -172,6 +172,32 @@ describe.each(GOLDEN_LINES.map((l) => [l]))('snapshots vs Python Dagster %s (gol
     expect(normalize(ours)).toEqual(normalize(py));
   });
 
+  it('a check-only subset (the ingest check without its asset) matches: the op of the check alone, lineage with the check selection', () => {
+    const checks = [{ asset: 'ingest_obp' as const, name: 'propensities_valid' }];
+    const ours = plain(subsetResult([], INFO, 'assets', checks));
+    const py = fixture('check_only_subset');
+    delete ours.repository_python_origin;
+    delete py.repository_python_origin;
+    expect(normalize(ours)).toEqual(normalize(py));
+  });
+
+  it('a check-only execution plan matches: the step of the asset, its asset output unexecutable, every output optional', () => {
+    const args = fixture('check_only_execution_plan_args');
+    const ours = plain(executionPlanSnapshot([], args.pipeline_snapshot_id as string, null, line, [{ asset: 'ingest_obp', name: 'propensities_valid' }]));
+    expect(ours.step_keys_to_execute).toEqual(['ingest_obp']);
+    expect(normalize(ours)).toEqual(normalize(fixture('check_only_execution_plan')));
+  });
+
+  it('checks are executable on their own and partitioned with their asset (no execution set; the partitions of ingest_obp)', () => {
+    const repo = plain(repositorySnapshot(false, AUTOMATION, line));
+    const checks = repo.external_asset_checks as SerdesObject[];
+    expect(checks.map((c) => c.atomic_execution_unit_id)).toEqual([null, null, null]);
+    const ingest = checks.find((c) => c.name === 'propensities_valid') as SerdesObject;
+    const node = (repo.external_asset_graph_data as SerdesObject[]).find((n) => JSON.stringify(n.asset_key).includes('ingest_obp')) as SerdesObject;
+    expect(ingest.partitions_def_snapshot).toEqual(node.partitions_def_data);
+    expect(checks.filter((c) => c.name !== 'propensities_valid').map((c) => c.partitions_def_snapshot)).toEqual([null, null]);
+  });
+
   it('ListRepositories answers the same fields, naming the repository, entry point and image', () => {
     const ours = plain(listRepositoriesResponse(INFO));
     const py = fixture('list_repositories');

@@ -51,15 +51,24 @@ export const checkOutputName = (asset: string, check: string) => `${asset}_${che
 
 export const assetCheckKeyObject = (asset: string, name: string): SerdesObject => klass('AssetCheckKey', { asset_key: assetKeyObject(asset), name });
 
-/**
- * Dagster's execution-set id of an op that yields several assets / checks: the first 8 hex
- * digits of the MD5 of the JSON list of their sorted `str()` keys; null for an asset alone.
- */
-function executionUnitId(def: AssetDefinition): string | null {
-  if (!def.checks || def.checks.length === 0) return null;
-  const keys = [`AssetKey(['${def.key}'])`, ...def.checks.map((c) => checkKeyString(def.key, c.name))].sort(codePointCompare);
-  return createHash('md5').update(pyJson(keys), 'utf8').digest('hex').slice(0, 8);
+/** An asset check by asset and name (`AssetCheckKey`). */
+export interface CheckKey {
+  asset: AssetKey;
+  name: string;
 }
+
+/** A frozenset of `AssetCheckKey`s, sorted by `str(key)` as Python sorts it. */
+export const checkKeySet = (checks: readonly CheckKey[]): SerdesObject =>
+  pySet(checks, (c) => checkKeyString(c.asset, c.name), (c) => assetCheckKeyObject(c.asset, c.name), true);
+
+/**
+ * An op that yields an asset and its checks is subsettable (Python's `@multi_asset(can_subset=True)`
+ * with the asset output not required): its checks can run without the asset and the asset
+ * without its checks, so no asset or check belongs to an execution set (Dagster's
+ * `atomic_execution_unit_id` is null) and the UI offers "Execute" on each check; every output of
+ * such an op is optional.
+ */
+const outputRequired = (def: AssetDefinition) => !def.checks || def.checks.length === 0;
 
 /** `ExternalAssetCheck` (AssetCheckNodeSnap) of each check, by asset key then name. */
 function assetChecks(): SerdesObject[] {
@@ -70,14 +79,15 @@ function assetChecks(): SerdesObject[] {
         klass('ExternalAssetCheck', {
           additional_asset_keys: [],
           asset_key: assetKeyObject(def.key),
-          atomic_execution_unit_id: executionUnitId(def),
+          atomic_execution_unit_id: null,
           automation_condition: null,
           automation_condition_snapshot: null,
           blocking: false,
           description: c.description,
           job_names: [ASSET_JOB_NAME],
           name: c.name,
-          partitions_def_snapshot: null,
+          // a check of a partitioned asset is partitioned like it (evaluated per partition)
+          partitions_def_snapshot: def.partitions ? partitionsSnap(def.partitions) : null,
         }),
       ),
     );
@@ -102,7 +112,7 @@ function dependedBy(key: AssetKey): SerdesObject[] {
 function assetNode(def: AssetDefinition, line: DagsterLine): SerdesObject {
   return klass('ExternalAssetNode', {
     asset_key: assetKeyObject(def.key),
-    atomic_execution_unit_id: executionUnitId(def),
+    atomic_execution_unit_id: null,
     auto_materialize_policy: null,
     auto_observe_interval_minutes: null,
     automation_condition_snapshot: null,
@@ -268,13 +278,29 @@ function dagsterType(key: 'Any' | 'Nothing'): SerdesObject {
 
 // ---- job ------------------------------------------------------------------------------------
 
-function opDefinition(def: AssetDefinition, configField: SerdesObject): SerdesObject {
+/**
+ * `SolidDefSnap` of an asset's op. `materializes` false (the op kept for its checks only): its
+ * asset output carries the asset's description and definition metadata, as Python's subset of
+ * a subsettable op writes it.
+ */
+function opDefinition(def: AssetDefinition, configField: SerdesObject, materializes: boolean): SerdesObject {
+  const output = (name: string) =>
+    name === OUTPUT_NAME && !materializes
+      ? klass('OutputDefSnap', {
+          dagster_type_key: 'Any',
+          description: def.description,
+          is_dynamic: false,
+          is_required: outputRequired(def),
+          metadata_entries: Object.entries(def.metadata).map(([k, v]) => textEntry(k, v)),
+          name,
+        })
+      : klass('OutputDefSnap', { dagster_type_key: 'Any', description: null, is_dynamic: false, is_required: outputRequired(def), name });
   return klass('SolidDefSnap', {
     config_field_snap: configField,
     description: def.description,
     input_def_snaps: sortedKeys(def.deps).map((d) => klass('InputDefSnap', { dagster_type_key: 'Nothing', description: null, name: d })),
     name: def.key,
-    output_def_snaps: outputNames(def).map((name) => klass('OutputDefSnap', { dagster_type_key: 'Any', description: null, is_dynamic: false, is_required: true, name })),
+    output_def_snaps: outputNames(def).map(output),
     required_resource_keys: [],
     tags: {},
   });
@@ -296,18 +322,25 @@ function opInvocation(def: AssetDefinition, included: ReadonlySet<AssetKey>): Se
   });
 }
 
-/** The selected assets (all when `selection` is null), in definition order. */
-export function selectedAssets(selection: readonly string[] | null): AssetDefinition[] {
+/**
+ * The ops of a selection, in definition order: the selected assets (all when `selection` is
+ * null) and the assets of the selected checks (a check runs in its asset's op).
+ */
+export function selectedAssets(selection: readonly string[] | null, checks: readonly CheckKey[] | null = null): AssetDefinition[] {
   if (selection === null) return [...ASSET_GRAPH];
-  return ASSET_GRAPH.filter((a) => selection.includes(a.key));
+  return ASSET_GRAPH.filter((a) => selection.includes(a.key) || (checks ?? []).some((c) => c.asset === a.key));
 }
 
 /** How a subset was chosen: by assets (asset selection) or by ops (launchpad op selection). */
 export type SelectionKind = 'assets' | 'ops';
 
-/** `PipelineSnapshot` of the asset job, or of the subset `selection` (with its lineage). */
-export function jobSnapshot(selection: readonly AssetKey[] | null = null, kind: SelectionKind = 'assets'): SerdesObject {
-  const defs = selectedAssets(selection);
+/**
+ * `PipelineSnapshot` of the asset job, or of the subset `selection` (with its lineage); `checks`
+ * (a check selection) adds the ops of the selected checks — `selection` [] with checks is a
+ * check-only job.
+ */
+export function jobSnapshot(selection: readonly AssetKey[] | null = null, kind: SelectionKind = 'assets', checks: readonly CheckKey[] | null = null): SerdesObject {
+  const defs = selectedAssets(selection, checks);
   const included = new Set(defs.map((d) => d.key));
   const byName = [...defs].sort((a, b) => codePointCompare(a.key, b.key));
   const { snapshot, rootKey, opFields } = configSchema(defs);
@@ -323,27 +356,27 @@ export function jobSnapshot(selection: readonly AssetKey[] | null = null, kind: 
       selection === null
         ? null
         : klass('PipelineSnapshotLineage', {
-            asset_check_selection: null,
-            asset_selection: kind === 'assets' ? assetKeySet(defs.map((d) => d.key)) : null,
+            asset_check_selection: checks === null ? null : checkKeySet(checks),
+            asset_selection: kind === 'assets' ? assetKeySet(defs.filter((d) => selection.includes(d.key)).map((d) => d.key)) : null,
             parent_snapshot_id: snapshotId(jobSnapshot(null)),
             solid_selection: kind === 'ops' ? defs.map((d) => d.key) : null,
             solids_to_execute: kind === 'ops' ? pySet(defs.map((d) => d.key), (k) => k, (k) => k, true) : null,
           }),
     mode_def_snaps: [klass('ModeDefSnap', { description: null, logger_def_snaps: [], name: MODE_NAME, resource_def_snaps: [], root_config_key: rootKey })],
     name: ASSET_JOB_NAME,
-    solid_definitions_snapshot: klass('SolidDefinitionsSnapshot', { composite_solid_def_snaps: [], solid_def_snaps: byName.map((d) => opDefinition(d, opFields.get(d.key) as SerdesObject)) }),
+    solid_definitions_snapshot: klass('SolidDefinitionsSnapshot', { composite_solid_def_snaps: [], solid_def_snaps: byName.map((d) => opDefinition(d, opFields.get(d.key) as SerdesObject, selection === null || selection.includes(d.key))) }),
     tags: {},
   });
 }
 
 /** `ExternalPipelineData` (JobDataSnap): the job snapshot, plus the full job as parent for a subset. */
-export function jobData(selection: readonly AssetKey[] | null = null, kind: SelectionKind = 'assets'): SerdesObject {
+export function jobData(selection: readonly AssetKey[] | null = null, kind: SelectionKind = 'assets', checks: readonly CheckKey[] | null = null): SerdesObject {
   return klass('ExternalPipelineData', {
     active_presets: [],
     is_job: true,
     name: ASSET_JOB_NAME,
     parent_pipeline_snapshot: selection === null ? null : jobSnapshot(null),
-    pipeline_snapshot: jobSnapshot(selection, kind),
+    pipeline_snapshot: jobSnapshot(selection, kind, checks),
   });
 }
 
@@ -399,7 +432,12 @@ function stepInput(dep: AssetKey, inPlan: ReadonlySet<AssetKey>, line: DagsterLi
   });
 }
 
-function executionStep(def: AssetDefinition, inPlan: ReadonlySet<AssetKey>, line: DagsterLine): SerdesObject {
+/**
+ * One step of a plan. `materializes` false: the op runs for its checks only (a check-only
+ * selection) — its asset output is then planned as Python plans an unselected asset of a
+ * subsettable op (no asset key, `UNEXECUTABLE`).
+ */
+function executionStep(def: AssetDefinition, inPlan: ReadonlySet<AssetKey>, line: DagsterLine, materializes: boolean): SerdesObject {
   return klass('ExecutionStepSnap', {
     inputs: sortedKeys(def.deps).map((d) => stepInput(d, inPlan, line)),
     key: def.key,
@@ -412,12 +450,12 @@ function executionStep(def: AssetDefinition, inPlan: ReadonlySet<AssetKey>, line
         name,
         properties: klass('StepOutputProperties', {
           asset_check_key: check ? assetCheckKeyObject(def.key, check.name) : null,
-          asset_execution_type: check ? null : enumValue('AssetExecutionType.MATERIALIZATION'),
-          asset_key: check ? null : assetKeyObject(def.key),
+          asset_execution_type: check ? null : enumValue(materializes ? 'AssetExecutionType.MATERIALIZATION' : 'AssetExecutionType.UNEXECUTABLE'),
+          asset_key: check || !materializes ? null : assetKeyObject(def.key),
           is_asset: !check,
           is_asset_partitioned: !check && def.partitions !== undefined,
           is_dynamic: false,
-          is_required: true,
+          is_required: outputRequired(def),
           should_materialize: false,
         }),
         solid_handle: solidHandle(def.key),
@@ -430,11 +468,19 @@ function executionStep(def: AssetDefinition, inPlan: ReadonlySet<AssetKey>, line
 }
 
 /**
- * `ExecutionPlanSnapshot` for the steps of `selection` (null: the whole job), restricted to
- * `stepKeys` when given. `jobSnapshotId` is echoed back: the host checks it equals the id it sent.
+ * `ExecutionPlanSnapshot` for the steps of `selection` (null: the whole job) and of the checks
+ * `checks` (a check selection; `selection` [] with checks: a check-only plan, one step per
+ * checked asset's op), restricted to `stepKeys` when given. `jobSnapshotId` is echoed back: the
+ * host checks it equals the id it sent.
  */
-export function executionPlanSnapshot(selection: readonly AssetKey[] | null, jobSnapshotId: string, stepKeys: readonly string[] | null = null, line: DagsterLine = NEWEST_LINE): SerdesObject {
-  const defs = selectedAssets(selection);
+export function executionPlanSnapshot(
+  selection: readonly AssetKey[] | null,
+  jobSnapshotId: string,
+  stepKeys: readonly string[] | null = null,
+  line: DagsterLine = NEWEST_LINE,
+  checks: readonly CheckKey[] | null = null,
+): SerdesObject {
+  const defs = selectedAssets(selection, checks);
   const inPlan = new Set(defs.map((d) => d.key));
   const byName = [...defs].sort((a, b) => codePointCompare(a.key, b.key));
   const toExecute = defs.map((d) => d.key).filter((k) => stepKeys === null || stepKeys.includes(k));
@@ -451,7 +497,7 @@ export function executionPlanSnapshot(selection: readonly AssetKey[] | null, job
     pipeline_snapshot_id: jobSnapshotId,
     snapshot_version: 1,
     step_keys_to_execute: toExecute,
-    steps: byName.map((d) => executionStep(d, inPlan, line)),
+    steps: byName.map((d) => executionStep(d, inPlan, line, selection === null || selection.includes(d.key))),
   });
 }
 
@@ -500,10 +546,10 @@ export function repositoryPythonOrigin(info: CodeLocationInfo): SerdesObject {
   });
 }
 
-export function subsetResult(selection: readonly AssetKey[], info: CodeLocationInfo, kind: SelectionKind = 'assets'): SerdesObject {
+export function subsetResult(selection: readonly AssetKey[], info: CodeLocationInfo, kind: SelectionKind = 'assets', checks: readonly CheckKey[] | null = null): SerdesObject {
   return klass('ExternalPipelineSubsetResult', {
     error: null,
-    external_pipeline_data: jobData(selection, kind),
+    external_pipeline_data: jobData(selection, kind, checks),
     repository_python_origin: repositoryPythonOrigin(info),
     success: true,
   });

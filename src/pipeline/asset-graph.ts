@@ -215,7 +215,8 @@ export interface AssetOutcome<T = unknown> {
   /**
    * For a partitioned asset: what each partition written holds (its key by dimension, e.g.
    * `{campaign: 'men', policy: 'random'}`, its own metadata and data version), so Dagster
-   * records one materialization per partition.
+   * records one materialization per partition; `checks` are the partition's own check results
+   * (a check of a partitioned asset is evaluated per partition).
    */
-  partitions?: ReadonlyArray<{ dimensions: Readonly<Record<string, string>>; metadata: Record<string, MetadataValue>; dataVersion?: string }>;
+  partitions?: ReadonlyArray<{ dimensions: Readonly<Record<string, string>>; metadata: Record<string, MetadataValue>; dataVersion?: string; checks?: AssetOutcome['checks'] }>;
 }

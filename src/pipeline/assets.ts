@@ -4,7 +4,7 @@
  */
 import type { AssetContext, AssetOutcome, MetadataValue } from './asset-graph';
 import { resolveObdPath, type PipelineDeps, type PipelineOptions } from './pipeline.types';
-import { estimatorsAgreeCheck, matchedRowsCheck, propensityCheck } from './checks';
+import { estimatorsAgreeCheck, matchedRowsCheck, mergeChecks, propensityCheck, type CheckResult } from './checks';
 import { ingestObp } from './ingest-obp';
 import { obdSource } from './obd-source';
 import { posteriorPlot, regretPlot } from './plots';
@@ -50,20 +50,28 @@ export async function ingestAsset(deps: PipelineDeps, ctx: AssetContext, options
   // Dagster's own vocabulary: the rows of the silver logs tables and their columns
   metadata['dagster/row_count'] = int(result.datasets.reduce((s, d) => s + d.rows, 0));
   metadata['dagster/column_schema'] = { type: 'table_schema', value: SILVER_LOGS_COLUMNS };
-  const partitions = result.datasets.map((d) => ({
-    dimensions: { campaign: d.campaign, policy: d.behavior },
-    metadata: {
-      rows: int(d.rows),
-      clicks: int(d.clicks),
-      ctr: float(d.ctr),
-      items: int(d.items),
-      status: text(d.status),
-      'dagster/row_count': int(d.rows),
-      'dagster/column_schema': { type: 'table_schema', value: SILVER_LOGS_COLUMNS } as MetadataValue,
-    },
-    dataVersion: ingestDataVersion([d]),
-  }));
-  return { value: result, metadata, dataVersion: ingestDataVersion(result.datasets), partitions, checks: [await propensityCheck(deps.store, result.datasets)] };
+  // the check per partition (a check of a partitioned asset is evaluated per partition), and over all
+  const partitions: Array<NonNullable<AssetOutcome['partitions']>[number]> = [];
+  const sliceChecks: CheckResult[] = [];
+  for (const d of result.datasets) {
+    const check = await propensityCheck(deps.store, [d]);
+    sliceChecks.push(check);
+    partitions.push({
+      dimensions: { campaign: d.campaign, policy: d.behavior },
+      metadata: {
+        rows: int(d.rows),
+        clicks: int(d.clicks),
+        ctr: float(d.ctr),
+        items: int(d.items),
+        status: text(d.status),
+        'dagster/row_count': int(d.rows),
+        'dagster/column_schema': { type: 'table_schema', value: SILVER_LOGS_COLUMNS } as MetadataValue,
+      },
+      dataVersion: ingestDataVersion([d]),
+      checks: [check],
+    });
+  }
+  return { value: result, metadata, dataVersion: ingestDataVersion(result.datasets), partitions, checks: sliceChecks.length > 0 ? [mergeChecks(sliceChecks)] : [await propensityCheck(deps.store, [])] };
 }
 
 /** Columns of silver/obp/<behavior>/<campaign>/logs.parquet (plus the log's user_feature_* columns). */

@@ -22,7 +22,7 @@ export interface CheckResult {
  * (0, 1], and under the uniformly random logging policy each equals 1 / items (the policy
  * shows every item with the same probability).
  */
-export async function propensityCheck(store: ObjectStore, datasets: IngestResult['datasets']): Promise<CheckResult> {
+export async function propensityCheck(store: ObjectStore, datasets: ReadonlyArray<Pick<IngestResult['datasets'][number], 'behavior' | 'campaign' | 'items'>>): Promise<CheckResult> {
   const metadata: Record<string, MetadataValue> = {};
   const problems: string[] = [];
   const duck = await Duck.open();
@@ -52,6 +52,22 @@ export async function propensityCheck(store: ObjectStore, datasets: IngestResult
     passed: problems.length === 0,
     description: problems.length === 0 ? `${datasets.length} dataset(s): every propensity in (0, 1]; the random policy's are 1/items` : problems.join('; '),
     metadata,
+  };
+}
+
+/**
+ * One check over several parts evaluated apart (`propensities_valid` per dataset): passed when
+ * every part passed, the metadata of all parts, the failing parts' descriptions (else the count
+ * of parts with the first part's wording).
+ */
+export function mergeChecks(parts: readonly CheckResult[]): CheckResult {
+  if (parts.length === 0) throw new Error('mergeChecks: no check results to merge');
+  const failed = parts.filter((p) => !p.passed);
+  return {
+    name: parts[0].name,
+    passed: failed.length === 0,
+    description: failed.length > 0 ? failed.map((p) => p.description).join('; ') : parts[0].description.replace(/^1 dataset\(s\)/, `${parts.length} dataset(s)`),
+    metadata: Object.assign({}, ...parts.map((p) => p.metadata)) as Record<string, MetadataValue>,
   };
 }
 

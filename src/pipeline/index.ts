@@ -14,11 +14,14 @@ import { createTracker, EXPERIMENT_NAME, type TrackingRun } from '../tracker';
 import type { AssetContext, AssetKey, AssetOutcome } from './asset-graph';
 import { concludeAsset, ingestAsset, opeAsset, replayAsset } from './assets';
 import type { AssetFunction, PipelineDeps, PipelineOptions } from './pipeline.types';
+import { storedChecks, type StoredCheck } from './stored-checks';
 
 export type { PipelineOptions, PipelineDeps } from './pipeline.types';
 
 export interface Pipeline {
   run(key: AssetKey, ctx: AssetContext, options: PipelineOptions): Promise<AssetOutcome>;
+  /** The checks of `key` evaluated on what it last stored (of one partition when given), without materializing it. */
+  check(key: AssetKey, partition: { campaign: string; policy: string } | null): Promise<StoredCheck[]>;
   close(): Promise<void>;
 }
 
@@ -60,6 +63,9 @@ export async function createPipeline(config: Config, overrides: Partial<Omit<Pip
         await run.end('FAILED').catch(() => undefined);
         throw err;
       }
+    },
+    async check(key, partition) {
+      return storedChecks(deps.store, key, partition);
     },
     async close() {
       if (parent) await (await parent).end(failed ? 'FAILED' : 'FINISHED').catch(() => undefined);

@@ -12,7 +12,7 @@ import * as path from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { BanditError, ErrorCode } from '../../common/errors';
 import type { RunEvent } from '../events';
-import type { LatestMaterialization } from './run-body';
+import type { LatestMaterialization, MaterializationRef } from './run-body';
 import { PostgresInstanceStorage } from './postgres-instance.storage';
 import { SqliteInstanceStorage } from './sqlite-instance.storage';
 import { expectClass, isObject, malformed, str, type SerdesObject } from '../serdes';
@@ -34,6 +34,11 @@ export interface DagsterInstanceStorage {
   storeEvent(event: RunEvent): Promise<number | null>;
   /** The latest materialization of an asset (`AssetKey.to_string()`), as `asset_keys` records it; null when never materialized. */
   latestMaterialization(assetKey: string): Promise<LatestMaterialization | null>;
+  /**
+   * The latest materialization of an asset, of `partition` when given (what a check-only run
+   * evaluates): its storage id, timestamp and run; null when there is none.
+   */
+  materializationOf(assetKey: string, partition: string | null): Promise<MaterializationRef | null>;
   /** Steps of the run that started and have not succeeded or failed (what a killed worker left). */
   stepsInProgress(runId: string): Promise<string[]>;
   close(): Promise<void>;

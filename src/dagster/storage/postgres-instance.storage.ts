@@ -8,7 +8,7 @@ import { BanditError, ErrorCode } from '../../common/errors';
 import type { RunEvent } from '../events';
 import { pyJson } from '../serdes';
 import type { DagsterInstanceStorage, StoredRun } from './instance-storage';
-import { assetEventTags, checkExecutionValues, FAILURE_REASON_TAG, isAssetEvent, lastMaterialization, readLastMaterialization, type LatestMaterialization, openSteps, readRunBody, runStatusChange, STEP_EVENTS_SQL } from './run-body';
+import { assetEventTags, checkExecutionValues, FAILURE_REASON_TAG, isAssetEvent, lastMaterialization, materializationRef, materializationSql, readLastMaterialization, type LatestMaterialization, type MaterializationRef, openSteps, readRunBody, runStatusChange, STEP_EVENTS_SQL } from './run-body';
 
 const CHANNEL = 'run_events';
 const utc = (param: string) => `(to_timestamp(${param}) AT TIME ZONE 'UTC')`;
@@ -107,6 +107,11 @@ export class PostgresInstanceStorage implements DagsterInstanceStorage {
   async latestMaterialization(assetKey: string): Promise<LatestMaterialization | null> {
     const r = await this.pool.query<{ last_materialization: string | null }>('SELECT last_materialization FROM asset_keys WHERE asset_key = $1', [assetKey]);
     return readLastMaterialization(r.rows[0]?.last_materialization);
+  }
+
+  async materializationOf(assetKey: string, partition: string | null): Promise<MaterializationRef | null> {
+    const r = await this.pool.query<{ id: string; run_id: string; event: string }>(materializationSql(partition, (n) => `$${n}`), partition === null ? [assetKey] : [assetKey, partition]);
+    return materializationRef(r.rows[0]);
   }
 
   async stepsInProgress(runId: string): Promise<string[]> {

@@ -51,6 +51,27 @@ export interface LatestMaterialization {
   dataVersion: string | null;
 }
 
+/** A stored materialization event: what a check evaluation targets. */
+export interface MaterializationRef {
+  storageId: number;
+  timestamp: number;
+  runId: string;
+}
+
+/** The latest materialization event of an asset (of one partition when `partition` is given), over `event_logs`. */
+export function materializationSql(partition: string | null, param: (n: number) => string): string {
+  return `SELECT id, run_id, event FROM event_logs WHERE asset_key = ${param(1)} AND dagster_event_type = 'ASSET_MATERIALIZATION'${
+    partition === null ? '' : ` AND partition = ${param(2)}`
+  } ORDER BY id DESC LIMIT 1`;
+}
+
+/** A row of `materializationSql` as a reference (the timestamp from the stored event). */
+export function materializationRef(row: { id: number | string; run_id: string; event: string } | undefined): MaterializationRef | null {
+  if (!row) return null;
+  const entry = JSON.parse(row.event) as { timestamp?: unknown };
+  return { storageId: Number(row.id), runId: row.run_id, timestamp: typeof entry.timestamp === 'number' ? entry.timestamp : 0 };
+}
+
 /** Reads `asset_keys.last_materialization` (an `EventLogRecord`); null when absent or unreadable. */
 export function readLastMaterialization(text: string | null | undefined): LatestMaterialization | null {
   if (!text) return null;

@@ -11,7 +11,7 @@ import { BanditError, ErrorCode } from '../../common/errors';
 import type { RunEvent } from '../events';
 import { pyJson } from '../serdes';
 import type { DagsterInstanceStorage, StoredRun } from './instance-storage';
-import { assetEventTags, checkExecutionValues, FAILURE_REASON_TAG, isAssetEvent, lastMaterialization, readLastMaterialization, type LatestMaterialization, openSteps, readRunBody, runStatusChange, STEP_EVENTS_SQL, sqliteDateTime } from './run-body';
+import { assetEventTags, checkExecutionValues, FAILURE_REASON_TAG, isAssetEvent, lastMaterialization, materializationRef, materializationSql, readLastMaterialization, type LatestMaterialization, type MaterializationRef, openSteps, readRunBody, runStatusChange, STEP_EVENTS_SQL, sqliteDateTime } from './run-body';
 
 const INSERT_EVENT = `INSERT INTO event_logs (run_id, event, dagster_event_type, timestamp, step_key, asset_key, partition)
   VALUES (?, ?, ?, ?, ?, ?, ?)`;
@@ -124,6 +124,11 @@ export class SqliteInstanceStorage implements DagsterInstanceStorage {
   async latestMaterialization(assetKey: string): Promise<LatestMaterialization | null> {
     const row = this.shard('index').prepare('SELECT last_materialization FROM asset_keys WHERE asset_key = ?').get(assetKey) as { last_materialization: string | null } | undefined;
     return readLastMaterialization(row?.last_materialization);
+  }
+
+  async materializationOf(assetKey: string, partition: string | null): Promise<MaterializationRef | null> {
+    const args = partition === null ? [assetKey] : [assetKey, partition];
+    return materializationRef(this.shard('index').prepare(materializationSql(partition, () => '?')).get(...args) as { id: number; run_id: string; event: string } | undefined);
   }
 
   async stepsInProgress(runId: string): Promise<string[]> {

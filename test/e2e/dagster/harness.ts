@@ -152,7 +152,9 @@ export async function startWebserver(codeServerPort: number, storage: Storage, o
   const proc = startProcess(bin, opts.dev ? ['dev', ...args] : args, { ...process.env, DAGSTER_HOME: home }, home);
   const url = `http://127.0.0.1:${port}/graphql`;
   const gql = async <T>(query: string, variables?: Record<string, unknown>): Promise<T> => {
-    const res = await fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+    const post = () => fetch(url, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ query, variables }) });
+    // a kept-alive connection the webserver closed while idle fails before the request is sent: send it again once
+    const res = await post().catch((err: Error & { cause?: { code?: string } }) => (err.cause?.code === 'UND_ERR_SOCKET' ? post() : Promise.reject(err)));
     const body = (await res.json()) as { data?: T; errors?: unknown };
     if (body.errors) throw new Error(`GraphQL errors: ${JSON.stringify(body.errors)}`);
     return body.data as T;

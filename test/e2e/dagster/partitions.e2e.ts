@@ -129,6 +129,37 @@ describeIf(() => hasPeer('dagster') && hasBuiltCli())('static partitions of inge
     expect(reads.updatedDataVersions).toEqual(['men|random']);
   }, DAEMON_TIMEOUT + 10_000);
 
+  it('the ingest check runs on its own for a partition: a check-only run evaluates the stored slice, materializing nothing', async () => {
+    const [listed] = await web!.gql<{ assetNodeOrError: { assetChecksOrError: { checks: Array<{ name: string; canExecuteIndividually: string }> } } }>(
+      '{ assetNodeOrError(assetKey: {path: ["ingest_obp"]}) { ... on AssetNode { assetChecksOrError { ... on AssetChecks { checks { name canExecuteIndividually } } } } } }',
+    ).then((d) => d.assetNodeOrError.assetChecksOrError.checks);
+    expect(listed).toEqual({ name: 'propensities_valid', canExecuteIndividually: 'CAN_EXECUTE' });
+    const before = await materializations(web!);
+    const target = before.find((m) => m.partition === 'men|random')!;
+    const d = await web!.gql<{ launchRun: { __typename: string; run?: { runId: string }; message?: string } }>(
+      `mutation($tags: [ExecutionTag!]) { launchRun(executionParams: {selector: {repositoryLocationName: "${LOCATION}", repositoryName: "__repository__", jobName: "__ASSET_JOB",
+        assetSelection: [], assetCheckSelection: [{assetKey: {path: ["ingest_obp"]}, name: "propensities_valid"}]}, executionMetadata: {tags: $tags}}) {
+        __typename ... on LaunchRunSuccess { run { runId } } ... on PythonError { message } } }`,
+      { tags: [{ key: 'dagster/partition', value: 'men|random' }] },
+    );
+    const runId = d.launchRun.run?.runId;
+    if (!runId) throw new Error(`launchRun: ${JSON.stringify(d.launchRun)}`);
+    const run = await waitRun(web!, runId, DAEMON_TIMEOUT);
+    if (run.status !== 'SUCCESS') throw new Error(`run ${run.status}: ${JSON.stringify(await runLogs(web!, runId))}\n${code!.output()}`);
+    // the plan had the check's step only, and nothing was materialized
+    const logs = await runLogs(web!, runId);
+    expect([...new Set(logs.filter((e) => e.stepKey).map((e) => e.stepKey))]).toEqual(['ingest_obp']);
+    expect(logs.some((e) => e.__typename === 'MaterializationEvent')).toBe(false);
+    expect((await materializations(web!)).length).toBe(before.length);
+    // the evaluation is listed with its partition, judging the partition run's materialization
+    const x = await web!.gql<{ assetCheckExecutions: Array<{ runId: string; status: string; partition: string | null; evaluation: { partition: string | null; success: boolean; targetMaterialization: { runId: string } | null } | null }> }>(
+      `{ assetCheckExecutions(assetKey: {path: ["ingest_obp"]}, checkName: "propensities_valid", limit: 10) { runId status partition
+        evaluation { partition success targetMaterialization { runId } } } }`,
+    );
+    const mine = x.assetCheckExecutions.filter((e) => e.runId === runId);
+    expect(mine).toEqual([{ runId, status: 'SUCCEEDED', partition: 'men|random', evaluation: { partition: 'men|random', success: true, targetMaterialization: { runId: target.runId } } }]);
+  }, DAEMON_TIMEOUT + 10_000);
+
   it('a partition the logs do not hold fails its run with a clear error', async () => {
     const runId = await launchPartition(web!, 'all|bts');
     const run = await waitRun(web!, runId, DAEMON_TIMEOUT);

@@ -325,6 +325,7 @@ describe('code server over real gRPC', () => {
         return null;
       },
       latestMaterialization: async () => null,
+      materializationOf: async () => null,
       stepsInProgress: async () => [],
       close: async () => undefined,
     };

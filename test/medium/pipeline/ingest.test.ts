@@ -9,6 +9,7 @@ import { ErrorCode } from '../../../src/common/errors';
 import { Duck, sqlString } from '../../../src/pipeline/duckdb';
 import { ingestObp, type DatasetManifest, type IngestManifest } from '../../../src/pipeline/ingest-obp';
 import { propensityCheck } from '../../../src/pipeline/checks';
+import { storedChecks } from '../../../src/pipeline/stored-checks';
 import { keys } from '../../../src/pipeline/layout';
 import { createObjectStore, getJson, type ObjectStore } from '../../../src/object-store';
 import { hasDataset, itIf, OBD_PATH } from '../../support/env';
@@ -148,6 +149,13 @@ describe('ingest_obp', () => {
       const edited = await ingestObp(s, recordingContext(), { obdPath: obd });
       const bad = await propensityCheck(s, edited.datasets);
       expect(bad).toMatchObject({ passed: false, description: 'random/men: 1 propensities differ from 1/34 under the uniform policy' });
+      // the same check evaluated on what is stored (a check-only run): per slice, or one slice, or a slice never ingested
+      const all = await storedChecks(s, 'ingest_obp');
+      expect(all.map((c) => [c.dimensions, c.result.passed])).toEqual(edited.datasets.map((d) => [{ campaign: d.campaign, policy: d.behavior }, !(d.behavior === 'random' && d.campaign === 'men')]));
+      const men = await storedChecks(s, 'ingest_obp', { campaign: 'men', policy: 'random' });
+      expect(men).toEqual([{ dimensions: { campaign: 'men', policy: 'random' }, result: bad }]);
+      await expect(storedChecks(s, 'ingest_obp', { campaign: 'kids', policy: 'bts' })).rejects.toThrow(/partition kids\|bts of ingest_obp was never materialized \(the last ingest holds .*men\|random/);
+      await expect(storedChecks(s, 'replay')).rejects.toThrow(/replay was never materialized/);
     } finally {
       fresh.cleanup();
     }
