@@ -2,14 +2,17 @@
  * Step stdout / stderr into dagster-aws's S3ComputeLogManager layout, against moto's
  * S3-compatible server: the capture stages the files locally, uploads them at the end to
  * `<prefix>/storage/<run_id>/compute_logs/<step>.out` / `.err` as text/plain, meanwhile as
- * `.partial` objects with an upload interval, and removes the staged files.
+ * `.partial` objects with an upload interval, and removes the staged files. And
+ * dagster-aws's own S3ComputeLogManager (the webserver's reader of captured logs) reads
+ * what we wrote: complete captures, stdout and stderr, and the log keys of a run.
  */
 import * as fs from 'node:fs';
 import * as os from 'node:os';
 import * as path from 'node:path';
 import { computeLogPath, computeLogTargetFromInstanceRef, S3StepLogCapture, type S3ComputeLogs } from '../../../src/dagster/compute-logs';
 import { MinioObjectStore } from '../../../src/object-store';
-import { describeIf, hasPeer } from '../../support/env';
+import { spawnSync } from 'node:child_process';
+import { describeIf, hasPeer, itIf, peerPython } from '../../support/env';
 import { startMoto, type Peer } from '../pipeline/peers';
 
 jest.setTimeout(120_000);
@@ -78,5 +81,48 @@ describeIf(() => hasPeer('moto'))('S3 compute logs (moto)', () => {
     await capture.end();
     expect((await store.get('dagster/storage/run-2/compute_logs/ope.err')).toString()).toBe('[ope] bootstrap 1/3\n[ope] done\n');
     expect(await store.exists('dagster/storage/run-2/compute_logs/ope.out')).toBe(false);
+  });
+
+  /** Dagster's S3ComputeLogManager (dagster-aws), configured as an instance's dagster.yaml would, reading the bucket. */
+  const READER = `
+import json, sys
+from dagster_aws.s3.compute_log_manager import S3ComputeLogManager
+from dagster._core.storage.compute_log_manager import ComputeIOType
+bucket, endpoint, prefix, local_dir, run_id = sys.argv[1:6]
+m = S3ComputeLogManager(bucket=bucket, prefix=prefix, endpoint_url=endpoint, local_dir=local_dir, region="us-east-1")
+out = {}
+for step in sys.argv[6:]:
+    key = [run_id, "compute_logs", step]
+    data = m.get_log_data(key)
+    out[step] = {
+        "complete": m.is_capture_complete(key),
+        "stdout": (data.stdout or b"").decode(),
+        "stderr": (data.stderr or b"").decode(),
+    }
+out["keys"] = sorted("/".join(k) for k in m.get_log_keys_for_log_key_prefix([run_id, "compute_logs"], io_type=ComputeIOType.STDERR))
+print(json.dumps(out))
+`;
+
+  itIf(() => hasPeer('dagster-aws'))("dagster-aws's S3ComputeLogManager reads our captures: complete, stdout and stderr, the run's log keys", async () => {
+    const capture = new S3StepLogCapture(target('prefix: reader\n'), 'run-3');
+    capture.begin('ingest_obp');
+    process.stdout.write('rows ingested: 42\n');
+    process.stderr.write('[ingest_obp] validating random/men\n');
+    await capture.end();
+    capture.begin('conclude');
+    process.stdout.write('conclude: winner b\n');
+    await capture.end();
+    const r = spawnSync(
+      peerPython('dagster-aws')!,
+      ['-c', READER, bucket, `http://127.0.0.1:${moto.port}`, 'reader', fs.mkdtempSync(path.join(os.tmpdir(), 'bandit-s3-read-')), 'run-3', 'ingest_obp', 'conclude', 'never_ran'],
+      { encoding: 'utf8', env: { ...process.env, AWS_ACCESS_KEY_ID: 'testing', AWS_SECRET_ACCESS_KEY: 'testing', AWS_DEFAULT_REGION: 'us-east-1' }, timeout: 60_000 },
+    );
+    expect(r.stderr).not.toMatch(/Traceback/);
+    expect(r.status).toBe(0);
+    const read = JSON.parse(r.stdout) as Record<string, { complete: boolean; stdout: string; stderr: string }> & { keys: string[] };
+    expect(read.ingest_obp).toEqual({ complete: true, stdout: 'rows ingested: 42\n', stderr: '[ingest_obp] validating random/men\n' });
+    expect(read.conclude).toEqual({ complete: true, stdout: 'conclude: winner b\n', stderr: '' });
+    expect(read.never_ran.complete).toBe(false);
+    expect(read.keys).toEqual(['run-3/compute_logs/conclude', 'run-3/compute_logs/ingest_obp']);
   });
 });
