@@ -23,7 +23,7 @@ const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { freePort, startServer, waitUntil } = require('./lib/proc');
+const { privateRedis } = require('./lib/redis');
 const { median } = require('./lib/report');
 
 const ROOT = path.resolve(__dirname, '..');
@@ -89,24 +89,12 @@ async function child(variant, url, calls, dist) {
 async function run(ctx) {
   const calls = ctx.quick ? 50000 : 200000;
   const rounds = ctx.quick ? 1 : 3;
-  const port = await freePort();
-  const redis = startServer('redis-server (private)', 'redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
-  const Redis = require('ioredis');
-  await waitUntil(redis, async () => {
-    const r = new Redis({ port, lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-    r.on('error', () => undefined);
-    try {
-      await r.connect();
-      return (await r.ping()) === 'PONG';
-    } finally {
-      r.disconnect();
-    }
-  });
+  const redis = await privateRedis();
   const rows = [];
   try {
     for (let round = 1; round <= rounds; round++) {
       for (const v of VARIANTS) {
-        const out = execFileSync(process.execPath, [`--min-semi-space-size=${SEMI_MIB}`, `--max-semi-space-size=${SEMI_MIB}`, __filename, '--child', v, `redis://127.0.0.1:${port}/0`, String(calls), ctx.dist], { encoding: 'utf8', timeout: 600000 });
+        const out = execFileSync(process.execPath, [`--min-semi-space-size=${SEMI_MIB}`, `--max-semi-space-size=${SEMI_MIB}`, __filename, '--child', v, redis.url(0), String(calls), ctx.dist], { encoding: 'utf8', timeout: 600000 });
         const r = { round, ...JSON.parse(out), load1: os.loadavg()[0] };
         rows.push(r);
         ctx.log(`round ${round} ${v}: ${r.callsPerSecond.toFixed(0)} calls/s, CPU ${r.cpuPer10k.toFixed(3)} s/10k, ~${r.bytesPerCall.toFixed(0)} B/call, ${r.scavengesPer10k.toFixed(2)} scavenges and ${r.gcMsPer10k.toFixed(1)} ms GC per 10k, load ${r.load1.toFixed(1)}`);
